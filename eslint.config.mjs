@@ -1,0 +1,38 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The pure functional core: decimal arithmetic and domain/ only, no clock, no environment.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        // An allow-list: sibling modules and decimal.js; no other layer, no I/O or framework library.
+        patterns: [{ regex: '^(?!\\./[\\w.-]+$|decimal\\.js$)', message: 'src/domain is pure: it imports only src/domain and decimal.js.' }],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'process', message: 'src/domain does not read the environment: take it as an argument.' },
+        { name: 'fetch', message: 'src/domain does no I/O.' },
+      ],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'src/domain does not read the clock: callers pass "today" in.' },
+        { object: 'Math', property: 'random', message: 'src/domain is deterministic.' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

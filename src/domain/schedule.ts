@@ -1,0 +1,172 @@
+import { addMonths, actualDays, days30E360, monthDate, monthIndex, toYmd, type CalendarDate } from './dates';
+import { levelInstalment } from './level-instalment';
+import { cents, multiplyRounded, roundToMultiple, ZERO, type Money, type Rounding } from './money';
+import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
+
+export type Periodicity = 'monthly' | 'quarterly' | 'semiannual' | 'annual';
+export type Method = 'annuity' | 'linear' | 'bullet';
+export type DeferralType = 'partial' | 'total';
+export type DayCount = '30E/360' | 'ACT/365' | 'ACT/360';
+
+export const MONTHS_PER_PERIOD: Record<Periodicity, number> = { monthly: 1, quarterly: 3, semiannual: 6, annual: 12 };
+
+/** The schedule inputs of DOMAIN.md "Schedule rules", parsed. */
+export interface ScheduleTerms {
+  readonly principal: Money;
+  readonly annualRate: Rate;
+  readonly periodicity: Periodicity;
+  readonly termPeriods: number;
+  readonly deferralPeriods: number;
+  readonly deferralType: DeferralType;
+  readonly method: Method;
+  readonly dayCount: DayCount;
+  readonly rounding: Rounding;
+  readonly instalmentMultiple: Money;
+  readonly disbursementDate: CalendarDate;
+  readonly firstDueDate?: CalendarDate;
+}
+
+/** One instalment; `total` = principal + interest is what falls due on `dueDate`. */
+export interface ScheduleRow {
+  readonly number: number;
+  readonly dueDate: CalendarDate;
+  readonly principal: Money;
+  readonly interest: Money;
+  readonly total: Money;
+  readonly capitalisedInterest: Money;
+  readonly balanceAfter: Money;
+}
+
+export interface Schedule {
+  /** annuity: the level instalment; linear and bullet: the first instalment after deferral. */
+  readonly instalmentAmount: Money;
+  /** Every cent of interest the loan costs: interest due on the rows plus interest capitalised. */
+  readonly totalInterest: Money;
+  readonly totalCapitalisedInterest: Money;
+  /** principal + totalInterest: the sum of every row's total. */
+  readonly totalPayable: Money;
+  readonly rows: readonly ScheduleRow[];
+}
+
+/** Rule 1: due date k is the first due date moved by k−1 periods, on the anchor day, clamped. */
+export function dueDates(terms: ScheduleTerms): CalendarDate[] {
+  const months = MONTHS_PER_PERIOD[terms.periodicity];
+  const anchor = terms.firstDueDate ?? terms.disbursementDate;
+  const offset = terms.firstDueDate ? 0 : months;
+  const anchorDay = toYmd(anchor).day;
+  const first = monthIndex(anchor) + offset;
+  const dates: CalendarDate[] = new Array(terms.termPeriods);
+  for (let k = 0; k < terms.termPeriods; k++) dates[k] = monthDate(first + k * months, anchorDay);
+  return dates;
+}
+
+/** Rule 3: the interest fraction of each period, ending on each due date. */
+export function interestFractions(terms: ScheduleTerms, dates: readonly CalendarDate[]): Fraction[] {
+  const { annualRate, dayCount, disbursementDate } = terms;
+  if (dayCount !== '30E/360') {
+    const daysInYear = dayCount === 'ACT/365' ? 365 : 360;
+    return dates.map((due, k) => rateForDays(annualRate, actualDays(k === 0 ? disbursementDate : dates[k - 1]!, due), daysInYear));
+  }
+  const whole = ratePerPeriod(annualRate, 12 / MONTHS_PER_PERIOD[terms.periodicity]);
+  const fractions: Fraction[] = new Array(dates.length).fill(whole);
+  const onePeriodAfterDisbursement = addMonths(disbursementDate, MONTHS_PER_PERIOD[terms.periodicity]);
+  if (dates[0] !== onePeriodAfterDisbursement) {
+    fractions[0] = rateForDays(annualRate, days30E360(disbursementDate, dates[0]!), 360);
+  }
+  return fractions;
+}
+
+/** What amortise needs: the balance to repay and, for each period, its due date and interest fraction. */
+export interface Amortisation {
+  readonly balance: Money;
+  readonly dueDates: readonly CalendarDate[];
+  readonly fractions: readonly Fraction[];
+  readonly deferralPeriods: number;
+  readonly deferralType: DeferralType;
+  readonly method: Method;
+  readonly rounding: Rounding;
+  readonly instalmentMultiple: Money;
+}
+
+/**
+ * Rules 4–7: splits each period into principal and interest. Deferral periods come first; the
+ * last period repays exactly what remains, so every rounding residue lands there. A principal
+ * part is kept within [0, balance], so an instalment multiple coarser than the loan itself can
+ * never drive a balance below zero.
+ */
+export function amortise(input: Amortisation): Schedule {
+  const { fractions, dueDates: dates, deferralPeriods, rounding, method } = input;
+  const n = fractions.length;
+  const rows: ScheduleRow[] = new Array(n);
+  const start = input.balance;
+  let balance: bigint = start;
+  let totalInterest = 0n;
+  let totalCapitalised = 0n;
+
+  for (let k = 0; k < deferralPeriods; k++) {
+    const f = fractions[k]!;
+    const interest = multiplyRounded(cents(balance), f.numerator, f.denominator, rounding);
+    if (input.deferralType === 'total') {
+      balance += interest;
+      totalCapitalised += interest;
+      rows[k] = row(k, dates[k]!, ZERO, ZERO, interest, balance);
+    } else {
+      totalInterest += interest;
+      rows[k] = row(k, dates[k]!, ZERO, interest, ZERO, balance);
+    }
+  }
+
+  const remaining = BigInt(n - deferralPeriods);
+  let level = 0n;
+  if (method === 'annuity') level = levelInstalment(cents(balance), fractions.slice(deferralPeriods), input.instalmentMultiple, rounding);
+  if (method === 'linear') level = roundToMultiple(balance, remaining, input.instalmentMultiple, rounding);
+
+  for (let k = deferralPeriods; k < n; k++) {
+    const f = fractions[k]!;
+    const interest = multiplyRounded(cents(balance), f.numerator, f.denominator, rounding);
+    let principal: bigint;
+    if (k === n - 1 || method === 'bullet') principal = k === n - 1 ? balance : 0n;
+    else principal = method === 'annuity' ? level - interest : level;
+    if (principal < 0n) principal = 0n;
+    if (principal > balance) principal = balance;
+    balance -= principal;
+    totalInterest += interest;
+    rows[k] = row(k, dates[k]!, principal, interest, ZERO, balance);
+  }
+
+  totalInterest += totalCapitalised;
+  return {
+    instalmentAmount: method === 'annuity' ? cents(level) : rows[deferralPeriods]!.total,
+    totalInterest: cents(totalInterest),
+    totalCapitalisedInterest: cents(totalCapitalised),
+    totalPayable: cents(start + totalInterest),
+    rows,
+  };
+}
+
+function row(k: number, dueDate: CalendarDate, principal: bigint, interest: bigint, capitalised: bigint, balance: bigint): ScheduleRow {
+  return {
+    number: k + 1,
+    dueDate,
+    principal: cents(principal),
+    interest: cents(interest),
+    total: cents(principal + interest),
+    capitalisedInterest: cents(capitalised),
+    balanceAfter: cents(balance),
+  };
+}
+
+/** The whole schedule of a loan from its terms. Terms must have passed checkScheduleTerms. */
+export function buildSchedule(terms: ScheduleTerms): Schedule {
+  const dates = dueDates(terms);
+  return amortise({
+    balance: terms.principal,
+    dueDates: dates,
+    fractions: interestFractions(terms, dates),
+    deferralPeriods: terms.deferralPeriods,
+    deferralType: terms.deferralType,
+    method: terms.method,
+    rounding: terms.rounding,
+    instalmentMultiple: terms.instalmentMultiple,
+  });
+}

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { RequestHandler } from 'express';
+import type { FieldError } from '../domain/errors';
+import { MONEY_INPUT } from '../domain/money';
+import { RATE_INPUT } from '../domain/rate';
+
+/** The contract, at the repository root: the same file whether we run from src/ or dist/src/. */
+export const OPENAPI_PATH = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..', 'openapi.yaml');
+
+/** Validates every request (and, when asked, every response) against openapi.yaml. */
+export function openApiValidator(options: { validateResponses: boolean }): RequestHandler[] {
+  return OpenApiValidator.middleware({
+    apiSpec: OPENAPI_PATH,
+    validateRequests: { allErrors: true, coerceTypes: false, allowUnknownQueryParameters: false },
+    validateResponses: options.validateResponses ? { allErrors: true } : false,
+    validateFormats: true,
+    ajvFormats: { mode: 'full' }, // 'full' rejects impossible dates such as 2023-02-30
+    validateSecurity: false,
+  }) as RequestHandler[];
+}
+
+interface ValidatorError {
+  status: number;
+  message: string;
+  errors?: { path?: string; message?: string; errorCode?: string }[];
+}
+
+export function isValidatorError(error: unknown): error is ValidatorError {
+  return typeof error === 'object' && error !== null && typeof (error as ValidatorError).status === 'number' && Array.isArray((error as ValidatorError).errors);
+}
+
+/** Plain words for the patterns of openapi.yaml, which are the domain's own input formats. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  [MONEY_INPUT.source]: 'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"',
+  [RATE_INPUT.source]: 'must be a rate in percent: a decimal string with at most 6 decimals, e.g. "3.5"',
+};
+
+const LOCATIONS: Record<string, string> = { body: 'body', query: 'query', params: 'path', headers: 'header' };
+
+/** "/body/instalments/0/amount" → { in: "body", field: "instalments.0.amount" }. */
+export function fieldErrorsFromValidator(error: ValidatorError): FieldError[] {
+  return (error.errors ?? []).map((item) => {
+    const [where = 'body', ...rest] = (item.path ?? '').replace(/^[./]/, '').split(/[./]/);
+    const message = item.message ?? 'is invalid';
+    const pattern = /^must match pattern "(.*)"$/.exec(message)?.[1];
+    return {
+      in: LOCATIONS[where] ?? 'body',
+      field: rest.join('.'),
+      message: (pattern && PATTERN_MESSAGES[pattern]) || message,
+    };
+  });
+}

@@ -1,0 +1,90 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { DomainError, type ErrorCode, type FieldError } from '../domain/errors';
+import { fieldErrorsFromValidator, isValidatorError } from './openapi';
+
+interface ProblemKind {
+  readonly status: number;
+  readonly title: string;
+}
+
+/** The one mapping from an error code to HTTP: adding a code without a case here does not compile. */
+function problemKind(code: ErrorCode): ProblemKind {
+  switch (code) {
+    case 'invalid_request':
+      return { status: 400, title: 'Invalid request' };
+    case 'rule_violation':
+      return { status: 422, title: 'Business rule violated' };
+    case 'not_found':
+      return { status: 404, title: 'Not found' };
+    case 'method_not_allowed':
+      return { status: 405, title: 'Method not allowed' };
+    case 'unsupported_media_type':
+      return { status: 415, title: 'Unsupported media type' };
+    default: {
+      const unknown: never = code;
+      throw new Error(`no problem kind for ${String(unknown)}`);
+    }
+  }
+}
+
+const CODE_BY_VALIDATOR_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  415: 'unsupported_media_type',
+};
+
+/** Errors of express.json(): malformed JSON, a body over the size limit, a bad charset. */
+function bodyParserError(error: unknown): DomainError | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new DomainError('invalid_request', 'The request body is not valid JSON.', [{ field: '', message: 'is not valid JSON' }]);
+  if (type === 'entity.too.large') return new DomainError('invalid_request', 'The request body is larger than 100 kB.', [{ field: '', message: 'is larger than 100 kB' }]);
+  if (typeof type === 'string' && type.startsWith('charset') || type === 'encoding.unsupported') {
+    return new DomainError('unsupported_media_type', 'The request body must be UTF-8 JSON.');
+  }
+  return undefined;
+}
+
+function toDomainError(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  const fromBody = bodyParserError(error);
+  if (fromBody) return fromBody;
+  if (isValidatorError(error)) {
+    const code = CODE_BY_VALIDATOR_STATUS[error.status];
+    if (code === 'invalid_request') return new DomainError(code, 'The request does not match the API contract.', fieldErrorsFromValidator(error));
+    if (code) return new DomainError(code, error.message);
+  }
+  return undefined;
+}
+
+const typeUri = (code: ErrorCode) => `/problems/${code.replaceAll('_', '-')}`;
+
+/** Every error leaves as application/problem+json (RFC 9457); anything unforeseen is a logged 500. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const known = toDomainError(error);
+    const requestId = String(req.id ?? '');
+    if (!known) {
+      logger.error({ err: error, request_id: requestId }, 'unhandled error');
+      res.status(500).type('application/problem+json').json({
+        type: '/problems/internal-error', title: 'Internal server error', status: 500,
+        detail: 'The server failed to handle this request; it has been logged.', instance: req.originalUrl, request_id: requestId,
+      });
+      return;
+    }
+    const { status, title } = problemKind(known.code);
+    const body: Record<string, unknown> = { type: typeUri(known.code), title, status, detail: known.message, instance: req.originalUrl, request_id: requestId };
+    if (known.fields.length > 0) body.errors = known.fields.map(withLocation);
+    res.status(status).type('application/problem+json').json(body);
+  };
+}
+
+/** Field errors raised by use cases are about the body unless they say otherwise. */
+function withLocation(error: FieldError): FieldError & { in: string } {
+  return { in: 'body', ...error };
+}
+
+export const notFoundHandler: RequestHandler = (req) => {
+  throw new DomainError('not_found', `No route ${req.method} ${req.path}.`);
+};

@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import request from 'supertest';
+import { postJson, testApp } from '../support/app';
+
+const app = testApp();
+const PREVIEW = '/v1/schedules/preview';
+const base = {
+  principal: '10000.00',
+  annual_rate_percent: '12',
+  periodicity: 'monthly',
+  term_periods: 12,
+  method: 'annuity',
+  disbursement_date: '2025-01-31',
+};
+
+describe('POST /v1/schedules/preview', () => {
+  it('answers the DOMAIN.md annuity example: 888.49, first row 100.00 interest and 788.49 principal', async () => {
+    const res = await postJson(app, PREVIEW, base);
+    expect(res.status).toBe(200);
+    expect(res.body.instalment_amount).toBe('888.49');
+    expect(res.body.instalments).toHaveLength(12);
+    expect(res.body.instalments[0]).toEqual({
+      number: 1, due_date: '2025-02-28', principal: '788.49', interest: '100.00', total: '888.49', balance_after: '9211.51', capitalised_interest: '0.00',
+    });
+    expect(res.body.instalments.map((r: { due_date: string }) => r.due_date).slice(0, 4)).toEqual(['2025-02-28', '2025-03-31', '2025-04-30', '2025-05-31']);
+    expect(res.body).toMatchObject({ total_interest: '661.86', total_capitalised_interest: '0.00', total_payable: '10661.86' });
+  });
+
+  it('answers the DOMAIN.md linear example: 3333.33, 3333.33, 3333.34', async () => {
+    const res = await postJson(app, PREVIEW, { ...base, annual_rate_percent: '0', term_periods: 3, method: 'linear' });
+    expect(res.status).toBe(200);
+    expect(res.body.instalments.map((r: { principal: string }) => r.principal)).toEqual(['3333.33', '3333.33', '3333.34']);
+  });
+
+  it('applies the documented defaults: omitting them is the same as sending them', async () => {
+    const explicit = { ...base, deferral_periods: 0, deferral_type: 'partial', day_count: '30E/360', rounding: 'half_up', instalment_multiple: '0.01' };
+    const [implicitRes, explicitRes] = [await postJson(app, PREVIEW, base), await postJson(app, PREVIEW, explicit)];
+    expect(explicitRes.status).toBe(200);
+    expect(explicitRes.body).toEqual(implicitRes.body);
+  });
+
+  it('accepts amounts with 0, 1 or 2 decimals and answers every amount with exactly 2', async () => {
+    const res = await postJson(app, PREVIEW, { ...base, principal: '1000', instalment_multiple: '1' });
+    expect(res.status).toBe(200);
+    expect(res.body.instalment_amount).toBe('89.00');
+  });
+
+  it('shows capitalised interest under total deferral', async () => {
+    const res = await postJson(app, PREVIEW, { ...base, principal: '12000.00', annual_rate_percent: '6', term_periods: 6, deferral_periods: 2, deferral_type: 'total' });
+    expect(res.status).toBe(200);
+    expect(res.body.instalments[0]).toMatchObject({ total: '0.00', capitalised_interest: '60.00', balance_after: '12060.00' });
+    expect(res.body.total_capitalised_interest).toBe('120.30');
+  });
+
+  it('tags the response with a request id, reusing the caller’s', async () => {
+    const res = await request(app).post(PREVIEW).set('X-Request-Id', 'portal-42').send(base);
+    expect(res.headers['x-request-id']).toBe('portal-42');
+    const fresh = await request(app).post(PREVIEW).send(base);
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('POST /v1/schedules/preview refuses bad input with a problem naming each field', () => {
+  const { principal: _principal, ...withoutPrincipal } = base;
+  it.each([
+    ['a missing field', withoutPrincipal, 400, ['principal']],
+    ['a number where a string is expected', { ...base, principal: 10000 }, 400, ['principal']],
+    ['a string where an integer is expected', { ...base, term_periods: '12' }, 400, ['term_periods']],
+    ['a fractional term', { ...base, term_periods: 12.5 }, 400, ['term_periods']],
+    ['an exponent', { ...base, principal: '1e3' }, 400, ['principal']],
+    ['a negative principal', { ...base, principal: '-100.00' }, 400, ['principal']],
+    ['a zero principal', { ...base, principal: '0.00' }, 422, ['principal']],
+    ['3 decimals in an amount', { ...base, principal: '100.001' }, 400, ['principal']],
+    ['3 decimals in the instalment multiple', { ...base, instalment_multiple: '0.001' }, 400, ['instalment_multiple']],
+    ['a zero instalment multiple', { ...base, instalment_multiple: '0.00' }, 422, ['instalment_multiple']],
+    ['deferral = term', { ...base, deferral_periods: 12 }, 422, ['deferral_periods']],
+    ['deferral > term', { ...base, term_periods: 3, deferral_periods: 5 }, 422, ['deferral_periods']],
+    ['term 0', { ...base, term_periods: 0 }, 400, ['term_periods']],
+    ['term over 600', { ...base, term_periods: 601 }, 400, ['term_periods']],
+    ['a rate over 100', { ...base, annual_rate_percent: '100.01' }, 422, ['annual_rate_percent']],
+    ['a rate as a number', { ...base, annual_rate_percent: 3.5 }, 400, ['annual_rate_percent']],
+    ['a rate with 7 decimals', { ...base, annual_rate_percent: '3.1234567' }, 400, ['annual_rate_percent']],
+    ['an impossible date', { ...base, disbursement_date: '2023-02-30' }, 400, ['disbursement_date']],
+    ['29 February of a common year', { ...base, disbursement_date: '2025-02-29' }, 400, ['disbursement_date']],
+    ['a date-time instead of a date', { ...base, disbursement_date: '2025-01-31T00:00:00Z' }, 400, ['disbursement_date']],
+    ['a first due date before disbursement', { ...base, first_due_date: '2025-01-15' }, 422, ['first_due_date']],
+    ['a first due date on the disbursement date', { ...base, first_due_date: '2025-01-31' }, 422, ['first_due_date']],
+    ['an unknown periodicity', { ...base, periodicity: 'weekly' }, 400, ['periodicity']],
+    ['an unknown method', { ...base, method: 'balloon' }, 400, ['method']],
+    ['an unknown field', { ...base, grace: 3 }, 400, ['grace']],
+    ['a null', { ...base, principal: null }, 400, ['principal']],
+    ['several problems at once', { ...base, principal: 5, term_periods: 0, method: 'x' }, 400, ['principal', 'term_periods', 'method']],
+    ['several broken rules at once', { ...base, principal: '0', annual_rate_percent: '120', deferral_periods: 12 }, 422, ['principal', 'annual_rate_percent', 'deferral_periods']],
+  ])('%s → %i', async (_name, body, status, fields) => {
+    const res = await postJson(app, PREVIEW, body);
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([...fields].sort());
+  });
+
+  it('malformed JSON → 400 problem', async () => {
+    const res = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send('{"principal": "10');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.detail).toMatch(/not valid JSON/);
+  });
+
+  it('a body over 100 kB → 400 problem, before any work', async () => {
+    const res = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send(JSON.stringify({ ...base, padding: 'x'.repeat(200_000) }));
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.detail).toMatch(/larger than 100 kB/);
+  });
+
+  it('a JSON array, an empty body or a non-JSON content type is refused', async () => {
+    expect((await postJson(app, PREVIEW, [base])).status).toBe(400);
+    const empty = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send('');
+    expect(empty.status).toBe(400);
+    const text = await request(app).post(PREVIEW).set('Content-Type', 'text/plain').send('principal=1');
+    expect(text.status).toBe(415);
+    expect(text.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('unknown routes are 404 and wrong methods 405, as problems', async () => {
+    const missing = await request(app).get('/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const wrongMethod = await request(app).get(PREVIEW);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.body.status).toBe(405);
+  });
+
+  it('never answers 500, whatever JSON object it is sent', async () => {
+    const anyValue = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('0', '1.5', '2025-02-29', 'annuity', 'total'));
+    await fc.assert(
+      fc.asyncProperty(fc.record({ ...Object.fromEntries(Object.keys(base).map((k) => [k, anyValue])) }, { requiredKeys: [] }), fc.dictionary(fc.string(), anyValue, { maxKeys: 2 }), async (fields, extra) => {
+        const res = await postJson(app, PREVIEW, { ...base, ...fields, ...extra });
+        expect([200, 400, 422]).toContain(res.status);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('GET /healthz', () => {
+  it('says ok', async () => {
+    const res = await request(app).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+});

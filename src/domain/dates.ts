@@ -58,11 +58,29 @@ export function monthIndex(date: CalendarDate): number {
   return Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
 }
 
-/** The date on `anchorDay` (clamped to the month's end) of the month `index` (see monthIndex). */
-export function monthDate(index: number, anchorDay: number): CalendarDate {
+const FIRST_CACHED = 1900 * 12;
+const CACHED_MONTHS = 1200 * 12;
+/** For each month from 1900 to 3099 once used: its dates by anchor day 1..31, clamped to its end. */
+const datesOfMonth: (CalendarDate[] | undefined)[] = new Array(CACHED_MONTHS).fill(undefined);
+
+function anchoredDates(index: number): CalendarDate[] {
   const year = Math.floor(index / 12);
   const month = index - year * 12 + 1;
-  return fromYmd({ year, month, day: Math.min(anchorDay, daysInMonth(year, month)) });
+  const length = daysInMonth(year, month);
+  const prefix = `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-`;
+  return Array.from({ length: 32 }, (_, day) => `${prefix}${TWO_DIGITS[Math.min(Math.max(day, 1), length)]}` as CalendarDate);
+}
+
+/**
+ * The date on `anchorDay` (clamped to the month's end) of the month `index` (see monthIndex).
+ * Schedules ask for the same months again and again, so each month's dates are made once and shared.
+ */
+export function monthDate(index: number, anchorDay: number): CalendarDate {
+  const slot = index - FIRST_CACHED;
+  if (slot < 0 || slot >= CACHED_MONTHS) return anchoredDates(index)[anchorDay]!;
+  let dates = datesOfMonth[slot];
+  if (dates === undefined) dates = datesOfMonth[slot] = anchoredDates(index);
+  return dates[anchorDay]!;
 }
 
 function dayNumber(date: CalendarDate): number {

@@ -9,6 +9,8 @@
  */
 export type Money = bigint & { readonly __brand: 'Money' };
 
+import type { Fraction } from './rate';
+
 export type Rounding = 'half_up' | 'half_even';
 
 /** Digits after the decimal point of the currencies we support (EUR). */
@@ -59,17 +61,16 @@ export function divideRounded(numerator: bigint, denominator: bigint, rounding: 
 }
 
 /**
- * amount × numerator / denominator rounded to the cent: how a period's interest is computed.
+ * amount × fraction rounded to the cent: how a period's interest is computed.
  * Deliberately not a call to divideRounded, which also sees the thousand-digit integers of the
  * level instalment: V8 compiles a function's bigint arithmetic to machine integers only while every
  * value it has met fits in 64 bits, and this runs once per schedule row (4× faster for it).
  */
-export function multiplyRounded(amount: Money, numerator: bigint, denominator: bigint, rounding: Rounding): Money {
-  if (amount < 0n) return -multiplyRounded(-amount as Money, numerator, denominator, rounding) as Money;
-  const twice = 2n * denominator;
-  const shifted = 2n * amount * numerator + denominator;
-  const quotient = shifted / twice;
-  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * twice === shifted) return (quotient - 1n) as Money;
+export function multiplyRounded(amount: Money, by: Fraction, rounding: Rounding): Money {
+  if (amount < 0n) return -multiplyRounded(-amount as Money, by, rounding) as Money;
+  const shifted = amount * by.twiceNumerator + by.denominator;
+  const quotient = shifted / by.twiceDenominator;
+  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * by.twiceDenominator === shifted) return (quotient - 1n) as Money;
   return quotient as Money;
 }
 

@@ -27,10 +27,19 @@ export function formatRate(rate: Rate): string {
   return fraction ? `${whole}.${fraction}` : `${whole}`;
 }
 
-/** An exact fraction of a whole, numerator / denominator (an interest fraction of one period). */
+/**
+ * An exact fraction of a whole, numerator / denominator (an interest fraction of one period).
+ * The doubled terms are kept for multiplyRounded, which applies the fraction to every schedule row.
+ */
 export interface Fraction {
   readonly numerator: bigint;
   readonly denominator: bigint;
+  readonly twiceNumerator: bigint;
+  readonly twiceDenominator: bigint;
+}
+
+export function fraction(numerator: bigint, denominator: bigint): Fraction {
+  return { numerator, denominator, twiceNumerator: 2n * numerator, twiceDenominator: 2n * denominator };
 }
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -39,17 +48,17 @@ function gcd(a: bigint, b: bigint): bigint {
 }
 
 /** The same fraction in lowest terms (keeps the big-integer powers of the level instalment small). */
-export function reduce(fraction: Fraction): Fraction {
-  const divisor = gcd(fraction.numerator, fraction.denominator);
-  return divisor <= 1n ? fraction : { numerator: fraction.numerator / divisor, denominator: fraction.denominator / divisor };
+export function reduce(given: Fraction): Fraction {
+  const divisor = gcd(given.numerator, given.denominator);
+  return divisor <= 1n ? given : fraction(given.numerator / divisor, given.denominator / divisor);
 }
 
 /** annual rate × days / daysInYear, as an exact fraction of the principal. */
 export function rateForDays(rate: Rate, days: number, daysInYear: number): Fraction {
-  return { numerator: rate * BigInt(days), denominator: RATE_UNITS_PER_ONE * BigInt(daysInYear) };
+  return fraction(rate * BigInt(days), RATE_UNITS_PER_ONE * BigInt(daysInYear));
 }
 
 /** annual rate / periods a year: the fraction of a whole period under 30E/360. */
 export function ratePerPeriod(rate: Rate, periodsPerYear: number): Fraction {
-  return { numerator: rate, denominator: RATE_UNITS_PER_ONE * BigInt(periodsPerYear) };
+  return fraction(rate, RATE_UNITS_PER_ONE * BigInt(periodsPerYear));
 }

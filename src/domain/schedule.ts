@@ -105,14 +105,14 @@ export function amortise(input: Amortisation): Schedule {
 
   for (let k = 0; k < deferralPeriods; k++) {
     const f = fractions[k]!;
-    const interest = multiplyRounded(cents(balance), f.numerator, f.denominator, rounding);
+    const interest = multiplyRounded(cents(balance), f, rounding);
     if (input.deferralType === 'total') {
       balance += interest;
       totalCapitalised += interest;
-      rows[k] = row(k, dates[k]!, ZERO, ZERO, interest, balance);
+      rows[k] = row(k, dates[k]!, ZERO, ZERO, ZERO, interest, balance);
     } else {
       totalInterest += interest;
-      rows[k] = row(k, dates[k]!, ZERO, interest, ZERO, balance);
+      rows[k] = row(k, dates[k]!, ZERO, interest, interest, ZERO, balance);
     }
   }
 
@@ -123,15 +123,29 @@ export function amortise(input: Amortisation): Schedule {
 
   for (let k = deferralPeriods; k < n; k++) {
     const f = fractions[k]!;
-    const interest = multiplyRounded(cents(balance), f.numerator, f.denominator, rounding);
+    const interest = multiplyRounded(cents(balance), f, rounding);
     let principal: bigint;
-    if (k === n - 1 || method === 'bullet') principal = k === n - 1 ? balance : 0n;
-    else principal = method === 'annuity' ? level - interest : level;
-    if (principal < 0n) principal = 0n;
-    if (principal > balance) principal = balance;
+    let total: bigint;
+    if (k === n - 1) {
+      principal = balance;
+      total = principal + interest;
+    } else if (method === 'annuity') {
+      principal = level - interest;
+      total = level;
+      if (principal < 0n || principal > balance) {
+        principal = principal < 0n ? 0n : balance;
+        total = principal + interest;
+      }
+    } else if (method === 'linear') {
+      principal = level < balance ? level : balance;
+      total = principal + interest;
+    } else {
+      principal = 0n;
+      total = interest;
+    }
     balance -= principal;
     totalInterest += interest;
-    rows[k] = row(k, dates[k]!, principal, interest, ZERO, balance);
+    rows[k] = row(k, dates[k]!, principal, interest, total, ZERO, balance);
   }
 
   totalInterest += totalCapitalised;
@@ -144,13 +158,13 @@ export function amortise(input: Amortisation): Schedule {
   };
 }
 
-function row(k: number, dueDate: CalendarDate, principal: bigint, interest: bigint, capitalised: bigint, balance: bigint): ScheduleRow {
+function row(k: number, dueDate: CalendarDate, principal: bigint, interest: bigint, total: bigint, capitalised: bigint, balance: bigint): ScheduleRow {
   return {
     number: k + 1,
     dueDate,
     principal: cents(principal),
     interest: cents(interest),
-    total: cents(principal + interest),
+    total: cents(total),
     capitalisedInterest: cents(capitalised),
     balanceAfter: cents(balance),
   };

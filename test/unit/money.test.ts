@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { divideRounded, formatMoney, multiplyRounded, parseMoney, roundToMultiple, type Money } from '../../src/domain/money';
-import { formatRate, parseRate } from '../../src/domain/rate';
+import { formatRate, fraction, parseRate } from '../../src/domain/rate';
 
 describe('money', () => {
   it.each([
@@ -56,7 +56,7 @@ describe('rounding to an integer', () => {
         fc.bigInt({ min: 1n, max: 10n ** 11n }),
         fc.constantFrom('half_up' as const, 'half_even' as const),
         (amount, numerator, denominator, rounding) => {
-          expect(multiplyRounded(amount as Money, numerator, denominator, rounding)).toBe(divideRounded(amount * numerator, denominator, rounding));
+          expect(multiplyRounded(amount as Money, fraction(numerator, denominator), rounding)).toBe(divideRounded(amount * numerator, denominator, rounding));
         },
       ),
     );

@@ -1,14 +1,12 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { openApiValidator } from './http/openapi';
+import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { requestLogger } from './http/request-id';
 import { schedulesRouter } from './schedules/schedules.routes';
 
 export interface AppDeps {
   readonly logger: Logger;
-  /** Check every response against openapi.yaml too (tests turn this on). */
-  readonly validateResponses?: boolean;
 }
 
 /** The top of the house: plumbing, then every feature's router, then errors as problem+json. */
@@ -21,7 +19,10 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(openApiValidator({ validateResponses: deps.validateResponses ?? false }));
+  app.get('/openapi.yaml', (_req, res) => {
+    res.type('application/yaml').sendFile(OPENAPI_PATH);
+  });
+  app.use(openApiValidator());
   app.use(schedulesRouter());
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));

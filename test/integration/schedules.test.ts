@@ -150,3 +150,13 @@ describe('GET /healthz', () => {
     expect(res.body).toEqual({ status: 'ok' });
   });
 });
+
+describe('GET /openapi.yaml', () => {
+  it('serves the contract that requests are validated against', async () => {
+    const res = await request(app).get('/openapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/yaml/);
+    expect(res.text).toMatch(/^openapi: 3\.1\.0/);
+    expect(res.text).toContain('/v1/schedules/preview:');
+  });
+});

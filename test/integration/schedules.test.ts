@@ -62,7 +62,7 @@ describe('POST /v1/schedules/preview', () => {
 
 describe('POST /v1/schedules/preview refuses bad input with a problem naming each field', () => {
   const { principal: _principal, ...withoutPrincipal } = base;
-  it.each([
+  const cases: [string, unknown, number, string[]][] = [
     ['a missing field', withoutPrincipal, 400, ['principal']],
     ['a number where a string is expected', { ...base, principal: 10000 }, 400, ['principal']],
     ['a string where an integer is expected', { ...base, term_periods: '12' }, 400, ['term_periods']],
@@ -91,7 +91,8 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
     ['a null', { ...base, principal: null }, 400, ['principal']],
     ['several problems at once', { ...base, principal: 5, term_periods: 0, method: 'x' }, 400, ['principal', 'term_periods', 'method']],
     ['several broken rules at once', { ...base, principal: '0', annual_rate_percent: '120', deferral_periods: 12 }, 422, ['principal', 'annual_rate_percent', 'deferral_periods']],
-  ])('%s → %i', async (_name, body, status, fields) => {
+  ];
+  it.each(cases.map(([name, body, status, fields]) => [`${name} → ${status}`, body, status, fields] as const))('%s', async (_title, body, status, fields) => {
     const res = await postJson(app, PREVIEW, body);
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

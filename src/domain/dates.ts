@@ -40,11 +40,6 @@ export function toYmd(date: CalendarDate): Ymd {
   return { year: Number(date.slice(0, 4)), month: Number(date.slice(5, 7)), day: Number(date.slice(8, 10)) };
 }
 
-// Schedules build hundreds of dates, hence the lookup table rather than padStart.
-export function fromYmd({ year, month, day }: Ymd): CalendarDate {
-  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}` as CalendarDate;
-}
-
 /**
  * `date` moved by `months` calendar months onto `anchorDay`, clamped to the end of the month
  * (anchor 31: 31 Jan → 28/29 Feb → 31 Mar → 30 Apr).

@@ -6,7 +6,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'unsupported_media_type';
 
-/** One offending field: `field` is a dotted path into the request ("body.principal", "query.limit"). */
+/** One offending field: `field` is a dotted path within its part of the request ("principal", "department_codes.1"). */
 export interface FieldError {
   readonly field: string;
   readonly message: string;

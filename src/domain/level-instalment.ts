@@ -33,14 +33,15 @@ export function levelInstalment(balance: Money, fractions: readonly Fraction[], 
 
 const FRACTION_BITS = 192n;
 const ONE = 1n << FRACTION_BITS;
-/** log2 of the relative error allowed for the fixed-point estimate: far above its worst case, 2^-150. */
+/** log2 of the relative error allowed for the fixed-point estimate: above its worst case, 2^-145. */
 const SAFETY_BITS = 140n;
 
 /**
  * The same closed form with (1 + p/q)^n in 192-bit fixed point: five times faster than the exact
  * powers, whose integers reach thousands of digits. The truncated base raised to n ≤ 600 and the
- * ≤ 20 truncated products err by less than 2^-181 relatively; dividing by (1+r)^n − 1 ≥ r > 2^-31
- * costs 31 bits more, so the estimate is within 2^-150 of A / multiple. It is kept only when no
+ * ≤ 20 truncated products err by less than 2^-181 relatively; dividing by (1+r)^n − 1 ≥ r > 2^-36
+ * (one day at 0.000001 % a year) costs 36 bits more, so the estimate is within 2^-145 of
+ * A / multiple. It is kept only when no
  * rounding boundary (a half multiple) lies within 2^-140 of it: exact A then rounds the same way in
  * either mode, since a tie sits on a boundary. Otherwise undefined, and the caller computes exactly.
  */

@@ -1,15 +1,18 @@
+import type { Fraction } from './rate';
+
 /**
  * Money is an exact count of minor units (cents for EUR) held in a `bigint`, branded so that
- * a bare bigint or a JS number cannot pass for it.
+ * a bare bigint or a JS number cannot pass for it. Adding and subtracting cents is plain bigint
+ * arithmetic; every operation that divides, and so rounds, is a named function below that takes
+ * the rounding mode.
  *
- * Why integer minor units rather than a Decimal object: every schedule row does a handful of
- * additions and one rounded multiplication; on bigints that is exact and several times faster than
- * decimal.js, which we keep for the one formula that needs real division and powers
- * (the level instalment, see schedule.ts). A JS `number` never holds an amount.
+ * Why integer minor units rather than decimal.js (DOMAIN.md allows either): every schedule row
+ * does a few additions and one rounded multiplication, exact on bigints and several times faster
+ * than Decimal objects; and the level instalment, the one formula with powers and division, is an
+ * exact quotient of big integers (level-instalment.ts), so no amount ever depends on a precision
+ * setting. A JS `number` never holds an amount.
  */
 export type Money = bigint & { readonly __brand: 'Money' };
-
-import type { Fraction } from './rate';
 
 export type Rounding = 'half_up' | 'half_even';
 
@@ -21,6 +24,8 @@ const SCALE = 10n ** BigInt(MINOR_DIGITS);
 export const MONEY_INPUT = /^(0|[1-9]\d{0,11})(\.\d{1,2})?$/;
 
 export const ZERO = 0n as Money;
+/** The largest amount PostgreSQL's numeric(14,2) holds: 999,999,999,999.99. */
+export const MAX_AMOUNT = 99_999_999_999_999n as Money;
 
 export const cents = (value: bigint): Money => value as Money;
 
@@ -38,12 +43,6 @@ export function formatMoney(amount: Money): string {
   const cut = digits.length - MINOR_DIGITS;
   return `${negative ? '-' : ''}${digits.slice(0, cut)}.${digits.slice(cut)}`;
 }
-
-export const add = (a: Money, b: Money): Money => (a + b) as Money;
-export const subtract = (a: Money, b: Money): Money => (a - b) as Money;
-export const min = (a: Money, b: Money): Money => (a < b ? a : b);
-export const max = (a: Money, b: Money): Money => (a > b ? a : b);
-export const sum = (amounts: readonly Money[]): Money => amounts.reduce(add, ZERO);
 
 /**
  * numerator / denominator rounded to an integer with the loan's rounding mode:

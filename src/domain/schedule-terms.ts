@@ -1,6 +1,7 @@
 import type { FieldError } from './errors';
+import { formatMoney, MAX_AMOUNT } from './money';
 import { MAX_ANNUAL_RATE } from './rate';
-import type { ScheduleTerms } from './schedule';
+import type { Schedule, ScheduleTerms } from './schedule';
 
 const EARLIEST = '1900-01-01';
 const LATEST = '2999-12-31';
@@ -24,4 +25,16 @@ export function checkScheduleTerms(terms: ScheduleTerms): FieldError[] {
     fail('first_due_date', 'must be after disbursement_date');
   }
   return errors;
+}
+
+/**
+ * Amounts a schedule can hold: every amount of it is at most its total payable, which must fit
+ * numeric(14,2). Only a long total deferral at a high rate gets near (interest compounds).
+ */
+export function checkScheduleAmounts(schedule: Schedule): FieldError[] {
+  if (schedule.totalPayable <= MAX_AMOUNT) return [];
+  return [{
+    field: 'principal',
+    message: `with these terms the total payable would be ${formatMoney(schedule.totalPayable)}, above the largest amount (${formatMoney(MAX_AMOUNT)}): lend less, or shorten the term or the total deferral`,
+  }];
 }

@@ -91,8 +91,8 @@ export interface Amortisation {
 /**
  * Rules 4–7: splits each period into principal and interest. Deferral periods come first; the
  * last period repays exactly what remains, so every rounding residue lands there. A principal
- * part is kept within [0, balance], so an instalment multiple coarser than the loan itself can
- * never drive a balance below zero.
+ * part never exceeds the balance, so an instalment multiple coarser than the loan itself cannot
+ * drive a balance below zero (the loan is then repaid early and later rows are 0.00).
  */
 export function amortise(input: Amortisation): Schedule {
   const { fractions, dueDates: dates, deferralPeriods, rounding, method } = input;
@@ -123,17 +123,27 @@ export function amortise(input: Amortisation): Schedule {
 
   for (let k = deferralPeriods; k < n; k++) {
     const f = fractions[k]!;
-    const interest = multiplyRounded(cents(balance), f, rounding);
+    let interest: bigint = multiplyRounded(cents(balance), f, rounding);
+    let capitalised = 0n;
     let principal: bigint;
     let total: bigint;
     if (k === n - 1) {
       principal = balance;
       total = principal + interest;
+    } else if (method === 'annuity' && interest > level) {
+      // The instalment does not cover this period's interest (a long first period, say): it all goes
+      // to interest and the shortfall is capitalised, which is what B = Σ A / Π(1 + f_j) assumes.
+      capitalised = interest - level;
+      interest = level;
+      principal = 0n;
+      total = level;
+      balance += capitalised;
+      totalCapitalised += capitalised;
     } else if (method === 'annuity') {
       principal = level - interest;
-      total = level;
-      if (principal < 0n || principal > balance) {
-        principal = principal < 0n ? 0n : balance;
+      total = level; // one bigint fewer per row than principal + interest
+      if (principal > balance) {
+        principal = balance;
         total = principal + interest;
       }
     } else if (method === 'linear') {
@@ -145,7 +155,7 @@ export function amortise(input: Amortisation): Schedule {
     }
     balance -= principal;
     totalInterest += interest;
-    rows[k] = row(k, dates[k]!, principal, interest, total, ZERO, balance);
+    rows[k] = row(k, dates[k]!, principal, interest, total, capitalised, balance);
   }
 
   totalInterest += totalCapitalised;

@@ -26,6 +26,7 @@ export function openApiValidator(): RequestHandler[] {
 interface ValidatorError {
   status: number;
   message: string;
+  headers?: { Allow?: string };
   errors?: { path?: string; message?: string; errorCode?: string }[];
 }
 
@@ -44,7 +45,7 @@ const LOCATIONS: Record<string, string> = { body: 'body', query: 'query', params
 /** "/body/instalments/0/amount" → { in: "body", field: "instalments.0.amount" }. */
 export function fieldErrorsFromValidator(error: ValidatorError): FieldError[] {
   return (error.errors ?? []).map((item) => {
-    const [where = 'body', ...rest] = (item.path ?? '').replace(/^[./]/, '').split(/[./]/);
+    const [where = 'body', ...rest] = (item.path ?? '').split('/').slice(1);
     const message = item.message ?? 'is invalid';
     const pattern = /^must match pattern "(.*)"$/.exec(message)?.[1];
     return {

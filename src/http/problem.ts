@@ -35,15 +35,24 @@ const CODE_BY_VALIDATOR_STATUS: Record<number, ErrorCode> = {
   415: 'unsupported_media_type',
 };
 
-/** Errors of express.json(): malformed JSON, a body over the size limit, a bad charset. */
+interface ClientError {
+  status?: unknown;
+  expose?: unknown;
+  type?: unknown;
+  message: string;
+}
+
+/**
+ * Errors of express.json() (http-errors, `expose` set, 4xx): malformed JSON, a body over the
+ * size limit, an unknown charset or Content-Encoding, a corrupt compressed body.
+ */
 function bodyParserError(error: unknown): DomainError | undefined {
-  const type = (error as { type?: unknown } | null)?.type;
+  const { status, expose, type, message } = (error ?? {}) as ClientError;
+  if (expose !== true || typeof status !== 'number' || status < 400 || status > 499) return undefined;
   if (type === 'entity.parse.failed') return new DomainError('invalid_request', 'The request body is not valid JSON.', [{ field: '', message: 'is not valid JSON' }]);
   if (type === 'entity.too.large') return new DomainError('invalid_request', 'The request body is larger than 100 kB.', [{ field: '', message: 'is larger than 100 kB' }]);
-  if (typeof type === 'string' && type.startsWith('charset') || type === 'encoding.unsupported') {
-    return new DomainError('unsupported_media_type', 'The request body must be UTF-8 JSON.');
-  }
-  return undefined;
+  if (status === 415) return new DomainError('unsupported_media_type', `The request body cannot be read: ${message}.`);
+  return new DomainError('invalid_request', `The request body cannot be read: ${message}.`, [{ field: '', message }]);
 }
 
 function toDomainError(error: unknown): DomainError | undefined {
@@ -53,6 +62,7 @@ function toDomainError(error: unknown): DomainError | undefined {
   if (isValidatorError(error)) {
     const code = CODE_BY_VALIDATOR_STATUS[error.status];
     if (code === 'invalid_request') return new DomainError(code, 'The request does not match the API contract.', fieldErrorsFromValidator(error));
+    if (code === 'unsupported_media_type') return new DomainError(code, 'The request body must be application/json.');
     if (code) return new DomainError(code, error.message);
   }
   return undefined;
@@ -74,6 +84,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const { status, title } = problemKind(known.code);
+    const allow = isValidatorError(error) ? error.headers?.Allow : undefined;
+    if (allow) res.setHeader('Allow', allow);
     const body: Record<string, unknown> = { type: typeUri(known.code), title, status, detail: known.message, instance: req.originalUrl, request_id: requestId };
     if (known.fields.length > 0) body.errors = known.fields.map(withLocation);
     res.status(status).type('application/problem+json').json(body);

@@ -1,7 +1,12 @@
+import { DomainError } from '../domain/errors';
 import { buildSchedule, type Schedule } from '../domain/schedule';
+import { checkScheduleAmounts } from '../domain/schedule-terms';
 import { parseScheduleTerms, type ScheduleTermsBody } from './schedule-terms.input';
 
 /** The loan simulator: terms in, schedule out; stateless, so no transaction. */
 export function previewSchedule(body: ScheduleTermsBody): Schedule {
-  return buildSchedule(parseScheduleTerms(body));
+  const schedule = buildSchedule(parseScheduleTerms(body));
+  const tooLarge = checkScheduleAmounts(schedule);
+  if (tooLarge.length > 0) throw new DomainError('rule_violation', 'The schedule would hold amounts too large to record.', tooLarge);
+  return schedule;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { postJson, testApp } from '../support/app';
+import { expectContract } from '../support/contract';
 
 const app = testApp();
 const PREVIEW = '/v1/schedules/preview';
@@ -54,9 +55,17 @@ describe('POST /v1/schedules/preview', () => {
 
   it('tags the response with a request id, reusing the caller’s', async () => {
     const res = await request(app).post(PREVIEW).set('X-Request-Id', 'portal-42').send(base);
+    expectContract(res, 'post', PREVIEW);
     expect(res.headers['x-request-id']).toBe('portal-42');
     const fresh = await request(app).post(PREVIEW).send(base);
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps a level instalment when a long first period’s interest exceeds it, capitalising the shortfall', async () => {
+    const res = await postJson(app, PREVIEW, { ...base, principal: '50000.00', annual_rate_percent: '3', term_periods: 120, disbursement_date: '2025-01-15', first_due_date: '2026-01-15' });
+    expect(res.status).toBe(200);
+    expect(res.body.instalments[0]).toMatchObject({ principal: '0.00', interest: '496.05', total: '496.05', capitalised_interest: '1003.95' });
+    expect(res.body.instalments.at(-1)).toMatchObject({ number: 120, balance_after: '0.00' });
   });
 });
 
@@ -91,6 +100,8 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
     ['a null', { ...base, principal: null }, 400, ['principal']],
     ['several problems at once', { ...base, principal: 5, term_periods: 0, method: 'x' }, 400, ['principal', 'term_periods', 'method']],
     ['several broken rules at once', { ...base, principal: '0', annual_rate_percent: '120', deferral_periods: 12 }, 422, ['principal', 'annual_rate_percent', 'deferral_periods']],
+    ['amounts beyond numeric(14,2) after a long total deferral', { ...base, principal: '999999999.00', annual_rate_percent: '100', periodicity: 'annual', term_periods: 50, deferral_periods: 49, deferral_type: 'total' }, 422, ['principal']],
+    ['a first due date past 2999', { ...base, first_due_date: '3000-01-01' }, 422, ['first_due_date']],
   ];
   it.each(cases.map(([name, body, status, fields]) => [`${name} → ${status}`, body, status, fields] as const))('%s', async (_title, body, status, fields) => {
     const res = await postJson(app, PREVIEW, body);
@@ -102,6 +113,7 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
 
   it('malformed JSON → 400 problem', async () => {
     const res = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send('{"principal": "10');
+    expectContract(res, 'post', PREVIEW);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body.detail).toMatch(/not valid JSON/);
@@ -109,6 +121,7 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
 
   it('a body over 100 kB → 400 problem, before any work', async () => {
     const res = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send(JSON.stringify({ ...base, padding: 'x'.repeat(200_000) }));
+    expectContract(res, 'post', PREVIEW);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body.detail).toMatch(/larger than 100 kB/);
@@ -117,10 +130,21 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
   it('a JSON array, an empty body or a non-JSON content type is refused', async () => {
     expect((await postJson(app, PREVIEW, [base])).status).toBe(400);
     const empty = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send('');
+    expectContract(empty, 'post', PREVIEW);
     expect(empty.status).toBe(400);
     const text = await request(app).post(PREVIEW).set('Content-Type', 'text/plain').send('principal=1');
+    expectContract(text, 'post', PREVIEW);
     expect(text.status).toBe(415);
-    expect(text.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(text.body.detail).toBe('The request body must be application/json.');
+  });
+
+  it('a corrupt compressed body is a 400 and an unknown Content-Encoding a 415, not a 500', async () => {
+    const corrupt = await request(app).post(PREVIEW).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send(JSON.stringify(base));
+    expectContract(corrupt, 'post', PREVIEW);
+    expect(corrupt.status).toBe(400);
+    const unknown = await request(app).post(PREVIEW).set('Content-Type', 'application/json').set('Content-Encoding', 'zstd').send(JSON.stringify(base));
+    expectContract(unknown, 'post', PREVIEW);
+    expect(unknown.status).toBe(415);
   });
 
   it('unknown routes are 404 and wrong methods 405, as problems', async () => {
@@ -129,6 +153,7 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
     const wrongMethod = await request(app).get(PREVIEW);
     expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
     expect(wrongMethod.body.status).toBe(405);
   });
 
@@ -147,6 +172,7 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
 describe('GET /healthz', () => {
   it('says ok', async () => {
     const res = await request(app).get('/healthz');
+    expectContract(res, 'get', '/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
   });
@@ -155,6 +181,7 @@ describe('GET /healthz', () => {
 describe('GET /openapi.yaml', () => {
   it('serves the contract that requests are validated against', async () => {
     const res = await request(app).get('/openapi.yaml');
+    expectContract(res, 'get', '/openapi.yaml');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/yaml/);
     expect(res.text).toMatch(/^openapi: 3\.1\.0/);

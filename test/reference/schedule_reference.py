@@ -163,10 +163,19 @@ def schedule(terms):
     for k in range(d, n):
         i = rnd(bal * fr[k])
         last = (k == n - 1)
+        if not last and method == "annuity" and i > A:
+            # The instalment does not cover the period's interest (e.g. a long first period):
+            # A is paid as interest and the shortfall is capitalised (negative amortisation).
+            cap = i - A
+            bal += cap
+            tot_cap += cap
+            tot_int += A
+            add_row(k, Fraction(0), A, cap)
+            continue
         if last:
             p = bal
         elif method == "annuity":
-            p = min(max(A - i, Fraction(0)), bal)
+            p = min(A - i, bal)
         elif method == "linear":
             p = min(P, bal)
         else:

@@ -105,9 +105,23 @@ describe('day counts and the first period', () => {
     expect(new Set(s.rows.slice(0, 3).map((r) => r.total))).toEqual(new Set(['2525.74']));
   });
 
-  it('ACT/360 charges more than ACT/365 on the same days', () => {
-    const act360 = scheduleOf({ principal: '10000.00', annual_rate_percent: '5', term_periods: 1, day_count: 'ACT/360', disbursement_date: '2024-01-31' });
-    expect(act360.rows[0]!.interest).toBe('40.28'); // 10,000 × 5 % × 29/360 = 40.277…
+  it('ACT/360 charges more than ACT/365 on the same days (29 days: 40.28 against 39.73)', () => {
+    const terms = { principal: '10000.00', annual_rate_percent: '5', term_periods: 1, disbursement_date: '2024-01-31' };
+    expect(scheduleOf({ ...terms, day_count: 'ACT/360' }).rows[0]!.interest).toBe('40.28'); // 10,000 × 5 % × 29/360 = 40.277…
+    expect(scheduleOf({ ...terms, day_count: 'ACT/365' }).rows[0]!.interest).toBe('39.73'); // 10,000 × 5 % × 29/365 = 39.726…
+  });
+
+  it('a first period so long that its interest exceeds the instalment: the shortfall is capitalised, every instalment stays level', () => {
+    // 50,000 at 3 %, first due a year after disbursement: 1,500.00 of interest against a 496.05 instalment.
+    // A solves 50,000 = A/1.03 + Σ A/(1.03 · 1.0025^k): 51,500 = A (1 + (1 − 1.0025^−119) / 0.0025).
+    const s = scheduleOf({ principal: '50000.00', annual_rate_percent: '3', term_periods: 120, disbursement_date: '2025-01-15', first_due_date: '2026-01-15' });
+    expect(s.instalment).toBe('496.05');
+    expect(s.rows[0]).toEqual({ due: '2026-01-15', principal: '0.00', interest: '496.05', total: '496.05', balance: '51003.95', capitalised: '1003.95' });
+    expect(s.rows[1]).toMatchObject({ principal: '368.54', interest: '127.51', total: '496.05' }); // 51,003.95 × 0.25 %
+    expect(s.rows.slice(0, 119).every((r) => r.total === '496.05')).toBe(true);
+    expect(s.rows[119]).toMatchObject({ principal: '494.44', interest: '1.24', total: '495.68', balance: '0.00' });
+    expect(s.totalCapitalised).toBe('1003.95');
+    expect(s.totalInterest).toBe('9525.63');
   });
 
   it('30E/360: a broken first period (15 Jan → 1 Mar, 46 days) uses rate × 46/360, later periods exactly r', () => {

@@ -1,21 +1,33 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { accessRouter } from './access/access.routes';
+import { findActorBySecretHash } from './access/api-keys.repository';
+import { auditRouter } from './audit/audit.routes';
+import type { Db } from './db/connect';
+import { fundsRouter } from './funds/funds.routes';
+import { authenticate } from './http/auth';
+import { rejectNulCharacters } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { requestLogger } from './http/request-id';
+import { productsRouter } from './products/products.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
+import { structuresRouter } from './structures/structures.routes';
 
 export interface AppDeps {
   readonly logger: Logger;
+  readonly db: Db;
+  /** SHA-256 of ADMIN_API_KEY; without it no admin can call the API. */
+  readonly adminKeyHash: string | undefined;
 }
 
-/** The top of the house: plumbing, then every feature's router, then errors as problem+json. */
+/** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLogger(deps.logger));
-  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'], verify: rejectNulCharacters }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -24,6 +36,12 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(openApiValidator());
   app.use(schedulesRouter());
+  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActorBySecretHash(deps.db, hash) }));
+  app.use(fundsRouter(deps.db));
+  app.use(productsRouter(deps.db));
+  app.use(structuresRouter(deps.db));
+  app.use(accessRouter(deps.db));
+  app.use(auditRouter(deps.db));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

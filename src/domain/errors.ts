@@ -2,7 +2,10 @@
 export type ErrorCode =
   | 'invalid_request' // the request does not match the contract (syntax, types, formats, unknown fields)
   | 'rule_violation' // well-formed, but breaks a business rule (deferral ≥ term, rate above 100 %, …)
-  | 'not_found'
+  | 'unauthenticated' // no API key, or an unknown or revoked one
+  | 'forbidden' // a key acting within its scope but beyond its role (a write by an auditor)
+  | 'not_found' // missing, or outside the key's scope: the two are indistinguishable on purpose
+  | 'conflict' // the state of the resource forbids it (disbursing a cancelled loan, a duplicate SIRET)
   | 'method_not_allowed'
   | 'unsupported_media_type';
 
@@ -10,6 +13,8 @@ export type ErrorCode =
 export interface FieldError {
   readonly field: string;
   readonly message: string;
+  /** Where the field is; the request body unless said otherwise. */
+  readonly in?: 'body' | 'query' | 'path' | 'header';
 }
 
 export class DomainError extends Error {

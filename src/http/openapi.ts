@@ -40,7 +40,7 @@ const PATTERN_MESSAGES: Record<string, string> = {
   [RATE_INPUT.source]: 'must be a rate in percent: a decimal string with at most 6 decimals, e.g. "3.5"',
 };
 
-const LOCATIONS: Record<string, string> = { body: 'body', query: 'query', params: 'path', headers: 'header' };
+const LOCATIONS: Record<string, FieldError['in']> = { body: 'body', query: 'query', params: 'path', headers: 'header' };
 
 /** "/body/instalments/0/amount" → { in: "body", field: "instalments.0.amount" }. */
 export function fieldErrorsFromValidator(error: ValidatorError): FieldError[] {

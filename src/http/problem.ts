@@ -15,8 +15,14 @@ function problemKind(code: ErrorCode): ProblemKind {
       return { status: 400, title: 'Invalid request' };
     case 'rule_violation':
       return { status: 422, title: 'Business rule violated' };
+    case 'unauthenticated':
+      return { status: 401, title: 'Unauthenticated' };
+    case 'forbidden':
+      return { status: 403, title: 'Forbidden' };
     case 'not_found':
       return { status: 404, title: 'Not found' };
+    case 'conflict':
+      return { status: 409, title: 'Conflict' };
     case 'method_not_allowed':
       return { status: 405, title: 'Method not allowed' };
     case 'unsupported_media_type':
@@ -92,8 +98,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-/** Field errors raised by use cases are about the body unless they say otherwise. */
-function withLocation(error: FieldError): FieldError & { in: string } {
+/** Field errors are about the body unless they say otherwise. */
+function withLocation(error: FieldError): FieldError {
   return { in: 'body', ...error };
 }
 

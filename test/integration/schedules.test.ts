@@ -3,7 +3,10 @@ import request from 'supertest';
 import { postJson, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 
-const app = testApp();
+let app: Awaited<ReturnType<typeof testApp>>;
+beforeAll(async () => {
+  app = await testApp();
+});
 const PREVIEW = '/v1/schedules/preview';
 const base = {
   principal: '10000.00',

@@ -1,14 +1,23 @@
+import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app';
+import { hashSecret } from '../../src/http/auth';
 import { expectContract } from './contract';
+import { testDb } from './db';
 
-/** The real app, as main.ts builds it, with logs silenced. */
-export const testApp = () => createApp({ logger: pino({ level: 'silent' }) });
+export const ADMIN_KEY = 'test-admin-key-not-a-secret-0123456789';
+
+/** The real app, as main.ts builds it, on the test database, with logs silenced. */
+export async function testApp(): Promise<Express> {
+  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY) });
+}
 
 /** POSTs JSON and checks that the response is one that openapi.yaml documents. */
-export async function postJson(app: ReturnType<typeof testApp>, path: string, body: unknown, pathTemplate = path) {
-  const res = await request(app).post(path).set('Content-Type', 'application/json').send(JSON.stringify(body));
+export async function postJson(app: Express, path: string, body: unknown, pathTemplate = path, key?: string) {
+  let call = request(app).post(path).set('Content-Type', 'application/json');
+  if (key) call = call.set('Authorization', `Bearer ${key}`);
+  const res = await call.send(JSON.stringify(body));
   expectContract(res, 'post', pathTemplate);
   return res;
 }

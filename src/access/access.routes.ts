@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { actorOf, contextOf, listScope, seesFund } from '../http/auth';
+import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { apiKeyView } from './api-key.view';
+import { findApiKeyById, listApiKeys } from './api-keys.repository';
+import { createApiKey, type CreateApiKeyBody } from './create-api-key';
+import { revokeApiKey } from './revoke-api-key';
+
+export function accessRouter(db: Db): Router {
+  const router = Router();
+
+  router.post('/v1/api-keys', async (req, res) => {
+    const { key, secret } = await createApiKey(db, contextOf(req), req.body as CreateApiKeyBody);
+    res.status(201).location(`/v1/api-keys/${key.id}`).json({ ...apiKeyView(key), secret });
+  });
+
+  router.get('/v1/api-keys', async (req, res) => {
+    const actor = actorOf(req);
+    if (actor.role === 'structure') throw new DomainError('not_found', 'No API keys here.');
+    const { fundId } = listScope(actor, (req.query as { fund_id?: string }).fund_id);
+    const page = pageOf(req.query, UUID_KEY);
+    const rows = await listApiKeys(db, { fundId, afterId: page.after, limit: page.limit + 1 });
+    const { items, next_cursor } = pageResult(rows, page, (key) => key.id);
+    res.json({ items: items.map(apiKeyView), next_cursor });
+  });
+
+  router.get('/v1/api-keys/:keyId', async (req, res) => {
+    const key = await findApiKeyById(db, String(req.params.keyId));
+    if (!key || !seesFund(actorOf(req), key.fund_id)) throw new DomainError('not_found', 'No such API key.');
+    res.json(apiKeyView(key));
+  });
+
+  router.delete('/v1/api-keys/:keyId', async (req, res) => {
+    res.json(apiKeyView(await revokeApiKey(db, contextOf(req), String(req.params.keyId))));
+  });
+
+  return router;
+}

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { assertCanWrite, hashSecret, seesFund, type RequestContext } from '../http/auth';
+import { findFundById } from '../funds/funds.repository';
+import { findStructureById } from '../structures/structures.repository';
+import { apiKeyView } from './api-key.view';
+import { insertApiKey, type ApiKeyRow } from './api-keys.repository';
+
+export interface CreateApiKeyBody {
+  role: 'manager' | 'auditor' | 'structure';
+  fund_id?: string;
+  structure_id?: string;
+  label: string;
+}
+
+/** "sk_" and 256 random bits: unguessable, so that a SHA-256 of it is safe to store. */
+const newSecret = () => `sk_${randomBytes(32).toString('base64url')}`;
+
+/**
+ * Keys for a fund (manager, auditor) or a structure. The admin creates any; a manager creates keys
+ * inside its own fund, a structure key for one of the fund's structures, say, for a partner portal.
+ */
+export async function createApiKey(db: Db, context: RequestContext, body: CreateApiKeyBody): Promise<{ key: ApiKeyRow; secret: string }> {
+  const scope = await resolveScope(db, body);
+  if (!seesFund(context.actor, scope.fundId)) throw new DomainError('not_found', 'No such fund or structure.', [{ field: scope.field, message: 'not found' }]);
+  assertCanWrite(context.actor);
+  const secret = newSecret();
+  const key = await db.transaction().execute(async (trx) => {
+    const created = await insertApiKey(trx, {
+      id: uuidv7(), role: body.role, fund_id: scope.fundId, structure_id: scope.structureId, label: body.label, secret_hash: hashSecret(secret),
+    });
+    await recordAuditEvent(trx, context, { fundId: created.fund_id, action: 'api_key.created', entityType: 'api_key', entityId: created.id, state: apiKeyView(created) });
+    return created;
+  });
+  return { key, secret };
+}
+
+async function resolveScope(db: Db, body: CreateApiKeyBody): Promise<{ fundId: string; structureId: string | null; field: string }> {
+  if (body.role === 'structure') {
+    if (!body.structure_id) throw new DomainError('rule_violation', 'A structure key names its structure.', [{ field: 'structure_id', message: 'is required for role structure' }]);
+    const structure = await findStructureById(db, body.structure_id);
+    if (!structure) throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
+    if (body.fund_id !== undefined && body.fund_id !== structure.fund_id) {
+      throw new DomainError('rule_violation', 'The structure belongs to another fund.', [{ field: 'fund_id', message: 'is not the structure’s fund' }]);
+    }
+    return { fundId: structure.fund_id, structureId: structure.id, field: 'structure_id' };
+  }
+  if (!body.fund_id) throw new DomainError('rule_violation', `A ${body.role} key names its fund.`, [{ field: 'fund_id', message: `is required for role ${body.role}` }]);
+  if (body.structure_id !== undefined) throw new DomainError('rule_violation', `A ${body.role} key has no structure.`, [{ field: 'structure_id', message: `is only for role structure` }]);
+  if (!(await findFundById(db, body.fund_id))) throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
+  return { fundId: body.fund_id, structureId: null, field: 'fund_id' };
+}

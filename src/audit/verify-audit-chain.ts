@@ -1,0 +1,32 @@
+import type { Db } from '../db/connect';
+import { GENESIS_HASH, eventHash } from './audit-chain';
+import { chainSegment } from './audit.repository';
+
+export interface ChainVerdict {
+  readonly fund_id: string;
+  readonly valid: boolean;
+  readonly events_checked: number;
+  readonly first_broken: { seq: number; event_id: string; reason: string } | null;
+}
+
+const BATCH = 1000;
+
+/** Recomputes a fund's chain from its first event and reports the first link that does not hold. */
+export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVerdict> {
+  let previousHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (;;) {
+    const events = await chainSegment(db, fundId, expectedSeq - 1, BATCH);
+    for (const event of events) {
+      const broken = (reason: string): ChainVerdict => ({
+        fund_id: fundId, valid: false, events_checked: expectedSeq, first_broken: { seq: event.seq, event_id: event.id, reason },
+      });
+      if (event.seq !== expectedSeq) return broken(`sequence jumps from ${expectedSeq - 1} to ${event.seq}`);
+      if (event.prev_hash !== previousHash) return broken('prev_hash is not the hash of the event before');
+      if (eventHash(event) !== event.hash) return broken('the event does not match its hash: it was altered');
+      previousHash = event.hash;
+      expectedSeq += 1;
+    }
+    if (events.length < BATCH) return { fund_id: fundId, valid: true, events_checked: expectedSeq - 1, first_broken: null };
+  }
+}

@@ -1,0 +1,71 @@
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { DomainError, type FieldError } from '../domain/errors';
+import { parseMoney } from '../domain/money';
+import { MAX_ANNUAL_RATE, parseRate } from '../domain/rate';
+import { findFundById } from '../funds/funds.repository';
+import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { productView } from './product.view';
+import { insertProduct, type ProductRow } from './products.repository';
+
+export interface CreateProductBody {
+  fund_id: string;
+  name: string;
+  kind: 'recovery' | 'common_law';
+  principal_min: string;
+  principal_max: string;
+  annual_rate_percent_min: string;
+  annual_rate_percent_max: string;
+  term_periods_min: number;
+  term_periods_max: number;
+  deferral_periods_max: number;
+  methods: string[];
+  periodicities: string[];
+  rounding?: 'half_up' | 'half_even';
+  guarantee_coverage_percent?: string;
+}
+
+/** Ranges that hold together: every broken one, named by field. */
+export function checkProduct(body: CreateProductBody): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (field: string, message: string) => errors.push({ field, message });
+  if (parseMoney(body.principal_min) <= 0n) fail('principal_min', 'must be greater than 0');
+  if (parseMoney(body.principal_min) > parseMoney(body.principal_max)) fail('principal_max', 'must be at least principal_min');
+  if (parseRate(body.annual_rate_percent_max) > MAX_ANNUAL_RATE) fail('annual_rate_percent_max', 'must be at most 100');
+  if (parseRate(body.annual_rate_percent_min) > parseRate(body.annual_rate_percent_max)) fail('annual_rate_percent_max', 'must be at least annual_rate_percent_min');
+  if (body.term_periods_min > body.term_periods_max) fail('term_periods_max', 'must be at least term_periods_min');
+  if (body.deferral_periods_max >= body.term_periods_max) fail('deferral_periods_max', 'must be less than term_periods_max');
+  if (body.guarantee_coverage_percent !== undefined && parseRate(body.guarantee_coverage_percent) > MAX_ANNUAL_RATE) fail('guarantee_coverage_percent', 'must be at most 100');
+  return errors;
+}
+
+export async function createProduct(db: Db, context: RequestContext, body: CreateProductBody): Promise<ProductRow> {
+  if (!seesFund(context.actor, body.fund_id) || !(await findFundById(db, body.fund_id))) {
+    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
+  }
+  assertCanWrite(context.actor);
+  const broken = checkProduct(body);
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The product’s ranges do not hold together.', broken);
+  return db.transaction().execute(async (trx) => {
+    const product = await insertProduct(trx, {
+      id: uuidv7(),
+      fund_id: body.fund_id,
+      name: body.name,
+      kind: body.kind,
+      principal_min: body.principal_min,
+      principal_max: body.principal_max,
+      annual_rate_percent_min: body.annual_rate_percent_min,
+      annual_rate_percent_max: body.annual_rate_percent_max,
+      term_periods_min: body.term_periods_min,
+      term_periods_max: body.term_periods_max,
+      deferral_periods_max: body.deferral_periods_max,
+      methods: [...new Set(body.methods)],
+      periodicities: [...new Set(body.periodicities)],
+      rounding: body.rounding ?? 'half_up',
+      guarantee_coverage_percent: body.guarantee_coverage_percent ?? '0',
+    });
+    await recordAuditEvent(trx, context, { fundId: product.fund_id, action: 'product.created', entityType: 'product', entityId: product.id, state: productView(product) });
+    return product;
+  });
+}

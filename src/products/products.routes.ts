@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { actorOf, contextOf, listScope, seesFund } from '../http/auth';
+import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { createProduct, type CreateProductBody } from './create-product';
+import { productView } from './product.view';
+import { findProductById, listProducts } from './products.repository';
+
+export function productsRouter(db: Db): Router {
+  const router = Router();
+
+  router.post('/v1/products', async (req, res) => {
+    const product = await createProduct(db, contextOf(req), req.body as CreateProductBody);
+    res.status(201).location(`/v1/products/${product.id}`).json(productView(product));
+  });
+
+  router.get('/v1/products', async (req, res) => {
+    const actor = actorOf(req);
+    if (actor.role === 'structure') throw new DomainError('not_found', 'No products here.');
+    const { fundId } = listScope(actor, (req.query as { fund_id?: string }).fund_id);
+    const page = pageOf(req.query, UUID_KEY);
+    const rows = await listProducts(db, { fundId, afterId: page.after, limit: page.limit + 1 });
+    const { items, next_cursor } = pageResult(rows, page, (p) => p.id);
+    res.json({ items: items.map(productView), next_cursor });
+  });
+
+  router.get('/v1/products/:productId', async (req, res) => {
+    const product = await findProductById(db, String(req.params.productId));
+    if (!product || !seesFund(actorOf(req), product.fund_id)) throw new DomainError('not_found', 'No such product.');
+    res.json(productView(product));
+  });
+
+  return router;
+}

@@ -1,0 +1,77 @@
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { DomainError, type FieldError } from '../domain/errors';
+import {
+  departmentOfCommune, isValidCommuneCode, isValidDepartmentCode, isValidNafCode, isValidRegionCode, isValidRna, isValidSiret,
+} from '../domain/structure-identifiers';
+import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { findFundById } from '../funds/funds.repository';
+import { structureView } from './structure.view';
+import { findStructureBySiret, insertStructure, type StructureRow } from './structures.repository';
+
+export interface CreateStructureBody {
+  fund_id: string;
+  legal_name: string;
+  siret?: string;
+  rna?: string;
+  legal_form: string;
+  esus?: boolean;
+  naf_code: string;
+  commune_code: string;
+  department_code: string;
+  region_code: string;
+  jobs_fte: string;
+  contact_email: string;
+  webhook_url?: string;
+}
+
+/** Identifiers and territory codes: every broken rule, named by field. */
+export function checkStructure(body: CreateStructureBody): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (field: string, message: string) => errors.push({ field, message });
+  if (body.siret === undefined && body.rna === undefined) fail('siret', 'a SIRET or, for an association without one, an RNA number is required');
+  if (body.siret !== undefined && !isValidSiret(body.siret)) fail('siret', 'is not a valid SIRET (14 digits with a valid check digit)');
+  if (body.rna !== undefined && !isValidRna(body.rna)) fail('rna', 'is not an RNA number (W and 9 digits)');
+  if (body.rna !== undefined && body.siret === undefined && body.legal_form !== 'association') fail('rna', 'only associations may be identified by an RNA number alone');
+  if (!isValidNafCode(body.naf_code)) fail('naf_code', 'is not a NAF code such as "88.99B"');
+  if (!isValidCommuneCode(body.commune_code)) fail('commune_code', 'is not an INSEE commune code');
+  if (!isValidDepartmentCode(body.department_code)) fail('department_code', 'is not a French department code');
+  if (!isValidRegionCode(body.region_code)) fail('region_code', 'is not an INSEE region code');
+  if (isValidCommuneCode(body.commune_code) && isValidDepartmentCode(body.department_code) && departmentOfCommune(body.commune_code) !== body.department_code) {
+    fail('commune_code', `is not in department ${body.department_code}`);
+  }
+  return errors;
+}
+
+export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody): Promise<StructureRow> {
+  if (!seesFund(context.actor, body.fund_id) || !(await findFundById(db, body.fund_id))) {
+    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
+  }
+  assertCanWrite(context.actor);
+  const broken = checkStructure(body);
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
+  return db.transaction().execute(async (trx) => {
+    if (body.siret !== undefined && (await findStructureBySiret(trx, body.fund_id, body.siret))) {
+      throw new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
+    }
+    const structure = await insertStructure(trx, {
+      id: uuidv7(),
+      fund_id: body.fund_id,
+      legal_name: body.legal_name,
+      siret: body.siret ?? null,
+      rna: body.rna ?? null,
+      legal_form: body.legal_form,
+      esus: body.esus ?? false,
+      naf_code: body.naf_code,
+      commune_code: body.commune_code,
+      department_code: body.department_code,
+      region_code: body.region_code,
+      jobs_fte: body.jobs_fte,
+      contact_email: body.contact_email,
+      webhook_url: body.webhook_url ?? null,
+    });
+    await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
+    return structure;
+  });
+}

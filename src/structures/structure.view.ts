@@ -1,0 +1,21 @@
+import type { StructureRow } from './structures.repository';
+
+export function structureView(s: StructureRow) {
+  return {
+    id: s.id,
+    fund_id: s.fund_id,
+    legal_name: s.legal_name,
+    siret: s.siret,
+    rna: s.rna,
+    legal_form: s.legal_form,
+    esus: s.esus,
+    naf_code: s.naf_code,
+    commune_code: s.commune_code,
+    department_code: s.department_code,
+    region_code: s.region_code,
+    jobs_fte: s.jobs_fte,
+    contact_email: s.contact_email,
+    webhook_url: s.webhook_url,
+    created_at: s.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,42 @@
+import type { Transaction } from 'kysely';
+import type { Db } from '../db/connect';
+import type { Database } from '../db/schema';
+
+export interface StructureRow {
+  id: string;
+  fund_id: string;
+  legal_name: string;
+  siret: string | null;
+  rna: string | null;
+  legal_form: string;
+  esus: boolean;
+  naf_code: string;
+  commune_code: string;
+  department_code: string;
+  region_code: string;
+  jobs_fte: string;
+  contact_email: string;
+  webhook_url: string | null;
+  created_at: Date;
+}
+
+export async function insertStructure(trx: Transaction<Database>, structure: Omit<StructureRow, 'created_at'>): Promise<StructureRow> {
+  return trx.insertInto('structures').values(structure).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findStructureById(db: Db | Transaction<Database>, id: string): Promise<StructureRow | undefined> {
+  return db.selectFrom('structures').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findStructureBySiret(db: Db | Transaction<Database>, fundId: string, siret: string): Promise<StructureRow | undefined> {
+  return db.selectFrom('structures').selectAll().where('fund_id', '=', fundId).where('siret', '=', siret).executeTakeFirst();
+}
+
+/** `fundId` or `structureId` narrows the list (a structure key sees only itself). */
+export async function listStructures(db: Db, filter: { fundId?: string; structureId?: string; afterId?: string; limit: number }): Promise<StructureRow[]> {
+  let query = db.selectFrom('structures').selectAll().orderBy('id').limit(filter.limit);
+  if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
+  if (filter.structureId) query = query.where('id', '=', filter.structureId);
+  if (filter.afterId) query = query.where('id', '>', filter.afterId);
+  return query.execute();
+}

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { actorOf, contextOf, listScope, seesStructure } from '../http/auth';
+import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { createStructure, type CreateStructureBody } from './create-structure';
+import { structureView } from './structure.view';
+import { findStructureById, listStructures } from './structures.repository';
+
+export function structuresRouter(db: Db): Router {
+  const router = Router();
+
+  router.post('/v1/structures', async (req, res) => {
+    const structure = await createStructure(db, contextOf(req), req.body as CreateStructureBody);
+    res.status(201).location(`/v1/structures/${structure.id}`).json(structureView(structure));
+  });
+
+  router.get('/v1/structures', async (req, res) => {
+    const scope = listScope(actorOf(req), (req.query as { fund_id?: string }).fund_id);
+    const page = pageOf(req.query, UUID_KEY);
+    const rows = await listStructures(db, { ...scope, afterId: page.after, limit: page.limit + 1 });
+    const { items, next_cursor } = pageResult(rows, page, (s) => s.id);
+    res.json({ items: items.map(structureView), next_cursor });
+  });
+
+  router.get('/v1/structures/:structureId', async (req, res) => {
+    const structure = await findStructureById(db, String(req.params.structureId));
+    if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
+    res.json(structureView(structure));
+  });
+
+  return router;
+}

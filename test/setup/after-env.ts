@@ -1,0 +1,3 @@
+import { closeTestDb } from '../support/db';
+
+afterAll(closeTestDb);

@@ -6,7 +6,16 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** hash = SHA-256(previous hash ‖ canonical JSON of the event, its hashes aside). */
 export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
-  const { prev_hash: previous, occurred_at: occurredAt, ...rest } = event;
-  const canonical = canonicalJson({ ...rest, occurred_at: occurredAt.toISOString() });
-  return createHash('sha256').update(previous).update(canonical).digest('hex');
+  const canonical = canonicalJson({
+    fund_id: event.fund_id,
+    seq: event.seq,
+    occurred_at: event.occurred_at.toISOString(),
+    actor_key_id: event.actor_key_id,
+    action: event.action,
+    entity_type: event.entity_type,
+    entity_id: event.entity_id,
+    request_id: event.request_id,
+    state: event.state,
+  });
+  return createHash('sha256').update(event.prev_hash).update(canonical).digest('hex');
 }

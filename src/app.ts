@@ -10,6 +10,7 @@ import { rejectNulCharacters } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { requestLogger } from './http/request-id';
+import { loansRouter } from './loans/loans.routes';
 import { productsRouter } from './products/products.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { structuresRouter } from './structures/structures.routes';
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(fundsRouter(deps.db));
   app.use(productsRouter(deps.db));
   app.use(structuresRouter(deps.db));
+  app.use(loansRouter(deps.db));
   app.use(accessRouter(deps.db));
   app.use(auditRouter(deps.db));
   app.use(notFoundHandler);

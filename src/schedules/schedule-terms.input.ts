@@ -21,9 +21,9 @@ export interface ScheduleTermsBody {
   first_due_date?: string;
 }
 
-/** Body → domain terms with DOMAIN.md's defaults; a 422 naming every field that breaks a rule. */
-export function parseScheduleTerms(body: ScheduleTermsBody): ScheduleTerms {
-  const terms: ScheduleTerms = {
+/** Body → domain terms with DOMAIN.md's defaults, rules not checked yet. */
+export function termsFromBody(body: ScheduleTermsBody): ScheduleTerms {
+  return {
     principal: parseMoney(body.principal),
     annualRate: parseRate(body.annual_rate_percent),
     periodicity: body.periodicity,
@@ -37,6 +37,11 @@ export function parseScheduleTerms(body: ScheduleTermsBody): ScheduleTerms {
     disbursementDate: parseDate(body.disbursement_date),
     ...(body.first_due_date === undefined ? {} : { firstDueDate: parseDate(body.first_due_date) }),
   };
+}
+
+/** Body → domain terms with DOMAIN.md's defaults; a 422 naming every field that breaks a rule. */
+export function parseScheduleTerms(body: ScheduleTermsBody): ScheduleTerms {
+  const terms = termsFromBody(body);
   const broken = checkScheduleTerms(terms);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The schedule terms break a business rule.', broken);
   return terms;

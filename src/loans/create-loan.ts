@@ -1,0 +1,61 @@
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { formatMoney } from '../domain/money';
+import { checkTermsAgainstProduct } from '../domain/product-ranges';
+import { formatRate } from '../domain/rate';
+import { buildSchedule } from '../domain/schedule';
+import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
+import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { findProductById } from '../products/products.repository';
+import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
+import { findStructureById } from '../structures/structures.repository';
+import { rangesOfProduct } from './loan-terms';
+import { loanView } from './loan.view';
+import { insertLoan, type LoanRow } from './loans.repository';
+
+export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string };
+
+/** A pending loan from a product for a structure; its terms within the product's ranges. */
+export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody): Promise<LoanRow> {
+  const product = await findProductById(db, body.product_id);
+  if (!product || !seesFund(context.actor, product.fund_id)) throw new DomainError('not_found', 'No such product.', [{ field: 'product_id', message: 'not found' }]);
+  const structure = await findStructureById(db, body.structure_id);
+  if (!structure || !seesFund(context.actor, structure.fund_id)) {
+    throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
+  }
+  assertCanWrite(context.actor);
+  if (structure.fund_id !== product.fund_id) {
+    throw new DomainError('rule_violation', 'The structure and the product belong to different funds.', [{ field: 'structure_id', message: 'is not in the product’s fund' }]);
+  }
+  const { product_id: _product, structure_id: _structure, ...termsBody } = body;
+  const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
+  const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
+  if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms)));
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The loan’s terms break the product’s ranges or a schedule rule.', broken);
+
+  return db.transaction().execute(async (trx) => {
+    const loan = await insertLoan(trx, {
+      id: uuidv7(),
+      fund_id: product.fund_id,
+      product_id: product.id,
+      structure_id: structure.id,
+      kind: product.kind,
+      principal: formatMoney(terms.principal),
+      annual_rate_percent: formatRate(terms.annualRate),
+      periodicity: terms.periodicity,
+      term_periods: terms.termPeriods,
+      deferral_periods: terms.deferralPeriods,
+      deferral_type: terms.deferralType,
+      method: terms.method,
+      day_count: terms.dayCount,
+      rounding: terms.rounding,
+      instalment_multiple: formatMoney(terms.instalmentMultiple),
+      disbursement_date: terms.disbursementDate,
+      first_due_date: terms.firstDueDate ?? null,
+    });
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });
+    return loan;
+  });
+}

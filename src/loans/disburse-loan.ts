@@ -1,0 +1,47 @@
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { DomainError, type FieldError } from '../domain/errors';
+import { formatMoney, parseMoney } from '../domain/money';
+import { buildSchedule } from '../domain/schedule';
+import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
+import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { termsOfLoan } from './loan-terms';
+import { loanView } from './loan.view';
+import { lockLoanForUpdate, insertScheduleVersion, updateLoan, type LoanRow } from './loans.repository';
+import { instalmentRows } from './schedule-rows';
+
+export interface DisbursementBody {
+  date: string;
+  amount: string;
+}
+
+/**
+ * Pays the loan out: it becomes active, and schedule version 1 is fixed from the actual
+ * disbursement date. The whole principal is paid out at once.
+ */
+export async function disburseLoan(db: Db, context: RequestContext, loanId: string, body: DisbursementBody, today: CalendarDate): Promise<LoanRow> {
+  return db.transaction().execute(async (trx) => {
+    const loan = await lockLoanForUpdate(trx, loanId);
+    if (!loan || !seesFund(context.actor, loan.fund_id)) throw new DomainError('not_found', 'No such loan.');
+    assertCanWrite(context.actor);
+    if (loan.status !== 'pending') throw new DomainError('conflict', `The loan is ${loan.status}: only a pending loan can be disbursed.`);
+
+    const date = parseDate(body.date);
+    const terms = termsOfLoan(loan, date);
+    const broken: FieldError[] = [];
+    if (parseMoney(body.amount) !== terms.principal) broken.push({ field: 'amount', message: `must be the loan's principal, ${loan.principal}` });
+    if (date > today) broken.push({ field: 'date', message: 'must not be in the future' });
+    for (const error of checkScheduleTerms(terms)) broken.push(error.field === 'first_due_date' ? { field: 'date', message: 'must be before the loan’s first_due_date' } : error);
+    const schedule = broken.length === 0 ? buildSchedule(terms) : undefined;
+    if (schedule) broken.push(...checkScheduleAmounts(schedule));
+    if (!schedule || broken.length > 0) throw new DomainError('rule_violation', 'The disbursement breaks a rule.', broken);
+
+    await insertScheduleVersion(trx, { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date }, instalmentRows(loan.id, 1, schedule.rows));
+    const active = await updateLoan(trx, loan.id, {
+      status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1,
+    });
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(active) });
+    return active;
+  });
+}

@@ -1,0 +1,43 @@
+import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
+import { DomainError } from '../domain/errors';
+import { instalmentStatus } from '../domain/instalment-status';
+import { parseMoney, ZERO } from '../domain/money';
+import { buildSchedule } from '../domain/schedule';
+import { seesStructure, type Actor } from '../http/auth';
+import { termsOfLoan } from './loan-terms';
+import { findInstalments, findLoanById, type InstalmentRow, type LoanRow } from './loans.repository';
+import { instalmentRows } from './schedule-rows';
+
+export interface LoanSchedule {
+  loan: LoanRow;
+  version: number;
+  projected: boolean;
+  instalments: (InstalmentRow & { paid: string; status: string })[];
+}
+
+/** A loan the key may see, or a 404. */
+export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<LoanRow> {
+  const loan = await findLoanById(db, loanId);
+  if (!loan || !seesStructure(actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+  return loan;
+}
+
+/**
+ * The current schedule version with each instalment's status as of a date. A loan not yet
+ * disbursed has only a projection, computed from its expected disbursement date.
+ */
+export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf: CalendarDate, version?: number): Promise<LoanSchedule> {
+  const loan = await findVisibleLoan(db, actor, loanId);
+  const projected = loan.schedule_version === 0;
+  const wanted = version ?? loan.schedule_version;
+  if (wanted > loan.schedule_version || (version !== undefined && projected)) throw new DomainError('not_found', 'No such schedule version.');
+  const rows = projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : await findInstalments(db, loan.id, wanted);
+  // Repayments come with servicing: until then nothing is paid.
+  const instalments = rows.map((row) => ({
+    ...row,
+    paid: '0.00',
+    status: instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), ZERO, asOf),
+  }));
+  return { loan, version: wanted, projected, instalments };
+}

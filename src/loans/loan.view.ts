@@ -1,0 +1,31 @@
+import { rateView } from '../products/product.view';
+import type { LoanRow } from './loans.repository';
+
+export function loanView(loan: LoanRow) {
+  return {
+    id: loan.id,
+    fund_id: loan.fund_id,
+    product_id: loan.product_id,
+    structure_id: loan.structure_id,
+    kind: loan.kind,
+    status: loan.status,
+    restructured: loan.restructured,
+    principal: loan.principal,
+    annual_rate_percent: rateView(loan.annual_rate_percent),
+    periodicity: loan.periodicity,
+    term_periods: loan.term_periods,
+    deferral_periods: loan.deferral_periods,
+    deferral_type: loan.deferral_type,
+    method: loan.method,
+    day_count: loan.day_count,
+    rounding: loan.rounding,
+    instalment_multiple: loan.instalment_multiple,
+    disbursement_date: loan.disbursement_date,
+    first_due_date: loan.first_due_date,
+    disbursed_on: loan.disbursed_on,
+    cancelled_on: loan.cancelled_on,
+    outstanding_principal: loan.outstanding_principal,
+    schedule_version: loan.schedule_version,
+    created_at: loan.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,98 @@
+import type { Transaction } from 'kysely';
+import type { Db } from '../db/connect';
+import type { Database } from '../db/schema';
+
+export interface LoanRow {
+  id: string;
+  fund_id: string;
+  product_id: string;
+  structure_id: string;
+  kind: string;
+  status: string;
+  restructured: boolean;
+  principal: string;
+  annual_rate_percent: string;
+  periodicity: string;
+  term_periods: number;
+  deferral_periods: number;
+  deferral_type: string;
+  method: string;
+  day_count: string;
+  rounding: string;
+  instalment_multiple: string;
+  disbursement_date: string;
+  first_due_date: string | null;
+  disbursed_on: string | null;
+  cancelled_on: string | null;
+  outstanding_principal: string;
+  schedule_version: number;
+  created_at: Date;
+}
+
+export interface InstalmentRow {
+  loan_id: string;
+  version: number;
+  number: number;
+  due_date: string;
+  principal: string;
+  interest: string;
+  total: string;
+  balance_after: string;
+  capitalised_interest: string;
+}
+type Executor = Db | Transaction<Database>;
+
+export async function insertLoan(trx: Transaction<Database>, loan: Omit<LoanRow, 'created_at' | 'status' | 'restructured' | 'outstanding_principal' | 'schedule_version' | 'disbursed_on' | 'cancelled_on'>): Promise<LoanRow> {
+  return trx.insertInto('loans').values(loan).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findLoanById(db: Executor, id: string): Promise<LoanRow | undefined> {
+  return db.selectFrom('loans').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lockLoanForUpdate(trx: Transaction<Database>, id: string): Promise<LoanRow | undefined> {
+  return trx.selectFrom('loans').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateLoan(trx: Transaction<Database>, id: string, changes: Partial<Omit<LoanRow, 'id' | 'created_at'>>): Promise<LoanRow> {
+  return trx.updateTable('loans').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export interface LoanFilter {
+  fundId?: string;
+  structureId?: string;
+  status?: string;
+  kind?: string;
+  afterId?: string;
+  limit: number;
+}
+
+export async function listLoans(db: Db, filter: LoanFilter): Promise<LoanRow[]> {
+  let query = db.selectFrom('loans').selectAll().orderBy('id').limit(filter.limit);
+  if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
+  if (filter.structureId) query = query.where('structure_id', '=', filter.structureId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
+  if (filter.afterId) query = query.where('id', '>', filter.afterId);
+  return query.execute();
+}
+
+export async function insertScheduleVersion(
+  trx: Transaction<Database>, version: { loan_id: string; version: number; reason: string; effective_date: string }, instalments: InstalmentRow[],
+): Promise<void> {
+  await trx.insertInto('schedule_versions').values(version).execute();
+  // A 600-row schedule is 5,400 parameters: well under PostgreSQL's 65,535 in one statement.
+  await trx.insertInto('instalments').values(instalments).execute();
+}
+
+export async function findInstalments(db: Executor, loanId: string, version: number): Promise<InstalmentRow[]> {
+  return db.selectFrom('instalments').selectAll().where('loan_id', '=', loanId).where('version', '=', version).orderBy('number').execute();
+}
+
+export async function listScheduleVersions(db: Executor, loanId: string) {
+  return db.selectFrom('schedule_versions as v')
+    .select(['v.version', 'v.reason', 'v.effective_date', 'v.created_at'])
+    .select((eb) => eb.selectFrom('instalments as i').whereRef('i.loan_id', '=', 'v.loan_id').whereRef('i.version', '=', 'v.version')
+      .select((e) => e.fn.countAll<string>().as('n')).as('instalment_count'))
+    .where('v.loan_id', '=', loanId).orderBy('v.version').execute();
+}

@@ -1,0 +1,146 @@
+import { createApiKey } from './access/create-api-key';
+import { loadConfig } from './config';
+import { connectDatabase } from './db/connect';
+import { migrate } from './db/migrate';
+import { addMonths, type CalendarDate } from './domain/dates';
+import { createFund } from './funds/create-fund';
+import { ADMIN, type RequestContext } from './http/auth';
+import { todayInParis } from './http/clock';
+import { createLoan } from './loans/create-loan';
+import { disburseLoan } from './loans/disburse-loan';
+import { createProduct } from './products/create-product';
+import { createStructure } from './structures/create-structure';
+
+/**
+ * npm run seed: a demo fund with both kinds of products, 50 structures across several territories
+ * and sectors, 200 loans (most disbursed), and one API key per role, printed once. Deterministic:
+ * the same pseudo-random sequence every time, so every run builds the same portfolio (with new ids).
+ */
+const TERRITORIES = [
+  { commune: '69123', department: '69', name: 'Lyon' },
+  { commune: '69266', department: '69', name: 'Villeurbanne' },
+  { commune: '38185', department: '38', name: 'Grenoble' },
+  { commune: '63113', department: '63', name: 'Clermont-Ferrand' },
+  { commune: '42218', department: '42', name: 'Saint-Étienne' },
+  { commune: '74010', department: '74', name: 'Annecy' },
+  { commune: '26362', department: '26', name: 'Valence' },
+  { commune: '73065', department: '73', name: 'Chambéry' },
+];
+const SECTORS = ['88.99B', '94.99Z', '56.10A', '38.32Z', '01.13Z', '85.59A', '90.01Z', '47.79Z'];
+const FORMS = ['association', 'association', 'cooperative', 'cooperative', 'mutual', 'foundation', 'esus_company'] as const;
+const NAMES = ['Atelier', 'Ressourcerie', 'Jardin', 'Épicerie', 'Coopérative', 'Compagnie', 'Maison', 'Réseau'];
+const PLACES = ['des Pentes', 'du Rhône', 'des Volcans', 'de la Loire', 'des Alpes', 'du Vercors', 'de Belledonne', 'des Dombes'];
+
+/** mulberry32: a tiny seeded generator, so the demo portfolio is the same on every machine. */
+function generator(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!, chance: (p: number) => next() < p };
+}
+
+/** 13 digits and a Luhn check digit. */
+function siret(random: ReturnType<typeof generator>): string {
+  let digits = '';
+  do digits = String(random.int(1, 9)) + Array.from({ length: 12 }, () => random.int(0, 9)).join('');
+  while (digits.startsWith('356000000'));
+  let sum = 0;
+  for (let i = 0; i < 13; i++) {
+    let d = Number(digits[12 - i]) * (i % 2 === 0 ? 2 : 1);
+    if (d > 9) d -= 9;
+    sum += d;
+  }
+  return digits + String((10 - (sum % 10)) % 10);
+}
+
+async function seed() {
+  const config = loadConfig();
+  const db = await connectDatabase(config);
+  await migrate(db);
+  const random = generator(20260101);
+  const admin: RequestContext = { actor: ADMIN, requestId: 'seed' };
+  const today = todayInParis();
+
+  const fund = await createFund(db, admin, {
+    name: 'Fonds territorial de relance solidaire Auvergne-Rhône-Alpes', region_code: '84',
+    department_codes: [...new Set(TERRITORIES.map((t) => t.department))],
+  });
+  const recovery = await createProduct(db, admin, {
+    fund_id: fund.id, name: 'Prêt de relance à taux zéro', kind: 'recovery', principal_min: '5000.00', principal_max: '150000.00',
+    annual_rate_percent_min: '0', annual_rate_percent_max: '0', term_periods_min: 12, term_periods_max: 96, deferral_periods_max: 24,
+    methods: ['annuity', 'linear'], periodicities: ['monthly', 'quarterly'], guarantee_coverage_percent: '70',
+  });
+  const commonLaw = await createProduct(db, admin, {
+    fund_id: fund.id, name: 'Prêt participatif de droit commun', kind: 'common_law', principal_min: '10000.00', principal_max: '300000.00',
+    annual_rate_percent_min: '1', annual_rate_percent_max: '4', term_periods_min: 12, term_periods_max: 120, deferral_periods_max: 12,
+    methods: ['annuity', 'linear', 'bullet'], periodicities: ['monthly', 'quarterly'], guarantee_coverage_percent: '50',
+  });
+
+  const structures = [];
+  for (let i = 0; i < 50; i++) {
+    const territory = random.pick(TERRITORIES);
+    const legalForm = random.pick(FORMS);
+    structures.push(await createStructure(db, admin, {
+      fund_id: fund.id,
+      legal_name: `${random.pick(NAMES)} ${random.pick(PLACES)} ${i + 1}`,
+      siret: siret(random),
+      legal_form: legalForm,
+      esus: legalForm === 'esus_company' || random.chance(0.3),
+      naf_code: random.pick(SECTORS),
+      commune_code: territory.commune,
+      department_code: territory.department,
+      region_code: '84',
+      jobs_fte: `${random.int(1, 60)}.${random.pick(['00', '50'])}`,
+      contact_email: `contact+${i + 1}@example.org`,
+    }));
+  }
+
+  let disbursed = 0;
+  const borrowers = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const isRecovery = i % 2 === 0;
+    const periodicity = random.chance(0.8) ? 'monthly' : 'quarterly';
+    const perYear = periodicity === 'monthly' ? 12 : 4;
+    const expected: CalendarDate = addMonths(today, -random.int(0, 40), random.int(1, 28));
+    const loan = await createLoan(db, admin, {
+      product_id: (isRecovery ? recovery : commonLaw).id,
+      structure_id: random.pick(structures).id,
+      principal: `${random.int(isRecovery ? 5 : 10, isRecovery ? 150 : 300) * 1000}.00`,
+      annual_rate_percent: isRecovery ? '0' : random.pick(['1', '1.5', '2', '2.5', '3', '3.5', '4']),
+      periodicity,
+      term_periods: (isRecovery ? random.int(4, 8) : random.int(3, 10)) * perYear,
+      deferral_periods: isRecovery ? Math.floor((random.int(12, 24) * perYear) / 12) : random.int(0, 1) * 3,
+      deferral_type: random.chance(0.7) ? 'partial' : 'total',
+      method: isRecovery ? random.pick(['annuity', 'linear'] as const) : random.pick(['annuity', 'annuity', 'linear', 'bullet'] as const),
+      disbursement_date: expected,
+    });
+    if (random.chance(0.85) && expected <= today) {
+      await disburseLoan(db, admin, loan.id, { date: expected, amount: loan.principal }, today);
+      disbursed += 1;
+      borrowers.add(loan.structure_id);
+    }
+  }
+
+  const manager = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'demo manager' });
+  const auditor = await createApiKey(db, admin, { role: 'auditor', fund_id: fund.id, label: 'demo auditor' });
+  const borrower = structures.find((s) => borrowers.has(s.id)) ?? structures[0]!;
+  const portal = await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' });
+  await db.destroy();
+
+  console.log(`fund ${fund.id}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed)`);
+  console.log('API keys, shown once:');
+  console.log(`  manager    ${manager.secret}`);
+  console.log(`  auditor    ${auditor.secret}`);
+  console.log(`  structure  ${portal.secret}   (${borrower.legal_name}, ${borrower.id})`);
+  console.log('  admin      the ADMIN_API_KEY you set');
+}
+
+seed().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

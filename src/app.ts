@@ -15,6 +15,9 @@ import { productsRouter } from './products/products.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { structuresRouter } from './structures/structures.routes';
 
+/** Open to anyone: the loan simulator (partner portals and fund websites call it without a key). */
+const PUBLIC_PATHS = new Set(['/v1/schedules/preview']);
+
 export interface AppDeps {
   readonly logger: Logger;
   readonly db: Db;
@@ -35,9 +38,10 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });
+  // Who is calling comes before what they send: a request without a valid key gets a 401, never a 400.
+  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActorBySecretHash(deps.db, hash), publicPaths: PUBLIC_PATHS }));
   app.use(openApiValidator());
   app.use(schedulesRouter());
-  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActorBySecretHash(deps.db, hash) }));
   app.use(fundsRouter(deps.db));
   app.use(productsRouter(deps.db));
   app.use(structuresRouter(deps.db));

@@ -46,9 +46,9 @@ function generator(seed: number) {
 
 /** 13 digits and a Luhn check digit. */
 function siret(random: ReturnType<typeof generator>): string {
-  let digits = '';
-  do digits = String(random.int(1, 9)) + Array.from({ length: 12 }, () => random.int(0, 9)).join('');
-  while (digits.startsWith('356000000'));
+  const draw = () => String(random.int(1, 9)) + Array.from({ length: 12 }, () => random.int(0, 9)).join('');
+  let digits = draw();
+  while (digits.startsWith('356000000')) digits = draw();
   let sum = 0;
   for (let i = 0; i < 13; i++) {
     let d = Number(digits[12 - i]) * (i % 2 === 0 ? 2 : 1);

@@ -24,8 +24,7 @@ const newSecret = () => `sk_${randomBytes(32).toString('base64url')}`;
  * inside its own fund, a structure key for one of the fund's structures, say, for a partner portal.
  */
 export async function createApiKey(db: Db, context: RequestContext, body: CreateApiKeyBody): Promise<{ key: ApiKeyRow; secret: string }> {
-  const scope = await resolveScope(db, body);
-  if (!seesFund(context.actor, scope.fundId)) throw new DomainError('not_found', 'No such fund or structure.', [{ field: scope.field, message: 'not found' }]);
+  const scope = await resolveScope(db, context, body);
   assertCanWrite(context.actor);
   const secret = newSecret();
   const key = await db.transaction().execute(async (trx) => {
@@ -38,18 +37,21 @@ export async function createApiKey(db: Db, context: RequestContext, body: Create
   return { key, secret };
 }
 
-async function resolveScope(db: Db, body: CreateApiKeyBody): Promise<{ fundId: string; structureId: string | null; field: string }> {
+/** The key's fund and structure; anything the caller may not see is a 404, before any other check. */
+async function resolveScope(db: Db, context: RequestContext, body: CreateApiKeyBody): Promise<{ fundId: string; structureId: string | null }> {
   if (body.role === 'structure') {
     if (!body.structure_id) throw new DomainError('rule_violation', 'A structure key names its structure.', [{ field: 'structure_id', message: 'is required for role structure' }]);
     const structure = await findStructureById(db, body.structure_id);
-    if (!structure) throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
+    if (!structure || !seesFund(context.actor, structure.fund_id)) throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
     if (body.fund_id !== undefined && body.fund_id !== structure.fund_id) {
       throw new DomainError('rule_violation', 'The structure belongs to another fund.', [{ field: 'fund_id', message: 'is not the structure’s fund' }]);
     }
-    return { fundId: structure.fund_id, structureId: structure.id, field: 'structure_id' };
+    return { fundId: structure.fund_id, structureId: structure.id };
   }
   if (!body.fund_id) throw new DomainError('rule_violation', `A ${body.role} key names its fund.`, [{ field: 'fund_id', message: `is required for role ${body.role}` }]);
   if (body.structure_id !== undefined) throw new DomainError('rule_violation', `A ${body.role} key has no structure.`, [{ field: 'structure_id', message: `is only for role structure` }]);
-  if (!(await findFundById(db, body.fund_id))) throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
-  return { fundId: body.fund_id, structureId: null, field: 'fund_id' };
+  if (!seesFund(context.actor, body.fund_id) || !(await findFundById(db, body.fund_id))) {
+    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
+  }
+  return { fundId: body.fund_id, structureId: null };
 }

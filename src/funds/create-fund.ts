@@ -1,7 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
-import { DomainError } from '../domain/errors';
+import { DomainError, type FieldError } from '../domain/errors';
+import { isValidDepartmentCode, isValidRegionCode } from '../domain/structure-identifiers';
 import type { RequestContext } from '../http/auth';
 import { fundView } from './fund.view';
 import { insertFund, type FundRow } from './funds.repository';
@@ -19,6 +20,12 @@ export interface CreateFundBody {
 /** Only the platform administrator opens a fund. */
 export async function createFund(db: Db, context: RequestContext, body: CreateFundBody): Promise<FundRow> {
   if (context.actor.role !== 'admin') throw new DomainError('forbidden', 'Only the platform administrator creates funds.');
+  const broken: FieldError[] = [];
+  if (!isValidRegionCode(body.region_code)) broken.push({ field: 'region_code', message: 'is not an INSEE region code' });
+  body.department_codes.forEach((code, index) => {
+    if (!isValidDepartmentCode(code)) broken.push({ field: `department_codes.${index}`, message: 'is not a French department code' });
+  });
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The fund’s territory codes are not valid.', broken);
   return db.transaction().execute(async (trx) => {
     const fund = await insertFund(trx, {
       id: uuidv7(),

@@ -25,12 +25,16 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 
 export type KeyLookup = (secretHash: string) => Promise<Actor | undefined>;
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/;
+const BEARER = /^Bearer +([\x21-\x7e]{1,256})$/i; // the scheme is case-insensitive (RFC 9110)
 
-/** Sets req.actor from `Authorization: Bearer <key>`, or answers 401. */
-export function authenticate(options: { adminKeyHash: string | undefined; lookup: KeyLookup }): RequestHandler {
+/** Sets req.actor from `Authorization: Bearer <key>`, or answers 401; public paths pass untouched. */
+export function authenticate(options: { adminKeyHash: string | undefined; lookup: KeyLookup; publicPaths: ReadonlySet<string> }): RequestHandler {
   const admin = options.adminKeyHash ? Buffer.from(options.adminKeyHash) : undefined;
   return async (req, res, next) => {
+    if (options.publicPaths.has(req.path)) {
+      next();
+      return;
+    }
     const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
     if (secret === undefined) {
       res.setHeader('WWW-Authenticate', 'Bearer');

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
+import { isUniqueViolation } from '../db/errors';
 import { DomainError, type FieldError } from '../domain/errors';
 import {
   departmentOfCommune, isValidCommuneCode, isValidDepartmentCode, isValidNafCode, isValidRegionCode, isValidRna, isValidSiret,
@@ -51,10 +52,9 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
   assertCanWrite(context.actor);
   const broken = checkStructure(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
+  const duplicate = () => new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
+  if (body.siret !== undefined && (await findStructureBySiret(db, body.fund_id, body.siret))) throw duplicate();
   return db.transaction().execute(async (trx) => {
-    if (body.siret !== undefined && (await findStructureBySiret(trx, body.fund_id, body.siret))) {
-      throw new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
-    }
     const structure = await insertStructure(trx, {
       id: uuidv7(),
       fund_id: body.fund_id,
@@ -73,5 +73,8 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
     });
     await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
     return structure;
+  }).catch((error: unknown) => {
+    // Another request registered the same SIRET between our check and our insert.
+    throw isUniqueViolation(error, 'structures_fund_id_siret_key') ? duplicate() : error;
   });
 }

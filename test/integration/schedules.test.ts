@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import request from 'supertest';
-import { postJson, testApp } from '../support/app';
+import { ADMIN_KEY, postJson, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 
 let app: Awaited<ReturnType<typeof testApp>>;
@@ -150,8 +150,10 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
     expect(unknown.status).toBe(415);
   });
 
-  it('unknown routes are 404 and wrong methods 405, as problems', async () => {
-    const missing = await request(app).get('/v1/nothing-here');
+  it('unknown routes are 404 (401 without a key) and wrong methods 405, as problems', async () => {
+    const anonymous = await request(app).get('/v1/nothing-here');
+    expect(anonymous.status).toBe(401);
+    const missing = await request(app).get('/v1/nothing-here').set('Authorization', `Bearer ${ADMIN_KEY}`);
     expect(missing.status).toBe(404);
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
     const wrongMethod = await request(app).get(PREVIEW);

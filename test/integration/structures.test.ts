@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../src/db/schema';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
@@ -76,7 +76,7 @@ describe('registering a structure', () => {
 
   // The duplicate check reads before it inserts: a registration committed in between hits the
   // unique index (fund_id, siret), which must still answer 409, not 500.
-  it.failing('a duplicate SIRET committed while the request runs is still a 409, not a 500', async () => {
+  it('a duplicate SIRET committed while the request runs is still a 409, not a 500', async () => {
     const { fund, manager } = await fundWithManager(app);
     const db = await testDb();
     const siret = randomSiret();
@@ -84,7 +84,7 @@ describe('registering a structure', () => {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('structures').values({ ...structureBody(fund.id, { siret }), id: randomUUID(), esus: true }).execute();
       answer = as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { siret }));
-      await waitForBlockedSession(trx);
+      await waitForBlockedSession(db, trx);
     });
     expect((await answer!).status).toBe(409);
   });
@@ -137,9 +137,11 @@ function withoutIdentifiers<T extends { siret?: string; rna?: string }>(body: T)
 }
 
 /** Waits until the request's session is blocked behind this transaction (on the unique index). */
-async function waitForBlockedSession(trx: Transaction<Database>): Promise<void> {
+async function waitForBlockedSession(db: Kysely<Database>, trx: Transaction<Database>): Promise<void> {
+  const { rows: [holder] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+  // Asked from another session: inside a transaction, pg_stat_activity is a frozen snapshot.
   for (let attempt = 0; attempt < 200; attempt++) {
-    const { rows } = await sql<{ blocked: number }>`SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))`.execute(trx);
+    const { rows } = await sql<{ blocked: number }>`SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE ${holder!.pid}::int = ANY (pg_blocking_pids(pid))`.execute(db);
     if ((rows[0]?.blocked ?? 0) > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -1,0 +1,119 @@
+/**
+ * npm run bench:api — GET /v1/loans/{id}/schedule of a 120-instalment loan through the whole API
+ * (authentication, validation against openapi.yaml, two queries, statuses, JSON) against a bare
+ * Express route running the single equivalent SQL query, both on the same PostgreSQL. autocannon
+ * drives each in turn, interleaved, from this process; the servers run in a child process.
+ * Prints req/s and p99 latency of each and the ratio API / bare (target ≥ 0.7; below 0.5 is a defect).
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { connectDatabase } from '../src/db/connect';
+import { migrate } from '../src/db/migrate';
+import { ADMIN, type RequestContext } from '../src/http/auth';
+import { createFund } from '../src/funds/create-fund';
+import { createLoan } from '../src/loans/create-loan';
+import { disburseLoan } from '../src/loans/disburse-loan';
+import { createProduct } from '../src/products/create-product';
+import { createStructure } from '../src/structures/create-structure';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+const SECONDS = 5;
+const ROUNDS = 3;
+const CONNECTIONS = 20;
+
+async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const name = `loans_bench_${process.pid}`;
+  const admin = new pg.Client(ADMIN_URL);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await run(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** A fund, a product, a structure and one 120-instalment loan, disbursed. */
+async function seedLoan(databaseUrl: string): Promise<string> {
+  const db = await connectDatabase({ databaseUrl, dataDir: '' });
+  await migrate(db);
+  const admin: RequestContext = { actor: ADMIN, requestId: 'bench' };
+  const fund = await createFund(db, admin, { name: 'Bench fund', region_code: '84', department_codes: ['69'] });
+  const product = await createProduct(db, admin, {
+    fund_id: fund.id, name: 'Common law', kind: 'common_law', principal_min: '1000', principal_max: '500000', annual_rate_percent_min: '0',
+    annual_rate_percent_max: '10', term_periods_min: 1, term_periods_max: 240, deferral_periods_max: 24, methods: ['annuity'], periodicities: ['monthly'],
+  });
+  const structure = await createStructure(db, admin, {
+    fund_id: fund.id, legal_name: 'Bench coop', siret: '73282932000074', legal_form: 'cooperative', naf_code: '88.99B', commune_code: '69123',
+    department_code: '69', region_code: '84', jobs_fte: '10', contact_email: 'bench@example.org',
+  });
+  const loan = await createLoan(db, admin, {
+    product_id: product.id, structure_id: structure.id, principal: '120000.00', annual_rate_percent: '3.5', periodicity: 'monthly',
+    term_periods: 120, method: 'annuity', disbursement_date: '2024-01-15',
+  });
+  await disburseLoan(db, admin, loan.id, { date: '2024-01-15', amount: '120000.00' }, '2024-01-15' as never);
+  await db.destroy();
+  return loan.id;
+}
+
+async function load(url: string, headers: Record<string, string>) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main() {
+  await withDatabase(async (databaseUrl) => {
+    const loanId = await seedLoan(databaseUrl);
+    const child = fork(path.join(__dirname, 'api-servers.js'), {
+      env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_ADMIN_KEY: ADMIN_KEY },
+      execArgv: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+    });
+    const ports = await new Promise<{ api: number; bare: number }>((resolve) => child.once('message', (m) => resolve(m as { api: number; bare: number })));
+    const apiUrl = `http://127.0.0.1:${ports.api}/v1/loans/${loanId}/schedule?as_of=2026-01-15`;
+    const bareUrl = `http://127.0.0.1:${ports.bare}/bare/loans/${loanId}/schedule`;
+    const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
+    if (process.env.BENCH_SIZES) {
+      for (const [url, headers] of [[apiUrl, auth], [bareUrl, {}]] as const) {
+        const res = await fetch(url, { headers });
+        console.log(url, res.status, (await res.text()).length, [...res.headers.keys()].join(','));
+      }
+    }
+    await load(apiUrl, auth); // warm-up, both
+    await load(bareUrl, {});
+    const api: { rps: number; p99: number }[] = [];
+    const bare: { rps: number; p99: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        api.push(await load(apiUrl, auth));
+        bare.push(await load(bareUrl, {}));
+      } else {
+        bare.push(await load(bareUrl, {}));
+        api.push(await load(apiUrl, auth));
+      }
+    }
+    const exited = once(child, 'exit');
+    child.send('stop');
+    await exited;
+    const apiRps = median(api.map((r) => r.rps));
+    const bareRps = median(bare.map((r) => r.rps));
+    console.log(`GET /v1/loans/{id}/schedule, 120 instalments; ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s; node ${process.version}`);
+    console.log(`API (auth, validation, 2 queries, statuses):  ${apiRps.toFixed(0)} req/s, p99 ${median(api.map((r) => r.p99))} ms  (rounds: ${api.map((r) => r.rps.toFixed(0)).join(', ')})`);
+    console.log(`bare route (1 SQL query):                     ${bareRps.toFixed(0)} req/s, p99 ${median(bare.map((r) => r.p99))} ms  (rounds: ${bare.map((r) => r.rps.toFixed(0)).join(', ')})`);
+    console.log(`ratio API / bare: ${(apiRps / bareRps).toFixed(2)}  (target ≥ 0.7; < 0.5 is a defect)`);
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import type { Express } from 'express';
+import { sql } from 'kysely';
+import request from 'supertest';
+import { ADMIN_KEY, testApp } from '../support/app';
+import { expectContract } from '../support/contract';
+import { testDb } from '../support/db';
+import {
+  as, createFund, createKey, createProduct, createStructure, fieldsOf, fundWithManager, productBody, type AuditEvent,
+} from '../support/portfolio';
+
+let app: Express;
+beforeAll(async () => {
+  app = await testApp();
+});
+
+const GENESIS = '0'.repeat(64);
+
+async function trailOf(fundId: string, key = ADMIN_KEY): Promise<AuditEvent[]> {
+  const res = await as(app, key).get(`/v1/audit-events?fund_id=${fundId}&limit=200`);
+  expect(res.status).toBe(200);
+  return res.body.items as AuditEvent[];
+}
+
+const verify = (fundId: string, key = ADMIN_KEY) => as(app, key).get(`/v1/audit-events/verify?fund_id=${fundId}`);
+
+/** JSON with keys sorted at every depth (RFC 8785 order for these ASCII keys), no white space. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
+/** A fund whose every kind of change has happened once, as a manager would make them. */
+async function fundWithHistory() {
+  const { fund, manager } = await fundWithManager(app);
+  const product = await createProduct(app, fund.id, manager.secret);
+  const structure = await createStructure(app, fund.id, manager.secret);
+  const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
+  const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+  expect((await as(app, manager.secret).delete(`/v1/api-keys/${portal.id}`)).status).toBe(200);
+  return { fund, manager, product, structure, auditor, portal };
+}
+
+describe('the audit trail records every change', () => {
+  it('one chain per fund, seq 1, 2, 3…, each event linked to the one before, naming who did what', async () => {
+    const { fund, manager, product, structure, auditor, portal } = await fundWithHistory();
+    // Revoking again changes nothing, so it records nothing.
+    expect((await as(app, manager.secret).delete(`/v1/api-keys/${portal.id}`)).status).toBe(200);
+
+    const trail = await trailOf(fund.id);
+    expect(trail.map((e) => [e.seq, e.action, e.entity_id, e.actor_key_id])).toEqual([
+      [1, 'fund.created', fund.id, 'admin'],
+      [2, 'api_key.created', manager.id, 'admin'],
+      [3, 'product.created', product.id, manager.id],
+      [4, 'structure.created', structure.id, manager.id],
+      [5, 'api_key.created', auditor.id, manager.id],
+      [6, 'api_key.created', portal.id, manager.id],
+      [7, 'api_key.revoked', portal.id, manager.id],
+    ]);
+    expect(trail.every((e) => e.fund_id === fund.id)).toBe(true);
+    expect(trail[0]!.prev_hash).toBe(GENESIS);
+    trail.slice(1).forEach((event, i) => expect(event.prev_hash).toBe(trail[i]!.hash));
+    expect(new Set(trail.map((e) => e.hash)).size).toBe(trail.length);
+  });
+
+  it('each event holds the entity as the API showed it, and never a key’s secret', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const product = await createProduct(app, fund.id, manager.secret, { annual_rate_percent_max: '3.500000' });
+    const trail = await trailOf(fund.id);
+    expect(trail[0]!.state).toEqual(fund);
+    expect(trail[2]!.state).toEqual(product);
+    expect(trail[1]!.state).toMatchObject({ id: manager.id, role: 'manager', revoked_at: null });
+    expect(JSON.stringify(trail)).not.toContain(manager.secret);
+    expect(trail[1]!.state).not.toHaveProperty('secret_hash');
+  });
+
+  it('keeps the caller’s request id, so that an event can be traced to its request', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const res = await request(app).post('/v1/products').set('Authorization', `Bearer ${manager.secret}`).set('X-Request-Id', 'portal-audit-7')
+      .send(productBody(fund.id));
+    expectContract(res, 'post', '/v1/products');
+    expect(res.status).toBe(201);
+    expect((await trailOf(fund.id)).at(-1)).toMatchObject({ action: 'product.created', request_id: 'portal-audit-7' });
+  });
+
+  it('an auditor can recompute every hash: SHA-256 of prev_hash then the canonical JSON of the chained fields', async () => {
+    const { fund } = await fundWithHistory();
+    for (const { id: _id, hash, prev_hash: prevHash, created_at: _createdAt, ...chained } of (await trailOf(fund.id)) as (AuditEvent & { created_at: string })[]) {
+      expect(createHash('sha256').update(prevHash).update(canonical(chained)).digest('hex')).toBe(hash);
+    }
+  });
+
+  it('changes made at the same moment still form one unbroken chain', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const created = await Promise.all(Array.from({ length: 6 }, () => as(app, manager.secret).post('/v1/products', productBody(fund.id))));
+    expect(created.map((res) => res.status)).toEqual(Array(6).fill(201));
+    expect((await trailOf(fund.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await verify(fund.id)).body).toMatchObject({ valid: true, events_checked: 8 });
+  });
+});
+
+describe('who may read and verify the trail', () => {
+  it('the fund’s auditor lists and verifies it; another fund’s trail does not exist for it', async () => {
+    const { fund, auditor } = await fundWithHistory();
+    const other = await createFund(app);
+
+    const own = await as(app, auditor.secret).get('/v1/audit-events');
+    expect(own.status).toBe(200);
+    expect(own.body.items.map((e: AuditEvent) => e.fund_id)).toEqual(Array(7).fill(fund.id));
+    const verdict = await verify(fund.id, auditor.secret);
+    expect(verdict.status).toBe(200);
+    expect(verdict.body).toEqual({ fund_id: fund.id, valid: true, events_checked: 7, first_broken: null });
+
+    expect((await as(app, auditor.secret).get(`/v1/audit-events?fund_id=${other.id}`)).status).toBe(404);
+    expect((await verify(other.id, auditor.secret)).status).toBe(404);
+  });
+
+  it('a structure key sees no trail, not even its own fund’s', async () => {
+    const { fund, manager, structure } = await fundWithHistory();
+    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+    expect((await as(app, portal.secret).get('/v1/audit-events')).status).toBe(404);
+    expect((await as(app, portal.secret).get(`/v1/audit-events?fund_id=${fund.id}`)).status).toBe(404);
+    expect((await verify(fund.id, portal.secret)).status).toBe(404);
+  });
+
+  it('verify needs a fund: without fund_id it is a 400 naming it', async () => {
+    const res = await as(app, ADMIN_KEY).get('/v1/audit-events/verify');
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'fund_id', in: 'query' })]);
+  });
+});
+
+describe('the trail cannot be rewritten unnoticed', () => {
+  it('an UPDATE through SQL is refused by the append-only trigger', async () => {
+    const { fund } = await fundWithManager(app);
+    const db = await testDb();
+    await expect(sql`UPDATE audit_events SET action = 'fund.deleted' WHERE fund_id = ${fund.id} AND seq = 1`.execute(db)).rejects.toThrow(/append-only/);
+    expect((await trailOf(fund.id))[0]!.action).toBe('fund.created');
+  });
+
+  it('an event altered behind the trigger’s back breaks the chain at its seq', async () => {
+    const { fund } = await fundWithHistory();
+    const before = await trailOf(fund.id);
+    const db = await testDb();
+    await db.transaction().execute(async (trx) => {
+      // Replica mode skips ordinary triggers: what someone with direct database access could do.
+      await sql`SET session_replication_role = replica`.execute(trx);
+      await sql`UPDATE audit_events SET state = jsonb_set(state, '{label}', '"renamed"') WHERE fund_id = ${fund.id} AND seq = 2`.execute(trx);
+      await sql`RESET session_replication_role`.execute(trx);
+    });
+    expect(((await trailOf(fund.id))[1]!.state as { label: string }).label).toBe('renamed');
+
+    const verdict = await verify(fund.id);
+    expect(verdict.status).toBe(200);
+    expect(verdict.body.valid).toBe(false);
+    expect(verdict.body.first_broken).toMatchObject({ seq: 2, event_id: before[1]!.id, reason: expect.stringMatching(/altered/) });
+  });
+});
+
+describe('paging through the trail', () => {
+  it('limit=1 gives a next_cursor that leads to the next event; the last page has none', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const first = await as(app, manager.secret).get('/v1/audit-events?limit=1');
+    expect(first.body.items.map((e: AuditEvent) => e.seq)).toEqual([1]);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await as(app, manager.secret).get(`/v1/audit-events?limit=1&cursor=${first.body.next_cursor}`);
+    expect(second.body.items.map((e: AuditEvent) => [e.seq, e.action])).toEqual([[2, 'api_key.created']]);
+    expect(second.body.items[0].fund_id).toBe(fund.id);
+    expect(second.body.next_cursor).toBeNull(); // the fund has two events: the last page says so
+  });
+
+  it('a forged cursor is a 400 naming cursor', async () => {
+    const { manager } = await fundWithManager(app);
+    await createFund(app); // two funds at least, so that the funds list has a next page
+    const fundsCursor = (await as(app, ADMIN_KEY).get('/v1/funds?limit=1')).body.next_cursor as string;
+    for (const cursor of ['not-a-cursor', Buffer.from('-1').toString('base64url'), fundsCursor]) {
+      const res = await as(app, manager.secret).get(`/v1/audit-events?cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'cursor', in: 'query' })]);
+    }
+    expect(fieldsOf(await as(app, manager.secret).get('/v1/audit-events?limit=0'))).toEqual(['limit']);
+  });
+});

@@ -1,0 +1,49 @@
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { connectDatabase, type Db } from '../../src/db/connect';
+import { migrate } from '../../src/db/migrate';
+import { hashSecret } from '../../src/http/auth';
+import { expectContract } from '../support/contract';
+
+/** The README's first command runs on the embedded PGlite: the same app, migrations and SQL. */
+describe('the embedded PGlite database', () => {
+  let db: Db;
+  const admin = { Authorization: 'Bearer pglite-admin-key-0123456789abcdef' };
+  beforeAll(async () => {
+    db = await connectDatabase({ dataDir: 'memory://' });
+    expect(await migrate(db)).toEqual(['001_portfolio', '002_access_and_audit']);
+    expect(await migrate(db)).toEqual([]);
+  });
+  afterAll(() => db.destroy());
+
+  it('serves a fund’s whole story: fund, product, structure, loan, disbursement, schedule, audit chain', async () => {
+    const app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret('pglite-admin-key-0123456789abcdef') });
+    const fund = await request(app).post('/v1/funds').set(admin).send({ name: 'Fonds embarqué', region_code: '84', department_codes: ['69'] });
+    expectContract(fund, 'post', '/v1/funds');
+    const product = await request(app).post('/v1/products').set(admin).send({
+      fund_id: fund.body.id, name: 'Relance', kind: 'recovery', principal_min: '1000', principal_max: '50000', annual_rate_percent_min: '0',
+      annual_rate_percent_max: '0', term_periods_min: 6, term_periods_max: 60, deferral_periods_max: 12, methods: ['annuity'], periodicities: ['monthly'],
+    });
+    expectContract(product, 'post', '/v1/products');
+    const structure = await request(app).post('/v1/structures').set(admin).send({
+      fund_id: fund.body.id, legal_name: 'Ressourcerie des Pentes', siret: '73282932000074', legal_form: 'association', naf_code: '38.32Z',
+      commune_code: '69123', department_code: '69', region_code: '84', jobs_fte: '4.5', contact_email: 'contact@example.org',
+    });
+    expectContract(structure, 'post', '/v1/structures');
+    const loan = await request(app).post('/v1/loans').set(admin).send({
+      product_id: product.body.id, structure_id: structure.body.id, principal: '12000.00', annual_rate_percent: '0', periodicity: 'monthly',
+      term_periods: 12, method: 'annuity', disbursement_date: '2025-01-31',
+    });
+    expectContract(loan, 'post', '/v1/loans');
+    const disbursed = await request(app).post(`/v1/loans/${loan.body.id}/disbursement`).set(admin).send({ date: '2025-01-31', amount: '12000.00' });
+    expect(disbursed.body).toMatchObject({ status: 'active', outstanding_principal: '12000.00', schedule_version: 1 });
+    const schedule = await request(app).get(`/v1/loans/${loan.body.id}/schedule?as_of=2025-03-31`).set(admin);
+    expectContract(schedule, 'get', '/v1/loans/{loanId}/schedule');
+    expect(schedule.body.instalments.slice(0, 3).map((i: { due_date: string; total: string; status: string }) => [i.due_date, i.total, i.status])).toEqual([
+      ['2025-02-28', '1000.00', 'overdue'], ['2025-03-31', '1000.00', 'due'], ['2025-04-30', '1000.00', 'upcoming'],
+    ]);
+    const verdict = await request(app).get(`/v1/audit-events/verify?fund_id=${fund.body.id}`).set(admin);
+    expect(verdict.body).toEqual({ fund_id: fund.body.id, valid: true, events_checked: 5, first_broken: null });
+  });
+});

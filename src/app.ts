@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { accessRouter } from './access/access.routes';
-import { findActorBySecretHash } from './access/api-keys.repository';
+import { findActor } from './access/find-actor';
 import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
 import { fundsRouter } from './funds/funds.routes';
@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });
   // Who is calling comes before what they send: a request without a valid key gets a 401, never a 400.
-  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActorBySecretHash(deps.db, hash), publicPaths: PUBLIC_PATHS }));
+  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActor(deps.db, hash), publicPaths: PUBLIC_PATHS }));
   app.use(openApiValidator());
   app.use(schedulesRouter());
   app.use(fundsRouter(deps.db));

@@ -4,8 +4,8 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, hashSecret, seesFund, type RequestContext } from '../http/auth';
-import { findFundById } from '../funds/funds.repository';
-import { findStructureById } from '../structures/structures.repository';
+import { findFund } from '../funds/find-fund';
+import { findStructure } from '../structures/find-structure';
 import { apiKeyView } from './api-key.view';
 import { insertApiKey, type ApiKeyRow } from './api-keys.repository';
 
@@ -41,7 +41,7 @@ export async function createApiKey(db: Db, context: RequestContext, body: Create
 async function resolveScope(db: Db, context: RequestContext, body: CreateApiKeyBody): Promise<{ fundId: string; structureId: string | null }> {
   if (body.role === 'structure') {
     if (!body.structure_id) throw new DomainError('rule_violation', 'A structure key names its structure.', [{ field: 'structure_id', message: 'is required for role structure' }]);
-    const structure = await findStructureById(db, body.structure_id);
+    const structure = await findStructure(db, body.structure_id);
     if (!structure || !seesFund(context.actor, structure.fund_id)) throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
     if (body.fund_id !== undefined && body.fund_id !== structure.fund_id) {
       throw new DomainError('rule_violation', 'The structure belongs to another fund.', [{ field: 'fund_id', message: 'is not the structure’s fund' }]);
@@ -50,7 +50,7 @@ async function resolveScope(db: Db, context: RequestContext, body: CreateApiKeyB
   }
   if (!body.fund_id) throw new DomainError('rule_violation', `A ${body.role} key names its fund.`, [{ field: 'fund_id', message: `is required for role ${body.role}` }]);
   if (body.structure_id !== undefined) throw new DomainError('rule_violation', `A ${body.role} key has no structure.`, [{ field: 'structure_id', message: `is only for role structure` }]);
-  if (!seesFund(context.actor, body.fund_id) || !(await findFundById(db, body.fund_id))) {
+  if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
     throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
   }
   return { fundId: body.fund_id, structureId: null };

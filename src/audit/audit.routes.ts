@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, seesFund, type Actor } from '../http/auth';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
-import { findFundById } from '../funds/funds.repository';
+import { findFund } from '../funds/find-fund';
 import { listAuditEvents, type AuditEventRow } from './audit.repository';
 import { verifyAuditChain } from './verify-audit-chain';
 
@@ -49,7 +49,7 @@ export function auditRouter(db: Db): Router {
   router.get('/v1/audit-events/verify', async (req, res) => {
     const fundId = (req.query as { fund_id: string }).fund_id;
     auditScope(actorOf(req), fundId);
-    if (!(await findFundById(db, fundId))) throw new DomainError('not_found', 'No such fund.');
+    if (!(await findFund(db, fundId))) throw new DomainError('not_found', 'No such fund.');
     res.json(await verifyAuditChain(db, fundId));
   });
 

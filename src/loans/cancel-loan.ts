@@ -2,7 +2,7 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { loanView } from './loan.view';
 import { lockLoanForUpdate, updateLoan, type LoanRow } from './loans.repository';
 
@@ -10,7 +10,7 @@ import { lockLoanForUpdate, updateLoan, type LoanRow } from './loans.repository'
 export async function cancelLoan(db: Db, context: RequestContext, loanId: string, today: CalendarDate, reason?: string): Promise<LoanRow> {
   return db.transaction().execute(async (trx) => {
     const loan = await lockLoanForUpdate(trx, loanId);
-    if (!loan || !seesFund(context.actor, loan.fund_id)) throw new DomainError('not_found', 'No such loan.');
+    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
     if (loan.status === 'cancelled') return loan;
     if (loan.status !== 'pending') throw new DomainError('conflict', `The loan is ${loan.status}: only a pending loan can be cancelled.`);

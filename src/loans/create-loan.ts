@@ -8,9 +8,9 @@ import { formatRate } from '../domain/rate';
 import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
-import { findProductById } from '../products/products.repository';
+import { findProduct } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
-import { findStructureById } from '../structures/structures.repository';
+import { findStructure } from '../structures/find-structure';
 import { rangesOfProduct } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan, type LoanRow } from './loans.repository';
@@ -19,9 +19,9 @@ export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure
 
 /** A pending loan from a product for a structure; its terms within the product's ranges. */
 export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody): Promise<LoanRow> {
-  const product = await findProductById(db, body.product_id);
+  const product = await findProduct(db, body.product_id);
   if (!product || !seesFund(context.actor, product.fund_id)) throw new DomainError('not_found', 'No such product.', [{ field: 'product_id', message: 'not found' }]);
-  const structure = await findStructureById(db, body.structure_id);
+  const structure = await findStructure(db, body.structure_id);
   if (!structure || !seesFund(context.actor, structure.fund_id)) {
     throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
   }

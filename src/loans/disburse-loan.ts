@@ -5,7 +5,7 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { formatMoney, parseMoney } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
-import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
 import { loanView } from './loan.view';
 import { lockLoanForUpdate, insertScheduleVersion, updateLoan, type LoanRow } from './loans.repository';
@@ -23,7 +23,7 @@ export interface DisbursementBody {
 export async function disburseLoan(db: Db, context: RequestContext, loanId: string, body: DisbursementBody, today: CalendarDate): Promise<LoanRow> {
   return db.transaction().execute(async (trx) => {
     const loan = await lockLoanForUpdate(trx, loanId);
-    if (!loan || !seesFund(context.actor, loan.fund_id)) throw new DomainError('not_found', 'No such loan.');
+    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
     if (loan.status !== 'pending') throw new DomainError('conflict', `The loan is ${loan.status}: only a pending loan can be disbursed.`);
 

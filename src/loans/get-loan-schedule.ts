@@ -1,8 +1,8 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { instalmentStatus } from '../domain/instalment-status';
-import { parseMoney, ZERO } from '../domain/money';
+import { instalmentStatus, type InstalmentStatus } from '../domain/instalment-status';
+import { parseMoney, ZERO, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
@@ -13,7 +13,10 @@ export interface LoanSchedule {
   loan: LoanRow;
   version: number;
   projected: boolean;
-  instalments: (InstalmentRow & { paid: string; status: string })[];
+  instalments: InstalmentRow[];
+  /** Paid towards each instalment and its status as of the date, in the same order. */
+  paid: Money[];
+  statuses: InstalmentStatus[];
 }
 
 /** A loan the key may see, or a 404. */
@@ -34,10 +37,7 @@ export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf
   if (wanted > loan.schedule_version || (version !== undefined && projected)) throw new DomainError('not_found', 'No such schedule version.');
   const rows = projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : await findInstalments(db, loan.id, wanted);
   // Repayments come with servicing: until then nothing is paid.
-  const instalments = rows.map((row) => ({
-    ...row,
-    paid: '0.00',
-    status: instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), ZERO, asOf),
-  }));
-  return { loan, version: wanted, projected, instalments };
+  const paid = rows.map(() => ZERO);
+  const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), paid[k]!, asOf));
+  return { loan, version: wanted, projected, instalments: rows, paid, statuses };
 }

@@ -3,7 +3,7 @@ import { parseMoney, type Rounding } from '../domain/money';
 import type { ProductRanges } from '../domain/product-ranges';
 import { parseRate } from '../domain/rate';
 import type { DayCount, DeferralType, Method, Periodicity, ScheduleTerms } from '../domain/schedule';
-import type { ProductRow } from '../products/products.repository';
+import type { ProductRow } from '../products/find-product';
 import type { LoanRow } from './loans.repository';
 
 /** A stored loan's schedule terms; `disbursedOn` replaces the expected disbursement date. */

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
+import { formatMoney } from '../domain/money';
 import { actorOf, contextOf, listScope } from '../http/auth';
 import { todayInParis } from '../http/clock';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
@@ -18,7 +19,7 @@ function loanScheduleView(schedule: LoanSchedule, asOf: CalendarDate) {
     version: schedule.version,
     projected: schedule.projected,
     as_of: asOf,
-    instalments: schedule.instalments.map((row) => ({
+    instalments: schedule.instalments.map((row, k) => ({
       number: row.number,
       due_date: row.due_date,
       principal: row.principal,
@@ -26,8 +27,8 @@ function loanScheduleView(schedule: LoanSchedule, asOf: CalendarDate) {
       total: row.total,
       balance_after: row.balance_after,
       capitalised_interest: row.capitalised_interest,
-      paid: row.paid,
-      status: row.status,
+      paid: formatMoney(schedule.paid[k]!),
+      status: schedule.statuses[k]!,
     })),
   };
 }

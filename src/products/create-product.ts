@@ -4,7 +4,7 @@ import type { Db } from '../db/connect';
 import { DomainError, type FieldError } from '../domain/errors';
 import { parseMoney } from '../domain/money';
 import { MAX_ANNUAL_RATE, parseRate } from '../domain/rate';
-import { findFundById } from '../funds/funds.repository';
+import { findFund } from '../funds/find-fund';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { productView } from './product.view';
 import { insertProduct, type ProductRow } from './products.repository';
@@ -41,7 +41,7 @@ export function checkProduct(body: CreateProductBody): FieldError[] {
 }
 
 export async function createProduct(db: Db, context: RequestContext, body: CreateProductBody): Promise<ProductRow> {
-  if (!seesFund(context.actor, body.fund_id) || !(await findFundById(db, body.fund_id))) {
+  if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
     throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
   }
   assertCanWrite(context.actor);

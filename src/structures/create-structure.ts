@@ -7,7 +7,7 @@ import {
   departmentOfCommune, isValidCommuneCode, isValidDepartmentCode, isValidNafCode, isValidRegionCode, isValidRna, isValidSiret,
 } from '../domain/structure-identifiers';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
-import { findFundById } from '../funds/funds.repository';
+import { findFund } from '../funds/find-fund';
 import { structureView } from './structure.view';
 import { findStructureBySiret, insertStructure, type StructureRow } from './structures.repository';
 
@@ -46,7 +46,7 @@ export function checkStructure(body: CreateStructureBody): FieldError[] {
 }
 
 export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody): Promise<StructureRow> {
-  if (!seesFund(context.actor, body.fund_id) || !(await findFundById(db, body.fund_id))) {
+  if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
     throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
   }
   assertCanWrite(context.actor);

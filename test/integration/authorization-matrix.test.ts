@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
+import request, { type Response } from 'supertest';
+import YAML from 'yaml';
+import { OPENAPI_PATH } from '../../src/http/openapi';
+import { ADMIN_KEY, testApp } from '../support/app';
+import { expectContract } from '../support/contract';
+import { as, createFund, createKey, createProduct, createStructure, pathTemplateOf } from '../support/portfolio';
+import { CALLERS, CELLS, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from './authorization-matrix';
+
+// The policy is the table in ./authorization-matrix.ts; this file builds the world and runs every cell.
+
+let app: Express;
+let world: World;
+let keys: Record<Caller, string | undefined>;
+
+async function createLoan(productId: string, structureId: string): Promise<string> {
+  const res = await as(app, ADMIN_KEY).post('/v1/loans', loanBody(productId, structureId));
+  if (res.status !== 201) throw new Error(`creating a loan answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.id as string;
+}
+
+async function createActiveLoan(productId: string, structureId: string): Promise<string> {
+  const id = await createLoan(productId, structureId);
+  const res = await as(app, ADMIN_KEY).post(`/v1/loans/${id}/disbursement`, { date: '2025-01-15', amount: '10000.00' });
+  if (res.status !== 200) throw new Error(`disbursing a loan answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return id;
+}
+
+beforeAll(async () => {
+  app = await testApp();
+  const [fundA, fundB] = await Promise.all([createFund(app), createFund(app)]);
+  const [productA, productB] = await Promise.all([createProduct(app, fundA.id, ADMIN_KEY), createProduct(app, fundB.id, ADMIN_KEY)]);
+  const [A1, A2, B1, B2] = await Promise.all([fundA, fundA, fundB, fundB].map((fund) => createStructure(app, fund.id, ADMIN_KEY)));
+  const product = { A1: productA.id, A2: productA.id, B1: productB.id };
+  const structures = { A1: A1!.id, A2: A2!.id, B1: B1!.id, B2: B2!.id };
+  const [pendingA1, pendingA2, pendingB1, activeA1, activeA2, activeB1] = await Promise.all([
+    createLoan(productA.id, structures.A1), createLoan(productA.id, structures.A2), createLoan(productB.id, structures.B1),
+    createActiveLoan(productA.id, structures.A1), createActiveLoan(productA.id, structures.A2), createActiveLoan(productB.id, structures.B1),
+  ]);
+  const [manager, auditor, structureKey, revoked, spareA, spareB] = await Promise.all([
+    createKey(app, { role: 'manager', fund_id: fundA.id }),
+    createKey(app, { role: 'auditor', fund_id: fundA.id }),
+    createKey(app, { role: 'structure', structure_id: structures.A1 }),
+    createKey(app, { role: 'manager', fund_id: fundA.id }),
+    createKey(app, { role: 'auditor', fund_id: fundA.id }),
+    createKey(app, { role: 'auditor', fund_id: fundB.id }),
+  ]);
+  const revocation = await as(app, ADMIN_KEY).delete(`/v1/api-keys/${revoked.id}`);
+  if (revocation.status !== 200) throw new Error(`revoking a key answered ${revocation.status}`);
+
+  keys = { none: undefined, revoked: revoked.secret, admin: ADMIN_KEY, manager: manager.secret, auditor: auditor.secret, structure: structureKey.secret };
+  world = {
+    fundA: fundA.id,
+    fundB: fundB.id,
+    productA: productA.id,
+    productB: productB.id,
+    structures,
+    pending: { A1: pendingA1, A2: pendingA2, B1: pendingB1 },
+    active: { A1: activeA1, A2: activeA2, B1: activeB1 },
+    spareKey: { A: spareA.id, B: spareB.id },
+    freshPendingLoan: (structure) => createLoan(product[structure], structures[structure]),
+    freshKey: async (fund) => (await createKey(app, { role: 'auditor', fund_id: fund === 'A' ? fundA.id : fundB.id })).id,
+  };
+});
+
+/** Sends the request as this caller, with no check yet: the cell records the status first. */
+async function send(req: Req, key: string | undefined): Promise<Response> {
+  const call = request(app)[req.method](req.path);
+  if (key !== undefined) call.set('Authorization', `Bearer ${key}`);
+  return req.body === undefined ? call : call.set('Content-Type', 'application/json').send(JSON.stringify(req.body));
+}
+
+/** What each caller may see in a list: the admin everything, fund keys fund A, the structure key A1. */
+function visible(caller: Caller, item: { fund: string; structure?: string }): boolean {
+  if (caller === 'admin') return true;
+  if (caller === 'manager' || caller === 'auditor') return item.fund === world.fundA;
+  if (caller === 'structure') return item.structure === world.structures.A1;
+  return false;
+}
+
+const results: { cell: MatrixCell; status: number }[] = [];
+
+async function runCell(cell: MatrixCell): Promise<void> {
+  const req = await cell.route[cell.scope]!.build(world, { caller: cell.caller, allowed: cell.allowed });
+  expect(req.method).toBe(cell.route.method);
+  expect(pathTemplateOf(req.path)).toBe(cell.route.path);
+  const res = await send(req, keys[cell.caller]);
+  results.push({ cell, status: res.status });
+  expect(res.status).toBe(cell.expected);
+  expectContract(res, cell.route.method, cell.route.path);
+  if (res.status === 401) expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+  if (cell.route.listItem && res.status === 200) {
+    const items = res.body.items as Record<string, unknown>[];
+    const outside = items.map(cell.route.listItem).filter((item) => !visible(cell.caller, item));
+    expect(outside).toEqual([]);
+    if (cell.caller !== 'admin' && cell.route.path !== '/v1/funds') expect(items.length).toBeGreaterThan(0);
+  }
+}
+
+describe('the table covers the contract', () => {
+  it('lists every operation of openapi.yaml exactly once, and nothing else', () => {
+    const spec = YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const methods = new Set(['get', 'post', 'put', 'patch', 'delete']);
+    const documented = Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).filter((m) => methods.has(m)).map((m) => `${m} ${path}`));
+    const tabled = MATRIX.map((route) => `${route.method} ${route.path}`);
+    expect(new Set(tabled).size).toBe(tabled.length);
+    expect([...tabled].sort()).toEqual([...documented].sort());
+  });
+
+  it('gives every caller a status in every cell', () => {
+    for (const cell of CELLS) expect(typeof cell.expected).toBe('number');
+    expect(CELLS.filter((cell) => cell.route.path === '/v1/funds/{fundId}').map((cell) => cell.caller)).toEqual([...CALLERS, ...CALLERS]);
+  });
+});
+
+describe('authorization matrix', () => {
+  it.each(CELLS.filter((cell) => !cell.knownBug).map((cell) => [cell.name, cell] as const))('%s', async (_name, cell) => {
+    await runCell(cell);
+  });
+
+  // The code breaks the rule in these cells: see the evidence in the table's knownBugs (jest refuses an empty .each).
+  const knownBugs = CELLS.filter((cell) => cell.knownBug).map((cell) => [`${cell.name} (known bug: ${cell.knownBug})`, cell] as const);
+  if (knownBugs.length > 0) {
+    it.failing.each(knownBugs)('%s', async (_name, cell) => {
+      await runCell(cell);
+    });
+  }
+});
+
+describe('no unexpected allow', () => {
+  it('every 2xx answered a cell that the table allows, and every cell ran', () => {
+    expect(results).toHaveLength(CELLS.length);
+    const unexpected = results.filter((r) => isAllowed(r.status) && !r.cell.allowed).map((r) => `${r.cell.name}: got ${r.status}`);
+    expect(unexpected).toEqual([]);
+  });
+});

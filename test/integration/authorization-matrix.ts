@@ -1,0 +1,378 @@
+/**
+ * The authorization matrix: for every operation of openapi.yaml, who may call it on what.
+ *
+ * This table IS the policy, written from DOMAIN.md "Access" and the `apiKey` security scheme of
+ * openapi.yaml, not from the code:
+ * - no key, or an unknown or revoked key: 401 on every route but the public ones;
+ * - public (no key needed): POST /v1/schedules/preview, GET /healthz, GET /openapi.yaml;
+ * - admin: the platform, everything; the only role that opens a fund (anyone else: 403);
+ * - manager: one fund, read and write; auditor: one fund, read only (reports, ledger, audit trail, keys);
+ * - structure: one structure, read only: its own structure record, its loans and their schedules;
+ * - anything outside a key's scope is a 404, as if it did not exist;
+ * - a write by a read-only key inside its scope is a 403.
+ *
+ * "own" is fund A (or, for the structure key, structure A1 and its loans); "other" is the same kind
+ * of resource in fund B, except for the structure key on structure-level routes, where it is
+ * structure A2 of the same fund (the stricter neighbour). Routes with no scope (the public ones,
+ * opening a fund, listing funds: nothing to name) have no "other" column.
+ *
+ * Choices the rules leave open, asserted here:
+ * - a structure key listing funds gets 200 with an empty list: GET /v1/funds documents no 404 in
+ *   openapi.yaml, and an empty page says nothing exists; listing products or API keys gets 404,
+ *   which those operations document (a structure key sees no product and no key). The test
+ *   checks that every listed item is in the caller's scope, so "200" can never leak.
+ * - lists in "own" scope are unfiltered for fund-scoped keys (the server must scope them) and
+ *   `?fund_id=A` for the admin (who would otherwise see every fund of the run).
+ * - a structure key creating a loan for its own structure names product A, which it cannot see:
+ *   404 (the product does not exist for it); creating products, structures or keys names fund A,
+ *   which is not in its scope either: 404.
+ * - a structure key disbursing or cancelling its own loan: the loan is in its scope (it reads it),
+ *   so the write is a 403, as for an auditor. (At commit debd3c9 these two cells answered 404:
+ *   disburse-loan.ts and cancel-loan.ts checked seesFund, not seesStructure.)
+ */
+
+import { productBody, structureBody, unique } from '../support/portfolio';
+
+export const CALLERS = ['none', 'revoked', 'admin', 'manager', 'auditor', 'structure'] as const;
+export type Caller = (typeof CALLERS)[number];
+export type Scope = 'own' | 'other';
+export type Method = 'get' | 'post' | 'delete';
+
+/** What the test builds in beforeAll: two funds, A and B, alike. */
+export interface World {
+  readonly fundA: string;
+  readonly fundB: string;
+  readonly productA: string;
+  readonly productB: string;
+  /** A1 is the structure key's own; A2 its neighbour in the same fund; B1, B2 in fund B. */
+  readonly structures: { readonly A1: string; readonly A2: string; readonly B1: string; readonly B2: string };
+  /** Per structure: a pending loan (never changed by an allowed call) and an active (disbursed) one. */
+  readonly pending: { readonly A1: string; readonly A2: string; readonly B1: string };
+  readonly active: { readonly A1: string; readonly A2: string; readonly B1: string };
+  /** Keys of no caller, in each fund: read targets, and the target of refused revocations. */
+  readonly spareKey: { readonly A: string; readonly B: string };
+  /** A new pending loan of this structure, for a write that should succeed. */
+  freshPendingLoan(structure: 'A1' | 'A2' | 'B1'): Promise<string>;
+  /** A new auditor key of this fund, for a revocation that should succeed. */
+  freshKey(fund: 'A' | 'B'): Promise<string>;
+}
+
+export interface Req {
+  readonly method: Method;
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+/** `allowed`: the table expects a 2xx, so the request gets fresh resources of its own. */
+export interface BuildContext {
+  readonly caller: Caller;
+  readonly allowed: boolean;
+}
+
+export type Statuses = Readonly<Record<Caller, number>>;
+
+export interface Cell {
+  readonly build: (w: World, ctx: BuildContext) => Req | Promise<Req>;
+  readonly expect: Statuses;
+}
+
+/** Where a listed item lives, to check that a list shows nothing outside the caller's scope. */
+export interface ItemScope {
+  readonly fund: string;
+  readonly structure?: string;
+}
+
+export interface Route {
+  readonly method: Method;
+  /** The path template, exactly as in openapi.yaml. */
+  readonly path: string;
+  readonly own: Cell;
+  readonly other: Cell | null;
+  /** For list operations: the scope of one item of `items`. */
+  readonly listItem?: (item: Record<string, unknown>) => ItemScope;
+  /** Cells where the code breaks the rule: `${scope}.${caller}` → the evidence. Run as it.failing. */
+  readonly knownBugs?: Partial<Record<`${Scope}.${Caller}`, string>>;
+}
+
+export const isAllowed = (status: number) => status >= 200 && status < 300;
+
+/** One row of statuses, in the order of CALLERS: none, revoked, admin, manager, auditor, structure. */
+function row(none: number, revoked: number, admin: number, manager: number, auditor: number, structure: number): Statuses {
+  return { none, revoked, admin, manager, auditor, structure };
+}
+
+// The policy, by kind of operation. Columns: none, revoked, admin, manager, auditor, structure.
+/** Public routes: no key needed, and a key (even revoked) changes nothing. */
+const PUBLIC = row(200, 200, 200, 200, 200, 200);
+/** Reading fund-level data (fund, products, keys, audit trail): a structure key sees none of it. */
+const FUND_READ_OWN = row(401, 401, 200, 200, 200, 404);
+/** Reading data of a structure or its loans: the structure key reads its own. */
+const STRUCTURE_READ_OWN = row(401, 401, 200, 200, 200, 200);
+/** Anything in fund B (or structure A2, for the structure key): only the admin. */
+const READ_OTHER = row(401, 401, 200, 404, 404, 404);
+/** Creating in fund A: the manager may, the auditor is read-only (403), the structure key does not see the fund (404). */
+const CREATE_OWN = row(401, 401, 201, 201, 403, 404);
+const CREATE_OTHER = row(401, 401, 201, 404, 404, 404);
+/** Changing a loan of A1: the structure key reads it, so it is in its scope: 403 like the auditor. */
+const LOAN_WRITE_OWN = row(401, 401, 200, 200, 403, 403);
+/** Revoking a key of fund A: the structure key does not see keys (404). */
+const KEY_WRITE_OWN = row(401, 401, 200, 200, 403, 404);
+const WRITE_OTHER = row(401, 401, 200, 404, 404, 404);
+
+/** The fund an own-scope list names: the admin names fund A; fund-scoped keys name nothing. */
+const ownList = (base: string) => (w: World, { caller }: BuildContext) => ({ method: 'get' as const, path: caller === 'admin' ? `${base}?fund_id=${w.fundA}` : base });
+const otherList = (base: string) => (w: World) => ({ method: 'get' as const, path: `${base}?fund_id=${w.fundB}` });
+
+/** The structure-level "other": A2 for the structure key, B1 for everyone else. */
+const otherStructure = (caller: Caller) => (caller === 'structure' ? 'A2' : 'B1');
+
+const DISBURSEMENT = { date: '2025-01-15', amount: '10000.00' };
+
+export const loanBody = (productId: string, structureId: string) => ({
+  product_id: productId,
+  structure_id: structureId,
+  principal: '10000.00',
+  annual_rate_percent: '2',
+  periodicity: 'monthly',
+  term_periods: 24,
+  method: 'annuity',
+  disbursement_date: '2025-01-15',
+});
+
+const label = () => unique('matrice');
+
+/** A loan to change: a fresh pending one when the change should succeed, else the shared pending one. */
+async function loanToChange(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<string> {
+  return allowed ? w.freshPendingLoan(structure) : w.pending[structure];
+}
+
+const loanItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id), structure: String(item.structure_id) });
+const fundLevelItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id) });
+
+export const MATRIX: readonly Route[] = [
+  // --- public
+  { method: 'get', path: '/healthz', own: { build: () => ({ method: 'get', path: '/healthz' }), expect: PUBLIC }, other: null },
+  { method: 'get', path: '/openapi.yaml', own: { build: () => ({ method: 'get', path: '/openapi.yaml' }), expect: PUBLIC }, other: null },
+  {
+    method: 'post',
+    path: '/v1/schedules/preview',
+    own: {
+      build: () => ({
+        method: 'post',
+        path: '/v1/schedules/preview',
+        body: { principal: '10000.00', annual_rate_percent: '12', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-15' },
+      }),
+      expect: PUBLIC,
+    },
+    other: null,
+  },
+
+  // --- funds
+  {
+    method: 'post',
+    path: '/v1/funds',
+    own: {
+      build: () => ({ method: 'post', path: '/v1/funds', body: { name: unique('Fonds matrice'), region_code: '84', department_codes: ['69'] } }),
+      expect: row(401, 401, 201, 403, 403, 403), // only the admin opens a fund
+    },
+    other: null,
+  },
+  {
+    method: 'get',
+    path: '/v1/funds',
+    // No fund_id filter in the contract: "own" is the plain list; a structure key gets an empty page.
+    own: { build: () => ({ method: 'get', path: '/v1/funds' }), expect: STRUCTURE_READ_OWN },
+    other: null,
+    listItem: (item) => ({ fund: String(item.id) }),
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fundId}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}` }), expect: READ_OTHER },
+  },
+
+  // --- products
+  {
+    method: 'post',
+    path: '/v1/products',
+    own: { build: (w) => ({ method: 'post', path: '/v1/products', body: productBody(w.fundA) }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/products', body: productBody(w.fundB) }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/products',
+    own: { build: ownList('/v1/products'), expect: FUND_READ_OWN },
+    other: { build: otherList('/v1/products'), expect: READ_OTHER },
+    listItem: fundLevelItem,
+  },
+  {
+    method: 'get',
+    path: '/v1/products/{productId}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/products/${w.productA}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/products/${w.productB}` }), expect: READ_OTHER },
+  },
+
+  // --- structures
+  {
+    method: 'post',
+    path: '/v1/structures',
+    own: { build: (w) => ({ method: 'post', path: '/v1/structures', body: structureBody(w.fundA) }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/structures', body: structureBody(w.fundB) }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/structures',
+    // A structure key lists itself only; no structure_id filter exists, so its "other" is fund B too.
+    own: { build: ownList('/v1/structures'), expect: STRUCTURE_READ_OWN },
+    other: { build: otherList('/v1/structures'), expect: READ_OTHER },
+    listItem: (item) => ({ fund: String(item.fund_id), structure: String(item.id) }),
+  },
+  {
+    method: 'get',
+    path: '/v1/structures/{structureId}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}` }), expect: READ_OTHER },
+  },
+
+  // --- loans
+  {
+    method: 'post',
+    path: '/v1/loans',
+    own: { build: (w) => ({ method: 'post', path: '/v1/loans', body: loanBody(w.productA, w.structures.A1) }), expect: CREATE_OWN },
+    other: {
+      build: (w, { caller }) => {
+        const structure = otherStructure(caller);
+        return { method: 'post', path: '/v1/loans', body: loanBody(structure === 'A2' ? w.productA : w.productB, w.structures[structure]) };
+      },
+      expect: CREATE_OTHER,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans',
+    own: { build: ownList('/v1/loans'), expect: STRUCTURE_READ_OWN },
+    other: {
+      build: (w, { caller }) => ({ method: 'get', path: caller === 'structure' ? `/v1/loans?structure_id=${w.structures.A2}` : `/v1/loans?fund_id=${w.fundB}` }),
+      expect: READ_OTHER,
+    },
+    listItem: loanItem,
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/loans/{loanId}/disbursement',
+    own: {
+      build: async (w, { allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/disbursement`, body: DISBURSEMENT }),
+      expect: LOAN_WRITE_OWN,
+    },
+    other: {
+      build: async (w, { caller, allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/disbursement`, body: DISBURSEMENT }),
+      expect: WRITE_OTHER,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/loans/{loanId}/cancellation',
+    own: {
+      build: async (w, { allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/cancellation`, body: { reason: 'matrix' } }),
+      expect: LOAN_WRITE_OWN,
+    },
+    other: {
+      build: async (w, { caller, allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/cancellation`, body: { reason: 'matrix' } }),
+      expect: WRITE_OTHER,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/schedule',
+    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule?as_of=2025-06-01` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule?as_of=2025-06-01` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/schedule/versions',
+    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/schedule/versions/{version}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions/1` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions/1` }), expect: READ_OTHER },
+  },
+
+  // --- API keys
+  {
+    method: 'post',
+    path: '/v1/api-keys',
+    own: { build: (w) => ({ method: 'post', path: '/v1/api-keys', body: { role: 'auditor', fund_id: w.fundA, label: label() } }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/api-keys', body: { role: 'auditor', fund_id: w.fundB, label: label() } }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/api-keys',
+    own: { build: ownList('/v1/api-keys'), expect: FUND_READ_OWN },
+    other: { build: otherList('/v1/api-keys'), expect: READ_OTHER },
+    listItem: fundLevelItem,
+  },
+  {
+    method: 'get',
+    path: '/v1/api-keys/{keyId}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/api-keys/${w.spareKey.A}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/api-keys/${w.spareKey.B}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'delete',
+    path: '/v1/api-keys/{keyId}',
+    own: { build: async (w, { allowed }) => ({ method: 'delete', path: `/v1/api-keys/${allowed ? await w.freshKey('A') : w.spareKey.A}` }), expect: KEY_WRITE_OWN },
+    other: { build: async (w, { allowed }) => ({ method: 'delete', path: `/v1/api-keys/${allowed ? await w.freshKey('B') : w.spareKey.B}` }), expect: WRITE_OTHER },
+  },
+
+  // --- audit trail
+  {
+    method: 'get',
+    path: '/v1/audit-events',
+    own: { build: ownList('/v1/audit-events'), expect: FUND_READ_OWN },
+    other: { build: otherList('/v1/audit-events'), expect: READ_OTHER },
+    listItem: fundLevelItem,
+  },
+  {
+    method: 'get',
+    path: '/v1/audit-events/verify',
+    own: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundA}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundB}` }), expect: READ_OTHER },
+  },
+];
+
+/** One cell of the matrix: a route, a scope, a caller, and what the policy expects. */
+export interface MatrixCell {
+  readonly route: Route;
+  readonly scope: Scope;
+  readonly caller: Caller;
+  readonly expected: number;
+  readonly allowed: boolean;
+  readonly knownBug?: string;
+  readonly name: string;
+}
+
+export const CELLS: readonly MatrixCell[] = MATRIX.flatMap((route) =>
+  (['own', 'other'] as const).flatMap((scope) => {
+    const cell = route[scope];
+    if (!cell) return [];
+    return CALLERS.map((caller) => ({
+      route,
+      scope,
+      caller,
+      expected: cell.expect[caller],
+      allowed: isAllowed(cell.expect[caller]),
+      knownBug: route.knownBugs?.[`${scope}.${caller}`],
+      name: `${route.method.toUpperCase()} ${route.path} [${scope}] as ${caller} → ${cell.expect[caller]}`,
+    }));
+  }),
+);

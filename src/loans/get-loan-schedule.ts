@@ -6,7 +6,7 @@ import { parseMoney, ZERO, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
-import { findInstalments, findLoanById, type InstalmentRow, type LoanRow } from './loans.repository';
+import { findLoanById, findLoanWithInstalments, type InstalmentRow, type LoanRow } from './loans.repository';
 import { instalmentRows } from './schedule-rows';
 
 export interface LoanSchedule {
@@ -31,11 +31,13 @@ export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Pro
  * disbursed has only a projection, computed from its expected disbursement date.
  */
 export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf: CalendarDate, version?: number): Promise<LoanSchedule> {
-  const loan = await findVisibleLoan(db, actor, loanId);
+  const found = await findLoanWithInstalments(db, loanId, version);
+  if (!found || !seesStructure(actor, found.loan.fund_id, found.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+  const { loan } = found;
   const projected = loan.schedule_version === 0;
   const wanted = version ?? loan.schedule_version;
   if (wanted > loan.schedule_version || (version !== undefined && projected)) throw new DomainError('not_found', 'No such schedule version.');
-  const rows = projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : await findInstalments(db, loan.id, wanted);
+  const rows = projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : found.instalments;
   // Repayments come with servicing: until then nothing is paid.
   const paid = rows.map(() => ZERO);
   const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), paid[k]!, asOf));

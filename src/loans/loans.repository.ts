@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 
@@ -85,14 +85,31 @@ export async function insertScheduleVersion(
   await trx.insertInto('instalments').values(instalments).execute();
 }
 
-export async function findInstalments(db: Executor, loanId: string, version: number): Promise<InstalmentRow[]> {
-  return db.selectFrom('instalments').selectAll().where('loan_id', '=', loanId).where('version', '=', version).orderBy('number').execute();
-}
-
 export async function listScheduleVersions(db: Executor, loanId: string) {
   return db.selectFrom('schedule_versions as v')
     .select(['v.version', 'v.reason', 'v.effective_date', 'v.created_at'])
     .select((eb) => eb.selectFrom('instalments as i').whereRef('i.loan_id', '=', 'v.loan_id').whereRef('i.version', '=', 'v.version')
       .select((e) => e.fn.countAll<string>().as('n')).as('instalment_count'))
     .where('v.loan_id', '=', loanId).orderBy('v.version').execute();
+}
+
+/**
+ * A loan and the instalments of one of its schedule versions (its current one by default) in a
+ * single round trip: the schedule is the most read thing of all, by every partner portal.
+ * Amounts travel as text inside the JSON, never as JSON numbers.
+ */
+export async function findLoanWithInstalments(db: Db, loanId: string, version?: number): Promise<{ loan: LoanRow; instalments: InstalmentRow[] } | undefined> {
+  const row = await db.selectFrom('loans as l').selectAll('l')
+    .select(sql<[number, string, string, string, string, string, string][]>`(
+      SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.total::text,
+        i.balance_after::text, i.capitalised_interest::text) ORDER BY i.number), '[]')
+      FROM instalments i WHERE i.loan_id = l.id AND i.version = coalesce(${version ?? null}::integer, l.schedule_version))`.as('instalment_tuples'))
+    .where('l.id', '=', loanId).executeTakeFirst();
+  if (!row) return undefined;
+  const { instalment_tuples: tuples, ...loan } = row;
+  const instalments = tuples.map(([number, dueDate, principal, interest, total, balanceAfter, capitalised]) => ({
+    loan_id: loan.id, version: version ?? loan.schedule_version, number, due_date: dueDate, principal, interest, total,
+    balance_after: balanceAfter, capitalised_interest: capitalised,
+  }));
+  return { loan: loan as LoanRow, instalments };
 }

@@ -1,18 +1,9 @@
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Database, ApiKeysTable } from '../db/schema';
 import type { Actor, Role } from '../http/auth';
 
-export interface ApiKeyRow {
-  id: string;
-  role: string;
-  fund_id: string;
-  structure_id: string | null;
-  label: string;
-  secret_hash: string;
-  created_at: Date;
-  revoked_at: Date | null;
-}
+export type ApiKeyRow = Selectable<ApiKeysTable>;
 
 export async function insertApiKey(trx: Transaction<Database>, key: Omit<ApiKeyRow, 'created_at' | 'revoked_at'>): Promise<ApiKeyRow> {
   return trx.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();

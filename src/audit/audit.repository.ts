@@ -1,21 +1,8 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Database, AuditEventsTable } from '../db/schema';
 
-export interface AuditEventRow {
-  id: string;
-  fund_id: string;
-  seq: number;
-  occurred_at: Date;
-  actor_key_id: string;
-  action: string;
-  entity_type: string;
-  entity_id: string;
-  request_id: string | null;
-  state: unknown;
-  prev_hash: string;
-  hash: string;
-}
+export type AuditEventRow = Selectable<AuditEventsTable>;
 
 /** Serialises appends to one fund's chain until the transaction ends. */
 export async function lockFundChain(trx: Transaction<Database>, fundId: string): Promise<void> {
@@ -35,11 +22,10 @@ export async function listAuditEvents(db: Db, filter: { fundIds: string[] | unde
   let query = db.selectFrom('audit_events').selectAll().orderBy('id').limit(filter.limit);
   if (filter.fundIds) query = query.where('fund_id', 'in', filter.fundIds);
   if (filter.afterId) query = query.where('id', '>', filter.afterId);
-  return (await query.execute()) as AuditEventRow[];
+  return query.execute();
 }
 
 /** One fund's chain in order, from seq `afterSeq` + 1. */
 export async function chainSegment(db: Db, fundId: string, afterSeq: number, limit: number) {
-  return (await db.selectFrom('audit_events').selectAll().where('fund_id', '=', fundId).where('seq', '>', afterSeq)
-    .orderBy('seq').limit(limit).execute()) as AuditEventRow[];
+  return db.selectFrom('audit_events').selectAll().where('fund_id', '=', fundId).where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
 }

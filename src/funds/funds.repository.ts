@@ -1,18 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Database, FundsTable } from '../db/schema';
 
-export interface FundRow {
-  id: string;
-  name: string;
-  region_code: string;
-  department_codes: string[];
-  currency: string;
-  reminder_days_before: number[];
-  reminder_days_after: number[];
-  webhook_url: string | null;
-  created_at: Date;
-}
+export type FundRow = Selectable<FundsTable>;
 
 export async function insertFund(trx: Transaction<Database>, fund: Omit<FundRow, 'created_at'>): Promise<FundRow> {
   return trx.insertInto('funds').values(fund).returningAll().executeTakeFirstOrThrow();

@@ -1,45 +1,10 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Database, InstalmentsTable, LoansTable } from '../db/schema';
 
-export interface LoanRow {
-  id: string;
-  fund_id: string;
-  product_id: string;
-  structure_id: string;
-  kind: string;
-  status: string;
-  restructured: boolean;
-  principal: string;
-  annual_rate_percent: string;
-  periodicity: string;
-  term_periods: number;
-  deferral_periods: number;
-  deferral_type: string;
-  method: string;
-  day_count: string;
-  rounding: string;
-  instalment_multiple: string;
-  disbursement_date: string;
-  first_due_date: string | null;
-  disbursed_on: string | null;
-  cancelled_on: string | null;
-  outstanding_principal: string;
-  schedule_version: number;
-  created_at: Date;
-}
+export type LoanRow = Selectable<LoansTable>;
 
-export interface InstalmentRow {
-  loan_id: string;
-  version: number;
-  number: number;
-  due_date: string;
-  principal: string;
-  interest: string;
-  total: string;
-  balance_after: string;
-  capitalised_interest: string;
-}
+export type InstalmentRow = Selectable<InstalmentsTable>;
 type Executor = Db | Transaction<Database>;
 
 export async function insertLoan(trx: Transaction<Database>, loan: Omit<LoanRow, 'created_at' | 'status' | 'restructured' | 'outstanding_principal' | 'schedule_version' | 'disbursed_on' | 'cancelled_on'>): Promise<LoanRow> {

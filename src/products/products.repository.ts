@@ -1,25 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Database, ProductsTable } from '../db/schema';
 
-export interface ProductRow {
-  id: string;
-  fund_id: string;
-  name: string;
-  kind: string;
-  principal_min: string;
-  principal_max: string;
-  annual_rate_percent_min: string;
-  annual_rate_percent_max: string;
-  term_periods_min: number;
-  term_periods_max: number;
-  deferral_periods_max: number;
-  methods: string[];
-  periodicities: string[];
-  rounding: string;
-  guarantee_coverage_percent: string;
-  created_at: Date;
-}
+export type ProductRow = Selectable<ProductsTable>;
 
 export async function insertProduct(trx: Transaction<Database>, product: Omit<ProductRow, 'created_at'>): Promise<ProductRow> {
   return trx.insertInto('products').values(product).returningAll().executeTakeFirstOrThrow();

@@ -1,24 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Database, StructuresTable } from '../db/schema';
 
-export interface StructureRow {
-  id: string;
-  fund_id: string;
-  legal_name: string;
-  siret: string | null;
-  rna: string | null;
-  legal_form: string;
-  esus: boolean;
-  naf_code: string;
-  commune_code: string;
-  department_code: string;
-  region_code: string;
-  jobs_fte: string;
-  contact_email: string;
-  webhook_url: string | null;
-  created_at: Date;
-}
+export type StructureRow = Selectable<StructuresTable>;
 
 export async function insertStructure(trx: Transaction<Database>, structure: Omit<StructureRow, 'created_at'>): Promise<StructureRow> {
   return trx.insertInto('structures').values(structure).returningAll().executeTakeFirstOrThrow();

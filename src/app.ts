@@ -6,7 +6,7 @@ import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
 import { fundsRouter } from './funds/funds.routes';
 import { authenticate } from './http/auth';
-import { rejectNulCharacters } from './http/body';
+import { rejectUnstorableStrings } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { requestLogger } from './http/request-id';
@@ -31,7 +31,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLogger(deps.logger));
-  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'], verify: rejectNulCharacters }));
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(rejectUnstorableStrings);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -4,8 +4,11 @@ import {
   type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult,
 } from 'kysely';
 
-/** PGlite returns dates as JS Dates; we keep calendar dates as "YYYY-MM-DD" like pg does here. */
-const PARSERS = { 1082: (value: string) => value };
+/**
+ * Read as node-postgres reads them here: calendar dates as "YYYY-MM-DD" (PGlite makes JS Dates)
+ * and bigints as strings (PGlite makes JS numbers, which lose precision past 2^53).
+ */
+const PARSERS = { 1082: (value: string) => value, 20: (value: string) => value };
 
 /**
  * A Kysely dialect for PGlite, the embedded PostgreSQL that runs the service when no DATABASE_URL

@@ -5,6 +5,7 @@ import type { RequestHandler } from 'express';
 import type { FieldError } from '../domain/errors';
 import { MONEY_INPUT } from '../domain/money';
 import { RATE_INPUT } from '../domain/rate';
+import { UUID_KEY } from './pagination';
 
 /** The contract, at the repository root: two levels up from src/http, three from dist/src/http. */
 export const OPENAPI_PATH = ['../..', '../../..']
@@ -38,13 +39,14 @@ export function isValidatorError(error: unknown): error is ValidatorError {
 const PATTERN_MESSAGES: Record<string, string> = {
   [MONEY_INPUT.source]: 'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"',
   [RATE_INPUT.source]: 'must be a rate in percent: a decimal string with at most 6 decimals, e.g. "3.5"',
+  [UUID_KEY.source]: 'must be an id as this API writes them: lowercase hexadecimal with hyphens',
 };
 
 const LOCATIONS: Record<string, FieldError['in']> = { body: 'body', query: 'query', params: 'path', headers: 'header' };
 
-/** "/body/instalments/0/amount" → { in: "body", field: "instalments.0.amount" }. */
+/** "/body/instalments/0/amount" → { in: "body", field: "instalments.0.amount" }; one error per field. */
 export function fieldErrorsFromValidator(error: ValidatorError): FieldError[] {
-  return (error.errors ?? []).map((item) => {
+  const fields = (error.errors ?? []).map((item): FieldError => {
     const [where = 'body', ...rest] = (item.path ?? '').split('/').slice(1);
     const message = item.message ?? 'is invalid';
     const pattern = /^must match pattern "(.*)"$/.exec(message)?.[1];
@@ -54,4 +56,5 @@ export function fieldErrorsFromValidator(error: ValidatorError): FieldError[] {
       message: (pattern && PATTERN_MESSAGES[pattern]) || message,
     };
   });
+  return fields.filter((error, index) => fields.findIndex((other) => other.in === error.in && other.field === error.field) === index);
 }

@@ -12,7 +12,7 @@ export const DEFAULT_LIMIT = 50;
 export const encodeCursor = (lastKey: string): string => Buffer.from(lastKey, 'utf8').toString('base64url');
 
 export const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const SERIAL_KEY = /^[1-9][0-9]{0,18}$/;
+export const SERIAL_KEY = /^[1-9][0-9]{0,17}$/; // below PostgreSQL's bigint maximum
 
 /** `keyPattern` is what a key of this list looks like: anything else in a cursor is forged. */
 export function pageOf(query: { limit?: unknown; cursor?: unknown }, keyPattern: RegExp): Page {

@@ -32,7 +32,11 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     const broken: FieldError[] = [];
     if (parseMoney(body.amount) !== terms.principal) broken.push({ field: 'amount', message: `must be the loan's principal, ${loan.principal}` });
     if (date > today) broken.push({ field: 'date', message: 'must not be in the future' });
-    for (const error of checkScheduleTerms(terms)) broken.push(error.field === 'first_due_date' ? { field: 'date', message: 'must be before the loan’s first_due_date' } : error);
+    for (const error of checkScheduleTerms(terms)) {
+      if (error.field === 'first_due_date') broken.push({ field: 'date', message: 'must be before the loan’s first_due_date' });
+      else if (error.field === 'disbursement_date') broken.push({ ...error, field: 'date' });
+      else broken.push(error);
+    }
     const schedule = broken.length === 0 ? buildSchedule(terms) : undefined;
     if (schedule) broken.push(...checkScheduleAmounts(schedule));
     if (!schedule || broken.length > 0) throw new DomainError('rule_violation', 'The disbursement breaks a rule.', broken);

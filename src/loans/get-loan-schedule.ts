@@ -37,9 +37,11 @@ export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf
   const projected = loan.schedule_version === 0;
   const wanted = version ?? loan.schedule_version;
   if (wanted > loan.schedule_version || (version !== undefined && projected)) throw new DomainError('not_found', 'No such schedule version.');
-  const rows = projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : found.instalments;
+  // A cancelled loan was never paid out: it has no schedule, not even a projected one.
+  const cancelled = loan.status === 'cancelled';
+  const rows = cancelled ? [] : projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : found.instalments;
   // Repayments come with servicing: until then nothing is paid.
   const paid = rows.map(() => ZERO);
   const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), paid[k]!, asOf));
-  return { loan, version: wanted, projected, instalments: rows, paid, statuses };
+  return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses };
 }

@@ -45,5 +45,14 @@ describe('the embedded PGlite database', () => {
     ]);
     const verdict = await request(app).get(`/v1/audit-events/verify?fund_id=${fund.body.id}`).set(admin);
     expect(verdict.body).toEqual({ fund_id: fund.body.id, valid: true, events_checked: 5, first_broken: null });
+
+    // Audit ids are bigints: PGlite must hand them over as strings too, or paging breaks.
+    const firstPage = await request(app).get(`/v1/audit-events?fund_id=${fund.body.id}&limit=3`).set(admin);
+    expectContract(firstPage, 'get', '/v1/audit-events');
+    const secondPage = await request(app).get(`/v1/audit-events?fund_id=${fund.body.id}&limit=3&cursor=${firstPage.body.next_cursor}`).set(admin);
+    expectContract(secondPage, 'get', '/v1/audit-events');
+    const seqs = [...firstPage.body.items, ...secondPage.body.items].map((event: { seq: number }) => event.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(secondPage.body.next_cursor).toBeNull();
   });
 });

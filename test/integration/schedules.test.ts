@@ -193,3 +193,18 @@ describe('GET /openapi.yaml', () => {
     expect(res.text).toContain('/v1/schedules/preview:');
   });
 });
+
+describe('text the database cannot store', () => {
+  it('a NUL or an unpaired surrogate in any string, whatever the charset, is a 400 naming the field', async () => {
+    const nul = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send('{"principal": "1\\u0000"}');
+    expectContract(nul, 'post', PREVIEW);
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ in: 'body', field: 'principal', message: 'contains a NUL character or an unpaired surrogate' }]);
+    const surrogate = await request(app).post(PREVIEW).set('Content-Type', 'application/json').send('{"method": "x\\ud800"}');
+    expect(surrogate.status).toBe(400);
+    const utf16 = await request(app).post(PREVIEW).set('Content-Type', 'application/json; charset=utf-16le')
+      .send(Buffer.from(JSON.stringify({ ...base, method: 'annuity\u0000' }), 'utf16le'));
+    expect(utf16.status).toBe(400);
+    expect(utf16.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});

@@ -11,6 +11,7 @@ export default async function globalSetup(): Promise<void> {
   const name = `loans_test_${process.pid}_${Date.now()}`;
   const client = new pg.Client(adminUrl);
   await client.connect();
+  await dropAbandonedDatabases(client);
   await client.query(`CREATE DATABASE ${name}`);
   await client.end();
   const url = new URL(adminUrl);
@@ -20,4 +21,13 @@ export default async function globalSetup(): Promise<void> {
   const db = await connectDatabase({ databaseUrl: url.toString(), dataDir: '' });
   await migrate(db);
   await db.destroy();
+}
+
+/** Databases of runs that died before their teardown, an hour or more ago (never a run in progress). */
+async function dropAbandonedDatabases(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname ~ '^loans_test_[0-9]+_[0-9]+$'");
+  for (const { datname } of rows) {
+    const startedAt = Number(datname.split('_').at(-1));
+    if (Date.now() - startedAt > 3_600_000) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  }
 }

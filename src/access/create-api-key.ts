@@ -11,8 +11,8 @@ import { insertApiKey, type ApiKeyRow } from './api-keys.repository';
 
 export interface CreateApiKeyBody {
   role: 'manager' | 'auditor' | 'structure';
-  fund_id?: string;
-  structure_id?: string;
+  fund_id?: string | null;
+  structure_id?: string | null;
   label: string;
 }
 
@@ -43,13 +43,13 @@ async function resolveScope(db: Db, context: RequestContext, body: CreateApiKeyB
     if (!body.structure_id) throw new DomainError('rule_violation', 'A structure key names its structure.', [{ field: 'structure_id', message: 'is required for role structure' }]);
     const structure = await findStructure(db, body.structure_id);
     if (!structure || !seesFund(context.actor, structure.fund_id)) throw new DomainError('not_found', 'No such structure.', [{ field: 'structure_id', message: 'not found' }]);
-    if (body.fund_id !== undefined && body.fund_id !== structure.fund_id) {
+    if (body.fund_id != null && body.fund_id !== structure.fund_id) {
       throw new DomainError('rule_violation', 'The structure belongs to another fund.', [{ field: 'fund_id', message: 'is not the structure’s fund' }]);
     }
     return { fundId: structure.fund_id, structureId: structure.id };
   }
   if (!body.fund_id) throw new DomainError('rule_violation', `A ${body.role} key names its fund.`, [{ field: 'fund_id', message: `is required for role ${body.role}` }]);
-  if (body.structure_id !== undefined) throw new DomainError('rule_violation', `A ${body.role} key has no structure.`, [{ field: 'structure_id', message: `is only for role structure` }]);
+  if (body.structure_id != null) throw new DomainError('rule_violation', `A ${body.role} key has no structure.`, [{ field: 'structure_id', message: `is only for role structure` }]);
   if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
     throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
   }

@@ -14,7 +14,7 @@ export interface CreateFundBody {
   currency?: 'EUR';
   reminder_days_before?: number[];
   reminder_days_after?: number[];
-  webhook_url?: string;
+  webhook_url?: string | null;
 }
 
 /** Only the platform administrator opens a fund. */

@@ -18,7 +18,7 @@ export interface ScheduleTermsBody {
   rounding?: 'half_up' | 'half_even';
   instalment_multiple?: string;
   disbursement_date: string;
-  first_due_date?: string;
+  first_due_date?: string | null;
 }
 
 /** Body → domain terms with DOMAIN.md's defaults, rules not checked yet. */
@@ -35,7 +35,7 @@ export function termsFromBody(body: ScheduleTermsBody): ScheduleTerms {
     rounding: body.rounding ?? 'half_up',
     instalmentMultiple: parseMoney(body.instalment_multiple ?? '0.01'),
     disbursementDate: parseDate(body.disbursement_date),
-    ...(body.first_due_date === undefined ? {} : { firstDueDate: parseDate(body.first_due_date) }),
+    ...(body.first_due_date == null ? {} : { firstDueDate: parseDate(body.first_due_date) }),
   };
 }
 

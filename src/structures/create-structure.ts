@@ -14,28 +14,39 @@ import { findStructureBySiret, insertStructure, type StructureRow } from './stru
 export interface CreateStructureBody {
   fund_id: string;
   legal_name: string;
-  siret?: string;
-  rna?: string;
+  siret?: string | null;
+  rna?: string | null;
   legal_form: string;
   esus?: boolean;
   naf_code: string;
   commune_code: string;
   department_code: string;
   region_code: string;
-  jobs_fte: string;
+  jobs_fte: number | string;
   contact_email: string;
-  webhook_url?: string;
+  webhook_url?: string | null;
+}
+
+/** "8899B" → "88.99B": NAF codes are stored as INSEE writes them. */
+const nafWithDot = (code: string) => (code.includes('.') ? code : `${code.slice(0, 2)}.${code.slice(2)}`);
+
+/** FTEs as numeric(9,2) text, or undefined when a number has more than 2 decimals. */
+function jobsAsText(jobs: number | string): string | undefined {
+  if (typeof jobs === 'string') return jobs;
+  return Math.round(jobs * 100) / 100 === jobs ? jobs.toFixed(2) : undefined;
 }
 
 /** Identifiers and territory codes: every broken rule, named by field. */
 export function checkStructure(body: CreateStructureBody): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
-  if (body.siret === undefined && body.rna === undefined) fail('siret', 'a SIRET or, for an association without one, an RNA number is required');
-  if (body.siret !== undefined && !isValidSiret(body.siret)) fail('siret', 'is not a valid SIRET (14 digits with a valid check digit)');
-  if (body.rna !== undefined && !isValidRna(body.rna)) fail('rna', 'is not an RNA number (W and 9 digits)');
-  if (body.rna !== undefined && body.siret === undefined && body.legal_form !== 'association') fail('rna', 'only associations may be identified by an RNA number alone');
-  if (!isValidNafCode(body.naf_code)) fail('naf_code', 'is not a NAF code such as "88.99B"');
+  const { siret, rna } = body;
+  if (siret == null && rna == null) fail('siret', 'a SIRET or, for an association without one, an RNA number is required');
+  if (siret != null && !isValidSiret(siret)) fail('siret', 'is not a valid SIRET (14 digits with a valid check digit)');
+  if (rna != null && !isValidRna(rna)) fail('rna', 'is not an RNA number (W and 9 digits)');
+  if (rna != null && siret == null && body.legal_form !== 'association') fail('rna', 'only associations may be identified by an RNA number alone');
+  if (!isValidNafCode(nafWithDot(body.naf_code))) fail('naf_code', 'is not a NAF code such as "88.99B"');
+  if (jobsAsText(body.jobs_fte) === undefined) fail('jobs_fte', 'must have at most 2 decimals');
   if (!isValidCommuneCode(body.commune_code)) fail('commune_code', 'is not an INSEE commune code');
   if (!isValidDepartmentCode(body.department_code)) fail('department_code', 'is not a French department code');
   if (!isValidRegionCode(body.region_code)) fail('region_code', 'is not an INSEE region code');
@@ -53,7 +64,7 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
   const broken = checkStructure(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
   const duplicate = () => new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
-  if (body.siret !== undefined && (await findStructureBySiret(db, body.fund_id, body.siret))) throw duplicate();
+  if (body.siret != null && (await findStructureBySiret(db, body.fund_id, body.siret))) throw duplicate();
   return db.transaction().execute(async (trx) => {
     const structure = await insertStructure(trx, {
       id: uuidv7(),
@@ -63,11 +74,11 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
       rna: body.rna ?? null,
       legal_form: body.legal_form,
       esus: body.esus ?? false,
-      naf_code: body.naf_code,
+      naf_code: nafWithDot(body.naf_code),
       commune_code: body.commune_code,
       department_code: body.department_code,
       region_code: body.region_code,
-      jobs_fte: body.jobs_fte,
+      jobs_fte: jobsAsText(body.jobs_fte)!,
       contact_email: body.contact_email,
       webhook_url: body.webhook_url ?? null,
     });

@@ -13,7 +13,7 @@ export function structureView(s: StructureRow) {
     commune_code: s.commune_code,
     department_code: s.department_code,
     region_code: s.region_code,
-    jobs_fte: s.jobs_fte,
+    jobs_fte: Number(s.jobs_fte), // a count of jobs, not money: a JSON number
     contact_email: s.contact_email,
     webhook_url: s.webhook_url,
     created_at: s.created_at.toISOString(),

@@ -208,3 +208,11 @@ describe('text the database cannot store', () => {
     expect(utf16.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });
+
+describe('null for an absent optional field', () => {
+  it('first_due_date: null is the default first due date', async () => {
+    const withNull = await postJson(app, PREVIEW, { ...base, first_due_date: null });
+    expect(withNull.status).toBe(200);
+    expect(withNull.body).toEqual((await postJson(app, PREVIEW, base)).body);
+  });
+});

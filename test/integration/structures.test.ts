@@ -19,7 +19,7 @@ describe('registering a structure', () => {
     const res = await as(app, manager.secret).post('/v1/structures', body);
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/structures/${res.body.id}`);
-    expect(res.body).toMatchObject({ ...body, jobs_fte: '12.50', rna: null });
+    expect(res.body).toMatchObject({ ...body, jobs_fte: 12.5, rna: null });
 
     const fetched = await as(app, manager.secret).get(res.headers.location!);
     expect(fetched.body).toEqual(res.body);
@@ -147,3 +147,22 @@ async function waitForBlockedSession(db: Kysely<Database>, trx: Transaction<Data
   }
   throw new Error('the request never waited on the uncommitted structure');
 }
+
+describe('lenient inputs for what is not money', () => {
+  it('jobs as a JSON number, a NAF code without its dot, and nulls for absent optional fields are accepted', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const body = structureBody(fund.id, { jobs_fte: 7.25, naf_code: '8899B', rna: null, webhook_url: null });
+    const res = await as(app, manager.secret).post('/v1/structures', body);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ jobs_fte: 7.25, naf_code: '88.99B', rna: null, webhook_url: null });
+  });
+
+  it('jobs with 3 decimals, or negative, are refused', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const threeDecimals = await as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { jobs_fte: 1.125 }));
+    expect(threeDecimals.status).toBe(422);
+    expect(fieldsOf(threeDecimals)).toEqual(['jobs_fte']);
+    const negative = await as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { jobs_fte: -1 }));
+    expect(negative.status).toBe(400);
+  });
+});

@@ -34,7 +34,7 @@ export interface Structure {
   fund_id: string;
   siret: string | null;
   rna: string | null;
-  jobs_fte: string;
+  jobs_fte: number;
 }
 export interface CreatedKey {
   id: string;

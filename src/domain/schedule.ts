@@ -86,6 +86,12 @@ export interface Amortisation {
   readonly method: Method;
   readonly rounding: Rounding;
   readonly instalmentMultiple: Money;
+  /**
+   * A level instalment (annuity) or principal part (linear) to keep rather than compute: the
+   * `reduce_term` prepayment. The schedule then ends as soon as the balance is repaid, the last
+   * row taking the residue, and the periods no longer needed are dropped.
+   */
+  readonly keepLevel?: Money;
 }
 
 /**
@@ -117,9 +123,10 @@ export function amortise(input: Amortisation): Schedule {
   }
 
   const remaining = BigInt(n - deferralPeriods);
-  let level = 0n;
-  if (method === 'annuity') level = levelInstalment(cents(balance), fractions.slice(deferralPeriods), input.instalmentMultiple, rounding);
-  if (method === 'linear') level = roundToMultiple(balance, remaining, input.instalmentMultiple, rounding);
+  let level: bigint = input.keepLevel ?? 0n;
+  if (method === 'annuity' && input.keepLevel === undefined) level = levelInstalment(cents(balance), fractions.slice(deferralPeriods), input.instalmentMultiple, rounding);
+  if (method === 'linear' && input.keepLevel === undefined) level = roundToMultiple(balance, remaining, input.instalmentMultiple, rounding);
+  let end = n;
 
   for (let k = deferralPeriods; k < n; k++) {
     const f = fractions[k]!;
@@ -156,7 +163,12 @@ export function amortise(input: Amortisation): Schedule {
     balance -= principal;
     totalInterest += interest;
     rows[k] = row(k, dates[k]!, principal, interest, total, capitalised, balance);
+    if (balance === 0n && input.keepLevel !== undefined && method !== 'bullet') {
+      end = k + 1; // reduce_term: repaid early, the later periods are no longer needed
+      break;
+    }
   }
+  rows.length = end;
 
   totalInterest += totalCapitalised;
   return {

@@ -1,0 +1,68 @@
+import { actualDays, type CalendarDate } from './dates';
+import { cents, type Money, type Rounding } from './money';
+import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
+import { amortise, MONTHS_PER_PERIOD, type DayCount, type DeferralType, type Method, type Periodicity, type Schedule } from './schedule';
+
+export type PrepaymentMode = 'reduce_instalment' | 'reduce_term';
+
+/** The loan terms a new schedule version keeps. */
+export interface KeptTerms {
+  readonly annualRate: Rate;
+  readonly periodicity: Periodicity;
+  readonly dayCount: DayCount;
+  readonly deferralType: DeferralType;
+  readonly method: Method;
+  readonly rounding: Rounding;
+  readonly instalmentMultiple: Money;
+}
+
+/** The instalments a prepayment replaces: those not yet touched, after what was paid. */
+export interface RemainingPeriods {
+  /** The due date the first remaining period starts from (the previous instalment's). */
+  readonly start: CalendarDate;
+  /** The remaining instalments' due dates, kept as they are. */
+  readonly dueDates: readonly CalendarDate[];
+  /** How many of them are deferral periods still ahead. */
+  readonly deferralAhead: number;
+  /** The principal they would have repaid. */
+  readonly principal: Money;
+  /** Their level instalment (annuity) or principal part (linear), kept by reduce_term. */
+  readonly level: Money;
+}
+
+/**
+ * Every remaining period starts on a due date, so under 30E/360 each is a whole period (its fraction
+ * is exactly r, month ends included); under ACT/365 and ACT/360 it counts its actual days.
+ */
+export function wholePeriodFractions(terms: KeptTerms, start: CalendarDate, dueDates: readonly CalendarDate[]): Fraction[] {
+  if (terms.dayCount === '30E/360') return dueDates.map(() => ratePerPeriod(terms.annualRate, 12 / MONTHS_PER_PERIOD[terms.periodicity]));
+  const daysInYear = terms.dayCount === 'ACT/365' ? 365 : 360;
+  return dueDates.map((due, k) => rateForDays(terms.annualRate, actualDays(k === 0 ? start : dueDates[k - 1]!, due), daysInYear));
+}
+
+export type Reschedule = { readonly kind: 'schedule'; readonly schedule: Schedule } | { readonly kind: 'repaid'; readonly excess: Money };
+
+/**
+ * DOMAIN.md "Prepayment": the prepaid amount reduces the principal that the remaining instalments
+ * would repay, and a new schedule replaces them on the same due dates (deferral rows ahead kept).
+ * `reduce_instalment` recomputes the level instalment (or principal part) over those periods;
+ * `reduce_term` keeps it and drops the periods no longer needed, the last taking the residue.
+ * A prepayment of all that principal or more repays the loan; what is beyond it is an excess.
+ */
+export function reschedulePrepayment(terms: KeptTerms, remaining: RemainingPeriods, prepaid: Money, mode: PrepaymentMode): Reschedule {
+  const balance = remaining.principal - prepaid;
+  if (balance <= 0n) return { kind: 'repaid', excess: cents(-balance) };
+  const keepLevel = mode === 'reduce_term' && terms.method !== 'bullet' ? remaining.level : undefined;
+  const schedule = amortise({
+    balance: cents(balance),
+    dueDates: remaining.dueDates,
+    fractions: wholePeriodFractions(terms, remaining.start, remaining.dueDates),
+    deferralPeriods: remaining.deferralAhead,
+    deferralType: terms.deferralType,
+    method: terms.method,
+    rounding: terms.rounding,
+    instalmentMultiple: terms.instalmentMultiple,
+    ...(keepLevel === undefined ? {} : { keepLevel }),
+  });
+  return { kind: 'schedule', schedule };
+}

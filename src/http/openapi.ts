@@ -21,6 +21,7 @@ export function openApiValidator(): RequestHandler[] {
     validateFormats: true,
     ajvFormats: { mode: 'full' }, // 'full' rejects impossible dates such as 2023-02-30
     validateSecurity: false,
+    fileUploader: false, // no route takes multipart uploads
   }) as RequestHandler[];
 }
 

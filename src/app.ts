@@ -10,6 +10,7 @@ import { rejectUnstorableStrings } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { requestLogger } from './http/request-id';
+import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
 import { productsRouter } from './products/products.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(productsRouter(deps.db));
   app.use(structuresRouter(deps.db));
   app.use(loansRouter(deps.db));
+  app.use(ledgerRouter(deps.db));
   app.use(accessRouter(deps.db));
   app.use(auditRouter(deps.db));
   app.use(notFoundHandler);

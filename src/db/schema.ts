@@ -127,6 +127,24 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface JournalEntriesTable {
+  id: string;
+  fund_id: string;
+  loan_id: string | null;
+  event: string;
+  value_date: CalendarDateColumn;
+  reverses: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface JournalLinesTable {
+  entry_id: string;
+  line: number;
+  account: string;
+  debit: Numeric;
+  credit: Numeric;
+}
+
 export interface Database {
   funds: FundsTable;
   products: ProductsTable;
@@ -136,5 +154,7 @@ export interface Database {
   instalments: InstalmentsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  journal_entries: JournalEntriesTable;
+  journal_lines: JournalLinesTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

@@ -2,10 +2,12 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
+import { disbursementLines } from '../domain/ledger';
 import { formatMoney, parseMoney } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { postJournalEntry } from '../ledger/post-journal-entry';
 import { termsOfLoan } from './loan-terms';
 import { loanView } from './loan.view';
 import { lockLoanForUpdate, insertScheduleVersion, updateLoan, type LoanRow } from './loans.repository';
@@ -45,6 +47,7 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     const active = await updateLoan(trx, loan.id, {
       status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1,
     });
+    await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(active) });
     return active;
   });

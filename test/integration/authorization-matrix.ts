@@ -344,6 +344,12 @@ export const MATRIX: readonly Route[] = [
   },
   {
     method: 'get',
+    path: '/v1/funds/{fundId}/ledger/trial-balance',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/ledger/trial-balance?as_of=2030-01-01` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/ledger/trial-balance?as_of=2030-01-01` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
     path: '/v1/audit-events/verify',
     own: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundA}` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundB}` }), expect: READ_OTHER },

@@ -17,7 +17,7 @@ export type Money = bigint & { readonly __brand: 'Money' };
 export type Rounding = 'half_up' | 'half_even';
 
 /** Digits after the decimal point of the currencies we support (EUR). */
-export const MINOR_DIGITS = 2;
+const MINOR_DIGITS = 2;
 const SCALE = 10n ** BigInt(MINOR_DIGITS);
 
 /** Non-negative amount with at most two decimals, as accepted on input ("1250", "1250.5", "1250.50"). */

@@ -8,10 +8,12 @@ export type Rate = bigint & { readonly __brand: 'Rate' };
 const RATE_DIGITS = 6;
 const SCALE = 10n ** BigInt(RATE_DIGITS);
 /** rate units per whole (1 = 100 %): percent → fraction and millionths → units. */
-export const RATE_UNITS_PER_ONE = 100n * SCALE;
+const RATE_UNITS_PER_ONE = 100n * SCALE;
 
 export const RATE_INPUT = /^(0|[1-9]\d{0,2})(\.\d{1,6})?$/;
-export const MAX_ANNUAL_RATE = 100n * SCALE as Rate;
+/** 100 %, in the same millionths of a percent: the most a rate, or a share such as a guarantee coverage, can be. */
+export const MAX_PERCENT = (100n * SCALE) as Rate;
+export const MAX_ANNUAL_RATE = MAX_PERCENT;
 
 export function parseRate(text: string): Rate {
   const match = RATE_INPUT.exec(text);
@@ -19,6 +21,9 @@ export function parseRate(text: string): Rate {
   const fraction = (match[2] ?? '.').slice(1).padEnd(RATE_DIGITS, '0');
   return (BigInt(match[1]!) * SCALE + BigInt(fraction)) as Rate;
 }
+
+/** numeric(9,6) text ("3.500000") as the API writes rates ("3.5"). */
+export const normaliseRate = (stored: string): string => formatRate(parseRate(stored));
 
 /** The shortest exact decimal: 3_500_000n → "3.5", 0n → "0". */
 export function formatRate(rate: Rate): string {

@@ -6,10 +6,10 @@ export interface Page {
   readonly after: string | undefined;
 }
 
-export const DEFAULT_LIMIT = 50;
+const DEFAULT_LIMIT = 50;
 
 /** Cursors are opaque to clients: the last key of the previous page, base64url-encoded. */
-export const encodeCursor = (lastKey: string): string => Buffer.from(lastKey, 'utf8').toString('base64url');
+const encodeCursor = (lastKey: string): string => Buffer.from(lastKey, 'utf8').toString('base64url');
 
 export const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const SERIAL_KEY = /^[1-9][0-9]{0,17}$/; // below PostgreSQL's bigint maximum

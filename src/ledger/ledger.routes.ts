@@ -1,11 +1,10 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
-import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { cents, formatMoney } from '../domain/money';
 import { findFund } from '../funds/find-fund';
 import { actorOf, seesFund } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { asOfOf } from '../http/clock';
 import { getTrialBalance } from './get-trial-balance';
 
 export function ledgerRouter(db: Db): Router {
@@ -15,7 +14,7 @@ export function ledgerRouter(db: Db): Router {
     const fundId = String(req.params.fundId);
     const fund = seesFund(actorOf(req), fundId) ? await findFund(db, fundId) : undefined;
     if (!fund) throw new DomainError('not_found', 'No such fund.');
-    const asOf = ((req.query as { as_of?: string }).as_of ?? todayInParis()) as CalendarDate;
+    const asOf = asOfOf(req.query);
     const lines = await getTrialBalance(db, fund.id, asOf);
     const totalDebits = lines.reduce((sum, line) => sum + line.debits, 0n);
     const totalCredits = lines.reduce((sum, line) => sum + line.credits, 0n);

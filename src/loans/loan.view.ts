@@ -1,4 +1,4 @@
-import { rateView } from '../products/product.view';
+import { normaliseRate } from '../domain/rate';
 import type { LoanRow } from './loans.repository';
 
 export function loanView(loan: LoanRow) {
@@ -11,7 +11,7 @@ export function loanView(loan: LoanRow) {
     status: loan.status,
     restructured: loan.restructured,
     principal: loan.principal,
-    annual_rate_percent: rateView(loan.annual_rate_percent),
+    annual_rate_percent: normaliseRate(loan.annual_rate_percent),
     periodicity: loan.periodicity,
     term_periods: loan.term_periods,
     deferral_periods: loan.deferral_periods,

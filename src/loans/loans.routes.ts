@@ -4,7 +4,7 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { formatMoney } from '../domain/money';
 import { actorOf, contextOf, listScope } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { asOfOf, todayInParis } from '../http/clock';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { cancelLoan } from './cancel-loan';
 import { createLoan, type CreateLoanBody } from './create-loan';
@@ -35,7 +35,6 @@ function loanScheduleView(schedule: LoanSchedule, asOf: CalendarDate) {
 
 export function loansRouter(db: Db): Router {
   const router = Router();
-  const asOfOf = (query: unknown) => ((query as { as_of?: string }).as_of ?? todayInParis()) as CalendarDate;
 
   router.post('/v1/loans', async (req, res) => {
     const loan = await createLoan(db, contextOf(req), req.body as CreateLoanBody);

@@ -3,7 +3,7 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError, type FieldError } from '../domain/errors';
 import { parseMoney } from '../domain/money';
-import { MAX_ANNUAL_RATE, parseRate } from '../domain/rate';
+import { MAX_ANNUAL_RATE, MAX_PERCENT, parseRate } from '../domain/rate';
 import { findFund } from '../funds/find-fund';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { productView } from './product.view';
@@ -27,7 +27,7 @@ export interface CreateProductBody {
 }
 
 /** Ranges that hold together: every broken one, named by field. */
-export function checkProduct(body: CreateProductBody): FieldError[] {
+function checkProduct(body: CreateProductBody): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   if (parseMoney(body.principal_min) <= 0n) fail('principal_min', 'must be greater than 0');
@@ -36,7 +36,7 @@ export function checkProduct(body: CreateProductBody): FieldError[] {
   if (parseRate(body.annual_rate_percent_min) > parseRate(body.annual_rate_percent_max)) fail('annual_rate_percent_max', 'must be at least annual_rate_percent_min');
   if (body.term_periods_min > body.term_periods_max) fail('term_periods_max', 'must be at least term_periods_min');
   if (body.deferral_periods_max >= body.term_periods_max) fail('deferral_periods_max', 'must be less than term_periods_max');
-  if (body.guarantee_coverage_percent !== undefined && parseRate(body.guarantee_coverage_percent) > MAX_ANNUAL_RATE) fail('guarantee_coverage_percent', 'must be at most 100');
+  if (body.guarantee_coverage_percent !== undefined && parseRate(body.guarantee_coverage_percent) > MAX_PERCENT) fail('guarantee_coverage_percent', 'must be at most 100');
   return errors;
 }
 

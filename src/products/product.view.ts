@@ -1,8 +1,5 @@
-import { formatRate, parseRate } from '../domain/rate';
+import { normaliseRate } from '../domain/rate';
 import type { ProductRow } from './products.repository';
-
-/** numeric(9,6) comes back as "3.500000"; the API writes rates as they were given, "3.5". */
-export const rateView = (stored: string) => formatRate(parseRate(stored));
 
 export function productView(p: ProductRow) {
   return {
@@ -12,15 +9,15 @@ export function productView(p: ProductRow) {
     kind: p.kind,
     principal_min: p.principal_min,
     principal_max: p.principal_max,
-    annual_rate_percent_min: rateView(p.annual_rate_percent_min),
-    annual_rate_percent_max: rateView(p.annual_rate_percent_max),
+    annual_rate_percent_min: normaliseRate(p.annual_rate_percent_min),
+    annual_rate_percent_max: normaliseRate(p.annual_rate_percent_max),
     term_periods_min: p.term_periods_min,
     term_periods_max: p.term_periods_max,
     deferral_periods_max: p.deferral_periods_max,
     methods: p.methods,
     periodicities: p.periodicities,
     rounding: p.rounding,
-    guarantee_coverage_percent: rateView(p.guarantee_coverage_percent),
+    guarantee_coverage_percent: normaliseRate(p.guarantee_coverage_percent),
     created_at: p.created_at.toISOString(),
   };
 }

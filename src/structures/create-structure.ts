@@ -37,7 +37,7 @@ function jobsAsText(jobs: number | string): string | undefined {
 }
 
 /** Identifiers and territory codes: every broken rule, named by field. */
-export function checkStructure(body: CreateStructureBody): FieldError[] {
+function checkStructure(body: CreateStructureBody): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   const { siret, rna } = body;

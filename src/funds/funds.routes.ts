@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
-import { DomainError } from '../domain/errors';
-import { actorOf, contextOf, seesFund } from '../http/auth';
+import { actorOf, contextOf } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { createFund, type CreateFundBody } from './create-fund';
 import { fundView } from './fund.view';
-import { findFundById, listFunds } from './funds.repository';
+import { findVisibleFund } from './find-visible-fund';
+import { listFunds } from './funds.repository';
 
 export function fundsRouter(db: Db): Router {
   const router = Router();
@@ -25,10 +25,7 @@ export function fundsRouter(db: Db): Router {
   });
 
   router.get('/v1/funds/:fundId', async (req, res) => {
-    const fundId = String(req.params.fundId);
-    const fund = seesFund(actorOf(req), fundId) ? await findFundById(db, fundId) : undefined;
-    if (!fund) throw new DomainError('not_found', 'No such fund.');
-    res.json(fundView(fund));
+    res.json(fundView(await findVisibleFund(db, actorOf(req), String(req.params.fundId))));
   });
 
   return router;

@@ -2,6 +2,8 @@ import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { ACCOUNTS, type Account } from '../domain/ledger';
 import { cents, parseMoney, ZERO, type Money } from '../domain/money';
+import { findVisibleFund, type FundRow } from '../funds/find-visible-fund';
+import type { Actor } from '../http/auth';
 import { accountTotals } from './ledger.repository';
 
 export interface TrialBalanceLine {
@@ -12,13 +14,25 @@ export interface TrialBalanceLine {
   readonly balance: Money;
 }
 
-/** Every account of the fund with its totals up to and including `asOf`; Σ debits = Σ credits. */
-export async function getTrialBalance(db: Db, fundId: string, asOf: CalendarDate): Promise<TrialBalanceLine[]> {
-  const totals = new Map((await accountTotals(db, fundId, asOf)).map((row) => [row.account, row]));
-  return ACCOUNTS.map((account) => {
+export interface TrialBalance {
+  readonly fund: FundRow;
+  readonly asOf: CalendarDate;
+  readonly lines: readonly TrialBalanceLine[];
+  readonly totalDebits: Money;
+  readonly totalCredits: Money;
+}
+
+/** Every account of a fund the key may see, with its totals up to and including `asOf`; Σ debits = Σ credits. */
+export async function getTrialBalance(db: Db, actor: Actor, fundId: string, asOf: CalendarDate): Promise<TrialBalance> {
+  const fund = await findVisibleFund(db, actor, fundId);
+  const totals = new Map((await accountTotals(db, fund.id, asOf)).map((row) => [row.account, row]));
+  const lines = ACCOUNTS.map((account) => {
     const row = totals.get(account);
     const debits = row ? parseMoney(row.debits) : ZERO;
     const credits = row ? parseMoney(row.credits) : ZERO;
     return { account, debits, credits, balance: cents(debits - credits) };
   });
+  const totalDebits = cents(lines.reduce((sum, line) => sum + line.debits, 0n));
+  const totalCredits = cents(lines.reduce((sum, line) => sum + line.credits, 0n));
+  return { fund, asOf, lines, totalDebits, totalCredits };
 }

@@ -6,7 +6,7 @@ import { parseMoney, ZERO, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
-import { findLoanById, findLoanWithInstalments, type InstalmentRow, type LoanRow } from './loans.repository';
+import { findLoanWithInstalments, type InstalmentRow, type LoanRow } from './loans.repository';
 import { instalmentRows } from './schedule-rows';
 
 export interface LoanSchedule {
@@ -17,13 +17,6 @@ export interface LoanSchedule {
   /** Paid towards each instalment and its status as of the date, in the same order. */
   paid: Money[];
   statuses: InstalmentStatus[];
-}
-
-/** A loan the key may see, or a 404. */
-export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<LoanRow> {
-  const loan = await findLoanById(db, loanId);
-  if (!loan || !seesStructure(actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
-  return loan;
 }
 
 /**
@@ -39,7 +32,9 @@ export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf
   if (wanted > loan.schedule_version || (version !== undefined && projected)) throw new DomainError('not_found', 'No such schedule version.');
   // A cancelled loan was never paid out: it has no schedule, not even a projected one.
   const cancelled = loan.status === 'cancelled';
-  const rows = cancelled ? [] : projected ? instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows) : found.instalments;
+  let rows = found.instalments;
+  if (cancelled) rows = [];
+  else if (projected) rows = instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows);
   // Repayments come with servicing: until then nothing is paid.
   const paid = rows.map(() => ZERO);
   const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), paid[k]!, asOf));

@@ -1,4 +1,8 @@
+import type { CalendarDate } from '../domain/dates';
+import { formatMoney } from '../domain/money';
 import { normaliseRate } from '../domain/rate';
+import type { LoanSchedule } from './get-loan-schedule';
+import type { listScheduleVersions } from './list-schedule-versions';
 import type { LoanRow } from './loans.repository';
 
 export function loanView(loan: LoanRow) {
@@ -27,5 +31,35 @@ export function loanView(loan: LoanRow) {
     outstanding_principal: loan.outstanding_principal,
     schedule_version: loan.schedule_version,
     created_at: loan.created_at.toISOString(),
+  };
+}
+
+export function loanScheduleView(schedule: LoanSchedule, asOf: CalendarDate) {
+  return {
+    loan_id: schedule.loan.id,
+    version: schedule.version,
+    projected: schedule.projected,
+    as_of: asOf,
+    instalments: schedule.instalments.map((row, k) => ({
+      number: row.number,
+      due_date: row.due_date,
+      principal: row.principal,
+      interest: row.interest,
+      total: row.total,
+      balance_after: row.balance_after,
+      capitalised_interest: row.capitalised_interest,
+      paid: formatMoney(schedule.paid[k]!),
+      status: schedule.statuses[k]!,
+    })),
+  };
+}
+
+export function scheduleVersionsView({ loan, versions }: Awaited<ReturnType<typeof listScheduleVersions>>) {
+  return {
+    loan_id: loan.id,
+    current_version: loan.schedule_version,
+    items: versions.map((v) => ({
+      version: v.version, reason: v.reason, effective_date: v.effective_date, instalment_count: Number(v.instalment_count), created_at: v.created_at.toISOString(),
+    })),
   };
 }

@@ -4,8 +4,8 @@ import type { Db } from '../db/connect';
 import { DomainError, type FieldError } from '../domain/errors';
 import { parseMoney } from '../domain/money';
 import { MAX_ANNUAL_RATE, MAX_PERCENT, parseRate } from '../domain/rate';
-import { findFund } from '../funds/find-fund';
-import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { findVisibleFund } from '../funds/find-visible-fund';
+import { assertCanWrite, type RequestContext } from '../http/auth';
 import { productView } from './product.view';
 import { insertProduct, type ProductRow } from './products.repository';
 
@@ -41,9 +41,7 @@ function checkProduct(body: CreateProductBody): FieldError[] {
 }
 
 export async function createProduct(db: Db, context: RequestContext, body: CreateProductBody): Promise<ProductRow> {
-  if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
-    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
-  }
+  await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const broken = checkProduct(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The product’s ranges do not hold together.', broken);

@@ -6,8 +6,8 @@ import { DomainError, type FieldError } from '../domain/errors';
 import {
   departmentOfCommune, isValidCommuneCode, isValidDepartmentCode, isValidNafCode, isValidRegionCode, isValidRna, isValidSiret,
 } from '../domain/structure-identifiers';
-import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
-import { findFund } from '../funds/find-fund';
+import { assertCanWrite, type RequestContext } from '../http/auth';
+import { findVisibleFund } from '../funds/find-visible-fund';
 import { structureView } from './structure.view';
 import { findStructureBySiret, insertStructure, type StructureRow } from './structures.repository';
 
@@ -57,9 +57,7 @@ function checkStructure(body: CreateStructureBody): FieldError[] {
 }
 
 export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody): Promise<StructureRow> {
-  if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
-    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
-  }
+  await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const broken = checkStructure(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);

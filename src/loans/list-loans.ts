@@ -1,0 +1,27 @@
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { listScope, type Actor } from '../http/auth';
+import type { Page } from '../http/pagination';
+import { listLoans as loansWhere, type LoanRow } from './loans.repository';
+
+export interface LoanFilters {
+  fund_id?: string;
+  structure_id?: string;
+  status?: string;
+  kind?: string;
+}
+
+/** One page (plus one row, to tell whether another follows) of the loans the key may see, filtered. */
+export async function listLoans(db: Db, actor: Actor, filters: LoanFilters, page: Page): Promise<LoanRow[]> {
+  const scope = listScope(actor, filters.fund_id);
+  // A structure key may name its own structure, no other.
+  if (scope.structureId && filters.structure_id && filters.structure_id !== scope.structureId) throw new DomainError('not_found', 'No such structure.');
+  return loansWhere(db, {
+    ...scope,
+    structureId: scope.structureId ?? filters.structure_id,
+    status: filters.status,
+    kind: filters.kind,
+    afterId: page.after,
+    limit: page.limit + 1,
+  });
+}

@@ -1,4 +1,6 @@
 import type { Db } from '../db/connect';
+import { findVisibleFund } from '../funds/find-visible-fund';
+import type { Actor } from '../http/auth';
 import { GENESIS_HASH, eventHash } from './audit-chain';
 import { chainSegment } from './audit.repository';
 
@@ -29,4 +31,10 @@ export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVer
     }
     if (events.length < BATCH) return { fund_id: fundId, valid: true, events_checked: expectedSeq - 1, first_broken: null };
   }
+}
+
+/** The chain of a fund the key may see (admin, its manager or auditor), or a 404. */
+export async function verifyFundChain(db: Db, actor: Actor, fundId: string): Promise<ChainVerdict> {
+  const fund = await findVisibleFund(db, actor, fundId);
+  return verifyAuditChain(db, fund.id);
 }

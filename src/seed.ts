@@ -3,6 +3,7 @@ import { loadConfig } from './config';
 import { connectDatabase } from './db/connect';
 import { migrate } from './db/migrate';
 import { addMonths, type CalendarDate } from './domain/dates';
+import { LA_POSTE_SIREN, withLuhnCheckDigit } from './domain/structure-identifiers';
 import { createFund } from './funds/create-fund';
 import { ADMIN, type RequestContext } from './http/auth';
 import { todayInParis } from './http/clock';
@@ -48,14 +49,8 @@ function generator(seed: number) {
 function siret(random: ReturnType<typeof generator>): string {
   const draw = () => String(random.int(1, 9)) + Array.from({ length: 12 }, () => random.int(0, 9)).join('');
   let digits = draw();
-  while (digits.startsWith('356000000')) digits = draw();
-  let sum = 0;
-  for (let i = 0; i < 13; i++) {
-    let d = Number(digits[12 - i]) * (i % 2 === 0 ? 2 : 1);
-    if (d > 9) d -= 9;
-    sum += d;
-  }
-  return digits + String((10 - (sum % 10)) % 10);
+  while (digits.startsWith(LA_POSTE_SIREN)) digits = draw();
+  return withLuhnCheckDigit(digits);
 }
 
 async function seed() {

@@ -10,7 +10,7 @@ const NAF_FORMAT = /^[0-9]{2}\.[0-9]{2}[A-Z]$/;
 const COMMUNE_FORMAT = /^(?:[0-9]{5}|2[AB][0-9]{3})$/;
 
 // All establishments of La Poste share one SIREN; INSEE gave them a sum-of-digits check instead of Luhn.
-const LA_POSTE_SIREN = '356000000';
+export const LA_POSTE_SIREN = '356000000';
 // Except the head office, the only La Poste SIRET that keeps a Luhn key (its digits sum to 26, not a multiple of 5).
 const LA_POSTE_HEAD_OFFICE_SIRET = '35600000000048';
 
@@ -26,6 +26,12 @@ function isLuhnValid(digits: string): boolean {
     sum += weighted > 9 ? weighted - 9 : weighted;
   }
   return sum % 10 === 0;
+}
+
+/** `body` followed by the one digit that makes it Luhn-valid (how SIRETs are made). */
+export function withLuhnCheckDigit(body: string): string {
+  const check = [...'0123456789'].find((digit) => isLuhnValid(body + digit))!;
+  return body + check;
 }
 
 function digitSum(digits: string): number {

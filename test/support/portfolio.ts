@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { OPENAPI_PATH } from '../../src/http/openapi';
 import { ADMIN_KEY } from './app';
 import { expectContract } from './contract';
+import { LA_POSTE_SIREN, withLuhnCheckDigit } from '../../src/domain/structure-identifiers';
 
 export const adminAuth = { Authorization: `Bearer ${ADMIN_KEY}` } as const;
 
@@ -90,13 +91,8 @@ export function as(app: Express, key: string | undefined) {
 export function randomSiret(): string {
   let body: string;
   do body = Array.from({ length: 13 }, () => String(randomInt(10))).join('');
-  while (body.startsWith('356000000')); // La Poste's SIREN follows another rule
-  // In the 14-digit number, the digits at even indexes (from the left) are the doubled ones.
-  const sum = [...body].reduce((total, char, i) => {
-    const digit = Number(char) * (i % 2 === 0 ? 2 : 1);
-    return total + (digit > 9 ? digit - 9 : digit);
-  }, 0);
-  return body + String((10 - (sum % 10)) % 10);
+  while (body.startsWith(LA_POSTE_SIREN)); // La Poste's SIREN follows another rule
+  return withLuhnCheckDigit(body);
 }
 
 /** The same SIRET with another check digit: always Luhn-invalid. */

@@ -8,6 +8,8 @@ import {
   isValidRna,
   isValidSiren,
   isValidSiret,
+  LA_POSTE_SIREN,
+  withLuhnCheckDigit,
 } from '../../src/domain/structure-identifiers';
 
 /** An independent Luhn oracle for the generators: the key that makes `digits` + key Luhn-valid. */
@@ -197,5 +199,19 @@ describe('region code', () => {
 
   it.each(['05', '1', '011', '21', '26', '31', '41', '42', '54', '72', '82', '83', '91', '00', ''])('refuses %j', (code) => {
     expect(isValidRegionCode(code)).toBe(false);
+  });
+});
+
+describe('withLuhnCheckDigit', () => {
+  it('appends the digit that makes 13 digits a valid SIRET (73282932000074 from 7328293200007)', () => {
+    expect(withLuhnCheckDigit('7328293200007')).toBe('73282932000074');
+  });
+
+  it('always yields a Luhn-valid SIRET outside La Poste', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[1-9][0-9]{12}$/).filter((body) => !body.startsWith(LA_POSTE_SIREN)), (body) => {
+        expect(isValidSiret(withLuhnCheckDigit(body))).toBe(true);
+      }),
+    );
   });
 });

@@ -36,6 +36,24 @@ export default tseslint.config(
     },
   },
   {
+    // Shared plumbing sits below the features: it never imports one.
+    files: ['src/http/**/*.ts', 'src/db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./(access|audit|funds|ledger|loans|products|schedules|structures)/', message: 'src/http and src/db do not import features.' }],
+      }],
+    },
+  },
+  {
+    // A feature reaches another one through its use cases, never its repository.
+    files: ['src/access/**/*.ts', 'src/audit/**/*.ts', 'src/funds/**/*.ts', 'src/ledger/**/*.ts', 'src/loans/**/*.ts', 'src/products/**/*.ts', 'src/schedules/**/*.ts', 'src/structures/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./[a-z-]+/[a-z-]+\\.repository$', message: 'Call the other feature’s use case, not its repository.' }],
+      }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -12,6 +12,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { connectDatabase } from '../src/db/connect';
+import { parseDate } from '../src/domain/dates';
 import { migrate } from '../src/db/migrate';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { createApiKey } from '../src/access/create-api-key';
@@ -60,7 +61,7 @@ async function seedLoan(databaseUrl: string): Promise<{ loanId: string; key: str
     product_id: product.id, structure_id: structure.id, principal: '120000.00', annual_rate_percent: '3.5', periodicity: 'monthly',
     term_periods: 120, method: 'annuity', disbursement_date: '2024-01-15',
   });
-  await disburseLoan(db, admin, loan.id, { date: '2024-01-15', amount: '120000.00' }, '2024-01-15' as never);
+  await disburseLoan(db, admin, loan.id, { date: '2024-01-15', amount: '120000.00' }, parseDate('2024-01-15'));
   const { secret } = await createApiKey(db, admin, { role: 'structure', structure_id: structure.id, label: 'bench portal' });
   await db.destroy();
   return { loanId: loan.id, key: secret };

@@ -9,7 +9,7 @@ import {
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { structureView } from './structure.view';
-import { findStructureBySiret, insertStructure, type StructureRow } from './structures.repository';
+import { insertStructure, type StructureRow } from './structures.repository';
 
 export interface CreateStructureBody {
   fund_id: string;
@@ -62,7 +62,6 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
   const broken = checkStructure(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
   const duplicate = () => new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
-  if (body.siret != null && (await findStructureBySiret(db, body.fund_id, body.siret))) throw duplicate();
   return db.transaction().execute(async (trx) => {
     const structure = await insertStructure(trx, {
       id: uuidv7(),
@@ -83,7 +82,7 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
     await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
     return structure;
   }).catch((error: unknown) => {
-    // Another request registered the same SIRET between our check and our insert.
+    // The unique index decides, also between two requests racing with the same SIRET.
     throw isUniqueViolation(error, 'structures_fund_id_siret_key') ? duplicate() : error;
   });
 }

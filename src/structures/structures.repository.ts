@@ -12,10 +12,6 @@ export async function findStructureById(db: Db | Transaction<Database>, id: stri
   return db.selectFrom('structures').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function findStructureBySiret(db: Db | Transaction<Database>, fundId: string, siret: string): Promise<StructureRow | undefined> {
-  return db.selectFrom('structures').selectAll().where('fund_id', '=', fundId).where('siret', '=', siret).executeTakeFirst();
-}
-
 /** `fundId` or `structureId` narrows the list (a structure key sees only itself). */
 export async function listStructures(db: Db, filter: { fundId?: string; structureId?: string; afterId?: string; limit: number }): Promise<StructureRow[]> {
   let query = db.selectFrom('structures').selectAll().orderBy('id').limit(filter.limit);

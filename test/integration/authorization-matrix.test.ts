@@ -6,7 +6,7 @@ import { OPENAPI_PATH } from '../../src/http/openapi';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { as, createFund, createKey, createProduct, createStructure, pathTemplateOf } from '../support/portfolio';
-import { CALLERS, CELLS, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from './authorization-matrix';
+import { CALLERS, CELLS, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from '../support/authorization-matrix';
 
 // The policy is the table in ./authorization-matrix.ts; this file builds the world and runs every cell.
 

@@ -31,7 +31,7 @@
  *   disburse-loan.ts and cancel-loan.ts checked seesFund, not seesStructure.)
  */
 
-import { productBody, structureBody, unique } from '../support/portfolio';
+import { productBody, structureBody, unique } from './portfolio';
 
 export const CALLERS = ['none', 'revoked', 'admin', 'manager', 'auditor', 'structure'] as const;
 export type Caller = (typeof CALLERS)[number];

@@ -1,7 +1,8 @@
-import { actualDays, type CalendarDate } from './dates';
+import type { CalendarDate } from './dates';
 import { cents, type Money, type Rounding } from './money';
-import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
-import { amortise, MONTHS_PER_PERIOD, type DayCount, type DeferralType, type Method, type Periodicity, type Schedule } from './schedule';
+import { periodFractions, type DayCount, type Periodicity } from './periods';
+import type { Rate } from './rate';
+import { amortise, type DeferralType, type Method, type Schedule } from './schedule';
 
 export type PrepaymentMode = 'reduce_instalment' | 'reduce_term';
 
@@ -30,16 +31,6 @@ export interface RemainingPeriods {
   readonly level: Money;
 }
 
-/**
- * Every remaining period starts on a due date, so under 30E/360 each is a whole period (its fraction
- * is exactly r, month ends included); under ACT/365 and ACT/360 it counts its actual days.
- */
-export function wholePeriodFractions(terms: KeptTerms, start: CalendarDate, dueDates: readonly CalendarDate[]): Fraction[] {
-  if (terms.dayCount === '30E/360') return dueDates.map(() => ratePerPeriod(terms.annualRate, 12 / MONTHS_PER_PERIOD[terms.periodicity]));
-  const daysInYear = terms.dayCount === 'ACT/365' ? 365 : 360;
-  return dueDates.map((due, k) => rateForDays(terms.annualRate, actualDays(k === 0 ? start : dueDates[k - 1]!, due), daysInYear));
-}
-
 export type Reschedule = { readonly kind: 'schedule'; readonly schedule: Schedule } | { readonly kind: 'repaid'; readonly excess: Money };
 
 /**
@@ -56,7 +47,8 @@ export function reschedulePrepayment(terms: KeptTerms, remaining: RemainingPerio
   const schedule = amortise({
     balance: cents(balance),
     dueDates: remaining.dueDates,
-    fractions: wholePeriodFractions(terms, remaining.start, remaining.dueDates),
+    // Every remaining period starts on a due date: a whole period, no broken one to split.
+    fractions: periodFractions(terms, remaining.start, remaining.dueDates, true),
     deferralPeriods: remaining.deferralAhead,
     deferralType: terms.deferralType,
     method: terms.method,

@@ -1,14 +1,12 @@
-import { addMonths, actualDays, days30E360, monthDate, monthIndex, toYmd, type CalendarDate } from './dates';
+import type { CalendarDate } from './dates';
 import { levelInstalment } from './level-instalment';
 import { cents, multiplyRounded, roundToMultiple, ZERO, type Money, type Rounding } from './money';
-import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
+import { dueDates, firstPeriodIsWhole, periodFractions, type DayCount, type Periodicity } from './periods';
+import type { Fraction, Rate } from './rate';
 
-export type Periodicity = 'monthly' | 'quarterly' | 'semiannual' | 'annual';
+export { MONTHS_PER_PERIOD, type DayCount, type Periodicity } from './periods';
 export type Method = 'annuity' | 'linear' | 'bullet';
 export type DeferralType = 'partial' | 'total';
-export type DayCount = '30E/360' | 'ACT/365' | 'ACT/360';
-
-export const MONTHS_PER_PERIOD: Record<Periodicity, number> = { monthly: 1, quarterly: 3, semiannual: 6, annual: 12 };
 
 /** The schedule inputs of DOMAIN.md "Schedule rules", parsed. */
 export interface ScheduleTerms {
@@ -46,34 +44,6 @@ export interface Schedule {
   /** principal + totalInterest: the sum of every row's total. */
   readonly totalPayable: Money;
   readonly rows: readonly ScheduleRow[];
-}
-
-/** Rule 1: due date k is the first due date moved by k−1 periods, on the anchor day, clamped. */
-export function dueDates(terms: ScheduleTerms): CalendarDate[] {
-  const months = MONTHS_PER_PERIOD[terms.periodicity];
-  const anchor = terms.firstDueDate ?? terms.disbursementDate;
-  const offset = terms.firstDueDate ? 0 : months;
-  const anchorDay = toYmd(anchor).day;
-  const first = monthIndex(anchor) + offset;
-  const dates: CalendarDate[] = new Array(terms.termPeriods);
-  for (let k = 0; k < terms.termPeriods; k++) dates[k] = monthDate(first + k * months, anchorDay);
-  return dates;
-}
-
-/** Rule 3: the interest fraction of each period, ending on each due date. */
-export function interestFractions(terms: ScheduleTerms, dates: readonly CalendarDate[]): Fraction[] {
-  const { annualRate, dayCount, disbursementDate } = terms;
-  if (dayCount !== '30E/360') {
-    const daysInYear = dayCount === 'ACT/365' ? 365 : 360;
-    return dates.map((due, k) => rateForDays(annualRate, actualDays(k === 0 ? disbursementDate : dates[k - 1]!, due), daysInYear));
-  }
-  const whole = ratePerPeriod(annualRate, 12 / MONTHS_PER_PERIOD[terms.periodicity]);
-  const fractions: Fraction[] = new Array(dates.length).fill(whole);
-  const onePeriodAfterDisbursement = addMonths(disbursementDate, MONTHS_PER_PERIOD[terms.periodicity]);
-  if (dates[0] !== onePeriodAfterDisbursement) {
-    fractions[0] = rateForDays(annualRate, days30E360(disbursementDate, dates[0]!), 360);
-  }
-  return fractions;
 }
 
 /** What amortise needs: the balance to repay and, for each period, its due date and interest fraction. */
@@ -198,7 +168,7 @@ export function buildSchedule(terms: ScheduleTerms): Schedule {
   return amortise({
     balance: terms.principal,
     dueDates: dates,
-    fractions: interestFractions(terms, dates),
+    fractions: periodFractions(terms, terms.disbursementDate, dates, firstPeriodIsWhole(terms.periodicity, terms.disbursementDate, dates[0]!)),
     deferralPeriods: terms.deferralPeriods,
     deferralType: terms.deferralType,
     method: terms.method,

@@ -1,5 +1,6 @@
+import type { Arrears } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
-import { formatMoney } from '../domain/money';
+import { cents, formatMoney } from '../domain/money';
 import { normaliseRate } from '../domain/rate';
 import type { LoanSchedule } from './get-loan-schedule';
 import type { listScheduleVersions } from './list-schedule-versions';
@@ -61,5 +62,22 @@ export function scheduleVersionsView({ loan, versions }: Awaited<ReturnType<type
     items: versions.map((v) => ({
       version: v.version, reason: v.reason, effective_date: v.effective_date, instalment_count: Number(v.instalment_count), created_at: v.created_at.toISOString(),
     })),
+  };
+}
+
+/** The loan with where it stands as of a date: what is overdue, and since when. */
+export function loanDetailView(loan: LoanRow, arrears: Arrears, asOf: CalendarDate) {
+  const { overdue } = arrears;
+  return {
+    ...loanView(loan),
+    as_of: asOf,
+    arrears: {
+      overdue_principal: formatMoney(overdue.principal),
+      overdue_interest: formatMoney(cents(overdue.interest + overdue.late_interest)),
+      overdue_fees: formatMoney(overdue.fees),
+      overdue_total: formatMoney(cents(overdue.principal + overdue.interest + overdue.late_interest + overdue.fees)),
+      overdue_instalments: arrears.overdueInstalments,
+      days_past_due: arrears.daysPastDue,
+    },
   };
 }

@@ -6,10 +6,10 @@ import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { cancelLoan } from './cancel-loan';
 import { createLoan, type CreateLoanBody } from './create-loan';
 import { disburseLoan, type DisbursementBody } from './disburse-loan';
-import { findVisibleLoan } from './find-visible-loan';
+import { getLoan } from './get-loan';
 import { getLoanSchedule } from './get-loan-schedule';
 import { listScheduleVersions } from './list-schedule-versions';
-import { loanScheduleView, loanView, scheduleVersionsView } from './loan.view';
+import { loanDetailView, loanScheduleView, loanView, scheduleVersionsView } from './loan.view';
 import { listLoans, type LoanFilters } from './list-loans';
 
 export function loansRouter(db: Db): Router {
@@ -28,7 +28,9 @@ export function loansRouter(db: Db): Router {
   });
 
   router.get('/v1/loans/:loanId', async (req, res) => {
-    res.json(loanView(await findVisibleLoan(db, actorOf(req), String(req.params.loanId))));
+    const asOf = asOfOf(req.query);
+    const { loan, arrears } = await getLoan(db, actorOf(req), String(req.params.loanId), asOf);
+    res.json(loanDetailView(loan, arrears, asOf));
   });
 
   router.post('/v1/loans/:loanId/disbursement', async (req, res) => {

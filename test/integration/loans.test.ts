@@ -95,7 +95,11 @@ describe('granting a loan', () => {
       day_count: '30E/360', instalment_multiple: '0.01', disbursement_date: '2025-01-10', first_due_date: null,
       disbursed_on: null, cancelled_on: null, outstanding_principal: '0.00', schedule_version: 0,
     });
-    expect((await as(app, manager.secret).get(res.headers.location!)).body).toEqual(res.body);
+    expect((await as(app, manager.secret).get(`${res.headers.location!}?as_of=2025-06-01`)).body).toEqual({
+      ...res.body,
+      as_of: '2025-06-01',
+      arrears: { overdue_principal: '0.00', overdue_interest: '0.00', overdue_fees: '0.00', overdue_total: '0.00', overdue_instalments: 0, days_past_due: 0 },
+    });
   });
 
   // LoanCreate says "rounding defaults to the product's", yet its schema also says `default: half_up`,
@@ -434,3 +438,18 @@ describe('the audit trail of a loan', () => {
     expect(trail.map((e) => e.action)).not.toContain('loan.disbursed');
   });
 });
+
+describe('arrears as of a date (DOMAIN.md "Arrears")', () => {
+  it('an active loan with nothing repaid: every instalment due before as_of is overdue, DPD from the oldest', async () => {
+    const { manager, product, structure } = await lendingFund();
+    const loan = await createLoan(manager.secret, { ...loanBody(product.id, structure.id), principal: '12000.00', annual_rate_percent: '0', term_periods: 12, disbursement_date: '2025-01-31' });
+    expect((await disburse(manager.secret, loan.id, '2025-01-31', '12000.00')).status).toBe(200);
+    const onSecondDueDate = await as(app, manager.secret).get(`/v1/loans/${loan.id}?as_of=2025-03-31`);
+    expect(onSecondDueDate.body.arrears).toEqual({
+      overdue_principal: '1000.00', overdue_interest: '0.00', overdue_fees: '0.00', overdue_total: '1000.00', overdue_instalments: 1, days_past_due: 31,
+    });
+    const later = await as(app, manager.secret).get(`/v1/loans/${loan.id}?as_of=2025-05-10`);
+    expect(later.body.arrears).toMatchObject({ overdue_principal: '3000.00', overdue_instalments: 3, days_past_due: 71 }); // since 28 Feb
+  });
+});
+

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { GENESIS_HASH, eventHash } from './audit-chain';
@@ -33,8 +34,12 @@ export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVer
   }
 }
 
-/** The chain of a fund the key may see (admin, its manager or auditor), or a 404. */
-export async function verifyFundChain(db: Db, actor: Actor, fundId: string): Promise<ChainVerdict> {
-  const fund = await findVisibleFund(db, actor, fundId);
+/** The chain of a fund the key may see (admin, its manager or auditor; their own by default), or a 404. */
+export async function verifyFundChain(db: Db, actor: Actor, fundId: string | undefined): Promise<ChainVerdict> {
+  const named = fundId ?? actor.fundId ?? undefined;
+  if (named === undefined) {
+    throw new DomainError('invalid_request', 'Name the fund whose chain to verify.', [{ field: 'fund_id', in: 'query', message: 'is required for the admin' }]);
+  }
+  const fund = await findVisibleFund(db, actor, named);
   return verifyAuditChain(db, fund.id);
 }

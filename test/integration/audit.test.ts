@@ -183,3 +183,15 @@ describe('paging through the trail', () => {
     expect(fieldsOf(await as(app, manager.secret).get('/v1/audit-events?limit=0'))).toEqual(['limit']);
   });
 });
+
+describe('verifying without naming the fund', () => {
+  it('a manager verifies its own fund by default; the admin must name one (400)', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const own = await as(app, manager.secret).get('/v1/audit-events/verify');
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ fund_id: fund.id, valid: true });
+    const admin = await as(app, ADMIN_KEY).get('/v1/audit-events/verify');
+    expect(admin.status).toBe(400);
+    expect(admin.body.errors).toEqual([{ in: 'query', field: 'fund_id', message: 'is required for the admin' }]);
+  });
+});

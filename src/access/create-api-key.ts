@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, hashSecret, seesFund, type RequestContext } from '../http/auth';
-import { findFund } from '../funds/find-fund';
+import { findVisibleFund } from '../funds/find-visible-fund';
 import { findStructure } from '../structures/find-structure';
 import { apiKeyView } from './api-key.view';
 import { insertApiKey, type ApiKeyRow } from './api-keys.repository';
@@ -50,8 +50,6 @@ async function resolveScope(db: Db, context: RequestContext, body: CreateApiKeyB
   }
   if (!body.fund_id) throw new DomainError('rule_violation', `A ${body.role} key names its fund.`, [{ field: 'fund_id', message: `is required for role ${body.role}` }]);
   if (body.structure_id != null) throw new DomainError('rule_violation', `A ${body.role} key has no structure.`, [{ field: 'structure_id', message: `is only for role structure` }]);
-  if (!seesFund(context.actor, body.fund_id) || !(await findFund(db, body.fund_id))) {
-    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
-  }
+  await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   return { fundId: body.fund_id, structureId: null };
 }

@@ -16,9 +16,7 @@ export interface Posting {
  * Posts one balanced journal entry inside the caller's transaction. An unbalanced entry is a bug in
  * a posting rule, refused here and, should it get past, by the database at commit.
  */
-export async function postJournalEntry(trx: Transaction<Database>, posting: Posting): Promise<string> {
+export async function postJournalEntry(trx: Transaction<Database>, posting: Posting): Promise<void> {
   if (imbalance(posting.lines) !== 0n || posting.lines.length < 2) throw new Error(`unbalanced ${posting.event} entry`);
-  const id = uuidv7();
-  await insertJournalEntry(trx, { id, fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate }, posting.lines);
-  return id;
+  await insertJournalEntry(trx, { id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate }, posting.lines);
 }

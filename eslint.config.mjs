@@ -40,13 +40,13 @@ export default tseslint.config(
     files: ['src/http/**/*.ts', 'src/db/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ regex: '^\\.\\./(access|audit|funds|ledger|loans|products|schedules|structures)/', message: 'src/http and src/db do not import features.' }],
+        patterns: [{ regex: '^\\.\\./(access|audit|funds|idempotency|ledger|loans|products|schedules|servicing|structures)/', message: 'src/http and src/db do not import features.' }],
       }],
     },
   },
   {
     // A feature reaches another one through its use cases, never its repository.
-    files: ['src/access/**/*.ts', 'src/audit/**/*.ts', 'src/funds/**/*.ts', 'src/ledger/**/*.ts', 'src/loans/**/*.ts', 'src/products/**/*.ts', 'src/schedules/**/*.ts', 'src/structures/**/*.ts'],
+    files: ['src/access/**/*.ts', 'src/audit/**/*.ts', 'src/funds/**/*.ts', 'src/ledger/**/*.ts', 'src/loans/**/*.ts', 'src/products/**/*.ts', 'src/schedules/**/*.ts', 'src/structures/**/*.ts', 'src/servicing/**/*.ts', 'src/idempotency/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{ regex: '^\\.\\./[a-z-]+/[a-z-]+\\.repository$', message: 'Call the other feature’s use case, not its repository.' }],

@@ -14,6 +14,7 @@ import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
 import { productsRouter } from './products/products.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
+import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
 
 /** Open to anyone: the loan simulator (partner portals and fund websites call it without a key). */
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(productsRouter(deps.db));
   app.use(structuresRouter(deps.db));
   app.use(loansRouter(deps.db));
+  app.use(servicingRouter(deps.db));
   app.use(ledgerRouter(deps.db));
   app.use(accessRouter(deps.db));
   app.use(auditRouter(deps.db));

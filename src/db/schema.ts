@@ -79,6 +79,12 @@ export interface LoansTable {
   outstanding_principal: Generated<Numeric>;
   schedule_version: Generated<number>;
   created_at: Generated<Date>;
+  repaid_on: ColumnType<CalendarDateColumn | null, CalendarDateColumn | null | undefined, CalendarDateColumn | null>;
+  written_off_on: ColumnType<CalendarDateColumn | null, CalendarDateColumn | null | undefined, CalendarDateColumn | null>;
+  written_off_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  write_off_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  written_off_principal: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  current_annual_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
 }
 
 export interface ScheduleVersionsTable {
@@ -134,6 +140,72 @@ export interface JournalEntriesTable {
   event: string;
   value_date: CalendarDateColumn;
   reverses: string | null;
+  source: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface RepaymentsTable {
+  id: string;
+  loan_id: string;
+  seq: ColumnType<string, never, never>;
+  amount: Numeric;
+  value_date: CalendarDateColumn;
+  reference: string | null;
+  prepayment: string;
+  kind: string;
+  principal_prepaid: Numeric;
+  excess: Numeric;
+  reversed_at: Date | null;
+  reversal_reason: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface AllocationsTable {
+  repayment_id: string;
+  number: number;
+  fees: Numeric;
+  late_interest: Numeric;
+  interest: Numeric;
+  principal: Numeric;
+}
+
+export interface RestructuringsTable {
+  id: string;
+  loan_id: string;
+  seq: ColumnType<string, never, never>;
+  type: string;
+  effective_date: CalendarDateColumn;
+  reason: string;
+  periods: number | null;
+  deferral_type: string | null;
+  remaining_periods: number | null;
+  annual_rate_percent: Numeric | null;
+  capitalise_arrears: boolean;
+  moratorium_id: string | null;
+  schedule_version: number;
+  created_at: Generated<Date>;
+}
+
+export interface MoratoriaTable {
+  id: string;
+  fund_id: string;
+  kind: string | null;
+  effective_date: CalendarDateColumn;
+  periods: number;
+  deferral_type: string;
+  capitalise_arrears: boolean;
+  reason: string;
+  loans_changed: number;
+  loans_skipped: number;
+  created_at: Generated<Date>;
+}
+
+export interface IdempotencyKeysTable {
+  owner: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: unknown;
   created_at: Generated<Date>;
 }
 
@@ -156,5 +228,10 @@ export interface Database {
   audit_events: AuditEventsTable;
   journal_entries: JournalEntriesTable;
   journal_lines: JournalLinesTable;
+  repayments: RepaymentsTable;
+  allocations: AllocationsTable;
+  restructurings: RestructuringsTable;
+  moratoria: MoratoriaTable;
+  idempotency_keys: IdempotencyKeysTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

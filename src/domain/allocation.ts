@@ -14,6 +14,8 @@ export interface InstalmentState {
   readonly dueDate: CalendarDate;
   readonly due: Amounts;
   readonly paid: Amounts;
+  /** An instalment of 0.00 (a total deferral period) already settled in advance by an earlier payment. */
+  readonly settled?: boolean;
 }
 
 export interface Allocation {
@@ -27,7 +29,7 @@ export interface AllocationResult {
   readonly remainder: Money;
 }
 
-const total = (amounts: Amounts): Money => cents(COMPONENTS.reduce((sum, c) => sum + amounts[c], 0n));
+export const total = (amounts: Amounts): Money => cents(COMPONENTS.reduce((sum, c) => sum + amounts[c], 0n));
 export const unpaidOf = (instalment: InstalmentState): Money => cents(total(instalment.due) - total(instalment.paid));
 
 /** Settles one instalment's components in order with what `available` allows. */
@@ -53,14 +55,19 @@ function settle(instalment: InstalmentState, available: Money): Allocation {
  * instalments in order with what remains (the `pay_ahead` prepayment).
  */
 export function allocatePayment(instalments: readonly InstalmentState[], amount: Money, valueDate: CalendarDate, payAhead = false): AllocationResult {
-  const unpaid = instalments.filter((i) => unpaidOf(i) > 0n);
-  const dueByValueDate = unpaid.filter((i) => i.dueDate <= valueDate);
-  const ahead = unpaid.filter((i) => i.dueDate > valueDate);
+  const dueByValueDate = instalments.filter((i) => i.dueDate <= valueDate && unpaidOf(i) > 0n);
+  // An instalment of 0.00 ahead (a total deferral period) is still the next one: paying it settles
+  // nothing but its period, so a prepayment then reschedules from its due date, never mid-period.
+  const ahead = instalments.filter((i) => i.dueDate > valueDate && (unpaidOf(i) > 0n || (total(i.due) === 0n && !i.settled)));
   const targets = [...dueByValueDate, ...(payAhead ? ahead : ahead.slice(0, 1))];
   const allocations: Allocation[] = [];
   let left: bigint = amount;
   for (const instalment of targets) {
     if (left === 0n) break;
+    if (total(instalment.due) === 0n) {
+      allocations.push({ number: instalment.number, amounts: NOTHING });
+      continue;
+    }
     const allocation = settle(instalment, cents(left));
     allocations.push(allocation);
     left -= total(allocation.amounts);

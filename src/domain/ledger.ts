@@ -22,3 +22,30 @@ export function disbursementLines(amount: Money): JournalLine[] {
 export function imbalance(lines: readonly JournalLine[]): Money {
   return cents(lines.reduce((sum, line) => sum + line.debit - line.credit, 0n));
 }
+
+const lines = (...candidates: JournalLine[]): JournalLine[] => candidates.filter((line) => line.debit > 0n || line.credit > 0n);
+
+/** A repayment: cash in; the principal it settles leaves loans receivable, interest is income, any excess is owed back. */
+export function repaymentLines(amount: Money, principal: Money, interest: Money, excess: Money): JournalLine[] {
+  return lines(debit('cash', amount), credit('loans_receivable', principal), credit('interest_income', interest), credit('owed_to_borrowers', excess));
+}
+
+/** Interest added to the principal (a total deferral period, arrears capitalised by a restructuring). */
+export function capitalisationLines(interest: Money): JournalLine[] {
+  return [debit('loans_receivable', interest), credit('interest_income', interest)];
+}
+
+/** A write-off: the outstanding principal becomes a loss. */
+export function writeOffLines(principal: Money): JournalLine[] {
+  return [debit('loan_losses', principal), credit('loans_receivable', principal)];
+}
+
+/** Money received on a written-off loan. */
+export function recoveryLines(amount: Money): JournalLine[] {
+  return [debit('cash', amount), credit('recoveries', amount)];
+}
+
+/** The entry that cancels another: every line on the other side. */
+export function oppositeLines(original: readonly JournalLine[]): JournalLine[] {
+  return original.map((line) => ({ account: line.account, debit: line.credit, credit: line.debit }));
+}

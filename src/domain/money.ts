@@ -36,6 +36,9 @@ export function parseMoney(text: string): Money {
   return (BigInt(match[1]!) * SCALE + BigInt(fraction)) as Money;
 }
 
+/** An amount that may be negative, as PostgreSQL prints a signed numeric ("-12.50"). */
+export const parseSignedMoney = (text: string): Money => (text.startsWith('-') ? cents(-parseMoney(text.slice(1))) : parseMoney(text));
+
 /** "1250.00": always exactly two decimals, a leading "-" for negatives. */
 export function formatMoney(amount: Money): string {
   const negative = amount < 0n;

@@ -25,6 +25,8 @@ export interface RemainingPeriods {
   readonly dueDates: readonly CalendarDate[];
   /** How many of them are deferral periods still ahead. */
   readonly deferralAhead: number;
+  /** The type of each of those deferral periods, when it is not the loan's own. */
+  readonly deferralTypes?: readonly DeferralType[];
   /** The principal they would have repaid. */
   readonly principal: Money;
   /** Their level instalment (annuity) or principal part (linear), kept by reduce_term. */
@@ -51,6 +53,7 @@ export function reschedulePrepayment(terms: KeptTerms, remaining: RemainingPerio
     fractions: periodFractions(terms, remaining.start, remaining.dueDates, true),
     deferralPeriods: remaining.deferralAhead,
     deferralType: terms.deferralType,
+    ...(remaining.deferralTypes ? { deferralTypes: remaining.deferralTypes } : {}),
     method: terms.method,
     rounding: terms.rounding,
     instalmentMultiple: terms.instalmentMultiple,

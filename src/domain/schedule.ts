@@ -53,6 +53,8 @@ export interface Amortisation {
   readonly fractions: readonly Fraction[];
   readonly deferralPeriods: number;
   readonly deferralType: DeferralType;
+  /** The type of each deferral period when they differ (a moratorium added to a loan's own deferral). */
+  readonly deferralTypes?: readonly DeferralType[];
   readonly method: Method;
   readonly rounding: Rounding;
   readonly instalmentMultiple: Money;
@@ -82,7 +84,7 @@ export function amortise(input: Amortisation): Schedule {
   for (let k = 0; k < deferralPeriods; k++) {
     const f = fractions[k]!;
     const interest = multiplyRounded(cents(balance), f, rounding);
-    if (input.deferralType === 'total') {
+    if ((input.deferralTypes?.[k] ?? input.deferralType) === 'total') {
       balance += interest;
       totalCapitalised += interest;
       rows[k] = row(k, dates[k]!, ZERO, ZERO, ZERO, interest, balance);

@@ -3,13 +3,18 @@ import type { Db } from '../db/connect';
 import { actorOf } from '../http/auth';
 import { asOfOf } from '../http/clock';
 import { getTrialBalance } from './get-trial-balance';
-import { trialBalanceView } from './ledger.view';
+import { getLoanStatement } from './get-loan-statement';
+import { loanStatementView, trialBalanceView } from './ledger.view';
 
 export function ledgerRouter(db: Db): Router {
   const router = Router();
 
   router.get('/v1/funds/:fundId/ledger/trial-balance', async (req, res) => {
     res.json(trialBalanceView(await getTrialBalance(db, actorOf(req), String(req.params.fundId), asOfOf(req.query))));
+  });
+
+  router.get('/v1/loans/:loanId/statement', async (req, res) => {
+    res.json(loanStatementView(await getLoanStatement(db, actorOf(req), String(req.params.loanId), asOfOf(req.query))));
   });
 
   return router;

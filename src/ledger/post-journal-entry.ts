@@ -1,15 +1,21 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
-import { imbalance, type JournalLine } from '../domain/ledger';
-import { insertJournalEntry } from './ledger.repository';
+import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
+import { activeLoanEntries, insertJournalEntry } from './ledger.repository';
+
+export type LedgerEvent = 'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
 
 export interface Posting {
   readonly fundId: string;
   readonly loanId: string | null;
-  readonly event: 'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
+  readonly event: LedgerEvent;
   readonly valueDate: string;
   readonly lines: readonly JournalLine[];
+  /** What the entry stands for in the loan's history ("repayment:<id>", "write_off", …). */
+  readonly source?: string;
+  /** The entry this one cancels. */
+  readonly reverses?: string;
 }
 
 /**
@@ -18,5 +24,29 @@ export interface Posting {
  */
 export async function postJournalEntry(trx: Transaction<Database>, posting: Posting): Promise<void> {
   if (imbalance(posting.lines) !== 0n || posting.lines.length < 2) throw new Error(`unbalanced ${posting.event} entry`);
-  await insertJournalEntry(trx, { id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate }, posting.lines);
+  await insertJournalEntry(trx, {
+    id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate,
+    source: posting.source ?? posting.event, reverses: posting.reverses ?? null,
+  }, posting.lines);
+}
+
+export interface PostedEntry {
+  readonly id: string;
+  readonly source: string;
+  readonly event: LedgerEvent;
+  readonly valueDate: string;
+  readonly lines: readonly JournalLine[];
+}
+
+/** A loan's entries that stand (neither reversed nor reversals), by source. */
+export async function standingEntriesOfLoan(trx: Transaction<Database>, loanId: string): Promise<Map<string, PostedEntry>> {
+  const entries = await activeLoanEntries(trx, loanId);
+  return new Map(entries.map((entry) => [entry.source, entry]));
+}
+
+/** Cancels an entry with its opposite, on the same value date so that every as-of balance is corrected. */
+export async function reverseJournalEntry(trx: Transaction<Database>, fundId: string, loanId: string, entry: PostedEntry): Promise<void> {
+  await postJournalEntry(trx, {
+    fundId, loanId, event: 'reversal', valueDate: entry.valueDate, lines: oppositeLines(entry.lines), source: entry.source, reverses: entry.id,
+  });
 }

@@ -1,8 +1,9 @@
 import type { Db } from '../db/connect';
+import { NOTHING, type Amounts, type InstalmentState } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { instalmentStatus, type InstalmentStatus } from '../domain/instalment-status';
-import { parseMoney, ZERO, type Money } from '../domain/money';
+import { cents, parseMoney, parseSignedMoney, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
@@ -14,17 +15,19 @@ export interface LoanSchedule {
   version: number;
   projected: boolean;
   instalments: InstalmentRow[];
-  /** Paid towards each instalment and its status as of the date, in the same order. */
-  paid: Money[];
+  /** What was paid towards each instalment as of the date and its status then, in the same order. */
+  paid: Amounts[];
   statuses: InstalmentStatus[];
+  /** The outstanding principal as of the date: the loan's loans-receivable balance. */
+  outstanding: Money;
 }
 
 /**
- * The current schedule version with each instalment's status as of a date. A loan not yet
- * disbursed has only a projection, computed from its expected disbursement date.
+ * A schedule version (the current one by default) with each instalment's payments and status as of
+ * a date. A loan not yet disbursed has only a projection, computed from its expected disbursement date.
  */
 export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf: CalendarDate, version?: number): Promise<LoanSchedule> {
-  const found = await findLoanWithInstalments(db, loanId, version);
+  const found = await findLoanWithInstalments(db, loanId, asOf, version);
   if (!found || !seesStructure(actor, found.loan.fund_id, found.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
   const { loan } = found;
   const projected = loan.schedule_version === 0;
@@ -35,8 +38,19 @@ export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf
   let rows = found.instalments;
   if (cancelled) rows = [];
   else if (projected) rows = instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows);
-  // Repayments come with servicing: until then nothing is paid.
-  const paid = rows.map(() => ZERO);
-  const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), paid[k]!, asOf));
-  return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses };
+  const paidBy = new Map(found.paid.map((p) => [p.number, { ...NOTHING, interest: parseMoney(p.interest), principal: parseMoney(p.principal) }]));
+  const paid = rows.map((row) => paidBy.get(row.number) ?? NOTHING);
+  const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), cents(paid[k]!.interest + paid[k]!.principal), asOf));
+  return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses, outstanding: parseSignedMoney(found.outstanding) };
+}
+
+/** The instalments as the allocation sees them: what each owes and what was paid towards it. */
+export function instalmentStates(schedule: LoanSchedule): InstalmentState[] {
+  if (schedule.projected) return [];
+  return schedule.instalments.map((row, k) => ({
+    number: row.number,
+    dueDate: row.due_date as CalendarDate,
+    due: { ...NOTHING, interest: parseMoney(row.interest), principal: parseMoney(row.principal) },
+    paid: schedule.paid[k] ?? NOTHING,
+  }));
 }

@@ -1,6 +1,6 @@
 import type { Arrears } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
-import { cents, formatMoney } from '../domain/money';
+import { cents, formatMoney, type Money } from '../domain/money';
 import { normaliseRate } from '../domain/rate';
 import type { LoanSchedule } from './get-loan-schedule';
 import type { listScheduleVersions } from './list-schedule-versions';
@@ -31,6 +31,11 @@ export function loanView(loan: LoanRow) {
     cancelled_on: loan.cancelled_on,
     outstanding_principal: loan.outstanding_principal,
     schedule_version: loan.schedule_version,
+    current_annual_rate_percent: normaliseRate(loan.current_annual_rate_percent ?? loan.annual_rate_percent),
+    repaid_on: loan.repaid_on,
+    written_off_on: loan.written_off_on,
+    written_off_principal: loan.written_off_principal,
+    write_off_reason: loan.write_off_reason,
     created_at: loan.created_at.toISOString(),
   };
 }
@@ -49,7 +54,9 @@ export function loanScheduleView(schedule: LoanSchedule, asOf: CalendarDate) {
       total: row.total,
       balance_after: row.balance_after,
       capitalised_interest: row.capitalised_interest,
-      paid: formatMoney(schedule.paid[k]!),
+      paid: formatMoney(cents(schedule.paid[k]!.interest + schedule.paid[k]!.principal)),
+      paid_interest: formatMoney(schedule.paid[k]!.interest),
+      paid_principal: formatMoney(schedule.paid[k]!.principal),
       status: schedule.statuses[k]!,
     })),
   };
@@ -66,10 +73,12 @@ export function scheduleVersionsView({ loan, versions }: Awaited<ReturnType<type
 }
 
 /** The loan with where it stands as of a date: what is overdue, and since when. */
-export function loanDetailView(loan: LoanRow, arrears: Arrears, asOf: CalendarDate) {
+export function loanDetailView(loan: LoanRow, arrears: Arrears, outstanding: Money, asOf: CalendarDate) {
   const { overdue } = arrears;
   return {
     ...loanView(loan),
+    // As of the date asked: capitalised interest, repayments and a write-off value-dated by then.
+    outstanding_principal: formatMoney(outstanding),
     as_of: asOf,
     arrears: {
       overdue_principal: formatMoney(overdue.principal),

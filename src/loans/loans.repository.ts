@@ -7,7 +7,8 @@ export type LoanRow = Selectable<LoansTable>;
 export type InstalmentRow = Selectable<InstalmentsTable>;
 type Executor = Db | Transaction<Database>;
 
-export async function insertLoan(trx: Transaction<Database>, loan: Omit<LoanRow, 'created_at' | 'status' | 'restructured' | 'outstanding_principal' | 'schedule_version' | 'disbursed_on' | 'cancelled_on'>): Promise<LoanRow> {
+export async function insertLoan(trx: Transaction<Database>, loan: Omit<LoanRow, 'created_at' | 'status' | 'restructured' | 'outstanding_principal' | 'schedule_version' | 'disbursed_on' | 'cancelled_on'
+  | 'repaid_on' | 'written_off_on' | 'written_off_at' | 'write_off_reason' | 'written_off_principal' | 'current_annual_rate_percent'>): Promise<LoanRow> {
   return trx.insertInto('loans').values(loan).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -58,23 +59,42 @@ export async function listScheduleVersions(db: Executor, loanId: string) {
     .where('v.loan_id', '=', loanId).orderBy('v.version').execute();
 }
 
+/** What the repayments not reversed and value-dated by `asOf` paid towards each instalment number. */
+export interface PaidTowards {
+  readonly number: number;
+  readonly interest: string;
+  readonly principal: string;
+}
+
 /**
- * A loan and the instalments of one of its schedule versions (its current one by default) in a
+ * A loan, the instalments of one of its schedule versions (its current one by default), what was paid
+ * towards each as of a date and its outstanding principal then (its loans-receivable balance), in a
  * single round trip: the schedule is the most read thing of all, by every partner portal.
  * Amounts travel as text inside the JSON, never as JSON numbers.
  */
-export async function findLoanWithInstalments(db: Db, loanId: string, version?: number): Promise<{ loan: LoanRow; instalments: InstalmentRow[] } | undefined> {
+export async function findLoanWithInstalments(db: Db, loanId: string, asOf: string, version?: number): Promise<{
+  loan: LoanRow; instalments: InstalmentRow[]; paid: PaidTowards[]; outstanding: string;
+} | undefined> {
   const row = await db.selectFrom('loans as l').selectAll('l')
     .select(sql<[number, string, string, string, string, string, string][]>`(
       SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.total::text,
         i.balance_after::text, i.capitalised_interest::text) ORDER BY i.number), '[]')
       FROM instalments i WHERE i.loan_id = l.id AND i.version = coalesce(${version ?? null}::integer, l.schedule_version))`.as('instalment_tuples'))
+    .select(sql<[number, string, string][]>`(
+      SELECT coalesce(json_agg(json_build_array(p.number, p.interest::text, p.principal::text)), '[]') FROM (
+        SELECT a.number, sum(a.fees + a.late_interest + a.interest) AS interest, sum(a.principal) AS principal
+        FROM allocations a JOIN repayments r ON r.id = a.repayment_id
+        WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date GROUP BY a.number) p)`.as('paid_tuples'))
+    .select(sql<string>`(
+      SELECT coalesce(sum(jl.debit - jl.credit), 0)::text FROM journal_entries je JOIN journal_lines jl ON jl.entry_id = je.id
+      WHERE je.loan_id = l.id AND jl.account = 'loans_receivable' AND je.value_date <= ${asOf}::date)`.as('receivable'))
     .where('l.id', '=', loanId).executeTakeFirst();
   if (!row) return undefined;
-  const { instalment_tuples: tuples, ...loan } = row;
+  const { instalment_tuples: tuples, paid_tuples: paidTuples, receivable, ...loan } = row;
   const instalments = tuples.map(([number, dueDate, principal, interest, total, balanceAfter, capitalised]) => ({
     loan_id: loan.id, version: version ?? loan.schedule_version, number, due_date: dueDate, principal, interest, total,
     balance_after: balanceAfter, capitalised_interest: capitalised,
   }));
-  return { loan: loan as LoanRow, instalments };
+  const paid = paidTuples.map(([number, interest, principal]) => ({ number, interest, principal }));
+  return { loan: loan as LoanRow, instalments, paid, outstanding: receivable };
 }

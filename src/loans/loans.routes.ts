@@ -29,8 +29,8 @@ export function loansRouter(db: Db): Router {
 
   router.get('/v1/loans/:loanId', async (req, res) => {
     const asOf = asOfOf(req.query);
-    const { loan, arrears } = await getLoan(db, actorOf(req), String(req.params.loanId), asOf);
-    res.json(loanDetailView(loan, arrears, asOf));
+    const { loan, arrears, outstanding } = await getLoan(db, actorOf(req), String(req.params.loanId), asOf);
+    res.json(loanDetailView(loan, arrears, outstanding, asOf));
   });
 
   router.post('/v1/loans/:loanId/disbursement', async (req, res) => {

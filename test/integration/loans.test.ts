@@ -73,7 +73,7 @@ const scheduleOf = async (key: string, loanId: string, asOf: string) => as(app, 
 async function previewRows(terms: Record<string, unknown>, status: string) {
   const res = await as(app, undefined).post('/v1/schedules/preview', terms);
   expect(res.status).toBe(200);
-  return (res.body.instalments as object[]).map((row) => ({ ...row, paid: '0.00', status }));
+  return (res.body.instalments as object[]).map((row) => ({ ...row, paid: '0.00', paid_interest: '0.00', paid_principal: '0.00', status }));
 }
 
 /** Tomorrow where the funds are: a disbursement date in the future. */

@@ -71,8 +71,9 @@ export function pathTemplateOf(path: string): string {
   return candidates[0];
 }
 
-async function send(call: Test, method: string, path: string, key: string | undefined, body?: unknown): Promise<Response> {
+async function send(call: Test, method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   if (key !== undefined) call.set('Authorization', `Bearer ${key}`);
+  for (const [name, value] of Object.entries(headers)) call.set(name, value);
   const res = body === undefined ? await call : await call.set('Content-Type', 'application/json').send(JSON.stringify(body));
   expectContract(res, method, pathTemplateOf(path));
   return res;
@@ -82,7 +83,7 @@ async function send(call: Test, method: string, path: string, key: string | unde
 export function as(app: Express, key: string | undefined) {
   return {
     get: (path: string) => send(request(app).get(path), 'get', path, key),
-    post: (path: string, body: unknown) => send(request(app).post(path), 'post', path, key, body),
+    post: (path: string, body: unknown, headers?: Record<string, string>) => send(request(app).post(path), 'post', path, key, body, headers),
     delete: (path: string) => send(request(app).delete(path), 'delete', path, key),
   };
 }

@@ -1,0 +1,57 @@
+import { sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
+import { DomainError } from '../domain/errors';
+import { findVisibleFund } from '../funds/find-visible-fund';
+import { assertCanWrite, type RequestContext } from '../http/auth';
+import { applyRestructuring } from './restructure-loan';
+import { insertMoratorium, lockActiveLoansOfFund } from './servicing.repository';
+
+export interface MoratoriumBody {
+  kind?: 'recovery' | 'common_law';
+  effective_date: string;
+  periods: number;
+  deferral_type?: 'partial' | 'total';
+  capitalise_arrears?: boolean;
+  reason: string;
+}
+
+/**
+ * A portfolio-wide moratorium (a crisis: six months for every recovery loan, say) as one operation:
+ * every active loan of the fund, of the kind if one is named, gets the moratorium as a restructuring
+ * in a single transaction. A loan it cannot apply to (nothing left to reschedule, a repayment
+ * recorded after the date) is skipped and counted, not an error.
+ */
+export async function declareMoratorium(db: Db, context: RequestContext, fundId: string, body: MoratoriumBody, today: CalendarDate) {
+  const fund = await findVisibleFund(db, context.actor, fundId);
+  assertCanWrite(context.actor);
+  if (body.effective_date > today) {
+    throw new DomainError('rule_violation', 'The moratorium breaks a rule.', [{ field: 'effective_date', message: 'must not be in the future' }]);
+  }
+  return db.transaction().execute(async (trx) => {
+    const id = uuidv7();
+    const loans = await lockActiveLoansOfFund(trx, fund.id, body.kind);
+    const changes = { type: 'moratorium' as const, effective_date: body.effective_date, reason: body.reason, periods: body.periods, deferral_type: body.deferral_type ?? 'partial', capitalise_arrears: body.capitalise_arrears ?? false };
+    const changed: string[] = [];
+    for (const loan of loans) {
+      await sql`SAVEPOINT moratorium_loan`.execute(trx);
+      try {
+        await applyRestructuring(trx, context, loan, changes, today, id);
+        await sql`RELEASE SAVEPOINT moratorium_loan`.execute(trx);
+        changed.push(loan.id);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        await sql`ROLLBACK TO SAVEPOINT moratorium_loan`.execute(trx);
+      }
+    }
+    const moratorium = await insertMoratorium(trx, {
+      id, fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: body.periods, deferral_type: changes.deferral_type,
+      capitalise_arrears: changes.capitalise_arrears, reason: body.reason, loans_changed: changed.length, loans_skipped: loans.length - changed.length,
+    });
+    const view = { ...moratorium, created_at: moratorium.created_at.toISOString(), changed_loan_ids: changed };
+    await recordAuditEvent(trx, context, { fundId: fund.id, action: 'fund.moratorium_declared', entityType: 'moratorium', entityId: id, state: view });
+    return view;
+  });
+}

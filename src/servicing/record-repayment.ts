@@ -1,0 +1,57 @@
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { DomainError, type FieldError } from '../domain/errors';
+import { parseMoney } from '../domain/money';
+import type { PrepaymentChoice, Servicing } from '../domain/servicing';
+import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { runIdempotently, type StoredResponse } from '../idempotency/run-idempotently';
+import { rebookLoan } from './rebook-loan';
+import { loanStateView, repaymentView } from './repayment.view';
+import { allocationsOfLoan, findRepayment, insertRepayment, lockLoan } from './servicing.repository';
+
+export interface RepaymentBody {
+  amount: string;
+  value_date: string;
+  reference?: string | null;
+  prepayment?: PrepaymentChoice;
+}
+
+/**
+ * Records a repayment once per Idempotency-Key: allocates it (overdue and due instalments oldest
+ * first, then the next one), turns the rest into a prepayment, posts the journal entry, and answers
+ * 201 with the allocation, what was prepaid, any excess owed back, and where the loan stands.
+ */
+export async function recordRepayment(db: Db, context: RequestContext, loanId: string, body: RepaymentBody, idempotencyKey: string, today: CalendarDate): Promise<StoredResponse> {
+  const request = { owner: context.actor.keyId, key: idempotencyKey, fingerprint: { route: 'repayment', loanId, body } };
+  return runIdempotently(db, request, async (trx) => {
+    const loan = await lockLoan(trx, loanId);
+    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    assertCanWrite(context.actor);
+    if (loan.status === 'pending' || loan.status === 'cancelled') throw new DomainError('conflict', `The loan is ${loan.status}: it was never disbursed.`);
+    if (loan.status === 'repaid') throw new DomainError('conflict', 'The loan is repaid: there is nothing left to repay.');
+
+    const amount = parseMoney(body.amount);
+    const valueDate = parseDate(body.value_date);
+    const broken: FieldError[] = [];
+    if (amount <= 0n) broken.push({ field: 'amount', message: 'must be more than 0.00' });
+    if (valueDate > today) broken.push({ field: 'value_date', message: 'must not be in the future' });
+    if (valueDate < loan.disbursed_on!) broken.push({ field: 'value_date', message: `must not be before the disbursement, ${loan.disbursed_on}` });
+    if (loan.written_off_on && valueDate < loan.written_off_on) {
+      broken.push({ field: 'value_date', message: `must not be before the write-off, ${loan.written_off_on}: later payments are recoveries` });
+    }
+    if (broken.length > 0) throw new DomainError('rule_violation', 'The repayment breaks a rule.', broken);
+
+    const repayment = await insertRepayment(trx, {
+      id: uuidv7(), loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null,
+      prepayment: body.prepayment ?? 'reduce_instalment', kind: 'repayment', principal_prepaid: '0', excess: '0',
+    });
+    const reason = (servicing: Servicing) => ((servicing.outcomes.get(repayment.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
+    const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today);
+    const saved = (await findRepayment(trx, loan.id, repayment.id))!;
+    const view = { ...repaymentView(saved, await allocationsOfLoan(trx, loan.id)), loan: loanStateView(rebooked.loan) };
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'repayment.recorded', entityType: 'repayment', entityId: repayment.id, state: view });
+    return { status: 201, body: view };
+  });
+}

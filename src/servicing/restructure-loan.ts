@@ -1,0 +1,79 @@
+import type { Transaction } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import type { Database } from '../db/schema';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { DomainError, type FieldError } from '../domain/errors';
+import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { rebookLoan } from './rebook-loan';
+import { loanStateView } from './repayment.view';
+import { restructuringView } from './restructuring.view';
+import { checkEffectiveDate } from './servicing-dates';
+import { insertRestructuring, lockLoan, type LoanRow } from './servicing.repository';
+
+export interface RestructuringBody {
+  type: 'moratorium' | 'extension' | 'rate_change';
+  effective_date: string;
+  reason: string;
+  periods?: number;
+  deferral_type?: 'partial' | 'total';
+  remaining_periods?: number;
+  annual_rate_percent?: string;
+  capitalise_arrears?: boolean;
+}
+
+const FIELDS_OF: Record<RestructuringBody['type'], readonly (keyof RestructuringBody)[]> = {
+  moratorium: ['periods', 'deferral_type'],
+  extension: ['remaining_periods'],
+  rate_change: ['annual_rate_percent'],
+};
+const REQUIRED_OF: Record<RestructuringBody['type'], keyof RestructuringBody> = { moratorium: 'periods', extension: 'remaining_periods', rate_change: 'annual_rate_percent' };
+
+/** POST /v1/loans/{id}/restructurings, in its own transaction. */
+export async function restructureLoan(db: Db, context: RequestContext, loanId: string, body: RestructuringBody, today: CalendarDate) {
+  return db.transaction().execute(async (trx) => {
+    const loan = await lockLoan(trx, loanId);
+    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    assertCanWrite(context.actor);
+    return applyRestructuring(trx, context, loan, body, today, null);
+  });
+}
+
+/**
+ * DOMAIN.md "Restructuring": a new schedule version replaces the instalments falling due after the
+ * effective date; the loan is flagged restructured. Used alone and by a portfolio moratorium.
+ */
+export async function applyRestructuring(trx: Transaction<Database>, context: RequestContext, loan: LoanRow, body: RestructuringBody, today: CalendarDate, moratoriumId: string | null) {
+  if (loan.status !== 'active') throw new DomainError('conflict', `The loan is ${loan.status}: only an active loan can be restructured.`);
+  const date = parseDate(body.effective_date);
+  const broken: FieldError[] = await checkEffectiveDate(trx, loan, date, today, 'effective_date');
+  const required = REQUIRED_OF[body.type];
+  if (body[required] === undefined) broken.push({ field: required, message: `is required for a ${body.type}` });
+  for (const [type, fields] of Object.entries(FIELDS_OF)) {
+    if (type === body.type) continue;
+    for (const field of fields) if (body[field] !== undefined) broken.push({ field, message: `applies only to a ${type}` });
+  }
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The restructuring breaks a rule.', broken);
+
+  const restructuring = await insertRestructuring(trx, {
+    id: uuidv7(), loan_id: loan.id, type: body.type, effective_date: date, reason: body.reason,
+    periods: body.type === 'moratorium' ? body.periods! : null,
+    deferral_type: body.type === 'moratorium' ? body.deferral_type ?? 'partial' : null,
+    remaining_periods: body.type === 'extension' ? body.remaining_periods! : null,
+    annual_rate_percent: body.type === 'rate_change' ? body.annual_rate_percent! : null,
+    capitalise_arrears: body.capitalise_arrears ?? false,
+    moratorium_id: moratoriumId,
+    schedule_version: loan.schedule_version + 1,
+  });
+  const { loan: rebooked, servicing, newVersion } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, field: required }, today);
+  if (servicing.ignored.has(restructuring.id) || !newVersion) {
+    const field = body.type === 'extension' ? 'remaining_periods' : 'effective_date';
+    throw new DomainError('rule_violation', 'The restructuring changes nothing.', [
+      { field, message: body.type === 'extension' ? 'must leave at least one period after the deferral periods still ahead' : 'must leave instalments falling due after it to reschedule' },
+    ]);
+  }
+  const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
+  await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view });
+  return view;
+}

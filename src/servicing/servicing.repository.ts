@@ -1,0 +1,105 @@
+import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { Db } from '../db/connect';
+import type { AllocationsTable, Database, RepaymentsTable, RestructuringsTable } from '../db/schema';
+
+export type LoanRow = Selectable<Database['loans']>;
+export type RepaymentRow = Selectable<RepaymentsTable>;
+export type AllocationRow = Selectable<AllocationsTable>;
+export type RestructuringRow = Selectable<RestructuringsTable>;
+type Executor = Db | Transaction<Database>;
+
+/** A loan's repayments not reversed, in the order a replay applies them. */
+export async function standingRepayments(trx: Transaction<Database>, loanId: string): Promise<RepaymentRow[]> {
+  return trx.selectFrom('repayments').selectAll().where('loan_id', '=', loanId).where('reversed_at', 'is', null)
+    .orderBy('value_date').orderBy('seq').execute();
+}
+
+export async function restructuringsOfLoan(db: Executor, loanId: string): Promise<RestructuringRow[]> {
+  return db.selectFrom('restructurings').selectAll().where('loan_id', '=', loanId).orderBy('effective_date').orderBy('seq').execute();
+}
+
+export async function allocationsOfLoan(db: Executor, loanId: string): Promise<AllocationRow[]> {
+  return db.selectFrom('allocations as a').innerJoin('repayments as r', 'r.id', 'a.repayment_id')
+    .selectAll('a').where('r.loan_id', '=', loanId).orderBy('a.repayment_id').orderBy('a.number').execute();
+}
+
+export async function insertRepayment(trx: Transaction<Database>, row: Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_at' | 'reversal_reason'>): Promise<RepaymentRow> {
+  return trx.insertInto('repayments').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function lockRepayment(trx: Transaction<Database>, loanId: string, id: string): Promise<RepaymentRow | undefined> {
+  return trx.selectFrom('repayments').selectAll().where('id', '=', id).where('loan_id', '=', loanId).forUpdate().executeTakeFirst();
+}
+
+export async function findRepayment(db: Executor, loanId: string, id: string): Promise<RepaymentRow | undefined> {
+  return db.selectFrom('repayments').selectAll().where('id', '=', id).where('loan_id', '=', loanId).executeTakeFirst();
+}
+
+export async function markRepaymentReversed(trx: Transaction<Database>, id: string, reason: string): Promise<void> {
+  await trx.updateTable('repayments').set({ reversed_at: sql<Date>`now()`, reversal_reason: reason }).where('id', '=', id).execute();
+}
+
+/** What a replay made of a repayment: its split, and its allocations replaced. */
+export async function saveRepaymentOutcome(
+  trx: Transaction<Database>, id: string, split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>, allocations: Omit<AllocationRow, 'repayment_id'>[],
+): Promise<void> {
+  await trx.updateTable('repayments').set(split).where('id', '=', id).execute();
+  await trx.deleteFrom('allocations').where('repayment_id', '=', id).execute();
+  if (allocations.length > 0) await trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: id, ...a }))).execute();
+}
+
+export async function clearAllocations(trx: Transaction<Database>, repaymentId: string): Promise<void> {
+  await trx.deleteFrom('allocations').where('repayment_id', '=', repaymentId).execute();
+}
+
+/** Repayments of a loan newest first by value date, keyset-paginated on seq; with their allocations. */
+export async function listRepayments(db: Db, loanId: string, afterSeq: string | undefined, limit: number) {
+  let query = db.selectFrom('repayments').selectAll().where('loan_id', '=', loanId).orderBy('seq').limit(limit);
+  if (afterSeq) query = query.where('seq', '>', afterSeq);
+  const repayments = await query.execute();
+  const allocations = repayments.length === 0 ? [] : await db.selectFrom('allocations').selectAll()
+    .where('repayment_id', 'in', repayments.map((r) => r.id)).orderBy('number').execute();
+  return { repayments, allocations };
+}
+
+export async function insertRestructuring(trx: Transaction<Database>, row: Omit<RestructuringRow, 'seq' | 'created_at'>): Promise<RestructuringRow> {
+  return trx.insertInto('restructurings').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export type InstalmentRow = Selectable<Database['instalments']>;
+
+export async function instalmentsOfVersion(trx: Transaction<Database>, loanId: string, version: number): Promise<InstalmentRow[]> {
+  return trx.selectFrom('instalments').selectAll().where('loan_id', '=', loanId).where('version', '=', version).orderBy('number').execute();
+}
+
+export async function insertScheduleVersion(
+  trx: Transaction<Database>, version: { loan_id: string; version: number; reason: string; effective_date: string }, instalments: InstalmentRow[],
+): Promise<void> {
+  await trx.insertInto('schedule_versions').values(version).execute();
+  if (instalments.length > 0) await trx.insertInto('instalments').values(instalments).execute();
+}
+
+export async function lockLoan(trx: Transaction<Database>, id: string): Promise<LoanRow | undefined> {
+  return trx.selectFrom('loans').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateLoanState(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Promise<LoanRow> {
+  return trx.updateTable('loans').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** A fund's active loans (of one kind, if given), locked in id order so that two moratoria cannot deadlock. */
+export async function lockActiveLoansOfFund(trx: Transaction<Database>, fundId: string, kind: string | undefined): Promise<LoanRow[]> {
+  let query = trx.selectFrom('loans').selectAll().where('fund_id', '=', fundId).where('status', '=', 'active').orderBy('id').forUpdate();
+  if (kind) query = query.where('kind', '=', kind);
+  return query.execute();
+}
+
+export async function insertMoratorium(trx: Transaction<Database>, row: Omit<Selectable<Database['moratoria']>, 'created_at'>) {
+  return trx.insertInto('moratoria').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Records the write-off's facts; the replay then closes the loan. Stamped with the database clock, like repayments. */
+export async function markWrittenOff(trx: Transaction<Database>, id: string, date: string, reason: string): Promise<LoanRow> {
+  return trx.updateTable('loans').set({ written_off_on: date, written_off_at: sql<Date>`now()`, write_off_reason: reason })
+    .where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}

@@ -1,0 +1,34 @@
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { DomainError } from '../domain/errors';
+import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { rebookLoan } from './rebook-loan';
+import { checkEffectiveDate } from './servicing-dates';
+import { lockLoan, markWrittenOff, type LoanRow } from './servicing.repository';
+
+export interface WriteOffBody {
+  date: string;
+  reason: string;
+}
+
+/**
+ * DOMAIN.md "Write-off": the outstanding principal on that date becomes a loss (loan losses /
+ * loans receivable) and the loan is closed; payments value-dated from then on are recoveries.
+ */
+export async function writeOffLoan(db: Db, context: RequestContext, loanId: string, body: WriteOffBody, today: CalendarDate): Promise<LoanRow> {
+  return db.transaction().execute(async (trx) => {
+    const loan = await lockLoan(trx, loanId);
+    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    assertCanWrite(context.actor);
+    if (loan.status !== 'active') throw new DomainError('conflict', `The loan is ${loan.status}: only an active loan can be written off.`);
+    const date = parseDate(body.date);
+    const broken = await checkEffectiveDate(trx, loan, date, today, 'date');
+    if (broken.length > 0) throw new DomainError('rule_violation', 'The write-off breaks a rule.', broken);
+
+    const marked = await markWrittenOff(trx, loan.id, date, body.reason);
+    const { loan: written } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today);
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state: { id: written.id, status: written.status, written_off_on: date, written_off_principal: written.written_off_principal, reason: body.reason } });
+    return written;
+  });
+}

@@ -8,6 +8,7 @@ import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { postJournalEntry } from '../ledger/post-journal-entry';
+import { rebookLoan } from '../servicing/rebook-loan';
 import { termsOfLoan } from './loan-terms';
 import { loanView } from './loan.view';
 import { lockLoanForUpdate, insertScheduleVersion, updateLoan, type LoanRow } from './loans.repository';
@@ -48,7 +49,10 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
       status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1,
     });
     await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(active) });
-    return active;
+    // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
+    // holds the loan's principal as of any date, as the schedule does.
+    const { loan: booked } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(booked) });
+    return booked;
   });
 }

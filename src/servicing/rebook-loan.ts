@@ -17,7 +17,7 @@ import {
 } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
-export type VersionReason = 'prepayment' | 'repayment' | 'reversal' | 'restructuring' | 'write_off';
+export type VersionReason = 'disbursement' | 'prepayment' | 'repayment' | 'reversal' | 'restructuring' | 'write_off';
 
 export interface Cause {
   /** Fixed, or told by the outcome (a repayment that prepaid makes a "prepayment" version). */

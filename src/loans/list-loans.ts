@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { listScope, type Actor } from '../http/auth';
 import type { Page } from '../http/pagination';
@@ -11,13 +12,14 @@ export interface LoanFilters {
   kind?: string;
 }
 
-/** One page (plus one row, to tell whether another follows) of the loans the key may see, filtered. */
-export async function listLoans(db: Db, actor: Actor, filters: LoanFilters, page: Page): Promise<LoanRow[]> {
+/** One page (plus one row, to tell whether another follows) of the loans the key may see, filtered; amounts as of today. */
+export async function listLoans(db: Db, actor: Actor, filters: LoanFilters, page: Page, today: CalendarDate): Promise<LoanRow[]> {
   const scope = listScope(actor, filters.fund_id);
   // A structure key may name its own structure, no other.
   if (scope.structureId && filters.structure_id && filters.structure_id !== scope.structureId) throw new DomainError('not_found', 'No such structure.');
   return loansWhere(db, {
     ...scope,
+    asOf: today,
     structureId: scope.structureId ?? filters.structure_id,
     status: filters.status,
     kind: filters.kind,

@@ -25,6 +25,8 @@ export async function updateLoan(trx: Transaction<Database>, id: string, changes
 }
 
 export interface LoanFilter {
+  /** The date the outstanding principal is given for. */
+  asOf: string;
   fundId?: string;
   structureId?: string;
   status?: string;
@@ -33,14 +35,18 @@ export interface LoanFilter {
   limit: number;
 }
 
+/** Loans, each with its outstanding principal as of `filter.asOf` (its loans-receivable balance then). */
 export async function listLoans(db: Db, filter: LoanFilter): Promise<LoanRow[]> {
-  let query = db.selectFrom('loans').selectAll().orderBy('id').limit(filter.limit);
-  if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
-  if (filter.structureId) query = query.where('structure_id', '=', filter.structureId);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.kind) query = query.where('kind', '=', filter.kind);
-  if (filter.afterId) query = query.where('id', '>', filter.afterId);
-  return query.execute();
+  let query = db.selectFrom('loans as l').selectAll('l')
+    .select(sql<string>`(SELECT coalesce(sum(jl.debit - jl.credit), 0)::numeric(14,2)::text FROM journal_entries je JOIN journal_lines jl ON jl.entry_id = je.id
+      WHERE je.loan_id = l.id AND jl.account = 'loans_receivable' AND je.value_date <= ${filter.asOf}::date)`.as('receivable'))
+    .orderBy('l.id').limit(filter.limit);
+  if (filter.fundId) query = query.where('l.fund_id', '=', filter.fundId);
+  if (filter.structureId) query = query.where('l.structure_id', '=', filter.structureId);
+  if (filter.status) query = query.where('l.status', '=', filter.status);
+  if (filter.kind) query = query.where('l.kind', '=', filter.kind);
+  if (filter.afterId) query = query.where('l.id', '>', filter.afterId);
+  return (await query.execute()).map(({ receivable, ...loan }) => ({ ...loan, outstanding_principal: receivable }));
 }
 
 export async function insertScheduleVersion(

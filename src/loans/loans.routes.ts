@@ -22,7 +22,7 @@ export function loansRouter(db: Db): Router {
 
   router.get('/v1/loans', async (req, res) => {
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listLoans(db, actorOf(req), req.query as LoanFilters, page);
+    const rows = await listLoans(db, actorOf(req), req.query as LoanFilters, page, todayInParis());
     const { items, next_cursor } = pageResult(rows, page, (loan) => loan.id);
     res.json({ items: items.map(loanView), next_cursor });
   });

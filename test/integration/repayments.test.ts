@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { testApp } from '../support/app';
+import { as, createKey } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
 
 // The loan of every story: 10,000.00 at 12 % a year over 12 months, annuity, 30E/360, paid out on
@@ -182,7 +183,6 @@ describe('the statement a partner portal shows', () => {
     const loan = await disbursedLoan(desk);
     await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15', reference: 'VIR-1' });
     await repay(desk, loan.id, { amount: '900.00', value_date: '2025-03-14' });
-    const { createKey, as } = await import('../support/portfolio');
     const portal = as(app, (await createKey(app, { role: 'structure', structure_id: desk.structure.id })).secret);
     const statement = await portal.get(`/v1/loans/${loan.id}/statement?as_of=2025-03-14`);
     expect(statement.status).toBe(200);

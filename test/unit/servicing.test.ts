@@ -93,7 +93,7 @@ describe('invariants of any history (fast-check)', () => {
   it('money is conserved, nothing is over-paid, every entry balances, the principal never goes below zero', () => {
     fc.assert(fc.property(termsArb, fc.array(eventArb, { maxLength: 12 }), (t, raw) => {
       const origin = originOf(terms({ principal: t.principal as Money, annualRate: parseRate(t.rate), termPeriods: t.term, deferralPeriods: t.deferral, deferralType: t.deferralType, method: t.method }));
-      const events: ServicingEvent[] = raw.map((e, k) => {
+      const events: ServicingEvent[] = raw.map((e, k): ServicingEvent => {
         const date = addMonths(d('2025-01-01'), e.month, e.day);
         const id = `e${k}`;
         if (e.kind === 'repayment') return { kind: 'repayment', id, date, amount: m(e.amount), prepayment: e.prepayment };

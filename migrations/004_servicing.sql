@@ -1,11 +1,14 @@
 -- Servicing: repayments (with idempotency keys), restructurings, portfolio moratoria, write-offs.
 -- Facts are append-only; what a replay of them derives (allocations, the loan's state) is kept current.
 
+-- One sequence orders every servicing fact of a loan as it was recorded (under the loan's row lock):
+-- the tie-break between facts of the same date when the history is replayed.
+CREATE SEQUENCE servicing_facts_seq;
+
 CREATE TABLE repayments (
   id               uuid PRIMARY KEY,
   loan_id          uuid NOT NULL REFERENCES loans (id),
-  -- The order in which repayments were recorded: the tie-break between two of the same value date.
-  seq              bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  seq              bigint NOT NULL DEFAULT nextval('servicing_facts_seq') UNIQUE,
   amount           numeric(14,2) NOT NULL CHECK (amount > 0),
   value_date       date NOT NULL,
   reference        text CHECK (length(reference) BETWEEN 1 AND 200),
@@ -67,7 +70,7 @@ CREATE INDEX moratoria_fund ON moratoria (fund_id, created_at);
 CREATE TABLE restructurings (
   id                   uuid PRIMARY KEY,
   loan_id              uuid NOT NULL REFERENCES loans (id),
-  seq                  bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  seq                  bigint NOT NULL DEFAULT nextval('servicing_facts_seq') UNIQUE,
   type                 text NOT NULL CHECK (type IN ('moratorium', 'extension', 'rate_change')),
   effective_date       date NOT NULL,
   reason               text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
@@ -91,10 +94,11 @@ ALTER TABLE loans
   ADD COLUMN repaid_on date,
   ADD COLUMN written_off_on date,
   ADD COLUMN written_off_at timestamptz,
+  ADD COLUMN written_off_seq bigint,
   ADD COLUMN write_off_reason text CHECK (length(write_off_reason) BETWEEN 1 AND 500),
   ADD COLUMN written_off_principal numeric(14,2) CHECK (written_off_principal >= 0),
   ADD COLUMN current_annual_rate_percent numeric(9,6) CHECK (current_annual_rate_percent BETWEEN 0 AND 100),
-  ADD CONSTRAINT loans_written_off_facts CHECK ((written_off_on IS NULL) = (write_off_reason IS NULL) AND (written_off_on IS NULL) = (written_off_at IS NULL)),
+  ADD CONSTRAINT loans_written_off_facts CHECK ((written_off_on IS NULL) = (write_off_reason IS NULL) AND (written_off_on IS NULL) = (written_off_at IS NULL) AND (written_off_on IS NULL) = (written_off_seq IS NULL)),
   ADD CONSTRAINT loans_closed_dates CHECK ((status = 'repaid') = (repaid_on IS NOT NULL) AND (status <> 'written_off' OR written_off_on IS NOT NULL));
 
 -- Each journal entry of a loan says what it stands for ("repayment:<id>", "capitalisation:<due date>",

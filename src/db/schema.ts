@@ -82,6 +82,7 @@ export interface LoansTable {
   repaid_on: ColumnType<CalendarDateColumn | null, CalendarDateColumn | null | undefined, CalendarDateColumn | null>;
   written_off_on: ColumnType<CalendarDateColumn | null, CalendarDateColumn | null | undefined, CalendarDateColumn | null>;
   written_off_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  written_off_seq: ColumnType<string | null, never, string | null>;
   write_off_reason: ColumnType<string | null, string | null | undefined, string | null>;
   written_off_principal: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
   current_annual_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;

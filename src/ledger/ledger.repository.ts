@@ -15,11 +15,14 @@ export interface JournalEntry {
   readonly reverses: string | null;
 }
 
+/** The entry and its lines in one statement (the deferred trigger checks the balance at commit). */
 export async function insertJournalEntry(trx: Transaction<Database>, entry: JournalEntry, lines: readonly JournalLine[]): Promise<void> {
-  await trx.insertInto('journal_entries').values(entry).execute();
-  await trx.insertInto('journal_lines').values(lines.map((line, index) => ({
-    entry_id: entry.id, line: index + 1, account: line.account, debit: formatMoney(line.debit), credit: formatMoney(line.credit),
-  }))).execute();
+  const values = lines.map((line, index) => sql`(${entry.id}::uuid, ${index + 1}::integer, ${line.account}, ${formatMoney(line.debit)}::numeric, ${formatMoney(line.credit)}::numeric)`);
+  await sql`WITH entry AS (
+      INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source, reverses)
+      VALUES (${entry.id}, ${entry.fund_id}, ${entry.loan_id}, ${entry.event}, ${entry.value_date}, ${entry.source}, ${entry.reverses}) RETURNING id)
+    INSERT INTO journal_lines (entry_id, line, account, debit, credit)
+    SELECT v.* FROM (VALUES ${sql.join(values)}) AS v (entry_id, line, account, debit, credit) CROSS JOIN entry`.execute(trx);
 }
 
 /** Debit and credit totals per account of a fund, for entries valued on or before `asOf`. */

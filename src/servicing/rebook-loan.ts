@@ -2,18 +2,18 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 import { COMPONENTS } from '../domain/allocation';
-import type { JournalLine } from '../domain/ledger';
+import type { Account, JournalLine } from '../domain/ledger';
 import { DomainError } from '../domain/errors';
 import { cents, formatMoney, MAX_AMOUNT, parseMoney } from '../domain/money';
 import { formatRate, parseRate } from '../domain/rate';
 import type { DeferralType } from '../domain/schedule';
 import { serviceLoan, type DesiredPosting, type PrepaymentChoice, type Servicing, type ServicingEvent } from '../domain/servicing';
-import { postJournalEntry, reverseJournalEntry, standingEntriesOfLoan, type PostedEntry } from '../ledger/post-journal-entry';
+import { postJournalEntry, reverseJournalEntry, type LedgerEvent, type PostedEntry } from '../ledger/post-journal-entry';
 import { instalmentView } from '../schedules/schedule.view';
 import { originOf } from './loan-origin';
 import {
-  allocationsOfLoan, insertScheduleVersion, instalmentsOfVersion, restructuringsOfLoan, saveRepaymentOutcome, standingRepayments, updateLoanState,
-  type AllocationRow, type InstalmentRow, type LoanRow, type RepaymentRow, type RestructuringRow,
+  insertRepaymentWithAllocations, insertScheduleVersion, loadHistory, saveRepaymentOutcome, updateLoanState,
+  type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type RepaymentRow, type RestructuringRow, type StandingEntry,
 } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
@@ -32,33 +32,47 @@ export interface Rebooked {
   readonly servicing: Servicing;
   /** Whether the cause produced a new schedule version. */
   readonly newVersion: boolean;
+  /** The new repayment, stored, and the allocations of every standing repayment. */
+  readonly repayment?: RepaymentRow;
+  readonly allocations: AllocationRow[];
 }
 
+/** A repayment to record with the rebooking: replayed as the latest fact, then stored with its allocation. */
+export type NewRepayment = Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_at' | 'reversal_reason' | 'kind' | 'principal_prepaid' | 'excess'>;
+
 /**
- * Brings a locked, disbursed loan in line with its history: replays every repayment, restructuring
- * and write-off, then stores what changed — allocations, a new schedule version, the journal entries
- * that differ (the old one reversed, the new one posted) and the loan's state. `today` dates the
- * outstanding principal the loan row shows.
+ * Brings a locked, disbursed loan in line with its history: replays every repayment (and the new
+ * one, if given), restructuring and write-off, then stores what changed — allocations, a new
+ * schedule version, the journal entries that differ (the old one reversed, the new one posted) and
+ * the loan's state. `today` dates the outstanding principal the loan row shows.
  */
-export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate): Promise<Rebooked> {
-  const repayments = await standingRepayments(trx, loan.id);
-  const restructurings = await restructuringsOfLoan(trx, loan.id);
-  const servicing = serviceLoan(originOf(loan), history(loan, repayments, restructurings));
+export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate, fresh?: NewRepayment): Promise<Rebooked> {
+  const stored = await loadHistory(trx, loan.id, loan.schedule_version);
+  const latest: RepaymentRow[] = fresh
+    ? [{ ...fresh, seq: LATEST, created_at: new Date(), reversed_at: null, reversal_reason: null, kind: 'repayment', principal_prepaid: '0.00', excess: '0.00' }]
+    : [];
+  const servicing = serviceLoan(originOf(loan), history(loan, [...stored.repayments, ...latest], stored.restructurings));
   if (servicing.rows.some((row) => row.total > MAX_AMOUNT || row.balanceAfter > MAX_AMOUNT)) {
     throw new DomainError('rule_violation', 'The new schedule would hold amounts above the largest one (999999999999.99).', [
       { field: cause.field ?? 'amount', message: 'would make the schedule’s amounts too large: shorten the deferral' },
     ]);
   }
 
-  await saveOutcomes(trx, repayments, await allocationsOfLoan(trx, loan.id), servicing);
-  const current = await instalmentsOfVersion(trx, loan.id, loan.schedule_version);
+  const allocations = await saveOutcomes(trx, stored, servicing);
+  let repayment: RepaymentRow | undefined;
+  if (fresh) {
+    const { split, rows } = outcomeRows(servicing, fresh.id);
+    repayment = await insertRepaymentWithAllocations(trx, { ...fresh, ...split }, rows);
+    allocations.push(...rows.map((row) => ({ repayment_id: fresh.id, ...row })));
+  }
   const rows = servicing.rows.map((row) => ({ loan_id: loan.id, version: loan.schedule_version + 1, ...instalmentView(row) }));
-  const newVersion = !sameRows(current, rows);
+  const newVersion = !sameRows(stored.instalments, rows);
   if (newVersion) {
     await insertScheduleVersion(trx, {
-      loan_id: loan.id, version: loan.schedule_version + 1, reason: typeof cause.reason === 'function' ? cause.reason(servicing) : cause.reason, effective_date: cause.effectiveDate }, rows);
+      loan_id: loan.id, version: loan.schedule_version + 1, reason: typeof cause.reason === 'function' ? cause.reason(servicing) : cause.reason, effective_date: cause.effectiveDate,
+    }, rows);
   }
-  await postDifferences(trx, loan, servicing.postings);
+  await postDifferences(trx, loan, stored.entries, servicing.postings);
 
   const updated = await updateLoanState(trx, loan.id, {
     status: servicing.status,
@@ -69,23 +83,27 @@ export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, caus
     outstanding_principal: formatMoney(outstandingAsOf(loan, servicing.postings, today)),
     current_annual_rate_percent: formatRate(servicing.annualRate),
   });
-  return { loan: updated, servicing, newVersion };
+  return { loan: updated, servicing, newVersion, allocations, ...(repayment ? { repayment } : {}) };
 }
 
+/** Sorts after every stored fact: the new repayment is the last one recorded. */
+const LATEST = '9'.repeat(30);
+
+/** Facts of one date in the order they were recorded (one sequence numbers them all). */
+const bySeq = (a: string, b: string) => a.length - b.length || a.localeCompare(b);
+
 function history(loan: LoanRow, repayments: RepaymentRow[], restructurings: RestructuringRow[]): ServicingEvent[] {
-  const timed: { at: [string, number, string]; event: ServicingEvent }[] = [
+  const timed: { date: string; seq: string; event: ServicingEvent }[] = [
     ...repayments.map((r) => ({
-      at: [r.value_date, r.created_at.getTime(), r.seq] as [string, number, string],
+      date: r.value_date, seq: r.seq,
       event: { kind: 'repayment' as const, id: r.id, date: r.value_date as CalendarDate, amount: parseMoney(r.amount), prepayment: r.prepayment as PrepaymentChoice },
     })),
-    ...restructurings.map((r) => ({ at: [r.effective_date, r.created_at.getTime(), r.seq] as [string, number, string], event: restructuringEvent(r) })),
+    ...restructurings.map((r) => ({ date: r.effective_date, seq: r.seq, event: restructuringEvent(r) })),
   ];
-  if (loan.written_off_on && loan.written_off_at) {
-    timed.push({ at: [loan.written_off_on, loan.written_off_at.getTime(), ''], event: { kind: 'write_off', id: loan.id, date: loan.written_off_on as CalendarDate } });
+  if (loan.written_off_on && loan.written_off_seq) {
+    timed.push({ date: loan.written_off_on, seq: loan.written_off_seq, event: { kind: 'write_off', id: loan.id, date: loan.written_off_on as CalendarDate } });
   }
-  const order = (a: (typeof timed)[number], b: (typeof timed)[number]) =>
-    a.at[0].localeCompare(b.at[0]) || a.at[1] - b.at[1] || a.at[2].length - b.at[2].length || a.at[2].localeCompare(b.at[2]);
-  return timed.sort(order).map((t) => t.event);
+  return timed.sort((a, b) => a.date.localeCompare(b.date) || bySeq(a.seq, b.seq)).map((t) => t.event);
 }
 
 function restructuringEvent(r: RestructuringRow): ServicingEvent {
@@ -96,24 +114,33 @@ function restructuringEvent(r: RestructuringRow): ServicingEvent {
   return { ...base, change: { type: 'rate_change', annualRate: parseRate(r.annual_rate_percent!) } };
 }
 
-async function saveOutcomes(trx: Transaction<Database>, repayments: RepaymentRow[], stored: AllocationRow[], servicing: Servicing): Promise<void> {
+function outcomeRows(servicing: Servicing, repaymentId: string) {
+  const outcome = servicing.outcomes.get(repaymentId)!;
+  const split = {
+    kind: outcome.recovered > 0n ? 'recovery' : 'repayment',
+    principal_prepaid: formatMoney(outcome.principalPrepaid),
+    excess: formatMoney(outcome.excess),
+  };
+  const rows = outcome.allocations.map((a) => ({
+    number: a.number, ...Object.fromEntries(COMPONENTS.map((c) => [c, formatMoney(a.amounts[c])])) as Record<(typeof COMPONENTS)[number], string>,
+  }));
+  return { split, rows };
+}
+
+/** Rewrites the repayments a replay re-allocated; returns every standing repayment's allocations. */
+async function saveOutcomes(trx: Transaction<Database>, stored: LoanHistory, servicing: Servicing): Promise<AllocationRow[]> {
   const storedBy = new Map<string, string>();
-  for (const a of stored) storedBy.set(a.repayment_id, (storedBy.get(a.repayment_id) ?? '') + allocationKey(a));
-  for (const repayment of repayments) {
-    const outcome = servicing.outcomes.get(repayment.id)!;
-    const split = {
-      kind: outcome.recovered > 0n ? 'recovery' : 'repayment',
-      principal_prepaid: formatMoney(outcome.principalPrepaid),
-      excess: formatMoney(outcome.excess),
-    };
-    const allocations = outcome.allocations.map((a) => ({
-      number: a.number, ...Object.fromEntries(COMPONENTS.map((c) => [c, formatMoney(a.amounts[c])])) as Record<(typeof COMPONENTS)[number], string>,
-    }));
+  for (const a of stored.allocations) storedBy.set(a.repayment_id, (storedBy.get(a.repayment_id) ?? '') + allocationKey(a));
+  const all: AllocationRow[] = [];
+  for (const repayment of stored.repayments) {
+    const { split, rows } = outcomeRows(servicing, repayment.id);
+    all.push(...rows.map((row) => ({ repayment_id: repayment.id, ...row })));
     const unchanged = split.kind === repayment.kind && parseMoney(split.principal_prepaid) === parseMoney(repayment.principal_prepaid)
       && parseMoney(split.excess) === parseMoney(repayment.excess)
-      && (storedBy.get(repayment.id) ?? '') === allocations.map((a) => allocationKey(a)).join('');
-    if (!unchanged) await saveRepaymentOutcome(trx, repayment.id, split, allocations);
+      && (storedBy.get(repayment.id) ?? '') === rows.map((a) => allocationKey(a)).join('');
+    if (!unchanged) await saveRepaymentOutcome(trx, repayment.id, split, rows);
   }
+  return all;
 }
 
 const allocationKey = (a: Omit<AllocationRow, 'repayment_id'>) =>
@@ -131,8 +158,8 @@ const sameLines = (a: readonly JournalLine[], b: readonly JournalLine[]) =>
   a.length === b.length && a.every((line, k) => line.account === b[k]!.account && line.debit === b[k]!.debit && line.credit === b[k]!.credit);
 
 /** Posts what the history calls for and is not posted; reverses what is posted and no longer called for. */
-async function postDifferences(trx: Transaction<Database>, loan: LoanRow, postings: readonly DesiredPosting[]): Promise<void> {
-  const standing = await standingEntriesOfLoan(trx, loan.id);
+async function postDifferences(trx: Transaction<Database>, loan: LoanRow, entries: readonly StandingEntry[], postings: readonly DesiredPosting[]): Promise<void> {
+  const standing = new Map(entries.map((entry) => [entry.source, postedEntry(entry)]));
   standing.delete('disbursement');
   const stale: PostedEntry[] = [];
   const fresh: DesiredPosting[] = [];
@@ -149,6 +176,11 @@ async function postDifferences(trx: Transaction<Database>, loan: LoanRow, postin
     await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source });
   }
 }
+
+const postedEntry = (entry: StandingEntry): PostedEntry => ({
+  id: entry.id, source: entry.source, event: entry.event as LedgerEvent, valueDate: entry.value_date,
+  lines: entry.lines.map(([account, debit, credit]) => ({ account: account as Account, debit: parseMoney(debit), credit: parseMoney(credit) })),
+});
 
 /** The loan's receivable as of a date: the disbursement, then every desired entry's effect on it. */
 function outstandingAsOf(loan: LoanRow, postings: readonly DesiredPosting[], asOf: CalendarDate) {

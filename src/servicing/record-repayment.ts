@@ -9,7 +9,7 @@ import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth
 import { runIdempotently, type StoredResponse } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
-import { allocationsOfLoan, findRepayment, insertRepayment, lockLoan } from './servicing.repository';
+import { lockLoan } from './servicing.repository';
 
 export interface RepaymentBody {
   amount: string;
@@ -43,15 +43,12 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     }
     if (broken.length > 0) throw new DomainError('rule_violation', 'The repayment breaks a rule.', broken);
 
-    const repayment = await insertRepayment(trx, {
-      id: uuidv7(), loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null,
-      prepayment: body.prepayment ?? 'reduce_instalment', kind: 'repayment', principal_prepaid: '0', excess: '0',
-    });
-    const reason = (servicing: Servicing) => ((servicing.outcomes.get(repayment.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
-    const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today);
-    const saved = (await findRepayment(trx, loan.id, repayment.id))!;
-    const view = { ...repaymentView(saved, await allocationsOfLoan(trx, loan.id)), loan: loanStateView(rebooked.loan) };
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'repayment.recorded', entityType: 'repayment', entityId: repayment.id, state: view });
+    const id = uuidv7();
+    const fresh = { id, loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null, prepayment: body.prepayment ?? 'reduce_instalment' };
+    const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
+    const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, fresh);
+    const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view });
     return { status: 201, body: view };
   });
 }

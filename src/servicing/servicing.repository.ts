@@ -100,6 +100,66 @@ export async function insertMoratorium(trx: Transaction<Database>, row: Omit<Sel
 
 /** Records the write-off's facts; the replay then closes the loan. Stamped with the database clock, like repayments. */
 export async function markWrittenOff(trx: Transaction<Database>, id: string, date: string, reason: string): Promise<LoanRow> {
-  return trx.updateTable('loans').set({ written_off_on: date, written_off_at: sql<Date>`now()`, write_off_reason: reason })
+  return trx.updateTable('loans').set({ written_off_on: date, written_off_at: sql<Date>`now()`, written_off_seq: sql<string>`nextval('servicing_facts_seq')`, write_off_reason: reason })
     .where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export interface StandingEntry {
+  readonly id: string;
+  readonly source: string;
+  readonly event: string;
+  readonly value_date: string;
+  /** [account, debit, credit] in line order. */
+  readonly lines: [string, string, string][];
+}
+
+export interface LoanHistory {
+  readonly repayments: RepaymentRow[];
+  readonly restructurings: RestructuringRow[];
+  readonly allocations: AllocationRow[];
+  readonly instalments: InstalmentRow[];
+  readonly entries: StandingEntry[];
+}
+
+/**
+ * Everything a replay compares against, in one round trip (a repayment is the hottest write):
+ * standing repayments, restructurings, current allocations, the current version's instalments, and
+ * the loan's journal entries that stand (neither reversed nor reversals).
+ */
+export async function loadHistory(trx: Transaction<Database>, loanId: string, version: number): Promise<LoanHistory> {
+  const { rows } = await sql<{ history: LoanHistory }>`SELECT json_build_object(
+    'repayments', (SELECT coalesce(json_agg(r ORDER BY r.value_date, r.seq), '[]') FROM (
+      SELECT id, loan_id, seq::text AS seq, amount::text AS amount, value_date::text AS value_date, reference, prepayment, kind,
+        principal_prepaid::text AS principal_prepaid, excess::text AS excess, reversed_at, reversal_reason, created_at
+      FROM repayments WHERE loan_id = ${loanId} AND reversed_at IS NULL) r),
+    'restructurings', (SELECT coalesce(json_agg(s ORDER BY s.effective_date, s.seq), '[]') FROM (
+      SELECT id, loan_id, seq::text AS seq, type, effective_date::text AS effective_date, reason, periods, deferral_type, remaining_periods,
+        annual_rate_percent::text AS annual_rate_percent, capitalise_arrears, moratorium_id, schedule_version, created_at
+      FROM restructurings WHERE loan_id = ${loanId}) s),
+    'allocations', (SELECT coalesce(json_agg(a ORDER BY a.repayment_id, a.number), '[]') FROM (
+      SELECT a.repayment_id, a.number, a.fees::text AS fees, a.late_interest::text AS late_interest, a.interest::text AS interest, a.principal::text AS principal
+      FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE r.loan_id = ${loanId} AND r.reversed_at IS NULL) a),
+    'instalments', (SELECT coalesce(json_agg(i ORDER BY i.number), '[]') FROM (
+      SELECT loan_id, version, number, due_date::text AS due_date, principal::text AS principal, interest::text AS interest, total::text AS total,
+        balance_after::text AS balance_after, capitalised_interest::text AS capitalised_interest
+      FROM instalments WHERE loan_id = ${loanId} AND version = ${version}) i),
+    'entries', (SELECT coalesce(json_agg(e), '[]') FROM (
+      SELECT e.id, coalesce(e.source, e.event) AS source, e.event, e.value_date::text AS value_date,
+        (SELECT json_agg(json_build_array(l.account, l.debit::text, l.credit::text) ORDER BY l.line) FROM journal_lines l WHERE l.entry_id = e.id) AS lines
+      FROM journal_entries e
+      WHERE e.loan_id = ${loanId} AND e.reverses IS NULL AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)) e)
+  ) AS history`.execute(trx);
+  const history = rows[0]!.history;
+  const timestamps = <T extends { created_at: Date; reversed_at?: Date | null }>(row: T): T =>
+    ({ ...row, created_at: new Date(row.created_at), ...('reversed_at' in row ? { reversed_at: row.reversed_at ? new Date(row.reversed_at) : null } : {}) });
+  return { ...history, repayments: history.repayments.map(timestamps), restructurings: history.restructurings.map(timestamps) };
+}
+
+/** A new repayment with what the replay made of it. */
+export async function insertRepaymentWithAllocations(
+  trx: Transaction<Database>, row: Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_at' | 'reversal_reason'>, allocations: Omit<AllocationRow, 'repayment_id'>[],
+): Promise<RepaymentRow> {
+  const saved = await trx.insertInto('repayments').values(row).returningAll().executeTakeFirstOrThrow();
+  if (allocations.length > 0) await trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: row.id, ...a }))).execute();
+  return saved;
 }

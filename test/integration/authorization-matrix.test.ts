@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import request, { type Response } from 'supertest';
@@ -27,6 +28,17 @@ async function createActiveLoan(productId: string, structureId: string): Promise
   return id;
 }
 
+async function createRepayment(loanId: string): Promise<string> {
+  const res = await as(app, ADMIN_KEY).post(`/v1/loans/${loanId}/repayments`, { amount: '100.00', value_date: '2025-02-15' }, { 'Idempotency-Key': randomUUID() });
+  if (res.status !== 201) throw new Error(`recording a repayment answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.id as string;
+}
+
+async function restructure(loanId: string): Promise<void> {
+  const res = await as(app, ADMIN_KEY).post(`/v1/loans/${loanId}/restructurings`, { type: 'extension', effective_date: '2025-02-20', reason: 'matrix', remaining_periods: 30 });
+  if (res.status !== 201) throw new Error(`restructuring a loan answered ${res.status}: ${JSON.stringify(res.body)}`);
+}
+
 beforeAll(async () => {
   app = await testApp();
   const [fundA, fundB] = await Promise.all([createFund(app), createFund(app)]);
@@ -38,6 +50,9 @@ beforeAll(async () => {
     createLoan(productA.id, structures.A1), createLoan(productA.id, structures.A2), createLoan(productB.id, structures.B1),
     createActiveLoan(productA.id, structures.A1), createActiveLoan(productA.id, structures.A2), createActiveLoan(productB.id, structures.B1),
   ]);
+  // The shared active loans get a repayment and then a restructuring, so that their lists have items to check.
+  const [repaymentA1, repaymentA2, repaymentB1] = await Promise.all([activeA1, activeA2, activeB1].map(createRepayment));
+  await Promise.all([activeA1, activeA2, activeB1].map(restructure));
   const [manager, auditor, structureKey, revoked, spareA, spareB] = await Promise.all([
     createKey(app, { role: 'manager', fund_id: fundA.id }),
     createKey(app, { role: 'auditor', fund_id: fundA.id }),
@@ -58,8 +73,14 @@ beforeAll(async () => {
     structures,
     pending: { A1: pendingA1, A2: pendingA2, B1: pendingB1 },
     active: { A1: activeA1, A2: activeA2, B1: activeB1 },
+    repayment: { A1: repaymentA1!, A2: repaymentA2!, B1: repaymentB1! },
     spareKey: { A: spareA.id, B: spareB.id },
     freshPendingLoan: (structure) => createLoan(product[structure], structures[structure]),
+    freshActiveLoan: (structure) => createActiveLoan(product[structure], structures[structure]),
+    freshRepayment: async (structure) => {
+      const loan = await createActiveLoan(product[structure], structures[structure]);
+      return { loan, repayment: await createRepayment(loan) };
+    },
     freshKey: async (fund) => (await createKey(app, { role: 'auditor', fund_id: fund === 'A' ? fundA.id : fundB.id })).id,
   };
 });
@@ -68,6 +89,7 @@ beforeAll(async () => {
 async function send(req: Req, key: string | undefined): Promise<Response> {
   const call = request(app)[req.method](req.path);
   if (key !== undefined) call.set('Authorization', `Bearer ${key}`);
+  for (const [name, value] of Object.entries(req.headers ?? {})) call.set(name, value);
   return req.body === undefined ? call : call.set('Content-Type', 'application/json').send(JSON.stringify(req.body));
 }
 
@@ -95,6 +117,12 @@ async function runCell(cell: MatrixCell): Promise<void> {
     const outside = items.map(cell.route.listItem).filter((item) => !visible(cell.caller, item));
     expect(outside).toEqual([]);
     if (cell.caller !== 'admin' && cell.route.path !== '/v1/funds') expect(items.length).toBeGreaterThan(0);
+  }
+  if (cell.route.loanList && res.status === 200) {
+    const loanId = req.path.split('/')[3];
+    const items = res.body.items as Record<string, unknown>[];
+    expect(items.filter((item) => item.loan_id !== loanId)).toEqual([]);
+    expect(items.length).toBeGreaterThan(0);
   }
 }
 

@@ -29,8 +29,26 @@
  * - a structure key disbursing or cancelling its own loan: the loan is in its scope (it reads it),
  *   so the write is a 403, as for an auditor. (At commit debd3c9 these two cells answered 404:
  *   disburse-loan.ts and cancel-loan.ts checked seesFund, not seesStructure.)
+ * - servicing a loan (recording a repayment or a restructuring, reversing a repayment, writing the
+ *   loan off) is a loan write like disbursing: the structure key gets 403 on its own loan, 404 on
+ *   A2's; a repayment or a restructuring answers 201 (it creates one), a reversal or a write-off 200.
+ *   Reading a loan's repayments, restructurings or statement is a read of the loan.
+ * - a moratorium is declared on a fund: like creating a product, the structure key does not see
+ *   fund A (404), the auditor is read-only (403).
+ * - a loan's repayments and restructurings name only `loan_id`, no fund or structure, so they have
+ *   no listItem: the 404 on the loan is the scope check, and the test checks that every item is the
+ *   path's loan's (the shared active loans get a repayment and a restructuring in beforeAll, so
+ *   the lists are never empty).
+ * - allowed servicing cells act on fresh loans (a new active loan; for a reversal, a new repayment on
+ *   one), refused ones on the shared active loan and its shared repayment. The dates follow the
+ *   loans' history (disbursed 2025-01-15; repaid 2025-02-15; restructured 2025-02-20; written off
+ *   2025-03-01), as the servicing rules want. A moratorium (2025-02-20) restructures every active
+ *   loan of the fund, the shared ones included: reads of them still answer 200, refusals come
+ *   before any rule on the loan's state, and a fresh loan made after it carries none of it. The
+ *   cells pass in any order (checked with jest --randomize, but for the final count).
  */
 
+import { randomUUID } from 'node:crypto';
 import { productBody, structureBody, unique } from './portfolio';
 
 export const CALLERS = ['none', 'revoked', 'admin', 'manager', 'auditor', 'structure'] as const;
@@ -49,10 +67,16 @@ export interface World {
   /** Per structure: a pending loan (never changed by an allowed call) and an active (disbursed) one. */
   readonly pending: { readonly A1: string; readonly A2: string; readonly B1: string };
   readonly active: { readonly A1: string; readonly A2: string; readonly B1: string };
+  /** Per structure: a repayment on its active loan (which also has a restructuring), the target of reads and refused reversals. */
+  readonly repayment: { readonly A1: string; readonly A2: string; readonly B1: string };
   /** Keys of no caller, in each fund: read targets, and the target of refused revocations. */
   readonly spareKey: { readonly A: string; readonly B: string };
   /** A new pending loan of this structure, for a write that should succeed. */
   freshPendingLoan(structure: 'A1' | 'A2' | 'B1'): Promise<string>;
+  /** A new active (disbursed 2025-01-15) loan of this structure, for a servicing write that should succeed. */
+  freshActiveLoan(structure: 'A1' | 'A2' | 'B1'): Promise<string>;
+  /** A new repayment on a new active loan of this structure, for a reversal that should succeed. */
+  freshRepayment(structure: 'A1' | 'A2' | 'B1'): Promise<{ readonly loan: string; readonly repayment: string }>;
   /** A new auditor key of this fund, for a revocation that should succeed. */
   freshKey(fund: 'A' | 'B'): Promise<string>;
 }
@@ -61,6 +85,7 @@ export interface Req {
   readonly method: Method;
   readonly path: string;
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** `allowed`: the table expects a 2xx, so the request gets fresh resources of its own. */
@@ -90,6 +115,8 @@ export interface Route {
   readonly other: Cell | null;
   /** For list operations: the scope of one item of `items`. */
   readonly listItem?: (item: Record<string, unknown>) => ItemScope;
+  /** For lists of one loan's items (repayments, restructurings), which name only `loan_id`: each must be the path's loan. */
+  readonly loanList?: true;
   /** Cells where the code breaks the rule: `${scope}.${caller}` → the evidence. Run as it.failing. */
   readonly knownBugs?: Partial<Record<`${Scope}.${Caller}`, string>>;
 }
@@ -115,6 +142,8 @@ const CREATE_OWN = row(401, 401, 201, 201, 403, 404);
 const CREATE_OTHER = row(401, 401, 201, 404, 404, 404);
 /** Changing a loan of A1: the structure key reads it, so it is in its scope: 403 like the auditor. */
 const LOAN_WRITE_OWN = row(401, 401, 200, 200, 403, 403);
+/** Recording something on a loan of A1 (a repayment, a restructuring): the same, answering 201. */
+const LOAN_CREATE_OWN = row(401, 401, 201, 201, 403, 403);
 /** Revoking a key of fund A: the structure key does not see keys (404). */
 const KEY_WRITE_OWN = row(401, 401, 200, 200, 403, 404);
 const WRITE_OTHER = row(401, 401, 200, 404, 404, 404);
@@ -127,6 +156,13 @@ const otherList = (base: string) => (w: World) => ({ method: 'get' as const, pat
 const otherStructure = (caller: Caller) => (caller === 'structure' ? 'A2' : 'B1');
 
 const DISBURSEMENT = { date: '2025-01-15', amount: '10000.00' };
+const REPAYMENT = { amount: '100.00', value_date: '2025-02-15' };
+const REVERSAL = { reason: 'matrix' };
+const RESTRUCTURING = { type: 'extension', effective_date: '2025-02-20', reason: 'matrix', remaining_periods: 30 };
+const WRITE_OFF = { date: '2025-03-01', reason: 'matrix' };
+const MORATORIUM = { effective_date: '2025-02-20', periods: 3, reason: 'matrix' };
+/** Money-moving POSTs need an Idempotency-Key; a fresh one, so that no cell replays another. */
+const idempotencyKey = () => ({ 'Idempotency-Key': randomUUID() });
 
 export const loanBody = (productId: string, structureId: string) => ({
   product_id: productId,
@@ -145,6 +181,35 @@ const label = () => unique('matrice');
 async function loanToChange(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<string> {
   return allowed ? w.freshPendingLoan(structure) : w.pending[structure];
 }
+
+/** An active loan to service: a fresh one when the change should succeed, else the shared active one. */
+async function activeLoanToChange(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<string> {
+  return allowed ? w.freshActiveLoan(structure) : w.active[structure];
+}
+
+/** A repayment to reverse: a fresh one when the reversal should succeed, else the shared one. */
+async function repaymentToReverse(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<{ loan: string; repayment: string }> {
+  return allowed ? w.freshRepayment(structure) : { loan: w.active[structure], repayment: w.repayment[structure] };
+}
+
+/** A servicing POST on a loan of A1 ("own") or of the caller's other structure. */
+const servicing = (scope: Scope, suffix: string, body: unknown, headers?: () => Record<string, string>) =>
+  async (w: World, { caller, allowed }: BuildContext): Promise<Req> => {
+    const loan = await activeLoanToChange(w, scope === 'own' ? 'A1' : otherStructure(caller), allowed);
+    return { method: 'post', path: `/v1/loans/${loan}${suffix}`, body, headers: headers?.() };
+  };
+
+const reversal = (scope: Scope) => async (w: World, { caller, allowed }: BuildContext): Promise<Req> => {
+  const { loan, repayment } = await repaymentToReverse(w, scope === 'own' ? 'A1' : otherStructure(caller), allowed);
+  return { method: 'post', path: `/v1/loans/${loan}/repayments/${repayment}/reversal`, body: REVERSAL };
+};
+
+/** A read of the shared active loan of A1 ("own") or of the caller's other structure. */
+const loanRead = (scope: Scope, suffix: (w: World, structure: 'A1' | 'A2' | 'B1') => string) =>
+  (w: World, { caller }: BuildContext): Req => {
+    const structure = scope === 'own' ? 'A1' : otherStructure(caller);
+    return { method: 'get', path: `/v1/loans/${w.active[structure]}${suffix(w, structure)}` };
+  };
 
 const loanItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id), structure: String(item.structure_id) });
 const fundLevelItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id) });
@@ -305,6 +370,64 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/loans/{loanId}/schedule/versions/{version}',
     own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions/1` }), expect: STRUCTURE_READ_OWN },
     other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions/1` }), expect: READ_OTHER },
+  },
+
+  // --- servicing
+  {
+    method: 'post',
+    path: '/v1/loans/{loanId}/repayments',
+    own: { build: servicing('own', '/repayments', REPAYMENT, idempotencyKey), expect: LOAN_CREATE_OWN },
+    other: { build: servicing('other', '/repayments', REPAYMENT, idempotencyKey), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/repayments',
+    own: { build: loanRead('own', () => '/repayments'), expect: STRUCTURE_READ_OWN },
+    other: { build: loanRead('other', () => '/repayments'), expect: READ_OTHER },
+    loanList: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/repayments/{repaymentId}',
+    own: { build: loanRead('own', (w, s) => `/repayments/${w.repayment[s]}`), expect: STRUCTURE_READ_OWN },
+    other: { build: loanRead('other', (w, s) => `/repayments/${w.repayment[s]}`), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/loans/{loanId}/repayments/{repaymentId}/reversal',
+    own: { build: reversal('own'), expect: LOAN_WRITE_OWN },
+    other: { build: reversal('other'), expect: WRITE_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/loans/{loanId}/restructurings',
+    own: { build: servicing('own', '/restructurings', RESTRUCTURING), expect: LOAN_CREATE_OWN },
+    other: { build: servicing('other', '/restructurings', RESTRUCTURING), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/restructurings',
+    own: { build: loanRead('own', () => '/restructurings'), expect: STRUCTURE_READ_OWN },
+    other: { build: loanRead('other', () => '/restructurings'), expect: READ_OTHER },
+    loanList: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/loans/{loanId}/write-off',
+    own: { build: servicing('own', '/write-off', WRITE_OFF), expect: LOAN_WRITE_OWN },
+    other: { build: servicing('other', '/write-off', WRITE_OFF), expect: WRITE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loanId}/statement',
+    own: { build: loanRead('own', () => '/statement?as_of=2030-01-01'), expect: STRUCTURE_READ_OWN },
+    other: { build: loanRead('other', () => '/statement?as_of=2030-01-01'), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/funds/{fundId}/moratoria',
+    own: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundA}/moratoria`, body: MORATORIUM }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundB}/moratoria`, body: MORATORIUM }), expect: CREATE_OTHER },
   },
 
   // --- API keys

@@ -7,7 +7,7 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { applyRestructuring } from './restructure-loan';
-import { insertMoratorium, lockActiveLoansOfFund } from './servicing.repository';
+import { findSameMoratorium, insertMoratorium, lockActiveLoansOfFund } from './servicing.repository';
 
 export interface MoratoriumBody {
   kind?: 'recovery' | 'common_law';
@@ -33,6 +33,9 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
   return db.transaction().execute(async (trx) => {
     const id = uuidv7();
     const loans = await lockActiveLoansOfFund(trx, fund.id, body.kind);
+    // Declared twice (a retried request, a double click), it would defer every loan twice.
+    const twin = await findSameMoratorium(trx, { fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: body.periods, deferral_type: body.deferral_type ?? 'partial' });
+    if (twin) throw new DomainError('conflict', `The same moratorium was already declared (${twin.id}, ${twin.created_at.toISOString()}).`);
     const changes = { type: 'moratorium' as const, effective_date: body.effective_date, reason: body.reason, periods: body.periods, deferral_type: body.deferral_type ?? 'partial', capitalise_arrears: body.capitalise_arrears ?? false };
     const changed: string[] = [];
     for (const loan of loans) {

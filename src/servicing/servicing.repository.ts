@@ -163,3 +163,10 @@ export async function insertRepaymentWithAllocations(
   if (allocations.length > 0) await trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: row.id, ...a }))).execute();
   return saved;
 }
+
+export async function findSameMoratorium(trx: Transaction<Database>, m: { fund_id: string; kind: string | null; effective_date: string; periods: number; deferral_type: string }) {
+  let query = trx.selectFrom('moratoria').select(['id', 'created_at']).where('fund_id', '=', m.fund_id).where('effective_date', '=', m.effective_date)
+    .where('periods', '=', m.periods).where('deferral_type', '=', m.deferral_type);
+  query = m.kind === null ? query.where('kind', 'is', null) : query.where('kind', '=', m.kind);
+  return query.executeTakeFirst();
+}

@@ -140,6 +140,11 @@ describe('a portfolio moratorium (issue 4 item 4)', () => {
     expect((await desk.api.get(`/v1/loans/${ordinary.body.id}`)).body).toMatchObject({ restructured: false, schedule_version: 1 });
     const audit = await desk.api.get(`/v1/audit-events/verify?fund_id=${desk.fund.id}`);
     expect(audit.body.valid).toBe(true);
+
+    // Declared again (a retried request), it is refused rather than deferring every loan twice.
+    const twice = await desk.api.post(`/v1/funds/${desk.fund.id}/moratoria`, { kind: 'recovery', effective_date: '2025-03-01', periods: 6, deferral_type: 'total', reason: 'Crise sanitaire' });
+    expect(twice.status).toBe(409);
+    expect((await desk.api.get(`/v1/loans/${recoveryLoans[0]!.id}`)).body.schedule_version).toBe(2);
   });
 });
 

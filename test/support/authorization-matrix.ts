@@ -160,7 +160,9 @@ const REPAYMENT = { amount: '100.00', value_date: '2025-02-15' };
 const REVERSAL = { reason: 'matrix' };
 const RESTRUCTURING = { type: 'extension', effective_date: '2025-02-20', reason: 'matrix', remaining_periods: 30 };
 const WRITE_OFF = { date: '2025-03-01', reason: 'matrix' };
-const MORATORIUM = { effective_date: '2025-02-20', periods: 3, reason: 'matrix' };
+/** A moratorium of another length each time: the same one declared twice is refused (409). */
+let moratoriumPeriods = 0;
+const moratorium = () => ({ effective_date: '2025-02-20', periods: 1 + (moratoriumPeriods++ % 12), reason: 'matrix' });
 /** Money-moving POSTs need an Idempotency-Key; a fresh one, so that no cell replays another. */
 const idempotencyKey = () => ({ 'Idempotency-Key': randomUUID() });
 
@@ -426,8 +428,8 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/funds/{fundId}/moratoria',
-    own: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundA}/moratoria`, body: MORATORIUM }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundB}/moratoria`, body: MORATORIUM }), expect: CREATE_OTHER },
+    own: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundA}/moratoria`, body: moratorium() }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundB}/moratoria`, body: moratorium() }), expect: CREATE_OTHER },
   },
 
   // --- API keys

@@ -22,7 +22,8 @@ export interface MoratoriumBody {
  * A portfolio-wide moratorium (a crisis: six months for every recovery loan, say) as one operation:
  * every active loan of the fund, of the kind if one is named, gets the moratorium as a restructuring
  * in a single transaction. A loan it cannot apply to (nothing left to reschedule, a repayment
- * recorded after the date) is skipped and counted, not an error.
+ * recorded after the date, amounts or a length the schedule cannot hold) is skipped, counted and
+ * listed with the reason, not an error: one loan must not hold back a crisis measure for all.
  */
 export async function declareMoratorium(db: Db, context: RequestContext, fundId: string, body: MoratoriumBody, today: CalendarDate) {
   const fund = await findVisibleFund(db, context.actor, fundId);
@@ -38,6 +39,7 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
     if (twin) throw new DomainError('conflict', `The same moratorium was already declared (${twin.id}, ${twin.created_at.toISOString()}).`);
     const changes = { type: 'moratorium' as const, effective_date: body.effective_date, reason: body.reason, periods: body.periods, deferral_type: body.deferral_type ?? 'partial', capitalise_arrears: body.capitalise_arrears ?? false };
     const changed: string[] = [];
+    const skipped: { loan_id: string; reason: string }[] = [];
     for (const loan of loans) {
       await sql`SAVEPOINT moratorium_loan`.execute(trx);
       try {
@@ -47,13 +49,14 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         await sql`ROLLBACK TO SAVEPOINT moratorium_loan`.execute(trx);
+        skipped.push({ loan_id: loan.id, reason: [error.message, ...error.fields.map((f) => `${f.field} ${f.message}`)].join(' ') });
       }
     }
     const moratorium = await insertMoratorium(trx, {
       id, fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: body.periods, deferral_type: changes.deferral_type,
       capitalise_arrears: changes.capitalise_arrears, reason: body.reason, loans_changed: changed.length, loans_skipped: loans.length - changed.length,
     });
-    const view = { ...moratorium, created_at: moratorium.created_at.toISOString(), changed_loan_ids: changed };
+    const view = { ...moratorium, created_at: moratorium.created_at.toISOString(), changed_loan_ids: changed, skipped_loans: skipped };
     await recordAuditEvent(trx, context, { fundId: fund.id, action: 'fund.moratorium_declared', entityType: 'moratorium', entityId: id, state: view });
     return view;
   });

@@ -3,7 +3,7 @@ import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 import { COMPONENTS } from '../domain/allocation';
 import type { Account, JournalLine } from '../domain/ledger';
-import { DomainError } from '../domain/errors';
+import { DomainError, type FieldError } from '../domain/errors';
 import { cents, formatMoney, MAX_AMOUNT, parseMoney } from '../domain/money';
 import { formatRate, parseRate } from '../domain/rate';
 import type { DeferralType } from '../domain/schedule';
@@ -23,8 +23,8 @@ export interface Cause {
   /** Fixed, or told by the outcome (a repayment that prepaid makes a "prepayment" version). */
   readonly reason: VersionReason | ((servicing: Servicing) => VersionReason);
   readonly effectiveDate: CalendarDate;
-  /** The request field to blame when the new schedule's amounts would not fit numeric(14,2). */
-  readonly field?: string;
+  /** What in the request to blame when the new schedule would not fit (amounts, length); `amount` by default. */
+  readonly blame?: Omit<FieldError, 'message'>;
 }
 
 export interface Rebooked {
@@ -52,9 +52,15 @@ export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, caus
     ? [{ ...fresh, seq: LATEST, created_at: new Date(), reversed_at: null, reversal_reason: null, kind: 'repayment', principal_prepaid: '0.00', excess: '0.00' }]
     : [];
   const servicing = serviceLoan(originOf(loan), history(loan, [...stored.repayments, ...latest], stored.restructurings));
+  const blame = cause.blame ?? { field: 'amount' };
   if (servicing.rows.some((row) => row.total > MAX_AMOUNT || row.balanceAfter > MAX_AMOUNT)) {
     throw new DomainError('rule_violation', 'The new schedule would hold amounts above the largest one (999999999999.99).', [
-      { field: cause.field ?? 'amount', message: 'would make the schedule’s amounts too large: shorten the deferral' },
+      { ...blame, message: 'would make the schedule’s amounts too large (above 999999999999.99)' },
+    ]);
+  }
+  if (servicing.rows.length > MAX_SCHEDULE_ROWS) {
+    throw new DomainError('rule_violation', `The new schedule would have ${servicing.rows.length} instalments, more than ${MAX_SCHEDULE_ROWS}.`, [
+      { ...blame, message: `would make the schedule longer than ${MAX_SCHEDULE_ROWS} instalments` },
     ]);
   }
 
@@ -85,6 +91,9 @@ export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, caus
   });
   return { loan: updated, servicing, newVersion, allocations, ...(repayment ? { repayment } : {}) };
 }
+
+/** A hundred years of monthly instalments: beyond, a schedule is no longer a loan (and would not fit one INSERT). */
+export const MAX_SCHEDULE_ROWS = 1200;
 
 /** Sorts after every stored fact: the new repayment is the last one recorded. */
 const LATEST = '9'.repeat(30);

@@ -4,6 +4,7 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { parseDate, type CalendarDate } from '../domain/dates';
+import { MAX_ANNUAL_RATE, parseRate } from '../domain/rate';
 import { DomainError, type FieldError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { rebookLoan } from './rebook-loan';
@@ -50,6 +51,9 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
   const broken: FieldError[] = await checkEffectiveDate(trx, loan, date, today, 'effective_date');
   const required = REQUIRED_OF[body.type];
   if (body[required] === undefined) broken.push({ field: required, message: `is required for a ${body.type}` });
+  if (body.annual_rate_percent !== undefined && parseRate(body.annual_rate_percent) > MAX_ANNUAL_RATE) {
+    broken.push({ field: 'annual_rate_percent', message: 'must be at most 100' });
+  }
   for (const [type, fields] of Object.entries(FIELDS_OF)) {
     if (type === body.type) continue;
     for (const field of fields) if (body[field] !== undefined) broken.push({ field, message: `applies only to a ${type}` });
@@ -66,7 +70,7 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
     moratorium_id: moratoriumId,
     schedule_version: loan.schedule_version + 1,
   });
-  const { loan: rebooked, servicing, newVersion } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, field: required }, today);
+  const { loan: rebooked, servicing, newVersion } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: required } }, today);
   if (servicing.ignored.has(restructuring.id) || !newVersion) {
     const field = body.type === 'extension' ? 'remaining_periods' : 'effective_date';
     throw new DomainError('rule_violation', 'The restructuring changes nothing.', [

@@ -22,7 +22,7 @@ export async function reverseRepayment(db: Db, context: RequestContext, loanId: 
     if (repayment.reversed_at) throw new DomainError('conflict', `This repayment was already reversed on ${repayment.reversed_at.toISOString()}.`);
 
     await markRepaymentReversed(trx, repayment.id, reason);
-    const { loan: rebooked } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate }, today);
+    const { loan: rebooked } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate, blame: { in: 'path', field: 'repaymentId' } }, today);
     const reversed = (await findRepayment(trx, loan.id, repayment.id))!;
     const view = { ...repaymentView(reversed, await allocationsOfLoan(trx, loan.id)), loan: loanStateView(rebooked) };
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'repayment.reversed', entityType: 'repayment', entityId: repayment.id, state: view });

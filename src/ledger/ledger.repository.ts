@@ -3,7 +3,6 @@ import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { formatMoney, parseMoney } from '../domain/money';
 import type { Account, JournalLine } from '../domain/ledger';
-import type { LedgerEvent } from './post-journal-entry';
 
 export interface JournalEntry {
   readonly id: string;
@@ -31,24 +30,6 @@ export async function accountTotals(db: Db, fundId: string, asOf: string) {
     .select(['l.account', sql<string>`sum(l.debit)::text`.as('debits'), sql<string>`sum(l.credit)::text`.as('credits')])
     .where('e.fund_id', '=', fundId).where('e.value_date', '<=', asOf)
     .groupBy('l.account').execute();
-}
-
-/** A loan's entries that neither were reversed nor reverse another, with their lines. */
-export async function activeLoanEntries(trx: Transaction<Database>, loanId: string) {
-  const rows = await trx.selectFrom('journal_entries as e')
-    .select(['e.id', 'e.source', 'e.event', 'e.value_date'])
-    .select(sql<[string, string, string][]>`(SELECT json_agg(json_build_array(l.account, l.debit::text, l.credit::text) ORDER BY l.line)
-      FROM journal_lines l WHERE l.entry_id = e.id)`.as('lines'))
-    .where('e.loan_id', '=', loanId).where('e.reverses', 'is', null)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('journal_entries as r').select('r.id').whereRef('r.reverses', '=', 'e.id'))))
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    source: row.source ?? row.event,
-    event: row.event as LedgerEvent,
-    valueDate: row.value_date,
-    lines: row.lines.map(([account, debit, credit]) => ({ account: account as Account, debit: parseMoney(debit), credit: parseMoney(credit) })),
-  }));
 }
 
 /** A loan's entries valued on or before `asOf`, in value-date order, with their lines and the repayment they stand for. */

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
 import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
-import { activeLoanEntries, insertJournalEntry } from './ledger.repository';
+import { insertJournalEntry } from './ledger.repository';
 
 export type LedgerEvent = 'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
 
@@ -36,12 +36,6 @@ export interface PostedEntry {
   readonly event: LedgerEvent;
   readonly valueDate: string;
   readonly lines: readonly JournalLine[];
-}
-
-/** A loan's entries that stand (neither reversed nor reversals), by source. */
-export async function standingEntriesOfLoan(trx: Transaction<Database>, loanId: string): Promise<Map<string, PostedEntry>> {
-  const entries = await activeLoanEntries(trx, loanId);
-  return new Map(entries.map((entry) => [entry.source, entry]));
 }
 
 /** Cancels an entry with its opposite, on the same value date so that every as-of balance is corrected. */

@@ -23,10 +23,6 @@ export async function allocationsOfLoan(db: Executor, loanId: string): Promise<A
     .selectAll('a').where('r.loan_id', '=', loanId).orderBy('a.repayment_id').orderBy('a.number').execute();
 }
 
-export async function insertRepayment(trx: Transaction<Database>, row: Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_at' | 'reversal_reason'>): Promise<RepaymentRow> {
-  return trx.insertInto('repayments').values(row).returningAll().executeTakeFirstOrThrow();
-}
-
 export async function lockRepayment(trx: Transaction<Database>, loanId: string, id: string): Promise<RepaymentRow | undefined> {
   return trx.selectFrom('repayments').selectAll().where('id', '=', id).where('loan_id', '=', loanId).forUpdate().executeTakeFirst();
 }
@@ -48,10 +44,6 @@ export async function saveRepaymentOutcome(
   if (allocations.length > 0) await trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: id, ...a }))).execute();
 }
 
-export async function clearAllocations(trx: Transaction<Database>, repaymentId: string): Promise<void> {
-  await trx.deleteFrom('allocations').where('repayment_id', '=', repaymentId).execute();
-}
-
 /** Repayments of a loan newest first by value date, keyset-paginated on seq; with their allocations. */
 export async function listRepayments(db: Db, loanId: string, afterSeq: string | undefined, limit: number) {
   let query = db.selectFrom('repayments').selectAll().where('loan_id', '=', loanId).orderBy('seq').limit(limit);
@@ -67,10 +59,6 @@ export async function insertRestructuring(trx: Transaction<Database>, row: Omit<
 }
 
 export type InstalmentRow = Selectable<Database['instalments']>;
-
-export async function instalmentsOfVersion(trx: Transaction<Database>, loanId: string, version: number): Promise<InstalmentRow[]> {
-  return trx.selectFrom('instalments').selectAll().where('loan_id', '=', loanId).where('version', '=', version).orderBy('number').execute();
-}
 
 export async function insertScheduleVersion(
   trx: Transaction<Database>, version: { loan_id: string; version: number; reason: string; effective_date: string }, instalments: InstalmentRow[],

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createApiKey } from './access/create-api-key';
 import { loadConfig } from './config';
-import { connectDatabase } from './db/connect';
+import { connectDatabase, type Db } from './db/connect';
 import { migrate } from './db/migrate';
 import { addMonths, type CalendarDate } from './domain/dates';
 import { LA_POSTE_SIREN, withLuhnCheckDigit } from './domain/structure-identifiers';
@@ -9,6 +10,8 @@ import { ADMIN, type RequestContext } from './http/auth';
 import { todayInParis } from './http/clock';
 import { createLoan } from './loans/create-loan';
 import { disburseLoan } from './loans/disburse-loan';
+import { getLoanSchedule } from './loans/get-loan-schedule';
+import { recordRepayment } from './servicing/record-repayment';
 import { createProduct } from './products/create-product';
 import { createStructure } from './structures/create-structure';
 
@@ -51,6 +54,21 @@ function siret(random: ReturnType<typeof generator>): string {
   let digits = draw();
   while (digits.startsWith(LA_POSTE_SIREN)) digits = draw();
   return withLuhnCheckDigit(digits);
+}
+
+/**
+ * Most borrowers pay every instalment on its due date; one in five stops paying at some point (the
+ * portfolio then has arrears to show). At most 12 payments a loan, to keep the seed quick: older
+ * loans are then in arrears too (a payment settles the oldest instalment first).
+ */
+async function payDueInstalments(db: Db, admin: RequestContext, loanId: string, random: ReturnType<typeof generator>, today: CalendarDate): Promise<number> {
+  const { instalments } = await getLoanSchedule(db, ADMIN, loanId, today);
+  const due = instalments.filter((row) => row.due_date <= today && row.total !== '0.00').slice(-12);
+  const paying = random.chance(0.8) ? due.length : random.int(0, due.length);
+  for (const row of due.slice(0, paying)) {
+    await recordRepayment(db, admin, loanId, { amount: row.total, value_date: row.due_date, reference: `VIR-${row.due_date}` }, randomUUID(), today);
+  }
+  return paying;
 }
 
 async function seed() {
@@ -96,6 +114,7 @@ async function seed() {
   }
 
   let disbursed = 0;
+  let repayments = 0;
   const borrowers = new Set<string>();
   for (let i = 0; i < 200; i++) {
     const isRecovery = i % 2 === 0;
@@ -118,6 +137,7 @@ async function seed() {
       await disburseLoan(db, admin, loan.id, { date: expected, amount: loan.principal }, today);
       disbursed += 1;
       borrowers.add(loan.structure_id);
+      repayments += await payDueInstalments(db, admin, loan.id, random, today);
     }
   }
 
@@ -127,7 +147,7 @@ async function seed() {
   const portal = await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' });
   await db.destroy();
 
-  console.log(`fund ${fund.id}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed)`);
+  console.log(`fund ${fund.id}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed, ${repayments} repayments)`);
   console.log('API keys, shown once:');
   console.log(`  manager    ${manager.secret}`);
   console.log(`  auditor    ${auditor.secret}`);

@@ -123,3 +123,15 @@ CREATE TABLE idempotency_keys (
   CHECK ((status_code IS NULL) = (response IS NULL))
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+-- The head of each fund's audit chain. Appending an event advances it and inserts the event in one
+-- statement, the hash computed by PostgreSQL: the changes of one fund then wait on this row for that
+-- statement and the commit only, not for a whole transaction.
+CREATE TABLE audit_chain_heads (
+  fund_id    uuid PRIMARY KEY REFERENCES funds (id),
+  seq        integer NOT NULL CHECK (seq >= 1),
+  hash       text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+  prev_hash  text NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$')
+);
+INSERT INTO audit_chain_heads (fund_id, seq, hash, prev_hash)
+  SELECT DISTINCT ON (fund_id) fund_id, seq, hash, prev_hash FROM audit_events ORDER BY fund_id, seq DESC;

@@ -19,3 +19,21 @@ export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
   });
   return createHash('sha256').update(event.prev_hash).update(canonical).digest('hex');
 }
+
+/**
+ * The text eventHash hashes, cut around the event's seq, the one value only the chain's head knows:
+ * PostgreSQL appends the event as SHA-256(prev_hash ‖ before ‖ seq ‖ after), the same hash.
+ */
+export function hashedTextAroundSeq(event: Omit<AuditEventRow, 'id' | 'hash' | 'seq' | 'prev_hash'>): { before: string; after: string } {
+  const head = canonicalJson({
+    fund_id: event.fund_id,
+    occurred_at: event.occurred_at.toISOString(),
+    actor_key_id: event.actor_key_id,
+    action: event.action,
+    entity_type: event.entity_type,
+    entity_id: event.entity_id,
+    request_id: event.request_id,
+  });
+  // Keys sort as action … request_id, seq, state: seq and state close the object.
+  return { before: `${head.slice(0, -1)},"seq":`, after: `,"state":${canonicalJson(event.state)}}` };
+}

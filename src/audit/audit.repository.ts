@@ -1,20 +1,32 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database, AuditEventsTable } from '../db/schema';
+import type { AuditEventsTable } from '../db/schema';
+import type { Write } from '../db/writes';
 
 export type AuditEventRow = Selectable<AuditEventsTable>;
 
-/** Serialises appends to one fund's chain until the transaction ends. */
-export async function lockFundChain(trx: Transaction<Database>, fundId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`audit:${fundId}`}, 0))`.execute(trx);
-}
-
-export async function findChainHead(trx: Transaction<Database>, fundId: string) {
-  return trx.selectFrom('audit_events').select(['seq', 'hash']).where('fund_id', '=', fundId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-}
-
-export async function insertAuditEvent(trx: Transaction<Database>, row: Omit<AuditEventRow, 'id'>): Promise<void> {
-  await trx.insertInto('audit_events').values({ ...row, state: JSON.stringify(row.state) }).execute();
+/**
+ * Appending an event to its fund's chain, as two writes of one statement: the head row advances (the
+ * first event starts it from the genesis hash) and the event is inserted with its seq, prev_hash and
+ * hash, SHA-256(prev_hash ‖ before ‖ seq ‖ after) computed here as audit-chain.ts computes it.
+ * One per statement: a statement cannot advance the same head twice.
+ */
+export function chainAppendWrites(row: Omit<AuditEventRow, 'id' | 'seq' | 'prev_hash' | 'hash'>, text: { before: string; after: string }, genesis: string): Write[] {
+  return [
+    {
+      name: 'audit_head',
+      query: sql`INSERT INTO audit_chain_heads AS h (fund_id, seq, prev_hash, hash)
+        VALUES (${row.fund_id}::uuid, 1, ${genesis}, encode(sha256(convert_to(${genesis} || ${text.before} || '1' || ${text.after}, 'UTF8')), 'hex'))
+        ON CONFLICT (fund_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash,
+          hash = encode(sha256(convert_to(h.hash || ${text.before} || (h.seq + 1)::text || ${text.after}, 'UTF8')), 'hex')
+        RETURNING seq, prev_hash, hash`,
+    },
+    {
+      query: sql`INSERT INTO audit_events (fund_id, seq, occurred_at, actor_key_id, action, entity_type, entity_id, request_id, state, prev_hash, hash)
+        SELECT ${row.fund_id}::uuid, audit_head.seq, ${row.occurred_at}::timestamptz, ${row.actor_key_id}, ${row.action}, ${row.entity_type}, ${row.entity_id}::uuid,
+          ${row.request_id}, ${JSON.stringify(row.state)}::jsonb, audit_head.prev_hash, audit_head.hash FROM audit_head`,
+    },
+  ];
 }
 
 /** Events oldest first, keyset-paginated on id; `fundIds` undefined means every fund. */

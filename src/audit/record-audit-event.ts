@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { RequestContext } from '../http/auth';
-import { GENESIS_HASH, eventHash } from './audit-chain';
-import { findChainHead, insertAuditEvent, lockFundChain } from './audit.repository';
+import { GENESIS_HASH, hashedTextAroundSeq } from './audit-chain';
+import { chainAppendWrites } from './audit.repository';
+import { executeWrites, type Write } from '../db/writes';
 
 export interface AuditedChange {
   readonly fundId: string;
@@ -13,13 +14,18 @@ export interface AuditedChange {
   readonly state: unknown;
 }
 
-/** Appends the change to its fund's chain, inside the caller's transaction: both land or neither. */
+/**
+ * Appends the change to its fund's chain, inside the caller's transaction: both land or neither.
+ * Call it last, just before the commit: from here on, the fund's other changes wait for this one.
+ */
 export async function recordAuditEvent(trx: Transaction<Database>, context: RequestContext, change: AuditedChange): Promise<void> {
-  await lockFundChain(trx, change.fundId);
-  const head = await findChainHead(trx, change.fundId);
+  await executeWrites(trx, auditEvent(context, change));
+}
+
+/** The writes that append the change to its fund's chain, to send last with the use case's other writes. */
+export function auditEvent(context: RequestContext, change: AuditedChange): Write[] {
   const event = {
     fund_id: change.fundId,
-    seq: (head?.seq ?? 0) + 1,
     occurred_at: new Date(),
     actor_key_id: context.actor.keyId,
     action: change.action,
@@ -27,7 +33,6 @@ export async function recordAuditEvent(trx: Transaction<Database>, context: Requ
     entity_id: change.entityId,
     request_id: context.requestId || null,
     state: JSON.parse(JSON.stringify(change.state)) as unknown,
-    prev_hash: head?.hash ?? GENESIS_HASH,
   };
-  await insertAuditEvent(trx, { ...event, hash: eventHash(event) });
+  return chainAppendWrites(event, hashedTextAroundSeq(event), GENESIS_HASH);
 }

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
+import type { Write } from '../db/writes';
 
 /**
  * Takes the key for a new request: inserts it in flight, or takes over a row left in flight by a
@@ -20,10 +21,11 @@ export async function findKey(db: Db, owner: string, key: string) {
   return db.selectFrom('idempotency_keys').select(['request_hash', 'status_code', 'response']).where('owner', '=', owner).where('key', '=', key).executeTakeFirst();
 }
 
-/** Stores the response in the transaction of the change it reports: both land, or neither. */
-export async function completeKey(trx: Transaction<Database>, owner: string, key: string, statusCode: number, response: unknown): Promise<void> {
-  await trx.updateTable('idempotency_keys').set({ status_code: statusCode, response: JSON.stringify(response) })
-    .where('owner', '=', owner).where('key', '=', key).execute();
+/** Stores the response with the change it reports (a write of its transaction): both land, or neither. */
+export function completeKeyWrite(trx: Transaction<Database>, owner: string, key: string, statusCode: number, response: unknown): Write {
+  return {
+    query: trx.updateTable('idempotency_keys').set({ status_code: statusCode, response: JSON.stringify(response) }).where('owner', '=', owner).where('key', '=', key),
+  };
 }
 
 /** Frees a key whose request failed: a failure is not stored, the client may retry with it. */

@@ -4,7 +4,10 @@ import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { canonicalJson } from '../domain/canonical-json';
 import { DomainError } from '../domain/errors';
-import { completeKey, findKey, releaseKey, takeKey } from './idempotency.repository';
+import { auditEvent, type AuditedChange } from '../audit/record-audit-event';
+import { executeWrites, type Write } from '../db/writes';
+import type { RequestContext } from '../http/auth';
+import { completeKeyWrite, findKey, releaseKey, takeKey } from './idempotency.repository';
 
 export interface IdempotentRequest {
   /** The API key the Idempotency-Key belongs to: keys of different callers never meet. */
@@ -23,20 +26,23 @@ export interface StoredResponse {
 /**
  * Runs a money-moving request once per Idempotency-Key (DOMAIN.md "Repayments"): the same key and
  * the same request replay the first response; another request under the key is a 422; while the
- * first still runs, a 409. `perform` runs in a transaction that also stores its response. A failed
- * request stores nothing and frees the key.
+ * first still runs, a 409. `perform` runs in a transaction, and returns its response, the writes still
+ * to send and the change to audit: they are sent together with the stored response. A failed request
+ * stores nothing and frees the key.
  */
 export async function runIdempotently(
-  db: Db, request: IdempotentRequest, perform: (trx: Transaction<Database>) => Promise<{ status: number; body: unknown }>,
+  db: Db, context: RequestContext, request: IdempotentRequest, perform: (trx: Transaction<Database>) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
 ): Promise<StoredResponse> {
   const requestHash = createHash('sha256').update(canonicalJson(request.fingerprint)).digest('hex');
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await takeKey(db, request.owner, request.key, requestHash)) {
       try {
         const response = await db.transaction().execute(async (trx) => {
-          const result = await perform(trx);
-          await completeKey(trx, request.owner, request.key, result.status, result.body);
-          return result;
+          const { status, body, writes, audit } = await perform(trx);
+          // The change, its stored response and its audit event in one statement, right before the commit:
+          // from the audit append on, the fund's other changes wait for this one.
+          await executeWrites(trx, [...writes, completeKeyWrite(trx, request.owner, request.key, status, body), ...auditEvent(context, audit)]);
+          return { status, body };
         });
         return { ...response, replayed: false };
       } catch (error) {

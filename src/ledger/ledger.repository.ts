@@ -1,6 +1,6 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database } from '../db/schema';
+import type { Write } from '../db/writes';
 import { formatMoney, parseMoney } from '../domain/money';
 import type { Account, JournalLine } from '../domain/ledger';
 
@@ -14,14 +14,16 @@ export interface JournalEntry {
   readonly reverses: string | null;
 }
 
-/** The entry and its lines in one statement (the deferred trigger checks the balance at commit). */
-export async function insertJournalEntry(trx: Transaction<Database>, entry: JournalEntry, lines: readonly JournalLine[]): Promise<void> {
+/** The entry and its lines, as two writes (the deferred trigger checks the balance at commit). */
+export function journalEntryWrites(entry: JournalEntry, lines: readonly JournalLine[]): Write[] {
   const values = lines.map((line, index) => sql`(${entry.id}::uuid, ${index + 1}::integer, ${line.account}, ${formatMoney(line.debit)}::numeric, ${formatMoney(line.credit)}::numeric)`);
-  await sql`WITH entry AS (
-      INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source, reverses)
-      VALUES (${entry.id}, ${entry.fund_id}, ${entry.loan_id}, ${entry.event}, ${entry.value_date}, ${entry.source}, ${entry.reverses}) RETURNING id)
-    INSERT INTO journal_lines (entry_id, line, account, debit, credit)
-    SELECT v.* FROM (VALUES ${sql.join(values)}) AS v (entry_id, line, account, debit, credit) CROSS JOIN entry`.execute(trx);
+  return [
+    {
+      query: sql`INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source, reverses)
+        VALUES (${entry.id}::uuid, ${entry.fund_id}::uuid, ${entry.loan_id}::uuid, ${entry.event}, ${entry.value_date}::date, ${entry.source}, ${entry.reverses}::uuid)`,
+    },
+    { query: sql`INSERT INTO journal_lines (entry_id, line, account, debit, credit) VALUES ${sql.join(values)}` },
+  ];
 }
 
 /** Debit and credit totals per account of a fund, for entries valued on or before `asOf`. */

@@ -2,7 +2,8 @@ import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
 import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
-import { insertJournalEntry } from './ledger.repository';
+import { executeWrites, type Write } from '../db/writes';
+import { journalEntryWrites } from './ledger.repository';
 
 export type LedgerEvent = 'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
 
@@ -23,8 +24,13 @@ export interface Posting {
  * a posting rule, refused here and, should it get past, by the database at commit.
  */
 export async function postJournalEntry(trx: Transaction<Database>, posting: Posting): Promise<void> {
+  await executeWrites(trx, journalEntry(posting));
+}
+
+/** The writes of one balanced journal entry, to send with the rest of a use case's writes. */
+export function journalEntry(posting: Posting): Write[] {
   if (imbalance(posting.lines) !== 0n || posting.lines.length < 2) throw new Error(`unbalanced ${posting.event} entry`);
-  await insertJournalEntry(trx, {
+  return journalEntryWrites({
     id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate,
     source: posting.source ?? posting.event, reverses: posting.reverses ?? null,
   }, posting.lines);
@@ -38,9 +44,7 @@ export interface PostedEntry {
   readonly lines: readonly JournalLine[];
 }
 
-/** Cancels an entry with its opposite, on the same value date so that every as-of balance is corrected. */
-export async function reverseJournalEntry(trx: Transaction<Database>, fundId: string, loanId: string, entry: PostedEntry): Promise<void> {
-  await postJournalEntry(trx, {
-    fundId, loanId, event: 'reversal', valueDate: entry.valueDate, lines: oppositeLines(entry.lines), source: entry.source, reverses: entry.id,
-  });
+/** The entry that cancels another with its opposite, on the same value date so that every as-of balance is corrected. */
+export function reversalOf(fundId: string, loanId: string, entry: PostedEntry): Write[] {
+  return journalEntry({ fundId, loanId, event: 'reversal', valueDate: entry.valueDate, lines: oppositeLines(entry.lines), source: entry.source, reverses: entry.id });
 }

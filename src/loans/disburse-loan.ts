@@ -1,4 +1,5 @@
-import { recordAuditEvent } from '../audit/record-audit-event';
+import { auditEvent } from '../audit/record-audit-event';
+import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
@@ -51,8 +52,8 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
     // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
     // holds the loan's principal as of any date, as the schedule does.
-    const { loan: booked } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(booked) });
+    const { loan: booked, writes } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
+    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(booked) })]);
     return booked;
   });
 }

@@ -8,11 +8,12 @@ import { cents, formatMoney, MAX_AMOUNT, parseMoney } from '../domain/money';
 import { formatRate, parseRate } from '../domain/rate';
 import type { DeferralType } from '../domain/schedule';
 import { serviceLoan, type DesiredPosting, type PrepaymentChoice, type Servicing, type ServicingEvent } from '../domain/servicing';
-import { postJournalEntry, reverseJournalEntry, type LedgerEvent, type PostedEntry } from '../ledger/post-journal-entry';
+import { journalEntry, reversalOf, type LedgerEvent, type PostedEntry } from '../ledger/post-journal-entry';
 import { instalmentView } from '../schedules/schedule.view';
 import { originOf } from './loan-origin';
+import type { Write } from '../db/writes';
 import {
-  insertRepaymentWithAllocations, insertScheduleVersion, loadHistory, saveRepaymentOutcome, updateLoanState,
+  loadHistory, loanStateWrite, newRepaymentWrites, saveRepaymentOutcome, scheduleVersionWrites,
   type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type RepaymentRow, type RestructuringRow, type StandingEntry,
 } from './servicing.repository';
 
@@ -28,7 +29,10 @@ export interface Cause {
 }
 
 export interface Rebooked {
+  /** The loan as it will be once `writes` are sent. */
   readonly loan: LoanRow;
+  /** What is left to store, to send with the use case's audit event in one statement (executeWrites). */
+  readonly writes: Write[];
   readonly servicing: Servicing;
   /** Whether the cause produced a new schedule version. */
   readonly newVersion: boolean;
@@ -42,9 +46,11 @@ export type NewRepayment = Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_a
 
 /**
  * Brings a locked, disbursed loan in line with its history: replays every repayment (and the new
- * one, if given), restructuring and write-off, then stores what changed — allocations, a new
+ * one, if given), restructuring and write-off, and works out what changed — allocations, a new
  * schedule version, the journal entries that differ (the old one reversed, the new one posted) and
- * the loan's state. `today` dates the outstanding principal the loan row shows.
+ * the loan's state. Re-allocations of stored repayments (rare) are written at once; everything else
+ * is returned as writes for the caller to send, with its audit event, in one statement. `today`
+ * dates the outstanding principal the loan row shows.
  */
 export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate, fresh?: NewRepayment): Promise<Rebooked> {
   const stored = await loadHistory(trx, loan.id, loan.schedule_version);
@@ -65,22 +71,24 @@ export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, caus
   }
 
   const allocations = await saveOutcomes(trx, stored, servicing);
+  const writes: Write[] = [];
   let repayment: RepaymentRow | undefined;
   if (fresh) {
     const { split, rows } = outcomeRows(servicing, fresh.id);
-    repayment = await insertRepaymentWithAllocations(trx, { ...fresh, ...split }, rows);
-    allocations.push(...rows.map((row) => ({ repayment_id: fresh.id, ...row })));
+    const { seq: _seq, ...row } = repayment = { ...fresh, ...split, seq: LATEST, created_at: new Date(), reversed_at: null, reversal_reason: null };
+    writes.push(...newRepaymentWrites(trx, row, rows));
+    allocations.push(...rows.map((a) => ({ repayment_id: fresh.id, ...a })));
   }
   const rows = servicing.rows.map((row) => ({ loan_id: loan.id, version: loan.schedule_version + 1, ...instalmentView(row) }));
   const newVersion = !sameRows(stored.instalments, rows);
   if (newVersion) {
-    await insertScheduleVersion(trx, {
+    writes.push(...scheduleVersionWrites(trx, {
       loan_id: loan.id, version: loan.schedule_version + 1, reason: typeof cause.reason === 'function' ? cause.reason(servicing) : cause.reason, effective_date: cause.effectiveDate,
-    }, rows);
+    }, rows));
   }
-  await postDifferences(trx, loan, stored.entries, servicing.postings);
+  writes.push(...postingDifferences(loan, stored.entries, servicing.postings));
 
-  const updated = await updateLoanState(trx, loan.id, {
+  const changes = {
     status: servicing.status,
     repaid_on: servicing.status === 'repaid' ? servicing.closedOn : null,
     written_off_principal: servicing.status === 'written_off' ? formatMoney(servicing.writtenOffPrincipal) : null,
@@ -88,8 +96,9 @@ export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, caus
     schedule_version: loan.schedule_version + (newVersion ? 1 : 0),
     outstanding_principal: formatMoney(outstandingAsOf(loan, servicing.postings, today)),
     current_annual_rate_percent: formatRate(servicing.annualRate),
-  });
-  return { loan: updated, servicing, newVersion, allocations, ...(repayment ? { repayment } : {}) };
+  };
+  writes.push(loanStateWrite(trx, loan.id, changes));
+  return { loan: { ...loan, ...changes }, writes, servicing, newVersion, allocations, ...(repayment ? { repayment } : {}) };
 }
 
 /** A hundred years of monthly instalments: beyond, a schedule is no longer a loan (and would not fit one INSERT). */
@@ -166,8 +175,8 @@ function sameRows(stored: InstalmentRow[], wanted: InstalmentRow[]): boolean {
 const sameLines = (a: readonly JournalLine[], b: readonly JournalLine[]) =>
   a.length === b.length && a.every((line, k) => line.account === b[k]!.account && line.debit === b[k]!.debit && line.credit === b[k]!.credit);
 
-/** Posts what the history calls for and is not posted; reverses what is posted and no longer called for. */
-async function postDifferences(trx: Transaction<Database>, loan: LoanRow, entries: readonly StandingEntry[], postings: readonly DesiredPosting[]): Promise<void> {
+/** The entries the history calls for that are not posted, and the reversals of those posted that it no longer calls for. */
+function postingDifferences(loan: LoanRow, entries: readonly StandingEntry[], postings: readonly DesiredPosting[]): Write[] {
   const standing = new Map(entries.map((entry) => [entry.source, postedEntry(entry)]));
   standing.delete('disbursement');
   const stale: PostedEntry[] = [];
@@ -180,10 +189,10 @@ async function postDifferences(trx: Transaction<Database>, loan: LoanRow, entrie
     fresh.push(posting);
   }
   stale.push(...standing.values());
-  for (const entry of stale) await reverseJournalEntry(trx, loan.fund_id, loan.id, entry);
-  for (const posting of fresh) {
-    await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source });
-  }
+  return [
+    ...stale.flatMap((entry) => reversalOf(loan.fund_id, loan.id, entry)),
+    ...fresh.flatMap((posting) => journalEntry({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source })),
+  ];
 }
 
 const postedEntry = (entry: StandingEntry): PostedEntry => ({

@@ -1,5 +1,4 @@
 import { v7 as uuidv7 } from 'uuid';
-import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
@@ -25,7 +24,7 @@ export interface RepaymentBody {
  */
 export async function recordRepayment(db: Db, context: RequestContext, loanId: string, body: RepaymentBody, idempotencyKey: string, today: CalendarDate): Promise<StoredResponse> {
   const request = { owner: context.actor.keyId, key: idempotencyKey, fingerprint: { route: 'repayment', loanId, body } };
-  return runIdempotently(db, request, async (trx) => {
+  return runIdempotently(db, context, request, async (trx) => {
     const loan = await lockLoan(trx, loanId);
     if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
@@ -48,7 +47,6 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
     const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, fresh);
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view });
-    return { status: 201, body: view };
+    return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
   });
 }

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { recordAuditEvent } from '../audit/record-audit-event';
+import { auditEvent } from '../audit/record-audit-event';
+import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { parseDate, type CalendarDate } from '../domain/dates';
@@ -70,7 +71,7 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
     moratorium_id: moratoriumId,
     schedule_version: loan.schedule_version + 1,
   });
-  const { loan: rebooked, servicing, newVersion } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: required } }, today);
+  const { loan: rebooked, servicing, newVersion, writes } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: required } }, today);
   if (servicing.ignored.has(restructuring.id) || !newVersion) {
     const field = body.type === 'extension' ? 'remaining_periods' : 'effective_date';
     throw new DomainError('rule_violation', 'The restructuring changes nothing.', [
@@ -78,6 +79,6 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
     ]);
   }
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
-  await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view });
+  await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
   return view;
 }

@@ -1,4 +1,5 @@
-import { recordAuditEvent } from '../audit/record-audit-event';
+import { auditEvent } from '../audit/record-audit-event';
+import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
@@ -22,10 +23,10 @@ export async function reverseRepayment(db: Db, context: RequestContext, loanId: 
     if (repayment.reversed_at) throw new DomainError('conflict', `This repayment was already reversed on ${repayment.reversed_at.toISOString()}.`);
 
     await markRepaymentReversed(trx, repayment.id, reason);
-    const { loan: rebooked } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate, blame: { in: 'path', field: 'repaymentId' } }, today);
+    const { loan: rebooked, writes } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate, blame: { in: 'path', field: 'repaymentId' } }, today);
     const reversed = (await findRepayment(trx, loan.id, repayment.id))!;
     const view = { ...repaymentView(reversed, await allocationsOfLoan(trx, loan.id)), loan: loanStateView(rebooked) };
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'repayment.reversed', entityType: 'repayment', entityId: repayment.id, state: view });
+    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'repayment.reversed', entityType: 'repayment', entityId: repayment.id, state: view })]);
     return view;
   });
 }

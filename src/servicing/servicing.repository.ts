@@ -1,5 +1,6 @@
 import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../db/connect';
+import type { Write } from '../db/writes';
 import type { AllocationsTable, Database, RepaymentsTable, RestructuringsTable } from '../db/schema';
 
 export type LoanRow = Selectable<Database['loans']>;
@@ -60,19 +61,8 @@ export async function insertRestructuring(trx: Transaction<Database>, row: Omit<
 
 export type InstalmentRow = Selectable<Database['instalments']>;
 
-export async function insertScheduleVersion(
-  trx: Transaction<Database>, version: { loan_id: string; version: number; reason: string; effective_date: string }, instalments: InstalmentRow[],
-): Promise<void> {
-  await trx.insertInto('schedule_versions').values(version).execute();
-  if (instalments.length > 0) await trx.insertInto('instalments').values(instalments).execute();
-}
-
 export async function lockLoan(trx: Transaction<Database>, id: string): Promise<LoanRow | undefined> {
   return trx.selectFrom('loans').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-}
-
-export async function updateLoanState(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Promise<LoanRow> {
-  return trx.updateTable('loans').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
 /** A fund's active loans (of one kind, if given), locked in id order so that two moratoria cannot deadlock. */
@@ -143,18 +133,31 @@ export async function loadHistory(trx: Transaction<Database>, loanId: string, ve
   return { ...history, repayments: history.repayments.map(timestamps), restructurings: history.restructurings.map(timestamps) };
 }
 
-/** A new repayment with what the replay made of it. */
-export async function insertRepaymentWithAllocations(
-  trx: Transaction<Database>, row: Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_at' | 'reversal_reason'>, allocations: Omit<AllocationRow, 'repayment_id'>[],
-): Promise<RepaymentRow> {
-  const saved = await trx.insertInto('repayments').values(row).returningAll().executeTakeFirstOrThrow();
-  if (allocations.length > 0) await trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: row.id, ...a }))).execute();
-  return saved;
-}
-
 export async function findSameMoratorium(trx: Transaction<Database>, m: { fund_id: string; kind: string | null; effective_date: string; periods: number; deferral_type: string }) {
   let query = trx.selectFrom('moratoria').select(['id', 'created_at']).where('fund_id', '=', m.fund_id).where('effective_date', '=', m.effective_date)
     .where('periods', '=', m.periods).where('deferral_type', '=', m.deferral_type);
   query = m.kind === null ? query.where('kind', 'is', null) : query.where('kind', '=', m.kind);
   return query.executeTakeFirst();
+}
+
+/** A new repayment with what the replay made of it, as writes. */
+export function newRepaymentWrites(
+  trx: Transaction<Database>, row: Omit<RepaymentRow, 'seq' | 'reversed_at' | 'reversal_reason'>, allocations: Omit<AllocationRow, 'repayment_id'>[],
+): Write[] {
+  const writes: Write[] = [{ query: trx.insertInto('repayments').values(row) }];
+  if (allocations.length > 0) writes.push({ query: trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: row.id, ...a }))) });
+  return writes;
+}
+
+/** A new schedule version and its instalments, as writes. */
+export function scheduleVersionWrites(
+  trx: Transaction<Database>, version: { loan_id: string; version: number; reason: string; effective_date: string }, instalments: InstalmentRow[],
+): Write[] {
+  const writes: Write[] = [{ query: trx.insertInto('schedule_versions').values(version) }];
+  if (instalments.length > 0) writes.push({ query: trx.insertInto('instalments').values(instalments) });
+  return writes;
+}
+
+export function loanStateWrite(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Write {
+  return { query: trx.updateTable('loans').set(changes).where('id', '=', id) };
 }

@@ -1,4 +1,5 @@
-import { recordAuditEvent } from '../audit/record-audit-event';
+import { auditEvent } from '../audit/record-audit-event';
+import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
@@ -27,8 +28,9 @@ export async function writeOffLoan(db: Db, context: RequestContext, loanId: stri
     if (broken.length > 0) throw new DomainError('rule_violation', 'The write-off breaks a rule.', broken);
 
     const marked = await markWrittenOff(trx, loan.id, date, body.reason);
-    const { loan: written } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today);
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state: { id: written.id, status: written.status, written_off_on: date, written_off_principal: written.written_off_principal, reason: body.reason } });
+    const { loan: written, writes } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today);
+    const state = { id: written.id, status: written.status, written_off_on: date, written_off_principal: written.written_off_principal, reason: body.reason };
+    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
     return written;
   });
 }

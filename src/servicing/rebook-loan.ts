@@ -92,7 +92,8 @@ export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, caus
     status: servicing.status,
     repaid_on: servicing.status === 'repaid' ? servicing.closedOn : null,
     written_off_principal: servicing.status === 'written_off' ? formatMoney(servicing.writtenOffPrincipal) : null,
-    restructured: servicing.restructured,
+    // Once granted, forbearance stays on record, even if a back-dated payment left it nothing to change.
+    restructured: servicing.restructured || stored.restructurings.length > 0,
     schedule_version: loan.schedule_version + (newVersion ? 1 : 0),
     outstanding_principal: formatMoney(outstandingAsOf(loan, servicing.postings, today)),
     current_annual_rate_percent: formatRate(servicing.annualRate),

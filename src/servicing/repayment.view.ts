@@ -26,7 +26,7 @@ export function repaymentView(repayment: RepaymentRow, allocations: readonly All
     interest_allocated: sum((a) => parseMoney(a.interest) + parseMoney(a.late_interest) + parseMoney(a.fees)),
     principal_prepaid: repayment.principal_prepaid,
     excess: repayment.excess,
-    recovered: repayment.kind === 'recovery' && !repayment.reversed_at ? repayment.amount : '0.00',
+    recovered: repayment.kind === 'recovery' ? repayment.amount : '0.00',
     reversed_at: repayment.reversed_at?.toISOString() ?? null,
     reversal_reason: repayment.reversal_reason,
     created_at: repayment.created_at.toISOString(),

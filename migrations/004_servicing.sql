@@ -124,14 +124,26 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
--- The head of each fund's audit chain. Appending an event advances it and inserts the event in one
--- statement, the hash computed by PostgreSQL: the changes of one fund then wait on this row for that
--- statement and the commit only, not for a whole transaction.
+-- Audit chains per stream: a loan's changes chain together (the loan's row lock already orders
+-- them), the fund's other changes form the fund's chain; so a fund's repayments do not queue behind
+-- one chain head. Events recorded before keep their fund as their stream (one chain per fund).
+ALTER TABLE audit_events ADD COLUMN stream uuid;
+ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
+UPDATE audit_events SET stream = fund_id;
+ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;
+ALTER TABLE audit_events ALTER COLUMN stream SET NOT NULL;
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_fund_id_seq_key;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_stream_seq UNIQUE (stream, seq);
+CREATE INDEX audit_events_fund_stream ON audit_events (fund_id, stream, seq);
+
+-- The head of each chain. Appending an event advances it and inserts the event in one statement, the
+-- hash computed by PostgreSQL: changes of one stream wait on this row for that statement and the commit.
 CREATE TABLE audit_chain_heads (
-  fund_id    uuid PRIMARY KEY REFERENCES funds (id),
+  stream     uuid PRIMARY KEY,
+  fund_id    uuid NOT NULL REFERENCES funds (id),
   seq        integer NOT NULL CHECK (seq >= 1),
   hash       text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
   prev_hash  text NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$')
 );
-INSERT INTO audit_chain_heads (fund_id, seq, hash, prev_hash)
-  SELECT DISTINCT ON (fund_id) fund_id, seq, hash, prev_hash FROM audit_events ORDER BY fund_id, seq DESC;
+INSERT INTO audit_chain_heads (stream, fund_id, seq, hash, prev_hash)
+  SELECT DISTINCT ON (stream) stream, fund_id, seq, hash, prev_hash FROM audit_events ORDER BY stream, seq DESC;

@@ -4,9 +4,13 @@ import type { AuditEventRow } from './audit.repository';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** hash = SHA-256(previous hash ‖ canonical JSON of the event, its hashes aside). */
+/**
+ * hash = SHA-256(previous hash ‖ canonical JSON of the event, its hashes aside). The stream is
+ * hashed when it is not the fund itself (a loan's chain); fund chains hash as they always did.
+ */
 export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
   const canonical = canonicalJson({
+    ...(event.stream !== event.fund_id ? { stream: event.stream } : {}),
     fund_id: event.fund_id,
     seq: event.seq,
     occurred_at: event.occurred_at.toISOString(),
@@ -25,6 +29,7 @@ export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
  * PostgreSQL appends the event as SHA-256(prev_hash ‖ before ‖ seq ‖ after), the same hash.
  */
 export function hashedTextAroundSeq(event: Omit<AuditEventRow, 'id' | 'hash' | 'seq' | 'prev_hash'>): { before: string; after: string } {
+  const stream = event.stream !== event.fund_id ? `,"stream":${JSON.stringify(event.stream)}` : '';
   const head = canonicalJson({
     fund_id: event.fund_id,
     occurred_at: event.occurred_at.toISOString(),
@@ -34,6 +39,6 @@ export function hashedTextAroundSeq(event: Omit<AuditEventRow, 'id' | 'hash' | '
     entity_id: event.entity_id,
     request_id: event.request_id,
   });
-  // Keys sort as action … request_id, seq, state: seq and state close the object.
-  return { before: `${head.slice(0, -1)},"seq":`, after: `,"state":${canonicalJson(event.state)}}` };
+  // Keys sort as action … request_id, seq, state, stream: those close the object.
+  return { before: `${head.slice(0, -1)},"seq":`, after: `,"state":${canonicalJson(event.state)}${stream}}` };
 }

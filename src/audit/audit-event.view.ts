@@ -5,6 +5,7 @@ export function auditEventView(row: AuditEventRow) {
   return {
     id: row.id,
     fund_id: row.fund_id,
+    stream: row.stream,
     seq: row.seq,
     occurred_at: row.occurred_at.toISOString(),
     actor_key_id: row.actor_key_id,

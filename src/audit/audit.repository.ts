@@ -6,7 +6,7 @@ import type { Write } from '../db/writes';
 export type AuditEventRow = Selectable<AuditEventsTable>;
 
 /**
- * Appending an event to its fund's chain, as two writes of one statement: the head row advances (the
+ * Appending an event to its chain (its stream: a loan, or the fund), as two writes of one statement: the head row advances (the
  * first event starts it from the genesis hash) and the event is inserted with its seq, prev_hash and
  * hash, SHA-256(prev_hash ‖ before ‖ seq ‖ after) computed here as audit-chain.ts computes it.
  * One per statement: a statement cannot advance the same head twice.
@@ -15,15 +15,15 @@ export function chainAppendWrites(row: Omit<AuditEventRow, 'id' | 'seq' | 'prev_
   return [
     {
       name: 'audit_head',
-      query: sql`INSERT INTO audit_chain_heads AS h (fund_id, seq, prev_hash, hash)
-        VALUES (${row.fund_id}::uuid, 1, ${genesis}, encode(sha256(convert_to(${genesis} || ${text.before} || '1' || ${text.after}, 'UTF8')), 'hex'))
-        ON CONFLICT (fund_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash,
+      query: sql`INSERT INTO audit_chain_heads AS h (stream, fund_id, seq, prev_hash, hash)
+        VALUES (${row.stream}::uuid, ${row.fund_id}::uuid, 1, ${genesis}, encode(sha256(convert_to(${genesis} || ${text.before} || '1' || ${text.after}, 'UTF8')), 'hex'))
+        ON CONFLICT (stream) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash,
           hash = encode(sha256(convert_to(h.hash || ${text.before} || (h.seq + 1)::text || ${text.after}, 'UTF8')), 'hex')
         RETURNING seq, prev_hash, hash`,
     },
     {
-      query: sql`INSERT INTO audit_events (fund_id, seq, occurred_at, actor_key_id, action, entity_type, entity_id, request_id, state, prev_hash, hash)
-        SELECT ${row.fund_id}::uuid, audit_head.seq, ${row.occurred_at}::timestamptz, ${row.actor_key_id}, ${row.action}, ${row.entity_type}, ${row.entity_id}::uuid,
+      query: sql`INSERT INTO audit_events (fund_id, stream, seq, occurred_at, actor_key_id, action, entity_type, entity_id, request_id, state, prev_hash, hash)
+        SELECT ${row.fund_id}::uuid, ${row.stream}::uuid, audit_head.seq, ${row.occurred_at}::timestamptz, ${row.actor_key_id}, ${row.action}, ${row.entity_type}, ${row.entity_id}::uuid,
           ${row.request_id}, ${JSON.stringify(row.state)}::jsonb, audit_head.prev_hash, audit_head.hash FROM audit_head`,
     },
   ];
@@ -37,7 +37,9 @@ export async function listAuditEvents(db: Db, filter: { fundIds: string[] | unde
   return query.execute();
 }
 
-/** One fund's chain in order, from seq `afterSeq` + 1. */
-export async function chainSegment(db: Db, fundId: string, afterSeq: number, limit: number) {
-  return db.selectFrom('audit_events').selectAll().where('fund_id', '=', fundId).where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+/** A fund's chains in order, stream by stream, after the event (stream, seq) given. */
+export async function chainSegment(db: Db, fundId: string, after: { stream: string; seq: number }, limit: number) {
+  return db.selectFrom('audit_events').selectAll().where('fund_id', '=', fundId)
+    .where(sql<boolean>`(stream, seq) > (${after.stream}::uuid, ${after.seq}::integer)`)
+    .orderBy('stream').orderBy('seq').limit(limit).execute();
 }

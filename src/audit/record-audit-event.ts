@@ -12,6 +12,8 @@ export interface AuditedChange {
   readonly entityId: string;
   /** The entity as it is after the change, as the API shows it. */
   readonly state: unknown;
+  /** The chain it joins: the loan's id for a change of a loan (its repayments included), else the fund's. */
+  readonly stream?: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function recordAuditEvent(trx: Transaction<Database>, context: Requ
 export function auditEvent(context: RequestContext, change: AuditedChange): Write[] {
   const event = {
     fund_id: change.fundId,
+    stream: change.stream ?? change.fundId,
     occurred_at: new Date(),
     actor_key_id: context.actor.keyId,
     action: change.action,

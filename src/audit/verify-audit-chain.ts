@@ -14,15 +14,23 @@ export interface ChainVerdict {
 
 const BATCH = 1000;
 
-/** Recomputes a fund's chain from its first event and reports the first link that does not hold. */
+/** Recomputes each of a fund's chains (its own, each loan's) from its first event and reports the first link that does not hold. */
 export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVerdict> {
   let previousHash = GENESIS_HASH;
   let expectedSeq = 1;
+  let stream = '00000000-0000-0000-0000-000000000000';
+  let checked = 0;
   for (;;) {
-    const events = await chainSegment(db, fundId, expectedSeq - 1, BATCH);
+    const events = await chainSegment(db, fundId, { stream, seq: expectedSeq - 1 }, BATCH);
     for (const event of events) {
+      if (event.stream !== stream) {
+        stream = event.stream;
+        previousHash = GENESIS_HASH;
+        expectedSeq = 1;
+      }
+      checked += 1;
       const broken = (reason: string): ChainVerdict => ({
-        fund_id: fundId, valid: false, events_checked: expectedSeq, first_broken: { seq: event.seq, event_id: event.id, reason },
+        fund_id: fundId, valid: false, events_checked: checked, first_broken: { seq: event.seq, event_id: event.id, reason },
       });
       if (event.seq !== expectedSeq) return broken(`sequence jumps from ${expectedSeq - 1} to ${event.seq}`);
       if (event.prev_hash !== previousHash) return broken('prev_hash is not the hash of the event before');
@@ -30,7 +38,7 @@ export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVer
       previousHash = event.hash;
       expectedSeq += 1;
     }
-    if (events.length < BATCH) return { fund_id: fundId, valid: true, events_checked: expectedSeq - 1, first_broken: null };
+    if (events.length < BATCH) return { fund_id: fundId, valid: true, events_checked: checked, first_broken: null };
   }
 }
 

@@ -122,6 +122,8 @@ export interface ApiKeysTable {
 export interface AuditEventsTable {
   id: ColumnType<string, never, never>;
   fund_id: string;
+  /** The chain the event belongs to: its loan's id for a loan's changes, else its fund's id. */
+  stream: string;
   seq: number;
   occurred_at: Date;
   actor_key_id: string;

@@ -15,7 +15,7 @@ export async function cancelLoan(db: Db, context: RequestContext, loanId: string
     if (loan.status === 'cancelled') return loan;
     if (loan.status !== 'pending') throw new DomainError('conflict', `The loan is ${loan.status}: only a pending loan can be cancelled.`);
     const cancelled = await updateLoan(trx, loan.id, { status: 'cancelled', cancelled_on: today });
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.cancelled', entityType: 'loan', entityId: loan.id, state: { ...loanView(cancelled), reason: reason ?? null } });
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.cancelled', entityType: 'loan', entityId: loan.id, state: { ...loanView(cancelled), reason: reason ?? null } });
     return cancelled;
   });
 }

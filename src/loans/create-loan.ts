@@ -55,7 +55,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
       disbursement_date: terms.disbursementDate,
       first_due_date: terms.firstDueDate ?? null,
     });
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });
     return loan;
   });
 }

@@ -53,7 +53,7 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
     // holds the loan's principal as of any date, as the schedule does.
     const { loan: booked, writes } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
-    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(booked) })]);
+    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(booked) })]);
     return booked;
   });
 }

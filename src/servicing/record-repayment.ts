@@ -47,6 +47,6 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
     const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, fresh);
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
-    return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
+    return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
   });
 }

@@ -79,6 +79,6 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
     ]);
   }
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
-  await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
+  await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
   return view;
 }

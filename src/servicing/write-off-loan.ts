@@ -30,7 +30,7 @@ export async function writeOffLoan(db: Db, context: RequestContext, loanId: stri
     const marked = await markWrittenOff(trx, loan.id, date, body.reason);
     const { loan: written, writes } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today);
     const state = { id: written.id, status: written.status, written_off_on: date, written_off_principal: written.written_off_principal, reason: body.reason };
-    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
+    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
     return written;
   });
 }

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
+import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 import {
   as, createFund, createKey, createProduct, createStructure, fieldsOf, fundWithManager, productBody, type AuditEvent,
 } from '../support/portfolio';
@@ -87,8 +88,10 @@ describe('the audit trail records every change', () => {
 
   it('an auditor can recompute every hash: SHA-256 of prev_hash then the canonical JSON of the chained fields', async () => {
     const { fund } = await fundWithHistory();
-    for (const { id: _id, hash, prev_hash: prevHash, created_at: _createdAt, ...chained } of (await trailOf(fund.id)) as (AuditEvent & { created_at: string })[]) {
-      expect(createHash('sha256').update(prevHash).update(canonical(chained)).digest('hex')).toBe(hash);
+    for (const { id: _id, hash, prev_hash: prevHash, created_at: _createdAt, stream, ...chained } of (await trailOf(fund.id)) as (AuditEvent & { created_at: string; stream: string })[]) {
+      // The stream is hashed when it is not the fund (a loan's chain).
+      const fields = stream === fund.id ? chained : { ...chained, stream };
+      expect(createHash('sha256').update(prevHash).update(canonical(fields)).digest('hex')).toBe(hash);
     }
   });
 
@@ -156,6 +159,27 @@ describe('the trail cannot be rewritten unnoticed', () => {
     expect(verdict.status).toBe(200);
     expect(verdict.body.valid).toBe(false);
     expect(verdict.body.first_broken).toMatchObject({ seq: 2, event_id: before[1]!.id, reason: expect.stringMatching(/altered/) });
+  });
+});
+
+describe('a loan’s own chain', () => {
+  it('a loan’s changes chain together from its creation; a repayment altered behind the trigger’s back is caught', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    const paid = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
+    const chain = (await trailOf(desk.fund.id)).filter((e) => (e as AuditEvent & { stream: string }).stream === loan.id);
+    expect(chain.map((e) => [e.seq, e.action])).toEqual([[1, 'loan.created'], [2, 'loan.disbursed'], [3, 'repayment.recorded']]);
+    expect(chain[0]!.prev_hash).toBe(GENESIS);
+    expect(chain[2]!.prev_hash).toBe(chain[1]!.hash);
+    expect((await verify(desk.fund.id)).body).toMatchObject({ valid: true, events_checked: (await trailOf(desk.fund.id)).length });
+
+    const db = await testDb();
+    await db.transaction().execute(async (trx) => {
+      await sql`SET session_replication_role = replica`.execute(trx);
+      await sql`UPDATE audit_events SET state = jsonb_set(state, '{amount}', '"8.49"') WHERE entity_id = ${paid.body.id}`.execute(trx);
+      await sql`RESET session_replication_role`.execute(trx);
+    });
+    expect((await verify(desk.fund.id)).body).toMatchObject({ valid: false, first_broken: { seq: 3, event_id: chain[2]!.id } });
   });
 });
 

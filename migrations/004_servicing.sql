@@ -98,6 +98,8 @@ ALTER TABLE loans
   ADD COLUMN write_off_reason text CHECK (length(write_off_reason) BETWEEN 1 AND 500),
   ADD COLUMN written_off_principal numeric(14,2) CHECK (written_off_principal >= 0),
   ADD COLUMN current_annual_rate_percent numeric(9,6) CHECK (current_annual_rate_percent BETWEEN 0 AND 100),
+  -- Moves on with every servicing change: a history read before a change is known to be stale.
+  ADD COLUMN revision integer NOT NULL DEFAULT 0,
   ADD CONSTRAINT loans_written_off_facts CHECK ((written_off_on IS NULL) = (write_off_reason IS NULL) AND (written_off_on IS NULL) = (written_off_at IS NULL) AND (written_off_on IS NULL) = (written_off_seq IS NULL)),
   ADD CONSTRAINT loans_closed_dates CHECK ((status = 'repaid') = (repaid_on IS NOT NULL) AND (status <> 'written_off' OR written_off_on IS NOT NULL));
 
@@ -116,11 +118,10 @@ CREATE TABLE idempotency_keys (
   owner         text NOT NULL,
   key           text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
   request_hash  text NOT NULL,
-  status_code   integer,
-  response      jsonb,
+  status_code   integer NOT NULL,
+  response      jsonb NOT NULL,
   created_at    timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (owner, key),
-  CHECK ((status_code IS NULL) = (response IS NULL))
+  PRIMARY KEY (owner, key)
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 

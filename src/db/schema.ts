@@ -86,6 +86,7 @@ export interface LoansTable {
   write_off_reason: ColumnType<string | null, string | null | undefined, string | null>;
   written_off_principal: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
   current_annual_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  revision: ColumnType<number, never, number>;
 }
 
 export interface ScheduleVersionsTable {
@@ -207,7 +208,7 @@ export interface IdempotencyKeysTable {
   owner: string;
   key: string;
   request_hash: string;
-  status_code: number | null;
+  status_code: number;
   response: unknown;
   created_at: Generated<Date>;
 }

@@ -1,34 +1,40 @@
 import { sql, type Transaction } from 'kysely';
-import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
 
+export interface KeyClaim {
+  /** Whether this transaction now holds the key: no other request under it runs until it ends. */
+  readonly held: boolean;
+  /** The response stored for the key, if a request under it completed (within the retention). */
+  readonly stored: { request_hash: string; status_code: number; response: unknown } | undefined;
+  /** A response stored longer ago than the retention: forget it before storing the new one. */
+  readonly expired: boolean;
+}
+
+/** Keys are kept seven days: an older one is forgotten, as if never used. */
+const RETENTION = '7 days';
+
 /**
- * Takes the key for a new request: inserts it in flight, or takes over a row left in flight by a
- * request that died (older than `staleAfter`) or a completed one past its retention. Returns
- * whether it was taken; a statement of its own, so that a concurrent request sees it at once.
+ * In one statement: the key's transaction-scoped advisory lock, if free (a request under the key
+ * holds it until it commits or fails, so a crash leaves nothing behind), and the response stored
+ * for it, if any.
  */
-export async function takeKey(db: Db, owner: string, key: string, requestHash: string): Promise<boolean> {
-  const result = await sql<{ owner: string }>`
-    INSERT INTO idempotency_keys AS k (owner, key, request_hash) VALUES (${owner}, ${key}, ${requestHash})
-    ON CONFLICT (owner, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL, created_at = now()
-      WHERE (k.status_code IS NULL AND k.created_at < now() - interval '5 minutes') OR k.created_at < now() - interval '7 days'
-    RETURNING k.owner`.execute(db);
-  return result.rows.length === 1;
+export async function claimKey(trx: Transaction<Database>, owner: string, key: string): Promise<KeyClaim> {
+  const { rows } = await sql<{ held: boolean; stored: KeyClaim['stored'] | null; expired: boolean }>`
+    SELECT pg_try_advisory_xact_lock(hashtextextended(${`idempotency:${owner}:${key}`}, 0)) AS held,
+      (SELECT json_build_object('request_hash', k.request_hash, 'status_code', k.status_code, 'response', k.response)
+       FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at >= now() - ${RETENTION}::interval) AS stored,
+      EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at < now() - ${RETENTION}::interval) AS expired`.execute(trx);
+  const row = rows[0]!;
+  return { held: row.held, stored: row.stored ?? undefined, expired: row.expired };
 }
 
-export async function findKey(db: Db, owner: string, key: string) {
-  return db.selectFrom('idempotency_keys').select(['request_hash', 'status_code', 'response']).where('owner', '=', owner).where('key', '=', key).executeTakeFirst();
+/** Forgets a key past its retention, so that it can be used again. */
+export async function forgetExpiredKey(trx: Transaction<Database>, owner: string, key: string): Promise<void> {
+  await sql`DELETE FROM idempotency_keys WHERE owner = ${owner} AND key = ${key} AND created_at < now() - ${RETENTION}::interval`.execute(trx);
 }
 
-/** Stores the response with the change it reports (a write of its transaction): both land, or neither. */
-export function completeKeyWrite(trx: Transaction<Database>, owner: string, key: string, statusCode: number, response: unknown): Write {
-  return {
-    query: trx.updateTable('idempotency_keys').set({ status_code: statusCode, response: JSON.stringify(response) }).where('owner', '=', owner).where('key', '=', key),
-  };
-}
-
-/** Frees a key whose request failed: a failure is not stored, the client may retry with it. */
-export async function releaseKey(db: Db, owner: string, key: string): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('owner', '=', owner).where('key', '=', key).where('status_code', 'is', null).execute();
+/** The key and the response, stored with the change they report (a write of its transaction): both land, or neither. */
+export function storeKeyWrite(trx: Transaction<Database>, row: { owner: string; key: string; request_hash: string; status_code: number; response: unknown }): Write {
+  return { query: trx.insertInto('idempotency_keys').values({ ...row, response: JSON.stringify(row.response) }) };
 }

@@ -52,8 +52,10 @@ export type NewRepayment = Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_a
  * is returned as writes for the caller to send, with its audit event, in one statement. `today`
  * dates the outstanding principal the loan row shows.
  */
-export async function rebookLoan(trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate, fresh?: NewRepayment): Promise<Rebooked> {
-  const stored = await loadHistory(trx, loan.id, loan.schedule_version);
+export async function rebookLoan(
+  trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate, { fresh, history: preloaded }: { fresh?: NewRepayment; history?: LoanHistory } = {},
+): Promise<Rebooked> {
+  const stored = preloaded ?? await loadHistory(trx, loan.id, loan.schedule_version);
   const latest: RepaymentRow[] = fresh
     ? [{ ...fresh, seq: LATEST, created_at: new Date(), reversed_at: null, reversal_reason: null, kind: 'repayment', principal_prepaid: '0.00', excess: '0.00' }]
     : [];

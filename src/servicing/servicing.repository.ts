@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
 import type { AllocationsTable, Database, RepaymentsTable, RestructuringsTable } from '../db/schema';
@@ -105,7 +105,35 @@ export interface LoanHistory {
  * the loan's journal entries that stand (neither reversed nor reversals).
  */
 export async function loadHistory(trx: Transaction<Database>, loanId: string, version: number): Promise<LoanHistory> {
-  const { rows } = await sql<{ history: LoanHistory }>`SELECT json_build_object(
+  const { rows } = await sql<{ history: LoanHistory }>`SELECT ${historyJson(loanId, sql`${version}::integer`)} AS history`.execute(trx);
+  return withDates(rows[0]!.history);
+}
+
+/**
+ * Locks the loan and reads its history in one round trip. If the lock had to wait for another
+ * change of the loan, the history was read before that change committed (one snapshot per
+ * statement): the revision it saw then differs from the locked row's, and it is read again.
+ */
+export async function lockLoanWithHistory(trx: Transaction<Database>, loanId: string): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
+  const { rows } = await sql<LoanRow & { history: LoanHistory; seen_revision: number }>`
+    SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
+    FROM loans l WHERE l.id = ${loanId} FOR UPDATE OF l`.execute(trx);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { history, seen_revision: seen, ...loan } = row;
+  const fresh = seen === loan.revision ? withDates(history) : await loadHistory(trx, loanId, loan.schedule_version);
+  return { loan, history: fresh };
+}
+
+function withDates(history: LoanHistory): LoanHistory {
+  const timestamps = <T extends { created_at: Date; reversed_at?: Date | null }>(row: T): T =>
+    ({ ...row, created_at: new Date(row.created_at), ...('reversed_at' in row ? { reversed_at: row.reversed_at ? new Date(row.reversed_at) : null } : {}) });
+  return { ...history, repayments: history.repayments.map(timestamps), restructurings: history.restructurings.map(timestamps) };
+}
+
+/** Everything a replay compares against, as one JSON value (see loadHistory). */
+function historyJson(loanId: string, version: RawBuilder<unknown>) {
+  return sql`json_build_object(
     'repayments', (SELECT coalesce(json_agg(r ORDER BY r.value_date, r.seq), '[]') FROM (
       SELECT id, loan_id, seq::text AS seq, amount::text AS amount, value_date::text AS value_date, reference, prepayment, kind,
         principal_prepaid::text AS principal_prepaid, excess::text AS excess, reversed_at, reversal_reason, created_at
@@ -126,11 +154,7 @@ export async function loadHistory(trx: Transaction<Database>, loanId: string, ve
         (SELECT json_agg(json_build_array(l.account, l.debit::text, l.credit::text) ORDER BY l.line) FROM journal_lines l WHERE l.entry_id = e.id) AS lines
       FROM journal_entries e
       WHERE e.loan_id = ${loanId} AND e.reverses IS NULL AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)) e)
-  ) AS history`.execute(trx);
-  const history = rows[0]!.history;
-  const timestamps = <T extends { created_at: Date; reversed_at?: Date | null }>(row: T): T =>
-    ({ ...row, created_at: new Date(row.created_at), ...('reversed_at' in row ? { reversed_at: row.reversed_at ? new Date(row.reversed_at) : null } : {}) });
-  return { ...history, repayments: history.repayments.map(timestamps), restructurings: history.restructurings.map(timestamps) };
+  )`;
 }
 
 export async function findSameMoratorium(trx: Transaction<Database>, m: { fund_id: string; kind: string | null; effective_date: string; periods: number; deferral_type: string }) {
@@ -158,6 +182,7 @@ export function scheduleVersionWrites(
   return writes;
 }
 
+/** The loan's new state; its revision moves on, telling a history read before it that it is stale. */
 export function loanStateWrite(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Write {
-  return { query: trx.updateTable('loans').set(changes).where('id', '=', id) };
+  return { query: trx.updateTable('loans').set({ ...changes, revision: sql<number>`revision + 1` }).where('id', '=', id) };
 }

@@ -1,8 +1,6 @@
 import type { Express } from 'express';
 import { testApp } from '../support/app';
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { canonicalJson } from '../../src/domain/canonical-json';
 import { testDb } from '../support/db';
 import { as, createKey } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
@@ -203,21 +201,16 @@ describe('the statement a partner portal shows', () => {
   });
 });
 
-describe('an Idempotency-Key left in flight by a request that died', () => {
-  it('is taken over after five minutes; before that, a retry is told to wait (409)', async () => {
+describe('an Idempotency-Key', () => {
+  it('is forgotten after seven days: a request under it then runs again', async () => {
     const desk = await servicingDesk(app);
     const loan = await disbursedLoan(desk);
+    const first = await repay(desk, loan.id, { amount: '100.00', value_date: '2025-02-15' }, 'once-a-week');
     const db = await testDb();
-    const body = { amount: '888.49', value_date: '2025-02-15' };
-    const hash = createHash('sha256').update(canonicalJson({ route: 'repayment', loanId: loan.id, body })).digest('hex');
-    // A request took these keys and its process died before it finished: no response stored.
-    await sql`INSERT INTO idempotency_keys (owner, key, request_hash, created_at) VALUES
-      (${desk.manager.id}, 'died-long-ago', ${hash}, now() - interval '6 minutes'), (${desk.manager.id}, 'died-just-now', ${hash}, now())`.execute(db);
-    const waiting = await repay(desk, loan.id, body, 'died-just-now');
-    expect(waiting.status).toBe(409);
-    const late = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' }, 'died-long-ago');
-    expect(late.status).toBe(201);
-    const retry = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' }, 'died-long-ago');
-    expect(retry.headers['idempotency-replayed']).toBe('true');
+    await sql`UPDATE idempotency_keys SET created_at = now() - interval '8 days' WHERE owner = ${desk.manager.id} AND key = 'once-a-week'`.execute(db);
+    const later = await repay(desk, loan.id, { amount: '120.00', value_date: '2025-02-15' }, 'once-a-week');
+    expect(later.status).toBe(201);
+    expect(later.headers['idempotency-replayed']).toBeUndefined();
+    expect(later.body.id).not.toBe(first.body.id);
   });
 });

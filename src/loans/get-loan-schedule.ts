@@ -18,16 +18,16 @@ export interface LoanSchedule {
   /** What was paid towards each instalment as of the date and its status then, in the same order. */
   paid: Amounts[];
   statuses: InstalmentStatus[];
-  /** The outstanding principal as of the date: the loan's loans-receivable balance. */
-  outstanding: Money;
+  /** The outstanding principal as of the date (the loan's loans-receivable balance), when asked for. */
+  outstanding: Money | undefined;
 }
 
 /**
  * A schedule version (the current one by default) with each instalment's payments and status as of
  * a date. A loan not yet disbursed has only a projection, computed from its expected disbursement date.
  */
-export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf: CalendarDate, version?: number): Promise<LoanSchedule> {
-  const found = await findLoanWithInstalments(db, loanId, asOf, version);
+export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf: CalendarDate, version?: number, withOutstanding = false): Promise<LoanSchedule> {
+  const found = await findLoanWithInstalments(db, loanId, asOf, version, withOutstanding);
   if (!found || !seesStructure(actor, found.loan.fund_id, found.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
   const { loan } = found;
   const projected = loan.schedule_version === 0;
@@ -41,7 +41,7 @@ export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf
   const paidBy = new Map(found.paid.map((p) => [p.number, { ...NOTHING, interest: parseMoney(p.interest), principal: parseMoney(p.principal) }]));
   const paid = rows.map((row) => paidBy.get(row.number) ?? NOTHING);
   const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), cents(paid[k]!.interest + paid[k]!.principal), asOf));
-  return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses, outstanding: parseSignedMoney(found.outstanding) };
+  return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses, outstanding: found.outstanding === undefined ? undefined : parseSignedMoney(found.outstanding) };
 }
 
 /** The instalments as the allocation sees them: what each owes and what was paid towards it. */

@@ -74,12 +74,12 @@ export interface PaidTowards {
 
 /**
  * A loan, the instalments of one of its schedule versions (its current one by default), what was paid
- * towards each as of a date and its outstanding principal then (its loans-receivable balance), in a
+ * towards each as of a date and, if asked, its outstanding principal then (its loans-receivable balance), in a
  * single round trip: the schedule is the most read thing of all, by every partner portal.
  * Amounts travel as text inside the JSON, never as JSON numbers.
  */
-export async function findLoanWithInstalments(db: Db, loanId: string, asOf: string, version?: number): Promise<{
-  loan: LoanRow; instalments: InstalmentRow[]; paid: PaidTowards[]; outstanding: string;
+export async function findLoanWithInstalments(db: Db, loanId: string, asOf: string, version?: number, withOutstanding = false): Promise<{
+  loan: LoanRow; instalments: InstalmentRow[]; paid: PaidTowards[]; outstanding: string | undefined;
 } | undefined> {
   const row = await db.selectFrom('loans as l').selectAll('l')
     .select(sql<[number, string, string, string, string, string, string][]>`(
@@ -91,9 +91,10 @@ export async function findLoanWithInstalments(db: Db, loanId: string, asOf: stri
         SELECT a.number, sum(a.fees + a.late_interest + a.interest) AS interest, sum(a.principal) AS principal
         FROM allocations a JOIN repayments r ON r.id = a.repayment_id
         WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date GROUP BY a.number) p)`.as('paid_tuples'))
-    .select(sql<string>`(
+    // Only when asked: the schedule itself does not show it, and partner portals read it most.
+    .$if(withOutstanding, (qb) => qb.select(sql<string>`(
       SELECT coalesce(sum(jl.debit - jl.credit), 0)::text FROM journal_entries je JOIN journal_lines jl ON jl.entry_id = je.id
-      WHERE je.loan_id = l.id AND jl.account = 'loans_receivable' AND je.value_date <= ${asOf}::date)`.as('receivable'))
+      WHERE je.loan_id = l.id AND jl.account = 'loans_receivable' AND je.value_date <= ${asOf}::date)`.as('receivable')))
     .where('l.id', '=', loanId).executeTakeFirst();
   if (!row) return undefined;
   const { instalment_tuples: tuples, paid_tuples: paidTuples, receivable, ...loan } = row;

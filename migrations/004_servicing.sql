@@ -77,13 +77,15 @@ CREATE TABLE restructurings (
   periods              integer CHECK (periods BETWEEN 1 AND 120),
   deferral_type        text CHECK (deferral_type IN ('partial', 'total')),
   remaining_periods    integer CHECK (remaining_periods BETWEEN 1 AND 600),
+  term_periods         integer CHECK (term_periods BETWEEN 1 AND 1200),
   annual_rate_percent  numeric(9,6) CHECK (annual_rate_percent BETWEEN 0 AND 100),
   capitalise_arrears   boolean NOT NULL DEFAULT false,
   moratorium_id        uuid REFERENCES moratoria (id) DEFERRABLE INITIALLY DEFERRED, -- the moratorium is stored after its loans
   schedule_version     integer NOT NULL CHECK (schedule_version >= 1),
   created_at           timestamptz NOT NULL DEFAULT now(),
   CHECK ((type = 'moratorium') = (periods IS NOT NULL AND deferral_type IS NOT NULL)),
-  CHECK ((type = 'extension') = (remaining_periods IS NOT NULL)),
+  CHECK ((type = 'extension') = (remaining_periods IS NOT NULL OR term_periods IS NOT NULL)),
+  CHECK (remaining_periods IS NULL OR term_periods IS NULL),
   CHECK ((type = 'rate_change') = (annual_rate_percent IS NOT NULL))
 );
 CREATE INDEX restructurings_loan ON restructurings (loan_id, effective_date, seq);

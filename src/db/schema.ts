@@ -183,6 +183,7 @@ export interface RestructuringsTable {
   periods: number | null;
   deferral_type: string | null;
   remaining_periods: number | null;
+  term_periods: number | null;
   annual_rate_percent: Numeric | null;
   capitalise_arrears: boolean;
   moratorium_id: string | null;

@@ -11,7 +11,9 @@ export type PrepaymentChoice = 'reduce_instalment' | 'reduce_term' | 'pay_ahead'
 
 export type RestructuringChange =
   | { readonly type: 'moratorium'; readonly periods: number; readonly deferralType: DeferralType }
+  /** A new number of periods after the effective date, or a new term (every instalment, those kept included). */
   | { readonly type: 'extension'; readonly remainingPeriods: number }
+  | { readonly type: 'extension'; readonly termPeriods: number }
   | { readonly type: 'rate_change'; readonly annualRate: Rate };
 
 /** What happens to a loan after disbursement, replayed in value-date order (then in the order recorded). */
@@ -275,8 +277,9 @@ function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEve
   let dueDates = remaining.map((row) => row.dueDate);
   if (change.type === 'rate_change') book.terms = { ...book.terms, annualRate: change.annualRate };
   if (change.type === 'extension') {
-    if (change.remainingPeriods <= deferrals.length) return undefined;
-    dueDates = Array.from({ length: change.remainingPeriods }, (_, j) => later(first, j));
+    const periods = 'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
+    if (periods <= deferrals.length) return undefined;
+    dueDates = Array.from({ length: periods }, (_, j) => later(first, j));
   }
   if (change.type === 'moratorium') {
     dueDates = [...Array.from({ length: change.periods }, (_, j) => later(first, j)), ...dueDates.map((date) => later(date, change.periods))];

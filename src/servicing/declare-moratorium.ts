@@ -12,7 +12,9 @@ import { findSameMoratorium, insertMoratorium, lockActiveLoansOfFund } from './s
 export interface MoratoriumBody {
   kind?: 'recovery' | 'common_law';
   effective_date: string;
-  periods: number;
+  /** How many deferral periods (`deferral_periods` says the same). */
+  periods?: number;
+  deferral_periods?: number;
   deferral_type?: 'partial' | 'total';
   capitalise_arrears?: boolean;
   reason: string;
@@ -28,16 +30,21 @@ export interface MoratoriumBody {
 export async function declareMoratorium(db: Db, context: RequestContext, fundId: string, body: MoratoriumBody, today: CalendarDate) {
   const fund = await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
-  if (body.effective_date > today) {
-    throw new DomainError('rule_violation', 'The moratorium breaks a rule.', [{ field: 'effective_date', message: 'must not be in the future' }]);
+  const periods = body.periods ?? body.deferral_periods;
+  const broken = [];
+  if (body.effective_date > today) broken.push({ field: 'effective_date', message: 'must not be in the future' });
+  if (periods === undefined) broken.push({ field: 'periods', message: 'is required (or deferral_periods)' });
+  if (body.periods !== undefined && body.deferral_periods !== undefined && body.periods !== body.deferral_periods) {
+    broken.push({ field: 'deferral_periods', message: 'says another number than periods: give one of them' });
   }
+  if (periods === undefined || broken.length > 0) throw new DomainError('rule_violation', 'The moratorium breaks a rule.', broken);
   return db.transaction().execute(async (trx) => {
     const id = uuidv7();
     const loans = await lockActiveLoansOfFund(trx, fund.id, body.kind);
     // Declared twice (a retried request, a double click), it would defer every loan twice.
-    const twin = await findSameMoratorium(trx, { fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: body.periods, deferral_type: body.deferral_type ?? 'partial' });
+    const twin = await findSameMoratorium(trx, { fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: periods, deferral_type: body.deferral_type ?? 'partial' });
     if (twin) throw new DomainError('conflict', `The same moratorium was already declared (${twin.id}, ${twin.created_at.toISOString()}).`);
-    const changes = { type: 'moratorium' as const, effective_date: body.effective_date, reason: body.reason, periods: body.periods, deferral_type: body.deferral_type ?? 'partial', capitalise_arrears: body.capitalise_arrears ?? false };
+    const changes = { type: 'moratorium' as const, effective_date: body.effective_date, reason: body.reason, periods, deferral_type: body.deferral_type ?? 'partial', capitalise_arrears: body.capitalise_arrears ?? false };
     const changed: string[] = [];
     const skipped: { loan_id: string; reason: string }[] = [];
     for (const loan of loans) {
@@ -53,10 +60,10 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
       }
     }
     const moratorium = await insertMoratorium(trx, {
-      id, fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: body.periods, deferral_type: changes.deferral_type,
+      id, fund_id: fund.id, kind: body.kind ?? null, effective_date: body.effective_date, periods: periods, deferral_type: changes.deferral_type,
       capitalise_arrears: changes.capitalise_arrears, reason: body.reason, loans_changed: changed.length, loans_skipped: loans.length - changed.length,
     });
-    const view = { ...moratorium, created_at: moratorium.created_at.toISOString(), changed_loan_ids: changed, skipped_loans: skipped };
+    const view = { ...moratorium, deferral_periods: moratorium.periods, created_at: moratorium.created_at.toISOString(), changed_loan_ids: changed, skipped_loans: skipped };
     await recordAuditEvent(trx, context, { fundId: fund.id, action: 'fund.moratorium_declared', entityType: 'moratorium', entityId: id, state: view });
     return view;
   });

@@ -131,7 +131,9 @@ function restructuringEvent(r: RestructuringRow): ServicingEvent {
   const date = r.effective_date as CalendarDate;
   const base = { kind: 'restructuring' as const, id: r.id, date, capitaliseArrears: r.capitalise_arrears };
   if (r.type === 'moratorium') return { ...base, change: { type: 'moratorium', periods: r.periods!, deferralType: r.deferral_type as DeferralType } };
-  if (r.type === 'extension') return { ...base, change: { type: 'extension', remainingPeriods: r.remaining_periods! } };
+  if (r.type === 'extension') {
+    return { ...base, change: r.term_periods !== null ? { type: 'extension', termPeriods: r.term_periods } : { type: 'extension', remainingPeriods: r.remaining_periods! } };
+  }
   return { ...base, change: { type: 'rate_change', annualRate: parseRate(r.annual_rate_percent!) } };
 }
 

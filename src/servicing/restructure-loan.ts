@@ -18,19 +18,45 @@ export interface RestructuringBody {
   type: 'moratorium' | 'extension' | 'rate_change';
   effective_date: string;
   reason: string;
+  /** moratorium: how many deferral periods to insert (`deferral_periods` says the same). */
   periods?: number;
+  deferral_periods?: number;
   deferral_type?: 'partial' | 'total';
+  /** extension: the periods left after the effective date, or the loan's new term (every instalment). */
   remaining_periods?: number;
+  term_periods?: number;
   annual_rate_percent?: string;
   capitalise_arrears?: boolean;
 }
 
 const FIELDS_OF: Record<RestructuringBody['type'], readonly (keyof RestructuringBody)[]> = {
-  moratorium: ['periods', 'deferral_type'],
-  extension: ['remaining_periods'],
+  moratorium: ['periods', 'deferral_periods', 'deferral_type'],
+  extension: ['remaining_periods', 'term_periods'],
   rate_change: ['annual_rate_percent'],
 };
-const REQUIRED_OF: Record<RestructuringBody['type'], keyof RestructuringBody> = { moratorium: 'periods', extension: 'remaining_periods', rate_change: 'annual_rate_percent' };
+
+/** What each type needs: one of these fields, exactly one. */
+const ONE_OF: Record<RestructuringBody['type'], readonly (keyof RestructuringBody)[]> = {
+  moratorium: ['periods', 'deferral_periods'],
+  extension: ['remaining_periods', 'term_periods'],
+  rate_change: ['annual_rate_percent'],
+};
+
+function checkTypeFields(body: RestructuringBody): FieldError[] {
+  const broken: FieldError[] = [];
+  const given = ONE_OF[body.type].filter((field) => body[field] !== undefined);
+  const samePeriods = body.type === 'moratorium' && given.length === 2 && body.periods === body.deferral_periods;
+  if (given.length === 0) broken.push({ field: ONE_OF[body.type][0]!, message: `is required for a ${body.type}` });
+  if (given.length > 1 && !samePeriods) for (const field of given) broken.push({ field, message: `give one of ${given.join(', ')}, not both` });
+  if (body.annual_rate_percent !== undefined && parseRate(body.annual_rate_percent) > MAX_ANNUAL_RATE) {
+    broken.push({ field: 'annual_rate_percent', message: 'must be at most 100' });
+  }
+  for (const [type, fields] of Object.entries(FIELDS_OF)) {
+    if (type === body.type) continue;
+    for (const field of fields) if (body[field] !== undefined) broken.push({ field, message: `applies only to a ${type}` });
+  }
+  return broken;
+}
 
 /** POST /v1/loans/{id}/restructurings, in its own transaction. */
 export async function restructureLoan(db: Db, context: RequestContext, loanId: string, body: RestructuringBody, today: CalendarDate) {
@@ -50,30 +76,24 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
   if (loan.status !== 'active') throw new DomainError('conflict', `The loan is ${loan.status}: only an active loan can be restructured.`);
   const date = parseDate(body.effective_date);
   const broken: FieldError[] = await checkEffectiveDate(trx, loan, date, today, 'effective_date');
-  const required = REQUIRED_OF[body.type];
-  if (body[required] === undefined) broken.push({ field: required, message: `is required for a ${body.type}` });
-  if (body.annual_rate_percent !== undefined && parseRate(body.annual_rate_percent) > MAX_ANNUAL_RATE) {
-    broken.push({ field: 'annual_rate_percent', message: 'must be at most 100' });
-  }
-  for (const [type, fields] of Object.entries(FIELDS_OF)) {
-    if (type === body.type) continue;
-    for (const field of fields) if (body[field] !== undefined) broken.push({ field, message: `applies only to a ${type}` });
-  }
+  broken.push(...checkTypeFields(body));
+  const blamed = ONE_OF[body.type].find((field) => body[field] !== undefined) ?? ONE_OF[body.type][0]!;
   if (broken.length > 0) throw new DomainError('rule_violation', 'The restructuring breaks a rule.', broken);
 
   const restructuring = await insertRestructuring(trx, {
     id: uuidv7(), loan_id: loan.id, type: body.type, effective_date: date, reason: body.reason,
-    periods: body.type === 'moratorium' ? body.periods! : null,
+    periods: body.type === 'moratorium' ? (body.periods ?? body.deferral_periods)! : null,
     deferral_type: body.type === 'moratorium' ? body.deferral_type ?? 'partial' : null,
-    remaining_periods: body.type === 'extension' ? body.remaining_periods! : null,
+    remaining_periods: body.type === 'extension' ? body.remaining_periods ?? null : null,
+    term_periods: body.type === 'extension' ? body.term_periods ?? null : null,
     annual_rate_percent: body.type === 'rate_change' ? body.annual_rate_percent! : null,
     capitalise_arrears: body.capitalise_arrears ?? false,
     moratorium_id: moratoriumId,
     schedule_version: loan.schedule_version + 1,
   });
-  const { loan: rebooked, servicing, newVersion, writes } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: required } }, today);
+  const { loan: rebooked, servicing, newVersion, writes } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: blamed } }, today);
   if (servicing.ignored.has(restructuring.id) || !newVersion) {
-    const field = body.type === 'extension' ? 'remaining_periods' : 'effective_date';
+    const field = body.type === 'extension' ? blamed : 'effective_date';
     throw new DomainError('rule_violation', 'The restructuring changes nothing.', [
       { field, message: body.type === 'extension' ? 'must leave at least one period after the deferral periods still ahead' : 'must leave instalments falling due after it to reschedule' },
     ]);

@@ -139,7 +139,7 @@ function historyJson(loanId: string, version: RawBuilder<unknown>) {
         principal_prepaid::text AS principal_prepaid, excess::text AS excess, reversed_at, reversal_reason, created_at
       FROM repayments WHERE loan_id = ${loanId} AND reversed_at IS NULL) r),
     'restructurings', (SELECT coalesce(json_agg(s ORDER BY s.effective_date, s.seq), '[]') FROM (
-      SELECT id, loan_id, seq::text AS seq, type, effective_date::text AS effective_date, reason, periods, deferral_type, remaining_periods,
+      SELECT id, loan_id, seq::text AS seq, type, effective_date::text AS effective_date, reason, periods, deferral_type, remaining_periods, term_periods,
         annual_rate_percent::text AS annual_rate_percent, capitalise_arrears, moratorium_id, schedule_version, created_at
       FROM restructurings WHERE loan_id = ${loanId}) s),
     'allocations', (SELECT coalesce(json_agg(a ORDER BY a.repayment_id, a.number), '[]') FROM (

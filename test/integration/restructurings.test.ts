@@ -175,3 +175,25 @@ describe('writing a loan off (DOMAIN.md "Write-off")', () => {
     expect((await desk.api.post(`/v1/loans/${loan.id}/write-off`, { date: '2025-07-01', reason: 'again' })).status).toBe(409);
   });
 });
+
+describe('restructuring fields named as in the loan terms', () => {
+  it('a moratorium of `deferral_periods`, an extension to a new `term_periods` (every instalment counted)', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await loanWithFirstInstalmentPaid(desk);
+    const moratorium = await desk.api.post(`/v1/loans/${loan.id}/restructurings`, { type: 'moratorium', effective_date: '2025-03-01', deferral_periods: 2, reason: 'x' });
+    expect(moratorium.status).toBe(201);
+    expect(moratorium.body).toMatchObject({ periods: 2, deferral_periods: 2 });
+    expect(await rowsOf(desk, loan.id)).toHaveLength(14);
+
+    const other = await loanWithFirstInstalmentPaid(desk);
+    const extension = await desk.api.post(`/v1/loans/${other.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', term_periods: 25, reason: 'x' });
+    expect(extension.body).toMatchObject({ term_periods: 25, remaining_periods: null });
+    const rows = await rowsOf(desk, other.id);
+    expect(rows).toHaveLength(25); // instalment 1, already paid, and 24 new ones: as remaining_periods 24 gives
+    expect(rows[1]).toMatchObject({ total: '433.62' });
+
+    const both = await desk.api.post(`/v1/loans/${other.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', term_periods: 30, remaining_periods: 29, reason: 'x' });
+    expect(both.status).toBe(422);
+    expect(both.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['remaining_periods', 'term_periods']);
+  });
+});

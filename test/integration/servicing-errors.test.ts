@@ -443,7 +443,6 @@ describe('POST /v1/funds/{fundId}/moratoria refused', () => {
   it.each([
     ['periods 0', { periods: 0 }, ['periods']],
     ['periods 121', { periods: 121 }, ['periods']],
-    ['no periods', { periods: undefined }, ['periods']],
     ['an unknown kind', { kind: 'social' }, ['kind']],
     ['an unknown deferral type', { deferral_type: 'half' }, ['deferral_type']],
     ['an unknown field', { loan_ids: [] }, ['loan_ids']],
@@ -458,6 +457,13 @@ describe('POST /v1/funds/{fundId}/moratoria refused', () => {
     const desk = await servicingDesk(app);
     const loan = await runningLoan(desk);
     await expectRefused(desk, [loan.id], () => declare(desk, desk.fund.id, { effective_date: tomorrow }), 422, ['effective_date']);
+  });
+
+  it('no periods (nor deferral_periods): 422 naming periods; both, differing: 422 naming deferral_periods', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await runningLoan(desk);
+    await expectRefused(desk, [loan.id], () => declare(desk, desk.fund.id, { periods: undefined }), 422, ['periods']);
+    await expectRefused(desk, [loan.id], () => declare(desk, desk.fund.id, { periods: 3, deferral_periods: 4 }), 422, ['deferral_periods']);
   });
 
   it('an unknown fund, or another fund: 404; a malformed fund id: 400 naming fundId', async () => {

@@ -660,12 +660,12 @@ async function moratorium(world: World, model: Model, command: Extract<Command, 
     loan.restructuredOn.push(date);
     loan.events.push({
       order: model.recorded++, date, kind: 'restructuring',
-      body: { type: 'moratorium', effective_date: date, reason: body.reason, periods: body.periods, deferral_type: body.deferral_type, capitalise_arrears: body.capitalise_arrears },
+      body: { type: 'moratorium', effective_date: date, reason: body.reason, periods: body.periods!, deferral_type: body.deferral_type, capitalise_arrears: body.capitalise_arrears },
     });
     loan.accepted++;
   }
   model.clock = maxDate(model.clock, date);
-  const change = { change: { type: 'moratorium' as const, periods: body.periods, deferralType: body.deferral_type ?? 'partial' }, capitaliseArrears: body.capitalise_arrears ?? false };
+  const change = { change: { type: 'moratorium' as const, periods: body.periods!, deferralType: body.deferral_type ?? 'partial' }, capitaliseArrears: body.capitalise_arrears ?? false };
   return outcome(before, { date, allowed, reply, auditEvents: 1 + changed.length, restructured: changed, change, last: true, moratorium: applies });
 }
 

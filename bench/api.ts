@@ -10,8 +10,8 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { connectDatabase } from '../src/db/connect';
+import { withDatabase } from './database';
 import { parseDate } from '../src/domain/dates';
 import { migrate } from '../src/db/migrate';
 import { ADMIN, type RequestContext } from '../src/http/auth';
@@ -22,26 +22,10 @@ import { disburseLoan } from '../src/loans/disburse-loan';
 import { createProduct } from '../src/products/create-product';
 import { createStructure } from '../src/structures/create-structure';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const SECONDS = 5;
 const ROUNDS = 5;
 const CONNECTIONS = 20;
-
-async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const name = `loans_bench_${process.pid}`;
-  const admin = new pg.Client(ADMIN_URL);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await run(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** A fund, a product, a structure, one 120-instalment loan, disbursed, and the structure's key (a partner portal). */
 async function seedLoan(databaseUrl: string): Promise<{ loanId: string; key: string }> {
@@ -76,7 +60,7 @@ async function load(url: string, headers: Record<string, string>) {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
-  await withDatabase(async (databaseUrl) => {
+  await withDatabase('loans_bench', async (databaseUrl) => {
     const { loanId, key } = await seedLoan(databaseUrl);
     const child = fork(path.join(__dirname, 'api-servers.js'), {
       env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_ADMIN_KEY: ADMIN_KEY },

@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { createApiKey } from '../src/access/create-api-key';
 import { connectDatabase } from '../src/db/connect';
+import { withDatabase } from './database';
 import { migrate } from '../src/db/migrate';
 import { parseDate } from '../src/domain/dates';
 import { createFund } from '../src/funds/create-fund';
@@ -27,7 +28,6 @@ import { disburseLoan } from '../src/loans/disburse-loan';
 import { createProduct } from '../src/products/create-product';
 import { createStructure } from '../src/structures/create-structure';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = 5;
 const ROUNDS = 5;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -36,21 +36,6 @@ const LOANS = 500;
 const FUNDS = Number(process.env.BENCH_FUNDS ?? 1);
 // 10.00 against instalments of about 425: a loan takes about a thousand of them before it is repaid.
 const BODY = JSON.stringify({ amount: '10.00', value_date: '2025-02-15' });
-
-async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const name = `loans_bench_repayments_${process.pid}`;
-  const admin = new pg.Client(ADMIN_URL);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await run(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 interface Target { loanId: string; authorization: string }
 
@@ -126,7 +111,7 @@ async function load(base: string, pathOf: (loanId: string) => string, targets: T
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
-  await withDatabase(async (databaseUrl) => {
+  await withDatabase('loans_bench_repayments', async (databaseUrl) => {
     const seedStarted = performance.now();
     const targets = await seedLoans(databaseUrl);
     const seedSeconds = (performance.now() - seedStarted) / 1000;

@@ -9,24 +9,13 @@ export const GENESIS_HASH = '0'.repeat(64);
  * hashed when it is not the fund itself (a loan's chain); fund chains hash as they always did.
  */
 export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
-  const canonical = canonicalJson({
-    ...(event.stream !== event.fund_id ? { stream: event.stream } : {}),
-    fund_id: event.fund_id,
-    seq: event.seq,
-    occurred_at: event.occurred_at.toISOString(),
-    actor_key_id: event.actor_key_id,
-    action: event.action,
-    entity_type: event.entity_type,
-    entity_id: event.entity_id,
-    request_id: event.request_id,
-    state: event.state,
-  });
-  return createHash('sha256').update(event.prev_hash).update(canonical).digest('hex');
+  const { before, after } = hashedTextAroundSeq(event);
+  return createHash('sha256').update(event.prev_hash).update(`${before}${event.seq}${after}`).digest('hex');
 }
 
 /**
- * The text eventHash hashes, cut around the event's seq, the one value only the chain's head knows:
- * PostgreSQL appends the event as SHA-256(prev_hash ‖ before ‖ seq ‖ after), the same hash.
+ * The canonical JSON eventHash hashes, cut around the event's seq, the one value only the chain's
+ * head knows: PostgreSQL appends the event as SHA-256(prev_hash ‖ before ‖ seq ‖ after).
  */
 export function hashedTextAroundSeq(event: Omit<AuditEventRow, 'id' | 'hash' | 'seq' | 'prev_hash'>): { before: string; after: string } {
   const stream = event.stream !== event.fund_id ? `,"stream":${JSON.stringify(event.stream)}` : '';

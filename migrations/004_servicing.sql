@@ -89,6 +89,18 @@ CREATE TABLE restructurings (
   CHECK ((type = 'rate_change') = (annual_rate_percent IS NOT NULL))
 );
 CREATE INDEX restructurings_loan ON restructurings (loan_id, effective_date, seq);
+
+-- What a restructuring with capitalise_arrears settled, by capitalising it, of each instalment in
+-- arrears: the instalment keeps its amounts (it was owed until then) and is paid from that date.
+-- Derived by the replay, like allocations.
+CREATE TABLE arrears_settlements (
+  restructuring_id  uuid NOT NULL REFERENCES restructurings (id),
+  number            integer NOT NULL CHECK (number >= 1),
+  interest          numeric(14,2) NOT NULL CHECK (interest >= 0),
+  principal         numeric(14,2) NOT NULL CHECK (principal >= 0),
+  PRIMARY KEY (restructuring_id, number),
+  CHECK (interest + principal > 0)
+);
 CREATE TRIGGER restructurings_append_only BEFORE UPDATE OR DELETE ON restructurings FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 CREATE TRIGGER moratoria_append_only BEFORE UPDATE OR DELETE ON moratoria FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 

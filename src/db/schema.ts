@@ -191,6 +191,13 @@ export interface RestructuringsTable {
   created_at: Generated<Date>;
 }
 
+export interface ArrearsSettlementsTable {
+  restructuring_id: string;
+  number: number;
+  interest: Numeric;
+  principal: Numeric;
+}
+
 export interface MoratoriaTable {
   id: string;
   fund_id: string;
@@ -236,6 +243,7 @@ export interface Database {
   repayments: RepaymentsTable;
   allocations: AllocationsTable;
   restructurings: RestructuringsTable;
+  arrears_settlements: ArrearsSettlementsTable;
   moratoria: MoratoriaTable;
   idempotency_keys: IdempotencyKeysTable;
   schema_migrations: { version: string; applied_at: CreatedAt };

@@ -66,6 +66,8 @@ export interface Servicing {
   readonly annualRate: Rate;
   readonly writtenOffPrincipal: Money;
   readonly outcomes: ReadonlyMap<string, RepaymentOutcome>;
+  /** What each restructuring with capitalise_arrears settled of the rows in arrears, by capitalising it. */
+  readonly settlements: ReadonlyMap<string, readonly Allocation[]>;
   /** Restructurings and write-offs that found nothing to change (the loan was already closed, say). */
   readonly ignored: ReadonlySet<string>;
   /** Every entry after the disbursement's, in the order of the history. */
@@ -85,6 +87,7 @@ interface Book {
   restructured: boolean;
   principalRepaid: bigint;
   arrearsCapitalised: bigint;
+  settlements: Map<string, Allocation[]>;
   writtenOffPrincipal: Money;
 }
 
@@ -109,6 +112,7 @@ export function serviceLoan(origin: LoanOrigin, events: readonly ServicingEvent[
     restructured: false,
     principalRepaid: 0n,
     arrearsCapitalised: 0n,
+    settlements: new Map(),
     writtenOffPrincipal: ZERO,
   };
   const outcomes = new Map<string, RepaymentOutcome>();
@@ -141,7 +145,7 @@ export function serviceLoan(origin: LoanOrigin, events: readonly ServicingEvent[
 
   return {
     rows: book.rows, paid: book.paid, status: book.status, closedOn: book.closedOn, restructured: book.restructured,
-    annualRate: book.terms.annualRate, writtenOffPrincipal: book.writtenOffPrincipal, outcomes, ignored, postings,
+    annualRate: book.terms.annualRate, writtenOffPrincipal: book.writtenOffPrincipal, outcomes, settlements: book.settlements, ignored, postings,
   };
 }
 
@@ -255,18 +259,23 @@ function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEve
   const kept = keptCount(book, event.date);
   const remaining = book.rows.slice(kept);
   if (remaining.length === 0) return undefined;
-  let keptRows = book.rows.slice(0, kept);
+  const keptRows = book.rows.slice(0, kept);
   let capitalised = 0n;
   let moved = 0n;
   if (event.capitaliseArrears) {
-    // Arrears join the rescheduled principal: each row due by then keeps only what was paid of it.
-    keptRows = keptRows.map((row, i) => {
-      const paid = book.paid[i]!;
-      if (row.dueDate > event.date) return { ...row, balanceAfter: cents(row.balanceAfter + moved) };
-      moved += row.principal - paid.principal;
-      capitalised += row.interest - paid.interest;
-      return { ...row, principal: paid.principal, interest: paid.interest, total: cents(paid.principal + paid.interest), balanceAfter: cents(row.balanceAfter + moved) };
+    // Arrears join the rescheduled principal. The rows due by then keep their amounts (they were owed,
+    // and in arrears, until this date); what they still owed is settled, on this date, by the capitalisation.
+    const settled: Allocation[] = [];
+    keptRows.forEach((row, i) => {
+      const owed = cents(unpaidOf({ number: row.number, dueDate: row.dueDate, due: dueOf(row), paid: book.paid[i]! }));
+      if (row.dueDate > event.date || owed === 0n) return;
+      const amounts = { ...NOTHING, principal: cents(row.principal - book.paid[i]!.principal), interest: cents(row.interest - book.paid[i]!.interest) };
+      moved += amounts.principal;
+      capitalised += amounts.interest;
+      book.paid[i] = add(book.paid[i]!, amounts);
+      settled.push({ number: row.number, amounts });
     });
+    if (settled.length > 0) book.settlements.set(event.id, settled);
   }
 
   const { change } = event;

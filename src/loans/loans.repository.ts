@@ -88,9 +88,13 @@ export async function findLoanWithInstalments(db: Db, loanId: string, asOf: stri
       FROM instalments i WHERE i.loan_id = l.id AND i.version = coalesce(${version ?? null}::integer, l.schedule_version))`.as('instalment_tuples'))
     .select(sql<[number, string, string][]>`(
       SELECT coalesce(json_agg(json_build_array(p.number, p.interest::text, p.principal::text)), '[]') FROM (
-        SELECT a.number, sum(a.fees + a.late_interest + a.interest) AS interest, sum(a.principal) AS principal
-        FROM allocations a JOIN repayments r ON r.id = a.repayment_id
-        WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date GROUP BY a.number) p)`.as('paid_tuples'))
+        SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (
+          SELECT a.number, a.fees + a.late_interest + a.interest AS interest, a.principal
+          FROM allocations a JOIN repayments r ON r.id = a.repayment_id
+          WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date
+          UNION ALL -- arrears a restructuring capitalised: settled from its effective date
+          SELECT s.number, s.interest, s.principal FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id
+          WHERE x.loan_id = l.id AND x.effective_date <= ${asOf}::date) settled GROUP BY number) p)`.as('paid_tuples'))
     // Only when asked: the schedule itself does not show it, and partner portals read it most.
     .$if(withOutstanding, (qb) => qb.select(sql<string>`(
       SELECT coalesce(sum(jl.debit - jl.credit), 0)::text FROM journal_entries je JOIN journal_lines jl ON jl.entry_id = je.id

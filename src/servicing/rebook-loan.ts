@@ -13,8 +13,8 @@ import { instalmentView } from '../schedules/schedule.view';
 import { originOf } from './loan-origin';
 import type { Write } from '../db/writes';
 import {
-  loadHistory, loanStateWrite, newRepaymentWrites, saveRepaymentOutcome, scheduleVersionWrites,
-  type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type RepaymentRow, type RestructuringRow, type StandingEntry,
+  loadHistory, loanStateWrite, newRepaymentWrites, replaceSettlements, saveRepaymentOutcome, scheduleVersionWrites,
+  type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type RepaymentRow, type RestructuringRow, type SettlementRow, type StandingEntry,
 } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
@@ -73,7 +73,7 @@ export async function rebookLoan(
   }
 
   const allocations = await saveOutcomes(trx, stored, servicing);
-  const writes: Write[] = [];
+  const writes: Write[] = await saveSettlements(trx, stored, servicing);
   let repayment: RepaymentRow | undefined;
   if (fresh) {
     const { split, rows } = outcomeRows(servicing, fresh.id);
@@ -164,6 +164,23 @@ async function saveOutcomes(trx: Transaction<Database>, stored: LoanHistory, ser
     if (!unchanged) await saveRepaymentOutcome(trx, repayment.id, split, rows);
   }
   return all;
+}
+
+/** The arrears settlements the replay calls for, where they differ from those stored. */
+async function saveSettlements(trx: Transaction<Database>, stored: LoanHistory, servicing: Servicing): Promise<Write[]> {
+  const key = (rows: readonly { number: number; interest: string; principal: string }[]) =>
+    rows.map((r) => `${r.number}:${parseMoney(r.interest)}:${parseMoney(r.principal)}`).join(';');
+  const storedBy = new Map<string, SettlementRow[]>();
+  for (const row of stored.settlements) storedBy.set(row.restructuring_id, [...(storedBy.get(row.restructuring_id) ?? []), row]);
+  const writes: Write[] = [];
+  for (const restructuring of stored.restructurings) {
+    const wanted = (servicing.settlements.get(restructuring.id) ?? []).map((s) => ({
+      number: s.number, interest: formatMoney(s.amounts.interest), principal: formatMoney(s.amounts.principal),
+    }));
+    const had = storedBy.get(restructuring.id) ?? [];
+    if (key(had) !== key(wanted)) writes.push(...await replaceSettlements(trx, restructuring.id, had.length > 0, wanted));
+  }
+  return writes;
 }
 
 const allocationKey = (a: Omit<AllocationRow, 'repayment_id'>) =>

@@ -91,7 +91,15 @@ export interface StandingEntry {
   readonly lines: [string, string, string][];
 }
 
+export interface SettlementRow {
+  readonly restructuring_id: string;
+  readonly number: number;
+  readonly interest: string;
+  readonly principal: string;
+}
+
 export interface LoanHistory {
+  readonly settlements: SettlementRow[];
   readonly repayments: RepaymentRow[];
   readonly restructurings: RestructuringRow[];
   readonly allocations: AllocationRow[];
@@ -142,6 +150,9 @@ function historyJson(loanId: string, version: RawBuilder<unknown>) {
       SELECT id, loan_id, seq::text AS seq, type, effective_date::text AS effective_date, reason, periods, deferral_type, remaining_periods, term_periods,
         annual_rate_percent::text AS annual_rate_percent, capitalise_arrears, moratorium_id, schedule_version, created_at
       FROM restructurings WHERE loan_id = ${loanId}) s),
+    'settlements', (SELECT coalesce(json_agg(t ORDER BY t.restructuring_id, t.number), '[]') FROM (
+      SELECT s.restructuring_id, s.number, s.interest::text AS interest, s.principal::text AS principal
+      FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id WHERE x.loan_id = ${loanId}) t),
     'allocations', (SELECT coalesce(json_agg(a ORDER BY a.repayment_id, a.number), '[]') FROM (
       SELECT a.repayment_id, a.number, a.fees::text AS fees, a.late_interest::text AS late_interest, a.interest::text AS interest, a.principal::text AS principal
       FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE r.loan_id = ${loanId} AND r.reversed_at IS NULL) a),
@@ -185,4 +196,12 @@ export function scheduleVersionWrites(
 /** The loan's new state; its revision moves on, telling a history read before it that it is stale. */
 export function loanStateWrite(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Write {
   return { query: trx.updateTable('loans').set({ ...changes, revision: sql<number>`revision + 1` }).where('id', '=', id) };
+}
+
+/** A restructuring's arrears settlements, replaced: the old ones go at once, the new ones are returned as a write. */
+export async function replaceSettlements(
+  trx: Transaction<Database>, restructuringId: string, hadAny: boolean, rows: Omit<SettlementRow, 'restructuring_id'>[],
+): Promise<Write[]> {
+  if (hadAny) await trx.deleteFrom('arrears_settlements').where('restructuring_id', '=', restructuringId).execute();
+  return rows.length === 0 ? [] : [{ query: trx.insertInto('arrears_settlements').values(rows.map((r) => ({ restructuring_id: restructuringId, ...r }))) }];
 }

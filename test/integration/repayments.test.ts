@@ -154,12 +154,12 @@ describe('reversals', () => {
 
     expect(await accounts(desk, '2030-01-01')).toMatchObject({ loans_receivable: '7276.27', cash: '-7000.00', interest_income: '-276.27' });
     const statement = await desk.api.get(`/v1/loans/${loan.id}/statement?as_of=2025-12-31`);
+    // The reversed repayment shows with its reversal; the second repayment only as it now stands
+    // (its first allocation, superseded, stays in the ledger, not in what the borrower reads).
     expect(statement.body.lines.map((l: { type: string; principal: string; balance: string }) => [l.type, l.principal, l.balance])).toEqual([
       ['disbursement', '10000.00', '10000.00'],
       ['repayment', '-788.49', '9211.51'],
       ['reversal', '788.49', '10000.00'],
-      ['repayment', '-2823.73', '7176.27'],
-      ['reversal', '2823.73', '10000.00'],
       ['repayment', '-2723.73', '7276.27'],
     ]);
     expect(statement.body.outstanding_principal).toBe('7276.27');
@@ -198,6 +198,25 @@ describe('the statement a partner portal shows', () => {
     expect((await portal.get(`/v1/loans/${loan.id}/statement?as_of=2025-03-13`)).body.lines).toHaveLength(2);
     const loanNow = await desk.api.get(`/v1/loans/${loan.id}?as_of=2025-03-14`);
     expect(loanNow.body.outstanding_principal).toBe(statement.body.outstanding_principal);
+  });
+});
+
+describe('the statement after a correction', () => {
+  it('never shows a balance the loan did not have: a back-dated reversal under a write-off', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    const paid = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
+    await desk.api.post(`/v1/loans/${loan.id}/write-off`, { date: '2025-06-01', reason: 'liquidation' });
+    await repay(desk, loan.id, { amount: '100.00', value_date: '2025-07-01' });
+    await desk.api.post(`/v1/loans/${loan.id}/repayments/${paid.body.id}/reversal`, { reason: 'rejected' });
+    const statement = await desk.api.get(`/v1/loans/${loan.id}/statement?as_of=2025-12-31`);
+    expect(statement.body.lines.map((l: { value_date: string; type: string; principal: string; balance: string }) => [l.value_date, l.type, l.principal, l.balance])).toEqual([
+      ['2025-01-15', 'disbursement', '10000.00', '10000.00'],
+      ['2025-02-15', 'repayment', '-788.49', '9211.51'],
+      ['2025-02-15', 'reversal', '788.49', '10000.00'],
+      ['2025-06-01', 'write_off', '-10000.00', '0.00'],
+      ['2025-07-01', 'recovery', '0.00', '0.00'],
+    ]);
   });
 });
 

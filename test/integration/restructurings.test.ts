@@ -11,7 +11,7 @@ beforeAll(async () => {
   app = await testApp();
 });
 
-type Row = { number: number; due_date: string; principal: string; interest: string; total: string; capitalised_interest: string; balance_after: string };
+type Row = { number: number; due_date: string; principal: string; interest: string; total: string; capitalised_interest: string; balance_after: string; paid: string; status: string };
 const rowsOf = async (desk: Desk, loanId: string) => (await desk.api.get(`/v1/loans/${loanId}/schedule`)).body.instalments as Row[];
 const receivable = async (desk: Desk, asOf: string) => {
   const trial = await desk.api.get(`/v1/funds/${desk.fund.id}/ledger/trial-balance?as_of=${asOf}`);
@@ -94,11 +94,15 @@ describe('restructuring a loan (DOMAIN.md "Restructuring")', () => {
     const res = await desk.api.post(`/v1/loans/${loan.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', remaining_periods: 11, capitalise_arrears: true, reason: 'Arriérés' });
     expect(res.body.loan.outstanding_principal).toBe('10100.00');
     const rows = await rowsOf(desk, loan.id);
-    expect(rows[0]).toMatchObject({ principal: '0.00', interest: '0.00', total: '0.00' });
+    // Instalment 1 keeps its amounts: owed, and in arrears, until the restructuring settled it.
+    expect(rows[0]).toMatchObject({ principal: '788.49', interest: '100.00', total: '888.49', paid: '888.49', status: 'paid' });
     expect(rows[1]).toMatchObject({ interest: '101.00', total: '974.19' });
     const after = await desk.api.get(`/v1/loans/${loan.id}?as_of=2025-03-01`);
     expect(after.body.arrears).toMatchObject({ overdue_total: '0.00', days_past_due: 0 });
+    const before = await desk.api.get(`/v1/loans/${loan.id}?as_of=2025-02-20`);
+    expect(before.body.arrears).toMatchObject({ overdue_total: '888.49', overdue_instalments: 1, days_past_due: 5 });
     expect(await receivable(desk, '2025-03-01')).toBe('10100.00');
+    expect(await receivable(desk, '2025-02-28')).toBe('10000.00');
   });
 
   it('a restructuring dated before a repayment already recorded is refused, and changes nothing', async () => {

@@ -288,6 +288,8 @@ export interface Observation {
   readonly repayments: RepaymentSeen[];
   /** Those of reversed repayments included (what they had paid). */
   readonly allocations: AllocationSeen[];
+  /** What restructurings with capitalise_arrears settled of instalments in arrears. */
+  readonly settlements: { readonly loan_id: string; readonly number: number; readonly interest: string; readonly principal: string }[];
   readonly lines: EntryLine[];
   readonly counts: { readonly audit: number; readonly restructurings: number; readonly versions: number; readonly instalments: number; readonly keys: number };
   /** Journal entries with fewer than two lines or Σ debit ≠ Σ credit, found in SQL over journal_lines. */
@@ -311,6 +313,9 @@ export async function observe(db: Db, fundId: string): Promise<Observation> {
       (SELECT coalesce(json_agg(x ORDER BY x.repayment_id, x.number), '[]') FROM (
         SELECT a.repayment_id, a.number, a.fees::text, a.late_interest::text, a.interest::text, a.principal::text
         FROM allocations a JOIN repayments r ON r.id = a.repayment_id JOIN fund_loans l ON l.id = r.loan_id) x) AS allocations,
+      (SELECT coalesce(json_agg(x ORDER BY x.loan_id, x.number), '[]') FROM (
+        SELECT x.loan_id, s.number, s.interest::text, s.principal::text
+        FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id JOIN fund_loans l ON l.id = x.loan_id) x) AS settlements,
       (SELECT coalesce(json_agg(x ORDER BY x."valueDate", x.created_at, x."entryId", x.line), '[]') FROM (
         SELECT jl.entry_id AS "entryId", e.loan_id AS "loanId", e.event, e.source, e.value_date::text AS "valueDate", e.created_at, jl.line, jl.account, jl.debit::text, jl.credit::text
         FROM journal_lines jl JOIN journal_entries e ON e.id = jl.entry_id WHERE e.fund_id = ${fundId}) x) AS lines,
@@ -333,7 +338,10 @@ export const fingerprint = (o: Observation) => JSON.stringify(o, (_key, value: u
 export const money = (text: string | null) => (text === null ? 0n : parseMoney(text.startsWith('-') ? text.slice(1) : text) * (text.startsWith('-') ? -1n : 1n));
 export const standingIds = (o: Observation) => new Set(o.repayments.filter((r) => r.reversed_at === null).map((r) => r.id));
 
-/** What the standing repayments paid towards each instalment of a loan's current version: number → component → cents. */
+/**
+ * What the standing repayments paid towards each instalment of a loan's current version, with what
+ * a restructuring settled by capitalising arrears: number → component → cents.
+ */
 export function paidTowards(o: Observation, loanId: string): Map<number, { interest: bigint; principal: bigint; other: bigint }> {
   const mine = new Set(o.repayments.filter((r) => r.loan_id === loanId && r.reversed_at === null).map((r) => r.id));
   const paid = new Map<number, { interest: bigint; principal: bigint; other: bigint }>();
@@ -341,6 +349,11 @@ export function paidTowards(o: Observation, loanId: string): Map<number, { inter
     if (!mine.has(a.repayment_id)) continue;
     const p = paid.get(a.number) ?? { interest: 0n, principal: 0n, other: 0n };
     paid.set(a.number, { interest: p.interest + money(a.interest), principal: p.principal + money(a.principal), other: p.other + money(a.fees) + money(a.late_interest) });
+  }
+  for (const s of o.settlements) {
+    if (s.loan_id !== loanId) continue;
+    const p = paid.get(s.number) ?? { interest: 0n, principal: 0n, other: 0n };
+    paid.set(s.number, { ...p, interest: p.interest + money(s.interest), principal: p.principal + money(s.principal) });
   }
   return paid;
 }

@@ -81,6 +81,9 @@ export interface PaidTowards {
 export async function findLoanWithInstalments(db: Db, loanId: string, asOf: string, version?: number, withOutstanding = false): Promise<{
   loan: LoanRow; instalments: InstalmentRow[]; paid: PaidTowards[]; outstanding: string | undefined;
 } | undefined> {
+  // An older version shows what was paid while it was the loan's schedule, not what was paid since
+  // against the rows of the versions that replaced it.
+  const superseded = sql`coalesce((SELECT nv.created_at FROM schedule_versions nv WHERE nv.loan_id = l.id AND nv.version = ${version ?? null}::integer + 1), 'infinity'::timestamptz)`;
   const row = await db.selectFrom('loans as l').selectAll('l')
     .select(sql<[number, string, string, string, string, string, string][]>`(
       SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.total::text,
@@ -91,10 +94,11 @@ export async function findLoanWithInstalments(db: Db, loanId: string, asOf: stri
         SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (
           SELECT a.number, a.fees + a.late_interest + a.interest AS interest, a.principal
           FROM allocations a JOIN repayments r ON r.id = a.repayment_id
-          WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date
+          WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date AND r.created_at <= ${superseded}
           UNION ALL -- arrears a restructuring capitalised: settled from its effective date
           SELECT s.number, s.interest, s.principal FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id
-          WHERE x.loan_id = l.id AND x.effective_date <= ${asOf}::date) settled GROUP BY number) p)`.as('paid_tuples'))
+          WHERE x.loan_id = l.id AND x.effective_date <= ${asOf}::date AND x.created_at <= ${superseded}) settled
+        GROUP BY number) p)`.as('paid_tuples'))
     // Only when asked: the schedule itself does not show it, and partner portals read it most.
     .$if(withOutstanding, (qb) => qb.select(sql<string>`(
       SELECT coalesce(sum(jl.debit - jl.credit), 0)::text FROM journal_entries je JOIN journal_lines jl ON jl.entry_id = je.id

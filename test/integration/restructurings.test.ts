@@ -46,6 +46,11 @@ describe('restructuring a loan (DOMAIN.md "Restructuring")', () => {
     expect(rows[14]!.balance_after).toBe('0.00');
 
     expect((await desk.api.get(`/v1/loans/${loan.id}/schedule/versions/1`)).body.instalments).toHaveLength(12);
+    // Paid since against the new rows, not against version 1's: version 1 shows what was paid while it stood.
+    await repay(desk, loan.id, { amount: '92.12', value_date: '2025-03-15' });
+    const v1 = (await desk.api.get(`/v1/loans/${loan.id}/schedule/versions/1?as_of=2025-04-01`)).body.instalments;
+    expect(v1.slice(0, 2).map((r: Row) => [r.paid, r.status])).toEqual([['888.49', 'paid'], ['0.00', 'overdue']]);
+    expect((await rowsOf(desk, loan.id))[1]).toMatchObject({ paid: '92.12', status: 'paid' });
     expect((await desk.api.get(`/v1/loans/${loan.id}`)).body.restructured).toBe(true);
     const listed = await desk.api.get(`/v1/loans/${loan.id}/restructurings`);
     expect(listed.body.items.map((r: { id: string }) => r.id)).toEqual([res.body.id]);

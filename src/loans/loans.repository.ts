@@ -83,7 +83,8 @@ export async function findLoanWithInstalments(db: Db, loanId: string, asOf: stri
 } | undefined> {
   // An older version shows what was paid while it was the loan's schedule, not what was paid since
   // against the rows of the versions that replaced it.
-  const superseded = sql`coalesce((SELECT nv.created_at FROM schedule_versions nv WHERE nv.loan_id = l.id AND nv.version = ${version ?? null}::integer + 1), 'infinity'::timestamptz)`;
+  const stoodUntil = (column: string) => (version === undefined ? sql`` : sql`AND ${sql.ref(column)} <= coalesce(
+    (SELECT nv.created_at FROM schedule_versions nv WHERE nv.loan_id = l.id AND nv.version = ${version}::integer + 1), 'infinity'::timestamptz)`);
   const row = await db.selectFrom('loans as l').selectAll('l')
     .select(sql<[number, string, string, string, string, string, string][]>`(
       SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.total::text,
@@ -94,10 +95,10 @@ export async function findLoanWithInstalments(db: Db, loanId: string, asOf: stri
         SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (
           SELECT a.number, a.fees + a.late_interest + a.interest AS interest, a.principal
           FROM allocations a JOIN repayments r ON r.id = a.repayment_id
-          WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date AND r.created_at <= ${superseded}
+          WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date ${stoodUntil('r.created_at')}
           UNION ALL -- arrears a restructuring capitalised: settled from its effective date
           SELECT s.number, s.interest, s.principal FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id
-          WHERE x.loan_id = l.id AND x.effective_date <= ${asOf}::date AND x.created_at <= ${superseded}) settled
+          WHERE x.loan_id = l.id AND x.effective_date <= ${asOf}::date ${stoodUntil('x.created_at')}) settled
         GROUP BY number) p)`.as('paid_tuples'))
     // Only when asked: the schedule itself does not show it, and partner portals read it most.
     .$if(withOutstanding, (qb) => qb.select(sql<string>`(

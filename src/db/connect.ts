@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -15,6 +16,29 @@ const types = {
     oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/** Statements prepared per connection at most; beyond, new shapes are sent unprepared. */
+const PREPARED_PER_CONNECTION = 300;
+const PREPARABLE = /^\s*(select|with|insert|update|delete)\b/i;
+
+/**
+ * Makes a connection prepare each statement with parameters it is sent, once, under a name taken
+ * from its text: the API runs a few shapes again and again (the key's lookup, a loan and its
+ * schedule, a loan and its history, a repayment's writes), and PostgreSQL then parses and plans each
+ * once per connection rather than on every request. The number kept per connection is bounded:
+ * writes whose text varies with their rows would otherwise pile up.
+ */
+function preparingStatements(client: pg.PoolClient): void {
+  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const prepared = new Set<string>();
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || !PREPARABLE.test(text)) return send(text, values, ...rest);
+    const name = `s${createHash('sha1').update(text).digest('hex')}`;
+    if (!prepared.has(name) && prepared.size >= PREPARED_PER_CONNECTION) return send(text, values, ...rest);
+    prepared.add(name);
+    return send({ name, text, values }, ...rest);
+  };
+}
+
 /**
  * PostgreSQL through node-postgres when a URL is given; otherwise PGlite, an embedded PostgreSQL
  * persisted under `dataDir`, so that the service runs with no database installed.
@@ -22,6 +46,7 @@ const types = {
 export async function connectDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types });
+    pool.on('connect', preparingStatements);
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });

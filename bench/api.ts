@@ -11,16 +11,13 @@ import { once } from 'node:events';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { connectDatabase } from '../src/db/connect';
-import { withDatabase } from './database';
+import { benchFund, withDatabase } from './database';
 import { parseDate } from '../src/domain/dates';
 import { migrate } from '../src/db/migrate';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { createApiKey } from '../src/access/create-api-key';
-import { createFund } from '../src/funds/create-fund';
 import { createLoan } from '../src/loans/create-loan';
 import { disburseLoan } from '../src/loans/disburse-loan';
-import { createProduct } from '../src/products/create-product';
-import { createStructure } from '../src/structures/create-structure';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const SECONDS = 5;
@@ -32,15 +29,7 @@ async function seedLoan(databaseUrl: string): Promise<{ loanId: string; key: str
   const db = await connectDatabase({ databaseUrl, dataDir: '' });
   await migrate(db);
   const admin: RequestContext = { actor: ADMIN, requestId: 'bench' };
-  const fund = await createFund(db, admin, { name: 'Bench fund', region_code: '84', department_codes: ['69'] });
-  const product = await createProduct(db, admin, {
-    fund_id: fund.id, name: 'Common law', kind: 'common_law', principal_min: '1000', principal_max: '500000', annual_rate_percent_min: '0',
-    annual_rate_percent_max: '10', term_periods_min: 1, term_periods_max: 240, deferral_periods_max: 24, methods: ['annuity'], periodicities: ['monthly'],
-  });
-  const structure = await createStructure(db, admin, {
-    fund_id: fund.id, legal_name: 'Bench coop', siret: '73282932000074', legal_form: 'cooperative', naf_code: '88.99B', commune_code: '69123',
-    department_code: '69', region_code: '84', jobs_fte: '10', contact_email: 'bench@example.org',
-  });
+  const { product, structure } = await benchFund(db, admin, 'Bench fund');
   const loan = await createLoan(db, admin, {
     product_id: product.id, structure_id: structure.id, principal: '120000.00', annual_rate_percent: '3.5', periodicity: 'monthly',
     term_periods: 120, method: 'annuity', disbursement_date: '2024-01-15',

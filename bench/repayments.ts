@@ -18,15 +18,12 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { createApiKey } from '../src/access/create-api-key';
 import { connectDatabase } from '../src/db/connect';
-import { withDatabase } from './database';
+import { benchFund, withDatabase } from './database';
 import { migrate } from '../src/db/migrate';
 import { parseDate } from '../src/domain/dates';
-import { createFund } from '../src/funds/create-fund';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { createLoan } from '../src/loans/create-loan';
 import { disburseLoan } from '../src/loans/disburse-loan';
-import { createProduct } from '../src/products/create-product';
-import { createStructure } from '../src/structures/create-structure';
 
 const SECONDS = 5;
 const ROUNDS = 5;
@@ -49,15 +46,7 @@ async function seedLoans(databaseUrl: string): Promise<Target[]> {
   const admin: RequestContext = { actor: ADMIN, requestId: 'bench' };
   const funds: { productId: string; structureId: string; authorization: string }[] = [];
   for (let f = 0; f < FUNDS; f++) {
-    const fund = await createFund(db, admin, { name: `Bench fund ${f}`, region_code: '84', department_codes: ['69'] });
-    const product = await createProduct(db, admin, {
-      fund_id: fund.id, name: 'Common law', kind: 'common_law', principal_min: '1000', principal_max: '500000', annual_rate_percent_min: '0',
-      annual_rate_percent_max: '10', term_periods_min: 1, term_periods_max: 240, deferral_periods_max: 24, methods: ['annuity'], periodicities: ['monthly'],
-    });
-    const structure = await createStructure(db, admin, {
-      fund_id: fund.id, legal_name: 'Bench coop', siret: '73282932000074', legal_form: 'cooperative', naf_code: '88.99B', commune_code: '69123',
-      department_code: '69', region_code: '84', jobs_fte: '10', contact_email: 'bench@example.org',
-    });
+    const { fund, product, structure } = await benchFund(db, admin, `Bench fund ${f}`);
     const { secret } = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'bench back office' });
     funds.push({ productId: product.id, structureId: structure.id, authorization: `Bearer ${secret}` });
   }

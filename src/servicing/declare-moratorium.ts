@@ -7,7 +7,7 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { applyRestructuring } from './restructure-loan';
-import { findSameMoratorium, insertMoratorium, lockActiveLoansOfFund } from './servicing.repository';
+import { findSameMoratorium, insertMoratorium, loadHistory, lockActiveLoansOfFund } from './servicing.repository';
 
 export interface MoratoriumBody {
   kind?: 'recovery' | 'common_law';
@@ -50,7 +50,8 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
     for (const loan of loans) {
       await sql`SAVEPOINT moratorium_loan`.execute(trx);
       try {
-        await applyRestructuring(trx, context, loan, changes, today, id);
+        // The loans are locked already: their history, read now, is the one the restructuring replays.
+        await applyRestructuring(trx, context, { loan, history: await loadHistory(trx, loan.id, loan.schedule_version) }, changes, today, id);
         await sql`RELEASE SAVEPOINT moratorium_loan`.execute(trx);
         changed.push(loan.id);
       } catch (error) {

@@ -26,8 +26,8 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
   const request = { owner: context.actor.keyId, key: idempotencyKey, fingerprint: { route: 'repayment', loanId, body } };
   return runIdempotently(db, context, request, async (trx) => {
     const locked = await lockLoanWithHistory(trx, loanId);
-    const loan = locked?.loan;
-    if (!locked || !loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    const { loan, history } = locked;
     assertCanWrite(context.actor);
     if (loan.status === 'pending' || loan.status === 'cancelled') throw new DomainError('conflict', `The loan is ${loan.status}: it was never disbursed.`);
     if (loan.status === 'repaid') throw new DomainError('conflict', 'The loan is repaid: there is nothing left to repay.');
@@ -46,7 +46,7 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const id = uuidv7();
     const fresh = { id, loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null, prepayment: body.prepayment ?? 'reduce_instalment' };
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
-    const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh, history: locked.history });
+    const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh, history });
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
     return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
   });

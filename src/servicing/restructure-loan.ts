@@ -12,7 +12,7 @@ import { rebookLoan } from './rebook-loan';
 import { loanStateView } from './repayment.view';
 import { restructuringView } from './restructuring.view';
 import { checkEffectiveDate } from './servicing-dates';
-import { insertRestructuring, lockLoan, type LoanRow } from './servicing.repository';
+import { insertRestructuring, lockLoanWithHistory, type LoanHistory, type LoanRow } from './servicing.repository';
 
 export interface RestructuringBody {
   type: 'moratorium' | 'extension' | 'rate_change';
@@ -61,10 +61,10 @@ function checkTypeFields(body: RestructuringBody): FieldError[] {
 /** POST /v1/loans/{id}/restructurings, in its own transaction. */
 export async function restructureLoan(db: Db, context: RequestContext, loanId: string, body: RestructuringBody, today: CalendarDate) {
   return db.transaction().execute(async (trx) => {
-    const loan = await lockLoan(trx, loanId);
-    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    const locked = await lockLoanWithHistory(trx, loanId);
+    if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
-    return applyRestructuring(trx, context, loan, body, today, null);
+    return applyRestructuring(trx, context, locked, body, today, null);
   });
 }
 
@@ -72,10 +72,12 @@ export async function restructureLoan(db: Db, context: RequestContext, loanId: s
  * DOMAIN.md "Restructuring": a new schedule version replaces the instalments falling due after the
  * effective date; the loan is flagged restructured. Used alone and by a portfolio moratorium.
  */
-export async function applyRestructuring(trx: Transaction<Database>, context: RequestContext, loan: LoanRow, body: RestructuringBody, today: CalendarDate, moratoriumId: string | null) {
+export async function applyRestructuring(
+  trx: Transaction<Database>, context: RequestContext, { loan, history }: { loan: LoanRow; history: LoanHistory }, body: RestructuringBody, today: CalendarDate, moratoriumId: string | null,
+) {
   if (loan.status !== 'active') throw new DomainError('conflict', `The loan is ${loan.status}: only an active loan can be restructured.`);
   const date = parseDate(body.effective_date);
-  const broken: FieldError[] = await checkEffectiveDate(trx, loan, date, today, 'effective_date');
+  const broken: FieldError[] = checkEffectiveDate(loan, history, date, today, 'effective_date');
   broken.push(...checkTypeFields(body));
   const blamed = ONE_OF[body.type].find((field) => body[field] !== undefined) ?? ONE_OF[body.type][0]!;
   if (broken.length > 0) throw new DomainError('rule_violation', 'The restructuring breaks a rule.', broken);
@@ -91,7 +93,9 @@ export async function applyRestructuring(trx: Transaction<Database>, context: Re
     moratorium_id: moratoriumId,
     schedule_version: loan.schedule_version + 1,
   });
-  const { loan: rebooked, servicing, newVersion, writes } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: blamed } }, today);
+  const { loan: rebooked, servicing, newVersion, writes } = await rebookLoan(trx, loan, { reason: 'restructuring', effectiveDate: date, blame: { field: blamed } }, today, {
+    history: { ...history, restructurings: [...history.restructurings, restructuring] },
+  });
   if (servicing.ignored.has(restructuring.id) || !newVersion) {
     const field = body.type === 'extension' ? blamed : 'effective_date';
     throw new DomainError('rule_violation', 'The restructuring changes nothing.', [

@@ -9,12 +9,6 @@ export type AllocationRow = Selectable<AllocationsTable>;
 export type RestructuringRow = Selectable<RestructuringsTable>;
 type Executor = Db | Transaction<Database>;
 
-/** A loan's repayments not reversed, in the order a replay applies them. */
-export async function standingRepayments(trx: Transaction<Database>, loanId: string): Promise<RepaymentRow[]> {
-  return trx.selectFrom('repayments').selectAll().where('loan_id', '=', loanId).where('reversed_at', 'is', null)
-    .orderBy('value_date').orderBy('seq').execute();
-}
-
 export async function restructuringsOfLoan(db: Executor, loanId: string): Promise<RestructuringRow[]> {
   return db.selectFrom('restructurings').selectAll().where('loan_id', '=', loanId).orderBy('effective_date').orderBy('seq').execute();
 }

@@ -6,7 +6,7 @@ import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { rebookLoan } from './rebook-loan';
 import { checkEffectiveDate } from './servicing-dates';
-import { lockLoan, markWrittenOff, type LoanRow } from './servicing.repository';
+import { lockLoanWithHistory, markWrittenOff, type LoanRow } from './servicing.repository';
 
 export interface WriteOffBody {
   date: string;
@@ -19,16 +19,17 @@ export interface WriteOffBody {
  */
 export async function writeOffLoan(db: Db, context: RequestContext, loanId: string, body: WriteOffBody, today: CalendarDate): Promise<LoanRow> {
   return db.transaction().execute(async (trx) => {
-    const loan = await lockLoan(trx, loanId);
-    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    const locked = await lockLoanWithHistory(trx, loanId);
+    if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+    const { loan, history } = locked;
     assertCanWrite(context.actor);
     if (loan.status !== 'active') throw new DomainError('conflict', `The loan is ${loan.status}: only an active loan can be written off.`);
     const date = parseDate(body.date);
-    const broken = await checkEffectiveDate(trx, loan, date, today, 'date');
+    const broken = checkEffectiveDate(loan, history, date, today, 'date');
     if (broken.length > 0) throw new DomainError('rule_violation', 'The write-off breaks a rule.', broken);
 
     const marked = await markWrittenOff(trx, loan.id, date, body.reason);
-    const { loan: written, writes } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today);
+    const { loan: written, writes } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today, { history });
     const state = { id: written.id, status: written.status, written_off_on: date, written_off_principal: written.written_off_principal, reason: body.reason };
     await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
     return written;

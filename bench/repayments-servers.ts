@@ -98,7 +98,7 @@ async function printProfile(requests: number, name: string): Promise<void> {
   if (held.count > 0) console.log(`advisory lock held from granted to commit answered: mean ${(held.ms / held.count).toFixed(2)} ms`);
   const cpu = process.cpuUsage(mark.cpu);
   const perRequest = (ms: number) => `${(ms / requests).toFixed(2)} ms`;
-  console.log(`CPU per request: servers' Node process ${perRequest((cpu.user + cpu.system) / 1000)}, PostgreSQL backends ${perRequest(backendsCpuSinceMark())}`);
+  console.log(`CPU per request: servers' Node process ${perRequest((cpu.user + cpu.system) / 1000)} (user ${perRequest(cpu.user / 1000)}, system ${perRequest(cpu.system / 1000)}), PostgreSQL backends ${perRequest(backendsCpuSinceMark())}`);
   if (process.env.BENCH_PROFILE) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(path.join(process.env.BENCH_PROFILE, `${name}.cpuprofile`), JSON.stringify(profile));

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
 
@@ -15,18 +15,31 @@ export interface KeyClaim {
 const RETENTION = '7 days';
 
 /**
- * In one statement: the key's transaction-scoped advisory lock, if free (a request under the key
- * holds it until it commits or fails, so a crash leaves nothing behind), and the response stored
- * for it, if any.
+ * A query to run in the claim's own statement, only when the claim lets the request proceed (the key
+ * is held and no response is stored): `proceed` is the condition to put in its WHERE clause. It
+ * saves the request a round trip (the loan's lock and history, for a repayment).
  */
-export async function claimKey(trx: Transaction<Database>, owner: string, key: string): Promise<KeyClaim> {
-  const { rows } = await sql<{ held: boolean; stored: KeyClaim['stored'] | null; expired: boolean }>`
-    SELECT pg_try_advisory_xact_lock(hashtextextended(${`idempotency:${owner}:${key}`}, 0)) AS held,
-      (SELECT json_build_object('request_hash', k.request_hash, 'status_code', k.status_code, 'response', k.response)
-       FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at >= now() - ${RETENTION}::interval) AS stored,
-      EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at < now() - ${RETENTION}::interval) AS expired`.execute(trx);
-  const row = rows[0]!;
-  return { held: row.held, stored: row.stored ?? undefined, expired: row.expired };
+export type Companion<Row> = (proceed: RawBuilder<boolean>) => RawBuilder<Row>;
+
+/**
+ * In one statement: the key's transaction-scoped advisory lock, if free (a request under the key
+ * holds it until it commits or fails, so a crash leaves nothing behind), the response stored for it,
+ * if any, and the companion query's row (or undefined when it has none or did not run).
+ */
+export async function claimKey<Row extends object>(
+  trx: Transaction<Database>, owner: string, key: string, companion?: Companion<Row>,
+): Promise<KeyClaim & { companion: Row | undefined }> {
+  const { rows } = await sql<{ claim_held: boolean; claim_stored: KeyClaim['stored'] | null; claim_expired: boolean; claim_companion: boolean }>`
+    WITH claim AS MATERIALIZED (
+      SELECT pg_try_advisory_xact_lock(hashtextextended(${`idempotency:${owner}:${key}`}, 0)) AS held,
+        (SELECT json_build_object('request_hash', k.request_hash, 'status_code', k.status_code, 'response', k.response)
+         FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at >= now() - ${RETENTION}::interval) AS stored,
+        EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at < now() - ${RETENTION}::interval) AS expired)
+    SELECT claim.held AS claim_held, claim.stored AS claim_stored, claim.expired AS claim_expired,
+      ${companion ? sql`NOT (companion IS NULL) AS claim_companion, companion.*` : sql`false AS claim_companion`}
+    FROM claim ${companion ? sql`LEFT JOIN LATERAL (${companion(sql<boolean>`(claim.held AND claim.stored IS NULL)`)}) companion ON true` : sql``}`.execute(trx);
+  const { claim_held: held, claim_stored: stored, claim_expired: expired, claim_companion: ran, ...rest } = rows[0]!;
+  return { held, stored: stored ?? undefined, expired, companion: ran ? rest as Row : undefined };
 }
 
 /** Forgets a key past its retention, so that it can be used again. */

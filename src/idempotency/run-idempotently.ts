@@ -8,7 +8,7 @@ import { DomainError } from '../domain/errors';
 import { auditEvent, type AuditedChange } from '../audit/record-audit-event';
 import { executeWrites, type Write } from '../db/writes';
 import type { RequestContext } from '../http/auth';
-import { claimKey, forgetExpiredKey, storeKeyWrite } from './idempotency.repository';
+import { claimKey, forgetExpiredKey, storeKeyWrite, type Companion } from './idempotency.repository';
 
 export interface IdempotentRequest {
   /** The API key the Idempotency-Key belongs to: keys of different callers never meet. */
@@ -30,14 +30,17 @@ export interface StoredResponse {
  * first still runs, a 409. All in the request's own transaction: the key is held by an advisory lock
  * while the request runs, and stored with its response in the same statement as the change, so a
  * failed or crashed request leaves nothing behind and the key can be used again. `perform` returns
- * its response, the writes still to send and the change to audit.
+ * its response, the writes still to send and the change to audit; it is given the row of the
+ * `companion` query, which runs with the claim (one round trip) when the request is to proceed.
  */
-export async function runIdempotently(
-  db: Db, context: RequestContext, request: IdempotentRequest, perform: (trx: Transaction<Database>) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
+export async function runIdempotently<Row extends object>(
+  db: Db, context: RequestContext, request: IdempotentRequest,
+  perform: (trx: Transaction<Database>, companion: Row | undefined) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
+  companion?: Companion<Row>,
 ): Promise<StoredResponse> {
   const requestHash = createHash('sha256').update(canonicalJson(request.fingerprint)).digest('hex');
   const run = () => db.transaction().execute(async (trx): Promise<StoredResponse> => {
-    const { held, stored, expired } = await claimKey(trx, request.owner, request.key);
+    const { held, stored, expired, companion: row } = await claimKey(trx, request.owner, request.key, companion);
     if (stored && stored.request_hash !== requestHash) {
       throw new DomainError('rule_violation', 'This Idempotency-Key was used for a different request.', [
         { in: 'header', field: 'Idempotency-Key', message: 'was already used with another request body' },
@@ -47,7 +50,7 @@ export async function runIdempotently(
     if (!held) throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry later.');
     if (expired) await forgetExpiredKey(trx, request.owner, request.key);
 
-    const { status, body, writes, audit } = await perform(trx);
+    const { status, body, writes, audit } = await perform(trx, row);
     // The change, the key with its response and the audit event in one statement, right before the commit.
     const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
     await executeWrites(trx, [...writes, storeKeyWrite(trx, key), ...auditEvent(context, audit)]);

@@ -8,7 +8,7 @@ import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth
 import { runIdempotently, type StoredResponse } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
-import { lockLoanWithHistory } from './servicing.repository';
+import { lockedLoan, lockLoanWithHistoryQuery, type LockedLoanRow } from './servicing.repository';
 
 export interface RepaymentBody {
   amount: string;
@@ -24,8 +24,9 @@ export interface RepaymentBody {
  */
 export async function recordRepayment(db: Db, context: RequestContext, loanId: string, body: RepaymentBody, idempotencyKey: string, today: CalendarDate): Promise<StoredResponse> {
   const request = { owner: context.actor.keyId, key: idempotencyKey, fingerprint: { route: 'repayment', loanId, body } };
-  return runIdempotently(db, context, request, async (trx) => {
-    const locked = await lockLoanWithHistory(trx, loanId);
+  // The loan's lock and history come with the key's claim, in its statement.
+  return runIdempotently<LockedLoanRow>(db, context, request, async (trx, row) => {
+    const locked = await lockedLoan(trx, row);
     if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     const { loan, history } = locked;
     assertCanWrite(context.actor);
@@ -49,5 +50,5 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh, history });
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
     return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
-  });
+  }, (proceed) => lockLoanWithHistoryQuery(loanId, proceed));
 }

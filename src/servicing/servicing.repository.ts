@@ -111,19 +111,31 @@ export async function loadHistory(trx: Transaction<Database>, loanId: string, ve
   return withDates(rows[0]!.history);
 }
 
+/** A loan locked with its history, as lockLoanWithHistoryQuery reads it. */
+export type LockedLoanRow = LoanRow & { history: LoanHistory; seen_revision: number };
+
 /**
  * Locks the loan and reads its history in one round trip. If the lock had to wait for another
  * change of the loan, the history was read before that change committed (one snapshot per
  * statement): the revision it saw then differs from the locked row's, and it is read again.
  */
 export async function lockLoanWithHistory(trx: Transaction<Database>, loanId: string): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
-  const { rows } = await sql<LoanRow & { history: LoanHistory; seen_revision: number }>`
+  const { rows } = await lockLoanWithHistoryQuery(loanId, sql<boolean>`true`).execute(trx);
+  return lockedLoan(trx, rows[0]);
+}
+
+/** The statement of lockLoanWithHistory, to run inside another (see claimKey); it locks nothing unless `proceed`. */
+export function lockLoanWithHistoryQuery(loanId: string, proceed: RawBuilder<boolean>): RawBuilder<LockedLoanRow> {
+  return sql<LockedLoanRow>`
     SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
-    FROM loans l WHERE l.id = ${loanId} FOR UPDATE OF l`.execute(trx);
-  const row = rows[0];
+    FROM loans l WHERE l.id = ${loanId} AND ${proceed} FOR UPDATE OF l`;
+}
+
+/** The loan and its history from a row of lockLoanWithHistoryQuery, the history read again if it was stale. */
+export async function lockedLoan(trx: Transaction<Database>, row: LockedLoanRow | undefined): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
   if (!row) return undefined;
   const { history, seen_revision: seen, ...loan } = row;
-  const fresh = seen === loan.revision ? withDates(history) : await loadHistory(trx, loanId, loan.schedule_version);
+  const fresh = seen === loan.revision ? withDates(history) : await loadHistory(trx, loan.id, loan.schedule_version);
   return { loan, history: fresh };
 }
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { ADMIN_KEY, testApp } from '../support/app';
+import { testDb } from '../support/db';
 import { as, createKey, createStructure, fieldsOf, fundWithManager, unique } from '../support/portfolio';
 
 let app: Awaited<ReturnType<typeof testApp>>;
@@ -122,6 +124,23 @@ describe('revoking a key', () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(revoked.body);
     expect((await as(app, manager.secret).get(`/v1/api-keys/${auditor.id}`)).body.revoked_at).toBe(revoked.body.revoked_at);
+  });
+
+  it('a key revoked by another process (straight in the database) is refused within two seconds', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
+    expect((await as(app, auditor.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);
+    await sql`UPDATE api_keys SET revoked_at = now() WHERE id = ${auditor.id}`.execute(await testDb());
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(now + 1_000); // still trusted: this process looked it up less than two seconds ago
+      expect((await as(app, auditor.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);
+      clock.mockReturnValue(now + 2_500);
+      expect((await as(app, auditor.secret).get(`/v1/funds/${fund.id}`)).status).toBe(401);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('a manager cannot revoke another fund’s key (404), an auditor cannot revoke (403)', async () => {

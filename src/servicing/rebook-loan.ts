@@ -158,8 +158,8 @@ async function saveOutcomes(trx: Transaction<Database>, stored: LoanHistory, ser
   for (const repayment of stored.repayments) {
     const { split, rows } = outcomeRows(servicing, repayment.id);
     all.push(...rows.map((row) => ({ repayment_id: repayment.id, ...row })));
-    const unchanged = split.kind === repayment.kind && parseMoney(split.principal_prepaid) === parseMoney(repayment.principal_prepaid)
-      && parseMoney(split.excess) === parseMoney(repayment.excess)
+    const unchanged = split.kind === repayment.kind && sameAmount(split.principal_prepaid, repayment.principal_prepaid)
+      && sameAmount(split.excess, repayment.excess)
       && (storedBy.get(repayment.id) ?? '') === rows.map((a) => allocationKey(a)).join('');
     if (!unchanged) await saveRepaymentOutcome(trx, repayment.id, split, rows);
   }
@@ -183,14 +183,18 @@ async function saveSettlements(trx: Transaction<Database>, stored: LoanHistory, 
   return writes;
 }
 
+/** Amounts as PostgreSQL prints numeric(14, 2) and as formatMoney writes them are the same text: compare that first. */
+const sameAmount = (a: string, b: string) => a === b || parseMoney(a) === parseMoney(b);
+const canonical = (amount: string) => (/^\d+\.\d\d$/.test(amount) && !/^0\d/.test(amount) ? amount : formatMoney(parseMoney(amount)));
+
 const allocationKey = (a: Omit<AllocationRow, 'repayment_id'>) =>
-  `${a.number}:${COMPONENTS.map((c) => parseMoney(a[c]).toString()).join(',')};`;
+  `${a.number}:${COMPONENTS.map((c) => canonical(a[c])).join(',')};`;
 
 function sameRows(stored: InstalmentRow[], wanted: InstalmentRow[]): boolean {
   const columns = ['principal', 'interest', 'total', 'balance_after', 'capitalised_interest'] as const;
   return stored.length === wanted.length && stored.every((row, k) => {
     const other = wanted[k]!;
-    return row.number === other.number && row.due_date === other.due_date && columns.every((c) => parseMoney(row[c]) === parseMoney(other[c]));
+    return row.number === other.number && row.due_date === other.due_date && columns.every((c) => sameAmount(row[c], other[c]));
   });
 }
 

@@ -29,12 +29,14 @@ const PREPARABLE = /^\s*(select|with|insert|update|delete)\b/i;
  */
 function preparingStatements(client: pg.PoolClient): void {
   const send = client.query.bind(client) as (...args: unknown[]) => unknown;
-  const prepared = new Set<string>();
+  const prepared = new Map<string, string>(); // text → name
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
     if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || !PREPARABLE.test(text)) return send(text, values, ...rest);
-    const name = `s${createHash('sha1').update(text).digest('hex')}`;
-    if (!prepared.has(name) && prepared.size >= PREPARED_PER_CONNECTION) return send(text, values, ...rest);
-    prepared.add(name);
+    let name = prepared.get(text);
+    if (name === undefined) {
+      if (prepared.size >= PREPARED_PER_CONNECTION) return send(text, values, ...rest);
+      prepared.set(text, name = `s${createHash('sha1').update(text).digest('hex')}`);
+    }
     return send({ name, text, values }, ...rest);
   };
 }

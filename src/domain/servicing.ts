@@ -153,7 +153,7 @@ function capitalisedUpTo(book: Book, date: CalendarDate): bigint {
   return book.rows.reduce((sum, row, i) => ((book.capitalisedOn[i] ?? row.dueDate) <= date ? sum + row.capitalisedInterest : sum), 0n);
 }
 
-function repaymentPosting(event: { id: string; date: CalendarDate; amount: Money }, outcome: RepaymentOutcome): DesiredPosting {
+export function repaymentPosting(event: { id: string; date: CalendarDate; amount: Money }, outcome: RepaymentOutcome): DesiredPosting {
   const source = `repayment:${event.id}`;
   if (outcome.recovered > 0n) return { source, event: 'recovery', valueDate: event.date, lines: recoveryLines(outcome.recovered) };
   let principal: bigint = outcome.principalPrepaid;

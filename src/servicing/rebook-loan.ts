@@ -1,20 +1,22 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
-import { COMPONENTS } from '../domain/allocation';
+import { COMPONENTS, NOTHING } from '../domain/allocation';
 import type { Account, JournalLine } from '../domain/ledger';
 import { DomainError, type FieldError } from '../domain/errors';
 import { cents, formatMoney, MAX_AMOUNT, parseMoney } from '../domain/money';
 import { formatRate, parseRate } from '../domain/rate';
 import type { DeferralType } from '../domain/schedule';
-import { serviceLoan, type DesiredPosting, type PrepaymentChoice, type Servicing, type ServicingEvent } from '../domain/servicing';
+import { appendRepayment } from '../domain/append-repayment';
+import { serviceLoan, type DesiredPosting, type PrepaymentChoice, type RepaymentOutcome, type Servicing, type ServicingEvent } from '../domain/servicing';
 import { journalEntry, reversalOf, type LedgerEvent, type PostedEntry } from '../ledger/post-journal-entry';
 import { instalmentView } from '../schedules/schedule.view';
 import { originOf } from './loan-origin';
 import type { Write } from '../db/writes';
 import {
   loadHistory, loanStateWrite, newRepaymentWrites, replaceSettlements, saveRepaymentOutcome, scheduleVersionWrites,
-  type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type RepaymentRow, type RestructuringRow, type SettlementRow, type StandingEntry,
+  type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type LoanStanding, type RepaymentRow, type RestructuringRow, type SettlementRow,
+  type StandingEntry,
 } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
@@ -104,6 +106,44 @@ export async function rebookLoan(
   return { loan: { ...loan, ...changes }, writes, servicing, newVersion, allocations, ...(repayment ? { repayment } : {}) };
 }
 
+/** A repayment recorded, what is left to store, and the loan after it. */
+export type RecordedRepayment = Pick<Rebooked, 'loan' | 'writes' | 'allocations' | 'newVersion'> & { readonly repayment: RepaymentRow };
+
+/**
+ * Records a repayment without replaying the loan's history, from where the loan stands (read under
+ * its lock): when the loan is active, was never restructured nor written off, no standing repayment
+ * is dated after this one, and appendRepayment finds that the repayment changes nothing but itself
+ * (it pays what is due and the next instalment, no more, and does not repay the loan). That is the
+ * common case, and it costs the same whatever the loan's history. Otherwise undefined: rebookLoan.
+ */
+export function appendToHistory(trx: Transaction<Database>, loan: LoanRow, standing: LoanStanding | undefined, fresh: NewRepayment): RecordedRepayment | undefined {
+  if (!standing || loan.status !== 'active' || loan.written_off_on !== null || standing.restructurings > 0) return undefined;
+  if (standing.last_repaid_on !== null && standing.last_repaid_on > fresh.value_date) return undefined;
+  const rows = standing.rows.map((row) => ({
+    number: row.number, dueDate: row.due_date as CalendarDate, interest: parseMoney(row.interest), principal: parseMoney(row.principal),
+    capitalisedInterest: parseMoney(row.capitalised_interest),
+    paid: row.paid ? { fees: parseMoney(row.paid[0]), late_interest: parseMoney(row.paid[1]), interest: parseMoney(row.paid[2]), principal: parseMoney(row.paid[3]) } : NOTHING,
+  }));
+  const allocated = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
+  if (allocated !== parseMoney(standing.principal_allocated)) return undefined; // an allocation to a row the version no longer has: replay
+  const appended = appendRepayment(rows, { id: fresh.id, date: fresh.value_date as CalendarDate, amount: parseMoney(fresh.amount), prepayment: fresh.prepayment as PrepaymentChoice });
+  if (!appended) return undefined;
+
+  const { split, rows: allocations } = rowsOfOutcome(appended.outcome);
+  const repayment: RepaymentRow = { ...fresh, ...split, seq: LATEST, created_at: new Date(), reversed_at: null, reversal_reason: null };
+  const { seq: _seq, ...row } = repayment;
+  const principalPaid = appended.outcome.allocations.reduce((sum, a) => sum + a.amounts.principal, 0n);
+  // Never restructured, nothing capitalised: what is outstanding is the principal less every principal repaid.
+  const changes = { outstanding_principal: formatMoney(cents(parseMoney(loan.principal) - allocated - parseMoney(standing.principal_prepaid) - principalPaid)) };
+  const { posting } = appended;
+  const writes = [
+    ...newRepaymentWrites(trx, row, allocations),
+    ...journalEntry({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source }),
+    loanStateWrite(trx, loan.id, changes),
+  ];
+  return { loan: { ...loan, ...changes }, writes, newVersion: false, repayment, allocations: allocations.map((a) => ({ repayment_id: fresh.id, ...a })) };
+}
+
 /** A hundred years of monthly instalments: beyond, a schedule is no longer a loan (and would not fit one INSERT). */
 export const MAX_SCHEDULE_ROWS = 1200;
 
@@ -137,8 +177,9 @@ function restructuringEvent(r: RestructuringRow): ServicingEvent {
   return { ...base, change: { type: 'rate_change', annualRate: parseRate(r.annual_rate_percent!) } };
 }
 
-function outcomeRows(servicing: Servicing, repaymentId: string) {
-  const outcome = servicing.outcomes.get(repaymentId)!;
+const outcomeRows = (servicing: Servicing, repaymentId: string) => rowsOfOutcome(servicing.outcomes.get(repaymentId)!);
+
+function rowsOfOutcome(outcome: RepaymentOutcome) {
   const split = {
     kind: outcome.recovered > 0n ? 'recovery' : 'repayment',
     principal_prepaid: formatMoney(outcome.principalPrepaid),

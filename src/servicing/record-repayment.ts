@@ -6,9 +6,9 @@ import { parseMoney } from '../domain/money';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { runIdempotently, type StoredResponse } from '../idempotency/run-idempotently';
-import { rebookLoan } from './rebook-loan';
+import { appendToHistory, rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
-import { lockedLoan, lockLoanWithHistoryQuery, type LockedLoanRow } from './servicing.repository';
+import { lockedLoanStanding, lockLoanWithStandingQuery, type LockedStandingRow } from './servicing.repository';
 
 export interface RepaymentBody {
   amount: string;
@@ -24,11 +24,11 @@ export interface RepaymentBody {
  */
 export async function recordRepayment(db: Db, context: RequestContext, loanId: string, body: RepaymentBody, idempotencyKey: string, today: CalendarDate): Promise<StoredResponse> {
   const request = { owner: context.actor.keyId, key: idempotencyKey, fingerprint: { route: 'repayment', loanId, body } };
-  // The loan's lock and history come with the key's claim, in its statement.
-  return runIdempotently<LockedLoanRow>(db, context, request, async (trx, row) => {
-    const locked = await lockedLoan(trx, row);
+  // The loan's lock and where it stands come with the key's claim, in its statement.
+  return runIdempotently<LockedStandingRow>(db, context, request, async (trx, row) => {
+    const locked = lockedLoanStanding(row);
     if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
-    const { loan, history } = locked;
+    const { loan, standing } = locked;
     assertCanWrite(context.actor);
     if (loan.status === 'pending' || loan.status === 'cancelled') throw new DomainError('conflict', `The loan is ${loan.status}: it was never disbursed.`);
     if (loan.status === 'repaid') throw new DomainError('conflict', 'The loan is repaid: there is nothing left to repay.');
@@ -47,8 +47,9 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const id = uuidv7();
     const fresh = { id, loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null, prepayment: body.prepayment ?? 'reduce_instalment' };
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
-    const rebooked = await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh, history });
+    // The common case appends the repayment to where the loan stands; any other replays the loan's history.
+    const rebooked = appendToHistory(trx, loan, standing, fresh) ?? await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh });
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
     return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
-  }, (proceed) => lockLoanWithHistoryQuery(loanId, proceed));
+  }, (proceed) => lockLoanWithStandingQuery(loanId, proceed));
 }

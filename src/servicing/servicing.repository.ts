@@ -111,32 +111,62 @@ export async function loadHistory(trx: Transaction<Database>, loanId: string, ve
   return withDates(rows[0]!.history);
 }
 
-/** A loan locked with its history, as lockLoanWithHistoryQuery reads it. */
-export type LockedLoanRow = LoanRow & { history: LoanHistory; seen_revision: number };
-
 /**
  * Locks the loan and reads its history in one round trip. If the lock had to wait for another
  * change of the loan, the history was read before that change committed (one snapshot per
  * statement): the revision it saw then differs from the locked row's, and it is read again.
  */
 export async function lockLoanWithHistory(trx: Transaction<Database>, loanId: string): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
-  const { rows } = await lockLoanWithHistoryQuery(loanId, sql<boolean>`true`).execute(trx);
-  return lockedLoan(trx, rows[0]);
+  const { rows } = await sql<LoanRow & { history: LoanHistory; seen_revision: number }>`
+    SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
+    FROM loans l WHERE l.id = ${loanId} FOR UPDATE OF l`.execute(trx);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { history, seen_revision: seen, ...loan } = row;
+  const fresh = seen === loan.revision ? withDates(history) : await loadHistory(trx, loanId, loan.schedule_version);
+  return { loan, history: fresh };
 }
 
-/** The statement of lockLoanWithHistory, to run inside another (see claimKey); it locks nothing unless `proceed`. */
-export function lockLoanWithHistoryQuery(loanId: string, proceed: RawBuilder<boolean>): RawBuilder<LockedLoanRow> {
-  return sql<LockedLoanRow>`
-    SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
+/**
+ * Where a loan stands, read instead of its history when a repayment is appended to it (see
+ * appendRepayment): the current version's rows with what was paid towards each (standing
+ * repayments' allocations, summed), the latest value date of those repayments, the principal they
+ * repaid (allocated, and prepaid) and whether the loan was ever restructured.
+ */
+export interface LoanStanding {
+  readonly rows: { number: number; due_date: string; principal: string; interest: string; capitalised_interest: string; paid: [string, string, string, string] | null }[];
+  readonly last_repaid_on: string | null;
+  readonly principal_allocated: string;
+  readonly principal_prepaid: string;
+  readonly restructurings: number;
+}
+
+export type LockedStandingRow = LoanRow & { standing: LoanStanding; seen_revision: number };
+
+/** Locks the loan and reads where it stands, in one statement, to run inside another (see claimKey); nothing unless `proceed`. */
+export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<boolean>): RawBuilder<LockedStandingRow> {
+  const standing = sql`r.loan_id = ${loanId} AND r.reversed_at IS NULL`;
+  return sql<LockedStandingRow>`
+    SELECT l.*, json_build_object(
+      'rows', (SELECT coalesce(json_agg(json_build_object('number', i.number, 'due_date', i.due_date::text, 'principal', i.principal::text,
+                 'interest', i.interest::text, 'capitalised_interest', i.capitalised_interest::text, 'paid', p.paid) ORDER BY i.number), '[]')
+               FROM instalments i LEFT JOIN (
+                 SELECT a.number, json_build_array(sum(a.fees)::text, sum(a.late_interest)::text, sum(a.interest)::text, sum(a.principal)::text) AS paid
+                 FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing} GROUP BY a.number) p ON p.number = i.number
+               WHERE i.loan_id = ${loanId} AND i.version = l.schedule_version),
+      'last_repaid_on', (SELECT max(r.value_date)::text FROM repayments r WHERE ${standing}),
+      'principal_allocated', (SELECT coalesce(sum(a.principal), 0)::text FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing}),
+      'principal_prepaid', (SELECT coalesce(sum(r.principal_prepaid), 0)::text FROM repayments r WHERE ${standing}),
+      'restructurings', (SELECT count(*) FROM restructurings x WHERE x.loan_id = ${loanId})
+    ) AS standing, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
     FROM loans l WHERE l.id = ${loanId} AND ${proceed} FOR UPDATE OF l`;
 }
 
-/** The loan and its history from a row of lockLoanWithHistoryQuery, the history read again if it was stale. */
-export async function lockedLoan(trx: Transaction<Database>, row: LockedLoanRow | undefined): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
+/** The loan and where it stands, from a row of lockLoanWithStandingQuery; no standing if it was read before a change the lock waited for. */
+export function lockedLoanStanding(row: LockedStandingRow | undefined): { loan: LoanRow; standing: LoanStanding | undefined } | undefined {
   if (!row) return undefined;
-  const { history, seen_revision: seen, ...loan } = row;
-  const fresh = seen === loan.revision ? withDates(history) : await loadHistory(trx, loan.id, loan.schedule_version);
-  return { loan, history: fresh };
+  const { standing, seen_revision: seen, ...loan } = row;
+  return { loan, standing: seen === loan.revision ? standing : undefined };
 }
 
 function withDates(history: LoanHistory): LoanHistory {

@@ -18,7 +18,6 @@ export type Rounding = 'half_up' | 'half_even';
 
 /** Digits after the decimal point of the currencies we support (EUR). */
 const MINOR_DIGITS = 2;
-const SCALE = 10n ** BigInt(MINOR_DIGITS);
 
 /** Non-negative amount with at most two decimals, as accepted on input ("1250", "1250.5", "1250.50"). */
 export const MONEY_INPUT = /^(0|[1-9]\d{0,11})(\.\d{1,2})?$/;
@@ -30,10 +29,10 @@ export const MAX_AMOUNT = 99_999_999_999_999n as Money;
 export const cents = (value: bigint): Money => value as Money;
 
 export function parseMoney(text: string): Money {
-  const match = MONEY_INPUT.exec(text);
-  if (!match) throw new RangeError(`not an amount: ${JSON.stringify(text)}`);
-  const fraction = (match[2] ?? '.').slice(1).padEnd(MINOR_DIGITS, '0');
-  return (BigInt(match[1]!) * SCALE + BigInt(fraction)) as Money;
+  if (!MONEY_INPUT.test(text)) throw new RangeError(`not an amount: ${JSON.stringify(text)}`);
+  const dot = text.indexOf('.');
+  // "1250.5" → 125050n: the digits with the fraction padded to the minor unit, read as one integer.
+  return BigInt(dot < 0 ? text + '0'.repeat(MINOR_DIGITS) : text.slice(0, dot) + text.slice(dot + 1).padEnd(MINOR_DIGITS, '0')) as Money;
 }
 
 /** An amount that may be negative, as PostgreSQL prints a signed numeric ("-12.50"). */

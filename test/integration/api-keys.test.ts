@@ -131,8 +131,8 @@ describe('revoking a key', () => {
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
     expect((await as(app, auditor.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);
     await sql`UPDATE api_keys SET revoked_at = now() WHERE id = ${auditor.id}`.execute(await testDb());
-    const now = Date.now();
-    const clock = jest.spyOn(Date, 'now');
+    const now = performance.now();
+    const clock = jest.spyOn(performance, 'now');
     try {
       clock.mockReturnValue(now + 1_000); // still trusted: this process looked it up less than two seconds ago
       expect((await as(app, auditor.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);

@@ -48,6 +48,9 @@ export async function forgetExpiredKey(trx: Transaction<Database>, owner: string
 }
 
 /** The key and the response, stored with the change they report (a write of its transaction): both land, or neither. */
-export function storeKeyWrite(trx: Transaction<Database>, row: { owner: string; key: string; request_hash: string; status_code: number; response: unknown }): Write {
-  return { query: trx.insertInto('idempotency_keys').values({ ...row, response: JSON.stringify(row.response) }) };
+export function storeKeyWrite(row: { owner: string; key: string; request_hash: string; status_code: number; response: unknown }): Write {
+  return {
+    query: sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response)
+      VALUES (${row.owner}, ${row.key}, ${row.request_hash}, ${row.status_code}::integer, ${JSON.stringify(row.response)}::jsonb)`,
+  };
 }

@@ -53,7 +53,7 @@ export async function runIdempotently<Row extends object>(
     const { status, body, writes, audit } = await perform(trx, row);
     // The change, the key with its response and the audit event in one statement, right before the commit.
     const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
-    await executeWrites(trx, [...writes, storeKeyWrite(trx, key), ...auditEvent(context, audit)]);
+    await executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)]);
     return { status, body, replayed: false };
   });
   try {

@@ -14,7 +14,7 @@ import { instalmentView } from '../schedules/schedule.view';
 import { originOf } from './loan-origin';
 import type { Write } from '../db/writes';
 import {
-  loadHistory, loanStateWrite, newRepaymentWrites, replaceSettlements, saveRepaymentOutcome, scheduleVersionWrites,
+  loadHistory, loanStateWrite, newRepaymentWrites, outstandingWrite, replaceSettlements, saveRepaymentOutcome, scheduleVersionWrites,
   type AllocationRow, type InstalmentRow, type LoanHistory, type LoanRow, type LoanStanding, type RepaymentRow, type RestructuringRow, type SettlementRow,
   type StandingEntry,
 } from './servicing.repository';
@@ -80,7 +80,7 @@ export async function rebookLoan(
   if (fresh) {
     const { split, rows } = outcomeRows(servicing, fresh.id);
     const { seq: _seq, ...row } = repayment = { ...fresh, ...split, seq: LATEST, created_at: new Date(), reversed_at: null, reversal_reason: null };
-    writes.push(...newRepaymentWrites(trx, row, rows));
+    writes.push(...newRepaymentWrites(row, rows));
     allocations.push(...rows.map((a) => ({ repayment_id: fresh.id, ...a })));
   }
   const rows = servicing.rows.map((row) => ({ loan_id: loan.id, version: loan.schedule_version + 1, ...instalmentView(row) }));
@@ -116,13 +116,12 @@ export type RecordedRepayment = Pick<Rebooked, 'loan' | 'writes' | 'allocations'
  * (it pays what is due and the next instalment, no more, and does not repay the loan). That is the
  * common case, and it costs the same whatever the loan's history. Otherwise undefined: rebookLoan.
  */
-export function appendToHistory(trx: Transaction<Database>, loan: LoanRow, standing: LoanStanding | undefined, fresh: NewRepayment): RecordedRepayment | undefined {
+export function appendToHistory(loan: LoanRow, standing: LoanStanding | undefined, fresh: NewRepayment): RecordedRepayment | undefined {
   if (!standing || loan.status !== 'active' || loan.written_off_on !== null || standing.restructurings > 0) return undefined;
   if (standing.last_repaid_on !== null && standing.last_repaid_on > fresh.value_date) return undefined;
-  const rows = standing.rows.map((row) => ({
-    number: row.number, dueDate: row.due_date as CalendarDate, interest: parseMoney(row.interest), principal: parseMoney(row.principal),
-    capitalisedInterest: parseMoney(row.capitalised_interest),
-    paid: row.paid ? { fees: parseMoney(row.paid[0]), late_interest: parseMoney(row.paid[1]), interest: parseMoney(row.paid[2]), principal: parseMoney(row.paid[3]) } : NOTHING,
+  const rows = standing.rows.map(([number, dueDate, principal, interest, capitalised, paid]) => ({
+    number, dueDate: dueDate as CalendarDate, interest: parseMoney(interest), principal: parseMoney(principal), capitalisedInterest: parseMoney(capitalised),
+    paid: paid ? { fees: parseMoney(paid[0]), late_interest: parseMoney(paid[1]), interest: parseMoney(paid[2]), principal: parseMoney(paid[3]) } : NOTHING,
   }));
   const allocated = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
   if (allocated !== parseMoney(standing.principal_allocated)) return undefined; // an allocation to a row the version no longer has: replay
@@ -137,9 +136,9 @@ export function appendToHistory(trx: Transaction<Database>, loan: LoanRow, stand
   const changes = { outstanding_principal: formatMoney(cents(parseMoney(loan.principal) - allocated - parseMoney(standing.principal_prepaid) - principalPaid)) };
   const { posting } = appended;
   const writes = [
-    ...newRepaymentWrites(trx, row, allocations),
+    ...newRepaymentWrites(row, allocations),
     ...journalEntry({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source }),
-    loanStateWrite(trx, loan.id, changes),
+    outstandingWrite(loan.id, changes.outstanding_principal),
   ];
   return { loan: { ...loan, ...changes }, writes, newVersion: false, repayment, allocations: allocations.map((a) => ({ repayment_id: fresh.id, ...a })) };
 }

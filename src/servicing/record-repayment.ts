@@ -48,7 +48,7 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const fresh = { id, loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null, prepayment: body.prepayment ?? 'reduce_instalment' };
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
     // The common case appends the repayment to where the loan stands; any other replays the loan's history.
-    const rebooked = appendToHistory(trx, loan, standing, fresh) ?? await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh });
+    const rebooked = appendToHistory(loan, standing, fresh) ?? await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh });
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
     return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
   }, (proceed) => lockLoanWithStandingQuery(loanId, proceed));

@@ -134,7 +134,8 @@ export async function lockLoanWithHistory(trx: Transaction<Database>, loanId: st
  * repaid (allocated, and prepaid) and whether the loan was ever restructured.
  */
 export interface LoanStanding {
-  readonly rows: { number: number; due_date: string; principal: string; interest: string; capitalised_interest: string; paid: [string, string, string, string] | null }[];
+  /** [number, due date, principal, interest, capitalised interest, paid: [fees, late interest, interest, principal] or null]. */
+  readonly rows: [number, string, string, string, string, [string, string, string, string] | null][];
   readonly last_repaid_on: string | null;
   readonly principal_allocated: string;
   readonly principal_prepaid: string;
@@ -148,8 +149,8 @@ export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<bo
   const standing = sql`r.loan_id = ${loanId} AND r.reversed_at IS NULL`;
   return sql<LockedStandingRow>`
     SELECT l.*, json_build_object(
-      'rows', (SELECT coalesce(json_agg(json_build_object('number', i.number, 'due_date', i.due_date::text, 'principal', i.principal::text,
-                 'interest', i.interest::text, 'capitalised_interest', i.capitalised_interest::text, 'paid', p.paid) ORDER BY i.number), '[]')
+      'rows', (SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.capitalised_interest::text, p.paid)
+                 ORDER BY i.number), '[]')
                FROM instalments i LEFT JOIN (
                  SELECT a.number, json_build_array(sum(a.fees)::text, sum(a.late_interest)::text, sum(a.interest)::text, sum(a.principal)::text) AS paid
                  FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing} GROUP BY a.number) p ON p.number = i.number
@@ -211,12 +212,17 @@ export async function findSameMoratorium(trx: Transaction<Database>, m: { fund_i
   return query.executeTakeFirst();
 }
 
-/** A new repayment with what the replay made of it, as writes. */
-export function newRepaymentWrites(
-  trx: Transaction<Database>, row: Omit<RepaymentRow, 'seq' | 'reversed_at' | 'reversal_reason'>, allocations: Omit<AllocationRow, 'repayment_id'>[],
-): Write[] {
-  const writes: Write[] = [{ query: trx.insertInto('repayments').values(row) }];
-  if (allocations.length > 0) writes.push({ query: trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: row.id, ...a }))) });
+/** A new repayment with what the replay made of it, as writes (raw SQL: the hottest write there is, built on every repayment). */
+export function newRepaymentWrites(row: Omit<RepaymentRow, 'seq' | 'reversed_at' | 'reversal_reason'>, allocations: Omit<AllocationRow, 'repayment_id'>[]): Write[] {
+  const writes: Write[] = [{
+    query: sql`INSERT INTO repayments (id, loan_id, amount, value_date, reference, prepayment, kind, principal_prepaid, excess, created_at)
+      VALUES (${row.id}::uuid, ${row.loan_id}::uuid, ${row.amount}::numeric, ${row.value_date}::date, ${row.reference}, ${row.prepayment}, ${row.kind},
+        ${row.principal_prepaid}::numeric, ${row.excess}::numeric, ${row.created_at}::timestamptz)`,
+  }];
+  if (allocations.length > 0) {
+    const values = allocations.map((a) => sql`(${row.id}::uuid, ${a.number}::integer, ${a.fees}::numeric, ${a.late_interest}::numeric, ${a.interest}::numeric, ${a.principal}::numeric)`);
+    writes.push({ query: sql`INSERT INTO allocations (repayment_id, number, fees, late_interest, interest, principal) VALUES ${sql.join(values)}` });
+  }
   return writes;
 }
 
@@ -232,6 +238,11 @@ export function scheduleVersionWrites(
 /** The loan's new state; its revision moves on, telling a history read before it that it is stale. */
 export function loanStateWrite(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Write {
   return { query: trx.updateTable('loans').set({ ...changes, revision: sql<number>`revision + 1` }).where('id', '=', id) };
+}
+
+/** The loan's outstanding principal after a repayment appended to its history (its revision moves on too). */
+export function outstandingWrite(id: string, outstanding: string): Write {
+  return { query: sql`UPDATE loans SET outstanding_principal = ${outstanding}::numeric, revision = revision + 1 WHERE id = ${id}::uuid` };
 }
 
 /** A restructuring's arrears settlements, replaced: the old ones go at once, the new ones are returned as a write. */

@@ -36,10 +36,15 @@ const termsArb = fc.record({
   method: fc.constantFrom<'annuity' | 'linear' | 'bullet'>('annuity', 'linear', 'bullet'),
   deferral: fc.constantFrom<[number, 'partial' | 'total']>([0, 'partial'], [2, 'partial'], [2, 'total']),
   principal: fc.integer({ min: 100_000, max: 5_000_000 }),
+  periodicity: fc.constantFrom<'monthly' | 'quarterly' | 'semiannual' | 'annual'>('monthly', 'quarterly', 'semiannual', 'annual'),
+  dayCount: fc.constantFrom<'30E/360' | 'ACT/365' | 'ACT/360'>('30E/360', 'ACT/365', 'ACT/360'),
+  rounding: fc.constantFrom<'half_up' | 'half_even'>('half_up', 'half_even'),
+  multiple: fc.constantFrom('0.01', '1', '10'),
+  firstDueDate: fc.constantFrom(undefined, '2025-03-10'),
 }).filter((t) => t.deferral[0] < t.periods);
 
 const paymentsArb = fc.array(fc.record({
-  gapDays: fc.integer({ min: 0, max: 70 }),
+  gapDays: fc.integer({ min: 0, max: 200 }),
   cents: fc.integer({ min: 1, max: 400_000 }),
   prepayment: fc.constantFrom<PrepaymentChoice>('reduce_instalment', 'reduce_term', 'pay_ahead'),
 }), { minLength: 1, maxLength: 25 });
@@ -49,9 +54,9 @@ describe('appending a repayment without replaying the history (src/domain/append
     let answered = 0;
     fc.assert(fc.property(termsArb, paymentsArb, (t, payments) => {
       const origin = originOf({
-        principal: cents(BigInt(t.principal)), annualRate: parseRate(t.rate), periodicity: 'monthly', termPeriods: t.periods,
-        deferralPeriods: t.deferral[0], deferralType: t.deferral[1], method: t.method, dayCount: '30E/360', rounding: 'half_up',
-        instalmentMultiple: parseMoney('0.01'), disbursementDate: d('2025-01-15'),
+        principal: cents(BigInt(t.principal)), annualRate: parseRate(t.rate), periodicity: t.periodicity, termPeriods: t.periods,
+        deferralPeriods: t.deferral[0], deferralType: t.deferral[1], method: t.method, dayCount: t.dayCount, rounding: t.rounding,
+        instalmentMultiple: parseMoney(t.multiple), disbursementDate: d('2025-01-15'), ...(t.firstDueDate ? { firstDueDate: d(t.firstDueDate) } : {}),
       });
       const events: ServicingEvent[] = [];
       let date = d('2025-01-15');

@@ -27,9 +27,11 @@ export function compileMatchersOnce(): { pathToRegexp: (route: unknown, options?
   if (module.pathToRegexp.once) return module;
   const compile = module.pathToRegexp;
   const compiled = new Map<string, unknown>();
-  module.pathToRegexp = Object.assign((route: unknown, options?: object) => {
+  module.pathToRegexp = Object.assign((route: unknown, options?: { sensitive?: boolean; strict?: boolean }) => {
+    // The validator passes { sensitive, strict }; any other option is compiled afresh.
+    for (const option in options) if (option !== 'sensitive' && option !== 'strict') return compile(route, options);
     if (typeof route !== 'string') return compile(route, options);
-    const key = `${route}\u0000${JSON.stringify(options ?? {})}`;
+    const key = `${options?.sensitive ? 'S' : 's'}${options?.strict ? 'T' : 't'}${route}`;
     let matcher = compiled.get(key);
     if (!matcher) compiled.set(key, matcher = compile(route, options));
     return matcher;

@@ -124,7 +124,9 @@ export function appendToHistory(loan: LoanRow, standing: LoanStanding | undefine
     paid: paid ? { fees: parseMoney(paid[0]), late_interest: parseMoney(paid[1]), interest: parseMoney(paid[2]), principal: parseMoney(paid[3]) } : NOTHING,
   }));
   const allocated = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
-  if (allocated !== parseMoney(standing.principal_allocated)) return undefined; // an allocation to a row the version no longer has: replay
+  const allocatedInAll = rows.reduce((sum, row) => sum + row.paid.fees + row.paid.late_interest + row.paid.interest + row.paid.principal, 0n);
+  // An allocation to a row the current version does not have: replay.
+  if (allocated !== parseMoney(standing.principal_allocated) || allocatedInAll !== parseMoney(standing.total_allocated)) return undefined;
   const appended = appendRepayment(rows, { id: fresh.id, date: fresh.value_date as CalendarDate, amount: parseMoney(fresh.amount), prepayment: fresh.prepayment as PrepaymentChoice });
   if (!appended) return undefined;
 

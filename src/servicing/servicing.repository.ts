@@ -138,6 +138,8 @@ export interface LoanStanding {
   readonly rows: [number, string, string, string, string, [string, string, string, string] | null][];
   readonly last_repaid_on: string | null;
   readonly principal_allocated: string;
+  /** Every component allocated (fees, late interest, interest, principal), to any instalment number. */
+  readonly total_allocated: string;
   readonly principal_prepaid: string;
   readonly restructurings: number;
 }
@@ -157,6 +159,8 @@ export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<bo
                WHERE i.loan_id = ${loanId} AND i.version = l.schedule_version),
       'last_repaid_on', (SELECT max(r.value_date)::text FROM repayments r WHERE ${standing}),
       'principal_allocated', (SELECT coalesce(sum(a.principal), 0)::text FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing}),
+      'total_allocated', (SELECT coalesce(sum(a.fees + a.late_interest + a.interest + a.principal), 0)::text
+                          FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing}),
       'principal_prepaid', (SELECT coalesce(sum(r.principal_prepaid), 0)::text FROM repayments r WHERE ${standing}),
       'restructurings', (SELECT count(*) FROM restructurings x WHERE x.loan_id = ${loanId})
     ) AS standing, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision

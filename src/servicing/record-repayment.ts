@@ -28,7 +28,7 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
   return runIdempotently<LockedStandingRow>(db, context, request, async (trx, row) => {
     const locked = lockedLoanStanding(row);
     if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
-    const { loan, standing, history } = locked;
+    const { loan, standing } = locked;
     assertCanWrite(context.actor);
     if (loan.status === 'pending' || loan.status === 'cancelled') throw new DomainError('conflict', `The loan is ${loan.status}: it was never disbursed.`);
     if (loan.status === 'repaid') throw new DomainError('conflict', 'The loan is repaid: there is nothing left to repay.');
@@ -48,8 +48,8 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const fresh = { id, loan_id: loan.id, amount: body.amount, value_date: valueDate, reference: body.reference ?? null, prepayment: body.prepayment ?? 'reduce_instalment' };
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
     // The common case appends the repayment to where the loan stands; any other replays the loan's history.
-    const rebooked = appendToHistory(loan, standing, fresh) ?? await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh, ...(history ? { history } : {}) });
+    const rebooked = appendToHistory(loan, standing, fresh) ?? await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh });
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
     return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
-  }, (proceed) => lockLoanWithStandingQuery(loanId, body.value_date, proceed));
+  }, (proceed) => lockLoanWithStandingQuery(loanId, proceed));
 }

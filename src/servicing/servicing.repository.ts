@@ -144,16 +144,10 @@ export interface LoanStanding {
   readonly restructurings: number;
 }
 
-export type LockedStandingRow = LoanRow & { standing: LoanStanding; history: LoanHistory | null; seen_revision: number };
+export type LockedStandingRow = LoanRow & { standing: LoanStanding; seen_revision: number };
 
-/**
- * Locks the loan and reads where it stands, in one statement, to run inside another (see claimKey);
- * nothing unless `proceed`. When the database alone can tell that a repayment dated `valueDate`
- * cannot be appended (the loan is written off or was restructured, a standing repayment is dated
- * later, a row capitalises interest or is of 0.00), the loan's whole history comes with it, so that
- * the replay needs no second round trip.
- */
-export function lockLoanWithStandingQuery(loanId: string, valueDate: string, proceed: RawBuilder<boolean>): RawBuilder<LockedStandingRow> {
+/** Locks the loan and reads where it stands, in one statement, to run inside another (see claimKey); nothing unless `proceed`. */
+export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<boolean>): RawBuilder<LockedStandingRow> {
   const standing = sql`r.loan_id = ${loanId} AND r.reversed_at IS NULL`;
   return sql<LockedStandingRow>`
     SELECT l.*, json_build_object(
@@ -169,25 +163,15 @@ export function lockLoanWithStandingQuery(loanId: string, valueDate: string, pro
                           FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing}),
       'principal_prepaid', (SELECT coalesce(sum(r.principal_prepaid), 0)::text FROM repayments r WHERE ${standing}),
       'restructurings', (SELECT count(*) FROM restructurings x WHERE x.loan_id = ${loanId})
-    ) AS standing,
-    CASE WHEN l.status = 'written_off' OR (l.status = 'active' AND (
-        EXISTS (SELECT 1 FROM restructurings x WHERE x.loan_id = ${loanId})
-        OR EXISTS (SELECT 1 FROM repayments r WHERE ${standing} AND r.value_date > ${valueDate}::date)
-        OR EXISTS (SELECT 1 FROM instalments i WHERE i.loan_id = ${loanId} AND i.version = l.schedule_version AND (i.capitalised_interest <> 0 OR i.total = 0))))
-      THEN ${historyJson(loanId, sql`l.schedule_version`)} END AS history,
-    (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
+    ) AS standing, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
     FROM loans l WHERE l.id = ${loanId} AND ${proceed} FOR UPDATE OF l`;
 }
 
-/**
- * The loan, where it stands and its history if it came along, from a row of
- * lockLoanWithStandingQuery; neither if they were read before a change the lock waited for.
- */
-export function lockedLoanStanding(row: LockedStandingRow | undefined): { loan: LoanRow; standing?: LoanStanding; history?: LoanHistory } | undefined {
+/** The loan and where it stands, from a row of lockLoanWithStandingQuery; no standing if it was read before a change the lock waited for. */
+export function lockedLoanStanding(row: LockedStandingRow | undefined): { loan: LoanRow; standing: LoanStanding | undefined } | undefined {
   if (!row) return undefined;
-  const { standing, history, seen_revision: seen, ...loan } = row;
-  if (seen !== loan.revision) return { loan };
-  return { loan, standing, ...(history ? { history: withDates(history) } : {}) };
+  const { standing, seen_revision: seen, ...loan } = row;
+  return { loan, standing: seen === loan.revision ? standing : undefined };
 }
 
 function withDates(history: LoanHistory): LoanHistory {

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
-import { COMPONENTS, NOTHING } from '../domain/allocation';
+import { COMPONENTS, NOTHING, type Amounts } from '../domain/allocation';
 import type { Account, JournalLine } from '../domain/ledger';
 import { DomainError, type FieldError } from '../domain/errors';
 import { cents, formatMoney, MAX_AMOUNT, parseMoney } from '../domain/money';
@@ -119,14 +119,17 @@ export type RecordedRepayment = Pick<Rebooked, 'loan' | 'writes' | 'allocations'
 export function appendToHistory(loan: LoanRow, standing: LoanStanding | undefined, fresh: NewRepayment): RecordedRepayment | undefined {
   if (!standing || loan.status !== 'active' || loan.written_off_on !== null || standing.restructurings > 0) return undefined;
   if (standing.last_repaid_on !== null && standing.last_repaid_on > fresh.value_date) return undefined;
-  const rows = standing.rows.map(([number, dueDate, principal, interest, capitalised, paid]) => ({
+  const paidBy = new Map<number, Amounts>(standing.paid.map(([number, fees, lateInterest, interest, principal]) => [number, {
+    fees: parseMoney(fees), late_interest: parseMoney(lateInterest), interest: parseMoney(interest), principal: parseMoney(principal),
+  }]));
+  const rows = standing.rows.map(([number, dueDate, principal, interest, capitalised]) => ({
     number, dueDate: dueDate as CalendarDate, interest: parseMoney(interest), principal: parseMoney(principal), capitalisedInterest: parseMoney(capitalised),
-    paid: paid ? { fees: parseMoney(paid[0]), late_interest: parseMoney(paid[1]), interest: parseMoney(paid[2]), principal: parseMoney(paid[3]) } : NOTHING,
+    paid: paidBy.get(number) ?? NOTHING,
   }));
+  // An allocation to an instalment the current version does not have: replay.
+  const numbers = new Set(rows.map((row) => row.number));
+  if (standing.paid.some(([number]) => !numbers.has(number))) return undefined;
   const allocated = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
-  const allocatedInAll = rows.reduce((sum, row) => sum + row.paid.fees + row.paid.late_interest + row.paid.interest + row.paid.principal, 0n);
-  // An allocation to a row the current version does not have: replay.
-  if (allocated !== parseMoney(standing.principal_allocated) || allocatedInAll !== parseMoney(standing.total_allocated)) return undefined;
   const appended = appendRepayment(rows, { id: fresh.id, date: fresh.value_date as CalendarDate, amount: parseMoney(fresh.amount), prepayment: fresh.prepayment as PrepaymentChoice });
   if (!appended) return undefined;
 
@@ -146,7 +149,7 @@ export function appendToHistory(loan: LoanRow, standing: LoanStanding | undefine
 }
 
 /** A hundred years of monthly instalments: beyond, a schedule is no longer a loan (and would not fit one INSERT). */
-export const MAX_SCHEDULE_ROWS = 1200;
+const MAX_SCHEDULE_ROWS = 1200;
 
 /** Sorts after every stored fact: the new repayment is the last one recorded. */
 const LATEST = '9'.repeat(30);

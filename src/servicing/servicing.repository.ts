@@ -129,17 +129,17 @@ export async function lockLoanWithHistory(trx: Transaction<Database>, loanId: st
 
 /**
  * Where a loan stands, read instead of its history when a repayment is appended to it (see
- * appendRepayment): the current version's rows with what was paid towards each (standing
- * repayments' allocations, summed), the latest value date of those repayments, the principal they
- * repaid (allocated, and prepaid) and whether the loan was ever restructured.
+ * appendRepayment): the current version's rows, what the standing repayments' allocations paid
+ * towards each instalment number (summed once, every number, so that one the version lacks shows),
+ * the latest value date of those repayments, the principal they prepaid, and whether the loan was
+ * ever restructured.
  */
 export interface LoanStanding {
-  /** [number, due date, principal, interest, capitalised interest, paid: [fees, late interest, interest, principal] or null]. */
-  readonly rows: [number, string, string, string, string, [string, string, string, string] | null][];
+  /** [number, due date, principal, interest, capitalised interest], in number order. */
+  readonly rows: [number, string, string, string, string][];
+  /** [number, fees, late interest, interest, principal]. */
+  readonly paid: [number, string, string, string, string][];
   readonly last_repaid_on: string | null;
-  readonly principal_allocated: string;
-  /** Every component allocated (fees, late interest, interest, principal), to any instalment number. */
-  readonly total_allocated: string;
   readonly principal_prepaid: string;
   readonly restructurings: number;
 }
@@ -151,16 +151,13 @@ export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<bo
   const standing = sql`r.loan_id = ${loanId} AND r.reversed_at IS NULL`;
   return sql<LockedStandingRow>`
     SELECT l.*, json_build_object(
-      'rows', (SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.capitalised_interest::text, p.paid)
+      'rows', (SELECT coalesce(json_agg(json_build_array(i.number, i.due_date::text, i.principal::text, i.interest::text, i.capitalised_interest::text)
                  ORDER BY i.number), '[]')
-               FROM instalments i LEFT JOIN (
-                 SELECT a.number, json_build_array(sum(a.fees)::text, sum(a.late_interest)::text, sum(a.interest)::text, sum(a.principal)::text) AS paid
-                 FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing} GROUP BY a.number) p ON p.number = i.number
-               WHERE i.loan_id = ${loanId} AND i.version = l.schedule_version),
+               FROM instalments i WHERE i.loan_id = ${loanId} AND i.version = l.schedule_version),
+      'paid', (SELECT coalesce(json_agg(json_build_array(p.number, p.fees::text, p.late_interest::text, p.interest::text, p.principal::text)), '[]')
+               FROM (SELECT a.number, sum(a.fees) AS fees, sum(a.late_interest) AS late_interest, sum(a.interest) AS interest, sum(a.principal) AS principal
+                     FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing} GROUP BY a.number) p),
       'last_repaid_on', (SELECT max(r.value_date)::text FROM repayments r WHERE ${standing}),
-      'principal_allocated', (SELECT coalesce(sum(a.principal), 0)::text FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing}),
-      'total_allocated', (SELECT coalesce(sum(a.fees + a.late_interest + a.interest + a.principal), 0)::text
-                          FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing}),
       'principal_prepaid', (SELECT coalesce(sum(r.principal_prepaid), 0)::text FROM repayments r WHERE ${standing}),
       'restructurings', (SELECT count(*) FROM restructurings x WHERE x.loan_id = ${loanId})
     ) AS standing, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision

@@ -58,7 +58,7 @@ export async function runIdempotently<Row extends object>(
         // commit. Not awaited: the COMMIT follows it on the wire (pipeline mode), saving a round trip. If
         // the statement fails, PostgreSQL turns the COMMIT into a ROLLBACK and its error is thrown below.
         const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
-        storing = executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)]);
+        storing = executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)], { commitFollows: true });
         storing.catch(() => undefined);
         return { status, body, replayed: false };
       });

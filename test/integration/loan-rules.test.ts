@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { testApp } from '../support/app';
 import { testDb } from '../support/db';
-import { disbursedLoan, servicingDesk } from '../support/servicing';
+import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 
 let app: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
@@ -33,5 +33,46 @@ describe('PostgreSQL keeps a loan’s rules itself', () => {
     const desk = await servicingDesk(app);
     const loan = await disbursedLoan(desk);
     await expect(sql`UPDATE loans SET disbursed_on = NULL WHERE id = ${loan.id}`.execute(await testDb())).rejects.toMatchObject({ code: '23514' });
+  });
+});
+
+// The servicing tables' one-column rules are domains since migration 006: a straight INSERT that
+// breaks one is refused, and the rules across columns still hold.
+describe('PostgreSQL keeps the servicing rows’ rules itself', () => {
+  const zeros = '0000000000000000000000000000000000000000000000000000000000000000';
+  let ids: { loan: string; fund: string; repayment: string; entry: string };
+  beforeAll(async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    const repaid = await repay(desk, loan.id, { amount: '100.00', value_date: '2025-02-15' });
+    expect(repaid.status).toBe(201);
+    const { rows: [row] } = await sql<{ fund_id: string; entry: string }>`
+      SELECT l.fund_id, e.id AS entry FROM loans l JOIN journal_entries e ON e.loan_id = l.id WHERE l.id = ${loan.id} LIMIT 1`.execute(await testDb());
+    ids = { loan: loan.id, fund: row!.fund_id, repayment: repaid.body.id as string, entry: row!.entry };
+  });
+
+  const repayment = (amount: string, prepayment = 'reduce_instalment', reference: string | null = null) => sql`
+    INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind, reference) VALUES (gen_random_uuid(), ${ids.loan}, ${amount}::numeric, '2025-02-20', ${prepayment}, 'repayment', ${reference})`;
+  const allocation = (number: number, principal: string, fees = '0') => sql`
+    INSERT INTO allocations (repayment_id, number, principal, fees) VALUES (${ids.repayment}, ${number}, ${principal}::numeric, ${fees}::numeric)`;
+  const line = (account: string, debit: string, credit = '0') => sql`
+    INSERT INTO journal_lines (entry_id, line, account, debit, credit) VALUES (${ids.entry}, 99, ${account}, ${debit}::numeric, ${credit}::numeric)`;
+  const auditEvent = (hash: string) => sql`
+    INSERT INTO audit_events (fund_id, stream, seq, occurred_at, actor_key_id, action, entity_type, entity_id, state, prev_hash, hash)
+    VALUES (${ids.fund}, ${ids.loan}, 999999, now(), 'test', 'test', 'loan', ${ids.loan}, '{}', ${zeros}, ${hash})`;
+
+  it.each([
+    ['a repayment of 0.00', () => repayment('0')],
+    ['an unknown prepayment choice', () => repayment('1', 'skip')],
+    ['an empty reference', () => repayment('1', 'reduce_instalment', '')],
+    ['an allocation to instalment 0', () => allocation(0, '1')],
+    ['a negative allocated principal', () => allocation(90, '-1', '5')],
+    ['a journal line on an unknown account', () => line('petty_cash', '1')],
+    ['a negative debit beside a credit', () => line('cash', '-1', '1')],
+    ['an audit event whose hash is not SHA-256 hex', () => auditEvent('not a hash')],
+    ['an empty Idempotency-Key', () => sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response) VALUES ('test', '', 'x', 201, '{}')`],
+    ['an allocation of nothing at all (a rule across columns)', () => allocation(91, '0')],
+  ])('refuses %s', async (_name, insert) => {
+    await expect(insert().execute(await testDb())).rejects.toMatchObject({ code: '23514' });
   });
 });

@@ -11,7 +11,7 @@ import { connectDatabase, type Db } from '../../src/db/connect';
 import { migrate } from '../../src/db/migrate';
 import { ADMIN, type RequestContext } from '../../src/http/auth';
 import { runIdempotently } from '../../src/idempotency/run-idempotently';
-import type { Write } from '../../src/db/writes';
+import { executeWrites, type Write } from '../../src/db/writes';
 import { testDb } from '../support/db';
 
 const context: RequestContext = { actor: ADMIN, requestId: 'run-idempotently-test' };
@@ -104,6 +104,17 @@ describe.each(databases)('runIdempotently on %s', (_name, open) => {
       await sql`SELECT 1 / 0`.execute(trx);
     });
     await expect(failing).rejects.toThrow(/division by zero/);
+    const { rows } = await sql<{ name: string }>`SELECT name FROM funds WHERE id = ${fundId}`.execute(db);
+    expect(rows[0]!.name).toBe(name);
+  });
+
+  it('a statement marked as followed by its COMMIT is still sent when something else comes first', async () => {
+    const name = `Held ${randomUUID().slice(0, 8)}`;
+    await db.transaction().execute(async (trx) => {
+      await executeWrites(trx, [{ query: sql`UPDATE funds SET name = ${name} WHERE id = ${fundId}` }], { commitFollows: true });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sql`SELECT 1`.execute(trx);
+    });
     const { rows } = await sql<{ name: string }>`SELECT name FROM funds WHERE id = ${fundId}`.execute(db);
     expect(rows[0]!.name).toBe(name);
   });

@@ -5,6 +5,9 @@
 -- pg_stat_statements). A domain's check is planned once per connection. So, as migration 005 did
 -- for loans, these tables' one-column rules become domains (same rules, same base types: clients
 -- still see numeric, integer and text); the four rules that tie columns together stay CHECKs.
+-- Apply it with the service stopped (start-up applies it before serving): a statement prepared
+-- before it that returns one of these columns fails with "cached plan must not change result type"
+-- until its connection is replaced. It rewrites the seven tables under an exclusive lock.
 CREATE DOMAIN ordinal AS integer CHECK (VALUE >= 1);
 CREATE DOMAIN repayment_kind AS text CHECK (VALUE IN ('repayment', 'recovery'));
 CREATE DOMAIN prepayment_choice AS text CHECK (VALUE IN ('reduce_instalment', 'reduce_term', 'pay_ahead'));

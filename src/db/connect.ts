@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type PostgresDialectConfig, type TransactionSettings } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect';
 import type { Database } from './schema';
@@ -18,7 +18,7 @@ const types = {
 
 /** Statements prepared per connection at most; beyond, new shapes are sent unprepared. */
 const PREPARED_PER_CONNECTION = 300;
-const PREPARABLE = /^\s*(\/\* commit follows \*\/\s*)?(select|with|insert|update|delete)\b/i;
+const PREPARABLE = /^\s*(\/\* (reads only|commit follows) \*\/\s*)?(select|with|insert|update|delete)\b/i;
 
 /**
  * Makes a connection prepare each statement with parameters it is sent, once, under a name taken
@@ -42,78 +42,92 @@ function preparingStatements(client: pg.PoolClient): void {
 }
 
 /**
- * Put first in a statement's text, it says that the transaction's COMMIT follows at once: the
- * statement is held back and written to the socket with the COMMIT (one write, one wake-up of the
- * server, not two). Holding never outlives the current turn of the event loop.
+ * Put first in a statement's text, it says that the statement only reads (locks aside): it may go to
+ * the server right behind its transaction's BEGIN, without waiting for BEGIN's answer (see
+ * pipeliningTransactions). A claim of an Idempotency-Key with the loan's lock is such a statement.
+ */
+export const READS_ONLY = '/* reads only */ ';
+
+/**
+ * Put first in a statement's text, it says that the statement is its transaction's last: its
+ * COMMIT is sent right behind it (see pipeliningTransactions).
  */
 export const COMMIT_FOLLOWS = '/* commit follows */ ';
 
+interface QueryResultLike { command: string; rowCount: number | null; rows: unknown[] }
+type Callback = (error: Error | null, result?: unknown) => void;
+type Send = (...args: unknown[]) => unknown;
+
 /**
- * Writes a transaction's BEGIN with the statement after it, and a statement marked COMMIT_FOLLOWS
- * with the COMMIT after it, in one write to the socket each: on a loopback connection, each write
- * costs the sender the kernel's whole TCP path and a wake-up of the server process.
+ * Saves a transaction two round trips, on a connection in pipeline mode (statements are sent
+ * without waiting for the answers to those before them), and sends each pair in one write to the
+ * socket (one wake-up of the server, not two):
+ *
+ * - BEGIN is held back until the transaction's first statement. A first statement marked READS_ONLY
+ *   goes with BEGIN, and its result is handed over only if BEGIN succeeded: were BEGIN to fail on a
+ *   live connection (a cancel landing on it), the statement ran on its own and, reading only, left
+ *   nothing. Any other first statement is sent once BEGIN has answered. A transaction that sends
+ *   nothing sends no BEGIN, COMMIT or ROLLBACK.
+ * - A statement marked COMMIT_FOLLOWS is followed on the wire by COMMIT, unless node-postgres could
+ *   not even send it (a value it cannot encode): then nothing is committed, and the caller's
+ *   ROLLBACK goes as usual. If the statement fails in PostgreSQL, PostgreSQL answers the COMMIT
+ *   with a ROLLBACK. The caller's own COMMIT then gets that answer; its ROLLBACK is not sent (the
+ *   transaction is over); any other statement is refused, as it would run outside the transaction.
  */
-function batchingWrites(client: pg.PoolClient): void {
-  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
-  const stream = (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
-  let held: 'next' | 'end' | undefined;
-  const release = () => {
-    if (held === undefined) return;
-    held = undefined;
-    stream.uncork();
+export function pipeliningTransactions(client: { query: Send; connection: { stream: { cork(): void; uncork(): void } } }): void {
+  const send = client.query.bind(client);
+  const { stream } = client.connection;
+  let beginHeld = false;
+  let committed: Promise<unknown> | undefined;
+  const nothing = (command: string): Promise<QueryResultLike> => Promise.resolve({ command, rowCount: null, rows: [] });
+  /** Sends a statement; `failedAtOnce` if node-postgres could not even send it (it says so before returning). */
+  const sendNow = (text: unknown, values: unknown) => {
+    let sending = true;
+    let failedAtOnce = false;
+    const result = new Promise((resolve, reject) => {
+      send(text, values, ((error, answer) => {
+        if (!error) return resolve(answer);
+        if (sending) failedAtOnce = true;
+        reject(error);
+      }) as Callback);
+    });
+    sending = false;
+    return { result, failedAtOnce };
   };
-  const hold = (until: 'next' | 'end') => {
-    if (held === undefined) {
-      stream.cork();
-      setImmediate(release); // whatever follows, or does not
+  client.query = (text: unknown, ...rest: unknown[]) => {
+    if (committed && text !== 'begin') {
+      const ended = committed;
+      if (text === 'commit') return ended.then((answer) => ((committed = undefined), answer)); // refused: a ROLLBACK follows
+      committed = undefined;
+      if (text === 'rollback') return ended.then(() => nothing('ROLLBACK'), () => nothing('ROLLBACK'));
+      return Promise.reject(new Error('A statement after the one marked COMMIT_FOLLOWS would run outside its transaction'));
     }
-    held = until;
-  };
-  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    committed = undefined;
     if (text === 'begin') {
-      hold('next');
-      return send(text, ...rest);
+      beginHeld = true;
+      return nothing('BEGIN');
     }
-    if (typeof text === 'string' && text.startsWith(COMMIT_FOLLOWS)) {
-      hold('end');
-      return send(text, ...rest);
+    const first = beginHeld;
+    beginHeld = false;
+    if (first && (text === 'commit' || text === 'rollback')) return nothing(text.toUpperCase());
+    const last = typeof text === 'string' && text.startsWith(COMMIT_FOLLOWS);
+    if (!first && !last) return send(text, ...rest);
+    if (first && !(typeof text === 'string' && text.startsWith(READS_ONLY))) {
+      return (send('begin') as Promise<unknown>).then(() => client.query(text, ...rest));
     }
-    const result = send(text, ...rest);
-    if (held === 'next' || text === 'commit' || text === 'rollback') release();
-    return result;
+    stream.cork();
+    try {
+      const begin = first ? send('begin') as Promise<unknown> : undefined;
+      const statement = sendNow(text, rest[0]);
+      if (last && !statement.failedAtOnce) {
+        committed = send('commit') as Promise<unknown>;
+        committed.catch(() => undefined); // the caller's COMMIT gets it
+      }
+      return begin ? Promise.all([begin, statement.result]).then(([, result]) => result) : statement.result;
+    } finally {
+      stream.uncork();
+    }
   };
-}
-
-const begun = new WeakMap<DatabaseConnection, Promise<unknown>>();
-
-/**
- * Kysely's driver for node-postgres, but BEGIN does not wait for its answer: the connections are in
- * pipeline mode, so the transaction's first statement follows BEGIN on the wire and a transaction
- * costs one round trip less. BEGIN fails only on a dead connection or one left in a failed
- * transaction, where the statements after it fail too; the commit still checks it.
- */
-class PipeliningPostgresDriver extends PostgresDriver {
-  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    if (settings.isolationLevel || settings.accessMode) return super.beginTransaction(connection, settings);
-    const begin = connection.executeQuery(CompiledQuery.raw('begin'));
-    begin.catch(() => undefined); // reported by the commit
-    begun.set(connection, begin);
-  }
-
-  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await begun.get(connection);
-    return super.commitTransaction(connection);
-  }
-}
-
-class PipeliningPostgresDialect extends PostgresDialect {
-  constructor(private readonly config: PostgresDialectConfig) {
-    super(config);
-  }
-
-  override createDriver() {
-    return new PipeliningPostgresDriver(this.config);
-  }
 }
 
 /**
@@ -125,9 +139,9 @@ export async function connectDatabase(options: { databaseUrl?: string; dataDir: 
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types, pipeline: true });
     pool.on('connect', (client) => {
       preparingStatements(client);
-      batchingWrites(client);
+      pipeliningTransactions(client as unknown as Parameters<typeof pipeliningTransactions>[0]);
     });
-    return new Kysely<Database>({ dialect: new PipeliningPostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await PGlite.create(options.dataDir);

@@ -39,36 +39,23 @@ export async function runIdempotently<Row extends object>(
   companion?: Companion<Row>,
 ): Promise<StoredResponse> {
   const requestHash = createHash('sha256').update(canonicalJson(request.fingerprint)).digest('hex');
-  const run = async (): Promise<StoredResponse> => {
-    let storing: Promise<void> | undefined;
-    try {
-      const response = await db.transaction().execute(async (trx): Promise<StoredResponse> => {
-        const { held, stored, expired, companion: row } = await claimKey(trx, request.owner, request.key, companion);
-        if (stored && stored.request_hash !== requestHash) {
-          throw new DomainError('rule_violation', 'This Idempotency-Key was used for a different request.', [
-            { in: 'header', field: 'Idempotency-Key', message: 'was already used with another request body' },
-          ]);
-        }
-        if (stored) return { status: stored.status_code, body: stored.response, replayed: true };
-        if (!held) throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry later.');
-        if (expired) await forgetExpiredKey(trx, request.owner, request.key);
-
-        const { status, body, writes, audit } = await perform(trx, row);
-        // The change, the key with its response and the audit event in one statement, right before the
-        // commit. Not awaited: the COMMIT follows it on the wire (pipeline mode), saving a round trip. If
-        // the statement fails, PostgreSQL turns the COMMIT into a ROLLBACK and its error is thrown below.
-        const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
-        storing = executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)], { commitFollows: true });
-        storing.catch(() => undefined);
-        return { status, body, replayed: false };
-      });
-      await storing;
-      return response;
-    } catch (error) {
-      await storing; // the statement's own error, rather than the aborted commit's
-      throw error;
+  const run = () => db.transaction().execute(async (trx): Promise<StoredResponse> => {
+    const { held, stored, expired, companion: row } = await claimKey(trx, request.owner, request.key, companion);
+    if (stored && stored.request_hash !== requestHash) {
+      throw new DomainError('rule_violation', 'This Idempotency-Key was used for a different request.', [
+        { in: 'header', field: 'Idempotency-Key', message: 'was already used with another request body' },
+      ]);
     }
-  };
+    if (stored) return { status: stored.status_code, body: stored.response, replayed: true };
+    if (!held) throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry later.');
+    if (expired) await forgetExpiredKey(trx, request.owner, request.key);
+
+    const { status, body, writes, audit } = await perform(trx, row);
+    // The change, the key with its response and the audit event in one statement, the last: its COMMIT goes with it.
+    const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
+    await executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)], { last: true });
+    return { status, body, replayed: false };
+  });
   try {
     return await run();
   } catch (error) {

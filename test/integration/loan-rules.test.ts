@@ -71,6 +71,15 @@ describe('PostgreSQL keeps the servicing rows’ rules itself', () => {
     ['a negative debit beside a credit', () => line('cash', '-1', '1')],
     ['an audit event whose hash is not SHA-256 hex', () => auditEvent('not a hash')],
     ['an empty Idempotency-Key', () => sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response) VALUES ('test', '', 'x', 201, '{}')`],
+    ['an unknown repayment kind', () => sql`
+      INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind) VALUES (gen_random_uuid(), ${ids.loan}, 1, '2025-02-20', 'reduce_instalment', 'gift')`],
+    ['a negative excess', () => sql`
+      INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind, excess) VALUES (gen_random_uuid(), ${ids.loan}, 1, '2025-02-20', 'reduce_instalment', 'repayment', -1)`],
+    ['an unknown journal event', () => sql`
+      INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source) VALUES (gen_random_uuid(), ${ids.fund}, ${ids.loan}, 'gift', '2025-02-20', 'gift')`],
+    ['a negative credit beside a debit', () => line('cash', '1', '-1')],
+    ['an audit chain head whose hash is not SHA-256 hex', () => sql`
+      INSERT INTO audit_chain_heads (stream, fund_id, seq, prev_hash, hash) VALUES (gen_random_uuid(), ${ids.fund}, 1, ${zeros}, 'xyz')`],
     ['an allocation of nothing at all (a rule across columns)', () => allocation(91, '0')],
   ])('refuses %s', async (_name, insert) => {
     await expect(insert().execute(await testDb())).rejects.toMatchObject({ code: '23514' });

@@ -1,17 +1,17 @@
 /**
- * The idempotent runner's last statement and its COMMIT are sent together (pipeline mode), and BEGIN
- * is not waited for: a statement that fails, or a commit that fails, must still leave nothing behind
- * and surface its own error; the connection must serve the next request. On PostgreSQL through
+ * The idempotent runner's transaction: its claim goes to the server with BEGIN (pipeline mode, see
+ * pipeliningBegin); a last statement or a commit that fails must still leave nothing behind and
+ * surface its own error, and the connections must serve the next request. On PostgreSQL through
  * node-postgres and on the embedded PGlite.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createFund } from '../../src/funds/create-fund';
-import { connectDatabase, type Db } from '../../src/db/connect';
+import { connectDatabase, READS_ONLY, type Db } from '../../src/db/connect';
 import { migrate } from '../../src/db/migrate';
 import { ADMIN, type RequestContext } from '../../src/http/auth';
 import { runIdempotently } from '../../src/idempotency/run-idempotently';
-import { executeWrites, type Write } from '../../src/db/writes';
+import type { Write } from '../../src/db/writes';
 import { testDb } from '../support/db';
 
 const context: RequestContext = { actor: ADMIN, requestId: 'run-idempotently-test' };
@@ -107,14 +107,58 @@ describe.each(databases)('runIdempotently on %s', (_name, open) => {
     const { rows } = await sql<{ name: string }>`SELECT name FROM funds WHERE id = ${fundId}`.execute(db);
     expect(rows[0]!.name).toBe(name);
   });
+});
 
-  it('a statement marked as followed by its COMMIT is still sent when something else comes first', async () => {
-    const name = `Held ${randomUUID().slice(0, 8)}`;
-    await db.transaction().execute(async (trx) => {
-      await executeWrites(trx, [{ query: sql`UPDATE funds SET name = ${name} WHERE id = ${fundId}` }], { commitFollows: true });
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      await sql`SELECT 1`.execute(trx);
+// node-postgres only: how its connections send BEGIN (PGlite has one connection and no wire).
+describe('runIdempotently and transactions on PostgreSQL through node-postgres', () => {
+  let db: Db;
+  let fundId: string;
+  beforeAll(async () => {
+    db = await testDb();
+    fundId = (await createFund(db, context, { name: `Runner pg ${randomUUID().slice(0, 8)}`, region_code: '84', department_codes: ['69'] })).id;
+  });
+
+  it('a last statement that fails before reaching the server (a value that cannot be sent) undoes the statements before it', async () => {
+    const key = randomUUID();
+    const name = `Kept ${key.slice(0, 8)}`;
+    await sql`UPDATE funds SET name = ${name} WHERE id = ${fundId}`.execute(db);
+    const unsendable = { toPostgres: () => { throw new Error('cannot encode this value'); } };
+    const failing = runIdempotently(db, context, { owner: 'admin', key, fingerprint: { test: key } }, async (trx) => {
+      await sql`UPDATE funds SET name = 'changed before the last statement' WHERE id = ${fundId}`.execute(trx);
+      return { status: 201, body: {}, writes: [{ query: sql`UPDATE funds SET webhook_url = ${unsendable} WHERE id = ${fundId}` }],
+        audit: { fundId, action: 'test.done', entityType: 'fund', entityId: fundId, state: {} } };
     });
+    await expect(failing).rejects.toThrow(/cannot encode/);
+    const { rows } = await sql<{ name: string }>`SELECT name FROM funds WHERE id = ${fundId}`.execute(db);
+    expect(rows[0]!.name).toBe(name);
+    expect(await storedKeys(db, key)).toEqual([]);
+  });
+
+  it('a first statement marked READS_ONLY runs inside the transaction: its advisory lock is held until the commit', async () => {
+    const lock = Math.floor(Math.random() * 1e9);
+    const other = async () => {
+      const { rows } = await sql<{ free: boolean }>`SELECT pg_try_advisory_xact_lock(${lock}::bigint) AS free`.execute(db);
+      return rows[0]!.free;
+    };
+    let seenFromOutside: boolean | undefined;
+    await db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ held: boolean }>`${sql.raw(READS_ONLY)}SELECT pg_try_advisory_xact_lock(${lock}::bigint) AS held`.execute(trx);
+      expect(rows[0]!.held).toBe(true);
+      seenFromOutside = await other();
+    });
+    expect(seenFromOutside).toBe(false);
+    expect(await other()).toBe(true);
+  });
+
+  it('a transaction begun with a READS_ONLY statement still undoes its writes when a later statement fails', async () => {
+    const name = `Before ${randomUUID().slice(0, 8)}`;
+    await sql`UPDATE funds SET name = ${name} WHERE id = ${fundId}`.execute(db);
+    const failing = db.transaction().execute(async (trx) => {
+      await sql`${sql.raw(READS_ONLY)}SELECT 1`.execute(trx);
+      await sql`UPDATE funds SET name = 'inside' WHERE id = ${fundId}`.execute(trx);
+      await sql`SELECT 1 / 0`.execute(trx);
+    });
+    await expect(failing).rejects.toThrow(/division by zero/);
     const { rows } = await sql<{ name: string }>`SELECT name FROM funds WHERE id = ${fundId}`.execute(db);
     expect(rows[0]!.name).toBe(name);
   });

@@ -6,6 +6,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY migrations ./migrations
 COPY src ./src
+COPY workers ./workers
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 

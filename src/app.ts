@@ -9,6 +9,7 @@ import { authenticate } from './http/auth';
 import { rejectUnstorableStrings } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
+import { readinessHandler } from './http/readiness';
 import { requestLogger } from './http/request-id';
 import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
@@ -25,6 +26,8 @@ export interface AppDeps {
   readonly db: Db;
   /** SHA-256 of ADMIN_API_KEY; without it no admin can call the API. */
   readonly adminKeyHash: string | undefined;
+  /** Redis, for /readyz to report on (the queues' own connections are the workers'). */
+  readonly redis?: { ping(): Promise<string> };
 }
 
 /** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
@@ -38,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/readyz', readinessHandler(deps.db, deps.redis));
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });

@@ -7,6 +7,8 @@ export interface Config {
   readonly dataDir: string;
   /** The platform administrator's API key (only its hash is kept in memory). */
   readonly adminApiKey: string | undefined;
+  /** Redis for the BullMQ queues (the API enqueues through the outbox; the workers run the jobs). */
+  readonly redisUrl: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -20,5 +22,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR ?? './data/pglite',
     adminApiKey,
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
   });
 }

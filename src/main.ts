@@ -1,9 +1,13 @@
 import pino from 'pino';
+import { startWorkers, type Workers } from '../workers/start';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { connectDatabase } from './db/connect';
 import { migrate } from './db/migrate';
 import { hashSecret } from './http/auth';
+import { connectRedisForProducers, EvictingRedisError } from './queues/redis';
+
+const WORKERS_RETRY_MS = 5000;
 
 async function main() {
   const config = loadConfig();
@@ -12,13 +16,33 @@ async function main() {
   const applied = await migrate(db);
   logger.info({ database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, migrations_applied: applied }, 'database ready');
   if (!config.adminApiKey) logger.warn('ADMIN_API_KEY is not set: no one can create funds or keys');
-  const app = createApp({ logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined });
+  const { redis, ready } = connectRedisForProducers(config.redisUrl);
+  ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
+  const app = createApp({ logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis });
   const server = app.listen(config.port, () => logger.info({ port: config.port }, 'listening'));
+
+  // With the embedded PGlite (no DATABASE_URL) this process runs the workers too: PGlite has one writer.
+  let workers: Workers | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const tryWorkers = async () => {
+    try {
+      workers = await startWorkers({ db, redisUrl: config.redisUrl, logger });
+    } catch (error) {
+      if (error instanceof EvictingRedisError) return logger.error(error.message);
+      logger.warn({ err: error }, `workers not started (Redis unreachable?): retrying in ${WORKERS_RETRY_MS / 1000} s; the API serves meanwhile`);
+      retry = setTimeout(() => void tryWorkers(), WORKERS_RETRY_MS);
+    }
+  };
+  if (!config.databaseUrl) await tryWorkers();
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    clearTimeout(retry);
     server.close(() => {
-      db.destroy().finally(() => process.exit(0));
+      void (workers?.close() ?? Promise.resolve()).finally(() => {
+        redis.disconnect();
+        db.destroy().finally(() => process.exit(0));
+      });
     });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -229,6 +229,16 @@ export interface JournalLinesTable {
   credit: Numeric;
 }
 
+export interface OutboxTable {
+  id: Generated<string>;
+  queue: 'reminders' | 'reports';
+  job_name: string;
+  job_id: string;
+  payload: unknown;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
 export interface Database {
   funds: FundsTable;
   products: ProductsTable;
@@ -246,5 +256,6 @@ export interface Database {
   arrears_settlements: ArrearsSettlementsTable;
   moratoria: MoratoriaTable;
   idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

@@ -1,0 +1,66 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { QueueName } from '../outbox/outbox.repository';
+
+export const QUEUE_NAMES: readonly QueueName[] = ['reminders', 'reports'];
+
+/**
+ * A connection for enqueuing and for probes: it fails a command at once while Redis is unreachable
+ * (no offline queue, no retries), so that the caller — the outbox relay, /readyz — can carry on,
+ * rather than wait for Redis to come back. It keeps reconnecting in the background; it answers
+ * once `ready` (the promise, which rejects if the first attempt fails).
+ */
+export function connectRedisForProducers(url: string): { redis: Redis; ready: Promise<void> } {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000, connectTimeout: 2000, lazyConnect: true });
+  redis.on('error', () => undefined); // the commands that fail say so
+  return { redis, ready: redis.connect() };
+}
+
+/** A connection for BullMQ workers, which block on Redis and must retry for ever. */
+export function connectRedisForWorkers(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+/**
+ * BullMQ keeps its jobs in Redis keys: a Redis that evicts keys under memory pressure loses jobs.
+ * Throws, with what to do, unless `maxmemory-policy` is `noeviction`.
+ */
+export class EvictingRedisError extends Error {}
+
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const info = await redis.info('memory');
+  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+  if (policy !== 'noeviction') {
+    throw new EvictingRedisError(`Redis maxmemory-policy is "${policy ?? 'unknown'}": BullMQ needs "noeviction", or Redis may evict queued jobs. `
+      + 'Set it (redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf) and start the worker again.');
+  }
+}
+
+/**
+ * The queues, by name, on one connection; `prefix` keeps tests apart. `sink(name)` enqueues only
+ * while the connection is ready, and fails at once otherwise (BullMQ itself would wait for Redis,
+ * keeping the relay's transaction open for the whole outage).
+ */
+export function openQueues(connection: Redis, options: { prefix?: string; onError?: (error: Error) => void } = {}): {
+  get(name: QueueName): Queue;
+  sink(name: QueueName): { add(name: string, data: unknown, options: { jobId: string }): Promise<unknown> };
+  close(): Promise<void>;
+} {
+  const { prefix, onError = () => undefined } = options;
+  const queues = new Map(QUEUE_NAMES.map((name) => [name, new Queue(name, {
+    connection, ...(prefix ? { prefix } : {}),
+    // Kept a week after they end, so that a job id relayed again within the week is still known and added once.
+    defaultJobOptions: { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
+  }).on('error', onError)])); // while Redis is down: the callers see their own commands fail
+  return {
+    get: (name) => queues.get(name)!,
+    sink: (name) => ({
+      add: (jobName, data, jobOptions) => (connection.status === 'ready'
+        ? queues.get(name)!.add(jobName, data, jobOptions)
+        : Promise.reject(new Error(`Redis is not connected (${connection.status})`))),
+    }),
+    close: async () => {
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * The transactional outbox and its relay to BullMQ (issue 5, "Transactional outbox"), on real
+ * PostgreSQL and real Redis: rows land with the change or not at all; the relay moves each to its
+ * queue once, under its job id; while Redis is down rows wait and the API says so on /readyz; when
+ * Redis comes back every row is delivered, none twice. A Redis of our own, on a port of its own, is
+ * started and stopped here; the shared one (127.0.0.1:6379) is used with a key prefix per run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import pino from 'pino';
+import request from 'supertest';
+import { startRelay } from '../../workers/relay';
+import { startWorkers } from '../../workers/start';
+import { createApp } from '../../src/app';
+import { executeWrites } from '../../src/db/writes';
+import { hashSecret } from '../../src/http/auth';
+import { outboxWrite, type OutboxJob } from '../../src/outbox/outbox.repository';
+import { relayOutbox } from '../../src/outbox/relay-outbox';
+import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
+import { ADMIN_KEY } from '../support/app';
+import { expectContract } from '../support/contract';
+import { testDb } from '../support/db';
+
+const silent = pino({ level: 'silent' });
+const prefix = `test-outbox-${randomUUID().slice(0, 8)}`;
+const job = (label: string): OutboxJob => ({ queue: 'reports', name: 'produce', jobId: `report-${label}-${randomUUID()}`, payload: { report_id: label } });
+/** What sentStates gives for these jobs (in job id order). */
+const states = (jobs: OutboxJob[], sent: boolean) => jobs.map((j) => ({ job_id: j.jobId, sent })).sort((a, b) => a.job_id.localeCompare(b.job_id));
+
+async function write(jobs: OutboxJob[]) {
+  const db = await testDb();
+  await db.transaction().execute((trx) => executeWrites(trx, jobs.map(outboxWrite)));
+}
+
+async function sentStates(jobIds: string[]) {
+  const { rows } = await sql<{ job_id: string; sent: boolean }>`SELECT job_id, sent_at IS NOT NULL AS sent FROM outbox WHERE job_id = ANY(${jobIds}::text[]) ORDER BY job_id`.execute(await testDb());
+  return rows;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+/** A Redis server of our own: started, stopped, started again on the same port. */
+async function ownRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
+  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
+  probe.on('error', () => undefined);
+  await probe.connect().catch(() => undefined);
+  await probe.ping();
+  probe.disconnect();
+  return server;
+}
+
+async function stop(server: ChildProcess) {
+  if (server.exitCode !== null) return;
+  server.kill('SIGKILL');
+  await once(server, 'exit');
+}
+
+const shared = connectRedisForProducers('redis://127.0.0.1:6379');
+const queues = openQueues(shared.redis, { prefix });
+
+afterAll(async () => {
+  for (const name of ['reminders', 'reports'] as const) await queues.get(name).obliterate({ force: true });
+  await queues.close();
+  shared.redis.disconnect();
+});
+
+describe('the outbox', () => {
+  beforeAll(() => shared.ready);
+
+  it('relays each row once, under its job id, and stamps it sent', async () => {
+    const jobs = [job('a'), job('b')];
+    await write(jobs);
+    expect(await relayOutbox(await testDb(), queues.sink)).toBeGreaterThanOrEqual(2);
+    expect(await sentStates(jobs.map((j) => j.jobId))).toEqual(states(jobs, true));
+    const queued = await queues.get('reports').getJob(jobs[0]!.jobId);
+    expect(queued).toMatchObject({ id: jobs[0]!.jobId, name: 'produce', data: { report_id: 'a' } });
+    expect(await relayOutbox(await testDb(), queues.sink)).toBe(0);
+  });
+
+  it('keeps no row of a change that fails: the row lands with the change or not at all', async () => {
+    const lost = job('rolled-back');
+    const db = await testDb();
+    await expect(db.transaction().execute(async (trx) => {
+      await executeWrites(trx, [outboxWrite(lost)]);
+      await sql`SELECT 1 / 0`.execute(trx);
+    })).rejects.toThrow(/division by zero/);
+    expect(await sentStates([lost.jobId])).toEqual([]);
+  });
+
+  it('asked twice for the same job (same job id), keeps it once', async () => {
+    const twice = job('twice');
+    await write([twice]);
+    await write([twice]);
+    expect(await sentStates([twice.jobId])).toHaveLength(1);
+  });
+
+  it('adds nothing twice when a relay crashed between the enqueue and the stamp', async () => {
+    const crashed = job('crashed');
+    await write([crashed]);
+    await queues.get('reports').add(crashed.name, crashed.payload, { jobId: crashed.jobId }); // the crashed relay's enqueue
+    await relayOutbox(await testDb(), queues.sink);
+    expect(await sentStates([crashed.jobId])).toEqual([{ job_id: crashed.jobId, sent: true }]);
+    const jobs = await queues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+    expect(jobs.filter((j) => j.id === crashed.jobId)).toHaveLength(1);
+  });
+
+  it('while Redis is down: the relay fails and stamps nothing, /readyz says degraded with the rows waiting; when it is back, every row is delivered once', async () => {
+    const port = await freePort();
+    const down = connectRedisForProducers(`redis://127.0.0.1:${port}`);
+    await expect(down.ready).rejects.toThrow();
+    const deadQueues = openQueues(down.redis, { prefix });
+    const waiting = [job('outage-1'), job('outage-2'), job('outage-3')];
+    await write(waiting);
+    await expect(relayOutbox(await testDb(), deadQueues.sink)).rejects.toThrow();
+    expect(await sentStates(waiting.map((j) => j.jobId))).toEqual(states(waiting, false));
+
+    const app = createApp({ logger: silent, db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), redis: down.redis });
+    const ready = await request(app).get('/readyz');
+    expectContract(ready, 'get', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'degraded', postgres: 'up', redis: 'down' });
+    expect(ready.body.outbox_waiting).toBeGreaterThanOrEqual(3);
+    await deadQueues.close().catch(() => undefined);
+    down.redis.disconnect();
+
+    await relayOutbox(await testDb(), queues.sink);
+    expect(await sentStates(waiting.map((j) => j.jobId))).toEqual(states(waiting, true));
+    const jobs = await queues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+    for (const w of waiting) expect(jobs.filter((j) => j.id === w.jobId)).toHaveLength(1);
+
+    const upApp = createApp({ logger: silent, db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), redis: shared.redis });
+    const up = await request(upApp).get('/readyz');
+    expectContract(up, 'get', '/readyz');
+    expect(up.body).toMatchObject({ status: 'ready', postgres: 'up', redis: 'up' });
+  });
+});
+
+describe('the relay loop and the workers, against a Redis stopped and started again', () => {
+  it('delivers every row written during the outage once Redis is back, none twice', async () => {
+    const port = await freePort();
+    let server = await ownRedis(port);
+    const own = connectRedisForProducers(`redis://127.0.0.1:${port}`);
+    await own.ready;
+    const ownQueues = openQueues(own.redis, { prefix });
+    const relay = startRelay({ db: await testDb(), queues: ownQueues.sink, logger: silent, intervalMs: 50 });
+    try {
+      const before = job('loop-before');
+      await write([before]);
+      await waitFor(async () => (await sentStates([before.jobId]))[0]?.sent === true);
+
+      await stop(server);
+      const during = [job('loop-during-1'), job('loop-during-2')];
+      await write(during);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await sentStates(during.map((j) => j.jobId))).toEqual(states(during, false));
+
+      server = await ownRedis(port);
+      await waitFor(async () => (await sentStates(during.map((j) => j.jobId))).every((row) => row.sent));
+      const jobs = await ownQueues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      // The server restarted empty (it keeps nothing on disk): exactly the rows written during the outage are there, once each.
+      expect(jobs.map((j) => j.id).sort()).toEqual(during.map((j) => j.jobId).sort());
+    } finally {
+      await relay.stop();
+      await ownQueues.close().catch(() => undefined);
+      own.redis.disconnect();
+      await stop(server);
+    }
+  }, 30_000);
+
+  it('refuses to start against a Redis that may evict keys, saying what to do', async () => {
+    const port = await freePort();
+    const server = await ownRedis(port, ['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      await expect(startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent })).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction/);
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

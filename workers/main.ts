@@ -1,0 +1,42 @@
+/**
+ * npm run worker — the worker process: the outbox relay (and, as they come, the BullMQ processors)
+ * on the DATABASE_URL and REDIS_URL of the API. SIGTERM or SIGINT: stop taking work, finish the work
+ * under way, close. (Without DATABASE_URL, `npm start` runs these in the API's own process.)
+ */
+import pino from 'pino';
+import { loadConfig } from '../src/config';
+import { connectDatabase } from '../src/db/connect';
+import { migrate } from '../src/db/migrate';
+import { startWorkers } from './start';
+
+async function main() {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel }).child({ process: 'worker' });
+  if (!config.databaseUrl) throw new Error('The worker process needs DATABASE_URL (without it, `npm start` runs the workers in the API process).');
+  const db = await connectDatabase(config);
+  await migrate(db);
+  let workers;
+  try {
+    workers = await startWorkers({ db, redisUrl: config.redisUrl, logger });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'worker shutting down: finishing the work under way');
+    workers.close().then(() => db.destroy()).then(() => process.exit(0), (error: unknown) => {
+      logger.error({ err: error }, 'worker did not close cleanly');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

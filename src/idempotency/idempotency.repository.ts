@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { READS_ONLY } from '../db/connect';
+import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
 
 export interface KeyClaim {
@@ -55,4 +56,11 @@ export function storeKeyWrite(row: { owner: string; key: string; request_hash: s
     query: sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response)
       VALUES (${row.owner}, ${row.key}, ${row.request_hash}, ${row.status_code}::integer, ${JSON.stringify(row.response)}::jsonb)`,
   };
+}
+
+/** Deletes up to `batch` keys past their retention, oldest first; returns how many. */
+export async function deleteExpiredKeys(db: Db, batch: number): Promise<number> {
+  const result = await sql`DELETE FROM idempotency_keys WHERE (owner, key) IN (
+    SELECT owner, key FROM idempotency_keys WHERE created_at < now() - ${RETENTION}::interval ORDER BY created_at LIMIT ${batch})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }

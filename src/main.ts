@@ -22,24 +22,38 @@ async function main() {
   const server = app.listen(config.port, () => logger.info({ port: config.port }, 'listening'));
 
   // With the embedded PGlite (no DATABASE_URL) this process runs the workers too: PGlite has one writer.
-  let workers: Workers | undefined;
+  let workers: Promise<Workers | undefined> = Promise.resolve(undefined);
   let retry: NodeJS.Timeout | undefined;
-  const tryWorkers = async () => {
+  let stopping = false;
+  let warned = false;
+  const tryWorkers = async (): Promise<Workers | undefined> => {
     try {
-      workers = await startWorkers({ db, redisUrl: config.redisUrl, logger });
+      const started = await startWorkers({ db, redisUrl: config.redisUrl, logger });
+      if (warned) logger.info('workers started after all');
+      return started;
     } catch (error) {
-      if (error instanceof EvictingRedisError) return logger.error(error.message);
-      logger.warn({ err: error }, `workers not started (Redis unreachable?): retrying in ${WORKERS_RETRY_MS / 1000} s; the API serves meanwhile`);
-      retry = setTimeout(() => void tryWorkers(), WORKERS_RETRY_MS);
+      if (error instanceof EvictingRedisError) {
+        logger.error(error.message);
+        return undefined;
+      }
+      if (!warned) logger.warn({ err: error }, `workers not started (Redis unreachable?): retrying every ${WORKERS_RETRY_MS / 1000} s; the API serves meanwhile`);
+      warned = true;
+      if (!stopping) retry = setTimeout(() => (workers = tryWorkers()), WORKERS_RETRY_MS);
+      return undefined;
     }
   };
-  if (!config.databaseUrl) await tryWorkers();
+  if (!config.databaseUrl) workers = tryWorkers();
 
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing the requests and jobs under way');
     clearTimeout(retry);
     server.close(() => {
-      void (workers?.close() ?? Promise.resolve()).finally(() => {
+      void workers.then((started) => started?.close()).finally(() => {
         redis.disconnect();
         db.destroy().finally(() => process.exit(0));
       });

@@ -20,10 +20,10 @@ export function startRelay(options: { db: Db; queues: (name: QueueName) => JobSi
     let relayed = 0;
     try {
       relayed = await relayOutbox(db, queues);
-      if (failing) logger.info('outbox relay: Redis answers again; waiting rows are being delivered');
-      failing = false;
+      if (failing && relayed > 0) logger.info({ relayed }, 'outbox relay: rows flow again');
+      if (relayed > 0) failing = false;
     } catch (error) {
-      if (!failing) logger.warn({ err: error }, 'outbox relay: cannot enqueue, rows wait in PostgreSQL until it can');
+      if (!failing) logger.warn({ err: error }, 'outbox relay: a pass failed (Redis or PostgreSQL unreachable?); rows wait in the outbox and passes go on');
       failing = true;
     }
     if (!stopped) timer = setTimeout(() => (pass = runPass()), relayed > 0 ? 0 : intervalMs);

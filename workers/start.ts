@@ -1,4 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/connect';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
@@ -7,6 +8,25 @@ import { startRelay } from './relay';
 
 /** Jobs of the house itself, on schedules of their own (not asked for by changes, so not in the outbox). */
 export const MAINTENANCE_QUEUE = 'maintenance';
+
+const CLOSE_TIMEOUT_MS = 10_000;
+
+async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * A job handed to Redis is the outbox's no longer (its row is stamped sent): a Redis that keeps
+ * nothing on disk loses the jobs waiting in it when it restarts. Said once at start, not refused.
+ */
+async function warnIfNotPersistent(redis: Redis, logger: Logger): Promise<void> {
+  const info = await redis.info('persistence');
+  if (/^aof_enabled:0/m.test(info)) {
+    logger.warn('Redis keeps no append-only file: jobs waiting in it are lost if it restarts (set appendonly yes)');
+  }
+}
 
 export interface Workers {
   /** Stops taking work, lets the work under way finish, and closes the connections. */
@@ -26,22 +46,41 @@ export async function startWorkers(options: {
 }): Promise<Workers> {
   const { db, redisUrl, logger } = options;
   const prefix = options.queuePrefix ? { prefix: options.queuePrefix } : {};
-  const { redis, ready } = connectRedisForProducers(redisUrl);
+  let closing = false;
+  const { redis, ready } = connectRedisForProducers(redisUrl, () => closing);
+  const workerRedis = connectRedisForWorkers(redisUrl, () => closing);
+  workerRedis.on('error', () => undefined); // the worker reconnects; its jobs wait in Redis
+  const queues = openQueues(redis, { prefix: options.queuePrefix });
+  const maintenance = new Queue(MAINTENANCE_QUEUE, {
+    connection: redis, ...prefix,
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
+  }).on('error', () => undefined);
+  const running: { worker?: Worker } = {}; // set once started; close() may come before
+  let relay: { stop(): Promise<void> } = { stop: async () => undefined };
+
+  const close = async () => {
+    closing = true; // from now on a lost connection ends instead of reconnecting
+    await relay.stop();
+    // BullMQ waits for the jobs under way, and for its connections to end: while Redis is down they
+    // end at their next reconnection attempt (see `closing`); CLOSE_TIMEOUT_MS bounds it all.
+    if (running.worker) await withinTime(running.worker.close(workerRedis.status !== 'ready'), CLOSE_TIMEOUT_MS);
+    await withinTime(Promise.all([queues.close(), maintenance.close()]), CLOSE_TIMEOUT_MS);
+    workerRedis.disconnect();
+    redis.disconnect();
+  };
+
   try {
     await ready;
     await assertNoEviction(redis);
+    await warnIfNotPersistent(redis, logger);
+    await maintenance.upsertJobScheduler(PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, { name: PURGE_EXPIRED_KEYS });
   } catch (error) {
-    redis.disconnect();
+    await close();
     throw error;
   }
-  const queues = openQueues(redis, { prefix: options.queuePrefix });
-  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection: redis, ...prefix }).on('error', () => undefined);
-  await maintenance.upsertJobScheduler(PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, { name: PURGE_EXPIRED_KEYS });
 
   const processors: Record<string, (job: Job) => Promise<unknown>> = { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db) };
-  const workerRedis = connectRedisForWorkers(redisUrl);
-  workerRedis.on('error', () => undefined); // the worker reconnects; its jobs wait in Redis
-  const worker = new Worker(MAINTENANCE_QUEUE, async (job) => {
+  const worker = running.worker = new Worker(MAINTENANCE_QUEUE, async (job) => {
     const processor = processors[job.name];
     if (!processor) throw new Error(`no processor for job ${job.name}`);
     return processor(job);
@@ -50,15 +89,7 @@ export async function startWorkers(options: {
   worker.on('failed', (job, error) => logger.error({ job: job?.name, job_id: job?.id, err: error }, 'job failed'));
   worker.on('error', () => undefined);
 
-  const relay = options.relay === false ? { stop: async () => undefined } : startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
+  if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   logger.info({ queues: ['reminders', 'reports', MAINTENANCE_QUEUE] }, 'workers started');
-  return {
-    close: async () => {
-      await relay.stop();
-      await worker.close(); // waits for the jobs under way
-      await Promise.all([queues.close(), maintenance.close()]);
-      workerRedis.disconnect();
-      redis.disconnect();
-    },
-  };
+  return { close };
 }

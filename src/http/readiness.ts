@@ -4,14 +4,13 @@ import type { Db } from '../db/connect';
 
 const PROBE_TIMEOUT_MS = 1000;
 
-async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
+/** The check's answer, or undefined if it failed or took longer than a second. */
+async function probe<T>(check: () => Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS)));
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), PROBE_TIMEOUT_MS)));
+  const answer = check().catch(() => undefined);
   try {
-    await Promise.race([check(), timeout]);
-    return 'up';
-  } catch {
-    return 'down';
+    return await Promise.race([answer, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -24,15 +23,14 @@ async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
  */
 export function readinessHandler(db: Db, redis: { ping(): Promise<string> } | undefined): RequestHandler {
   return async (_req, res) => {
-    const [postgres, redisState] = await Promise.all([
-      probe(() => sql`SELECT 1`.execute(db)),
-      redis ? probe(() => redis.ping()) : Promise.resolve('not_configured' as const),
+    // One query tells both that PostgreSQL answers and how many outbox rows wait for Redis.
+    const [waitingRows, pong] = await Promise.all([
+      probe(() => sql<{ waiting: number }>`SELECT count(*)::int AS waiting FROM outbox WHERE sent_at IS NULL`.execute(db)),
+      redis ? probe(() => redis.ping()) : Promise.resolve(undefined),
     ]);
-    let waiting: number | null = null;
-    if (postgres === 'up') {
-      const { rows } = await sql<{ waiting: number }>`SELECT count(*)::int AS waiting FROM outbox WHERE sent_at IS NULL`.execute(db);
-      waiting = rows[0]!.waiting;
-    }
+    const postgres = waitingRows ? 'up' : 'down';
+    const waiting = waitingRows?.rows[0]?.waiting ?? null;
+    const redisState = !redis ? 'not_configured' : pong === 'PONG' ? 'up' : 'down';
     const status = postgres === 'down' ? 'unavailable' : redisState === 'up' ? 'ready' : 'degraded';
     res.status(postgres === 'up' ? 200 : 503).json({ status, postgres, redis: redisState, outbox_waiting: waiting });
   };

@@ -1,6 +1,6 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database, OutboxTable } from '../db/schema';
+import type { OutboxTable } from '../db/schema';
 import type { Write } from '../db/writes';
 
 export type QueueName = OutboxTable['queue'];
@@ -8,14 +8,17 @@ export type QueueName = OutboxTable['queue'];
 export interface OutboxJob {
   readonly queue: QueueName;
   readonly name: string;
-  /** Deterministic, from what the job is about (`report-<id>`): no colon, not digits only. */
+  /** Deterministic, from what the job is about (`report-<id>`): a letter, then letters, digits, '-' and '_'. */
   readonly jobId: string;
   /** Ids, not state: the processor reloads what it needs. */
   readonly payload: Record<string, string | number | null>;
 }
 
+const JOB_ID = /^[A-Za-z][A-Za-z0-9_-]{0,199}$/;
+
 /** The job, as a write of the change's own statement: both land or neither; asked twice, kept once. */
 export function outboxWrite(job: OutboxJob): Write {
+  if (!JOB_ID.test(job.jobId)) throw new Error(`Not a job id BullMQ takes: ${job.jobId}`);
   return {
     query: sql`INSERT INTO outbox (queue, job_name, job_id, payload)
       VALUES (${job.queue}, ${job.name}, ${job.jobId}, ${JSON.stringify(job.payload)}::jsonb) ON CONFLICT (job_id) DO NOTHING`,
@@ -30,20 +33,13 @@ export interface UnsentRow {
   payload: Record<string, string | number | null>;
 }
 
-/** The oldest unsent rows, locked; another relay skips them rather than wait. */
-export function lockUnsent(trx: Transaction<Database>, limit: number): Promise<UnsentRow[]> {
-  return trx.selectFrom('outbox').select(['id', 'queue', 'job_name', 'job_id', 'payload'])
-    .where('sent_at', 'is', null).orderBy('id').limit(limit).forUpdate().skipLocked()
+/** The oldest unsent rows (no lock: two relays may both add a row, which BullMQ keeps once by its job id). */
+export function findUnsent(db: Db, limit: number): Promise<UnsentRow[]> {
+  return db.selectFrom('outbox').select(['id', 'queue', 'job_name', 'job_id', 'payload'])
+    .where('sent_at', 'is', null).orderBy('id').limit(limit)
     .execute() as Promise<UnsentRow[]>;
 }
 
-export async function markSent(trx: Transaction<Database>, ids: string[]): Promise<void> {
-  if (ids.length > 0) await trx.updateTable('outbox').set({ sent_at: sql`now()` }).where('id', 'in', ids).execute();
-}
-
-/** How many rows wait, and since when (for /readyz and the worker's logs). */
-export async function unsentSummary(db: Db): Promise<{ waiting: number; oldest: Date | null }> {
-  const row = await db.selectFrom('outbox').select([sql<number>`count(*)::int`.as('waiting'), sql<Date | null>`min(created_at)`.as('oldest')])
-    .where('sent_at', 'is', null).executeTakeFirstOrThrow();
-  return row;
+export async function markSent(db: Db, ids: string[]): Promise<void> {
+  if (ids.length > 0) await db.updateTable('outbox').set({ sent_at: sql`now()` }).where('id', 'in', ids).where('sent_at', 'is', null).execute();
 }

@@ -10,15 +10,25 @@ export const QUEUE_NAMES: readonly QueueName[] = ['reminders', 'reports'];
  * rather than wait for Redis to come back. It keeps reconnecting in the background; it answers
  * once `ready` (the promise, which rejects if the first attempt fails).
  */
-export function connectRedisForProducers(url: string): { redis: Redis; ready: Promise<void> } {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000, connectTimeout: 2000, lazyConnect: true });
+export function connectRedisForProducers(url: string, closing: () => boolean = () => false): { redis: Redis; ready: Promise<void> } {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000, connectTimeout: 2000, lazyConnect: true, retryStrategy: retryUnless(closing),
+  });
   redis.on('error', () => undefined); // the commands that fail say so
   return { redis, ready: redis.connect() };
 }
 
-/** A connection for BullMQ workers, which block on Redis and must retry for ever. */
-export function connectRedisForWorkers(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+/**
+ * Reconnects every half second to two seconds, until `closing`: then the connection ends, which
+ * is what BullMQ waits for when it closes (while Redis is down it would otherwise wait for ever).
+ */
+function retryUnless(closing: () => boolean) {
+  return (times: number) => (closing() ? null : Math.min(500 * times, 2000));
+}
+
+/** A connection for BullMQ workers, which block on Redis and retry until `closing` (the copies BullMQ makes too). */
+export function connectRedisForWorkers(url: string, closing: () => boolean = () => false): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, retryStrategy: retryUnless(closing) });
 }
 
 /**

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -17,6 +18,7 @@ import { startRelay } from '../../workers/relay';
 import { startWorkers } from '../../workers/start';
 import { createApp } from '../../src/app';
 import { executeWrites } from '../../src/db/writes';
+import { connectDatabase } from '../../src/db/connect';
 import { hashSecret } from '../../src/http/auth';
 import { outboxWrite, type OutboxJob } from '../../src/outbox/outbox.repository';
 import { relayOutbox } from '../../src/outbox/relay-outbox';
@@ -105,14 +107,46 @@ describe('the outbox', () => {
     expect(await sentStates([twice.jobId])).toHaveLength(1);
   });
 
-  it('adds nothing twice when a relay crashed between the enqueue and the stamp', async () => {
+  it('runs a job once when a relay crashed between the enqueue and the stamp, even after the job completed', async () => {
     const crashed = job('crashed');
     await write([crashed]);
     await queues.get('reports').add(crashed.name, crashed.payload, { jobId: crashed.jobId }); // the crashed relay's enqueue
-    await relayOutbox(await testDb(), queues.sink);
+    const runs: string[] = [];
+    const worker = new Worker('reports', async (j) => {
+      runs.push(String(j.id));
+    }, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    try {
+      await waitFor(async () => runs.includes(crashed.jobId));
+      await relayOutbox(await testDb(), queues.sink); // the next pass adds it again: BullMQ still knows the completed job
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await worker.close();
+    }
+    expect(runs.filter((id) => id === crashed.jobId)).toHaveLength(1);
     expect(await sentStates([crashed.jobId])).toEqual([{ job_id: crashed.jobId, sent: true }]);
-    const jobs = await queues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-    expect(jobs.filter((j) => j.id === crashed.jobId)).toHaveLength(1);
+  });
+
+  it('stamps the rows added before Redis refused one, and leaves that one and the rest for the next pass', async () => {
+    const rows = [job('partial-1'), job('partial-2'), job('partial-3')];
+    await write(rows);
+    let calls = 0;
+    const flaky = () => ({
+      add: (name: string, data: unknown, options: { jobId: string }) => (rows.some((r) => r.jobId === options.jobId) && ++calls === 2
+        ? Promise.reject(new Error('Redis went away')) : queues.sink('reports').add(name, data, options)),
+    });
+    await expect(relayOutbox(await testDb(), flaky)).rejects.toThrow('Redis went away');
+    const after = await sentStates(rows.map((r) => r.jobId));
+    expect(after.filter((r) => r.sent)).toHaveLength(1);
+    await relayOutbox(await testDb(), queues.sink);
+    expect(await sentStates(rows.map((r) => r.jobId))).toEqual(states(rows, true));
+  });
+
+  it('refuses a job id BullMQ would refuse (a colon, or one that reads as an integer), in the code and in PostgreSQL', async () => {
+    for (const jobId of ['-1', '42', 'report:1', '']) {
+      expect(() => outboxWrite({ ...job('x'), jobId })).toThrow(/job id/);
+      await expect(sql`INSERT INTO outbox (queue, job_name, job_id, payload) VALUES ('reports', 'produce', ${jobId}, '{}')`.execute(await testDb()))
+        .rejects.toMatchObject({ code: '23514' });
+    }
   });
 
   it('while Redis is down: the relay fails and stamps nothing, /readyz says degraded with the rows waiting; when it is back, every row is delivered once', async () => {
@@ -177,6 +211,31 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
       await stop(server);
     }
   }, 30_000);
+
+  it('closes within its time limit when Redis is down at that moment (BullMQ alone would wait for ever)', async () => {
+    const port = await freePort();
+    const server = await ownRedis(port);
+    const workers = await startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent, queuePrefix: prefix, relay: false });
+    await stop(server);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the connections are reconnecting now
+    const started = Date.now();
+    await workers.close();
+    expect(Date.now() - started).toBeLessThan(25_000);
+  }, 40_000);
+
+  it('/readyz answers 503, in the contract, when PostgreSQL does not answer', async () => {
+    const port = await freePort();
+    const deadDb = await connectDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/none`, dataDir: '' });
+    try {
+      const app = createApp({ logger: silent, db: deadDb, adminKeyHash: hashSecret(ADMIN_KEY), redis: shared.redis });
+      const res = await request(app).get('/readyz');
+      expectContract(res, 'get', '/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ status: 'unavailable', postgres: 'down', redis: 'up', outbox_waiting: null });
+    } finally {
+      await deadDb.destroy();
+    }
+  });
 
   it('refuses to start against a Redis that may evict keys, saying what to do', async () => {
     const port = await freePort();

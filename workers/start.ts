@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/connect';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
+import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
 import { startRelay } from './relay';
 
@@ -36,7 +37,8 @@ export interface Workers {
 /**
  * The background side of the service, on `db` and the Redis at `redisUrl`: the outbox relay, which
  * moves the work that changes ask for into BullMQ queues, and the processors of the maintenance
- * queue with their job schedulers (the nightly purge of expired Idempotency-Keys). Refuses a Redis
+ * queue with their job schedulers (the nightly purge of expired Idempotency-Keys, the morning scan
+ * that makes the reminders due). Refuses a Redis
  * that may evict keys (it would lose jobs).
  */
 export async function startWorkers(options: {
@@ -74,12 +76,16 @@ export async function startWorkers(options: {
     await assertNoEviction(redis);
     await warnIfNotPersistent(redis, logger);
     await maintenance.upsertJobScheduler(PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, { name: PURGE_EXPIRED_KEYS });
+    await maintenance.upsertJobScheduler(SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, { name: SCAN_REMINDERS });
   } catch (error) {
     await close();
     throw error;
   }
 
-  const processors: Record<string, (job: Job) => Promise<unknown>> = { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db) };
+  const processors: Record<string, (job: Job) => Promise<unknown>> = {
+    [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db),
+    [SCAN_REMINDERS]: scanRemindersJob(db),
+  };
   const worker = running.worker = new Worker(MAINTENANCE_QUEUE, async (job) => {
     const processor = processors[job.name];
     if (!processor) throw new Error(`no processor for job ${job.name}`);

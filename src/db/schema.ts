@@ -239,6 +239,24 @@ export interface OutboxTable {
   sent_at: Date | null;
 }
 
+export interface RemindersTable {
+  id: string;
+  seq: Generated<string>;
+  fund_id: string;
+  loan_id: string;
+  structure_id: string;
+  instalment_number: number;
+  due_date: CalendarDateColumn;
+  kind: 'before_due' | 'after_due';
+  offset_days: number;
+  send_on: CalendarDateColumn;
+  status: Generated<'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  sent_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   funds: FundsTable;
   products: ProductsTable;
@@ -257,5 +275,6 @@ export interface Database {
   moratoria: MoratoriaTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
+  reminders: RemindersTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

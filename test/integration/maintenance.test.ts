@@ -10,6 +10,7 @@ import pino from 'pino';
 import { MAINTENANCE_QUEUE, startWorkers, type Workers } from '../../workers/start';
 import { PURGE_EXPIRED_KEYS } from '../../src/idempotency/purge-expired-keys.job';
 import { purgeExpiredKeys } from '../../src/idempotency/purge-expired-keys';
+import { SCAN_REMINDERS } from '../../src/reminders/scan-reminders.job';
 import { connectRedisForProducers } from '../../src/queues/redis';
 import { testDb } from '../support/db';
 
@@ -43,10 +44,11 @@ async function countOf(owner: string) {
 }
 
 describe('the maintenance queue', () => {
-  it('has the nightly purge scheduled at 03:30, Paris time', async () => {
-    const scheduler = await queue.getJobScheduler(PURGE_EXPIRED_KEYS);
-    expect(scheduler).toMatchObject({ name: PURGE_EXPIRED_KEYS, pattern: '30 3 * * *', tz: 'Europe/Paris' });
-    expect(scheduler!.next).toBeGreaterThan(Date.now());
+  it('has the nightly purge scheduled at 03:30 and the reminder scan at 07:00, Paris time', async () => {
+    const purge = await queue.getJobScheduler(PURGE_EXPIRED_KEYS);
+    expect(purge).toMatchObject({ name: PURGE_EXPIRED_KEYS, pattern: '30 3 * * *', tz: 'Europe/Paris' });
+    expect(purge!.next).toBeGreaterThan(Date.now());
+    expect(await queue.getJobScheduler(SCAN_REMINDERS)).toMatchObject({ name: SCAN_REMINDERS, pattern: '0 7 * * *', tz: 'Europe/Paris' });
   });
 
   it('a purge job run by the worker forgets the keys past seven days and keeps the younger ones', async () => {

@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
+
+/**
+ * In one statement: every reminder whose send date has come by `asOf` and that does not exist yet,
+ * for the unpaid instalments of the current schedule of active loans (of one fund, or all), with
+ * its outbox job (`reminder-<id>` on the reminders queue). An instalment is unpaid while the
+ * principal and interest allocated to it by standing repayments fall short of its total. A
+ * before-due reminder is made only while the due date is today or ahead (a late scan does not warn
+ * of what is already due); after-due ones are made for every offset passed, so that a scan after
+ * downtime catches up. Returns how many were made.
+ */
+export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: string | undefined): Promise<number> {
+  const { rows } = await sql<{ made: number }>`
+    WITH current_rows AS (
+      SELECT l.id AS loan_id, l.fund_id, l.structure_id, i.number, i.due_date, i.total, f.reminder_days_before, f.reminder_days_after
+      FROM loans l
+      JOIN funds f ON f.id = l.fund_id
+      JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
+      WHERE l.status = 'active' AND i.total > 0 AND i.due_date - 366 <= ${asOf}::date
+        ${fundId === undefined ? sql`` : sql`AND l.fund_id = ${fundId}::uuid`}
+    ), paid AS (
+      SELECT r.loan_id, a.number, sum(a.principal + a.interest) AS paid
+      FROM allocations a JOIN repayments r ON r.id = a.repayment_id
+      WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM current_rows)
+      GROUP BY r.loan_id, a.number
+    ), unpaid AS (
+      SELECT c.* FROM current_rows c LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
+      WHERE coalesce(p.paid, 0) < c.total
+    ), due AS (
+      SELECT u.loan_id, u.fund_id, u.structure_id, u.number, u.due_date, 'before_due' AS kind, d AS offset_days, u.due_date - d AS send_on
+      FROM unpaid u, unnest(u.reminder_days_before) AS d
+      WHERE u.due_date - d <= ${asOf}::date AND u.due_date >= ${asOf}::date
+      UNION ALL
+      SELECT u.loan_id, u.fund_id, u.structure_id, u.number, u.due_date, 'after_due', d, u.due_date + d
+      FROM unpaid u, unnest(u.reminder_days_after) AS d
+      WHERE u.due_date + d <= ${asOf}::date
+    ), made AS (
+      INSERT INTO reminders (id, fund_id, loan_id, structure_id, instalment_number, due_date, kind, offset_days, send_on)
+      SELECT gen_random_uuid(), fund_id, loan_id, structure_id, number, due_date, kind, offset_days, send_on FROM due
+      ON CONFLICT (loan_id, instalment_number, due_date, kind, offset_days) DO NOTHING
+      RETURNING id
+    ), jobs AS (
+      INSERT INTO outbox (queue, job_name, job_id, payload)
+      SELECT 'reminders', 'deliver', 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
+    )
+    SELECT count(*)::int AS made FROM made`.execute(db);
+  return rows[0]!.made;
+}

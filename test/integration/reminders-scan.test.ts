@@ -1,0 +1,84 @@
+/**
+ * The reminder scan (DOMAIN.md "Reminders"; issue 5): with the fund's default offsets (15 and 3 days
+ * before a due date, 1, 15 and 30 after it while unpaid), a scan makes every reminder whose send date
+ * has come, once, with its delivery job in the outbox; it skips instalments paid since, and a scan
+ * after downtime makes what was missed. Loans are made through the API; the scan is the use case the
+ * morning job runs, here for one fund at a time.
+ */
+import { sql } from 'kysely';
+import type { CalendarDate } from '../../src/domain/dates';
+import { scanReminders } from '../../src/reminders/scan-reminders';
+import { testApp } from '../support/app';
+import { testDb } from '../support/db';
+import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
+
+let desk: Desk;
+beforeAll(async () => {
+  desk = await servicingDesk(await testApp());
+});
+
+const scan = async (asOf: string, fundId = desk.fund.id) => scanReminders(await testDb(), asOf as CalendarDate, fundId);
+
+async function remindersOf(loanId: string) {
+  const { rows } = await sql<{ id: string; instalment_number: number; due_date: string; kind: string; offset_days: number; send_on: string; status: string }>`
+    SELECT id, instalment_number, due_date, kind, offset_days, send_on, status FROM reminders WHERE loan_id = ${loanId}
+    ORDER BY due_date, send_on`.execute(await testDb());
+  return rows;
+}
+
+const brief = (rows: Awaited<ReturnType<typeof remindersOf>>) => rows.map((r) => `${r.instalment_number} ${r.kind} ${r.offset_days} on ${r.send_on}`);
+
+describe('the reminder scan', () => {
+  // 10,000.00 at 12 % over 12 months from 2025-01-15: due on the 15th, from 2025-02-15.
+  it('makes the before-due reminders as their send dates come, once each, each with its delivery job', async () => {
+    const loan = await disbursedLoan(desk);
+    expect(await scan('2025-01-30')).toBe(0);
+    expect(await scan('2025-01-31')).toBe(1); // 15 days before 2025-02-15
+    expect(await scan('2025-01-31')).toBe(0);
+    expect(await scan('2025-02-12')).toBe(1); // 3 days before
+    const rows = await remindersOf(loan.id);
+    expect(brief(rows)).toEqual(['1 before_due 15 on 2025-01-31', '1 before_due 3 on 2025-02-12']);
+    expect(rows.every((r) => r.status === 'pending' && r.due_date === '2025-02-15')).toBe(true);
+    const { rows: jobs } = await sql<{ job_id: string; queue: string; payload: unknown }>`
+      SELECT job_id, queue, payload FROM outbox WHERE job_id = ANY(${rows.map((r) => `reminder-${r.id}`)}::text[])`.execute(await testDb());
+    expect(jobs).toHaveLength(2);
+    expect(jobs.every((j) => j.queue === 'reminders')).toBe(true);
+    expect(jobs.map((j) => j.payload)).toEqual(expect.arrayContaining(rows.map((r) => ({ reminder_id: r.id }))));
+  });
+
+  it('skips an instalment paid since, and warns of none already due: after the due date, only after-due reminders', async () => {
+    const loan = await disbursedLoan(desk);
+    const schedule = (await desk.api.get(`/v1/loans/${loan.id}/schedule?as_of=2025-02-15`)).body as { instalments: { total: string }[] };
+    expect((await repay(desk, loan.id, { amount: schedule.instalments[0]!.total, value_date: '2025-02-15' })).status).toBe(201);
+    // 2025-03-20: instalment 1 is paid; instalment 2 (due 2025-03-15) is unpaid and one day late is past.
+    await scan('2025-03-20');
+    expect(brief(await remindersOf(loan.id))).toEqual(['2 after_due 1 on 2025-03-16']);
+  });
+
+  it('after days of downtime, makes every after-due reminder missed, and no more', async () => {
+    const loan = await disbursedLoan(desk);
+    await scan('2025-04-20'); // nothing paid: instalment 1 is 64 days late, 2 is 36, 3 is 5
+    expect(brief(await remindersOf(loan.id))).toEqual([
+      '1 after_due 1 on 2025-02-16', '1 after_due 15 on 2025-03-02', '1 after_due 30 on 2025-03-17',
+      '2 after_due 1 on 2025-03-16', '2 after_due 15 on 2025-03-30', '2 after_due 30 on 2025-04-14',
+      '3 after_due 1 on 2025-04-16',
+    ]);
+    expect(await scan('2025-04-20')).toBe(0);
+  });
+
+  it('makes reminders only for the fund it scans, and none for loans no longer active', async () => {
+    const other = await servicingDesk(await testApp());
+    const theirs = await disbursedLoan(other);
+    const ours = await disbursedLoan(desk);
+    await scan('2025-01-31');
+    expect(await remindersOf(theirs.id)).toEqual([]);
+    expect(brief(await remindersOf(ours.id))).toEqual(['1 before_due 15 on 2025-01-31']);
+
+    const schedule = (await other.api.get(`/v1/loans/${theirs.id}/schedule?as_of=2025-01-15`)).body as { instalments: { total: string }[] };
+    expect(schedule.instalments).toHaveLength(12);
+    const written = await other.api.post(`/v1/loans/${theirs.id}/write-off`, { date: '2025-01-20', reason: 'Liquidation judiciaire' });
+    expect(written.status).toBe(200);
+    await scan('2025-04-20', other.fund.id);
+    expect(await remindersOf(theirs.id)).toEqual([]);
+  });
+});

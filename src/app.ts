@@ -14,6 +14,7 @@ import { requestLogger } from './http/request-id';
 import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
 import { productsRouter } from './products/products.routes';
+import { remindersRouter } from './reminders/reminders.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(ledgerRouter(deps.db));
   app.use(accessRouter(deps.db));
   app.use(auditRouter(deps.db));
+  app.use(remindersRouter(deps.db));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -48,3 +48,32 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
     SELECT count(*)::int AS made FROM made`.execute(db);
   return rows[0]!.made;
 }
+
+export interface ReminderRow {
+  id: string;
+  seq: string;
+  fund_id: string;
+  loan_id: string;
+  structure_id: string;
+  instalment_number: number;
+  due_date: string;
+  kind: 'before_due' | 'after_due';
+  offset_days: number;
+  send_on: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  sent_at: Date | null;
+  created_at: Date;
+}
+
+/** One page (plus one row) of reminders in the scope given, oldest first. */
+export function findReminders(db: Db, filter: { fundId?: string; structureId?: string; loanId?: string; status?: string; afterSeq?: string; limit: number }): Promise<ReminderRow[]> {
+  let query = db.selectFrom('reminders').selectAll().orderBy('seq').limit(filter.limit);
+  if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
+  if (filter.structureId) query = query.where('structure_id', '=', filter.structureId);
+  if (filter.loanId) query = query.where('loan_id', '=', filter.loanId);
+  if (filter.status) query = query.where('status', '=', filter.status as ReminderRow['status']);
+  if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
+  return query.execute() as Promise<ReminderRow[]>;
+}

@@ -1,5 +1,7 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
+import { DomainError } from '../domain/errors';
+import { assertCanWrite, seesFund, type Actor } from '../http/auth';
 import { createDueReminders } from './reminders.repository';
 
 /**
@@ -9,4 +11,19 @@ import { createDueReminders } from './reminders.repository';
  */
 export function scanReminders(db: Db, asOf: CalendarDate, fundId?: string): Promise<number> {
   return createDueReminders(db, asOf, fundId);
+}
+
+/**
+ * POST /v1/reminders/scan: a manager scans its fund; the admin one fund or all. Not as of a day to
+ * come: its reminders would go out before their send dates.
+ */
+export async function requestReminderScan(db: Db, actor: Actor, body: { as_of?: string; fund_id?: string }, today: CalendarDate) {
+  if (body.fund_id !== undefined && !seesFund(actor, body.fund_id)) throw new DomainError('not_found', 'No such fund.');
+  if (actor.role === 'structure') throw new DomainError('not_found', 'No such fund.');
+  assertCanWrite(actor);
+  const asOf = (body.as_of ?? today) as CalendarDate;
+  if (asOf > today) throw new DomainError('rule_violation', 'A scan cannot be as of a day to come.', [{ field: 'as_of', message: `must not be after today, ${today}` }]);
+  const fundId = body.fund_id ?? actor.fundId ?? undefined;
+  const created = await scanReminders(db, asOf, fundId);
+  return { as_of: asOf, fund_id: fundId ?? null, created };
 }

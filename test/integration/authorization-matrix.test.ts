@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import request, { type Response } from 'supertest';
 import YAML from 'yaml';
+import type { CalendarDate } from '../../src/domain/dates';
 import { OPENAPI_PATH } from '../../src/http/openapi';
+import { scanReminders } from '../../src/reminders/scan-reminders';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
+import { testDb } from '../support/db';
 import { as, createFund, createKey, createProduct, createStructure, pathTemplateOf } from '../support/portfolio';
 import { CALLERS, CELLS, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from '../support/authorization-matrix';
 
@@ -53,6 +56,8 @@ beforeAll(async () => {
   // The shared active loans get a repayment and then a restructuring, so that their lists have items to check.
   const [repaymentA1, repaymentA2, repaymentB1] = await Promise.all([activeA1, activeA2, activeB1].map(createRepayment));
   await Promise.all([activeA1, activeA2, activeB1].map(restructure));
+  // Reminders of both funds' loans, so that the reminders list has items to check.
+  await Promise.all([fundA, fundB].map(async (fund) => scanReminders(await testDb(), '2025-12-31' as CalendarDate, fund.id)));
   const [manager, auditor, structureKey, revoked, spareA, spareB] = await Promise.all([
     createKey(app, { role: 'manager', fund_id: fundA.id }),
     createKey(app, { role: 'auditor', fund_id: fundA.id }),

@@ -9,7 +9,9 @@ import { sql } from 'kysely';
 import type { CalendarDate } from '../../src/domain/dates';
 import { scanReminders } from '../../src/reminders/scan-reminders';
 import { testApp } from '../support/app';
+import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
+import { as, createKey } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
 
 let desk: Desk;
@@ -80,5 +82,56 @@ describe('the reminder scan', () => {
     expect(written.status).toBe(200);
     await scan('2025-04-20', other.fund.id);
     expect(await remindersOf(theirs.id)).toEqual([]);
+  });
+});
+
+describe('the reminders API', () => {
+  it('scans on demand (a manager, its fund), then lists the reminders with their state, in the contract', async () => {
+    const loan = await disbursedLoan(desk);
+    const scanned = await desk.api.post('/v1/reminders/scan', { as_of: '2025-02-20' });
+    expectContract(scanned, 'post', '/v1/reminders/scan');
+    expect(scanned.status).toBe(200);
+    expect(scanned.body).toMatchObject({ as_of: '2025-02-20', fund_id: desk.fund.id });
+    expect(scanned.body.created).toBeGreaterThanOrEqual(1);
+    const again = await desk.api.post('/v1/reminders/scan', { as_of: '2025-02-20' });
+    expect(again.body.created).toBe(0);
+
+    const listed = await desk.api.get(`/v1/reminders?loan_id=${loan.id}`);
+    expectContract(listed, 'get', '/v1/reminders');
+    expect(listed.body.items.map((r: { kind: string; offset_days: number }) => `${r.kind} ${r.offset_days}`)).toEqual(['after_due 1']);
+    expect(listed.body.items[0]).toMatchObject({ loan_id: loan.id, instalment_number: 1, due_date: '2025-02-15', send_on: '2025-02-16', status: 'pending', attempts: 0, last_error: null, sent_at: null });
+    expect((await desk.api.get(`/v1/reminders?loan_id=${loan.id}&status=sent`)).body.items).toEqual([]);
+  });
+
+  it('pages with a cursor, and a structure key sees its own loans’ reminders only', async () => {
+    const loan = await disbursedLoan(desk);
+    await scan('2025-04-20');
+    const first = await desk.api.get(`/v1/reminders?loan_id=${loan.id}&limit=2`);
+    expect(first.body.items).toHaveLength(2);
+    const second = await desk.api.get(`/v1/reminders?loan_id=${loan.id}&limit=2&cursor=${first.body.next_cursor}`);
+    expectContract(second, 'get', '/v1/reminders');
+    expect(second.body.items[0].id).not.toBe(first.body.items[1].id);
+
+    const other = await servicingDesk(await testApp());
+    const theirs = await disbursedLoan(other);
+    await scan('2025-04-20', other.fund.id);
+    const structureKey = await createKey(await testApp(), { role: 'structure', structure_id: desk.structure.id });
+    const seen = await as(await testApp(), structureKey.secret).get('/v1/reminders?limit=200');
+    expect(seen.status).toBe(200);
+    expect(seen.body.items.length).toBeGreaterThan(0);
+    expect(seen.body.items.every((r: { structure_id: string }) => r.structure_id === desk.structure.id)).toBe(true);
+    expect(seen.body.items.some((r: { loan_id: string }) => r.loan_id === theirs.id)).toBe(false);
+  });
+
+  it('refuses a scan as of a day to come (422), an unknown field (400), a read-only key (403), another fund (404)', async () => {
+    const future = await desk.api.post('/v1/reminders/scan', { as_of: '2999-01-01' });
+    expect(future.status).toBe(422);
+    expect(future.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(future.body.errors).toEqual([expect.objectContaining({ field: 'as_of' })]);
+    expect((await desk.api.post('/v1/reminders/scan', { as_of: '2025-02-20', dry_run: true })).status).toBe(400);
+    const auditor = await createKey(await testApp(), { role: 'auditor', fund_id: desk.fund.id });
+    expect((await as(await testApp(), auditor.secret).post('/v1/reminders/scan', { as_of: '2025-02-20' })).status).toBe(403);
+    const other = await servicingDesk(await testApp());
+    expect((await desk.api.post('/v1/reminders/scan', { as_of: '2025-02-20', fund_id: other.fund.id })).status).toBe(404);
   });
 });

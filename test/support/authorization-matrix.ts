@@ -147,6 +147,8 @@ const LOAN_CREATE_OWN = row(401, 401, 201, 201, 403, 403);
 /** Revoking a key of fund A: the structure key does not see keys (404). */
 const KEY_WRITE_OWN = row(401, 401, 200, 200, 403, 404);
 const WRITE_OTHER = row(401, 401, 200, 404, 404, 404);
+/** Acting on fund A as a whole (a reminder scan): the auditor is read-only (403), the structure key does not see the fund (404). */
+const FUND_ACT_OWN = row(401, 401, 200, 200, 403, 404);
 
 /** The fund an own-scope list names: the admin names fund A; fund-scoped keys name nothing. */
 const ownList = (base: string) => (w: World, { caller }: BuildContext) => ({ method: 'get' as const, path: caller === 'admin' ? `${base}?fund_id=${w.fundA}` : base });
@@ -461,6 +463,20 @@ export const MATRIX: readonly Route[] = [
   },
 
   // --- audit trail
+  // --- reminders
+  {
+    method: 'get',
+    path: '/v1/reminders',
+    own: { build: ownList('/v1/reminders'), expect: STRUCTURE_READ_OWN },
+    other: { build: otherList('/v1/reminders'), expect: READ_OTHER },
+    listItem: loanItem,
+  },
+  {
+    method: 'post',
+    path: '/v1/reminders/scan',
+    own: { build: (w) => ({ method: 'post', path: '/v1/reminders/scan', body: { as_of: '2025-03-01', fund_id: w.fundA } }), expect: FUND_ACT_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/reminders/scan', body: { as_of: '2025-03-01', fund_id: w.fundB } }), expect: WRITE_OTHER },
+  },
   {
     method: 'get',
     path: '/v1/audit-events',

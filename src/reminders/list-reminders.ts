@@ -1,0 +1,16 @@
+import type { Db } from '../db/connect';
+import { listScope, type Actor } from '../http/auth';
+import type { Page } from '../http/pagination';
+import { findReminders, type ReminderRow } from './reminders.repository';
+
+export interface ReminderFilters {
+  fund_id?: string;
+  loan_id?: string;
+  status?: ReminderRow['status'];
+}
+
+/** One page (plus one row) of the reminders the key may see: its fund's, or its structure's own. */
+export function listReminders(db: Db, actor: Actor, filters: ReminderFilters, page: Page): Promise<ReminderRow[]> {
+  const scope = listScope(actor, filters.fund_id);
+  return findReminders(db, { ...scope, loanId: filters.loan_id, status: filters.status, afterSeq: page.after, limit: page.limit + 1 });
+}

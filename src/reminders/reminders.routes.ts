@@ -1,0 +1,25 @@
+import { Router } from 'express';
+import type { Db } from '../db/connect';
+import { actorOf } from '../http/auth';
+import { todayInParis } from '../http/clock';
+import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
+import { listReminders, type ReminderFilters } from './list-reminders';
+import { reminderView } from './reminder.view';
+import { requestReminderScan } from './scan-reminders';
+
+export function remindersRouter(db: Db): Router {
+  const router = Router();
+
+  router.get('/v1/reminders', async (req, res) => {
+    const page = pageOf(req.query, SERIAL_KEY);
+    const rows = await listReminders(db, actorOf(req), req.query as ReminderFilters, page);
+    const { items, next_cursor } = pageResult(rows, page, (row) => row.seq);
+    res.json({ items: items.map(reminderView), next_cursor });
+  });
+
+  router.post('/v1/reminders/scan', async (req, res) => {
+    res.json(await requestReminderScan(db, actorOf(req), req.body as { as_of?: string; fund_id?: string }, todayInParis()));
+  });
+
+  return router;
+}

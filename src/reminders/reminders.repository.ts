@@ -5,8 +5,9 @@ import type { CalendarDate } from '../domain/dates';
 /**
  * In one statement: every reminder whose send date has come by `asOf` and that does not exist yet,
  * for the unpaid instalments of the current schedule of active loans (of one fund, or all), with
- * its outbox job (`reminder-<id>` on the reminders queue). An instalment is unpaid while the
- * principal and interest allocated to it by standing repayments fall short of its total. A
+ * its outbox job (`reminder-<id>` on the reminders queue). An instalment is unpaid while what
+ * standing repayments allocated to it, with the arrears a restructuring capitalised (settled from
+ * its effective date), falls short of its total — as the schedule counts it. A
  * before-due reminder is made only while the due date is today or ahead (a late scan does not warn
  * of what is already due); after-due ones are made for every offset passed, so that a scan after
  * downtime catches up. Returns how many were made.
@@ -20,11 +21,16 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
       JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
       WHERE l.status = 'active' AND i.total > 0 AND i.due_date - 366 <= ${asOf}::date
         ${fundId === undefined ? sql`` : sql`AND l.fund_id = ${fundId}::uuid`}
-    ), paid AS (
-      SELECT r.loan_id, a.number, sum(a.principal + a.interest) AS paid
-      FROM allocations a JOIN repayments r ON r.id = a.repayment_id
-      WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM current_rows)
-      GROUP BY r.loan_id, a.number
+    ), paid AS ( -- as the schedule counts it: standing repayments, and arrears a restructuring capitalised
+      SELECT loan_id, number, sum(amount) AS paid FROM (
+        SELECT r.loan_id, a.number, a.fees + a.late_interest + a.interest + a.principal AS amount
+        FROM allocations a JOIN repayments r ON r.id = a.repayment_id
+        WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM current_rows)
+        UNION ALL
+        SELECT x.loan_id, s.number, s.interest + s.principal
+        FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id
+        WHERE x.effective_date <= ${asOf}::date AND x.loan_id IN (SELECT loan_id FROM current_rows)) settled
+      GROUP BY loan_id, number
     ), unpaid AS (
       SELECT c.* FROM current_rows c LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
       WHERE coalesce(p.paid, 0) < c.total
@@ -39,6 +45,7 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
     ), made AS (
       INSERT INTO reminders (id, fund_id, loan_id, structure_id, instalment_number, due_date, kind, offset_days, send_on)
       SELECT gen_random_uuid(), fund_id, loan_id, structure_id, number, due_date, kind, offset_days, send_on FROM due
+      ORDER BY loan_id, number, due_date, kind, offset_days -- one order for every scan: two at once do not deadlock
       ON CONFLICT (loan_id, instalment_number, due_date, kind, offset_days) DO NOTHING
       RETURNING id
     ), jobs AS (

@@ -1,7 +1,8 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { assertCanWrite, seesFund, type Actor } from '../http/auth';
+import { findVisibleFund } from '../funds/find-visible-fund';
+import { assertCanWrite, type Actor } from '../http/auth';
 import { createDueReminders } from './reminders.repository';
 
 /**
@@ -18,8 +19,8 @@ export function scanReminders(db: Db, asOf: CalendarDate, fundId?: string): Prom
  * come: its reminders would go out before their send dates.
  */
 export async function requestReminderScan(db: Db, actor: Actor, body: { as_of?: string; fund_id?: string }, today: CalendarDate) {
-  if (body.fund_id !== undefined && !seesFund(actor, body.fund_id)) throw new DomainError('not_found', 'No such fund.');
   if (actor.role === 'structure') throw new DomainError('not_found', 'No such fund.');
+  if (body.fund_id !== undefined) await findVisibleFund(db, actor, body.fund_id, 'fund_id'); // 404 if unknown or not the key's
   assertCanWrite(actor);
   const asOf = (body.as_of ?? today) as CalendarDate;
   if (asOf > today) throw new DomainError('rule_violation', 'A scan cannot be as of a day to come.', [{ field: 'as_of', message: `must not be after today, ${today}` }]);

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { CalendarDate } from '../../src/domain/dates';
 import { scanReminders } from '../../src/reminders/scan-reminders';
-import { testApp } from '../support/app';
+import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
 import { as, createKey } from '../support/portfolio';
@@ -55,6 +55,19 @@ describe('the reminder scan', () => {
     // 2025-03-20: instalment 1 is paid; instalment 2 (due 2025-03-15) is unpaid and one day late is past.
     await scan('2025-03-20');
     expect(brief(await remindersOf(loan.id))).toEqual(['2 after_due 1 on 2025-03-16']);
+  });
+
+  it('counts arrears a restructuring capitalised as paid from its effective date, as the schedule does', async () => {
+    const loan = await disbursedLoan(desk);
+    const restructured = await desk.api.post(`/v1/loans/${loan.id}/restructurings`, {
+      type: 'extension', effective_date: '2025-03-20', reason: 'Arrears capitalised', remaining_periods: 12, capitalise_arrears: true,
+    });
+    expect(restructured.status).toBe(201);
+    const schedule = (await desk.api.get(`/v1/loans/${loan.id}/schedule?as_of=2025-04-20`)).body as { instalments: { number: number; status: string }[] };
+    expect(schedule.instalments.slice(0, 2).map((row) => row.status)).toEqual(['paid', 'paid']);
+    await scan('2025-04-20');
+    const made = brief(await remindersOf(loan.id));
+    expect(made.filter((line) => line.startsWith('1 ') || line.startsWith('2 '))).toEqual([]);
   });
 
   it('after days of downtime, makes every after-due reminder missed, and no more', async () => {
@@ -133,5 +146,8 @@ describe('the reminders API', () => {
     expect((await as(await testApp(), auditor.secret).post('/v1/reminders/scan', { as_of: '2025-02-20' })).status).toBe(403);
     const other = await servicingDesk(await testApp());
     expect((await desk.api.post('/v1/reminders/scan', { as_of: '2025-02-20', fund_id: other.fund.id })).status).toBe(404);
+    const unknown = await as(await testApp(), ADMIN_KEY).post('/v1/reminders/scan', { as_of: '2025-02-20', fund_id: '00000000-0000-4000-8000-000000000000' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.errors).toEqual([expect.objectContaining({ field: 'fund_id' })]);
   });
 });

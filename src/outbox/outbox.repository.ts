@@ -30,7 +30,7 @@ export interface UnsentRow {
   queue: QueueName;
   job_name: string;
   job_id: string;
-  payload: Record<string, string | number | null>;
+  payload: OutboxJob['payload'];
 }
 
 /** The oldest unsent rows (no lock: two relays may both add a row, which BullMQ keeps once by its job id). */

@@ -31,12 +31,12 @@ export function connectRedisForWorkers(url: string, closing: () => boolean = () 
   return new Redis(url, { maxRetriesPerRequest: null, retryStrategy: retryUnless(closing) });
 }
 
+export class EvictingRedisError extends Error {}
+
 /**
  * BullMQ keeps its jobs in Redis keys: a Redis that evicts keys under memory pressure loses jobs.
  * Throws, with what to do, unless `maxmemory-policy` is `noeviction`.
  */
-export class EvictingRedisError extends Error {}
-
 export async function assertNoEviction(redis: Redis): Promise<void> {
   const info = await redis.info('memory');
   const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
@@ -49,19 +49,19 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
 /**
  * The queues, by name, on one connection; `prefix` keeps tests apart. `sink(name)` enqueues only
  * while the connection is ready, and fails at once otherwise (BullMQ itself would wait for Redis,
- * keeping the relay's transaction open for the whole outage).
+ * holding the relay's pass for the whole outage).
  */
-export function openQueues(connection: Redis, options: { prefix?: string; onError?: (error: Error) => void } = {}): {
+export function openQueues(connection: Redis, options: { prefix?: string } = {}): {
   get(name: QueueName): Queue;
   sink(name: QueueName): { add(name: string, data: unknown, options: { jobId: string }): Promise<unknown> };
   close(): Promise<void>;
 } {
-  const { prefix, onError = () => undefined } = options;
+  const { prefix } = options;
   const queues = new Map(QUEUE_NAMES.map((name) => [name, new Queue(name, {
     connection, ...(prefix ? { prefix } : {}),
     // Kept a week after they end, so that a job id relayed again within the week is still known and added once.
     defaultJobOptions: { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
-  }).on('error', onError)])); // while Redis is down: the callers see their own commands fail
+  }).on('error', () => undefined)])); // while Redis is down: the callers see their own commands fail
   return {
     get: (name) => queues.get(name)!,
     sink: (name) => ({

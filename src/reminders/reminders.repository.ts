@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/connect';
+import type { RemindersTable } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 
 /**
@@ -56,23 +57,7 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
   return rows[0]!.made;
 }
 
-export interface ReminderRow {
-  id: string;
-  seq: string;
-  fund_id: string;
-  loan_id: string;
-  structure_id: string;
-  instalment_number: number;
-  due_date: string;
-  kind: 'before_due' | 'after_due';
-  offset_days: number;
-  send_on: string;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  last_error: string | null;
-  sent_at: Date | null;
-  created_at: Date;
-}
+export type ReminderRow = Selectable<RemindersTable>;
 
 /** One page (plus one row) of reminders in the scope given, oldest first. */
 export function findReminders(db: Db, filter: { fundId?: string; structureId?: string; loanId?: string; status?: string; afterSeq?: string; limit: number }): Promise<ReminderRow[]> {
@@ -82,5 +67,5 @@ export function findReminders(db: Db, filter: { fundId?: string; structureId?: s
   if (filter.loanId) query = query.where('loan_id', '=', filter.loanId);
   if (filter.status) query = query.where('status', '=', filter.status as ReminderRow['status']);
   if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
-  return query.execute() as Promise<ReminderRow[]>;
+  return query.execute();
 }

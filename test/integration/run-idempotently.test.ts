@@ -96,7 +96,7 @@ describe.each(databases)('runIdempotently on %s', (_name, open) => {
     expect(rows).toEqual([]);
   });
 
-  it('a transaction begun without waiting still holds all of its statements: a later failure undoes the earlier ones', async () => {
+  it('a later failure undoes the transaction’s earlier statements', async () => {
     const name = `Before ${randomUUID().slice(0, 8)}`;
     await sql`UPDATE funds SET name = ${name} WHERE id = ${fundId}`.execute(db);
     const failing = db.transaction().execute(async (trx) => {

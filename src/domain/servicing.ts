@@ -260,6 +260,24 @@ function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEve
   const remaining = book.rows.slice(kept);
   if (remaining.length === 0) return undefined;
   const keptRows = book.rows.slice(0, kept);
+  const { change } = event;
+  const months = MONTHS_PER_PERIOD[book.terms.periodicity];
+  const later = (date: CalendarDate, periods: number) => monthDate(monthIndex(date) + periods * months, origin.anchorDay);
+  const first = remaining[0]!.dueDate;
+  let deferrals = leadingDeferrals(remaining);
+  let dueDates = remaining.map((row) => row.dueDate);
+  if (change.type === 'extension') {
+    const periods = 'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
+    if (periods <= deferrals.length) return undefined;
+    dueDates = Array.from({ length: periods }, (_, j) => later(first, j));
+  }
+  if (change.type === 'moratorium') {
+    dueDates = [...Array.from({ length: change.periods }, (_, j) => later(first, j)), ...dueDates.map((date) => later(date, change.periods))];
+    deferrals = [...Array.from({ length: change.periods }, () => change.deferralType), ...deferrals];
+  }
+
+  // Nothing changes before this point: an ignored restructuring leaves the book as it was.
+  if (change.type === 'rate_change') book.terms = { ...book.terms, annualRate: change.annualRate };
   let capitalised = 0n;
   let moved = 0n;
   if (event.capitaliseArrears) {
@@ -276,23 +294,6 @@ function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEve
       settled.push({ number: row.number, amounts });
     });
     if (settled.length > 0) book.settlements.set(event.id, settled);
-  }
-
-  const { change } = event;
-  const months = MONTHS_PER_PERIOD[book.terms.periodicity];
-  const later = (date: CalendarDate, periods: number) => monthDate(monthIndex(date) + periods * months, origin.anchorDay);
-  const first = remaining[0]!.dueDate;
-  let deferrals = leadingDeferrals(remaining);
-  let dueDates = remaining.map((row) => row.dueDate);
-  if (change.type === 'rate_change') book.terms = { ...book.terms, annualRate: change.annualRate };
-  if (change.type === 'extension') {
-    const periods = 'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
-    if (periods <= deferrals.length) return undefined;
-    dueDates = Array.from({ length: periods }, (_, j) => later(first, j));
-  }
-  if (change.type === 'moratorium') {
-    dueDates = [...Array.from({ length: change.periods }, (_, j) => later(first, j)), ...dueDates.map((date) => later(date, change.periods))];
-    deferrals = [...Array.from({ length: change.periods }, () => change.deferralType), ...deferrals];
   }
 
   const start = kept === 0 ? origin.disbursedOn : book.rows[kept - 1]!.dueDate;

@@ -69,6 +69,22 @@ describe('replaying a loan’s history (src/domain/servicing.ts)', () => {
     expect(result.ignored.has('r')).toBe(true);
     expect(result.restructured).toBe(false);
   });
+
+  it('an ignored restructuring leaves the arrears as they were, even when asked to capitalise them', () => {
+    // 500.00 at 0 % over 24 months; a one-month moratorium on the 23rd due date puts a deferral ahead of
+    // the last row, so an extension to one period is ignored. It must not have settled 23 months of arrears.
+    const origin = originOf(terms({ principal: m('500'), annualRate: parseRate('0'), termPeriods: 24 }));
+    const result = serviceLoan(origin, [
+      { kind: 'restructuring', id: 'm', date: d('2026-12-15'), change: { type: 'moratorium', periods: 1, deferralType: 'partial' }, capitaliseArrears: false },
+      { kind: 'restructuring', id: 'x', date: d('2027-01-01'), change: { type: 'extension', remainingPeriods: 1 }, capitaliseArrears: true },
+      repayment('r', '2027-01-02', '20.91'),
+    ]);
+    expect(result.ignored.has('x')).toBe(true);
+    expect(result.settlements.has('x')).toBe(false);
+    expect(result.status).toBe('active');
+    expect(result.outcomes.get('r')!.allocations[0]).toMatchObject({ number: 1 });
+    expect(receivableAsOf(origin, result.postings, '2027-01-02')).toBe(m('479.09'));
+  });
 });
 
 // Random histories: the invariants every replay must keep, whatever happens to the loan.

@@ -9,6 +9,32 @@ export interface Config {
   readonly adminApiKey: string | undefined;
   /** Redis for the BullMQ queues (the API enqueues through the outbox; the workers run the jobs). */
   readonly redisUrl: string;
+  /** Keeps the queues of two deployments sharing one Redis apart (BullMQ's default: "bull"). */
+  readonly queuePrefix: string | undefined;
+  /**
+   * How long a job's lock lasts without renewal: a worker that dies holding a job gives it back to
+   * the queue after about this long (BullMQ's lockDuration and stalledInterval).
+   */
+  readonly jobLockMs: number;
+  readonly reminders: ReminderDelivery;
+}
+
+/** How reminders go out (DOMAIN.md "Reminders"). */
+export interface ReminderDelivery {
+  /** SMTP server for e-mail reminders (smtp://user:pass@host:587, smtps://…); without it, no e-mail. */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  /** How long a webhook may take to answer before the attempt counts as failed. */
+  readonly webhookTimeoutMs: number;
+  /** Attempts per reminder, the first included, and the delay before the first retry (doubling after). */
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${env[name]}`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -23,5 +49,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.DATA_DIR ?? './data/pglite',
     adminApiKey,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    queuePrefix: env.QUEUE_PREFIX || undefined,
+    jobLockMs: positiveInteger(env, 'JOB_LOCK_MS', 30_000),
+    reminders: Object.freeze({
+      smtpUrl: env.SMTP_URL || undefined,
+      mailFrom: env.MAIL_FROM || 'reminders@localhost',
+      webhookTimeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+      attempts: positiveInteger(env, 'REMINDER_ATTEMPTS', 8),
+      backoffMs: positiveInteger(env, 'REMINDER_BACKOFF_MS', 30_000),
+    }),
   });
 }

@@ -28,7 +28,7 @@ async function main() {
   let warned = false;
   const tryWorkers = async (): Promise<Workers | undefined> => {
     try {
-      const started = await startWorkers({ db, redisUrl: config.redisUrl, logger });
+      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger });
       if (warned) logger.info('workers started after all');
       return started;
     } catch (error) {

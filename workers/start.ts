@@ -1,7 +1,10 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createTransport } from 'nodemailer';
+import type { ReminderDelivery } from '../src/config';
 import type { Db } from '../src/db/connect';
+import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
@@ -42,7 +45,7 @@ export interface Workers {
  * that may evict keys (it would lose jobs).
  */
 export async function startWorkers(options: {
-  db: Db; redisUrl: string; logger: Logger; queuePrefix?: string; relayIntervalMs?: number;
+  db: Db; redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
   /** false: no outbox relay (tests that share a database with other tests' outbox rows) */
   relay?: boolean;
 }): Promise<Workers> {
@@ -52,12 +55,17 @@ export async function startWorkers(options: {
   const { redis, ready } = connectRedisForProducers(redisUrl, () => closing);
   const workerRedis = connectRedisForWorkers(redisUrl, () => closing);
   workerRedis.on('error', () => undefined); // the worker reconnects; its jobs wait in Redis
-  const queues = openQueues(redis, { prefix: options.queuePrefix });
+  const { reminders, jobLockMs = 30_000 } = options;
+  const queues = openQueues(redis, {
+    prefix: options.queuePrefix,
+    jobOptions: { reminders: { attempts: reminders.attempts, backoff: { type: 'exponential', delay: reminders.backoffMs } } },
+  });
+  const mailer = reminders.smtpUrl ? { transport: createTransport(reminders.smtpUrl), from: reminders.mailFrom } : undefined;
   const maintenance = new Queue(MAINTENANCE_QUEUE, {
     connection: redis, ...prefix,
     defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
   }).on('error', () => undefined);
-  const running: { worker?: Worker } = {}; // set once started; close() may come before
+  const running: Worker[] = []; // set once started; close() may come before
   let relay: { stop(): Promise<void> } = { stop: async () => undefined };
 
   const close = async () => {
@@ -65,10 +73,11 @@ export async function startWorkers(options: {
     await relay.stop();
     // BullMQ waits for the jobs under way, and for its connections to end: while Redis is down they
     // end at their next reconnection attempt (see `closing`); CLOSE_TIMEOUT_MS bounds it all.
-    if (running.worker) await withinTime(running.worker.close(workerRedis.status !== 'ready'), CLOSE_TIMEOUT_MS);
+    await withinTime(Promise.all(running.map((worker) => worker.close(workerRedis.status !== 'ready'))), CLOSE_TIMEOUT_MS);
     await withinTime(Promise.all([queues.close(), maintenance.close()]), CLOSE_TIMEOUT_MS);
     workerRedis.disconnect();
     redis.disconnect();
+    mailer?.transport.close();
   };
 
   try {
@@ -82,18 +91,19 @@ export async function startWorkers(options: {
     throw error;
   }
 
-  const processors: Record<string, (job: Job) => Promise<unknown>> = {
-    [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db),
-    [SCAN_REMINDERS]: scanRemindersJob(db),
+  const work = (queue: string, concurrency: number, processors: Record<string, (job: Job) => Promise<unknown>>) => {
+    const worker = new Worker(queue, async (job) => {
+      const processor = processors[job.name];
+      if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
+      return processor(job);
+    }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, ...prefix });
+    worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, result }, 'job done'));
+    worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'));
+    worker.on('error', () => undefined);
+    running.push(worker);
   };
-  const worker = running.worker = new Worker(MAINTENANCE_QUEUE, async (job) => {
-    const processor = processors[job.name];
-    if (!processor) throw new Error(`no processor for job ${job.name}`);
-    return processor(job);
-  }, { connection: workerRedis, concurrency: 1, ...prefix });
-  worker.on('completed', (job, result) => logger.info({ job: job.name, job_id: job.id, result }, 'job done'));
-  worker.on('failed', (job, error) => logger.error({ job: job?.name, job_id: job?.id, err: error }, 'job failed'));
-  worker.on('error', () => undefined);
+  work(MAINTENANCE_QUEUE, 1, { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db) });
+  work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob({ db, mailer, webhookTimeoutMs: reminders.webhookTimeoutMs, now: () => new Date() }) });
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   logger.info({ queues: ['reminders', 'reports', MAINTENANCE_QUEUE] }, 'workers started');

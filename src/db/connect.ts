@@ -137,6 +137,9 @@ export function pipeliningTransactions(client: { query: Send; connection: { stre
 export async function connectDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types, pipeline: true });
+    // An idle connection lost (PostgreSQL restarted, or an administrator ended it): the pool drops it
+    // and opens another for the next query. Without a listener, node would end the process.
+    pool.on('error', () => undefined);
     pool.on('connect', (client) => {
       preparingStatements(client);
       pipeliningTransactions(client as unknown as Parameters<typeof pipeliningTransactions>[0]);

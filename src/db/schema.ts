@@ -15,6 +15,9 @@ export interface FundsTable {
   reminder_days_after: Generated<number[]>;
   webhook_url: string | null;
   created_at: Generated<Date>;
+  reminder_channels: Generated<('webhook' | 'email')[]>;
+  /** Signs the fund's webhooks; never in a view, a log or the audit trail. */
+  webhook_secret: Generated<string>;
 }
 
 export interface ProductsTable {
@@ -250,11 +253,13 @@ export interface RemindersTable {
   kind: 'before_due' | 'after_due';
   offset_days: number;
   send_on: CalendarDateColumn;
-  status: Generated<'pending' | 'sent' | 'failed'>;
+  status: Generated<'pending' | 'sent' | 'failed' | 'skipped'>;
   attempts: Generated<number>;
   last_error: string | null;
   sent_at: Date | null;
   created_at: Generated<Date>;
+  webhook_sent_at: Date | null;
+  email_sent_at: Date | null;
 }
 
 export interface Database {

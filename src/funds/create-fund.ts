@@ -14,6 +14,7 @@ export interface CreateFundBody {
   currency?: 'EUR';
   reminder_days_before?: number[];
   reminder_days_after?: number[];
+  reminder_channels?: ('webhook' | 'email')[];
   webhook_url?: string | null;
 }
 
@@ -35,6 +36,7 @@ export async function createFund(db: Db, context: RequestContext, body: CreateFu
       currency: body.currency ?? 'EUR',
       reminder_days_before: body.reminder_days_before ?? [15, 3],
       reminder_days_after: body.reminder_days_after ?? [1, 15, 30],
+      reminder_channels: body.reminder_channels ?? ['webhook', 'email'],
       webhook_url: body.webhook_url ?? null,
     });
     await recordAuditEvent(trx, context, { fundId: fund.id, action: 'fund.created', entityType: 'fund', entityId: fund.id, state: fundView(fund) });

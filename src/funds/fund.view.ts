@@ -9,6 +9,7 @@ export function fundView(fund: FundRow) {
     currency: fund.currency,
     reminder_days_before: fund.reminder_days_before,
     reminder_days_after: fund.reminder_days_after,
+    reminder_channels: fund.reminder_channels,
     webhook_url: fund.webhook_url,
     created_at: fund.created_at.toISOString(),
   };

@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
-import { actorOf, contextOf } from '../http/auth';
+import { DomainError } from '../domain/errors';
+import { actorOf, assertCanWrite, contextOf } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { createFund, type CreateFundBody } from './create-fund';
 import { fundView } from './fund.view';
 import { findVisibleFund } from './find-visible-fund';
-import { listFunds } from './funds.repository';
+import { findWebhookSecret, listFunds } from './funds.repository';
 
 export function fundsRouter(db: Db): Router {
   const router = Router();
@@ -26,6 +27,15 @@ export function fundsRouter(db: Db): Router {
 
   router.get('/v1/funds/:fundId', async (req, res) => {
     res.json(fundView(await findVisibleFund(db, actorOf(req), String(req.params.fundId))));
+  });
+
+  // The secret a partner verifies the fund's webhooks with: for those who run the fund, not its auditors.
+  router.get('/v1/funds/:fundId/webhook-secret', async (req, res) => {
+    const actor = actorOf(req);
+    const fund = await findVisibleFund(db, actor, String(req.params.fundId));
+    if (actor.role === 'auditor') throw new DomainError('forbidden', 'An auditor key does not read the webhook secret.');
+    assertCanWrite(actor);
+    res.set('Cache-Control', 'no-store').json({ fund_id: fund.id, secret: await findWebhookSecret(db, fund.id) });
   });
 
   return router;

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { QueueName } from '../outbox/outbox.repository';
 
@@ -51,7 +51,7 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
  * while the connection is ready, and fails at once otherwise (BullMQ itself would wait for Redis,
  * holding the relay's pass for the whole outage).
  */
-export function openQueues(connection: Redis, options: { prefix?: string } = {}): {
+export function openQueues(connection: Redis, options: { prefix?: string; jobOptions?: Partial<Record<QueueName, JobsOptions>> } = {}): {
   get(name: QueueName): Queue;
   sink(name: QueueName): { add(name: string, data: unknown, options: { jobId: string }): Promise<unknown> };
   close(): Promise<void>;
@@ -60,7 +60,7 @@ export function openQueues(connection: Redis, options: { prefix?: string } = {})
   const queues = new Map(QUEUE_NAMES.map((name) => [name, new Queue(name, {
     connection, ...(prefix ? { prefix } : {}),
     // Kept a week after they end, so that a job id relayed again within the week is still known and added once.
-    defaultJobOptions: { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
+    defaultJobOptions: { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 }, ...options.jobOptions?.[name] },
   }).on('error', () => undefined)])); // while Redis is down: the callers see their own commands fail
   return {
     get: (name) => queues.get(name)!,

@@ -69,3 +69,59 @@ export function findReminders(db: Db, filter: { fundId?: string; structureId?: s
   if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
   return query.execute();
 }
+
+/** A reminder with what its delivery needs: where to, signed how, and whether it is still owed now. */
+export interface ReminderToDeliver extends ReminderRow {
+  readonly still_owed: boolean;
+  readonly total: string | null;
+  readonly unpaid: string | null;
+  readonly channels: ('webhook' | 'email')[];
+  readonly webhook_url: string | null;
+  readonly webhook_secret: string;
+  readonly contact_email: string;
+  readonly legal_name: string;
+}
+
+/**
+ * The reminder, with its instalment as the current schedule has it now: it is still owed while the
+ * loan is active, the current version still has this instalment (same number and due date) and what
+ * standing repayments and capitalised arrears settled falls short of its total. The webhook is the
+ * structure's, or the fund's when the structure has none.
+ */
+export async function findReminderToDeliver(db: Db, reminderId: string): Promise<ReminderToDeliver | undefined> {
+  const { rows } = await sql<ReminderToDeliver>`
+    SELECT r.*, f.reminder_channels AS channels, coalesce(s.webhook_url, f.webhook_url) AS webhook_url, f.webhook_secret,
+      s.contact_email, s.legal_name, i.total, (i.total - p.paid)::text AS unpaid,
+      (l.status = 'active' AND i.total IS NOT NULL AND p.paid < i.total) AS still_owed
+    FROM reminders r
+    JOIN loans l ON l.id = r.loan_id
+    JOIN funds f ON f.id = r.fund_id
+    JOIN structures s ON s.id = r.structure_id
+    LEFT JOIN instalments i ON i.loan_id = r.loan_id AND i.version = l.schedule_version AND i.number = r.instalment_number AND i.due_date = r.due_date
+    CROSS JOIN LATERAL (SELECT
+      coalesce((SELECT sum(a.fees + a.late_interest + a.interest + a.principal) FROM allocations a JOIN repayments p ON p.id = a.repayment_id
+        WHERE p.loan_id = r.loan_id AND p.reversed_at IS NULL AND a.number = r.instalment_number), 0)
+      + coalesce((SELECT sum(st.interest + st.principal) FROM arrears_settlements st JOIN restructurings x ON x.id = st.restructuring_id
+        WHERE x.loan_id = r.loan_id AND st.number = r.instalment_number), 0) AS paid) p
+    WHERE r.id = ${reminderId}::uuid`.execute(db);
+  return rows[0];
+}
+
+/** A channel took the reminder: stamped once, whatever retries follow. */
+export async function stampChannel(db: Db, reminderId: string, channel: 'webhook' | 'email'): Promise<void> {
+  const column = channel === 'webhook' ? 'webhook_sent_at' : 'email_sent_at';
+  await db.updateTable('reminders').set({ [column]: sql`now()` }).where('id', '=', reminderId).where(column, 'is', null).execute();
+}
+
+/** The outcome of one delivery attempt: `pending` (to be retried), `sent`, `failed` or `skipped`. */
+export async function recordAttempt(db: Db, reminderId: string, outcome: { status: ReminderRow['status']; error: string | null; counted: boolean }): Promise<void> {
+  await db.updateTable('reminders')
+    .set((eb) => ({
+      status: outcome.status,
+      last_error: outcome.error,
+      attempts: outcome.counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      sent_at: outcome.status === 'sent' ? sql<Date>`now()` : null,
+    }))
+    .where('id', '=', reminderId).where('status', '=', 'pending')
+    .execute();
+}

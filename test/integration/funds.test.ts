@@ -16,7 +16,8 @@ describe('opening a fund', () => {
     const res = await as(app, ADMIN_KEY).post('/v1/funds', body);
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/funds/${res.body.id}`);
-    expect(res.body).toMatchObject({ ...body, currency: 'EUR', reminder_days_before: [15, 3], reminder_days_after: [1, 15, 30], webhook_url: null });
+    expect(res.body).toMatchObject({ ...body, currency: 'EUR', reminder_days_before: [15, 3], reminder_days_after: [1, 15, 30], reminder_channels: ['webhook', 'email'], webhook_url: null });
+    expect(JSON.stringify(res.body)).not.toMatch(/whsec_/); // the webhook secret has a route of its own
 
     const fetched = await as(app, ADMIN_KEY).get(res.headers.location!);
     expect(fetched.status).toBe(200);
@@ -27,6 +28,17 @@ describe('opening a fund', () => {
     const res = await as(app, ADMIN_KEY).post('/v1/funds', { ...fundBody(), reminder_days_before: [7], reminder_days_after: [2, 10], webhook_url: 'https://fonds.example.org/hooks' });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ reminder_days_before: [7], reminder_days_after: [2, 10], webhook_url: 'https://fonds.example.org/hooks' });
+  });
+
+  it('reminds through the channels it asks for, among webhook and email only', async () => {
+    const mailOnly = await as(app, ADMIN_KEY).post('/v1/funds', { ...fundBody(), reminder_channels: ['email'] });
+    expect(mailOnly.status).toBe(201);
+    expect(mailOnly.body.reminder_channels).toEqual(['email']);
+    for (const reminder_channels of [['sms'], [], ['email', 'email']]) {
+      const refused = await as(app, ADMIN_KEY).post('/v1/funds', { ...fundBody(), reminder_channels });
+      expect(refused.status).toBe(400);
+      expect(fieldsOf(refused)[0]).toMatch(/^reminder_channels/);
+    }
   });
 
   it('a manager key cannot open a fund: 403', async () => {

@@ -3,6 +3,7 @@
  * Idempotency-Keys as a BullMQ job scheduler (Paris time), and a purge job, run by the worker on
  * real Redis, forgets the keys past their seven days and keeps the others.
  */
+import { loadConfig } from '../../src/config';
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { sql } from 'kysely';
@@ -21,7 +22,7 @@ let queue: Queue;
 
 beforeAll(async () => {
   await shared.ready;
-  workers = await startWorkers({ db: await testDb(), redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), queuePrefix: prefix, relay: false });
+  workers = await startWorkers({ db: await testDb(), redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), reminders: loadConfig({}).reminders, queuePrefix: prefix, relay: false });
   queue = new Queue(MAINTENANCE_QUEUE, { connection: shared.redis, prefix });
 });
 

@@ -7,6 +7,7 @@
  * The relay moves every unsent row of the test database, other test files' (reminders) included:
  * checks here are about this file's rows.
  */
+import { loadConfig } from '../../src/config';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -239,7 +240,7 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
   it('closes within its time limit when Redis is down at that moment (BullMQ alone would wait for ever)', async () => {
     const port = await freePort();
     const server = await ownRedis(port);
-    const workers = await startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent, queuePrefix: prefix, relay: false });
+    const workers = await startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent, reminders: loadConfig({}).reminders, queuePrefix: prefix, relay: false });
     await stop(server);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the connections are reconnecting now
     const started = Date.now();
@@ -265,7 +266,7 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
     const port = await freePort();
     const server = await ownRedis(port, ['--maxmemory-policy', 'allkeys-lru']);
     try {
-      await expect(startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent })).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction/);
+      await expect(startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent, reminders: loadConfig({}).reminders })).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction/);
     } finally {
       await stop(server);
     }

@@ -12,7 +12,7 @@ describe('the embedded PGlite database', () => {
   const admin = { Authorization: 'Bearer pglite-admin-key-0123456789abcdef' };
   beforeAll(async () => {
     db = await connectDatabase({ dataDir: 'memory://' });
-    expect(await migrate(db)).toEqual(['001_portfolio', '002_access_and_audit', '003_ledger', '004_servicing', '005_loan_domains', '006_servicing_domains', '007_outbox', '008_reminders']);
+    expect(await migrate(db)).toEqual(['001_portfolio', '002_access_and_audit', '003_ledger', '004_servicing', '005_loan_domains', '006_servicing_domains', '007_outbox', '008_reminders', '009_reminder_delivery']);
     expect(await migrate(db)).toEqual([]);
   });
   afterAll(() => db.destroy());
@@ -21,6 +21,8 @@ describe('the embedded PGlite database', () => {
     const app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret('pglite-admin-key-0123456789abcdef') });
     const fund = await request(app).post('/v1/funds').set(admin).send({ name: 'Fonds embarqué', region_code: '84', department_codes: ['69'] });
     expectContract(fund, 'post', '/v1/funds');
+    const secret = await request(app).get(`/v1/funds/${fund.body.id}/webhook-secret`).set(admin);
+    expect(secret.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/); // 32 bytes, made by migration 009's default
     const product = await request(app).post('/v1/products').set(admin).send({
       fund_id: fund.body.id, name: 'Relance', kind: 'recovery', principal_min: '1000', principal_max: '50000', annual_rate_percent_min: '0',
       annual_rate_percent_max: '0', term_periods_min: 6, term_periods_max: 60, deferral_periods_max: 12, methods: ['annuity'], periodicities: ['monthly'],

@@ -25,9 +25,9 @@ export default async function globalSetup(): Promise<void> {
 
 /** Databases of runs that died before their teardown, an hour or more ago (never a run in progress). */
 async function dropAbandonedDatabases(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname ~ '^loans_test_[0-9]+_[0-9]+$'");
+  const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname ~ '^loans_test_[0-9]+_[0-9]+(_[a-z]+)?$'");
   for (const { datname } of rows) {
-    const startedAt = Number(datname.split('_').at(-1));
+    const startedAt = Number(datname.split('_')[3]);
     if (Date.now() - startedAt > 3_600_000) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
   }
 }

@@ -486,6 +486,12 @@ export const MATRIX: readonly Route[] = [
   },
   {
     method: 'get',
+    path: '/v1/funds/{fundId}/webhook-secret',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/webhook-secret` }), expect: FUND_ACT_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/webhook-secret` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
     path: '/v1/funds/{fundId}/ledger/trial-balance',
     own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/ledger/trial-balance?as_of=2030-01-01` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/ledger/trial-balance?as_of=2030-01-01` }), expect: READ_OTHER },

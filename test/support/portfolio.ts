@@ -161,8 +161,8 @@ export async function createKey(app: Express, body: Record<string, unknown>, key
 }
 
 /** The usual opening of a story: a fund and the secret of its manager's key. */
-export async function fundWithManager(app: Express): Promise<{ fund: Fund; manager: CreatedKey }> {
-  const fund = await createFund(app);
+export async function fundWithManager(app: Express, overrides: Record<string, unknown> = {}): Promise<{ fund: Fund; manager: CreatedKey }> {
+  const fund = await createFund(app, overrides);
   return { fund, manager: await createKey(app, { role: 'manager', fund_id: fund.id }) };
 }
 

@@ -16,13 +16,13 @@ export interface LoanTerms {
 }
 
 /** A fund, its manager, a product wide enough for the terms, a structure; and the calls of that manager. */
-export async function servicingDesk(app: Express, kind: 'recovery' | 'common_law' = 'common_law') {
-  const { fund, manager } = await fundWithManager(app);
+export async function servicingDesk(app: Express, kind: 'recovery' | 'common_law' = 'common_law', overrides: { fund?: Record<string, unknown>; structure?: Record<string, unknown> } = {}) {
+  const { fund, manager } = await fundWithManager(app, overrides.fund);
   const product = await createProduct(app, fund.id, manager.secret, {
     kind, principal_min: '100.00', principal_max: '1000000.00', annual_rate_percent_max: '20', term_periods_min: 1, term_periods_max: 360, deferral_periods_max: 60,
     methods: ['annuity', 'linear', 'bullet'], periodicities: ['monthly', 'quarterly', 'semiannual', 'annual'],
   });
-  const structure = await createStructure(app, fund.id, manager.secret);
+  const structure = await createStructure(app, fund.id, manager.secret, overrides.structure);
   const api = as(app, manager.secret);
   return { fund, manager, product, structure, api };
 }

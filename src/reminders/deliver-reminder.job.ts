@@ -1,0 +1,13 @@
+import type { Job } from 'bullmq';
+import { deliverReminder, type DeliveryDeps, type DeliveryOutcome } from './deliver-reminder';
+
+/** The job the reminder scan puts in the outbox for each reminder it makes: `reminder-<id>`. */
+export const DELIVER_REMINDER = 'deliver';
+
+/** The BullMQ processor: one attempt; the job's own attempts and backoff make the retries. */
+export function deliverReminderJob(deps: DeliveryDeps) {
+  return async (job: Job<{ reminder_id: string }>): Promise<{ outcome: DeliveryOutcome }> => {
+    const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    return { outcome: await deliverReminder(deps, job.data.reminder_id, isLastAttempt) };
+  };
+}

@@ -1,0 +1,75 @@
+import type { Transporter } from 'nodemailer';
+import { Webhook } from 'standardwebhooks';
+import type { ReminderToDeliver } from './reminders.repository';
+
+/** What a reminder says, the same through every channel (the webhook's `data`). */
+export function reminderMessage(reminder: ReminderToDeliver) {
+  return {
+    reminder_id: reminder.id,
+    fund_id: reminder.fund_id,
+    loan_id: reminder.loan_id,
+    structure_id: reminder.structure_id,
+    instalment_number: reminder.instalment_number,
+    due_date: reminder.due_date,
+    kind: reminder.kind,
+    offset_days: reminder.offset_days,
+    send_on: reminder.send_on,
+    amount_due: reminder.total!,
+    amount_unpaid: reminder.unpaid!,
+    currency: 'EUR',
+  };
+}
+
+export type ReminderMessage = ReturnType<typeof reminderMessage>;
+
+/**
+ * A POST signed per the Standard Webhooks specification: `webhook-id` is the reminder's id, the same
+ * on every retry, so that a receiver can drop a message it already has (a worker killed between the
+ * receiver's answer and the stamp sends it again); the timestamp is the attempt's. Anything but a
+ * 2xx within `timeoutMs` is a failed attempt. Errors name no URL (it may carry a token).
+ */
+export async function postWebhook(url: string, secret: string, message: ReminderMessage, options: { timeoutMs: number; now: Date }): Promise<void> {
+  const body = JSON.stringify({ type: `reminder.${message.kind}`, timestamp: options.now.toISOString(), data: message });
+  const signature = new Webhook(secret).sign(message.reminder_id, options.now, body);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': message.reminder_id,
+        'webhook-timestamp': String(Math.floor(options.now.getTime() / 1000)),
+        'webhook-signature': signature,
+      },
+    });
+  } catch (error) {
+    // Duck-typed: fetch's errors come from Node's own realm, where `instanceof Error` may not hold.
+    const failure = error as { name?: string; cause?: { code?: string } } | undefined;
+    const cause = failure?.name === 'TimeoutError' ? 'TimeoutError' : (failure?.cause?.code ?? failure?.name ?? 'error');
+    throw new Error(cause === 'TimeoutError' ? `webhook did not answer within ${options.timeoutMs} ms` : `webhook unreachable (${cause})`, { cause: error });
+  }
+  await response.body?.cancel();
+  if (response.status < 200 || response.status > 299) throw new Error(`webhook answered HTTP ${response.status}`);
+}
+
+/** An e-mail to the structure's contact address; its Message-ID is the reminder's, for the same reason. */
+export async function sendEmail(mailer: { transport: Transporter; from: string }, to: string, legalName: string, message: ReminderMessage): Promise<void> {
+  const when = message.kind === 'before_due' ? `is due on ${message.due_date}` : `was due on ${message.due_date} and is unpaid`;
+  await mailer.transport.sendMail({
+    from: mailer.from,
+    to,
+    subject: `Repayment reminder: instalment ${message.instalment_number} ${when}`,
+    messageId: `<${message.reminder_id}@reminders.solidarity-loans>`,
+    text: [
+      `Hello ${legalName},`,
+      '',
+      `Instalment ${message.instalment_number} of your loan ${message.loan_id} ${when}.`,
+      `Amount due: ${message.amount_due} ${message.currency}; still to pay: ${message.amount_unpaid} ${message.currency}.`,
+      '',
+      `Reminder ${message.reminder_id}.`,
+    ].join('\n'),
+  });
+}

@@ -10,8 +10,13 @@ ALTER TABLE funds
 -- A reminder is sent once per channel: each channel's stamp is set when that channel took it, so a
 -- retry after one channel failed does not send it again through the other. `skipped`: the instalment
 -- was paid (or the loan closed, or rescheduled) between the scan and the delivery.
+-- `claimed_until`: a delivery attempt under way holds the reminder until then, so that two runs of
+-- its job at once (a worker that lost its lock while still running) do not both send it.
 ALTER TABLE reminders
   ADD COLUMN webhook_sent_at timestamptz,
   ADD COLUMN email_sent_at timestamptz,
+  ADD COLUMN claimed_until timestamptz,
   DROP CONSTRAINT reminders_status_check,
   ADD CONSTRAINT reminders_status_check CHECK (status IN ('pending', 'sent', 'failed', 'skipped'));
+-- The daily re-queue of reminders still pending a day after they were made.
+CREATE INDEX reminders_pending ON reminders (created_at) WHERE status = 'pending';

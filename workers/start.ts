@@ -5,9 +5,13 @@ import { createTransport } from 'nodemailer';
 import type { ReminderDelivery } from '../src/config';
 import type { Db } from '../src/db/connect';
 import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
+import { computeReportJob } from '../src/reports/compute-report.job';
+import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
+import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
+import { todayInParis } from '../src/http/clock';
 import { startRelay } from './relay';
 
 /** Jobs of the house itself, on schedules of their own (not asked for by changes, so not in the outbox). */
@@ -39,10 +43,10 @@ export interface Workers {
 
 /**
  * The background side of the service, on `db` and the Redis at `redisUrl`: the outbox relay, which
- * moves the work that changes ask for into BullMQ queues, and the processors of the maintenance
- * queue with their job schedulers (the nightly purge of expired Idempotency-Keys, the morning scan
- * that makes the reminders due). Refuses a Redis
- * that may evict keys (it would lose jobs).
+ * moves the work that changes ask for into BullMQ queues; the processors of the reminders queue
+ * (delivery) and of the reports queue; and those of the maintenance queue with its job schedulers
+ * (the nightly purge of expired Idempotency-Keys, the morning scan that makes the reminders due, the
+ * monthly reports). Refuses a Redis that may evict keys (it would lose jobs).
  */
 export async function startWorkers(options: {
   db: Db; redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
@@ -58,9 +62,14 @@ export async function startWorkers(options: {
   const { reminders, jobLockMs = 30_000 } = options;
   const queues = openQueues(redis, {
     prefix: options.queuePrefix,
-    jobOptions: { reminders: { attempts: reminders.attempts, backoff: { type: 'exponential', delay: reminders.backoffMs } } },
+    jobOptions: {
+      reminders: { attempts: reminders.attempts, backoff: { type: 'exponential', delay: reminders.backoffMs } },
+      reports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+    },
   });
-  const mailer = reminders.smtpUrl ? { transport: createTransport(reminders.smtpUrl), from: reminders.mailFrom } : undefined;
+  // Bounded like a webhook: a silent SMTP server must not hold the delivery slots (nodemailer waits minutes by default).
+  const timeouts = { connectionTimeout: reminders.webhookTimeoutMs, greetingTimeout: reminders.webhookTimeoutMs, socketTimeout: reminders.webhookTimeoutMs };
+  const mailer = reminders.smtpUrl ? { transport: createTransport({ url: reminders.smtpUrl, ...timeouts }), from: reminders.mailFrom } : undefined;
   const maintenance = new Queue(MAINTENANCE_QUEUE, {
     connection: redis, ...prefix,
     defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
@@ -86,6 +95,7 @@ export async function startWorkers(options: {
     await warnIfNotPersistent(redis, logger);
     await maintenance.upsertJobScheduler(PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, { name: PURGE_EXPIRED_KEYS });
     await maintenance.upsertJobScheduler(SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, { name: SCAN_REMINDERS });
+    await maintenance.upsertJobScheduler(MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, { name: MONTHLY_REPORTS });
   } catch (error) {
     await close();
     throw error;
@@ -96,14 +106,18 @@ export async function startWorkers(options: {
       const processor = processors[job.name];
       if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
       return processor(job);
-    }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, ...prefix });
+    // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
+    // three times rather than BullMQ's one; the daily scan re-queues a reminder whose job was lost anyway.
+    }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, maxStalledCount: 3, ...prefix });
     worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, result }, 'job done'));
     worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'));
     worker.on('error', () => undefined);
     running.push(worker);
   };
-  work(MAINTENANCE_QUEUE, 1, { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db) });
-  work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob({ db, mailer, webhookTimeoutMs: reminders.webhookTimeoutMs, now: () => new Date() }) });
+  work(MAINTENANCE_QUEUE, 1, { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db), [MONTHLY_REPORTS]: monthlyReportsJob(db) });
+  const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, now: () => new Date(), today: () => todayInParis() };
+  work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
+  work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db) }); // one at a time: each reads the whole fund
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   logger.info({ queues: ['reminders', 'reports', MAINTENANCE_QUEUE] }, 'workers started');

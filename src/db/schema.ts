@@ -18,6 +18,8 @@ export interface FundsTable {
   reminder_channels: Generated<('webhook' | 'email')[]>;
   /** Signs the fund's webhooks; never in a view, a log or the audit trail. */
   webhook_secret: Generated<string>;
+  /** The latest date a reminder scan of the fund was as of (its next scan looks at send dates since). */
+  reminders_scanned_through: CalendarDateColumn | null;
 }
 
 export interface ProductsTable {
@@ -260,6 +262,27 @@ export interface RemindersTable {
   created_at: Generated<Date>;
   webhook_sent_at: Date | null;
   email_sent_at: Date | null;
+  claimed_until: Date | null;
+}
+
+export interface ReportsTable {
+  id: string;
+  seq: Generated<string>;
+  fund_id: string;
+  as_of: CalendarDateColumn;
+  trigger: 'request' | 'schedule';
+  requested_by: string | null;
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  progress: Generated<number>;
+  attempts: Generated<number>;
+  error: string | null;
+  result: unknown;
+  csv: string | null;
+  sha256: string | null;
+  csv_sha256: string | null;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
 }
 
 export interface Database {
@@ -281,5 +304,6 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
   reminders: RemindersTable;
+  reports: ReportsTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import type { Database, FundsTable } from '../db/schema';
 
 /** A fund as the API shows it: everything but its webhook secret, which only `findWebhookSecret` reads. */
-export type FundRow = Omit<Selectable<FundsTable>, 'webhook_secret'>;
+export type FundRow = Omit<Selectable<FundsTable>, 'webhook_secret' | 'reminders_scanned_through'>;
 
 const FUND_COLUMNS = [
   'id', 'name', 'region_code', 'department_codes', 'currency', 'reminder_days_before', 'reminder_days_after', 'reminder_channels', 'webhook_url', 'created_at',
@@ -11,6 +11,13 @@ const FUND_COLUMNS = [
 
 export async function insertFund(trx: Transaction<Database>, fund: Omit<FundRow, 'created_at'>): Promise<FundRow> {
   return trx.insertInto('funds').values(fund).returning(FUND_COLUMNS).executeTakeFirstOrThrow();
+}
+
+export async function updateFundSettings(
+  trx: Transaction<Database>, id: string,
+  changes: Partial<Pick<FundRow, 'name' | 'reminder_days_before' | 'reminder_days_after' | 'reminder_channels' | 'webhook_url'>>,
+): Promise<FundRow> {
+  return trx.updateTable('funds').set(changes).where('id', '=', id).returning(FUND_COLUMNS).executeTakeFirstOrThrow();
 }
 
 export async function findFundById(db: Db | Transaction<Database>, id: string): Promise<FundRow | undefined> {

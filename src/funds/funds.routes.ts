@@ -7,6 +7,7 @@ import { createFund, type CreateFundBody } from './create-fund';
 import { fundView } from './fund.view';
 import { findVisibleFund } from './find-visible-fund';
 import { findWebhookSecret, listFunds } from './funds.repository';
+import { updateFund, type UpdateFundBody } from './update-fund';
 
 export function fundsRouter(db: Db): Router {
   const router = Router();
@@ -27,6 +28,10 @@ export function fundsRouter(db: Db): Router {
 
   router.get('/v1/funds/:fundId', async (req, res) => {
     res.json(fundView(await findVisibleFund(db, actorOf(req), String(req.params.fundId))));
+  });
+
+  router.patch('/v1/funds/:fundId', async (req, res) => {
+    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fundId), req.body as UpdateFundBody)));
   });
 
   // The secret a partner verifies the fund's webhooks with: for those who run the fund, not its auditors.

@@ -5,9 +5,9 @@ import { deliverReminder, type DeliveryDeps, type DeliveryOutcome } from './deli
 export const DELIVER_REMINDER = 'deliver';
 
 /** The BullMQ processor: one attempt; the job's own attempts and backoff make the retries. */
-export function deliverReminderJob(deps: DeliveryDeps) {
+export function deliverReminderJob(deps: DeliveryDeps, attempts: number) {
   return async (job: Job<{ reminder_id: string }>): Promise<{ outcome: DeliveryOutcome }> => {
-    const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? attempts);
     return { outcome: await deliverReminder(deps, job.data.reminder_id, isLastAttempt) };
   };
 }

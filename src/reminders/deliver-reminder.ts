@@ -1,63 +1,80 @@
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
 import { postWebhook, reminderMessage, sendEmail } from './reminder-channels';
-import { findReminderToDeliver, recordAttempt, stampChannel } from './reminders.repository';
+import { claimReminder, findReminderToDeliver, recordAttempt, stampChannel } from './reminders.repository';
 
 export interface DeliveryDeps {
   readonly db: Db;
   /** Without it, e-mail is not a channel that can take anything. */
   readonly mailer: { transport: Transporter; from: string } | undefined;
-  readonly webhookTimeoutMs: number;
+  /** How long one channel may take (the webhook's answer; the SMTP server's, through the transport's timeouts). */
+  readonly timeoutMs: number;
   readonly now: () => Date;
+  readonly today: () => CalendarDate;
 }
 
-export type DeliveryOutcome = 'sent' | 'skipped' | 'retry' | 'failed' | 'done already';
+export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'no channel' | 'done already' | 'claimed elsewhere';
+
+const messageOf = (error: unknown) => (error as { message?: string } | undefined)?.message ?? String(error);
 
 /**
- * One delivery attempt of a reminder (a job of the reminders queue, delivered at least once). A
- * reminder no longer owed — paid since the scan, loan closed or rescheduled — is `skipped`. Each of
- * the fund's channels that has somewhere to go takes it once (its stamp guards a retry); when all
- * have, it is `sent`. A failed attempt counts and keeps its error; the last one makes it `failed`.
+ * One delivery attempt of a reminder (a job of the reminders queue, delivered at least once). The
+ * attempt claims the reminder first, so that two runs of its job at once do not both send it. A
+ * reminder no longer owed — paid since the scan, loan closed or rescheduled, due date passed for a
+ * before-due one — is `skipped`. Each of the fund's channels that has somewhere to go takes it once
+ * (its stamp guards a retry); when all have, it is `sent`. A failed attempt counts and keeps its
+ * error; the last one, or a receiver that says 410 Gone, makes it `failed`. With no channel to go
+ * to, it stays `pending`, saying why, and the daily scan queues it again (a webhook may be set since).
  * Throws on a failed attempt that is not the last, so that BullMQ retries it with its backoff.
  */
 export async function deliverReminder(deps: DeliveryDeps, reminderId: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
-  const reminder = await findReminderToDeliver(deps.db, reminderId);
+  const claimed = await claimReminder(deps.db, reminderId, 2 * deps.timeoutMs + 5_000);
+  const reminder = await findReminderToDeliver(deps.db, reminderId, deps.today());
   if (!reminder || reminder.status !== 'pending') return 'done already';
+  if (!claimed) {
+    if (isLastAttempt) return 'claimed elsewhere'; // that run finishes it, or the daily scan queues it again
+    throw new Error('another delivery attempt holds this reminder');
+  }
   if (!reminder.still_owed) {
     await recordAttempt(deps.db, reminderId, { status: 'skipped', error: null, counted: false });
     return 'skipped';
   }
 
   const message = reminderMessage(reminder);
-  const webhookUrl = reminder.webhook_url;
-  const mailer = deps.mailer;
+  const { webhook_url: webhookUrl } = reminder;
+  const { mailer } = deps;
   const routes = {
-    webhook: webhookUrl === null ? undefined : () => postWebhook(webhookUrl, reminder.webhook_secret, message, { timeoutMs: deps.webhookTimeoutMs, now: deps.now() }),
+    webhook: webhookUrl === null ? undefined : () => postWebhook(webhookUrl, reminder.webhook_secret, message, { timeoutMs: deps.timeoutMs, now: deps.now() }),
     email: mailer === undefined ? undefined : () => sendEmail(mailer, reminder.contact_email, reminder.legal_name, message),
   };
   const open = reminder.channels.filter((channel) => routes[channel] !== undefined);
   if (open.length === 0) {
     const error = `no channel can take it: channels ${reminder.channels.join(', ')}; no webhook_url on the structure or the fund${mailer ? '' : ', no SMTP server'}`;
-    await recordAttempt(deps.db, reminderId, { status: 'failed', error, counted: true });
-    return 'failed';
+    await recordAttempt(deps.db, reminderId, { status: 'pending', error, counted: true });
+    return 'no channel';
   }
 
   const errors: string[] = [];
+  let gone = false;
   for (const channel of open) {
     if (reminder[channel === 'webhook' ? 'webhook_sent_at' : 'email_sent_at'] !== null) continue;
     try {
       await routes[channel]!();
-      await stampChannel(deps.db, reminderId, channel);
     } catch (error) {
-      errors.push(`${channel}: ${(error as { message?: string } | undefined)?.message ?? String(error)}`);
+      errors.push(`${channel}: ${messageOf(error)}`);
+      gone ||= (error as { permanent?: boolean }).permanent === true;
+      continue;
     }
+    await stampChannel(deps.db, reminderId, channel); // a database error here is the job's, not the channel's: BullMQ retries
   }
   if (errors.length === 0) {
     await recordAttempt(deps.db, reminderId, { status: 'sent', error: null, counted: true });
     return 'sent';
   }
   const error = errors.join('; ');
-  await recordAttempt(deps.db, reminderId, { status: isLastAttempt ? 'failed' : 'pending', error, counted: true });
-  if (isLastAttempt) return 'failed';
+  const final = isLastAttempt || gone;
+  await recordAttempt(deps.db, reminderId, { status: final ? 'failed' : 'pending', error, counted: true });
+  if (final) return 'failed';
   throw new Error(error);
 }

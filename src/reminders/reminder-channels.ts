@@ -14,6 +14,7 @@ export function reminderMessage(reminder: ReminderToDeliver) {
     kind: reminder.kind,
     offset_days: reminder.offset_days,
     send_on: reminder.send_on,
+    created_at: reminder.created_at.toISOString(),
     amount_due: reminder.total!,
     amount_unpaid: reminder.unpaid!,
     currency: 'EUR',
@@ -29,7 +30,8 @@ export type ReminderMessage = ReturnType<typeof reminderMessage>;
  * 2xx within `timeoutMs` is a failed attempt. Errors name no URL (it may carry a token).
  */
 export async function postWebhook(url: string, secret: string, message: ReminderMessage, options: { timeoutMs: number; now: Date }): Promise<void> {
-  const body = JSON.stringify({ type: `reminder.${message.kind}`, timestamp: options.now.toISOString(), data: message });
+  // The event's time is the reminder's: the same body on every retry. The header's is the attempt's.
+  const body = JSON.stringify({ type: `reminder.${message.kind}`, timestamp: message.created_at, data: message });
   const signature = new Webhook(secret).sign(message.reminder_id, options.now, body);
   let response: Response;
   try {
@@ -52,6 +54,8 @@ export async function postWebhook(url: string, secret: string, message: Reminder
     throw new Error(cause === 'TimeoutError' ? `webhook did not answer within ${options.timeoutMs} ms` : `webhook unreachable (${cause})`, { cause: error });
   }
   await response.body?.cancel();
+  // 410 Gone: the receiver asks for no more messages (Standard Webhooks): no retry.
+  if (response.status === 410) throw Object.assign(new Error('webhook answered HTTP 410 Gone: no more retries'), { permanent: true });
   if (response.status < 200 || response.status > 299) throw new Error(`webhook answered HTTP ${response.status}`);
 }
 

@@ -4,57 +4,81 @@ import type { RemindersTable } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 
 /**
- * In one statement: every reminder whose send date has come by `asOf` and that does not exist yet,
- * for the unpaid instalments of the current schedule of active loans (of one fund, or all), with
- * its outbox job (`reminder-<id>` on the reminders queue). An instalment is unpaid while what
- * standing repayments allocated to it, with the arrears a restructuring capitalised (settled from
- * its effective date), falls short of its total — as the schedule counts it. A
- * before-due reminder is made only while the due date is today or ahead (a late scan does not warn
- * of what is already due); after-due ones are made for every offset passed, so that a scan after
- * downtime catches up. Returns how many were made.
+ * Every reminder of the unpaid instalments of the current schedule of active loans (of one fund, or
+ * of all) whose send date has come by `asOf` since the fund's last scan and that does not exist yet,
+ * with its outbox job (`reminder-<id>` on the reminders queue); and the fund's scan mark moved to
+ * `asOf`. "Since the last scan": after the mark, or from `asOf` itself when the mark is not earlier (a
+ * scan repeated, or back-dated); a fund's first scan looks at every send date. So a scan after
+ * downtime makes what was missed, and a daily scan reads a day of send dates, found through the due
+ * dates each offset gives (an index range per offset), not every instalment ever due.
+ * An instalment is unpaid while what standing repayments allocated to it, with the arrears a
+ * restructuring effective by `asOf` capitalised, falls short of its total — as the schedule counts it.
+ * A before-due reminder is made only while the due date is `asOf` or ahead (a late scan does not warn
+ * of what is already due). One transaction; two scans of a fund at once take turns (its row is
+ * locked first). Returns how many were made.
  */
 export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: string | undefined): Promise<number> {
-  const { rows } = await sql<{ made: number }>`
-    WITH current_rows AS (
-      SELECT l.id AS loan_id, l.fund_id, l.structure_id, i.number, i.due_date, i.total, f.reminder_days_before, f.reminder_days_after
-      FROM loans l
-      JOIN funds f ON f.id = l.fund_id
-      JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
-      WHERE l.status = 'active' AND i.total > 0 AND i.due_date - 366 <= ${asOf}::date
-        ${fundId === undefined ? sql`` : sql`AND l.fund_id = ${fundId}::uuid`}
-    ), paid AS ( -- as the schedule counts it: standing repayments, and arrears a restructuring capitalised
-      SELECT loan_id, number, sum(amount) AS paid FROM (
-        SELECT r.loan_id, a.number, a.fees + a.late_interest + a.interest + a.principal AS amount
-        FROM allocations a JOIN repayments r ON r.id = a.repayment_id
-        WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM current_rows)
+  const d = sql`${asOf}::date`;
+  const funds = fundId === undefined ? sql`` : sql`WHERE f.id = ${fundId}::uuid`;
+  return db.transaction().execute(async (trx) => {
+    // The plans' estimated costs are high enough for PostgreSQL to compile them (JIT), which takes
+    // longer than running them: off for this transaction.
+    await sql`SET LOCAL jit = off`.execute(trx);
+    await sql`SELECT f.id FROM funds f ${funds} ORDER BY f.id FOR UPDATE`.execute(trx);
+    // The candidates first, in a table of the transaction's own with its statistics: how many there
+    // are (a day's worth, or a whole history on a first scan) decides how best to check them.
+    await sql`
+      CREATE TEMPORARY TABLE reminder_candidates ON COMMIT DROP AS
+      WITH fund AS MATERIALIZED ( -- send dates in (since, asOf]
+        SELECT f.id, f.reminder_days_before, f.reminder_days_after,
+          CASE WHEN f.reminders_scanned_through IS NULL THEN '-infinity'::date ELSE least(f.reminders_scanned_through, ${d} - 1) END AS since
+        FROM funds f ${funds}
+      ), offsets AS ( -- each offset, and the due dates whose send date it puts in the window
+        SELECT f.id AS fund_id, 'before_due'::text AS kind, x AS offset_days, f.since + x AS due_after, ${d} + x AS due_until, -x AS shift
+        FROM fund f, unnest(f.reminder_days_before) x
         UNION ALL
-        SELECT x.loan_id, s.number, s.interest + s.principal
-        FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id
-        WHERE x.effective_date <= ${asOf}::date AND x.loan_id IN (SELECT loan_id FROM current_rows)) settled
-      GROUP BY loan_id, number
-    ), unpaid AS (
-      SELECT c.* FROM current_rows c LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
-      WHERE coalesce(p.paid, 0) < c.total
-    ), due AS (
-      SELECT u.loan_id, u.fund_id, u.structure_id, u.number, u.due_date, 'before_due' AS kind, d AS offset_days, u.due_date - d AS send_on
-      FROM unpaid u, unnest(u.reminder_days_before) AS d
-      WHERE u.due_date - d <= ${asOf}::date AND u.due_date >= ${asOf}::date
-      UNION ALL
-      SELECT u.loan_id, u.fund_id, u.structure_id, u.number, u.due_date, 'after_due', d, u.due_date + d
-      FROM unpaid u, unnest(u.reminder_days_after) AS d
-      WHERE u.due_date + d <= ${asOf}::date
-    ), made AS (
-      INSERT INTO reminders (id, fund_id, loan_id, structure_id, instalment_number, due_date, kind, offset_days, send_on)
-      SELECT gen_random_uuid(), fund_id, loan_id, structure_id, number, due_date, kind, offset_days, send_on FROM due
-      ORDER BY loan_id, number, due_date, kind, offset_days -- one order for every scan: two at once do not deadlock
-      ON CONFLICT (loan_id, instalment_number, due_date, kind, offset_days) DO NOTHING
-      RETURNING id
-    ), jobs AS (
-      INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT 'reminders', 'deliver', 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
-    )
-    SELECT count(*)::int AS made FROM made`.execute(db);
-  return rows[0]!.made;
+        SELECT f.id, 'after_due', x, f.since - x, ${d} - x, x FROM fund f, unnest(f.reminder_days_after) x
+      ), due AS MATERIALIZED ( -- the instalments falling due on those dates: one index range of due dates per offset
+        SELECT o.fund_id, o.kind, o.offset_days, i.due_date + o.shift AS send_on, i.loan_id, i.version, i.number, i.due_date, i.total
+        FROM offsets o
+        CROSS JOIN LATERAL (SELECT * FROM instalments i WHERE i.due_date > o.due_after AND i.due_date <= o.due_until OFFSET 0) i -- a lookup, not a join to plan
+        WHERE i.total > 0 AND (o.kind = 'after_due' OR i.due_date >= ${d})
+      ) -- of the current schedule of the fund's active loans, (instalment, kind, offset) not made yet
+      SELECT l.id AS loan_id, l.fund_id, l.structure_id, i.number, i.due_date, i.total, i.kind, i.offset_days, i.send_on
+      FROM due i JOIN loans l ON l.id = i.loan_id
+      WHERE l.schedule_version = i.version AND l.fund_id = i.fund_id AND l.status = 'active'
+        AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.loan_id = l.id AND r.instalment_number = i.number AND r.due_date = i.due_date
+          AND r.kind = i.kind AND r.offset_days = i.offset_days)`.execute(trx);
+    await sql`ANALYZE reminder_candidates`.execute(trx);
+    const { rows } = await sql<{ made: number }>`
+      WITH paid AS ( -- what standing repayments allocated to the instalments of those loans ...
+        SELECT r.loan_id, a.number, sum(a.fees + a.late_interest + a.interest + a.principal) AS amount
+        FROM repayments r JOIN allocations a ON a.repayment_id = r.id
+        WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM reminder_candidates)
+        GROUP BY r.loan_id, a.number
+      ), settled AS ( -- ... and the arrears that restructurings effective by asOf capitalised
+        SELECT x.loan_id, s.number, sum(s.interest + s.principal) AS amount
+        FROM restructurings x JOIN arrears_settlements s ON s.restructuring_id = x.id
+        WHERE x.effective_date <= ${d} AND x.loan_id IN (SELECT loan_id FROM reminder_candidates)
+        GROUP BY x.loan_id, s.number
+      ), made AS (
+        INSERT INTO reminders (id, fund_id, loan_id, structure_id, instalment_number, due_date, kind, offset_days, send_on)
+        SELECT gen_random_uuid(), c.fund_id, c.loan_id, c.structure_id, c.number, c.due_date, c.kind, c.offset_days, c.send_on
+        FROM reminder_candidates c
+        LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
+        LEFT JOIN settled s ON s.loan_id = c.loan_id AND s.number = c.number
+        WHERE c.total > coalesce(p.amount, 0) + coalesce(s.amount, 0)
+        ORDER BY c.loan_id, c.number, c.due_date, c.kind, c.offset_days -- one order for every scan: two at once do not deadlock
+        ON CONFLICT (loan_id, instalment_number, due_date, kind, offset_days) DO NOTHING
+        RETURNING id
+      ), jobs AS (
+        INSERT INTO outbox (queue, job_name, job_id, payload)
+        SELECT 'reminders', 'deliver', 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
+      )
+      SELECT count(*)::int AS made FROM made`.execute(trx);
+    await sql`UPDATE funds f SET reminders_scanned_through = greatest(f.reminders_scanned_through, ${d}) ${funds}`.execute(trx);
+    return rows[0]!.made;
+  });
 }
 
 export type ReminderRow = Selectable<RemindersTable>;
@@ -70,7 +94,7 @@ export function findReminders(db: Db, filter: { fundId?: string; structureId?: s
   return query.execute();
 }
 
-/** A reminder with what its delivery needs: where to, signed how, and whether it is still owed now. */
+/** A reminder with what its delivery needs: where to, signed how, and whether it is still owed today. */
 export interface ReminderToDeliver extends ReminderRow {
   readonly still_owed: boolean;
   readonly total: string | null;
@@ -83,16 +107,31 @@ export interface ReminderToDeliver extends ReminderRow {
 }
 
 /**
- * The reminder, with its instalment as the current schedule has it now: it is still owed while the
- * loan is active, the current version still has this instalment (same number and due date) and what
- * standing repayments and capitalised arrears settled falls short of its total. The webhook is the
- * structure's, or the fund's when the structure has none.
+ * Claims a pending reminder for one delivery attempt, for `ms`: another run of its job meanwhile
+ * finds it claimed. A claim left by a worker that died expires. False when the reminder is not
+ * pending, or claimed by a run still under way.
  */
-export async function findReminderToDeliver(db: Db, reminderId: string): Promise<ReminderToDeliver | undefined> {
+export async function claimReminder(db: Db, reminderId: string, ms: number): Promise<boolean> {
+  const claimed = await db.updateTable('reminders')
+    .set({ claimed_until: sql<Date>`now() + make_interval(secs => ${ms / 1000})` })
+    .where('id', '=', reminderId).where('status', '=', 'pending')
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', sql<Date>`now()`)]))
+    .returning('id').executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/**
+ * The reminder, with its instalment as the current schedule has it today, counted as the scan counts
+ * it: still owed while the loan is active, the current version still has this instalment (same
+ * number and due date), what standing repayments and the arrears capitalised by `today` settled
+ * falls short of its total — and, for a before-due reminder, the due date has not passed (a late
+ * delivery does not announce what is already due). The webhook is the structure's, or the fund's.
+ */
+export async function findReminderToDeliver(db: Db, reminderId: string, today: CalendarDate): Promise<ReminderToDeliver | undefined> {
   const { rows } = await sql<ReminderToDeliver>`
     SELECT r.*, f.reminder_channels AS channels, coalesce(s.webhook_url, f.webhook_url) AS webhook_url, f.webhook_secret,
       s.contact_email, s.legal_name, i.total, (i.total - p.paid)::text AS unpaid,
-      (l.status = 'active' AND i.total IS NOT NULL AND p.paid < i.total) AS still_owed
+      (l.status = 'active' AND i.total IS NOT NULL AND p.paid < i.total AND (r.kind = 'after_due' OR r.due_date >= ${today}::date)) AS still_owed
     FROM reminders r
     JOIN loans l ON l.id = r.loan_id
     JOIN funds f ON f.id = r.fund_id
@@ -102,7 +141,7 @@ export async function findReminderToDeliver(db: Db, reminderId: string): Promise
       coalesce((SELECT sum(a.fees + a.late_interest + a.interest + a.principal) FROM allocations a JOIN repayments p ON p.id = a.repayment_id
         WHERE p.loan_id = r.loan_id AND p.reversed_at IS NULL AND a.number = r.instalment_number), 0)
       + coalesce((SELECT sum(st.interest + st.principal) FROM arrears_settlements st JOIN restructurings x ON x.id = st.restructuring_id
-        WHERE x.loan_id = r.loan_id AND st.number = r.instalment_number), 0) AS paid) p
+        WHERE x.loan_id = r.loan_id AND st.number = r.instalment_number AND x.effective_date <= ${today}::date), 0) AS paid) p
     WHERE r.id = ${reminderId}::uuid`.execute(db);
   return rows[0];
 }
@@ -113,7 +152,7 @@ export async function stampChannel(db: Db, reminderId: string, channel: 'webhook
   await db.updateTable('reminders').set({ [column]: sql`now()` }).where('id', '=', reminderId).where(column, 'is', null).execute();
 }
 
-/** The outcome of one delivery attempt: `pending` (to be retried), `sent`, `failed` or `skipped`. */
+/** The outcome of one delivery attempt (`pending`: to be tried again), releasing the claim. */
 export async function recordAttempt(db: Db, reminderId: string, outcome: { status: ReminderRow['status']; error: string | null; counted: boolean }): Promise<void> {
   await db.updateTable('reminders')
     .set((eb) => ({
@@ -121,7 +160,29 @@ export async function recordAttempt(db: Db, reminderId: string, outcome: { statu
       last_error: outcome.error,
       attempts: outcome.counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
       sent_at: outcome.status === 'sent' ? sql<Date>`now()` : null,
+      claimed_until: null,
     }))
     .where('id', '=', reminderId).where('status', '=', 'pending')
     .execute();
+}
+
+/**
+ * A new delivery job for every reminder still pending a day after it was made and not claimed — its
+ * job lost (Redis restarted without its file, a job failed without its processor), or no channel
+ * could take it yet — one per reminder and day (`reminder-<id>-<yyyymmdd>`). Returns how many.
+ */
+export async function requeuePendingReminders(db: Db, fundId: string | undefined): Promise<number> {
+  const { rows } = await sql<{ queued: number }>`
+    WITH queued AS (
+      INSERT INTO outbox (queue, job_name, job_id, payload)
+      SELECT 'reminders', 'deliver', 'reminder-' || id || '-' || to_char(now(), 'YYYYMMDD'), jsonb_build_object('reminder_id', id)
+      FROM reminders
+      WHERE status = 'pending' AND created_at < now() - interval '1 day' AND (claimed_until IS NULL OR claimed_until < now())
+        ${fundId === undefined ? sql`` : sql`AND fund_id = ${fundId}::uuid`}
+      ORDER BY created_at
+      ON CONFLICT (job_id) DO NOTHING
+      RETURNING 1
+    )
+    SELECT count(*)::int AS queued FROM queued`.execute(db);
+  return rows[0]!.queued;
 }

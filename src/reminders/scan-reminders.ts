@@ -3,15 +3,18 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type Actor } from '../http/auth';
-import { createDueReminders } from './reminders.repository';
+import { createDueReminders, requeuePendingReminders } from './reminders.repository';
 
 /**
  * Makes every reminder due by `asOf` that was not made yet (of one fund, or of all), each with its
  * delivery job in the outbox; skips instalments paid since. Run daily and on demand: running it
- * again, or after days of downtime, makes exactly what is missing. Returns how many were made.
+ * again, or after days of downtime, makes exactly what is missing. Also gives a new job, once a day,
+ * to each reminder still pending a day after it was made. Returns how many reminders were made.
  */
-export function scanReminders(db: Db, asOf: CalendarDate, fundId?: string): Promise<number> {
-  return createDueReminders(db, asOf, fundId);
+export async function scanReminders(db: Db, asOf: CalendarDate, fundId?: string): Promise<number> {
+  const made = await createDueReminders(db, asOf, fundId);
+  await requeuePendingReminders(db, fundId); // and a new job for those whose job was lost
+  return made;
 }
 
 /**

@@ -30,6 +30,22 @@ describe('opening a fund', () => {
     expect(res.body).toMatchObject({ reminder_days_before: [7], reminder_days_after: [2, 10], webhook_url: 'https://fonds.example.org/hooks' });
   });
 
+  it('its manager changes its reminder settings: absent fields kept, webhook removed with null, the change audited', async () => {
+    const { fund, manager } = await fundWithManager(app, { webhook_url: 'https://fonds.example.org/hooks' });
+    const changed = await as(app, manager.secret).patch(`/v1/funds/${fund.id}`, { reminder_days_before: [10], reminder_channels: ['email'], webhook_url: null });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({ ...fund, reminder_days_before: [10], reminder_channels: ['email'], webhook_url: null });
+    expect((await as(app, manager.secret).get(`/v1/funds/${fund.id}`)).body).toEqual(changed.body);
+    const events = await as(app, manager.secret).get(`/v1/audit-events?fund_id=${fund.id}`);
+    expect(events.body.items.map((e: { action: string }) => e.action)).toContain('fund.updated');
+
+    for (const body of [{}, { currency: 'EUR' }, { reminder_days_after: [-1] }]) {
+      const refused = await as(app, manager.secret).patch(`/v1/funds/${fund.id}`, body);
+      expect(refused.status).toBe(400);
+    }
+    expect((await as(app, manager.secret).get(`/v1/funds/${fund.id}`)).body).toEqual(changed.body);
+  });
+
   it('reminds through the channels it asks for, among webhook and email only', async () => {
     const mailOnly = await as(app, ADMIN_KEY).post('/v1/funds', { ...fundBody(), reminder_channels: ['email'] });
     expect(mailOnly.status).toBe(201);

@@ -8,12 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { createApp } from '../../src/app';
 import type { Db } from '../../src/db/connect';
+import { addMonths, type CalendarDate } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
+import { todayInParis } from '../../src/http/clock';
 import { deliverReminder, type DeliveryDeps } from '../../src/reminders/deliver-reminder';
+import { requeuePendingReminders } from '../../src/reminders/reminders.repository';
 import { createTransport } from 'nodemailer';
 import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
@@ -81,52 +85,70 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
-const deps = (overrides: Partial<DeliveryDeps> = {}): DeliveryDeps => ({ db, mailer: undefined, webhookTimeoutMs: 2_000, now: () => new Date(), ...overrides });
+const deps = (overrides: Partial<DeliveryDeps> = {}): DeliveryDeps => ({
+  db, mailer: undefined, timeoutMs: 2_000, now: () => new Date(), today: () => '2025-02-13' as CalendarDate, ...overrides,
+});
 
 describe('reminder delivery through the workers (BullMQ on real Redis)', () => {
   it('posts each reminder, signed, to the fund’s webhook and e-mails it once; a failed attempt is retried, and the e-mail not sent again', async () => {
     const hooks = await receiver((n) => ({ status: n === 1 ? 503 : 204 }));
     const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
-    const { loan, reminders } = await loanWithTwoReminders(desk);
+    // The workers deliver as of today: a loan disbursed two months and five days ago, never repaid,
+    // scanned today, has after-due reminders of its first two instalments to send.
+    const today = todayInParis();
+    const disbursed = new Date(`${addMonths(today, -2)}T00:00:00Z`);
+    disbursed.setUTCDate(disbursed.getUTCDate() - 5);
+    const loan = await disbursedLoan(desk, { disbursement_date: disbursed.toISOString().slice(0, 10) });
+    expect((await desk.api.post('/v1/reminders/scan', {})).status).toBe(200);
+    const reminders = await remindersOf(desk, loan.id);
+    expect(reminders.length).toBeGreaterThanOrEqual(3);
+    expect(reminders.every((r) => r.kind === 'after_due' && r.status === 'pending')).toBe(true);
+
     const workers = await startWorkers({
       db, redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), queuePrefix: `test-delivery-${randomUUID()}`, relayIntervalMs: 50,
-      reminders: { smtpUrl: smtp.url, mailFrom: 'fonds@example.org', webhookTimeoutMs: 2_000, attempts: 3, backoffMs: 100 },
+      reminders: { smtpUrl: smtp.url, mailFrom: 'fonds@example.org', webhookTimeoutMs: 5_000, attempts: 3, backoffMs: 100 },
     });
     try {
-      await until(async () => (await remindersOf(desk, loan.id)).every((r) => r.status === 'sent'), 'both reminders sent');
+      await until(async () => (await remindersOf(desk, loan.id)).every((r) => r.status === 'sent'), 'every reminder sent');
     } finally {
       await workers.close();
     }
 
     const delivered = await remindersOf(desk, loan.id);
-    // One of them met the 503 first: two attempts for it, one for the other; no error once sent.
-    expect(delivered.map((r) => r.attempts).sort()).toEqual([1, 2]);
+    // One of them met the 503 first: two attempts for it, one for each other; no error once sent.
+    expect(delivered.map((r) => r.attempts).sort()).toEqual([...reminders.slice(1).map(() => 1), 2]);
     expect(delivered.every((r) => r.last_error === null && r.sent_at !== null && r.webhook_sent_at !== null && r.email_sent_at !== null)).toBe(true);
 
-    expect(hooks.calls).toHaveLength(3);
+    expect(hooks.calls).toHaveLength(reminders.length + 1);
     const verifier = new Webhook(await secretOf(desk));
     const schedule = await desk.api.get(`/v1/loans/${loan.id}/schedule`);
+    const instalments = schedule.body.instalments as { number: number; due_date: string; total: string }[];
     for (const call of hooks.calls) {
       const payload = verifier.verify(call.body, call.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
       const reminder = reminders.find((r) => r.id === call.headers['webhook-id'])!;
+      const instalment = instalments.find((i) => i.number === reminder.instalment_number)!;
       expect(payload).toMatchObject({
-        type: 'reminder.before_due',
+        type: 'reminder.after_due',
         data: {
-          reminder_id: reminder.id, loan_id: loan.id, fund_id: desk.fund.id, structure_id: desk.structure.id, instalment_number: 1,
-          due_date: '2025-02-15', kind: 'before_due', offset_days: reminder.offset_days, amount_due: schedule.body.instalments[0].total,
-          amount_unpaid: schedule.body.instalments[0].total, currency: 'EUR',
+          reminder_id: reminder.id, loan_id: loan.id, fund_id: desk.fund.id, structure_id: desk.structure.id, instalment_number: instalment.number,
+          due_date: instalment.due_date, kind: 'after_due', offset_days: reminder.offset_days, amount_due: instalment.total,
+          amount_unpaid: instalment.total, currency: 'EUR',
         },
       });
     }
+    // The retried message is the same message: same id, same body.
+    const first = hooks.calls[0]!;
+    expect(hooks.calls.filter((c) => c.headers['webhook-id'] === first.headers['webhook-id']).map((c) => c.body)).toEqual([first.body, first.body]);
     expect(new Set(hooks.calls.map((c) => c.headers['webhook-id']))).toEqual(new Set(reminders.map((r) => r.id)));
     // A signature under another fund's secret does not verify.
     const other = await servicingDesk(app);
-    expect(() => new Webhook(`whsec_${Buffer.from(randomUUID()).toString('base64')}`).verify(hooks.calls[0]!.body, hooks.calls[0]!.headers as Record<string, string>)).toThrow();
-    expect(await secretOf(other)).not.toBe(await secretOf(desk));
+    const otherSecret = await secretOf(other);
+    expect(otherSecret).not.toBe(await secretOf(desk));
+    expect(() => new Webhook(otherSecret).verify(first.body, first.headers as Record<string, string>)).toThrow();
 
     const mails = smtp.mails.filter((m) => reminders.some((r) => m.messageId.includes(r.id)));
-    expect(mails).toHaveLength(2);
-    expect(mails.every((m) => m.to.join() === 'tresorerie@example.org' && m.subject === 'Repayment reminder: instalment 1 is due on 2025-02-15')).toBe(true);
+    expect(mails).toHaveLength(reminders.length);
+    expect(mails.every((m) => m.to.join() === 'tresorerie@example.org' && /^Repayment reminder: instalment \d+ was due on \d{4}-\d{2}-\d{2} and is unpaid$/.test(m.subject))).toBe(true);
   });
 });
 
@@ -155,11 +177,37 @@ describe('one delivery attempt (src/reminders/deliver-reminder.ts)', () => {
     expect(hooks.calls).toHaveLength(0);
   });
 
+  it('two runs of one job at once send it once: the second finds it claimed', async () => {
+    const hooks = await receiver(() => ({ status: 200, delayMs: 200 }));
+    const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
+    const { reminders: [reminder] } = await loanWithTwoReminders(desk);
+    const outcomes = await Promise.all([deliverReminder(deps(), reminder!.id, true), deliverReminder(deps(), reminder!.id, true)]);
+    expect(outcomes.sort()).toEqual(['claimed elsewhere', 'sent']);
+    expect(hooks.calls).toHaveLength(1);
+    await expect(deliverReminder(deps(), reminder!.id, false)).resolves.toBe('done already');
+  });
+
+  it('a before-due reminder delivered after the due date (a backlog) is skipped, not sent late', async () => {
+    const hooks = await receiver();
+    const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
+    const { reminders: [reminder] } = await loanWithTwoReminders(desk);
+    expect(await deliverReminder(deps({ today: () => '2025-02-16' as CalendarDate }), reminder!.id, false)).toBe('skipped');
+    expect(hooks.calls).toHaveLength(0);
+  });
+
+  it('a receiver that answers 410 Gone gets no retry: failed at once', async () => {
+    const hooks = await receiver(() => ({ status: 410 }));
+    const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
+    const { loan, reminders: [reminder] } = await loanWithTwoReminders(desk);
+    expect(await deliverReminder(deps(), reminder!.id, false)).toBe('failed');
+    expect((await remindersOf(desk, loan.id)).find((r) => r.id === reminder!.id)).toMatchObject({ status: 'failed', attempts: 1, last_error: 'webhook: webhook answered HTTP 410 Gone: no more retries' });
+  });
+
   it('a webhook that does not answer in time is a failed attempt', async () => {
     const hooks = await receiver(() => ({ status: 200, delayMs: 1_500 }));
     const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
     const { reminders: [reminder] } = await loanWithTwoReminders(desk);
-    await expect(deliverReminder(deps({ webhookTimeoutMs: 200 }), reminder!.id, false)).rejects.toThrow('webhook: webhook did not answer within 200 ms');
+    await expect(deliverReminder(deps({ timeoutMs: 200 }), reminder!.id, false)).rejects.toThrow('webhook: webhook did not answer within 200 ms');
   });
 
   it('the structure’s webhook, when it has one, takes the structure’s reminders rather than the fund’s', async () => {
@@ -172,7 +220,7 @@ describe('one delivery attempt (src/reminders/deliver-reminder.ts)', () => {
     expect(structureHooks.calls.map((c) => c.headers['webhook-id'])).toEqual([reminder!.id]);
   });
 
-  it('a fund that reminds by e-mail only sends no webhook; one whose channels have nowhere to go fails at once, saying why', async () => {
+  it('a fund that reminds by e-mail only sends no webhook; one whose channels have nowhere to go stays pending, saying why, until they have', async () => {
     const hooks = await receiver();
     const mailer = { transport: createTransport(smtp.url), from: 'fonds@example.org' };
     try {
@@ -185,10 +233,17 @@ describe('one delivery attempt (src/reminders/deliver-reminder.ts)', () => {
 
       const nowhere = await servicingDesk(app);
       const { loan, reminders: [lost] } = await loanWithTwoReminders(nowhere);
-      expect(await deliverReminder(deps(), lost!.id, false)).toBe('failed');
+      expect(await deliverReminder(deps(), lost!.id, false)).toBe('no channel');
       expect((await remindersOf(nowhere, loan.id)).find((r) => r.id === lost!.id)).toMatchObject({
-        status: 'failed', attempts: 1, last_error: 'no channel can take it: channels webhook, email; no webhook_url on the structure or the fund, no SMTP server',
+        status: 'pending', attempts: 1, last_error: 'no channel can take it: channels webhook, email; no webhook_url on the structure or the fund, no SMTP server',
       });
+      // Still pending a day later, it gets a new job (once a day); a webhook set since takes it.
+      await sql`UPDATE reminders SET created_at = now() - interval '2 days' WHERE id = ${lost!.id}::uuid`.execute(db);
+      expect(await requeuePendingReminders(db, nowhere.fund.id)).toBe(1);
+      expect(await requeuePendingReminders(db, nowhere.fund.id)).toBe(0);
+      expect((await nowhere.api.patch(`/v1/funds/${nowhere.fund.id}`, { webhook_url: hooks.url })).status).toBe(200);
+      expect(await deliverReminder(deps(), lost!.id, false)).toBe('sent');
+      expect(hooks.calls.map((c) => c.headers['webhook-id'])).toEqual([lost!.id]);
     } finally {
       mailer.transport.close();
     }

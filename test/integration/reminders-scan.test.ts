@@ -15,7 +15,7 @@ import { as, createKey } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
 
 let desk: Desk;
-beforeAll(async () => {
+beforeEach(async () => { // a fund per test: a scan moves its fund's scan mark
   desk = await servicingDesk(await testApp());
 });
 
@@ -70,15 +70,27 @@ describe('the reminder scan', () => {
     expect(made.filter((line) => line.startsWith('1 ') || line.startsWith('2 '))).toEqual([]);
   });
 
-  it('after days of downtime, makes every after-due reminder missed, and no more', async () => {
+  it('after days of downtime, makes every after-due reminder missed since the last scan, and no more', async () => {
     const loan = await disbursedLoan(desk);
-    await scan('2025-04-20'); // nothing paid: instalment 1 is 64 days late, 2 is 36, 3 is 5
+    expect(await scan('2025-02-10')).toBe(1); // the fund's first scan: every send date by then
+    await scan('2025-04-20'); // the next, 69 days later; nothing paid: instalment 1 is 64 days late, 2 is 36, 3 is 5
     expect(brief(await remindersOf(loan.id))).toEqual([
+      '1 before_due 15 on 2025-01-31',
       '1 after_due 1 on 2025-02-16', '1 after_due 15 on 2025-03-02', '1 after_due 30 on 2025-03-17',
       '2 after_due 1 on 2025-03-16', '2 after_due 15 on 2025-03-30', '2 after_due 30 on 2025-04-14',
       '3 after_due 1 on 2025-04-16',
     ]);
     expect(await scan('2025-04-20')).toBe(0);
+  });
+
+  it('looks at the send dates since the fund’s last scan: a loan entered later with a past disbursement date is reminded of what comes next only', async () => {
+    await disbursedLoan(desk);
+    await scan('2025-04-20');
+    const late = await disbursedLoan(desk); // entered after the scan, disbursed on 2025-01-15 too
+    expect(await scan('2025-04-21')).toBe(0);
+    // Not the reminders sent before the mark (instalment 3's first, on 2025-04-16): those sent from then on.
+    await scan('2025-04-30');
+    expect(brief(await remindersOf(late.id))).toEqual(['3 after_due 15 on 2025-04-30', '4 before_due 15 on 2025-04-30']);
   });
 
   it('makes reminders only for the fund it scans, and none for loans no longer active', async () => {

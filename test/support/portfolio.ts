@@ -59,14 +59,19 @@ export interface AuditEvent {
 // The documented path templates, so that each call is checked against its own operation.
 const TEMPLATES = Object.keys((YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, unknown> }).paths);
 
-/** "/v1/funds/0190…?x=1" → "/v1/funds/{fundId}"; literal segments win over parameters. */
+/** "/v1/funds/0190…?x=1" → "/v1/funds/{fundId}"; literal segments (and suffixes, as in "{reportId}.csv") win over parameters. */
 export function pathTemplateOf(path: string): string {
   const segments = path.split('?')[0]!.split('/');
+  const fitsSegment = (part: string, segment: string) => {
+    const suffix = /^\{\w+\}(.*)$/.exec(part)?.[1];
+    return part === segment || (suffix !== undefined && segment.length > suffix.length && segment.endsWith(suffix));
+  };
   const fits = (template: string) => {
     const parts = template.split('/');
-    return parts.length === segments.length && parts.every((part, i) => part === segments[i] || /^\{\w+\}$/.test(part));
+    return parts.length === segments.length && parts.every((part, i) => fitsSegment(part, segments[i]!));
   };
-  const candidates = TEMPLATES.filter(fits).sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0));
+  const parameters = (template: string) => template.match(/\{/g)?.length ?? 0;
+  const candidates = TEMPLATES.filter(fits).sort((a, b) => parameters(a) - parameters(b) || b.length - a.length);
   if (!candidates[0]) throw new Error(`${path} matches no path of openapi.yaml`);
   return candidates[0];
 }
@@ -84,6 +89,7 @@ export function as(app: Express, key: string | undefined) {
   return {
     get: (path: string) => send(request(app).get(path), 'get', path, key),
     post: (path: string, body: unknown, headers?: Record<string, string>) => send(request(app).post(path), 'post', path, key, body, headers),
+    patch: (path: string, body: unknown) => send(request(app).patch(path), 'patch', path, key, body),
     delete: (path: string) => send(request(app).delete(path), 'delete', path, key),
   };
 }

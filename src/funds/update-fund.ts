@@ -1,0 +1,29 @@
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { Db } from '../db/connect';
+import { assertCanWrite, type RequestContext } from '../http/auth';
+import { findVisibleFund } from './find-visible-fund';
+import { fundView } from './fund.view';
+import { updateFundSettings, type FundRow } from './funds.repository';
+
+export interface UpdateFundBody {
+  name?: string;
+  reminder_days_before?: number[];
+  reminder_days_after?: number[];
+  reminder_channels?: ('webhook' | 'email')[];
+  webhook_url?: string | null;
+}
+
+/**
+ * PATCH /v1/funds/{id}: the fund's manager (or the admin) changes its name and reminder settings;
+ * absent fields are kept, `webhook_url: null` removes the webhook. Reminders already made keep
+ * their offsets; the next scan uses the new ones. Territory and currency do not change.
+ */
+export async function updateFund(db: Db, context: RequestContext, fundId: string, body: UpdateFundBody): Promise<FundRow> {
+  await findVisibleFund(db, context.actor, fundId);
+  assertCanWrite(context.actor);
+  return db.transaction().execute(async (trx) => {
+    const fund = await updateFundSettings(trx, fundId, body);
+    await recordAuditEvent(trx, context, { fundId, action: 'fund.updated', entityType: 'fund', entityId: fundId, state: fundView(fund) });
+    return fund;
+  });
+}

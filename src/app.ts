@@ -15,6 +15,7 @@ import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
 import { productsRouter } from './products/products.routes';
 import { remindersRouter } from './reminders/reminders.routes';
+import { reportsRouter } from './reports/reports.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(accessRouter(deps.db));
   app.use(auditRouter(deps.db));
   app.use(remindersRouter(deps.db));
+  app.use(reportsRouter(deps.db));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

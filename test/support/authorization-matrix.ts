@@ -54,7 +54,7 @@ import { productBody, structureBody, unique } from './portfolio';
 export const CALLERS = ['none', 'revoked', 'admin', 'manager', 'auditor', 'structure'] as const;
 export type Caller = (typeof CALLERS)[number];
 export type Scope = 'own' | 'other';
-export type Method = 'get' | 'post' | 'delete';
+export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** What the test builds in beforeAll: two funds, A and B, alike. */
 export interface World {
@@ -69,6 +69,8 @@ export interface World {
   readonly active: { readonly A1: string; readonly A2: string; readonly B1: string };
   /** Per structure: a repayment on its active loan (which also has a restructuring), the target of reads and refused reversals. */
   readonly repayment: { readonly A1: string; readonly A2: string; readonly B1: string };
+  /** A done report of each fund: the target of reads. */
+  readonly report: { readonly A: string; readonly B: string };
   /** Keys of no caller, in each fund: read targets, and the target of refused revocations. */
   readonly spareKey: { readonly A: string; readonly B: string };
   /** A new pending loan of this structure, for a write that should succeed. */
@@ -149,6 +151,9 @@ const KEY_WRITE_OWN = row(401, 401, 200, 200, 403, 404);
 const WRITE_OTHER = row(401, 401, 200, 404, 404, 404);
 /** Acting on fund A as a whole (a reminder scan): the auditor is read-only (403), the structure key does not see the fund (404). */
 const FUND_ACT_OWN = row(401, 401, 200, 200, 403, 404);
+/** Asking for a report of fund A, answered 202 (accepted, computed later). */
+const REPORT_REQUEST_OWN = row(401, 401, 202, 202, 403, 404);
+const REPORT_REQUEST_OTHER = row(401, 401, 202, 404, 404, 404);
 
 /** The fund an own-scope list names: the admin names fund A; fund-scoped keys name nothing. */
 const ownList = (base: string) => (w: World, { caller }: BuildContext) => ({ method: 'get' as const, path: caller === 'admin' ? `${base}?fund_id=${w.fundA}` : base });
@@ -483,6 +488,37 @@ export const MATRIX: readonly Route[] = [
     own: { build: ownList('/v1/audit-events'), expect: FUND_READ_OWN },
     other: { build: otherList('/v1/audit-events'), expect: READ_OTHER },
     listItem: fundLevelItem,
+  },
+  {
+    method: 'post',
+    path: '/v1/reports',
+    own: { build: (w) => ({ method: 'post', path: '/v1/reports', body: { fund_id: w.fundA, as_of: '2025-06-30' } }), expect: REPORT_REQUEST_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/reports', body: { fund_id: w.fundB, as_of: '2025-06-30' } }), expect: REPORT_REQUEST_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/reports',
+    own: { build: ownList('/v1/reports'), expect: FUND_READ_OWN },
+    other: { build: otherList('/v1/reports'), expect: READ_OTHER },
+    listItem: fundLevelItem,
+  },
+  {
+    method: 'get',
+    path: '/v1/reports/{reportId}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/reports/{reportId}.csv',
+    own: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}.csv` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}.csv` }), expect: READ_OTHER },
+  },
+  {
+    method: 'patch',
+    path: '/v1/funds/{fundId}',
+    own: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundA}`, body: { reminder_days_before: [10, 2] } }), expect: FUND_ACT_OWN },
+    other: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundB}`, body: { reminder_days_before: [10, 2] } }), expect: WRITE_OTHER },
   },
   {
     method: 'get',

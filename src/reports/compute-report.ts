@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/connect';
+import { canonicalJson } from '../domain/canonical-json';
+import type { CalendarDate } from '../domain/dates';
+import { reportCsv } from './report-csv';
+import { computeReportIndicators } from './report-indicators';
+import { failReport, finishReport, setReportProgress, startReport } from './reports.repository';
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export type ReportOutcome = 'done' | 'done already' | 'failed';
+
+/**
+ * One attempt at a report (a job of the reports queue, delivered at least once): the indicators in
+ * one read-only REPEATABLE READ transaction, so that every figure sees the same data; then the CSV
+ * and both checksums, stored at once, after which PostgreSQL refuses any change. A failed attempt
+ * puts it back in the queue; the last one leaves it `failed` with the error.
+ */
+export async function computeReport(db: Db, reportId: string, isLastAttempt: boolean): Promise<ReportOutcome> {
+  const report = await startReport(db, reportId);
+  if (!report) return 'done already';
+  try {
+    const result = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
+      .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate));
+    await setReportProgress(db, reportId, 80);
+    const csv = reportCsv(result);
+    await finishReport(db, reportId, { result, csv, sha256: sha256(canonicalJson(result)), csvSha256: sha256(csv) });
+    return 'done';
+  } catch (error) {
+    await failReport(db, reportId, (error as { message?: string } | undefined)?.message ?? String(error), isLastAttempt);
+    if (isLastAttempt) return 'failed';
+    throw error;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * A report as CSV (RFC 4180, CRLF line ends): one line per figure, `indicator,value`, where the
+ * indicator is the figure's path in the JSON result, segments joined by '/' as in a JSON Pointer
+ * (RFC 6901: '~' written '~0', '/' written '~1'), except that the members of a list are named by
+ * their `key`, `year` or `month` (`by_kind/recovery/outstanding_principal`, `by_sector/88.99B/loan_count`,
+ * `vintage/2024/repaid`, `expected_repayments/months/2026-03/total`). Values are as in the JSON
+ * (decimal strings stay exact); null is an empty field. Every JSON figure has its line, in the order
+ * of the JSON, so that the two always agree.
+ */
+export function reportCsv(result: unknown): string {
+  const lines = ['indicator,value'];
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        const name = isRecord(item) ? (item.key ?? item.year ?? item.month ?? index) : index;
+        walk(isRecord(item) ? withoutName(item) : item, join(path, String(name)));
+      });
+    } else if (isRecord(value)) {
+      for (const [key, member] of Object.entries(value)) walk(member, join(path, key));
+    } else {
+      lines.push(`${field(path)},${field(value === null ? '' : String(value))}`);
+    }
+  };
+  walk(result, '');
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+const join = (path: string, segment: string) => {
+  const escaped = segment.replaceAll('~', '~0').replaceAll('/', '~1');
+  return path === '' ? escaped : `${path}/${escaped}`;
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The member that names a list item is in the item's path, not a line of its own. */
+function withoutName(item: Record<string, unknown>): Record<string, unknown> {
+  const name = 'key' in item ? 'key' : 'year' in item ? 'year' : 'month' in item ? 'month' : undefined;
+  if (name === undefined) return item;
+  const { [name]: _named, ...rest } = item;
+  return rest;
+}
+
+const field = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);

@@ -1,0 +1,82 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db } from '../db/connect';
+import type { ReportsTable } from '../db/schema';
+import type { Write } from '../db/writes';
+import type { CalendarDate } from '../domain/dates';
+
+export type ReportRow = Selectable<ReportsTable>;
+
+/** The job that computes a report: `report-<id>` on the reports queue. */
+export const COMPUTE_REPORT = 'compute';
+export const reportJobId = (reportId: string) => `report-${reportId}`;
+
+export function insertReportWrite(report: { id: string; fundId: string; asOf: CalendarDate; requestedBy: string }): Write {
+  return {
+    query: sql`INSERT INTO reports (id, fund_id, as_of, trigger, requested_by)
+      VALUES (${report.id}::uuid, ${report.fundId}::uuid, ${report.asOf}::date, 'request', ${report.requestedBy})`,
+  };
+}
+
+/**
+ * The month's scheduled report of every fund, as of `asOf`, with its job, in one statement: a fund
+ * that has it already is left alone (the job may run twice). Returns how many were made.
+ */
+export async function createScheduledReports(db: Db, asOf: CalendarDate): Promise<number> {
+  const { rows } = await sql<{ made: number }>`
+    WITH made AS (
+      INSERT INTO reports (id, fund_id, as_of, trigger)
+      SELECT gen_random_uuid(), id, ${asOf}::date, 'schedule' FROM funds ORDER BY id
+      ON CONFLICT (fund_id, as_of) WHERE trigger = 'schedule' DO NOTHING
+      RETURNING id
+    ), jobs AS (
+      INSERT INTO outbox (queue, job_name, job_id, payload)
+      SELECT 'reports', ${COMPUTE_REPORT}, 'report-' || id, jsonb_build_object('report_id', id) FROM made
+    )
+    SELECT count(*)::int AS made FROM made`.execute(db);
+  return rows[0]!.made;
+}
+
+export function findReportById(db: Db, id: string): Promise<ReportRow | undefined> {
+  return db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+const SUMMARY_COLUMNS = [
+  'id', 'seq', 'fund_id', 'as_of', 'trigger', 'requested_by', 'status', 'progress', 'attempts', 'error', 'sha256', 'csv_sha256', 'created_at', 'started_at', 'finished_at',
+] as const;
+
+export type ReportSummaryRow = Pick<ReportRow, (typeof SUMMARY_COLUMNS)[number]>;
+
+/** One page (plus one row) of a fund's reports, oldest first, without their results. */
+export function findReports(db: Db, filter: { fundId?: string; status?: string; asOf?: string; afterSeq?: string; limit: number }): Promise<ReportSummaryRow[]> {
+  let query = db.selectFrom('reports').select(SUMMARY_COLUMNS).orderBy('seq').limit(filter.limit);
+  if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
+  if (filter.status) query = query.where('status', '=', filter.status as ReportRow['status']);
+  if (filter.asOf) query = query.where('as_of', '=', filter.asOf);
+  if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
+  return query.execute();
+}
+
+/** Claims a report for an attempt: `running`, counted. Undefined when it is done (or unknown). */
+export async function startReport(db: Db, id: string): Promise<ReportRow | undefined> {
+  return db.updateTable('reports')
+    .set((eb) => ({ status: 'running', progress: 10, attempts: eb('attempts', '+', 1), started_at: sql<Date>`now()`, error: null }))
+    .where('id', '=', id).where('status', '<>', 'done')
+    .returningAll().executeTakeFirst();
+}
+
+export async function setReportProgress(db: Db, id: string, progress: number): Promise<void> {
+  await db.updateTable('reports').set({ progress }).where('id', '=', id).where('status', '=', 'running').execute();
+}
+
+export async function finishReport(db: Db, id: string, done: { result: unknown; csv: string; sha256: string; csvSha256: string }): Promise<void> {
+  await db.updateTable('reports')
+    .set({ status: 'done', progress: 100, result: JSON.stringify(done.result), csv: done.csv, sha256: done.sha256, csv_sha256: done.csvSha256, finished_at: sql<Date>`now()` })
+    .where('id', '=', id).where('status', '<>', 'done')
+    .execute();
+}
+
+/** A failed attempt: `queued` again while BullMQ retries, `failed` after the last. */
+export async function failReport(db: Db, id: string, error: string, last: boolean): Promise<void> {
+  await db.updateTable('reports').set({ status: last ? 'failed' : 'queued', error, progress: 0 })
+    .where('id', '=', id).where('status', '<>', 'done').execute();
+}

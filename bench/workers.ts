@@ -8,10 +8,13 @@
  *
  * (a) The resilience report as the worker computes it: computeReportIndicators(trx, fund, as_of)
  *     in one read-only REPEATABLE READ transaction, as of the portfolio's last day (2026-03-31) —
- *     against one aggregate of the principal still scheduled by loan kind:
- *       SELECT l.kind, count(DISTINCT l.id), sum(i.principal) FROM loans l
- *       JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
- *       WHERE l.fund_id = $1 AND l.status = 'active' AND i.due_date > $2 GROUP BY l.kind
+ *     against one hand-written aggregate of the outstanding principal by loan kind, as the ledger
+ *     defines it (loans receivable of the loans' entries valued by the date):
+ *       SELECT l.kind, count(DISTINCT l.id), sum(jl.debit - jl.credit) FROM loans l
+ *       JOIN journal_entries e ON e.loan_id = l.id JOIN journal_lines jl ON jl.entry_id = e.id
+ *       WHERE l.fund_id = $1 AND e.value_date <= $2 AND jl.account = 'loans_receivable' GROUP BY l.kind
+ *     and, as a second figure, against an aggregate over the instalments, the principal still
+ *     scheduled by kind (… FROM loans l JOIN instalments i … WHERE i.due_date > $2 GROUP BY l.kind).
  *     Ratio report / aggregate: target ≤ 3, above 10 is a defect.
  *
  * (b) The daily reminder scan of the fund, createDueReminders(db, as_of, fund) (one INSERT … SELECT
@@ -76,18 +79,27 @@ async function benchReport(db: Db, { fundId, asOf, receivable }: Portfolio): Pro
     indicators = value;
     return ms;
   };
+  const ledger = sql<{ kind: string; loans: string; principal: string }>`
+    SELECT l.kind, count(DISTINCT l.id) AS loans, sum(jl.debit - jl.credit)::text AS principal FROM loans l
+    JOIN journal_entries e ON e.loan_id = l.id JOIN journal_lines jl ON jl.entry_id = e.id
+    WHERE l.fund_id = ${fundId}::uuid AND e.value_date <= ${asOf}::date AND jl.account = 'loans_receivable' GROUP BY l.kind ORDER BY l.kind`;
   const aggregate = sql<{ kind: string; loans: string; principal: string }>`
     SELECT l.kind, count(DISTINCT l.id) AS loans, sum(i.principal)::text AS principal FROM loans l
     JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
     WHERE l.fund_id = ${fundId}::uuid AND l.status = 'active' AND i.due_date > ${asOf}::date GROUP BY l.kind ORDER BY l.kind`;
-  const [reports, aggregates] = await interleaved(report, async () => (await timed(() => aggregate.execute(db))).ms);
-  const scheduled = (await aggregate.execute(db)).rows.map((r) => `${r.kind} ${r.loans} loans ${r.principal}`).join('; ');
+  const [reports, ledgers] = await interleaved(report, async () => (await timed(() => ledger.execute(db))).ms);
+  const [reportsAgain, aggregates] = await interleaved(report, async () => (await timed(() => aggregate.execute(db))).ms);
+  const byKind = async (query: typeof ledger) => (await query.execute(db)).rows.map((r) => `${r.kind} ${r.loans} loans ${r.principal}`).join('; ');
   console.log(`(a) resilience report of the fund as of ${asOf}: computeReportIndicators in a read-only REPEATABLE READ transaction, as the worker runs it; `
-    + `${ROUNDS} interleaved runs after a warm-up of each`);
-  console.log(`    baseline, the principal still scheduled by kind: ${oneLine(aggregate.compile(db).sql)}`);
+    + `${ROUNDS} interleaved runs after a warm-up of each, against each baseline in turn`);
+  console.log(`    baseline 1, the outstanding principal by kind (ledger): ${oneLine(ledger.compile(db).sql)}`);
   console.log(`report    median ${median(reports).toFixed(0)} ms  (runs: ${ms(reports)})`);
-  console.log(`baseline  median ${median(aggregates).toFixed(0)} ms  (runs: ${ms(aggregates)}) → ${scheduled}`);
-  console.log(`ratio report/baseline ${(median(reports) / median(aggregates)).toFixed(2)}  (target ≤ 3; > 10 is a defect)`);
+  console.log(`baseline  median ${median(ledgers).toFixed(0)} ms  (runs: ${ms(ledgers)}) → ${await byKind(ledger)}`);
+  console.log(`ratio report/baseline ${(median(reports) / median(ledgers)).toFixed(2)}  (target ≤ 3; > 10 is a defect)`);
+  console.log(`    baseline 2, the principal still scheduled by kind (instalments): ${oneLine(aggregate.compile(db).sql)}`);
+  console.log(`report    median ${median(reportsAgain).toFixed(0)} ms  (runs: ${ms(reportsAgain)})`);
+  console.log(`baseline  median ${median(aggregates).toFixed(0)} ms  (runs: ${ms(aggregates)}) → ${await byKind(aggregate)}`);
+  console.log(`ratio report/baseline ${(median(reportsAgain) / median(aggregates)).toFixed(2)}  (target ≤ 3; > 10 is a defect)`);
   const { loan_count: loans, active_loan_count: active, outstanding_principal: outstanding, par30, par90 } = indicators!;
   console.log(`    the report: ${loans} loans, ${active} active, outstanding principal ${outstanding} (the trial balance's: ${receivable.ledger}), PAR30 ${par30}, PAR90 ${par90}`);
 }

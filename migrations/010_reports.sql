@@ -12,7 +12,7 @@ CREATE TABLE reports (
   progress      integer NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
   attempts      integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
   error         text,
-  result        jsonb,
+  result        json, -- json, not jsonb: kept as computed, its members in their order (the CSV's)
   csv           text,
   sha256        text CHECK (sha256 ~ '^[0-9a-f]{64}$'),
   csv_sha256    text CHECK (csv_sha256 ~ '^[0-9a-f]{64}$'),

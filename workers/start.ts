@@ -6,7 +6,9 @@ import type { ReminderDelivery } from '../src/config';
 import type { Db } from '../src/db/connect';
 import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
 import { computeReportJob } from '../src/reports/compute-report.job';
-import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
+import {
+  MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob, REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStalledReportsJob,
+} from '../src/reports/monthly-reports.job';
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
@@ -96,6 +98,7 @@ export async function startWorkers(options: {
     await maintenance.upsertJobScheduler(PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, { name: PURGE_EXPIRED_KEYS });
     await maintenance.upsertJobScheduler(SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, { name: SCAN_REMINDERS });
     await maintenance.upsertJobScheduler(MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, { name: MONTHLY_REPORTS });
+    await maintenance.upsertJobScheduler(REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, { name: REQUEUE_STALLED_REPORTS });
   } catch (error) {
     await close();
     throw error;
@@ -114,7 +117,9 @@ export async function startWorkers(options: {
     worker.on('error', () => undefined);
     running.push(worker);
   };
-  work(MAINTENANCE_QUEUE, 1, { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db), [MONTHLY_REPORTS]: monthlyReportsJob(db) });
+  work(MAINTENANCE_QUEUE, 1, { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db), [MONTHLY_REPORTS]: monthlyReportsJob(db),
+    [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
+  });
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db) }); // one at a time: each reads the whole fund

@@ -29,7 +29,8 @@ const messageOf = (error: unknown) => (error as { message?: string } | undefined
  * Throws on a failed attempt that is not the last, so that BullMQ retries it with its backoff.
  */
 export async function deliverReminder(deps: DeliveryDeps, reminderId: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
-  const claimed = await claimReminder(deps.db, reminderId, 2 * deps.timeoutMs + 5_000);
+  // Held longer than an attempt lasts: the webhook's timeout, then SMTP's (its timeouts are per phase).
+  const claimed = await claimReminder(deps.db, reminderId, 4 * deps.timeoutMs + 10_000);
   const reminder = await findReminderToDeliver(deps.db, reminderId, deps.today());
   if (!reminder || reminder.status !== 'pending') return 'done already';
   if (!claimed) {

@@ -7,8 +7,9 @@ import type { CalendarDate } from '../domain/dates';
  * Every reminder of the unpaid instalments of the current schedule of active loans (of one fund, or
  * of all) whose send date has come by `asOf` since the fund's last scan and that does not exist yet,
  * with its outbox job (`reminder-<id>` on the reminders queue); and the fund's scan mark moved to
- * `asOf`. "Since the last scan": after the mark, or from `asOf` itself when the mark is not earlier (a
- * scan repeated, or back-dated); a fund's first scan looks at every send date. So a scan after
+ * `asOf`. "Since the last scan": from the day of the mark (or of `asOf`, if earlier) on — a day of
+ * overlap, so that what changed after a morning scan (a payment reversed, a loan entered) is caught
+ * the next day; a fund's first scan looks at every send date. So a scan after
  * downtime makes what was missed, and a daily scan reads a day of send dates, found through the due
  * dates each offset gives (an index range per offset), not every instalment ever due.
  * An instalment is unpaid while what standing repayments allocated to it, with the arrears a
@@ -24,14 +25,16 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
     // The plans' estimated costs are high enough for PostgreSQL to compile them (JIT), which takes
     // longer than running them: off for this transaction.
     await sql`SET LOCAL jit = off`.execute(trx);
-    await sql`SELECT f.id FROM funds f ${funds} ORDER BY f.id FOR UPDATE`.execute(trx);
+    // NO KEY UPDATE: scans of a fund take turns, while the foreign-key checks of its other writes
+    // (journal entries, reminders) do not wait for them (FOR UPDATE would block, and could deadlock).
+    await sql`SELECT f.id FROM funds f ${funds} ORDER BY f.id FOR NO KEY UPDATE`.execute(trx);
     // The candidates first, in a table of the transaction's own with its statistics: how many there
     // are (a day's worth, or a whole history on a first scan) decides how best to check them.
     await sql`
       CREATE TEMPORARY TABLE reminder_candidates ON COMMIT DROP AS
       WITH fund AS MATERIALIZED ( -- send dates in (since, asOf]
         SELECT f.id, f.reminder_days_before, f.reminder_days_after,
-          CASE WHEN f.reminders_scanned_through IS NULL THEN '-infinity'::date ELSE least(f.reminders_scanned_through, ${d} - 1) END AS since
+          CASE WHEN f.reminders_scanned_through IS NULL THEN '-infinity'::date ELSE least(f.reminders_scanned_through, ${d}) - 1 END AS since
         FROM funds f ${funds}
       ), offsets AS ( -- each offset, and the due dates whose send date it puts in the window
         SELECT f.id AS fund_id, 'before_due'::text AS kind, x AS offset_days, f.since + x AS due_after, ${d} + x AS due_until, -x AS shift

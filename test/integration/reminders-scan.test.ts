@@ -93,6 +93,18 @@ describe('the reminder scan', () => {
     expect(brief(await remindersOf(late.id))).toEqual(['3 after_due 15 on 2025-04-30', '4 before_due 15 on 2025-04-30']);
   });
 
+  it('a payment reversed after the day’s scan: the next day’s scan makes the reminder the first did not', async () => {
+    const loan = await disbursedLoan(desk);
+    const schedule = (await desk.api.get(`/v1/loans/${loan.id}/schedule`)).body as { instalments: { total: string }[] };
+    const paid = await repay(desk, loan.id, { amount: schedule.instalments[0]!.total, value_date: '2025-02-15' });
+    expect(paid.status).toBe(201);
+    await scan('2025-02-16'); // instalment 1 paid: no reminder of it
+    expect(await remindersOf(loan.id)).toEqual([]);
+    expect((await desk.api.post(`/v1/loans/${loan.id}/repayments/${paid.body.id}/reversal`, { reason: 'cheque returned unpaid' })).status).toBe(200);
+    await scan('2025-02-17');
+    expect(brief(await remindersOf(loan.id))).toContain('1 after_due 1 on 2025-02-16');
+  });
+
   it('makes reminders only for the fund it scans, and none for loans no longer active', async () => {
     const other = await servicingDesk(await testApp());
     const theirs = await disbursedLoan(other);

@@ -19,7 +19,7 @@ import { hashSecret } from '../../src/http/auth';
 import { computeReport } from '../../src/reports/compute-report';
 import { endOfPreviousMonth } from '../../src/reports/monthly-reports.job';
 import { computeReportIndicators } from '../../src/reports/report-indicators';
-import { createScheduledReports } from '../../src/reports/reports.repository';
+import { createScheduledReports, requeueStalledReports } from '../../src/reports/reports.repository';
 import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
 import { expectContract } from '../support/contract';
@@ -90,6 +90,20 @@ function figureCount(node: unknown, isListItem = false): number {
   return 1;
 }
 
+/** The figures' paths, in the order of the JSON's members. */
+function pathsInOrder(node: unknown, path = ''): string[] {
+  const join = (name: string) => (path === '' ? name : `${path}/${name}`);
+  if (Array.isArray(node)) {
+    return node.flatMap((item: Record<string, unknown>) => {
+      const name = ['key', 'year', 'month'].find((k) => k in item)!;
+      const { [name]: named, ...rest } = item;
+      return pathsInOrder(rest, join(String(named)));
+    });
+  }
+  if (node !== null && typeof node === 'object') return Object.entries(node).flatMap(([key, value]) => pathsInOrder(value, join(key)));
+  return [path];
+}
+
 /** RFC 4180 fields of one line (quoted fields may hold commas and doubled quotes). */
 const csvFields = (line: string) => [...line.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) => m[1]!.replace(/^"(.*)"$/s, '$1').replaceAll('""', '"'));
 
@@ -137,6 +151,8 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     const [header, ...lines] = csv.text.split('\r\n').filter((line) => line !== '');
     expect(header).toBe('indicator,value');
     expect(lines).toHaveLength(figureCount(done.body.result));
+    // In the JSON's order, as GET gives it.
+    expect(lines.map((line) => csvFields(line)[0])).toEqual(pathsInOrder(done.body.result));
     const disagreeing = lines.map(csvFields).filter(([path, value]) => {
       const figure = figureAt(done.body.result, path!);
       return figure === undefined || (figure === null ? '' : String(figure)) !== value;
@@ -177,6 +193,23 @@ describe('reports', () => {
     const extra = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-01-31', format: 'pdf' });
     expect(extra.status).toBe(400);
     expect((await desk.api.get('/v1/reports')).body.items).toHaveLength(before);
+  });
+
+  it('a report no worker finished gets a new job an hour on, and is given up after a day', async () => {
+    const desk = await servicingDesk(app);
+    const lost = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-01-31' });
+    const abandoned = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-02-28' });
+    expect(await requeueStalledReports(db)).toMatchObject({ queued: 0 }); // asked for just now: its job may still come
+    await sql`UPDATE reports SET created_at = now() - interval '2 hours' WHERE id = ${lost.body.id}::uuid`.execute(db);
+    await sql`UPDATE reports SET status = 'running', attempts = 2, started_at = now() - interval '2 hours', created_at = now() - interval '2 days'
+      WHERE id = ${abandoned.body.id}::uuid`.execute(db);
+    expect(await requeueStalledReports(db)).toEqual({ queued: 1, failed: 1 });
+    expect(await requeueStalledReports(db)).toEqual({ queued: 0, failed: 0 }); // one job an hour
+    const { rows } = await sql<{ job_id: string }>`SELECT job_id FROM outbox WHERE payload->>'report_id' = ${lost.body.id}`.execute(db);
+    expect(rows.map((r) => r.job_id)).toEqual([`report-${lost.body.id}`, expect.stringMatching(new RegExp(`^report-${lost.body.id}-\\d{10}$`))]);
+    const given = await desk.api.get(`/v1/reports/${abandoned.body.id}`);
+    expect(given.body).toMatchObject({ status: 'failed', error: 'no worker finished it after 2 attempts' });
+    expect(given.headers['retry-after']).toBeUndefined();
   });
 
   it('the monthly schedule makes each fund’s report as of the end of the last month, once however often it runs', async () => {

@@ -41,7 +41,7 @@ function startWorkerProcess(prefix: string): ChildProcess {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       PATH: process.env.PATH, DATABASE_URL: iso.url, REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent',
-      // A dead worker's jobs come back after about 5 s; its claims on reminders (2 × timeout + 5 s) by then or soon after.
+      // A dead worker's jobs come back after about 5 s; its claims on reminders (4 × timeout + 10 s) within 14 s.
       JOB_LOCK_MS: '5000', REMINDER_BACKOFF_MS: '200', WEBHOOK_TIMEOUT_MS: '1000',
     },
   });

@@ -23,6 +23,7 @@ import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
 import { expectContract } from '../support/contract';
 import { isolatedDatabase } from '../support/db';
+import { until } from '../support/until';
 import { smtpReceiver, webhookReceiver } from '../support/receivers';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
 
@@ -75,14 +76,6 @@ async function secretOf(desk: Desk): Promise<string> {
   expect(res.status).toBe(200);
   expect(res.headers['cache-control']).toBe('no-store');
   return res.body.secret as string;
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const deps = (overrides: Partial<DeliveryDeps> = {}): DeliveryDeps => ({

@@ -24,6 +24,7 @@ import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
 import { expectContract } from '../support/contract';
 import { isolatedDatabase } from '../support/db';
+import { until } from '../support/until';
 import { as, createKey, fieldsOf } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
 
@@ -42,14 +43,6 @@ afterAll(async () => {
 });
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A fund with three loans: one on time, one a few months late, one repaid early. */
 async function portfolio(): Promise<Desk> {

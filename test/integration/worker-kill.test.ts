@@ -17,6 +17,7 @@ import { createApp } from '../../src/app';
 import { hashSecret } from '../../src/http/auth';
 import { ADMIN_KEY } from '../support/app';
 import { isolatedDatabase } from '../support/db';
+import { until } from '../support/until';
 import { webhookReceiver } from '../support/receivers';
 import { disbursedLoan, servicingDesk } from '../support/servicing';
 
@@ -47,14 +48,6 @@ function startWorkerProcess(prefix: string): ChildProcess {
   });
   children.push(child);
   return child;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const statuses = async () => (await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM reminders GROUP BY status`.execute(iso.db)).rows;

@@ -6,9 +6,8 @@ import type { ReminderDelivery } from '../src/config';
 import type { Db } from '../src/db/connect';
 import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
 import { computeReportJob } from '../src/reports/compute-report.job';
-import {
-  MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob, REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStalledReportsJob,
-} from '../src/reports/monthly-reports.job';
+import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
+import { REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStalledReportsJob } from '../src/reports/requeue-stalled-reports.job';
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
@@ -18,6 +17,14 @@ import { startRelay } from './relay';
 
 /** Jobs of the house itself, on schedules of their own (not asked for by changes, so not in the outbox). */
 export const MAINTENANCE_QUEUE = 'maintenance';
+
+/** The maintenance queue's job schedulers, by job name (cron patterns in Europe/Paris). */
+const SCHEDULES = [
+  [PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE],
+  [SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE],
+  [MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE],
+  [REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE],
+] as const;
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -95,30 +102,28 @@ export async function startWorkers(options: {
     await ready;
     await assertNoEviction(redis);
     await warnIfNotPersistent(redis, logger);
-    await maintenance.upsertJobScheduler(PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, { name: PURGE_EXPIRED_KEYS });
-    await maintenance.upsertJobScheduler(SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, { name: SCAN_REMINDERS });
-    await maintenance.upsertJobScheduler(MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, { name: MONTHLY_REPORTS });
-    await maintenance.upsertJobScheduler(REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, { name: REQUEUE_STALLED_REPORTS });
+    for (const [name, schedule] of SCHEDULES) await maintenance.upsertJobScheduler(name, schedule, { name });
   } catch (error) {
     await close();
     throw error;
   }
 
+  // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
+  // three times rather than BullMQ's one; reminders and reports whose job was lost are queued again anyway.
   const work = (queue: string, concurrency: number, processors: Record<string, (job: Job) => Promise<unknown>>) => {
     const worker = new Worker(queue, async (job) => {
       const processor = processors[job.name];
       if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
       return processor(job);
-    // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
-    // three times rather than BullMQ's one; the daily scan re-queues a reminder whose job was lost anyway.
     }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, maxStalledCount: 3, ...prefix });
     worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, result }, 'job done'));
     worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'));
     worker.on('error', () => undefined);
     running.push(worker);
   };
-  work(MAINTENANCE_QUEUE, 1, { [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db), [MONTHLY_REPORTS]: monthlyReportsJob(db),
-    [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
+  work(MAINTENANCE_QUEUE, 1, {
+    [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db),
+    [MONTHLY_REPORTS]: monthlyReportsJob(db), [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
   });
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });

@@ -1,8 +1,7 @@
 import type { Job } from 'bullmq';
 import { deliverReminder, type DeliveryDeps, type DeliveryOutcome } from './deliver-reminder';
 
-/** The job the reminder scan puts in the outbox for each reminder it makes: `reminder-<id>`. */
-export const DELIVER_REMINDER = 'deliver';
+export { DELIVER_REMINDER } from './reminders.repository';
 
 /** The BullMQ processor: one attempt; the job's own attempts and backoff make the retries. */
 export function deliverReminderJob(deps: DeliveryDeps, attempts: number) {

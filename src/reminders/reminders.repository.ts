@@ -3,6 +3,9 @@ import type { Db } from '../db/connect';
 import type { RemindersTable } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 
+/** The job that delivers a reminder: `reminder-<id>` on the reminders queue (the scan makes it). */
+export const DELIVER_REMINDER = 'deliver';
+
 /**
  * Every reminder of the unpaid instalments of the current schedule of active loans (of one fund, or
  * of all) whose send date has come by `asOf` since the fund's last scan and that does not exist yet,
@@ -76,7 +79,7 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
         RETURNING id
       ), jobs AS (
         INSERT INTO outbox (queue, job_name, job_id, payload)
-        SELECT 'reminders', 'deliver', 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
+        SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
       )
       SELECT count(*)::int AS made FROM made`.execute(trx);
     await sql`UPDATE funds f SET reminders_scanned_through = greatest(f.reminders_scanned_through, ${d}) ${funds}`.execute(trx);
@@ -178,7 +181,7 @@ export async function requeuePendingReminders(db: Db, fundId: string | undefined
   const { rows } = await sql<{ queued: number }>`
     WITH queued AS (
       INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT 'reminders', 'deliver', 'reminder-' || id || '-' || to_char(now(), 'YYYYMMDD'), jsonb_build_object('reminder_id', id)
+      SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id || '-' || to_char(now(), 'YYYYMMDD'), jsonb_build_object('reminder_id', id)
       FROM reminders
       WHERE status = 'pending' AND created_at < now() - interval '1 day' AND (claimed_until IS NULL OR claimed_until < now())
         ${fundId === undefined ? sql`` : sql`AND fund_id = ${fundId}::uuid`}

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { Db } from '../db/connect';
 import { daysInMonth, parseDate, toYmd, type CalendarDate } from '../domain/dates';
 import { todayInParis } from '../http/clock';
-import { createScheduledReports, requeueStalledReports } from './reports.repository';
+import { createScheduledReports } from './reports.repository';
 
 export const MONTHLY_REPORTS = 'monthly-reports';
 
@@ -19,14 +19,4 @@ export function endOfPreviousMonth(today: CalendarDate): CalendarDate {
 /** The BullMQ processor: every fund's report as of the end of last month, once each, whatever the retries. */
 export function monthlyReportsJob(db: Db) {
   return async (_job: Job): Promise<{ made: number }> => ({ made: await createScheduledReports(db, endOfPreviousMonth(todayInParis())) });
-}
-
-export const REQUEUE_STALLED_REPORTS = 'requeue-stalled-reports';
-
-/** Every hour at :20 (a job scheduler of the maintenance queue). */
-export const REQUEUE_STALLED_REPORTS_SCHEDULE = { pattern: '20 * * * *', tz: 'Europe/Paris' } as const;
-
-/** The BullMQ processor: reports no worker finished get a new job, or are given up. */
-export function requeueStalledReportsJob(db: Db) {
-  return async (_job: Job): Promise<{ queued: number; failed: number }> => requeueStalledReports(db);
 }

@@ -29,6 +29,7 @@ import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
 import { ADMIN_KEY } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
+import { until } from '../support/until';
 
 const silent = pino({ level: 'silent' });
 const prefix = `test-outbox-${randomUUID().slice(0, 8)}`;
@@ -132,7 +133,7 @@ describe('the outbox', () => {
       runs.push(String(j.id));
     }, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
     try {
-      await waitFor(async () => runs.includes(crashed.jobId));
+      await until(async () => runs.includes(crashed.jobId), 'the crashed job to run again', 10_000);
       await relayAll(queues.sink); // the next pass adds it again: BullMQ still knows the completed job
       await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
@@ -216,7 +217,7 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
     try {
       const before = job('loop-before');
       await write([before]);
-      await waitFor(async () => (await sentStates([before.jobId]))[0]?.sent === true);
+      await until(async () => (await sentStates([before.jobId]))[0]?.sent === true, 'the row written before the outage to be sent', 10_000);
 
       await stop(server);
       const during = [job('loop-during-1'), job('loop-during-2')];
@@ -225,7 +226,7 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
       expect(await sentStates(during.map((j) => j.jobId))).toEqual(states(during, false));
 
       server = await ownRedis(port);
-      await waitFor(async () => (await sentStates(during.map((j) => j.jobId))).every((row) => row.sent));
+      await until(async () => (await sentStates(during.map((j) => j.jobId))).every((row) => row.sent), 'the rows written during the outage to be sent', 10_000);
       const jobs = await ownQueues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
       // The server restarted empty (it keeps nothing on disk): exactly the rows written during the outage are there, once each.
       expect(jobs.map((j) => j.id).sort()).toEqual(during.map((j) => j.jobId).sort());
@@ -272,11 +273,3 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
     }
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -72,17 +72,6 @@ function figureAt(result: unknown, path: string): unknown {
   return node;
 }
 
-/** How many figures (leaves other than the names of list items) the JSON result holds. */
-function figureCount(node: unknown, isListItem = false): number {
-  if (Array.isArray(node)) return node.reduce((sum: number, item) => sum + figureCount(item, true), 0);
-  if (node !== null && typeof node === 'object') {
-    const entries = Object.entries(node);
-    const name = isListItem ? ['key', 'year', 'month'].find((k) => k in node) : undefined;
-    return entries.filter(([k]) => k !== name).reduce((sum, [, v]) => sum + figureCount(v), 0);
-  }
-  return 1;
-}
-
 /** The figures' paths, in the order of the JSON's members. */
 function pathsInOrder(node: unknown, path = ''): string[] {
   const join = (name: string) => (path === '' ? name : `${path}/${name}`);
@@ -143,15 +132,13 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     expect(csv.headers['repr-digest']).toBe(`sha-256=:${Buffer.from(done.body.csv_sha256, 'hex').toString('base64')}:`);
     const [header, ...lines] = csv.text.split('\r\n').filter((line) => line !== '');
     expect(header).toBe('indicator,value');
-    expect(lines).toHaveLength(figureCount(done.body.result));
-    // In the JSON's order, as GET gives it.
+    // One line per figure, in the JSON's order, as GET gives it.
     expect(lines.map((line) => csvFields(line)[0])).toEqual(pathsInOrder(done.body.result));
     const disagreeing = lines.map(csvFields).filter(([path, value]) => {
       const figure = figureAt(done.body.result, path!);
       return figure === undefined || (figure === null ? '' : String(figure)) !== value;
     });
     expect(disagreeing).toEqual([]);
-    expect(figureAt(done.body.result, 'outstanding_principal')).toBe(done.body.result.outstanding_principal);
 
     // Structures do not see reports.
     const structureKey = await createKey(app, { role: 'structure', structure_id: desk.structure.id });

@@ -1,9 +1,11 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createTransport } from 'nodemailer';
 import type { ReminderDelivery } from '../src/config';
 import type { Db } from '../src/db/connect';
+import { isDatabaseUnavailable } from '../src/db/errors';
+import { RetryLater } from '../src/queues/retry-later';
 import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
 import { computeReportJob } from '../src/reports/compute-report.job';
 import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
@@ -27,6 +29,9 @@ const SCHEDULES = [
 ] as const;
 
 const CLOSE_TIMEOUT_MS = 10_000;
+
+/** How long a job waits before trying again while the database is away (not one of its attempts). */
+const DATABASE_RETRY_MS = 5_000;
 
 async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -111,10 +116,20 @@ export async function startWorkers(options: {
   // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
   // three times rather than BullMQ's one; reminders and reports whose job was lost are queued again anyway.
   const work = (queue: string, concurrency: number, processors: Record<string, (job: Job) => Promise<unknown>>) => {
-    const worker = new Worker(queue, async (job) => {
+    const worker = new Worker(queue, async (job, token) => {
       const processor = processors[job.name];
       if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
-      return processor(job);
+      try {
+        return await processor(job);
+      } catch (error) {
+        // The database away (a restart, a failover), or another run holding the work: the job runs
+        // again later without spending one of its attempts, so that it never fails for good for that.
+        const laterMs = error instanceof RetryLater ? error.delayMs : isDatabaseUnavailable(error) ? DATABASE_RETRY_MS : undefined;
+        if (laterMs === undefined || token === undefined) throw error;
+        logger.warn({ queue, job: job.name, job_id: job.id, retry_in_ms: laterMs, err: { message: (error as Error).message } }, 'job put off');
+        await job.moveToDelayed(Date.now() + laterMs, token);
+        throw new DelayedError();
+      }
     }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, maxStalledCount: 3, ...prefix });
     worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, result }, 'job done'));
     worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'));

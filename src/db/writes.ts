@@ -1,5 +1,4 @@
 import { sql, type OperationNodeSource, type Transaction } from 'kysely';
-import { COMMIT_FOLLOWS } from './connect';
 import type { Database } from './schema';
 
 /**
@@ -17,14 +16,12 @@ export interface Write {
  * round trip to store, not ten. The writes run on one snapshot: none sees another's rows, except
  * through a name; foreign keys and constraint triggers still check at the end (or at commit).
  */
-export async function executeWrites(trx: Transaction<Database>, writes: readonly Write[], options: { last?: boolean } = {}): Promise<void> {
+export async function executeWrites(trx: Transaction<Database>, writes: readonly Write[]): Promise<void> {
   if (writes.length === 0) return;
-  // The transaction's last statement: its COMMIT goes right behind it (see pipeliningTransactions).
-  const mark = sql.raw(options.last ? COMMIT_FOLLOWS : '');
   if (writes.length === 1) {
-    await sql`${mark}${writes[0]!.query}`.execute(trx);
+    await sql`${writes[0]!.query}`.execute(trx);
     return;
   }
   const ctes = writes.map((write, index) => sql`${sql.ref(write.name ?? `w${index}`)} AS (${write.query})`);
-  await sql`${mark}WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
+  await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
 }

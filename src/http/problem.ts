@@ -1,7 +1,14 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type ErrorCode, type FieldError } from '../domain/errors';
+import { isDatabaseUnavailable } from '../db/errors';
 import { fieldErrorsFromValidator, isValidatorError } from './openapi';
+
+/** Offending fields listed in a problem at most; beyond, only their number is given (`errors_omitted`). */
+export const MAX_LISTED_ERRORS = 50;
+
+/** Seconds a client is asked to wait before trying again while the database is away (a restart takes a few). */
+export const RETRY_AFTER_SECONDS = 2;
 
 interface ProblemKind {
   readonly status: number;
@@ -27,6 +34,8 @@ function problemKind(code: ErrorCode): ProblemKind {
       return { status: 405, title: 'Method not allowed' };
     case 'unsupported_media_type':
       return { status: 415, title: 'Unsupported media type' };
+    case 'unavailable':
+      return { status: 503, title: 'Service unavailable' };
     default: {
       const unknown: never = code;
       throw new Error(`no problem kind for ${String(unknown)}`);
@@ -63,6 +72,9 @@ function bodyParserError(error: unknown): DomainError | undefined {
 
 function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new DomainError('unavailable', 'The database is not answering (restarting or failing over): nothing was done; try again in a few seconds.');
+  }
   const fromBody = bodyParserError(error);
   if (fromBody) return fromBody;
   if (isValidatorError(error)) {
@@ -90,10 +102,15 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const { status, title } = problemKind(known.code);
+    if (status === 503) {
+      logger.warn({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, request_id: requestId }, 'database unavailable');
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
     const allow = isValidatorError(error) ? error.headers?.Allow : undefined;
     if (allow) res.setHeader('Allow', allow);
     const body: Record<string, unknown> = { type: typeUri(known.code), title, status, detail: known.message, instance: req.originalUrl, request_id: requestId };
-    if (known.fields.length > 0) body.errors = known.fields.map(withLocation);
+    if (known.fields.length > 0) body.errors = known.fields.slice(0, MAX_LISTED_ERRORS).map(withLocation);
+    if (known.fields.length > MAX_LISTED_ERRORS) body.errors_omitted = known.fields.length - MAX_LISTED_ERRORS;
     res.status(status).type('application/problem+json').json(body);
   };
 }

@@ -1,6 +1,5 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { READS_ONLY } from '../db/connect';
 import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
 
@@ -31,8 +30,7 @@ export type Companion<Row> = (proceed: RawBuilder<boolean>) => RawBuilder<Row>;
 export async function claimKey<Row extends object>(
   trx: Transaction<Database>, owner: string, key: string, companion?: Companion<Row>,
 ): Promise<KeyClaim & { companion: Row | undefined }> {
-  // It only reads (its locks end with the transaction): it goes to the server with BEGIN (see pipeliningBegin).
-  const { rows } = await sql<{ claim_held: boolean; claim_stored: KeyClaim['stored'] | null; claim_expired: boolean; claim_companion: boolean }>`${sql.raw(READS_ONLY)}
+  const { rows } = await sql<{ claim_held: boolean; claim_stored: KeyClaim['stored'] | null; claim_expired: boolean; claim_companion: boolean }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${`idempotency:${owner}:${key}`}, 0)) AS held,
         (SELECT json_build_object('request_hash', k.request_hash, 'status_code', k.status_code, 'response', k.response)

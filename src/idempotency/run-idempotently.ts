@@ -51,9 +51,9 @@ export async function runIdempotently<Row extends object>(
     if (expired) await forgetExpiredKey(trx, request.owner, request.key);
 
     const { status, body, writes, audit } = await perform(trx, row);
-    // The change, the key with its response and the audit event in one statement, the last: its COMMIT goes with it.
+    // The change, the key with its response and the audit event in one statement.
     const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
-    await executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)], { last: true });
+    await executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)]);
     return { status, body, replayed: false };
   });
   try {

@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
+import { RetryLater } from '../queues/retry-later';
 import type { CalendarDate } from '../domain/dates';
 import { postWebhook, reminderMessage, sendEmail } from './reminder-channels';
 import { claimReminder, findReminderToDeliver, recordAttempt, stampChannel } from './reminders.repository';
@@ -14,13 +15,14 @@ export interface DeliveryDeps {
   readonly today: () => CalendarDate;
 }
 
-export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'no channel' | 'done already' | 'claimed elsewhere';
+export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'no channel' | 'done already';
 
 const messageOf = (error: unknown) => (error as { message?: string } | undefined)?.message ?? String(error);
 
 /**
  * One delivery attempt of a reminder (a job of the reminders queue, delivered at least once). The
- * attempt claims the reminder first, so that two runs of its job at once do not both send it. A
+ * attempt claims the reminder first, so that two runs of its job at once do not both send it (the
+ * second is put off until the first's claim ends, RetryLater: not an attempt spent). A
  * reminder no longer owed — paid since the scan, loan closed or rescheduled, due date passed for a
  * before-due one — is `skipped`. Each of the fund's channels that has somewhere to go takes it once
  * (its stamp guards a retry); when all have, it is `sent`. A failed attempt counts and keeps its
@@ -30,12 +32,13 @@ const messageOf = (error: unknown) => (error as { message?: string } | undefined
  */
 export async function deliverReminder(deps: DeliveryDeps, reminderId: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
   // Held longer than an attempt lasts: the webhook's timeout, then SMTP's (its timeouts are per phase).
-  const claimed = await claimReminder(deps.db, reminderId, 4 * deps.timeoutMs + 10_000);
+  const claim = await claimReminder(deps.db, reminderId, 4 * deps.timeoutMs + 10_000);
   const reminder = await findReminderToDeliver(deps.db, reminderId, deps.today());
   if (!reminder || reminder.status !== 'pending') return 'done already';
-  if (!claimed) {
-    if (isLastAttempt) return 'claimed elsewhere'; // that run finishes it, or the daily scan queues it again
-    throw new Error('another delivery attempt holds this reminder');
+  if (!claim.claimed) {
+    // That run finishes it, or its claim expires (its worker died): either way, look again then.
+    const waitMs = Math.max((claim.heldUntil?.getTime() ?? 0) - deps.now().getTime(), 0) + 1000;
+    throw new RetryLater('another delivery attempt holds this reminder', waitMs);
   }
   if (!reminder.still_owed) {
     await recordAttempt(deps.db, reminderId, { status: 'skipped', error: null, counted: false });

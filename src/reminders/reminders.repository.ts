@@ -114,16 +114,18 @@ export interface ReminderToDeliver extends ReminderRow {
 
 /**
  * Claims a pending reminder for one delivery attempt, for `ms`: another run of its job meanwhile
- * finds it claimed. A claim left by a worker that died expires. False when the reminder is not
- * pending, or claimed by a run still under way.
+ * finds it claimed. A claim left by a worker that died expires. Not claimed when the reminder is not
+ * pending, or claimed by a run still under way (until `heldUntil`).
  */
-export async function claimReminder(db: Db, reminderId: string, ms: number): Promise<boolean> {
+export async function claimReminder(db: Db, reminderId: string, ms: number): Promise<{ claimed: true } | { claimed: false; heldUntil: Date | null }> {
   const claimed = await db.updateTable('reminders')
     .set({ claimed_until: sql<Date>`now() + make_interval(secs => ${ms / 1000})` })
     .where('id', '=', reminderId).where('status', '=', 'pending')
     .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', sql<Date>`now()`)]))
     .returning('id').executeTakeFirst();
-  return claimed !== undefined;
+  if (claimed) return { claimed: true };
+  const held = await db.selectFrom('reminders').select('claimed_until').where('id', '=', reminderId).executeTakeFirst();
+  return { claimed: false, heldUntil: held?.claimed_until ?? null };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect';
+import { isDatabaseUnavailable } from '../db/errors';
 import { canonicalJson } from '../domain/canonical-json';
 import type { CalendarDate } from '../domain/dates';
 import { reportCsv } from './report-csv';
@@ -27,6 +28,7 @@ export async function computeReport(db: Db, reportId: string, isLastAttempt: boo
     await finishReport(db, reportId, { result, csv, sha256: sha256(canonicalJson(result)), csvSha256: sha256(csv) });
     return 'done';
   } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error; // not the report's failure: its job is tried again later
     await failReport(db, reportId, (error as { message?: string } | undefined)?.message ?? String(error), isLastAttempt);
     if (isLastAttempt) return 'failed';
     throw error;

@@ -25,6 +25,6 @@ export async function requestReport(db: Db, context: RequestContext, body: { fun
     insertReportWrite({ id, fundId: fund.id, asOf, requestedBy: actor.keyId }),
     outboxWrite({ queue: 'reports', name: COMPUTE_REPORT, jobId: reportJobId(id), payload: { report_id: id } }),
     ...auditEvent(context, { fundId: fund.id, action: 'report.requested', entityType: 'report', entityId: id, state: { id, fund_id: fund.id, as_of: asOf } }),
-  ], { last: true }));
+  ]));
   return (await findReportById(db, id))!;
 }

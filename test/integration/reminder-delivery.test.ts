@@ -17,6 +17,7 @@ import { addMonths, type CalendarDate } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
 import { todayInParis } from '../../src/http/clock';
 import { deliverReminder, type DeliveryDeps } from '../../src/reminders/deliver-reminder';
+import { RetryLater } from '../../src/queues/retry-later';
 import { requeuePendingReminders } from '../../src/reminders/reminders.repository';
 import { createTransport } from 'nodemailer';
 import { startWorkers } from '../../workers/start';
@@ -170,12 +171,15 @@ describe('one delivery attempt (src/reminders/deliver-reminder.ts)', () => {
     expect(hooks.calls).toHaveLength(0);
   });
 
-  it('two runs of one job at once send it once: the second finds it claimed', async () => {
+  it('two runs of one job at once send it once: the second finds it claimed and is put off until the claim ends, not failed', async () => {
     const hooks = await receiver(() => ({ status: 200, delayMs: 200 }));
     const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
     const { reminders: [reminder] } = await loanWithTwoReminders(desk);
-    const outcomes = await Promise.all([deliverReminder(deps(), reminder!.id, true), deliverReminder(deps(), reminder!.id, true)]);
-    expect(outcomes.sort()).toEqual(['claimed elsewhere', 'sent']);
+    const outcomes = await Promise.allSettled([deliverReminder(deps(), reminder!.id, true), deliverReminder(deps(), reminder!.id, true)]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value)).toEqual(['sent']);
+    const putOff = outcomes.find((o) => o.status === 'rejected')!.reason as RetryLater;
+    expect(putOff).toBeInstanceOf(RetryLater);
+    expect(putOff.delayMs).toBeGreaterThan(1000); // the claim outlasts an attempt (4 × timeout + 10 s)
     expect(hooks.calls).toHaveLength(1);
     await expect(deliverReminder(deps(), reminder!.id, false)).resolves.toBe('done already');
   });

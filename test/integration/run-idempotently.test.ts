@@ -1,13 +1,12 @@
 /**
- * The idempotent runner's transaction: its claim goes to the server with BEGIN (pipeline mode, see
- * pipeliningBegin); a last statement or a commit that fails must still leave nothing behind and
- * surface its own error, and the connections must serve the next request. On PostgreSQL through
- * node-postgres and on the embedded PGlite.
+ * The idempotent runner's transaction: a last statement or a commit that fails must leave nothing
+ * behind and surface its own error, and the connections must serve the next request. On PostgreSQL
+ * through node-postgres and on the embedded PGlite.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createFund } from '../../src/funds/create-fund';
-import { connectDatabase, READS_ONLY, type Db } from '../../src/db/connect';
+import { connectDatabase, type Db } from '../../src/db/connect';
 import { migrate } from '../../src/db/migrate';
 import { ADMIN, type RequestContext } from '../../src/http/auth';
 import { runIdempotently } from '../../src/idempotency/run-idempotently';
@@ -134,7 +133,7 @@ describe('runIdempotently and transactions on PostgreSQL through node-postgres',
     expect(await storedKeys(db, key)).toEqual([]);
   });
 
-  it('a first statement marked READS_ONLY runs inside the transaction: its advisory lock is held until the commit', async () => {
+  it('an advisory lock taken by the first statement of a transaction is held until the commit', async () => {
     const lock = Math.floor(Math.random() * 1e9);
     const other = async () => {
       const { rows } = await sql<{ free: boolean }>`SELECT pg_try_advisory_xact_lock(${lock}::bigint) AS free`.execute(db);
@@ -142,7 +141,7 @@ describe('runIdempotently and transactions on PostgreSQL through node-postgres',
     };
     let seenFromOutside: boolean | undefined;
     await db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ held: boolean }>`${sql.raw(READS_ONLY)}SELECT pg_try_advisory_xact_lock(${lock}::bigint) AS held`.execute(trx);
+      const { rows } = await sql<{ held: boolean }>`SELECT pg_try_advisory_xact_lock(${lock}::bigint) AS held`.execute(trx);
       expect(rows[0]!.held).toBe(true);
       seenFromOutside = await other();
     });
@@ -150,11 +149,11 @@ describe('runIdempotently and transactions on PostgreSQL through node-postgres',
     expect(await other()).toBe(true);
   });
 
-  it('a transaction begun with a READS_ONLY statement still undoes its writes when a later statement fails', async () => {
+  it('a transaction begun with a read still undoes its writes when a later statement fails', async () => {
     const name = `Before ${randomUUID().slice(0, 8)}`;
     await sql`UPDATE funds SET name = ${name} WHERE id = ${fundId}`.execute(db);
     const failing = db.transaction().execute(async (trx) => {
-      await sql`${sql.raw(READS_ONLY)}SELECT 1`.execute(trx);
+      await sql`SELECT 1`.execute(trx);
       await sql`UPDATE funds SET name = 'inside' WHERE id = ${fundId}`.execute(trx);
       await sql`SELECT 1 / 0`.execute(trx);
     });

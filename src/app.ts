@@ -6,11 +6,12 @@ import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
 import { fundsRouter } from './funds/funds.routes';
 import { authenticate } from './http/auth';
-import { rejectUnstorableStrings } from './http/body';
+import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { readinessHandler } from './http/readiness';
 import { requestLogger } from './http/request-id';
+import { securityHeaders } from './http/security-headers';
 import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
 import { productsRouter } from './products/products.routes';
@@ -38,8 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLogger(deps.logger));
-  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
-  app.use(rejectUnstorableStrings);
+  app.use(securityHeaders());
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -47,8 +47,11 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });
-  // Who is calling comes before what they send: a request without a valid key gets a 401, never a 400.
+  // Who is calling comes before what they send: a request without a valid key gets a 401, never a
+  // 400, whatever its body (the body is not even read).
   app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActor(deps.db, hash), publicPaths: PUBLIC_PATHS }));
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'], verify: verifyJsonStructure }));
+  app.use(rejectUnstorableStrings);
   app.use(openApiValidator());
   app.use(schedulesRouter());
   app.use(fundsRouter(deps.db));

@@ -13,7 +13,8 @@ export function accessRouter(db: Db): Router {
 
   router.post('/v1/api-keys', async (req, res) => {
     const { key, secret } = await createApiKey(db, contextOf(req), req.body as CreateApiKeyBody);
-    res.status(201).location(`/v1/api-keys/${key.id}`).json({ ...apiKeyView(key), secret });
+    // The secret is shown this once: no cache may keep it.
+    res.status(201).location(`/v1/api-keys/${key.id}`).set('Cache-Control', 'no-store').json({ ...apiKeyView(key), secret });
   });
 
   router.get('/v1/api-keys', async (req, res) => {

@@ -35,6 +35,18 @@ export function parseMoney(text: string): Money {
   return BigInt(dot < 0 ? text + '0'.repeat(MINOR_DIGITS) : text.slice(0, dot) + text.slice(dot + 1).padEnd(MINOR_DIGITS, '0')) as Money;
 }
 
+/**
+ * Any exact amount PostgreSQL prints with at most two decimals, signed and of any size: sums and
+ * totals, which are not inputs and may exceed what one numeric(14,2) column holds.
+ */
+const DECIMAL_AMOUNT = /^(-?)(\d+)(?:\.(\d{1,2}))?$/;
+export function parseDecimalAmount(text: string): Money {
+  const match = DECIMAL_AMOUNT.exec(text);
+  if (!match) throw new RangeError(`not an amount: ${JSON.stringify(text)}`);
+  const magnitude = BigInt(match[2]! + (match[3] ?? '').padEnd(MINOR_DIGITS, '0'));
+  return (match[1] ? -magnitude : magnitude) as Money;
+}
+
 /** An amount that may be negative, as PostgreSQL prints a signed numeric ("-12.50"). */
 export const parseSignedMoney = (text: string): Money => (text.startsWith('-') ? cents(-parseMoney(text.slice(1))) : parseMoney(text));
 

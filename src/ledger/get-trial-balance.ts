@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { ACCOUNTS, type Account } from '../domain/ledger';
-import { cents, parseMoney, ZERO, type Money } from '../domain/money';
+import { cents, parseDecimalAmount, ZERO, type Money } from '../domain/money';
 import { findVisibleFund, type FundRow } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { accountTotals } from './ledger.repository';
@@ -28,8 +28,9 @@ export async function getTrialBalance(db: Db, actor: Actor, fundId: string, asOf
   const totals = new Map((await accountTotals(db, fund.id, asOf)).map((row) => [row.account, row]));
   const lines = ACCOUNTS.map((account) => {
     const row = totals.get(account);
-    const debits = row ? parseMoney(row.debits) : ZERO;
-    const credits = row ? parseMoney(row.credits) : ZERO;
+    // Sums, not amounts: an account's total may run past what one amount column holds.
+    const debits = row ? parseDecimalAmount(row.debits) : ZERO;
+    const credits = row ? parseDecimalAmount(row.credits) : ZERO;
     return { account, debits, credits, balance: cents(debits - credits) };
   });
   const totalDebits = cents(lines.reduce((sum, line) => sum + line.debits, 0n));

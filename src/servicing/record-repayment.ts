@@ -2,13 +2,14 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
-import { parseMoney } from '../domain/money';
+import { cents, formatMoney, parseDecimalAmount, parseMoney } from '../domain/money';
+import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-limit';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { runIdempotently, type StoredResponse } from '../idempotency/run-idempotently';
 import { appendToHistory, rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
-import { lockedLoanStanding, lockLoanWithStandingQuery, type LockedStandingRow } from './servicing.repository';
+import { lockedLoanStanding, lockLoanWithStandingQuery, scheduledTotalPayable, type LockedStandingRow } from './servicing.repository';
 
 export interface RepaymentBody {
   amount: string;
@@ -37,6 +38,12 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const valueDate = parseDate(body.value_date);
     const broken: FieldError[] = [];
     if (amount <= 0n) broken.push({ field: 'amount', message: 'must be more than 0.00' });
+    const totalPayable = standing
+      ? cents(standing.rows.reduce((sum, [, , principal, interest]) => sum + parseMoney(principal) + parseMoney(interest), 0n))
+      : parseDecimalAmount(await scheduledTotalPayable(trx, loan.id, loan.schedule_version));
+    if (amount > largestRepayment(totalPayable)) {
+      broken.push({ field: 'amount', message: `must be at most ${formatMoney(largestRepayment(totalPayable))}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %` });
+    }
     if (valueDate > today) broken.push({ field: 'value_date', message: 'must not be in the future' });
     if (valueDate < loan.disbursed_on!) broken.push({ field: 'value_date', message: `must not be before the disbursement, ${loan.disbursed_on}` });
     if (loan.written_off_on && valueDate < loan.written_off_on) {

@@ -30,6 +30,12 @@ export async function markRepaymentReversed(trx: Transaction<Database>, id: stri
   await trx.updateTable('repayments').set({ reversed_at: sql<Date>`now()`, reversal_reason: reason }).where('id', '=', id).execute();
 }
 
+/** Σ total of a schedule version's instalments: everything that version asks of the borrower. */
+export async function scheduledTotalPayable(db: Executor, loanId: string, version: number): Promise<string> {
+  const { rows } = await sql<{ total: string }>`SELECT coalesce(sum(total), 0)::text AS total FROM instalments WHERE loan_id = ${loanId} AND version = ${version}::integer`.execute(db);
+  return rows[0]!.total;
+}
+
 /** What a replay made of a repayment: its split, and its allocations replaced. */
 export async function saveRepaymentOutcome(
   trx: Transaction<Database>, id: string, split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>, allocations: Omit<AllocationRow, 'repayment_id'>[],

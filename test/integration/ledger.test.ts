@@ -10,9 +10,9 @@ beforeAll(async () => {
   app = await testApp();
 });
 
-async function disbursedLoans(principals: string[]) {
+async function disbursedLoans(principals: string[], productOverrides: Record<string, unknown> = {}) {
   const { fund, manager } = await fundWithManager(app);
-  const product = await createProduct(app, fund.id, manager.secret);
+  const product = await createProduct(app, fund.id, manager.secret, productOverrides);
   const structure = await createStructure(app, fund.id, manager.secret);
   const api = as(app, manager.secret);
   for (const principal of principals) {
@@ -89,5 +89,15 @@ describe('the ledger (DOMAIN.md "Ledger")', () => {
     const entry = await db.selectFrom('journal_entries').select('id').where('fund_id', '=', fund.id).executeTakeFirstOrThrow();
     await expect(sql`UPDATE journal_lines SET debit = debit + 1 WHERE entry_id = ${entry.id} AND line = 1`.execute(db)).rejects.toThrow(/append-only/);
     expect((await api.get(`/v1/funds/${fund.id}/ledger/trial-balance?as_of=2025-12-31`)).body.total_debits).toBe('6000.00');
+  });
+});
+
+describe('totals larger than one amount', () => {
+  it('a trial balance whose accounts total more than 999,999,999,999.99 is computed exactly (sums are not inputs)', async () => {
+    const { fund, api } = await disbursedLoans(['600000000000.00', '600000000000.00'], { principal_max: '999999999999.99', annual_rate_percent_min: '0' });
+    const trial = await api.get(`/v1/funds/${fund.id}/ledger/trial-balance?as_of=2025-03-10`);
+    expect(trial.status).toBe(200);
+    expect(account(trial.body.accounts, 'loans_receivable')).toEqual({ account: 'loans_receivable', debits: '1200000000000.00', credits: '0.00', balance: '1200000000000.00' });
+    expect(trial.body).toMatchObject({ total_debits: '1200000000000.00', total_credits: '1200000000000.00' });
   });
 });

@@ -233,3 +233,36 @@ describe('an Idempotency-Key', () => {
     expect(later.body.id).not.toBe(first.body.id);
   });
 });
+
+describe('amounts as the client spells them', () => {
+  it('"500" is stored, answered, replayed and audited as "500.00"; "500.0" under the same key is the same request', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    const first = await repay(desk, loan.id, { amount: '500', value_date: '2025-02-15' }, 'spelled-500');
+    expect(first.status).toBe(201);
+    expect(first.body.amount).toBe('500.00');
+    const again = await repay(desk, loan.id, { amount: '500.0', value_date: '2025-02-15' }, 'spelled-500');
+    expect(again.headers['idempotency-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await desk.api.get(`/v1/loans/${loan.id}/repayments/${first.body.id}`)).body.amount).toBe('500.00');
+    const { rows } = await sql<{ state: { amount: string } }>`SELECT state FROM audit_events WHERE entity_id = ${first.body.id}`.execute(await testDb());
+    expect(rows.map((row) => row.state.amount)).toEqual(['500.00']);
+  });
+});
+
+describe('the largest repayment a loan takes', () => {
+  // Everything the schedule asks for: 12 × 888.49 less the last row's rounding, 10,661.86.
+  it('is twice everything its schedule asks for; beyond, a 422 naming `amount`, and nothing is written', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    const tooMuch = await repay(desk, loan.id, { amount: '999999999999.99', value_date: '2025-02-15' });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.errors).toEqual([{ in: 'body', field: 'amount', message: "must be at most 21323.72: everything the loan's schedule asks for (10661.86) plus 100 %" }]);
+    expect((await repay(desk, loan.id, { amount: '21323.73', value_date: '2025-02-15' })).status).toBe(422);
+    expect((await desk.api.get(`/v1/loans/${loan.id}/repayments`)).body.items).toEqual([]);
+    const largest = await repay(desk, loan.id, { amount: '21323.72', value_date: '2025-02-15' });
+    expect(largest.status).toBe(201);
+    expect(largest.body.loan.status).toBe('repaid');
+    expect(largest.body.excess).toBe('11131.60'); // 21,323.72 − the 10,192.12 owed that day (see the payoff above)
+  });
+});

@@ -104,7 +104,8 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
     ['several problems at once', { ...base, principal: 5, term_periods: 0, method: 'x' }, 400, ['principal', 'term_periods', 'method']],
     ['several broken rules at once', { ...base, principal: '0', annual_rate_percent: '120', deferral_periods: 12 }, 422, ['principal', 'annual_rate_percent', 'deferral_periods']],
     ['amounts beyond numeric(14,2) after a long total deferral', { ...base, principal: '999999999.00', annual_rate_percent: '100', periodicity: 'annual', term_periods: 50, deferral_periods: 49, deferral_type: 'total' }, 422, ['principal']],
-    ['a first due date past 2999', { ...base, first_due_date: '3000-01-01' }, 422, ['first_due_date']],
+    ['a first due date past 2999 (outside the contract\'s one range of dates)', { ...base, first_due_date: '3000-01-01' }, 400, ['first_due_date']],
+    ['a disbursement in the year 0', { ...base, disbursement_date: '0000-01-01' }, 400, ['disbursement_date']],
   ];
   it.each(cases.map(([name, body, status, fields]) => [`${name} → ${status}`, body, status, fields] as const))('%s', async (_title, body, status, fields) => {
     const res = await postJson(app, PREVIEW, body);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { divideRounded, formatMoney, multiplyRounded, parseMoney, roundToMultiple, type Money } from '../../src/domain/money';
+import { divideRounded, formatMoney, multiplyRounded, parseDecimalAmount, parseMoney, roundToMultiple, type Money } from '../../src/domain/money';
 import { formatRate, fraction, parseRate } from '../../src/domain/rate';
 
 describe('money', () => {
@@ -28,6 +28,22 @@ describe('money', () => {
         expect(parseMoney(formatMoney(units as Money))).toBe(units);
       }),
     );
+  });
+});
+
+describe('sums and totals as PostgreSQL prints them', () => {
+  it('are read exactly whatever their size and sign, past what one amount column holds', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }), (units) => {
+        expect(parseDecimalAmount(formatMoney(units as Money))).toBe(units);
+      }),
+    );
+    expect(parseDecimalAmount('1200000000000')).toBe(120000000000000n);
+    expect(parseDecimalAmount('-0.5')).toBe(-50n);
+  });
+
+  it.each(['', '-', '1.234', '1e3', '+5', ' 5', '5.', '.5', 'NaN'])('refuses %j', (input) => {
+    expect(() => parseDecimalAmount(input)).toThrow(RangeError);
   });
 });
 

@@ -7,7 +7,8 @@ export type ErrorCode =
   | 'not_found' // missing, or outside the key's scope: the two are indistinguishable on purpose
   | 'conflict' // the state of the resource forbids it (disbursing a cancelled loan, a duplicate SIRET)
   | 'method_not_allowed'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'too_many_requests'; // over a rate limit: failed authentications per address or key prefix, previews per address
 
 /** One offending field: `field` is a dotted path within its part of the request ("principal", "department_codes.1"). */
 export interface FieldError {

@@ -14,14 +14,21 @@ import { testDb } from '../support/db';
 import { fundWithManager } from '../support/portfolio';
 
 const shared = connectRedisForProducers('redis://127.0.0.1:6379');
+beforeAll(() => shared.ready); // until then the limiters would count in memory
 afterAll(() => shared.redis.disconnect());
 
 /** Small limits and windows; counters under a Redis prefix of this run's own, so that parallel runs never meet. */
 const limits = (overrides: Partial<RateLimitSettings>): RateLimitSettings => ({ ...DEFAULT_RATE_LIMITS, redisKeyPrefix: `test-rate-limit:${randomUUID()}`, ...overrides });
 
-/** The app behind a trusted local proxy: X-Forwarded-For says which client is calling. */
+/**
+ * The app behind a trusted local proxy: X-Forwarded-For says which client is calling. One successful
+ * call first (it counts for nothing) makes the validator read openapi.yaml and the pool connect, so
+ * that the short windows hold the requests of a test, not that start-up.
+ */
 async function appWith(rateLimits: RateLimitSettings, redis?: Redis): Promise<Express> {
-  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits, redis, trustProxy: 'loopback' });
+  const app = createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits, redis, trustProxy: 'loopback' });
+  expect((await listFunds(app, '192.0.2.250', `Bearer ${ADMIN_KEY}`)).status).toBe(200);
+  return app;
 }
 
 /** A key nobody issued, shaped like ours: "sk_", 4 characters naming its family, then the rest. */

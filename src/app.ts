@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { accessRouter } from './access/access.routes';
 import { findActor } from './access/find-actor';
@@ -9,6 +10,7 @@ import { authenticate } from './http/auth';
 import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
+import { DEFAULT_RATE_LIMITS, limitPerAddress, rateLimiters, type RateLimitSettings } from './http/rate-limit';
 import { readinessHandler } from './http/readiness';
 import { requestLogger } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
@@ -29,8 +31,12 @@ export interface AppDeps {
   readonly db: Db;
   /** SHA-256 of ADMIN_API_KEY; without it no admin can call the API. */
   readonly adminKeyHash: string | undefined;
-  /** Redis, for /readyz to report on (the queues' own connections are the workers'). */
-  readonly redis?: { ping(): Promise<string> };
+  /** Redis, for /readyz to report on and the rate limits' counters (the queues' own connections are the workers'). */
+  readonly redis?: Redis;
+  /** DEFAULT_RATE_LIMITS unless given. */
+  readonly rateLimits?: RateLimitSettings;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For gives req.ip (none unless given). */
+  readonly trustProxy?: false | number | string;
 }
 
 /** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
@@ -38,6 +44,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  const limiters = rateLimiters(deps.rateLimits ?? DEFAULT_RATE_LIMITS, deps.redis);
   app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
   app.get('/healthz', (_req, res) => {
@@ -48,8 +56,9 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });
   // Who is calling comes before what they send: a request without a valid key gets a 401, never a
-  // 400, whatever its body (the body is not even read).
-  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActor(deps.db, hash), publicPaths: PUBLIC_PATHS }));
+  // 400, whatever its body (the body is not even read). The public preview counts per address.
+  app.post('/v1/schedules/preview', limitPerAddress(limiters.previewPerAddress));
+  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActor(deps.db, hash), publicPaths: PUBLIC_PATHS, limiters }));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'], verify: verifyJsonStructure }));
   app.use(rejectUnstorableStrings);
   app.use(openApiValidator());

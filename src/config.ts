@@ -1,3 +1,5 @@
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit';
+
 /** Everything read from the environment, read once, here. */
 export interface Config {
   readonly port: number;
@@ -17,6 +19,12 @@ export interface Config {
    */
   readonly jobLockMs: number;
   readonly reminders: ReminderDelivery;
+  readonly rateLimits: RateLimitSettings;
+  /**
+   * Express's `trust proxy`: the proxies whose X-Forwarded-For names the client, so that the
+   * per-address limits count clients, not the proxy. False: none (the peer is the client).
+   */
+  readonly trustProxy: false | number | string;
 }
 
 /** How reminders go out (DOMAIN.md "Reminders"). */
@@ -34,6 +42,15 @@ export interface ReminderDelivery {
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${env[name]}`);
+  return value;
+}
+
+/** A hop count, or Express's list of addresses, CIDRs and names ('loopback', 'uniquelocal', …). */
+function trustProxy(env: NodeJS.ProcessEnv): false | number | string {
+  const value = env.TRUST_PROXY?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true') throw new Error('TRUST_PROXY=true would take any client\'s word for its address: give the number of proxies in front of the API, or their addresses');
   return value;
 }
 
@@ -58,5 +75,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attempts: positiveInteger(env, 'REMINDER_ATTEMPTS', 8),
       backoffMs: positiveInteger(env, 'REMINDER_BACKOFF_MS', 30_000),
     }),
+    rateLimits: Object.freeze({
+      authFailuresPerAddress: positiveInteger(env, 'AUTH_FAILURES_PER_ADDRESS', DEFAULT_RATE_LIMITS.authFailuresPerAddress),
+      authFailuresPerKeyPrefix: positiveInteger(env, 'AUTH_FAILURES_PER_KEY_PREFIX', DEFAULT_RATE_LIMITS.authFailuresPerKeyPrefix),
+      authFailureWindowSeconds: positiveInteger(env, 'AUTH_FAILURE_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.authFailureWindowSeconds),
+      previewRequestsPerAddress: positiveInteger(env, 'PREVIEW_REQUESTS_PER_ADDRESS', DEFAULT_RATE_LIMITS.previewRequestsPerAddress),
+      previewWindowSeconds: positiveInteger(env, 'PREVIEW_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.previewWindowSeconds),
+      // QUEUE_PREFIX keeps two deployments sharing one Redis apart: their counters too.
+      redisKeyPrefix: [env.QUEUE_PREFIX, DEFAULT_RATE_LIMITS.redisKeyPrefix].filter(Boolean).join(':'),
+    }),
+    trustProxy: trustProxy(env),
   });
 }

@@ -18,7 +18,9 @@ async function main() {
   if (!config.adminApiKey) logger.warn('ADMIN_API_KEY is not set: no one can create funds or keys');
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
   ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
-  const app = createApp({ logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis });
+  const app = createApp({
+    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy,
+  });
   const server = app.listen(config.port, () => logger.info({ port: config.port }, 'listening'));
 
   // With the embedded PGlite (no DATABASE_URL) this process runs the workers too: PGlite has one writer.

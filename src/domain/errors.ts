@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'conflict' // the state of the resource forbids it (disbursing a cancelled loan, a duplicate SIRET)
   | 'method_not_allowed'
   | 'unsupported_media_type'
+  | 'too_many_requests' // over a rate limit: failed authentications per address or key prefix, previews per address
   | 'unavailable'; // the database is away (restarting, failing over): nothing was done, try again shortly
 
 /** One offending field: `field` is a dotted path within its part of the request ("principal", "department_codes.1"). */

@@ -34,6 +34,8 @@ function problemKind(code: ErrorCode): ProblemKind {
       return { status: 405, title: 'Method not allowed' };
     case 'unsupported_media_type':
       return { status: 415, title: 'Unsupported media type' };
+    case 'too_many_requests':
+      return { status: 429, title: 'Too many requests' };
     case 'unavailable':
       return { status: 503, title: 'Service unavailable' };
     default: {

@@ -3,14 +3,21 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { hashSecret } from '../../src/http/auth';
+import { DEFAULT_RATE_LIMITS } from '../../src/http/rate-limit';
 import { expectContract } from './contract';
 import { testDb } from './db';
 
 export const ADMIN_KEY = 'test-admin-key-not-a-secret-0123456789';
 
+/**
+ * Every test calls from 127.0.0.1, and some make hundreds of failed authentications or previews: the
+ * limits are out of their reach here (test/integration/rate-limits.test.ts tests the limits).
+ */
+const LIMITS_OUT_OF_REACH = { ...DEFAULT_RATE_LIMITS, authFailuresPerAddress: 1e6, authFailuresPerKeyPrefix: 1e6, previewRequestsPerAddress: 1e6 };
+
 /** The real app, as main.ts builds it, on the test database, with logs silenced. */
 export async function testApp(): Promise<Express> {
-  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY) });
+  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH });
 }
 
 /** POSTs JSON and checks that the response is one that openapi.yaml documents. */

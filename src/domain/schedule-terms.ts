@@ -29,12 +29,25 @@ export function checkScheduleTerms(terms: ScheduleTerms): FieldError[] {
 
 /**
  * Amounts a schedule can hold: every amount of it is at most its total payable, which must fit
- * numeric(14,2). Only a long total deferral at a high rate gets near (interest compounds).
+ * numeric(14,2). Only a long total deferral at a high rate gets near (interest compounds). And an
+ * instalment_multiple so large that the level instalment (or the linear principal part) rounds to
+ * 0.00 would repay nothing until the last row, capitalising the interest meanwhile: refused.
  */
-export function checkScheduleAmounts(schedule: Schedule): FieldError[] {
-  if (schedule.totalPayable <= MAX_AMOUNT) return [];
-  return [{
-    field: 'principal',
-    message: `with these terms the total payable would be ${formatMoney(schedule.totalPayable)}, above the largest amount (${formatMoney(MAX_AMOUNT)}): lend less, or shorten the term or the total deferral`,
-  }];
+export function checkScheduleAmounts(schedule: Schedule, terms: Pick<ScheduleTerms, 'method' | 'deferralPeriods'>): FieldError[] {
+  const errors: FieldError[] = [];
+  const roundedToNothing = terms.method === 'annuity' ? schedule.instalmentAmount === 0n
+    : terms.method === 'linear' && schedule.rows[terms.deferralPeriods]?.principal === 0n; // linear parts are all alike
+  if (roundedToNothing && schedule.rows.length > terms.deferralPeriods + 1) {
+    errors.push({
+      field: 'instalment_multiple',
+      message: `is too large for this loan: the ${terms.method === 'annuity' ? 'level instalment' : 'principal part'} rounds to 0.00 and would repay nothing before the last instalment`,
+    });
+  }
+  if (schedule.totalPayable > MAX_AMOUNT) {
+    errors.push({
+      field: 'principal',
+      message: `with these terms the total payable would be ${formatMoney(schedule.totalPayable)}, above the largest amount (${formatMoney(MAX_AMOUNT)}): lend less, or shorten the term or the total deferral`,
+    });
+  }
+  return errors;
 }

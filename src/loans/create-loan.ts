@@ -32,7 +32,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
   const { product_id: _product, structure_id: _structure, ...termsBody } = body;
   const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
   const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
-  if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms)));
+  if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms), terms));
   if (broken.length > 0) throw new DomainError('rule_violation', 'The loan’s terms break the product’s ranges or a schedule rule.', broken);
 
   return db.transaction().execute(async (trx) => {

@@ -42,7 +42,7 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
       else broken.push(error);
     }
     const schedule = broken.length === 0 ? buildSchedule(terms) : undefined;
-    if (schedule) broken.push(...checkScheduleAmounts(schedule));
+    if (schedule) broken.push(...checkScheduleAmounts(schedule, terms));
     if (!schedule || broken.length > 0) throw new DomainError('rule_violation', 'The disbursement breaks a rule.', broken);
 
     await insertScheduleVersion(trx, { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date }, instalmentRows(loan.id, 1, schedule.rows));

@@ -5,8 +5,9 @@ import { parseScheduleTerms, type ScheduleTermsBody } from './schedule-terms.inp
 
 /** The loan simulator: terms in, schedule out; stateless, so no transaction. */
 export function previewSchedule(body: ScheduleTermsBody): Schedule {
-  const schedule = buildSchedule(parseScheduleTerms(body));
-  const tooLarge = checkScheduleAmounts(schedule);
-  if (tooLarge.length > 0) throw new DomainError('rule_violation', 'The schedule would hold amounts too large to record.', tooLarge);
+  const terms = parseScheduleTerms(body);
+  const schedule = buildSchedule(terms);
+  const broken = checkScheduleAmounts(schedule, terms);
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The schedule would hold amounts it cannot.', broken);
   return schedule;
 }

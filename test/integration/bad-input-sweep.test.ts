@@ -21,7 +21,7 @@ import type { CalendarDate } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
 import { scanReminders } from '../../src/reminders/scan-reminders';
 import { computeReport } from '../../src/reports/compute-report';
-import { ADMIN_KEY } from '../support/app';
+import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
 import { loanBody } from '../support/authorization-matrix';
 import {
   bodyMutations, bodyText, contractValid, operations, parameterMutations, renderUrl, requestMutations,
@@ -391,7 +391,7 @@ let started: number;
 beforeAll(async () => {
   iso = await isolatedDatabase('sweep');
   db = iso.db;
-  app = createApp({ logger: pino({ level: 'error' }, logSink), db, adminKeyHash: hashSecret(ADMIN_KEY) });
+  app = createApp({ logger: pino({ level: 'error' }, logSink), db, adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH });
   server = app.listen(0, '127.0.0.1');
   [a, b] = [await buildWorld(), await buildWorld()];
   managerKey = (await createKey(app, { role: 'manager', fund_id: a.fund })).secret;

@@ -106,6 +106,8 @@ describe('POST /v1/schedules/preview refuses bad input with a problem naming eac
     ['amounts beyond numeric(14,2) after a long total deferral', { ...base, principal: '999999999.00', annual_rate_percent: '100', periodicity: 'annual', term_periods: 50, deferral_periods: 49, deferral_type: 'total' }, 422, ['principal']],
     ['a first due date past 2999 (outside the contract\'s one range of dates)', { ...base, first_due_date: '3000-01-01' }, 400, ['first_due_date']],
     ['a disbursement in the year 0', { ...base, disbursement_date: '0000-01-01' }, 400, ['disbursement_date']],
+    ['an instalment multiple so large that the level instalment rounds to 0.00', { ...base, instalment_multiple: '999999999999.99' }, 422, ['instalment_multiple']],
+    ['a linear principal part rounding to 0.00', { ...base, method: 'linear', instalment_multiple: '100000.00' }, 422, ['instalment_multiple']],
   ];
   it.each(cases.map(([name, body, status, fields]) => [`${name} → ${status}`, body, status, fields] as const))('%s', async (_title, body, status, fields) => {
     const res = await postJson(app, PREVIEW, body);

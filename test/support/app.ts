@@ -13,7 +13,7 @@ export const ADMIN_KEY = 'test-admin-key-not-a-secret-0123456789';
  * Every test calls from 127.0.0.1, and some make hundreds of failed authentications or previews: the
  * limits are out of their reach here (test/integration/rate-limits.test.ts tests the limits).
  */
-const LIMITS_OUT_OF_REACH = { ...DEFAULT_RATE_LIMITS, authFailuresPerAddress: 1e6, authFailuresPerKeyPrefix: 1e6, previewRequestsPerAddress: 1e6 };
+export const LIMITS_OUT_OF_REACH = { ...DEFAULT_RATE_LIMITS, authFailuresPerAddress: 1e6, authFailuresPerKeyPrefix: 1e6, previewRequestsPerAddress: 1e6 };
 
 /** The real app, as main.ts builds it, on the test database, with logs silenced. */
 export async function testApp(): Promise<Express> {

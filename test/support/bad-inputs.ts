@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { MONEY_INPUT } from '../../src/domain/money';
+import { RATE_INPUT } from '../../src/domain/rate';
 import YAML from 'yaml';
 import { OPENAPI_PATH } from '../../src/http/openapi';
 
@@ -77,10 +79,14 @@ export function operations(): Operation[] {
 
 const ajv = new Ajv2020({ strict: false, allErrors: false });
 addFormats(ajv, { mode: 'full' });
+ajv.addFormat('amount', MONEY_INPUT); // openapi.yaml's own formats, as test/support/contract.ts registers them
+ajv.addFormat('rate', RATE_INPUT);
 ajv.addSchema(spec, SPEC_ID, undefined, false);
 // Query, path and header values arrive as text: the server's validator coerces them to the schema's type.
 const coercing = new Ajv2020({ strict: false, coerceTypes: true });
 addFormats(coercing, { mode: 'full' });
+coercing.addFormat('amount', MONEY_INPUT);
+coercing.addFormat('rate', RATE_INPUT);
 coercing.addSchema(spec, SPEC_ID, undefined, false);
 
 const compiled = new Map<string, ValidateFunction>();

@@ -43,3 +43,13 @@ export async function chainSegment(db: Db, fundId: string, after: { stream: stri
     .where(sql<boolean>`(stream, seq) > (${after.stream}::uuid, ${after.seq}::integer)`)
     .orderBy('stream').orderBy('seq').limit(limit).execute();
 }
+
+export interface ChainHeadRow { stream: string; seq: number; hash: string }
+
+/** A fund's chain heads in stream order, after the stream given (src/db/schema.ts does not mirror this table). */
+export async function chainHeadsAfter(db: Db, fundId: string, afterStream: string, limit: number): Promise<ChainHeadRow[]> {
+  const { rows } = await sql<ChainHeadRow>`SELECT stream, seq, hash FROM audit_chain_heads
+    WHERE fund_id = ${fundId}::uuid AND stream > ${afterStream}::uuid ORDER BY stream LIMIT ${limit}`.execute(db);
+  return rows;
+}
+

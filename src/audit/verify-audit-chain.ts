@@ -2,44 +2,75 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
-import { GENESIS_HASH, eventHash } from './audit-chain';
-import { chainSegment } from './audit.repository';
+import { chainHeadsAfter, chainSegment, type AuditEventRow, type ChainHeadRow } from './audit.repository';
+import { chainCheck, type BrokenChain } from './chain-check';
 
 export interface ChainVerdict {
   readonly fund_id: string;
   readonly valid: boolean;
   readonly events_checked: number;
-  readonly first_broken: { seq: number; event_id: string; reason: string } | null;
+  readonly first_broken: { seq: number; event_id: string | null; reason: string } | null;
+  readonly chains_checked: number;
+  readonly broken_chains: readonly BrokenChain[];
 }
 
 const BATCH = 1000;
+const NIL = '00000000-0000-0000-0000-000000000000';
 
-/** Recomputes each of a fund's chains (its own, each loan's) from its first event and reports the first link that does not hold. */
-export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVerdict> {
-  let previousHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  let stream = '00000000-0000-0000-0000-000000000000';
-  let checked = 0;
-  for (;;) {
-    const events = await chainSegment(db, fundId, { stream, seq: expectedSeq - 1 }, BATCH);
-    for (const event of events) {
-      if (event.stream !== stream) {
-        stream = event.stream;
-        previousHash = GENESIS_HASH;
-        expectedSeq = 1;
-      }
-      checked += 1;
-      const broken = (reason: string): ChainVerdict => ({
-        fund_id: fundId, valid: false, events_checked: checked, first_broken: { seq: event.seq, event_id: event.id, reason },
-      });
-      if (event.seq !== expectedSeq) return broken(`sequence jumps from ${expectedSeq - 1} to ${event.seq}`);
-      if (event.prev_hash !== previousHash) return broken('prev_hash is not the hash of the event before');
-      if (eventHash(event) !== event.hash) return broken('the event does not match its hash: it was altered');
-      previousHash = event.hash;
-      expectedSeq += 1;
+/** A keyset-paginated query's rows, read BATCH at a time (`read` gets the last row read), taken one by one. */
+function rowsInBatches<T>(read: (after: T | undefined) => Promise<T[]>) {
+  let rows: T[] = [];
+  let index = 0;
+  let more = true;
+  const peek = async (): Promise<T | undefined> => {
+    if (index === rows.length && more) {
+      rows = await read(rows.at(-1));
+      index = 0;
+      more = rows.length === BATCH;
     }
-    if (events.length < BATCH) return { fund_id: fundId, valid: true, events_checked: checked, first_broken: null };
-  }
+    return rows[index];
+  };
+  const take = async (): Promise<T> => {
+    const row = (await peek())!;
+    index += 1;
+    return row;
+  };
+  return { peek, take };
+}
+
+/**
+ * Recomputes each of a fund's chains (its own, each loan's) from its first event, checks its end
+ * against its head, and reports every broken chain.
+ */
+export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVerdict> {
+  // One snapshot, so that each head is read as of the same moment as its chain (PGlite, whose one
+  // connection this transaction holds, has no other writer meanwhile).
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+    const events = rowsInBatches<AuditEventRow>((after) => chainSegment(trx, fundId, after ?? { stream: NIL, seq: 0 }, BATCH));
+    const heads = rowsInBatches<ChainHeadRow>((after) => chainHeadsAfter(trx, fundId, after?.stream ?? NIL, BATCH));
+    const broken: BrokenChain[] = [];
+    let eventsChecked = 0;
+    let chains = 0;
+    for (let event = await events.peek(), head = await heads.peek(); event || head; event = await events.peek(), head = await heads.peek()) {
+      // Every stream that has events, a head or both, in stream order (uuid order is lowercase text order).
+      const stream = event && (!head || event.stream < head.stream) ? event.stream : head!.stream;
+      const chain = chainCheck(stream, head?.stream === stream ? await heads.take() : undefined);
+      while ((await events.peek())?.stream === stream) chain.add(await events.take());
+      const end = chain.end();
+      chains += 1;
+      eventsChecked += end.events;
+      if (end.broken) broken.push(end.broken);
+    }
+    const first = broken[0];
+    return {
+      fund_id: fundId,
+      valid: first === undefined,
+      events_checked: eventsChecked,
+      first_broken: first ? { seq: first.seq, event_id: first.event_id, reason: first.reason } : null,
+      chains_checked: chains,
+      broken_chains: broken,
+    };
+  });
 }
 
 /** The chain of a fund the key may see (admin, its manager or auditor; their own by default), or a 404. */

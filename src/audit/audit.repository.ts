@@ -53,3 +53,13 @@ export async function chainHeadsAfter(db: Db, fundId: string, afterStream: strin
   return rows;
 }
 
+/**
+ * now(), or the start of the oldest transaction open on this database in another session if earlier.
+ * A role sees the transactions of its own sessions only (others' need pg_read_all_stats). PGlite has
+ * one session, this one: there it is now().
+ */
+export async function oldestOpenTransactionStart(db: Db): Promise<Date> {
+  const { rows } = await sql<{ start: Date }>`SELECT least(now(), (SELECT min(xact_start) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL)) AS start`.execute(db);
+  return rows[0]!.start;
+}

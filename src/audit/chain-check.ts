@@ -12,6 +12,8 @@ export interface ChainEnd {
   readonly events: number;
   /** The chain's first broken point: a link, or else its end against its head. */
   readonly broken: BrokenChain | undefined;
+  /** Its event of highest seq among those that occurred at or before the anchor's instant. */
+  readonly anchored: Pick<AuditEventRow, 'seq' | 'hash'> | undefined;
 }
 
 /**
@@ -19,8 +21,9 @@ export interface ChainEnd {
  * event against its head row, which moves with every append in the same statement. Deleting or
  * rewriting a chain's last events leaves every link intact; only the head still says where it ended.
  */
-export function chainCheck(stream: string, head: ChainHeadRow | undefined) {
+export function chainCheck(stream: string, head: ChainHeadRow | undefined, anchorAt: Date) {
   let last: AuditEventRow | undefined;
+  let anchored: AuditEventRow | undefined;
   let broken: BrokenChain | undefined;
   let events = 0;
   const breakAt = (seq: number, eventId: string | null, reason: string) => (broken ??= { stream, seq, event_id: eventId, reason });
@@ -47,12 +50,13 @@ export function chainCheck(stream: string, head: ChainHeadRow | undefined) {
       events += 1;
       const fault = broken ? undefined : linkFault(event);
       if (fault) breakAt(event.seq, event.id, fault);
+      if (event.occurred_at.getTime() <= anchorAt.getTime()) anchored = event;
       last = event;
     },
     end(): ChainEnd {
       const fault = headFault();
       if (fault) breakAt(head?.seq ?? last!.seq, last?.id ?? null, fault);
-      return { events, broken };
+      return { events, broken, anchored };
     },
   };
 }

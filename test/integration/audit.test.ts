@@ -11,6 +11,7 @@ import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 import {
   as, createFund, createKey, createProduct, createStructure, fieldsOf, fundWithManager, productBody, type AuditEvent,
 } from '../support/portfolio';
+import { until } from '../support/until';
 
 let app: Express;
 beforeAll(async () => {
@@ -26,6 +27,7 @@ async function trailOf(fundId: string, key = ADMIN_KEY): Promise<AuditEvent[]> {
 }
 
 const verify = (fundId: string, key = ADMIN_KEY) => as(app, key).get(`/v1/audit-events/verify?fund_id=${fundId}`);
+const verifyAsOf = (fundId: string, asOf: string) => as(app, ADMIN_KEY).get(`/v1/audit-events/verify?fund_id=${fundId}&as_of=${encodeURIComponent(asOf)}`);
 
 type ChainedEvent = AuditEvent & { stream: string };
 const chainOf = async (fundId: string, stream: string) => ((await trailOf(fundId)) as ChainedEvent[]).filter((e) => e.stream === stream);
@@ -60,6 +62,16 @@ async function rewriteChain(stream: string, seq: number, alter: (state: Record<s
 }
 
 const deleteEvent = (event: { id: string }) => behindTheTrigger((trx) => sql`DELETE FROM audit_events WHERE id = ${event.id}`.execute(trx));
+
+/** The anchor as openapi.yaml (AuditAnchor) tells an auditor to recompute it from the trail. */
+function anchorOf(trail: ChainedEvent[], asOf: string): { heads: number; digest: string } {
+  const last = new Map<string, ChainedEvent>();
+  for (const event of trail) {
+    if (Date.parse(event.occurred_at) <= Date.parse(asOf) && event.seq > (last.get(event.stream)?.seq ?? 0)) last.set(event.stream, event);
+  }
+  const lines = [...last.values()].map((e) => `${e.stream} ${e.seq} ${e.hash}\n`).sort();
+  return { heads: lines.length, digest: createHash('sha256').update(lines.join('')).digest('hex') };
+}
 
 /** JSON with keys sorted at every depth (RFC 8785 order for these ASCII keys), no white space. */
 function canonical(value: unknown): string {
@@ -151,7 +163,7 @@ describe('who may read and verify the trail', () => {
     const verdict = await verify(fund.id, auditor.secret);
     expect(verdict.status).toBe(200);
     expect(verdict.body).toEqual({
-      fund_id: fund.id, valid: true, events_checked: 7, first_broken: null, chains_checked: 1, broken_chains: [],
+      fund_id: fund.id, valid: true, events_checked: 7, first_broken: null, chains_checked: 1, broken_chains: [], anchor: expect.objectContaining({ as_of: expect.any(String) }),
     });
 
     expect((await as(app, auditor.secret).get(`/v1/audit-events?fund_id=${other.id}`)).status).toBe(404);
@@ -265,6 +277,96 @@ describe('each chain ends where its head says', () => {
     expect(verdict).toMatchObject({ valid: false, events_checked: events - 1, chains_checked: 4 });
     expect(verdict.broken_chains).toEqual([brokenAt(first!.id, 2, expect.any(String), /deleted/), brokenAt(second!.id, 2, expect.any(String), /no head/)]);
     expect(verdict.first_broken).toEqual({ seq: 2, event_id: verdict.broken_chains[0].event_id, reason: verdict.broken_chains[0].reason });
+  });
+});
+
+describe('the anchor: a digest of every chain’s position at an instant, for an auditor to keep', () => {
+  // The anchor covers events a few seconds old at least: these funds' histories are made first, then waited for.
+  // Each test keeps an anchor as of `anchorAt`, the histories' end, a second or more before the cutoff, as an
+  // auditor keeps one as of last month: a transaction of another test open at that moment cannot move it.
+  let desks: Awaited<ReturnType<typeof servicingDesk>>[];
+  let loans: { id: string }[];
+  let anchorAt: string;
+  beforeAll(async () => {
+    desks = await Promise.all([0, 1, 2, 3].map(() => servicingDesk(app)));
+    loans = await Promise.all(desks.map((desk) => disbursedLoan(desk)));
+    await Promise.all(desks.map((desk, i) => repay(desk, loans[i]!.id, { amount: '888.49', value_date: '2025-02-15' })));
+    const newest = Math.max(...(await Promise.all(desks.map((desk) => trailOf(desk.fund.id)))).flat().map((e) => Date.parse(e.occurred_at)));
+    anchorAt = new Date(newest).toISOString();
+    await until(async () => Date.parse((await verify(desks[0]!.fund.id)).body.anchor.as_of) >= newest + 1_000, 'the cutoff to pass the histories', 30_000, 250);
+  });
+  const keptAnchor = async (fundId: string) => (await verifyAsOf(fundId, anchorAt)).body.anchor as { as_of: string; heads: number; digest: string };
+
+  it('is the same each time it is asked for as of the same instant, and is what an auditor recomputes from the trail', async () => {
+    const fundId = desks[0]!.fund.id;
+    const trail = (await trailOf(fundId)) as ChainedEvent[];
+    const { anchor: latest } = (await verify(fundId)).body;
+    expect(latest).toEqual({ as_of: latest.as_of, ...anchorOf(trail, latest.as_of) });
+
+    const kept = await keptAnchor(fundId);
+    expect(kept).toEqual({ as_of: anchorAt, ...anchorOf(trail, anchorAt) });
+    expect(kept.heads).toBe(2); // the fund's chain and the loan's
+    expect((await verifyAsOf(fundId, anchorAt)).body).toMatchObject({ valid: true, anchor: kept });
+    const inParis = new Date(Date.parse(anchorAt) + 3_600_000).toISOString().replace('Z', '+01:00');
+    expect((await verifyAsOf(fundId, inParis)).body.anchor).toEqual(kept);
+
+    // As of an earlier instant, each chain is taken at its last event then.
+    const disbursed = trail.find((e) => e.action === 'loan.disbursed')!;
+    expect((await verifyAsOf(fundId, disbursed.occurred_at)).body.anchor).toEqual({ as_of: disbursed.occurred_at, ...anchorOf(trail, disbursed.occurred_at) });
+    expect((await verifyAsOf(fundId, '2000-01-01T00:00:00Z')).body.anchor).toEqual({
+      as_of: '2000-01-01T00:00:00.000Z', heads: 0, digest: createHash('sha256').digest('hex'),
+    });
+  });
+
+  it('changes when a chain is rewritten before it, even consistently, heads included, which verification alone cannot see', async () => {
+    const [fundId, loanId] = [desks[1]!.fund.id, loans[1]!.id];
+    const kept = await keptAnchor(fundId);
+    await rewriteChain(loanId, 2, (state) => ({ ...state, principal: '1000.00' }), { head: true });
+
+    const later = (await verifyAsOf(fundId, anchorAt)).body;
+    expect(later).toMatchObject({ valid: true, broken_chains: [], anchor: { as_of: anchorAt, heads: 2 } });
+    expect(later.anchor.digest).not.toBe(kept.digest);
+  });
+
+  it('changes when a whole chain is deleted before it, head included', async () => {
+    const [fundId, loanId] = [desks[2]!.fund.id, loans[2]!.id];
+    const kept = await keptAnchor(fundId);
+    await behindTheTrigger(async (trx) => {
+      await sql`DELETE FROM audit_events WHERE stream = ${loanId}`.execute(trx);
+      await sql`DELETE FROM audit_chain_heads WHERE stream = ${loanId}`.execute(trx);
+    });
+
+    const later = (await verifyAsOf(fundId, anchorAt)).body;
+    expect(later).toMatchObject({ valid: true, chains_checked: 1, anchor: { as_of: anchorAt, heads: 1 } });
+    expect(later.anchor.digest).not.toBe(kept.digest);
+  });
+
+  it('is unchanged by events recorded after its instant, on old chains and new ones', async () => {
+    const desk = desks[3]!;
+    const kept = await keptAnchor(desk.fund.id);
+    await repay(desk, loans[3]!.id, { amount: '100.00', value_date: '2025-03-15' });
+    await createProduct(app, desk.fund.id, desk.manager.secret);
+    await disbursedLoan(desk);
+
+    expect((await verifyAsOf(desk.fund.id, anchorAt)).body).toMatchObject({ valid: true, chains_checked: 3, anchor: kept });
+  });
+
+  it('is never later than the safe cutoff: a few seconds before now (or before the oldest transaction still open)', async () => {
+    const fundId = desks[0]!.fund.id;
+    for (const path of [`/v1/audit-events/verify?fund_id=${fundId}`, `/v1/audit-events/verify?fund_id=${fundId}&as_of=2999-01-01T00:00:00Z`]) {
+      const res = await as(app, ADMIN_KEY).get(path);
+      expect(res.status).toBe(200);
+      expect(Date.parse(res.body.anchor.as_of)).toBeLessThanOrEqual(Date.now() - 5_000);
+    }
+  });
+
+  it('a malformed as_of, or a leap second, is a 400 naming as_of', async () => {
+    const fundId = desks[0]!.fund.id;
+    for (const asOf of ['yesterday', '2025-01-31', '2016-12-31T23:59:60Z']) {
+      expect(fieldsOf(await verifyAsOf(fundId, asOf))).toEqual(['as_of']);
+    }
+    // RFC 3339 allows the leap second, so the contract lets it through; the service says why it refuses it.
+    expect((await verifyAsOf(fundId, '2016-12-31T23:59:60Z')).body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/leap second/) })]);
   });
 });
 

@@ -43,3 +43,23 @@ export async function chainSegment(db: Db, fundId: string, after: { stream: stri
     .where(sql<boolean>`(stream, seq) > (${after.stream}::uuid, ${after.seq}::integer)`)
     .orderBy('stream').orderBy('seq').limit(limit).execute();
 }
+
+export interface ChainHeadRow { stream: string; seq: number; hash: string }
+
+/** A fund's chain heads in stream order, after the stream given (src/db/schema.ts does not mirror this table). */
+export async function chainHeadsAfter(db: Db, fundId: string, afterStream: string, limit: number): Promise<ChainHeadRow[]> {
+  const { rows } = await sql<ChainHeadRow>`SELECT stream, seq, hash FROM audit_chain_heads
+    WHERE fund_id = ${fundId}::uuid AND stream > ${afterStream}::uuid ORDER BY stream LIMIT ${limit}`.execute(db);
+  return rows;
+}
+
+/**
+ * now(), or the start of the oldest transaction open on this database in another session if earlier.
+ * A role sees the transactions of its own sessions only (others' need pg_read_all_stats). PGlite has
+ * one session, this one: there it is now().
+ */
+export async function oldestOpenTransactionStart(db: Db): Promise<Date> {
+  const { rows } = await sql<{ start: Date }>`SELECT least(now(), (SELECT min(xact_start) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL)) AS start`.execute(db);
+  return rows[0]!.start;
+}

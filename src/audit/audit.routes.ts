@@ -17,7 +17,7 @@ export function auditRouter(db: Db): Router {
   });
 
   router.get('/v1/audit-events/verify', async (req, res) => {
-    res.json(await verifyFundChain(db, actorOf(req), (req.query as { fund_id?: string }).fund_id));
+    res.json(await verifyFundChain(db, actorOf(req), req.query as { fund_id?: string; as_of?: string }));
   });
 
   return router;

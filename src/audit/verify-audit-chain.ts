@@ -1,53 +1,121 @@
+import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
-import { GENESIS_HASH, eventHash } from './audit-chain';
-import { chainSegment } from './audit.repository';
+import { chainHeadsAfter, chainSegment, oldestOpenTransactionStart, type AuditEventRow, type ChainHeadRow } from './audit.repository';
+import { chainCheck, type BrokenChain } from './chain-check';
 
 export interface ChainVerdict {
   readonly fund_id: string;
   readonly valid: boolean;
   readonly events_checked: number;
-  readonly first_broken: { seq: number; event_id: string; reason: string } | null;
+  readonly first_broken: { seq: number; event_id: string | null; reason: string } | null;
+  readonly chains_checked: number;
+  readonly broken_chains: readonly BrokenChain[];
+  readonly anchor: { as_of: string; heads: number; digest: string };
 }
 
 const BATCH = 1000;
+const NIL = '00000000-0000-0000-0000-000000000000';
+/** How far the API hosts' clocks (occurred_at) and PostgreSQL's (xact_start, now()) may disagree. */
+const CLOCK_MARGIN_MS = 5_000;
 
-/** Recomputes each of a fund's chains (its own, each loan's) from its first event and reports the first link that does not hold. */
-export async function verifyAuditChain(db: Db, fundId: string): Promise<ChainVerdict> {
-  let previousHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  let stream = '00000000-0000-0000-0000-000000000000';
-  let checked = 0;
-  for (;;) {
-    const events = await chainSegment(db, fundId, { stream, seq: expectedSeq - 1 }, BATCH);
-    for (const event of events) {
-      if (event.stream !== stream) {
-        stream = event.stream;
-        previousHash = GENESIS_HASH;
-        expectedSeq = 1;
-      }
-      checked += 1;
-      const broken = (reason: string): ChainVerdict => ({
-        fund_id: fundId, valid: false, events_checked: checked, first_broken: { seq: event.seq, event_id: event.id, reason },
-      });
-      if (event.seq !== expectedSeq) return broken(`sequence jumps from ${expectedSeq - 1} to ${event.seq}`);
-      if (event.prev_hash !== previousHash) return broken('prev_hash is not the hash of the event before');
-      if (eventHash(event) !== event.hash) return broken('the event does not match its hash: it was altered');
-      previousHash = event.hash;
-      expectedSeq += 1;
+/**
+ * The latest instant up to which every event is committed, so that a digest as of it can be
+ * recomputed identically later: an event's occurred_at is taken inside its transaction, so it is no
+ * earlier than that transaction's start, and every transaction not yet committed is open now or
+ * starts later. (Where BEGIN is held back to go with the transaction's one statement, occurred_at
+ * comes a moment before BEGIN reaches PostgreSQL: the margin covers that too.)
+ */
+async function anchorCutoff(db: Db): Promise<Date> {
+  return new Date((await oldestOpenTransactionStart(db)).getTime() - CLOCK_MARGIN_MS);
+}
+
+/** A keyset-paginated query's rows, read BATCH at a time (`read` gets the last row read), taken one by one. */
+function rowsInBatches<T>(read: (after: T | undefined) => Promise<T[]>) {
+  let rows: T[] = [];
+  let index = 0;
+  let more = true;
+  const peek = async (): Promise<T | undefined> => {
+    if (index === rows.length && more) {
+      rows = await read(rows.at(-1));
+      index = 0;
+      more = rows.length === BATCH;
     }
-    if (events.length < BATCH) return { fund_id: fundId, valid: true, events_checked: checked, first_broken: null };
-  }
+    return rows[index];
+  };
+  const take = async (): Promise<T> => {
+    const row = (await peek())!;
+    index += 1;
+    return row;
+  };
+  return { peek, take };
+}
+
+/**
+ * Recomputes each of a fund's chains (its own, each loan's) from its first event, checks its end
+ * against its head, and reports every broken chain; with the anchor as of `asOf` (at most the cutoff).
+ */
+export async function verifyAuditChain(db: Db, fundId: string, asOf?: Date): Promise<ChainVerdict> {
+  // Read before the snapshot is taken: a transaction that commits in between is then in the snapshot.
+  const cutoff = await anchorCutoff(db);
+  const anchorAt = asOf && asOf < cutoff ? asOf : cutoff;
+  // One snapshot, so that each head is read as of the same moment as its chain (PGlite, whose one
+  // connection this transaction holds, has no other writer meanwhile).
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+    const events = rowsInBatches<AuditEventRow>((after) => chainSegment(trx, fundId, after ?? { stream: NIL, seq: 0 }, BATCH));
+    const heads = rowsInBatches<ChainHeadRow>((after) => chainHeadsAfter(trx, fundId, after?.stream ?? NIL, BATCH));
+    const broken: BrokenChain[] = [];
+    const digest = createHash('sha256');
+    let eventsChecked = 0;
+    let chains = 0;
+    let anchoredChains = 0;
+    for (let event = await events.peek(), head = await heads.peek(); event || head; event = await events.peek(), head = await heads.peek()) {
+      // Every stream that has events, a head or both, in stream order (uuid order is lowercase text order).
+      const stream = event && (!head || event.stream < head.stream) ? event.stream : head!.stream;
+      const chain = chainCheck(stream, head?.stream === stream ? await heads.take() : undefined, anchorAt);
+      while ((await events.peek())?.stream === stream) chain.add(await events.take());
+      const end = chain.end();
+      chains += 1;
+      eventsChecked += end.events;
+      if (end.broken) broken.push(end.broken);
+      if (end.anchored) {
+        // The anchor's line for this chain, as openapi.yaml (AuditAnchor) defines it.
+        digest.update(`${stream} ${end.anchored.seq} ${end.anchored.hash}\n`);
+        anchoredChains += 1;
+      }
+    }
+    const first = broken[0];
+    return {
+      fund_id: fundId,
+      valid: first === undefined,
+      events_checked: eventsChecked,
+      first_broken: first ? { seq: first.seq, event_id: first.event_id, reason: first.reason } : null,
+      chains_checked: chains,
+      broken_chains: broken,
+      anchor: { as_of: anchorAt.toISOString(), heads: anchoredChains, digest: digest.digest('hex') },
+    };
+  });
+}
+
+/** `as_of` as a Date: the contract lets a leap second through (…T23:59:60Z), which Date cannot read. */
+function instantOf(asOf: string | undefined): Date | undefined {
+  if (asOf === undefined) return undefined;
+  const instant = new Date(asOf);
+  if (!Number.isNaN(instant.getTime())) return instant;
+  throw new DomainError('invalid_request', 'as_of is not an instant this service can read.', [
+    { field: 'as_of', in: 'query', message: 'must be an RFC 3339 instant without a leap second, e.g. 2025-01-31T23:59:59Z' },
+  ]);
 }
 
 /** The chain of a fund the key may see (admin, its manager or auditor; their own by default), or a 404. */
-export async function verifyFundChain(db: Db, actor: Actor, fundId: string | undefined): Promise<ChainVerdict> {
-  const named = fundId ?? actor.fundId ?? undefined;
+export async function verifyFundChain(db: Db, actor: Actor, query: { fund_id?: string; as_of?: string }): Promise<ChainVerdict> {
+  const asOf = instantOf(query.as_of);
+  const named = query.fund_id ?? actor.fundId ?? undefined;
   if (named === undefined) {
     throw new DomainError('invalid_request', 'Name the fund whose chain to verify.', [{ field: 'fund_id', in: 'query', message: 'is required for the admin' }]);
   }
   const fund = await findVisibleFund(db, actor, named);
-  return verifyAuditChain(db, fund.id);
+  return verifyAuditChain(db, fund.id, asOf);
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import request from 'supertest';
+import { GENESIS_HASH, eventHash } from '../../src/audit/audit-chain';
+import type { Database } from '../../src/db/schema';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
@@ -9,6 +11,7 @@ import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 import {
   as, createFund, createKey, createProduct, createStructure, fieldsOf, fundWithManager, productBody, type AuditEvent,
 } from '../support/portfolio';
+import { until } from '../support/until';
 
 let app: Express;
 beforeAll(async () => {
@@ -24,6 +27,51 @@ async function trailOf(fundId: string, key = ADMIN_KEY): Promise<AuditEvent[]> {
 }
 
 const verify = (fundId: string, key = ADMIN_KEY) => as(app, key).get(`/v1/audit-events/verify?fund_id=${fundId}`);
+const verifyAsOf = (fundId: string, asOf: string) => as(app, ADMIN_KEY).get(`/v1/audit-events/verify?fund_id=${fundId}&as_of=${encodeURIComponent(asOf)}`);
+
+type ChainedEvent = AuditEvent & { stream: string };
+const chainOf = async (fundId: string, stream: string) => ((await trailOf(fundId)) as ChainedEvent[]).filter((e) => e.stream === stream);
+
+/** Runs `change` with the append-only trigger skipped (replica mode): what someone with direct database access could do. */
+async function behindTheTrigger(change: (trx: Transaction<Database>) => Promise<unknown>): Promise<void> {
+  await (await testDb()).transaction().execute(async (trx) => {
+    await sql`SET LOCAL session_replication_role = replica`.execute(trx);
+    await change(trx);
+  });
+}
+
+/**
+ * Alters the state of a chain's event at `seq` and recomputes the hashes from there on with the
+ * service's own eventHash, so that every link holds; with `head`, the head follows too.
+ */
+async function rewriteChain(stream: string, seq: number, alter: (state: Record<string, unknown>) => unknown, options: { head: boolean }): Promise<void> {
+  await behindTheTrigger(async (trx) => {
+    const events = await trx.selectFrom('audit_events').selectAll().where('stream', '=', stream).orderBy('seq').execute();
+    let prevHash = GENESIS_HASH;
+    for (const event of events) {
+      if (event.seq >= seq) {
+        const state = event.seq === seq ? alter(event.state as Record<string, unknown>) : event.state;
+        const hash = eventHash({ ...event, state, prev_hash: prevHash });
+        await sql`UPDATE audit_events SET state = ${JSON.stringify(state)}::jsonb, prev_hash = ${prevHash}, hash = ${hash} WHERE id = ${event.id}`.execute(trx);
+        prevHash = hash;
+      } else prevHash = event.hash;
+    }
+    const last = events.at(-1)!;
+    if (options.head) await sql`UPDATE audit_chain_heads SET seq = ${last.seq}, prev_hash = ${last.prev_hash}, hash = ${prevHash} WHERE stream = ${stream}`.execute(trx);
+  });
+}
+
+const deleteEvent = (event: { id: string }) => behindTheTrigger((trx) => sql`DELETE FROM audit_events WHERE id = ${event.id}`.execute(trx));
+
+/** The anchor as openapi.yaml (AuditAnchor) tells an auditor to recompute it from the trail. */
+function anchorOf(trail: ChainedEvent[], asOf: string): { heads: number; digest: string } {
+  const last = new Map<string, ChainedEvent>();
+  for (const event of trail) {
+    if (Date.parse(event.occurred_at) <= Date.parse(asOf) && event.seq > (last.get(event.stream)?.seq ?? 0)) last.set(event.stream, event);
+  }
+  const lines = [...last.values()].map((e) => `${e.stream} ${e.seq} ${e.hash}\n`).sort();
+  return { heads: lines.length, digest: createHash('sha256').update(lines.join('')).digest('hex') };
+}
 
 /** JSON with keys sorted at every depth (RFC 8785 order for these ASCII keys), no white space. */
 function canonical(value: unknown): string {
@@ -114,7 +162,9 @@ describe('who may read and verify the trail', () => {
     expect(own.body.items.map((e: AuditEvent) => e.fund_id)).toEqual(Array(7).fill(fund.id));
     const verdict = await verify(fund.id, auditor.secret);
     expect(verdict.status).toBe(200);
-    expect(verdict.body).toEqual({ fund_id: fund.id, valid: true, events_checked: 7, first_broken: null });
+    expect(verdict.body).toEqual({
+      fund_id: fund.id, valid: true, events_checked: 7, first_broken: null, chains_checked: 1, broken_chains: [], anchor: expect.objectContaining({ as_of: expect.any(String) }),
+    });
 
     expect((await as(app, auditor.secret).get(`/v1/audit-events?fund_id=${other.id}`)).status).toBe(404);
     expect((await verify(other.id, auditor.secret)).status).toBe(404);
@@ -146,13 +196,7 @@ describe('the trail cannot be rewritten unnoticed', () => {
   it('an event altered behind the trigger’s back breaks the chain at its seq', async () => {
     const { fund } = await fundWithHistory();
     const before = await trailOf(fund.id);
-    const db = await testDb();
-    await db.transaction().execute(async (trx) => {
-      // Replica mode skips ordinary triggers: what someone with direct database access could do.
-      await sql`SET session_replication_role = replica`.execute(trx);
-      await sql`UPDATE audit_events SET state = jsonb_set(state, '{label}', '"renamed"') WHERE fund_id = ${fund.id} AND seq = 2`.execute(trx);
-      await sql`RESET session_replication_role`.execute(trx);
-    });
+    await behindTheTrigger((trx) => sql`UPDATE audit_events SET state = jsonb_set(state, '{label}', '"renamed"') WHERE fund_id = ${fund.id} AND seq = 2`.execute(trx));
     expect(((await trailOf(fund.id))[1]!.state as { label: string }).label).toBe('renamed');
 
     const verdict = await verify(fund.id);
@@ -167,19 +211,162 @@ describe('a loan’s own chain', () => {
     const desk = await servicingDesk(app);
     const loan = await disbursedLoan(desk);
     const paid = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
-    const chain = (await trailOf(desk.fund.id)).filter((e) => (e as AuditEvent & { stream: string }).stream === loan.id);
+    const chain = await chainOf(desk.fund.id, loan.id);
     expect(chain.map((e) => [e.seq, e.action])).toEqual([[1, 'loan.created'], [2, 'loan.disbursed'], [3, 'repayment.recorded']]);
     expect(chain[0]!.prev_hash).toBe(GENESIS);
     expect(chain[2]!.prev_hash).toBe(chain[1]!.hash);
     expect((await verify(desk.fund.id)).body).toMatchObject({ valid: true, events_checked: (await trailOf(desk.fund.id)).length });
 
-    const db = await testDb();
-    await db.transaction().execute(async (trx) => {
-      await sql`SET session_replication_role = replica`.execute(trx);
-      await sql`UPDATE audit_events SET state = jsonb_set(state, '{amount}', '"8.49"') WHERE entity_id = ${paid.body.id}`.execute(trx);
-      await sql`RESET session_replication_role`.execute(trx);
-    });
+    await behindTheTrigger((trx) => sql`UPDATE audit_events SET state = jsonb_set(state, '{amount}', '"8.49"') WHERE entity_id = ${paid.body.id}`.execute(trx));
     expect((await verify(desk.fund.id)).body).toMatchObject({ valid: false, first_broken: { seq: 3, event_id: chain[2]!.id } });
+  });
+});
+
+describe('each chain ends where its head says', () => {
+  const brokenAt = (stream: string, seq: number, eventId: string | null, reason: RegExp) => ({ stream, seq, event_id: eventId, reason: expect.stringMatching(reason) });
+
+  it('deleting the last event of a fund’s chain leaves every link whole, but its head further on: broken', async () => {
+    const { fund } = await fundWithHistory();
+    const trail = await trailOf(fund.id);
+    await deleteEvent(trail[6]!);
+
+    const verdict = (await verify(fund.id)).body;
+    expect(verdict).toMatchObject({ valid: false, events_checked: 6, chains_checked: 1, broken_chains: [brokenAt(fund.id, 7, trail[5]!.id, /head is at seq 7 but the chain ends at seq 6/)] });
+    expect(verdict.first_broken).toEqual({ seq: 7, event_id: trail[5]!.id, reason: verdict.broken_chains[0].reason });
+  });
+
+  it('deleting a loan’s latest event (its repayment) is caught on the loan’s chain', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
+    const chain = await chainOf(desk.fund.id, loan.id);
+    await deleteEvent(chain[2]!);
+    expect((await verify(desk.fund.id)).body).toMatchObject({ valid: false, chains_checked: 2, broken_chains: [brokenAt(loan.id, 3, chain[1]!.id, /deleted/)] });
+  });
+
+  it('deleting the whole chain of a loan that has one event leaves its head alone: an orphaned head, broken', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await desk.api.post('/v1/loans', {
+      product_id: desk.product.id, structure_id: desk.structure.id, principal: '5000.00', annual_rate_percent: '2', periodicity: 'monthly', term_periods: 12,
+      method: 'annuity', disbursement_date: '2025-03-31',
+    });
+    const [created] = await chainOf(desk.fund.id, loan.body.id);
+    await deleteEvent(created!);
+    const verdict = (await verify(desk.fund.id)).body;
+    expect(verdict).toMatchObject({ valid: false, chains_checked: 2, broken_chains: [brokenAt(loan.body.id, 1, null, /no event/)] });
+    expect(verdict.first_broken).toMatchObject({ seq: 1, event_id: null });
+  });
+
+  it('editing the last event and recomputing its hash keeps the links whole, but the head holds the old hash: broken', async () => {
+    const { fund } = await fundWithHistory();
+    const trail = await trailOf(fund.id);
+    await rewriteChain(fund.id, 7, (state) => ({ ...state, label: 'never revoked' }), { head: false });
+    expect(((await trailOf(fund.id))[6]!.state as { label: string }).label).toBe('never revoked');
+    expect((await verify(fund.id)).body).toMatchObject({ valid: false, broken_chains: [brokenAt(fund.id, 7, trail[6]!.id, /head is not the last event's hash/)] });
+  });
+
+  it('every broken chain is reported, in stream order, not only the first', async () => {
+    const desk = await servicingDesk(app);
+    const loans = [await disbursedLoan(desk), await disbursedLoan(desk), await disbursedLoan(desk)];
+    const [first, second] = [...loans].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const events = (await trailOf(desk.fund.id)).length;
+    await behindTheTrigger((trx) => sql`DELETE FROM audit_chain_heads WHERE stream = ${second!.id}`.execute(trx));
+    await deleteEvent((await chainOf(desk.fund.id, first!.id))[1]!);
+
+    const verdict = (await verify(desk.fund.id)).body;
+    expect(verdict).toMatchObject({ valid: false, events_checked: events - 1, chains_checked: 4 });
+    expect(verdict.broken_chains).toEqual([brokenAt(first!.id, 2, expect.any(String), /deleted/), brokenAt(second!.id, 2, expect.any(String), /no head/)]);
+    expect(verdict.first_broken).toEqual({ seq: 2, event_id: verdict.broken_chains[0].event_id, reason: verdict.broken_chains[0].reason });
+  });
+});
+
+describe('the anchor: a digest of every chain’s position at an instant, for an auditor to keep', () => {
+  // The anchor covers events a few seconds old at least: these funds' histories are made first, then waited for.
+  // Each test keeps an anchor as of `anchorAt`, the histories' end, a second or more before the cutoff, as an
+  // auditor keeps one as of last month: a transaction of another test open at that moment cannot move it.
+  let desks: Awaited<ReturnType<typeof servicingDesk>>[];
+  let loans: { id: string }[];
+  let anchorAt: string;
+  beforeAll(async () => {
+    desks = await Promise.all([0, 1, 2, 3].map(() => servicingDesk(app)));
+    loans = await Promise.all(desks.map((desk) => disbursedLoan(desk)));
+    await Promise.all(desks.map((desk, i) => repay(desk, loans[i]!.id, { amount: '888.49', value_date: '2025-02-15' })));
+    const newest = Math.max(...(await Promise.all(desks.map((desk) => trailOf(desk.fund.id)))).flat().map((e) => Date.parse(e.occurred_at)));
+    anchorAt = new Date(newest).toISOString();
+    await until(async () => Date.parse((await verify(desks[0]!.fund.id)).body.anchor.as_of) >= newest + 1_000, 'the cutoff to pass the histories', 30_000, 250);
+  });
+  const keptAnchor = async (fundId: string) => (await verifyAsOf(fundId, anchorAt)).body.anchor as { as_of: string; heads: number; digest: string };
+
+  it('is the same each time it is asked for as of the same instant, and is what an auditor recomputes from the trail', async () => {
+    const fundId = desks[0]!.fund.id;
+    const trail = (await trailOf(fundId)) as ChainedEvent[];
+    const { anchor: latest } = (await verify(fundId)).body;
+    expect(latest).toEqual({ as_of: latest.as_of, ...anchorOf(trail, latest.as_of) });
+
+    const kept = await keptAnchor(fundId);
+    expect(kept).toEqual({ as_of: anchorAt, ...anchorOf(trail, anchorAt) });
+    expect(kept.heads).toBe(2); // the fund's chain and the loan's
+    expect((await verifyAsOf(fundId, anchorAt)).body).toMatchObject({ valid: true, anchor: kept });
+    const inParis = new Date(Date.parse(anchorAt) + 3_600_000).toISOString().replace('Z', '+01:00');
+    expect((await verifyAsOf(fundId, inParis)).body.anchor).toEqual(kept);
+
+    // As of an earlier instant, each chain is taken at its last event then.
+    const disbursed = trail.find((e) => e.action === 'loan.disbursed')!;
+    expect((await verifyAsOf(fundId, disbursed.occurred_at)).body.anchor).toEqual({ as_of: disbursed.occurred_at, ...anchorOf(trail, disbursed.occurred_at) });
+    expect((await verifyAsOf(fundId, '2000-01-01T00:00:00Z')).body.anchor).toEqual({
+      as_of: '2000-01-01T00:00:00.000Z', heads: 0, digest: createHash('sha256').digest('hex'),
+    });
+  });
+
+  it('changes when a chain is rewritten before it, even consistently, heads included, which verification alone cannot see', async () => {
+    const [fundId, loanId] = [desks[1]!.fund.id, loans[1]!.id];
+    const kept = await keptAnchor(fundId);
+    await rewriteChain(loanId, 2, (state) => ({ ...state, principal: '1000.00' }), { head: true });
+
+    const later = (await verifyAsOf(fundId, anchorAt)).body;
+    expect(later).toMatchObject({ valid: true, broken_chains: [], anchor: { as_of: anchorAt, heads: 2 } });
+    expect(later.anchor.digest).not.toBe(kept.digest);
+  });
+
+  it('changes when a whole chain is deleted before it, head included', async () => {
+    const [fundId, loanId] = [desks[2]!.fund.id, loans[2]!.id];
+    const kept = await keptAnchor(fundId);
+    await behindTheTrigger(async (trx) => {
+      await sql`DELETE FROM audit_events WHERE stream = ${loanId}`.execute(trx);
+      await sql`DELETE FROM audit_chain_heads WHERE stream = ${loanId}`.execute(trx);
+    });
+
+    const later = (await verifyAsOf(fundId, anchorAt)).body;
+    expect(later).toMatchObject({ valid: true, chains_checked: 1, anchor: { as_of: anchorAt, heads: 1 } });
+    expect(later.anchor.digest).not.toBe(kept.digest);
+  });
+
+  it('is unchanged by events recorded after its instant, on old chains and new ones', async () => {
+    const desk = desks[3]!;
+    const kept = await keptAnchor(desk.fund.id);
+    await repay(desk, loans[3]!.id, { amount: '100.00', value_date: '2025-03-15' });
+    await createProduct(app, desk.fund.id, desk.manager.secret);
+    await disbursedLoan(desk);
+
+    expect((await verifyAsOf(desk.fund.id, anchorAt)).body).toMatchObject({ valid: true, chains_checked: 3, anchor: kept });
+  });
+
+  it('is never later than the safe cutoff: a few seconds before now (or before the oldest transaction still open)', async () => {
+    const fundId = desks[0]!.fund.id;
+    for (const path of [`/v1/audit-events/verify?fund_id=${fundId}`, `/v1/audit-events/verify?fund_id=${fundId}&as_of=2999-01-01T00:00:00Z`]) {
+      const res = await as(app, ADMIN_KEY).get(path);
+      expect(res.status).toBe(200);
+      expect(Date.parse(res.body.anchor.as_of)).toBeLessThanOrEqual(Date.now() - 5_000);
+    }
+  });
+
+  it('a malformed as_of, or a leap second, is a 400 naming as_of', async () => {
+    const fundId = desks[0]!.fund.id;
+    for (const asOf of ['yesterday', '2025-01-31', '2016-12-31T23:59:60Z']) {
+      expect(fieldsOf(await verifyAsOf(fundId, asOf))).toEqual(['as_of']);
+    }
+    // RFC 3339 allows the leap second, so the contract lets it through; the service says why it refuses it.
+    expect((await verifyAsOf(fundId, '2016-12-31T23:59:60Z')).body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/leap second/) })]);
   });
 });
 

@@ -58,7 +58,9 @@ describe('the embedded PGlite database', () => {
     const moratorium = await request(app).post(`/v1/funds/${fund.body.id}/moratoria`).set(admin).send({ effective_date: '2025-03-01', periods: 2, reason: 'crise' });
     expect(moratorium.body).toMatchObject({ loans_changed: 1, loans_skipped: 0 });
     const verdict = await request(app).get(`/v1/audit-events/verify?fund_id=${fund.body.id}`).set(admin);
-    expect(verdict.body).toEqual({ fund_id: fund.body.id, valid: true, events_checked: 9, first_broken: null });
+    expectContract(verdict, 'get', '/v1/audit-events/verify');
+    expect(verdict.body).toMatchObject({ fund_id: fund.body.id, valid: true, events_checked: 9, first_broken: null, chains_checked: 2, broken_chains: [] });
+    expect(Date.parse(verdict.body.anchor.as_of)).toBeLessThanOrEqual(Date.now() - 5_000); // PGlite's one session: now() less the margin
 
     // Audit ids are bigints: PGlite must hand them over as strings too, or paging breaks.
     const firstPage = await request(app).get(`/v1/audit-events?fund_id=${fund.body.id}&limit=3`).set(admin);

@@ -25,8 +25,7 @@ const CLOCK_MARGIN_MS = 5_000;
  * The latest instant up to which every event is committed, so that a digest as of it can be
  * recomputed identically later: an event's occurred_at is taken inside its transaction, so it is no
  * earlier than that transaction's start, and every transaction not yet committed is open now or
- * starts later. (Where BEGIN is held back to go with the transaction's one statement, occurred_at
- * comes a moment before BEGIN reaches PostgreSQL: the margin covers that too.)
+ * starts later. The margin covers clocks that disagree.
  */
 async function anchorCutoff(db: Db): Promise<Date> {
   return new Date((await oldestOpenTransactionStart(db)).getTime() - CLOCK_MARGIN_MS);

@@ -157,3 +157,12 @@ describe('headers', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });
+
+describe('instants out of range', () => {
+  it('an audit anchor as of the year 0000 is a 400 naming as_of', async () => {
+    const { fund } = await fundWithManager(app);
+    const res = await as(app, admin).get(`/v1/audit-events/verify?fund_id=${fund.id}&as_of=0000-01-01T00:00:00Z`);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ in: 'query', field: 'as_of', message: 'must be an instant between the years 1900 and 2999 (RFC 3339)' }]);
+  });
+});

@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { basename, isAbsolute, join, relative } from 'node:path';
 
@@ -39,11 +39,33 @@ export function lockDataDir(dir: string): DataDirLock {
       throw new DataDirInUseError(`DATA_DIR ${dir} holds a ${LOCK_FILE} this service did not write. If no process uses DATA_DIR, delete ${path} and start again.`);
     }
     if (mayStillRun(holder)) throw new DataDirInUseError(inUseMessage(dir, path, holder));
-    if (setAside(path, holder)) {
-      console.warn(`DATA_DIR ${dir}: process ${holder.pid} (${holder.command}, started ${holder.started_at}) died without removing its lock: taking it over.`);
-    }
+    removeDeadLock(dir, path, holder, me);
   }
   throw new Error(`DATA_DIR ${dir}: its lock kept changing hands; try again.`);
+}
+
+/**
+ * Removes the lock a dead process left, unless another process is doing so: of processes racing
+ * for it, the one that makes the claim removes it, then races for the lock like any other. While
+ * the claim is there, no one else removes the lock, and no one makes one where it still stands:
+ * what this process reads under the claim is still there when it removes it.
+ */
+function removeDeadLock(dir: string, path: string, dead: LockHolder, me: LockHolder): void {
+  const claim = `${path}.takeover-${dead.pid}`;
+  if (!create(claim, me)) {
+    const claimant = readLock(claim);
+    if (claimant === 'none') return; // done meanwhile
+    if (claimant !== 'unreadable' && mayStillRun(claimant)) throw new DataDirInUseError(inUseMessage(dir, path, claimant));
+    throw new DataDirInUseError(`DATA_DIR ${dir}: a process died while taking over the lock that process ${dead.pid} left. `
+      + `If no process uses DATA_DIR, delete ${path} and ${claim}, and start again.`);
+  }
+  try {
+    if (!sameHolder(readLock(path), dead)) return;
+    unlinkSync(path);
+    console.warn(`DATA_DIR ${dir}: process ${dead.pid} (${dead.command}, started ${dead.started_at}) died without removing its lock: taking it over.`);
+  } finally {
+    unlinkSync(claim);
+  }
 }
 
 /** Writes the lock whole, then links it in place: no one reads it half written, and a link never replaces a file. */
@@ -97,27 +119,6 @@ function mayStillRun(holder: LockHolder): boolean {
     return true;
   } catch (error) {
     return errorCode(error) !== 'ESRCH'; // EPERM: it runs, as another user
-  }
-}
-
-/**
- * Moves a dead holder's lock away. Of two processes racing for it, one rename takes it; the other
- * finds no file, or takes the lock the first has just made, which it sees and puts back.
- */
-function setAside(path: string, dead: LockHolder): boolean {
-  const aside = `${path}.stale.${process.pid}`;
-  try {
-    renameSync(path, aside);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
-  try {
-    if (sameHolder(readLock(aside), dead)) return true;
-    linkSync(aside, path);
-    return false;
-  } finally {
-    unlinkSync(aside);
   }
 }
 

@@ -52,6 +52,10 @@ async function run(script: string, env: Record<string, string>) {
   return { code, ...output, ms: Date.now() - started };
 }
 
+async function healthy(port: number): Promise<boolean> {
+  return fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
+}
+
 /** The pid of a process that has exited (the kernel may give it again, but not within a test). */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -203,7 +207,3 @@ describe('the entry points on one DATA_DIR', () => {
     expect(await next.closed).toBe(0);
   }, 60_000);
 });
-
-async function healthy(port: number): Promise<boolean> {
-  return fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
-}

@@ -3,6 +3,7 @@ import { startWorkers, type Workers } from '../workers/start';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { connectDatabase } from './db/connect';
+import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
 import { hashSecret } from './http/auth';
 import { connectRedisForProducers, EvictingRedisError } from './queues/redis';
@@ -66,6 +67,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof DataDirInUseError ? error.message : error); // a refusal, not a bug: no stack
   process.exit(1);
 });

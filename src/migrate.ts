@@ -1,5 +1,6 @@
 import { loadConfig } from './config';
 import { connectDatabase } from './db/connect';
+import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
 
 /** npm run migrate: applies pending migrations to DATABASE_URL (or the embedded PGlite) and exits. */
@@ -15,6 +16,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof DataDirInUseError ? error.message : error); // a refusal, not a bug: no stack
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createApiKey } from './access/create-api-key';
 import { loadConfig } from './config';
 import { connectDatabase, type Db } from './db/connect';
+import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
 import { addMonths, type CalendarDate } from './domain/dates';
 import { LA_POSTE_SIREN, withLuhnCheckDigit } from './domain/structure-identifiers';
@@ -156,6 +157,6 @@ async function seed() {
 }
 
 seed().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof DataDirInUseError ? error.message : error); // a refusal, not a bug: no stack
   process.exit(1);
 });

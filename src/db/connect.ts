@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock';
 import { PGliteDialect } from './pglite-dialect';
 import type { Database } from './schema';
 
@@ -73,7 +74,12 @@ export async function connectDatabase(options: { databaseUrl?: string; dataDir: 
     });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   }
-  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(options.dataDir);
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  if (options.dataDir.startsWith('memory://')) return new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create(options.dataDir)) });
+  mkdirSync(options.dataDir, { recursive: true });
+  const lock = lockDataDir(options.dataDir); // a second process would corrupt the directory
+  const pglite = await PGlite.create(options.dataDir).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite, lock.release) });
 }

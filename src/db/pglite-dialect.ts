@@ -12,12 +12,13 @@ const PARSERS = { 1082: (value: string) => value, 20: (value: string) => value }
 
 /**
  * A Kysely dialect for PGlite, the embedded PostgreSQL that runs the service when no DATABASE_URL
- * is given. PGlite has one connection, so connections are handed out one at a time.
+ * is given. PGlite has one connection, so connections are handed out one at a time. `afterClose`
+ * runs once PGlite has closed (destroy): it releases the data directory's lock.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PGlite, private readonly afterClose: () => void = () => undefined) {}
   createAdapter() { return new PostgresAdapter(); }
-  createDriver(): Driver { return new PGliteDriver(this.pglite); }
+  createDriver(): Driver { return new PGliteDriver(this.pglite, this.afterClose); }
   createQueryCompiler() { return new PostgresQueryCompiler(); }
   createIntrospector(db: Kysely<unknown>) { return new PostgresIntrospector(db); }
 }
@@ -46,7 +47,7 @@ class PGliteDriver implements Driver {
   private release: (() => void) | undefined;
   private readonly connection: PGliteConnection;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(private readonly pglite: PGlite, private readonly afterClose: () => void) {
     this.connection = new PGliteConnection(pglite);
   }
 
@@ -81,5 +82,6 @@ class PGliteDriver implements Driver {
 
   async destroy() {
     await this.pglite.close();
+    this.afterClose();
   }
 }

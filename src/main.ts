@@ -22,7 +22,11 @@ async function main() {
   const app = createApp({
     logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy,
   });
-  const server = app.listen(config.port, () => logger.info({ port: config.port }, 'listening'));
+  const server = app.listen(config.port, (error?: Error) => {
+    if (!error) return logger.info({ port: config.port }, 'listening');
+    logger.fatal({ err: error }, `cannot listen on port ${config.port}`); // taken, say: exiting frees DATA_DIR
+    process.exit(1);
+  });
 
   // With the embedded PGlite (no DATABASE_URL) this process runs the workers too: PGlite has one writer.
   let workers: Promise<Workers | undefined> = Promise.resolve(undefined);

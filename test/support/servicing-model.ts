@@ -13,6 +13,7 @@ import { connectDatabase, type Db } from '../../src/db/connect';
 import type { CalendarDate } from '../../src/domain/dates';
 import { DomainError, type ErrorCode } from '../../src/domain/errors';
 import { cents, formatMoney, parseMoney } from '../../src/domain/money';
+import { largestRepayment } from '../../src/domain/repayment-limit';
 import { createFund } from '../../src/funds/create-fund';
 import { ADMIN, hashSecret, type RequestContext } from '../../src/http/auth';
 import { todayInParis } from '../../src/http/clock';
@@ -564,7 +565,9 @@ async function repay(world: World, model: Model, command: Extract<Command, { op:
   const body: RepaymentBody = { amount: formatMoney(cents(amount)), value_date: date, ...(command.prepayment ? { prepayment: command.prepayment } : {}) };
 
   const conflicts = loan.status === 'pending' || loan.status === 'repaid';
-  const broken = amount === 0n || date > world.today || (loan.disbursedOn !== null && date < loan.disbursedOn) || (loan.writtenOffOn !== null && date < loan.writtenOffOn);
+  const totalPayable = before.rows.filter((row) => row.loan_id === loan.id).reduce((sum, row) => sum + money(row.total), 0n);
+  const broken = amount === 0n || date > world.today || (loan.disbursedOn !== null && date < loan.disbursedOn) || (loan.writtenOffOn !== null && date < loan.writtenOffOn)
+    || amount > largestRepayment(cents(totalPayable));
   const allowed = conflicts ? [409, ...(broken ? [422] : [])] : broken ? [422] : [201];
   // Everything still owed, value-dated after everything recorded: the loan is repaid, whatever the interest.
   const latest = latestEvent(loan);

@@ -63,7 +63,11 @@ function preparingPool(pool: pg.Pool): PostgresPool {
  */
 export async function connectDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // TCP keep-alive, so that a connection to a server gone without a word (a failover that drops
+    // packets) is found dead by the kernel rather than waited on for ever.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl, max: options.poolSize ?? 10, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
+    });
     // A connection lost (PostgreSQL restarted, failed over, or an administrator ended it) makes its
     // client emit 'error'; without a listener node would end the process. The pool listens only
     // while a client is idle, so each client gets one for its whole life: the query under way fails

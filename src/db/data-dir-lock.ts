@@ -1,4 +1,5 @@
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { basename, isAbsolute, join, relative } from 'node:path';
 
@@ -30,7 +31,7 @@ export interface DataDirLock {
  */
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, hostname: hostname(), command: commandLine(), started_at: processStart().toISOString() };
+  const me: LockHolder = { pid: process.pid, hostname: hostname(), command: commandLine(), started_at: STARTED_AT };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (create(path, me)) return heldBy(path, me);
     const holder = readLock(path);
@@ -68,10 +69,20 @@ function removeDeadLock(dir: string, path: string, dead: LockHolder, me: LockHol
   }
 }
 
-/** Writes the lock whole, then links it in place: no one reads it half written, and a link never replaces a file. */
+/**
+ * Writes the lock whole and to disk, then links it in place: no one reads it half written (nor
+ * empty after a power cut), and a link never replaces a file. The draft's name is this attempt's
+ * alone (two containers sharing a volume may both be pid 1).
+ */
 function create(path: string, me: LockHolder): boolean {
-  const draft = `${path}.${process.pid}`;
-  writeFileSync(draft, `${JSON.stringify(me)}\n`);
+  const draft = `${path}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const fd = openSync(draft, 'wx');
+  try {
+    writeSync(fd, `${JSON.stringify(me)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   try {
     linkSync(draft, path);
     return true;
@@ -111,7 +122,9 @@ function readLock(path: string): LockHolder | 'none' | 'unreadable' {
 /** On another host (a shared volume) we cannot tell: it may. */
 function mayStillRun(holder: LockHolder): boolean {
   if (holder.hostname !== hostname()) return true;
-  if (holder.pid === process.pid) return false; // a restarted container gives its process the same pid
+  // Our own pid: this very process opened DATA_DIR already (it may not twice), or an earlier one
+  // with the same pid left the lock (a restarted container gives its process the same pid).
+  if (holder.pid === process.pid) return holder.started_at === STARTED_AT;
   // A lock from before the machine started: its pid may since belong to anything.
   if (Date.parse(holder.started_at) < Date.now() - uptime() * 1000 - 60_000) return false;
   try {
@@ -142,9 +155,8 @@ function commandLine(): string {
   return [basename(process.argv0), ...process.argv.slice(1).map(shorten)].join(' ').slice(0, 200);
 }
 
-function processStart(): Date {
-  return new Date(Date.now() - Math.round(process.uptime() * 1000));
-}
+/** When this process started, computed once: two locks taken by it say the same. */
+const STARTED_AT = new Date(Date.now() - Math.round(process.uptime() * 1000)).toISOString();
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;

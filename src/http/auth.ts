@@ -39,20 +39,17 @@ const BEARER = /^Bearer +([\x21-\x7e]{1,256})$/i; // the scheme is case-insensit
  */
 const keyFamily = (secret: string) => hashSecret(secret.slice(0, 7)).slice(0, 32);
 
-/** What a failed authentication counts against: the client's address, and the key's family if a key was given. */
-function failureCounters(limiters: RateLimiters, req: Request, secret: string | undefined): Counted[] {
-  const byAddress = { limiter: limiters.authFailuresPerAddress, key: clientAddress(req) };
-  return secret === undefined ? [byAddress] : [byAddress, { limiter: limiters.authFailuresPerKeyPrefix, key: keyFamily(secret) }];
-}
-
 /**
  * Sets req.actor from `Authorization: Bearer <key>`, or answers 401; public paths pass untouched.
  * Only failures count (no counter is reset by a success: one valid key must not clear an address's
- * failures). A client over a limit gets 429 before its key is looked up, a correct key included; that
- * check reads this process's memory, so a successful authentication costs no Redis call. With several
- * API processes on one Redis, a process learns of a block from its own next failure, which Redis
- * counts over the quota (a 429): until then, at most that one more try per process reaches the lookup,
- * and correct keys get through on it.
+ * failures), against the client's address and, when a key was given, its family. Past a limit:
+ * - an address gets 429 for its failures only: its valid keys are still served, for many clients may
+ *   share one address (a proxy, an office) and one stale key must not lock them all out;
+ * - a key family gets 429 before its lookup, a correct key included (as an account is locked after
+ *   failed logins), which takes knowing 4 of the key's secret characters to provoke.
+ * The check of a block reads this process's memory, so a successful authentication costs no Redis
+ * call. With several API processes on one Redis, a process learns of a block from its own next
+ * failure, which Redis counts over the quota (a 429): at most one more failure per process gets a 401.
  */
 export function authenticate(options: {
   adminKeyHash: string | undefined; lookup: KeyLookup; publicPaths: ReadonlySet<string>; limiters: RateLimiters;
@@ -64,22 +61,24 @@ export function authenticate(options: {
       return;
     }
     const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
-    const counted = failureCounters(options.limiters, req, secret);
-    refuseIfBlocked(res, counted);
+    const byFamily: Counted[] = secret === undefined ? [] : [{ limiter: options.limiters.authFailuresPerKeyPrefix, key: keyFamily(secret) }];
+    refuseIfBlocked(res, byFamily);
+    const hash = secret === undefined ? undefined : hashSecret(secret);
+    const actor = hash === undefined ? undefined : admin && timingSafeEqual(Buffer.from(hash), admin) ? ADMIN : await options.lookup(hash);
+    if (actor) {
+      req.actor = actor;
+      next();
+      return;
+    }
+    const failed = [{ limiter: options.limiters.authFailuresPerAddress, key: clientAddress(req) }, ...byFamily];
+    refuseIfBlocked(res, failed);
+    await countAgainstQuotas(res, failed);
     if (secret === undefined) {
-      await countAgainstQuotas(res, counted);
       res.setHeader('WWW-Authenticate', 'Bearer');
       throw new DomainError('unauthenticated', 'An API key is required: Authorization: Bearer <key>.');
     }
-    const hash = hashSecret(secret);
-    const actor = admin && timingSafeEqual(Buffer.from(hash), admin) ? ADMIN : await options.lookup(hash);
-    if (!actor) {
-      await countAgainstQuotas(res, counted);
-      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw new DomainError('unauthenticated', 'This API key is unknown or revoked.');
-    }
-    req.actor = actor;
-    next();
+    res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+    throw new DomainError('unauthenticated', 'This API key is unknown or revoked.');
   };
 }
 

@@ -53,15 +53,16 @@ export function checkJsonStructure(text: string): void {
   }
 }
 
-/** express.json's `verify` hook: the structure check on the body's text, in whatever UTF charset it came. */
+/**
+ * express.json's `verify` hook: the structure check on the body's text. Only UTF-8 is taken (JSON
+ * exchanged between systems is UTF-8, RFC 8259): a body in another charset would be read one way
+ * here and another by the parser (UTF-16's byte order is guessed), and slip past the limits.
+ */
 export function verifyJsonStructure(_req: IncomingMessage, _res: unknown, body: Buffer, encoding: string): void {
-  let text: string;
-  try {
-    text = new TextDecoder(encoding || 'utf-8', { fatal: false }).decode(body);
-  } catch {
+  if (encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') {
     throw new DomainError('unsupported_media_type', `The request body's charset ${encoding} is not supported: send UTF-8.`);
   }
-  checkJsonStructure(text);
+  checkJsonStructure(body.toString('utf8'));
 }
 
 /** A NUL, or half of a UTF-16 surrogate pair: neither can be stored in PostgreSQL text or jsonb. */

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type ErrorCode, type FieldError } from '../domain/errors';
-import { isDatabaseUnavailable } from '../db/errors';
+import { conflictsWithAnother, isDatabaseUnavailable } from '../db/errors';
 import { fieldErrorsFromValidator, isValidatorError } from './openapi';
 
 /** Offending fields listed in a problem at most; beyond, only their number is given (`errors_omitted`). */
@@ -75,7 +75,11 @@ function bodyParserError(error: unknown): DomainError | undefined {
 function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
   if (isDatabaseUnavailable(error)) {
-    return new DomainError('unavailable', 'The database is not answering (restarting or failing over): nothing was done; try again in a few seconds.');
+    return conflictsWithAnother(error)
+      ? new DomainError('unavailable', 'The request met a concurrent change and was not applied: try it again.')
+      : new DomainError('unavailable', 'The database did not answer (restarting or failing over). Try again in a few seconds: a change lost '
+        + 'with the connection while it committed may have been made, so repeat a money movement under the same Idempotency-Key (it '
+        + 'then answers as the first time) and look before repeating another change.');
   }
   const fromBody = bodyParserError(error);
   if (fromBody) return fromBody;
@@ -105,7 +109,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     }
     const { status, title } = problemKind(known.code);
     if (status === 503) {
-      logger.warn({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, request_id: requestId }, 'database unavailable');
+      logger.warn({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, request_id: requestId }, 'database unavailable, or a transaction to try again');
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     }
     const allow = isValidatorError(error) ? error.headers?.Allow : undefined;

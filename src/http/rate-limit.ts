@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -142,8 +143,25 @@ export async function countAgainstQuotas(res: Response, counted: readonly Counte
   setRateLimitFields(res, states);
 }
 
-/** The client's address: the peer's, or, behind proxies that TRUST_PROXY names, the one they forwarded. */
-export const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address: the peer's, or, behind proxies that TRUST_PROXY names, the one they
+ * forwarded. An IPv6 client is counted by its /64, the block a single host or site is given: one
+ * counter per address would let it rotate through 2^64 of them.
+ */
+export function clientAddress(req: Request): string {
+  const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  return isIPv6(address) && !/^::ffff:\d/i.test(address) ? ipv6Network64(address) : address;
+}
+
+/** "2001:db8:0:1:a:b:c:d" or "2001:db8::1%eth0" → "2001:db8:0:1::/64". */
+export function ipv6Network64(address: string): string {
+  const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const full = [...left, ...Array<string>(Math.max(8 - left.length - right.length, 0)).fill('0'), ...right];
+  return `${full.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 /** Every request to the route counts against its client address's quota. */
 export function limitPerAddress(limiter: Limiter): RequestHandler {

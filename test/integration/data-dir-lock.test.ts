@@ -101,6 +101,13 @@ describe('the DATA_DIR lock', () => {
     lock.release();
   });
 
+  it('refuses this very process a second time: two PGlite instances on one directory would corrupt it', () => {
+    const dir = tempDir();
+    const lock = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    lock.release();
+  });
+
   it('takes over a lock naming its own pid: an earlier life of a restarted container', () => {
     const dir = tempDir();
     const earlier = new Date(Date.now() - 1000).toISOString();

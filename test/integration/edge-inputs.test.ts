@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import { testApp } from '../support/app';
@@ -86,6 +88,24 @@ describe('bodies built to cost the server', () => {
     expect(res.body.errors).toEqual([{ in: 'body', field: '', message: 'is nested deeper than 32 levels' }]);
     expect((await send('/v1/funds', deep)).status).toBe(401);
     expect((await send('/v1/schedules/preview', deep)).status).toBe(400); // public: no key to ask for
+  });
+
+  it('a body in UTF-16 is refused (415): its byte order is guessed, so it would be read one way by the limits and another by the parser', async () => {
+    const deep = `{"principal": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const utf16be = Buffer.from(deep, 'utf16le').swap16();
+    const server = app.listen(0, '127.0.0.1'); // supertest would send a Buffer as JSON, not as its bytes
+    try {
+      await once(server, 'listening');
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/schedules/preview`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-16' }, body: utf16be,
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    } finally {
+      server.close();
+    }
+    const latin = await request(app).post('/v1/schedules/preview').set('Content-Type', 'application/json; charset=iso-8859-1').send(JSON.stringify(preview));
+    expect(latin.status).toBe(415);
   });
 
   it('malformed JSON without a key is a 401, as the contract orders it; with a key, a 400', async () => {

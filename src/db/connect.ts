@@ -32,15 +32,15 @@ const PREPARED_PER_CONNECTION = 300;
  * would otherwise pile up.
  */
 function preparingPool(pool: pg.Pool): PostgresPool {
-  const preparedBy = new WeakMap<pg.PoolClient, Set<string>>();
+  const preparedBy = new WeakMap<pg.PoolClient, Map<string, string>>(); // per connection: text → name
   const statement = (client: pg.PoolClient, text: string, values: readonly unknown[]): pg.QueryConfig => {
     if (values.length === 0) return { text };
     let prepared = preparedBy.get(client);
-    if (!prepared) preparedBy.set(client, prepared = new Set());
-    const name = `s${createHash('sha1').update(text).digest('hex')}`;
-    if (!prepared.has(name)) {
+    if (!prepared) preparedBy.set(client, prepared = new Map());
+    let name = prepared.get(text);
+    if (name === undefined) {
       if (prepared.size >= PREPARED_PER_CONNECTION) return { text, values: [...values] };
-      prepared.add(name);
+      prepared.set(text, name = `s${createHash('sha1').update(text).digest('hex')}`);
     }
     return { name, text, values: [...values] };
   };

@@ -9,7 +9,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'too_many_requests' // over a rate limit: failed authentications per address or key prefix, previews per address
-  | 'unavailable'; // the database is away (restarting, failing over): nothing was done, try again shortly
+  | 'unavailable'; // the database is away (restarting, failing over), or a concurrent change undid the transaction: try again shortly
 
 /** One offending field: `field` is a dotted path within its part of the request ("principal", "department_codes.1"). */
 export interface FieldError {

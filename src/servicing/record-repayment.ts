@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
-import { cents, formatMoney, parseDecimalAmount, parseMoney } from '../domain/money';
+import { formatMoney, parseDecimalAmount, parseMoney } from '../domain/money';
 import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-limit';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
@@ -38,11 +38,10 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     const valueDate = parseDate(body.value_date);
     const broken: FieldError[] = [];
     if (amount <= 0n) broken.push({ field: 'amount', message: 'must be more than 0.00' });
-    const totalPayable = standing
-      ? cents(standing.rows.reduce((sum, [, , principal, interest]) => sum + parseMoney(principal) + parseMoney(interest), 0n))
-      : parseDecimalAmount(await scheduledTotalPayable(trx, loan.id, loan.schedule_version));
-    if (amount > largestRepayment(totalPayable)) {
-      broken.push({ field: 'amount', message: `must be at most ${formatMoney(largestRepayment(totalPayable))}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %` });
+    const totalPayable = parseDecimalAmount(standing?.total_payable ?? await scheduledTotalPayable(trx, loan.id, loan.schedule_version));
+    const largest = largestRepayment(totalPayable);
+    if (amount > largest) {
+      broken.push({ field: 'amount', message: `must be at most ${formatMoney(largest)}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %` });
     }
     if (valueDate > today) broken.push({ field: 'value_date', message: 'must not be in the future' });
     if (valueDate < loan.disbursed_on!) broken.push({ field: 'value_date', message: `must not be before the disbursement, ${loan.disbursed_on}` });

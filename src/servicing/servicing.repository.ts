@@ -147,6 +147,8 @@ export interface LoanStanding {
   readonly paid: [number, string, string, string, string][];
   readonly last_repaid_on: string | null;
   readonly principal_prepaid: string;
+  /** Σ total of the current version's instalments: everything it asks of the borrower. */
+  readonly total_payable: string;
   readonly restructurings: number;
 }
 
@@ -165,6 +167,7 @@ export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<bo
                      FROM allocations a JOIN repayments r ON r.id = a.repayment_id WHERE ${standing} GROUP BY a.number) p),
       'last_repaid_on', (SELECT max(r.value_date)::text FROM repayments r WHERE ${standing}),
       'principal_prepaid', (SELECT coalesce(sum(r.principal_prepaid), 0)::text FROM repayments r WHERE ${standing}),
+      'total_payable', (SELECT coalesce(sum(i.total), 0)::text FROM instalments i WHERE i.loan_id = ${loanId} AND i.version = l.schedule_version),
       'restructurings', (SELECT count(*) FROM restructurings x WHERE x.loan_id = ${loanId})
     ) AS standing, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
     FROM loans l WHERE l.id = ${loanId} AND ${proceed} FOR UPDATE OF l`;

@@ -6,13 +6,9 @@
  * as the server's own validator would judge it, so that the test can tell a 2xx that was bound to
  * happen from one that let a broken request through.
  */
-import { readFileSync } from 'node:fs';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
-import { MONEY_INPUT } from '../../src/domain/money';
-import { RATE_INPUT } from '../../src/domain/rate';
-import YAML from 'yaml';
-import { OPENAPI_PATH } from '../../src/http/openapi';
+import type Ajv2020 from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv/dist/2020';
+import { contractAjv, openApiDocument, SPEC_ID } from './contract';
 
 export interface Schema {
   $ref?: string;
@@ -41,9 +37,8 @@ export interface Operation {
   readonly isPublic: boolean;
 }
 
-const SPEC_ID = 'openapi.yaml';
 type Node = Record<string, unknown>;
-const spec = YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as Node & { paths: Record<string, Record<string, Node>> };
+const spec = openApiDocument as Node & { paths: Record<string, Record<string, Node>> };
 
 const lookup = (ref: string): Node => ref.replace(/^#\//, '').split('/')
   .reduce((node: Node, key) => node[key.replaceAll('~1', '/').replaceAll('~0', '~')] as Node, spec);
@@ -77,17 +72,9 @@ export function operations(): Operation[] {
 
 // ---------------------------------------------------------------- the contract, judged as the server does
 
-const ajv = new Ajv2020({ strict: false, allErrors: false });
-addFormats(ajv, { mode: 'full' });
-ajv.addFormat('amount', MONEY_INPUT); // openapi.yaml's own formats, as test/support/contract.ts registers them
-ajv.addFormat('rate', RATE_INPUT);
-ajv.addSchema(spec, SPEC_ID, undefined, false);
+const ajv = contractAjv({ allErrors: false });
 // Query, path and header values arrive as text: the server's validator coerces them to the schema's type.
-const coercing = new Ajv2020({ strict: false, coerceTypes: true });
-addFormats(coercing, { mode: 'full' });
-coercing.addFormat('amount', MONEY_INPUT);
-coercing.addFormat('rate', RATE_INPUT);
-coercing.addSchema(spec, SPEC_ID, undefined, false);
+const coercing = contractAjv({ coerceTypes: true });
 
 const compiled = new Map<string, ValidateFunction>();
 /** A schema with its "#/components/…" references pointed at the registered document. */

@@ -16,15 +16,27 @@ interface Operation {
 }
 type Spec = { paths: Record<string, Record<string, Operation>> };
 
-const SPEC_ID = 'openapi.yaml';
-const spec = YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as Spec;
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-addFormats(ajv, { mode: 'full' });
-// openapi.yaml's own formats: an amount and a rate as the API takes them (their patterns say the same).
-ajv.addFormat('amount', MONEY_INPUT);
-ajv.addFormat('rate', RATE_INPUT);
-// The whole document is registered once so that its "#/components/..." references resolve.
-ajv.addSchema(spec, SPEC_ID, undefined, false);
+/** The id under which openapi.yaml is registered: "openapi.yaml#/components/…" resolves in it. */
+export const SPEC_ID = 'openapi.yaml';
+/** openapi.yaml, parsed once. */
+export const openApiDocument: unknown = YAML.parse(readFileSync(OPENAPI_PATH, 'utf8'));
+const spec = openApiDocument as Spec;
+
+/**
+ * An Ajv that knows openapi.yaml as the server's validator does: formats in full (no 2023-02-30), the
+ * contract's own formats (an amount and a rate as the API takes them, as their patterns say), and
+ * the whole document registered once so that its "#/components/..." references resolve.
+ */
+export function contractAjv(options: { allErrors?: boolean; coerceTypes?: boolean }): Ajv2020 {
+  const instance = new Ajv2020({ strict: false, ...options });
+  addFormats(instance, { mode: 'full' });
+  instance.addFormat('amount', MONEY_INPUT);
+  instance.addFormat('rate', RATE_INPUT);
+  instance.addSchema(spec as object, SPEC_ID, undefined, false);
+  return instance;
+}
+
+const ajv = contractAjv({ allErrors: true });
 const validators = new Map<string, ValidateFunction>();
 
 /** A JSON pointer segment: "/" and "~" escaped (RFC 6901). */

@@ -22,6 +22,9 @@ import { reportsRouter } from './reports/reports.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
+import { eventsRouter } from './events/events.routes';
+import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
+import { webhooksRouter } from './webhooks/webhooks.routes';
 
 /** Open to anyone: the loan simulator (partner portals and fund websites call it without a key). */
 const PUBLIC_PATHS = new Set(['/v1/schedules/preview']);
@@ -37,6 +40,8 @@ export interface AppDeps {
   readonly rateLimits?: RateLimitSettings;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For gives req.ip (none unless given). */
   readonly trustProxy?: false | number | string;
+  /** Which webhook URLs may be registered: STRICT_OUTBOUND unless given. */
+  readonly outbound?: OutboundPolicy;
 }
 
 /** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
@@ -73,6 +78,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditRouter(deps.db));
   app.use(remindersRouter(deps.db));
   app.use(reportsRouter(deps.db));
+  app.use(eventsRouter(deps.db));
+  app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

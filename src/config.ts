@@ -1,3 +1,4 @@
+import type { WebhookDelivery } from './webhooks/deliver-webhook';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit';
 
 /** Everything read from the environment, read once, here. */
@@ -19,6 +20,8 @@ export interface Config {
    */
   readonly jobLockMs: number;
   readonly reminders: ReminderDelivery;
+  /** How events go out to webhook endpoints (README "Events and webhooks"); the outbound policy is `outbound`'s. */
+  readonly webhooks: Omit<WebhookDelivery, 'policy'>;
   readonly rateLimits: RateLimitSettings;
   /**
    * Express's `trust proxy`: the proxies whose X-Forwarded-For names the client, so that the
@@ -74,6 +77,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookTimeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
       attempts: positiveInteger(env, 'REMINDER_ATTEMPTS', 8),
       backoffMs: positiveInteger(env, 'REMINDER_BACKOFF_MS', 30_000),
+    }),
+    webhooks: Object.freeze({
+      timeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+      backoffMs: positiveInteger(env, 'WEBHOOK_BACKOFF_MS', 10_000),
+      disableAfterMs: positiveInteger(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 72) * 3600_000,
+      concurrency: positiveInteger(env, 'WEBHOOK_CONCURRENCY', 16),
+      perEndpoint: positiveInteger(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 4),
     }),
     rateLimits: Object.freeze({
       authFailuresPerAddress: positiveInteger(env, 'AUTH_FAILURES_PER_ADDRESS', DEFAULT_RATE_LIMITS.authFailuresPerAddress),

@@ -1,3 +1,4 @@
+import { STRICT_OUTBOUND } from './webhooks/outbound';
 import pino from 'pino';
 import { startWorkers, type Workers } from '../workers/start';
 import { createApp } from './app';
@@ -35,7 +36,8 @@ async function main() {
   let warned = false;
   const tryWorkers = async (): Promise<Workers | undefined> => {
     try {
-      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger });
+      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger,
+      webhooks: { ...config.webhooks, policy: STRICT_OUTBOUND } });
       if (warned) logger.info('workers started after all');
       return started;
     } catch (error) {

@@ -16,6 +16,8 @@ import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../sr
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
 import { todayInParis } from '../src/http/clock';
 import { startRelay } from './relay';
+import { startWebhookDispatcher } from './webhooks';
+import type { WebhookDelivery } from '../src/webhooks/deliver-webhook';
 
 /** Jobs of the house itself, on schedules of their own (not asked for by changes, so not in the outbox). */
 export const MAINTENANCE_QUEUE = 'maintenance';
@@ -66,6 +68,8 @@ export async function startWorkers(options: {
   db: Db; redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
   /** false: no outbox relay (tests that share a database with other tests' outbox rows) */
   relay?: boolean;
+  /** Without it, no webhook dispatcher runs here. */
+  webhooks?: WebhookDelivery;
 }): Promise<Workers> {
   const { db, redisUrl, logger } = options;
   const prefix = options.queuePrefix ? { prefix: options.queuePrefix } : {};
@@ -90,10 +94,11 @@ export async function startWorkers(options: {
   }).on('error', () => undefined);
   const running: Worker[] = []; // set once started; close() may come before
   let relay: { stop(): Promise<void> } = { stop: async () => undefined };
+  let dispatcher: { stop(): Promise<void> } = { stop: async () => undefined };
 
   const close = async () => {
     closing = true; // from now on a lost connection ends instead of reconnecting
-    await relay.stop();
+    await Promise.all([relay.stop(), dispatcher.stop()]);
     // BullMQ waits for the jobs under way, and for its connections to end: while Redis is down they
     // end at their next reconnection attempt (see `closing`); CLOSE_TIMEOUT_MS bounds it all.
     await withinTime(Promise.all(running.map((worker) => worker.close(workerRedis.status !== 'ready'))), CLOSE_TIMEOUT_MS);
@@ -145,6 +150,7 @@ export async function startWorkers(options: {
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db) }); // one at a time: each reads the whole fund
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
+  if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });
   logger.info({ queues: ['reminders', 'reports', MAINTENANCE_QUEUE] }, 'workers started');
   return { close };
 }

@@ -285,6 +285,66 @@ export interface ReportsTable {
   finished_at: Date | null;
 }
 
+export interface EventsTable {
+  id: string;
+  seq: Generated<string>;
+  type: string;
+  fund_id: string;
+  structure_id: string | null;
+  loan_id: string | null;
+  data: unknown;
+  request_id: string | null;
+  dedup_key: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  seq: Generated<string>;
+  fund_id: string;
+  structure_id: string | null;
+  url: string;
+  event_types: string[];
+  description: string | null;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  /** Signs the endpoint's deliveries; shown once, never in a view after, a log or the audit trail. */
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  failing_since: Date | null;
+  created_by_key_id: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  deleted_at: Date | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  seq: Generated<string>;
+  endpoint_id: string;
+  event_id: string;
+  order_key: string;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  claimed_until: Date | null;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  attempt: number;
+  started_at: Date;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
 export interface Database {
   funds: FundsTable;
   products: ProductsTable;
@@ -305,5 +365,9 @@ export interface Database {
   outbox: OutboxTable;
   reminders: RemindersTable;
   reports: ReportsTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

@@ -1,3 +1,5 @@
+import { eventWrites, loanEvent } from '../events/publish-events';
+import { executeWrites } from '../db/writes';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
@@ -15,6 +17,7 @@ export async function cancelLoan(db: Db, context: RequestContext, loanId: string
     if (loan.status === 'cancelled') return loan;
     if (loan.status !== 'pending') throw new DomainError('conflict', `The loan is ${loan.status}: only a pending loan can be cancelled.`);
     const cancelled = await updateLoan(trx, loan.id, { status: 'cancelled', cancelled_on: today });
+    await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.cancelled', cancelled, loanView(cancelled))]));
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.cancelled', entityType: 'loan', entityId: loan.id, state: { ...loanView(cancelled), reason: reason ?? null } });
     return cancelled;
   });

@@ -1,4 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
+import { eventWrites, loanEvent } from '../events/publish-events';
+import { executeWrites } from '../db/writes';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
@@ -55,6 +57,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
       disbursement_date: terms.disbursementDate,
       first_due_date: terms.firstDueDate ?? null,
     });
+    await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.created', loan, loanView(loan))]));
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });
     return loan;
   });

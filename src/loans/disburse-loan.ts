@@ -1,3 +1,4 @@
+import { eventWrites, loanEvent } from '../events/publish-events';
 import { auditEvent } from '../audit/record-audit-event';
 import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
@@ -53,7 +54,9 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
     // holds the loan's principal as of any date, as the schedule does.
     const { loan: booked, writes } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
-    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: loanView(booked) })]);
+    const view = loanView(booked);
+    const published = eventWrites(context.requestId, [loanEvent('loan.disbursed', booked, view)]);
+    await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: view })]);
     return booked;
   });
 }

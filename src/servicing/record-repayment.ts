@@ -1,3 +1,5 @@
+import { loanView } from '../loans/loan.view';
+import { eventWrites, loanEvent } from '../events/publish-events';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
@@ -56,6 +58,9 @@ export async function recordRepayment(db: Db, context: RequestContext, loanId: s
     // The common case appends the repayment to where the loan stands; any other replays the loan's history.
     const rebooked = appendToHistory(loan, standing, fresh) ?? await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh });
     const view = { ...repaymentView(rebooked.repayment!, rebooked.allocations), loan: loanStateView(rebooked.loan) };
-    return { status: 201, body: view, writes: rebooked.writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
+    const events = [loanEvent('repayment.recorded', loan, view)];
+    if (rebooked.loan.status === 'repaid') events.push(loanEvent('loan.repaid', loan, loanView(rebooked.loan)));
+    const writes = [...rebooked.writes, ...eventWrites(context.requestId, events)];
+    return { status: 201, body: view, writes, audit: { fundId: loan.fund_id, stream: loan.id, action: 'repayment.recorded', entityType: 'repayment', entityId: id, state: view } };
   }, (proceed) => lockLoanWithStandingQuery(loanId, proceed));
 }

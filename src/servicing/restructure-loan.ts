@@ -1,3 +1,4 @@
+import { eventWrites, loanEvent } from '../events/publish-events';
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { auditEvent } from '../audit/record-audit-event';
@@ -103,6 +104,7 @@ export async function applyRestructuring(
     ]);
   }
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
-  await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
+  const published = eventWrites(context.requestId, [loanEvent('loan.restructured', loan, view)]);
+  await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
   return view;
 }

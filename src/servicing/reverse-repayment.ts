@@ -1,3 +1,4 @@
+import { eventWrites, loanEvent } from '../events/publish-events';
 import { auditEvent } from '../audit/record-audit-event';
 import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
@@ -26,7 +27,8 @@ export async function reverseRepayment(db: Db, context: RequestContext, loanId: 
     const { loan: rebooked, writes } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate, blame: { in: 'path', field: 'repaymentId' } }, today);
     const reversed = (await findRepayment(trx, loan.id, repayment.id))!;
     const view = { ...repaymentView(reversed, await allocationsOfLoan(trx, loan.id)), loan: loanStateView(rebooked) };
-    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'repayment.reversed', entityType: 'repayment', entityId: repayment.id, state: view })]);
+    const published = eventWrites(context.requestId, [loanEvent('repayment.reversed', loan, view)]);
+    await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'repayment.reversed', entityType: 'repayment', entityId: repayment.id, state: view })]);
     return view;
   });
 }

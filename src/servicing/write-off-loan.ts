@@ -1,3 +1,5 @@
+import { loanView } from '../loans/loan.view';
+import { eventWrites, loanEvent } from '../events/publish-events';
 import { auditEvent } from '../audit/record-audit-event';
 import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
@@ -31,7 +33,8 @@ export async function writeOffLoan(db: Db, context: RequestContext, loanId: stri
     const marked = await markWrittenOff(trx, loan.id, date, body.reason);
     const { loan: written, writes } = await rebookLoan(trx, marked, { reason: 'write_off', effectiveDate: date }, today, { history });
     const state = { id: written.id, status: written.status, written_off_on: date, written_off_principal: written.written_off_principal, reason: body.reason };
-    await executeWrites(trx, [...writes, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
+    const published = eventWrites(context.requestId, [loanEvent('loan.written_off', written, loanView(written))]);
+    await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
     return written;
   });
 }

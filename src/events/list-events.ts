@@ -1,0 +1,27 @@
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import { listScope, seesFund, seesStructure, type Actor } from '../http/auth';
+import type { Page } from '../http/pagination';
+import { findEventById, findEvents, type EventRow } from './events.repository';
+
+export interface EventQuery {
+  fund_id?: string;
+  type?: string;
+  loan_id?: string;
+  since?: string;
+}
+
+/** One page (plus one row) of the events the key may see: its fund's, or its structure's own. */
+export function listEvents(db: Db, actor: Actor, query: EventQuery, page: Page): Promise<EventRow[]> {
+  const scope = listScope(actor, query.fund_id);
+  const types = query.type?.split(',').map((type) => type.trim()).filter((type) => type !== '');
+  return findEvents(db, { ...scope, types, loanId: query.loan_id, since: query.since, afterSeq: page.after, limit: page.limit + 1 });
+}
+
+/** An event the key may see (a structure key: its own loans'), else a 404. */
+export async function findVisibleEvent(db: Db, actor: Actor, id: string): Promise<EventRow> {
+  const event = await findEventById(db, id);
+  const visible = event && (event.structure_id === null ? seesFund(actor, event.fund_id) : seesStructure(actor, event.fund_id, event.structure_id));
+  if (!event || !visible) throw new DomainError('not_found', 'No such event.');
+  return event;
+}

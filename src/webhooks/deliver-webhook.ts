@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import { Webhook } from 'standardwebhooks';
+import type { Db } from '../db/connect';
+import { eventView } from '../events/event.view';
+import { publishEvents } from '../events/publish-events';
+import { postJson, type OutboundPolicy } from './outbound';
+import { recordDelivered, recordFailed, type ClaimedDelivery } from './webhook-deliveries.repository';
+import { abandonPendingDeliveries, updateWebhookEndpoint } from './webhook-endpoints.repository';
+import { webhookEndpointView } from './webhook-endpoint.view';
+
+/** How webhooks go out (README "Events and webhooks"). */
+export interface WebhookDelivery {
+  readonly policy: OutboundPolicy;
+  /** How long an endpoint may take to answer. */
+  readonly timeoutMs: number;
+  /** The wait before the first retry, doubling at each one, up to an hour. */
+  readonly backoffMs: number;
+  /** An endpoint failing every attempt for this long is disabled. */
+  readonly disableAfterMs: number;
+  /** Deliveries under way at once, in all, and to one endpoint. */
+  readonly concurrency: number;
+  readonly perEndpoint: number;
+}
+
+const MAX_BACKOFF_MS = 3600_000;
+
+export const retryDelayMs = (settings: Pick<WebhookDelivery, 'backoffMs'>, attempt: number) =>
+  Math.min(settings.backoffMs * 2 ** Math.min(attempt - 1, 30), MAX_BACKOFF_MS);
+
+/**
+ * One attempt to deliver an event to an endpoint, signed per Standard Webhooks (`webhook-id` is the
+ * event's id on every attempt, so that a receiver can drop what it already has); the request id of
+ * the change that made the event goes along as X-Request-Id. Anything but a 2xx is a failed attempt,
+ * retried with backoff; 410 Gone, or failures for longer than `disableAfterMs`, disable the endpoint
+ * and tell the fund (a `webhook_endpoint.disabled` event).
+ */
+export async function deliverWebhook(db: Db, delivery: ClaimedDelivery, settings: WebhookDelivery, logger: Logger): Promise<'delivered' | 'failed' | 'disabled'> {
+  const body = JSON.stringify(eventView(delivery.event));
+  const startedAt = new Date();
+  const signatures = delivery.secrets.map((secret) => new Webhook(secret).sign(delivery.event.id, startedAt, body)).join(' ');
+  const outcome = await postJson(delivery.url, body, {
+    'webhook-id': delivery.event.id,
+    'webhook-timestamp': String(Math.floor(startedAt.getTime() / 1000)),
+    'webhook-signature': signatures,
+    ...(delivery.event.request_id ? { 'x-request-id': delivery.event.request_id } : {}),
+  }, { policy: settings.policy, timeoutMs: settings.timeoutMs });
+
+  const attempt = {
+    delivery_id: delivery.id, endpoint_id: delivery.endpoint_id, event_id: delivery.event.id, attempt: delivery.attempt,
+    started_at: startedAt, duration_ms: outcome.durationMs, status_code: outcome.statusCode, error: outcome.error,
+  };
+  const log = { request_id: delivery.event.request_id, event_id: delivery.event.id, event_type: delivery.event.type, endpoint_id: delivery.endpoint_id, attempt: delivery.attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs };
+  if (outcome.error === null) {
+    await recordDelivered(db, attempt);
+    logger.info(log, 'webhook delivered');
+    return 'delivered';
+  }
+  const retryAt = new Date(Date.now() + retryDelayMs(settings, delivery.attempt));
+  const disabled = await db.transaction().execute(async (trx) => {
+    const failingSince = await recordFailed(trx, attempt, retryAt);
+    const reason = outcome.statusCode === 410 ? 'the endpoint answered 410 Gone'
+      : Date.now() - failingSince.getTime() >= settings.disableAfterMs ? `every attempt failed since ${failingSince.toISOString()}` : undefined;
+    if (reason === undefined) return false;
+    const endpoint = await updateWebhookEndpoint(trx, delivery.endpoint_id, { enabled: false, disabled_reason: reason });
+    await abandonPendingDeliveries(trx, delivery.endpoint_id);
+    await publishEvents(trx, delivery.event.request_id, [{
+      type: 'webhook_endpoint.disabled', fundId: endpoint.fund_id, structureId: endpoint.structure_id, loanId: null, data: webhookEndpointView(endpoint),
+    }]);
+    return true;
+  });
+  logger.warn({ ...log, error: outcome.error, disabled }, disabled ? 'webhook failed: endpoint disabled' : 'webhook failed: will retry');
+  return disabled ? 'disabled' : 'failed';
+}

@@ -8,6 +8,7 @@ import type { Db } from './db/connect';
 import { fundsRouter } from './funds/funds.routes';
 import { authenticate } from './http/auth';
 import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
+import { mountCors } from './http/cors';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
 import { DEFAULT_RATE_LIMITS, limitPerAddress, rateLimiters, type RateLimitSettings } from './http/rate-limit';
@@ -42,6 +43,8 @@ export interface AppDeps {
   readonly trustProxy?: false | number | string;
   /** Which webhook URLs may be registered: STRICT_OUTBOUND unless given. */
   readonly outbound?: OutboundPolicy;
+  /** Origins of the partner portals whose pages may call the routes of CORS_ROUTES (none unless given). */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
@@ -57,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', readinessHandler(deps.db, deps.redis));
+  // Before the keys and the limits: a preflight carries no key, and a 401 or 429 must reach the page readable.
+  mountCors(app, deps.corsOrigins ?? []);
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });

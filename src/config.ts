@@ -28,6 +28,8 @@ export interface Config {
    * per-address limits count clients, not the proxy. False: none (the peer is the client).
    */
   readonly trustProxy: false | number | string;
+  /** Origins (scheme://host[:port]) whose pages may call the partner portals' routes; none: no CORS. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** How reminders go out (DOMAIN.md "Reminders"). */
@@ -55,6 +57,24 @@ function trustProxy(env: NodeJS.ProcessEnv): false | number | string {
   if (/^\d+$/.test(value)) return Number(value);
   if (value === 'true') throw new Error('TRUST_PROXY=true would take any client\'s word for its address: give the number of proxies in front of the API, or their addresses');
   return value;
+}
+
+/** Exact origins, written as a browser sends them in Origin: a typo would fail silently, so it fails here. */
+function corsOrigins(env: NodeJS.ProcessEnv): readonly string[] {
+  const values = (env.CORS_ORIGINS ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
+  for (const value of values) {
+    if (value === '*' || value === 'null') throw new Error(`CORS_ORIGINS=${value} would let any site's pages call the API with a key they hold: list the partner portals' origins, as https://portal.example.org`);
+    let origin: string | undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'https:' || url.protocol === 'http:') origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    const hint = origin === undefined ? '' : `: did you mean ${origin}?`;
+    if (origin !== value) throw new Error(`CORS_ORIGINS: ${value} is not an origin as a browser sends it (http(s)://host[:port], lower case, no path, no default port)${hint}`);
+  }
+  return Object.freeze(values);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -95,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisKeyPrefix: [env.QUEUE_PREFIX, DEFAULT_RATE_LIMITS.redisKeyPrefix].filter(Boolean).join(':'),
     }),
     trustProxy: trustProxy(env),
+    corsOrigins: corsOrigins(env),
   });
 }

@@ -21,7 +21,7 @@ async function main() {
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
   ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
   const app = createApp({
-    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy,
+    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins,
   });
   const server = app.listen(config.port, (error?: Error) => {
     if (!error) return logger.info({ port: config.port }, 'listening');

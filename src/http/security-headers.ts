@@ -11,5 +11,7 @@ export function securityHeaders(): RequestHandler {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
+    // Cross-Origin-Resource-Policy stays helmet's `same-origin`: it stops other sites loading responses
+    // as <img> or <script> (no-cors), not the CORS fetches of the portals (test/integration/cors-browser.test.ts).
   });
 }

@@ -131,13 +131,15 @@ export async function startWorkers(options: {
         // again later without spending one of its attempts, so that it never fails for good for that.
         const laterMs = error instanceof RetryLater ? error.delayMs : isDatabaseUnavailable(error) ? DATABASE_RETRY_MS : undefined;
         if (laterMs === undefined || token === undefined) throw error;
-        logger.warn({ queue, job: job.name, job_id: job.id, retry_in_ms: laterMs, err: { message: (error as Error).message } }, 'job put off');
+        logger.warn({ queue, job: job.name, job_id: job.id, request_id: (job.data as { request_id?: string }).request_id ?? null, retry_in_ms: laterMs, err: { message: (error as Error).message } }, 'job put off');
         await job.moveToDelayed(Date.now() + laterMs, token);
         throw new DelayedError();
       }
     }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, maxStalledCount: 3, ...prefix });
-    worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, result }, 'job done'));
-    worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'));
+    // The request id of the change that asked for the job (carried in its data), so that one id follows it.
+    const requestIdOf = (job: Job | undefined) => (job?.data as { request_id?: string } | undefined)?.request_id ?? null;
+    worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, request_id: requestIdOf(job), result }, 'job done'));
+    worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, request_id: requestIdOf(job), attempt: job?.attemptsMade, err: error }, 'job failed'));
     worker.on('error', () => undefined);
     running.push(worker);
   };

@@ -43,8 +43,14 @@ export function eventWrites(requestId: string | null, events: readonly NewEvent[
   ];
 }
 
-/** Publishes events in a transaction of their own caller's (a job's, which has no other writes to send). */
+/**
+ * Publishes events from a job's transaction (a scan's, a worker's). Their loans are held FOR SHARE
+ * first: a change of the loan under way commits before these take their place in its order (the
+ * changes made through the API hold the loan's row while they write).
+ */
 export async function publishEvents(trx: Transaction<Database>, requestId: string | null, events: readonly NewEvent[]): Promise<void> {
+  const loanIds = [...new Set(events.flatMap((event) => (event.loanId === null ? [] : [event.loanId])))].sort();
+  if (loanIds.length > 0) await trx.selectFrom('loans').select('id').where('id', 'in', loanIds).orderBy('id').forShare().execute();
   await executeWrites(trx, eventWrites(requestId, events));
 }
 

@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
 import { RetryLater } from '../queues/retry-later';
 import type { CalendarDate } from '../domain/dates';
+import { publishEvents } from '../events/publish-events';
 import { postWebhook, reminderMessage, sendEmail } from './reminder-channels';
 import { claimReminder, findReminderToDeliver, recordAttempt, stampChannel } from './reminders.repository';
 
@@ -46,6 +47,10 @@ export async function deliverReminder(deps: DeliveryDeps, reminderId: string, is
   }
 
   const message = reminderMessage(reminder);
+  // Partners' endpoints that subscribe to reminders get it as an event (once, whatever the retries).
+  await deps.db.transaction().execute((trx) => publishEvents(trx, null, [{
+    type: `reminder.${reminder.kind}`, fundId: reminder.fund_id, structureId: reminder.structure_id, loanId: reminder.loan_id, data: message, dedupKey: `reminder:${reminder.id}`,
+  }]));
   const { webhook_url: webhookUrl } = reminder;
   const { mailer } = deps;
   const routes = {

@@ -3,7 +3,9 @@ import type { Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
 import { canonicalJson } from '../domain/canonical-json';
 import type { CalendarDate } from '../domain/dates';
+import { publishEvents } from '../events/publish-events';
 import { reportCsv } from './report-csv';
+import { reportSummaryView } from './report.view';
 import { computeReportIndicators } from './report-indicators';
 import { failReport, finishReport, setReportProgress, startReport } from './reports.repository';
 
@@ -17,7 +19,7 @@ export type ReportOutcome = 'done' | 'done already' | 'failed';
  * and both checksums, stored at once, after which PostgreSQL refuses any change. A failed attempt
  * puts it back in the queue; the last one leaves it `failed` with the error.
  */
-export async function computeReport(db: Db, reportId: string, isLastAttempt: boolean): Promise<ReportOutcome> {
+export async function computeReport(db: Db, reportId: string, isLastAttempt: boolean, requestId: string | null = null): Promise<ReportOutcome> {
   const report = await startReport(db, reportId);
   if (!report) return 'done already';
   try {
@@ -25,7 +27,12 @@ export async function computeReport(db: Db, reportId: string, isLastAttempt: boo
       .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate));
     await setReportProgress(db, reportId, 80);
     const csv = reportCsv(result);
-    await finishReport(db, reportId, { result, csv, sha256: sha256(canonicalJson(result)), csvSha256: sha256(csv) });
+    // Done and announced together (report.completed, with the request id of the POST that asked for it).
+    await db.transaction().execute(async (trx) => {
+      const done = await finishReport(trx, reportId, { result, csv, sha256: sha256(canonicalJson(result)), csvSha256: sha256(csv) });
+      if (!done) return;
+      await publishEvents(trx, requestId, [{ type: 'report.completed', fundId: done.fund_id, structureId: null, loanId: null, data: reportSummaryView(done) }]);
+    });
     return 'done';
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw error; // not the report's failure: its job is tried again later

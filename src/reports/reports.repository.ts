@@ -1,6 +1,6 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { ReportsTable } from '../db/schema';
+import type { Database, ReportsTable } from '../db/schema';
 import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
 
@@ -68,11 +68,12 @@ export async function setReportProgress(db: Db, id: string, progress: number): P
   await db.updateTable('reports').set({ progress }).where('id', '=', id).where('status', '=', 'running').execute();
 }
 
-export async function finishReport(db: Db, id: string, done: { result: unknown; csv: string; sha256: string; csvSha256: string }): Promise<void> {
-  await db.updateTable('reports')
+/** Stores the result, once; returns the report as done (undefined if it was done already). */
+export function finishReport(trx: Transaction<Database>, id: string, done: { result: unknown; csv: string; sha256: string; csvSha256: string }): Promise<ReportSummaryRow | undefined> {
+  return trx.updateTable('reports')
     .set({ status: 'done', progress: 100, result: JSON.stringify(done.result), csv: done.csv, sha256: done.sha256, csv_sha256: done.csvSha256, finished_at: sql<Date>`now()` })
     .where('id', '=', id).where('status', '<>', 'done')
-    .execute();
+    .returning(SUMMARY_COLUMNS).executeTakeFirst();
 }
 
 /** A failed attempt: `queued` again while BullMQ retries, `failed` after the last. */

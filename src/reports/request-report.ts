@@ -23,7 +23,7 @@ export async function requestReport(db: Db, context: RequestContext, body: { fun
   const id = uuidv7();
   await db.transaction().execute((trx) => executeWrites(trx, [
     insertReportWrite({ id, fundId: fund.id, asOf, requestedBy: actor.keyId }),
-    outboxWrite({ queue: 'reports', name: COMPUTE_REPORT, jobId: reportJobId(id), payload: { report_id: id } }),
+    outboxWrite({ queue: 'reports', name: COMPUTE_REPORT, jobId: reportJobId(id), payload: { report_id: id, request_id: context.requestId || null } }),
     ...auditEvent(context, { fundId: fund.id, action: 'report.requested', entityType: 'report', entityId: id, state: { id, fund_id: fund.id, as_of: asOf } }),
   ]));
   return (await findReportById(db, id))!;

@@ -9,7 +9,6 @@ import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { checkEffectiveDate } from './servicing-dates';
-import { loanView } from '../loans/loan.view';
 import { lockLoanWithHistory, markWrittenOff } from './servicing.repository';
 
 export interface WriteOffBody {

@@ -30,12 +30,12 @@ async function seedLoan(databaseUrl: string): Promise<{ loanId: string; key: str
   await migrate(db);
   const admin: RequestContext = { actor: ADMIN, requestId: 'bench' };
   const { product, structure } = await benchFund(db, admin, 'Bench fund');
-  const loan = await createLoan(db, admin, {
+  const loan = (await createLoan(db, admin, {
     product_id: product.id, structure_id: structure.id, principal: '120000.00', annual_rate_percent: '3.5', periodicity: 'monthly',
     term_periods: 120, method: 'annuity', disbursement_date: '2024-01-15',
-  });
+  })).body;
   await disburseLoan(db, admin, loan.id, { date: '2024-01-15', amount: '120000.00' }, parseDate('2024-01-15'));
-  const { secret } = await createApiKey(db, admin, { role: 'structure', structure_id: structure.id, label: 'bench portal' });
+  const { secret } = (await createApiKey(db, admin, { role: 'structure', structure_id: structure.id, label: 'bench portal' })).body;
   await db.destroy();
   return { loanId: loan.id, key: secret };
 }

@@ -106,7 +106,7 @@ async function service(db: Db, loanId: string, behaviour: Behaviour, draw: () =>
     const stopped = 3 + Math.floor(draw() * (due.length - 16));
     await pay(db, loanId, upTo(stopped));
     const writtenOffOn = addDays(due[stopped + 6]!.due_date, 1); // six instalments unpaid
-    const written = await writeOffLoan(db, admin, loanId, { date: writtenOffOn, reason: 'Liquidation judiciaire' }, PORTFOLIO_TODAY);
+    const written = (await writeOffLoan(db, admin, loanId, { date: writtenOffOn, reason: 'Liquidation judiciaire' }, PORTFOLIO_TODAY)).body;
     const recovered = cents(parseMoney(written.written_off_principal ?? '0') * BigInt(10 + Math.floor(draw() * 20)) / 100n);
     const recoveredOn = addDays(writtenOffOn, 45);
     if (recovered > 0n && recoveredOn <= PORTFOLIO_TODAY) {
@@ -134,22 +134,22 @@ async function service(db: Db, loanId: string, behaviour: Behaviour, draw: () =>
 
 /** The fund, its two products and 20 structures, through the use cases. */
 async function fundWithStructures(db: Db, draw: () => number) {
-  const fund = await createFund(db, admin, { name: 'Bench portfolio fund', region_code: '84', department_codes: PLACES.map(([department]) => department) });
+  const fund = (await createFund(db, admin, { name: 'Bench portfolio fund', region_code: '84', department_codes: PLACES.map(([department]) => department) })).body;
   const range = { principal_min: '1000', term_periods_min: 12, term_periods_max: 120, deferral_periods_max: 12, methods: ['annuity', 'linear'], periodicities: ['monthly'] };
-  const recovery = await createProduct(db, admin, {
+  const recovery = (await createProduct(db, admin, {
     ...range, fund_id: fund.id, name: 'Recovery loan', kind: 'recovery', principal_max: '100000', annual_rate_percent_min: '0', annual_rate_percent_max: '2',
     guarantee_coverage_percent: '50',
-  });
-  const commonLaw = await createProduct(db, admin, {
+  })).body;
+  const commonLaw = (await createProduct(db, admin, {
     ...range, fund_id: fund.id, name: 'Common-law loan', kind: 'common_law', principal_max: '500000', annual_rate_percent_min: '0', annual_rate_percent_max: '10',
-  });
+  })).body;
   const structures: string[] = [];
   for (const [index, [department, commune, region]] of PLACES.entries()) {
-    const structure = await createStructure(db, admin, {
+    const structure = (await createStructure(db, admin, {
       fund_id: fund.id, legal_name: `Bench structure ${index}`, siret: withLuhnCheckDigit(`${String(412_000_000 + index * 7919).padStart(9, '0')}0001`),
       legal_form: LEGAL_FORMS[index % LEGAL_FORMS.length]!, naf_code: NAF_CODES[index % NAF_CODES.length]!, commune_code: commune,
       department_code: department, region_code: region, jobs_fte: (1 + Math.floor(draw() * 8000) / 100).toFixed(2), contact_email: `structure${index}@example.org`,
-    });
+    })).body;
     structures.push(structure.id);
   }
   return { fund, recovery, commonLaw, structures };
@@ -181,7 +181,7 @@ async function makeTemplates(db: Db, templates: number, concurrency: number): Pr
   const worker = async () => {
     while (next < plans.length) {
       const plan = plans[next++]!;
-      const loan = await createLoan(db, admin, plan.body);
+      const loan = (await createLoan(db, admin, plan.body)).body;
       await disburseLoan(db, admin, loan.id, { date: plan.body.disbursement_date, amount: plan.body.principal }, PORTFOLIO_TODAY);
       const done = await service(db, loan.id, plan.behaviour, random(plan.seed));
       behaviours.set(done, (behaviours.get(done) ?? 0) + 1);

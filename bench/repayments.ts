@@ -47,16 +47,16 @@ async function seedLoans(databaseUrl: string): Promise<Target[]> {
   const funds: { productId: string; structureId: string; authorization: string }[] = [];
   for (let f = 0; f < FUNDS; f++) {
     const { fund, product, structure } = await benchFund(db, admin, `Bench fund ${f}`);
-    const { secret } = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'bench back office' });
+    const { secret } = (await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'bench back office' })).body;
     funds.push({ productId: product.id, structureId: structure.id, authorization: `Bearer ${secret}` });
   }
   const targets: Target[] = [];
   for (let i = 0; i < LOANS; i++) {
     const fund = funds[i % FUNDS]!;
-    const loan = await createLoan(db, admin, {
+    const loan = (await createLoan(db, admin, {
       product_id: fund.productId, structure_id: fund.structureId, principal: '10000.00', annual_rate_percent: '2', periodicity: 'monthly',
       term_periods: 24, method: 'annuity', disbursement_date: '2025-01-15',
-    });
+    })).body;
     await disburseLoan(db, admin, loan.id, { date: '2025-01-15', amount: '10000.00' }, parseDate('2025-01-15'));
     targets.push({ loanId: loan.id, authorization: fund.authorization });
   }

@@ -80,26 +80,26 @@ async function seed() {
   const admin: RequestContext = { actor: ADMIN, requestId: 'seed' };
   const today = todayInParis();
 
-  const fund = await createFund(db, admin, {
+  const fund = (await createFund(db, admin, {
     name: 'Fonds territorial de relance solidaire Auvergne-Rhône-Alpes', region_code: '84',
     department_codes: [...new Set(TERRITORIES.map((t) => t.department))],
-  });
-  const recovery = await createProduct(db, admin, {
+  })).body;
+  const recovery = (await createProduct(db, admin, {
     fund_id: fund.id, name: 'Prêt de relance à taux zéro', kind: 'recovery', principal_min: '5000.00', principal_max: '150000.00',
     annual_rate_percent_min: '0', annual_rate_percent_max: '0', term_periods_min: 12, term_periods_max: 96, deferral_periods_max: 24,
     methods: ['annuity', 'linear'], periodicities: ['monthly', 'quarterly'], guarantee_coverage_percent: '70',
-  });
-  const commonLaw = await createProduct(db, admin, {
+  })).body;
+  const commonLaw = (await createProduct(db, admin, {
     fund_id: fund.id, name: 'Prêt participatif de droit commun', kind: 'common_law', principal_min: '10000.00', principal_max: '300000.00',
     annual_rate_percent_min: '1', annual_rate_percent_max: '4', term_periods_min: 12, term_periods_max: 120, deferral_periods_max: 12,
     methods: ['annuity', 'linear', 'bullet'], periodicities: ['monthly', 'quarterly'], guarantee_coverage_percent: '50',
-  });
+  })).body;
 
   const structures = [];
   for (let i = 0; i < 50; i++) {
     const territory = random.pick(TERRITORIES);
     const legalForm = random.pick(FORMS);
-    structures.push(await createStructure(db, admin, {
+    structures.push((await createStructure(db, admin, {
       fund_id: fund.id,
       legal_name: `${random.pick(NAMES)} ${random.pick(PLACES)} ${i + 1}`,
       siret: siret(random),
@@ -111,7 +111,7 @@ async function seed() {
       region_code: '84',
       jobs_fte: `${random.int(1, 60)}.${random.pick(['00', '50'])}`,
       contact_email: `contact+${i + 1}@example.org`,
-    }));
+    })).body);
   }
 
   let disbursed = 0;
@@ -122,7 +122,7 @@ async function seed() {
     const periodicity = random.chance(0.8) ? 'monthly' : 'quarterly';
     const perYear = periodicity === 'monthly' ? 12 : 4;
     const expected: CalendarDate = addMonths(today, -random.int(0, 40), random.int(1, 28));
-    const loan = await createLoan(db, admin, {
+    const loan = (await createLoan(db, admin, {
       product_id: (isRecovery ? recovery : commonLaw).id,
       structure_id: random.pick(structures).id,
       principal: `${random.int(isRecovery ? 5 : 10, isRecovery ? 150 : 300) * 1000}.00`,
@@ -133,7 +133,7 @@ async function seed() {
       deferral_type: random.chance(0.7) ? 'partial' : 'total',
       method: isRecovery ? random.pick(['annuity', 'linear'] as const) : random.pick(['annuity', 'annuity', 'linear', 'bullet'] as const),
       disbursement_date: expected,
-    });
+    })).body;
     if (random.chance(0.85) && expected <= today) {
       await disburseLoan(db, admin, loan.id, { date: expected, amount: loan.principal }, today);
       disbursed += 1;
@@ -142,10 +142,10 @@ async function seed() {
     }
   }
 
-  const manager = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'demo manager' });
-  const auditor = await createApiKey(db, admin, { role: 'auditor', fund_id: fund.id, label: 'demo auditor' });
+  const manager = (await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'demo manager' })).body;
+  const auditor = (await createApiKey(db, admin, { role: 'auditor', fund_id: fund.id, label: 'demo auditor' })).body;
   const borrower = structures.find((s) => borrowers.has(s.id)) ?? structures[0]!;
-  const portal = await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' });
+  const portal = (await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' })).body;
   await db.destroy();
 
   console.log(`fund ${fund.id}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed, ${repayments} repayments)`);

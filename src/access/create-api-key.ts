@@ -5,9 +5,10 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, hashSecret, seesFund, type RequestContext } from '../http/auth';
 import { findVisibleFund } from '../funds/find-visible-fund';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findStructure } from '../structures/find-structure';
 import { apiKeyView } from './api-key.view';
-import { insertApiKey, type ApiKeyRow } from './api-keys.repository';
+import { insertApiKey } from './api-keys.repository';
 
 export interface CreateApiKeyBody {
   role: 'manager' | 'auditor' | 'structure';
@@ -23,18 +24,18 @@ const newSecret = () => `sk_${randomBytes(32).toString('base64url')}`;
  * Keys for a fund (manager, auditor) or a structure. The admin creates any; a manager creates keys
  * inside its own fund, a structure key for one of the fund's structures, say, for a partner portal.
  */
-export async function createApiKey(db: Db, context: RequestContext, body: CreateApiKeyBody): Promise<{ key: ApiKeyRow; secret: string }> {
+export async function createApiKey(db: Db, context: RequestContext, body: CreateApiKeyBody, idempotency?: IdempotentRequest) {
   const scope = await resolveScope(db, context, body);
   assertCanWrite(context.actor);
   const secret = newSecret();
-  const key = await db.transaction().execute(async (trx) => {
+  // A replay shows the secret again, as the first answer did (the Idempotency-Key's owner only).
+  return transactOnce(db, idempotency, async (trx) => {
     const created = await insertApiKey(trx, {
       id: uuidv7(), role: body.role, fund_id: scope.fundId, structure_id: scope.structureId, label: body.label, secret_hash: hashSecret(secret),
     });
     await recordAuditEvent(trx, context, { fundId: created.fund_id, action: 'api_key.created', entityType: 'api_key', entityId: created.id, state: apiKeyView(created) });
     return created;
-  });
-  return { key, secret };
+  }, (key) => ({ status: 201, body: { ...apiKeyView(key), secret } }));
 }
 
 /** The key's fund and structure; anything the caller may not see is a 404, before any other check. */

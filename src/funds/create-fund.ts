@@ -4,8 +4,9 @@ import type { Db } from '../db/connect';
 import { DomainError, type FieldError } from '../domain/errors';
 import { isValidDepartmentCode, isValidRegionCode } from '../domain/structure-identifiers';
 import type { RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { fundView } from './fund.view';
-import { insertFund, type FundRow } from './funds.repository';
+import { insertFund } from './funds.repository';
 
 export interface CreateFundBody {
   name: string;
@@ -19,7 +20,7 @@ export interface CreateFundBody {
 }
 
 /** Only the platform administrator opens a fund. */
-export async function createFund(db: Db, context: RequestContext, body: CreateFundBody): Promise<FundRow> {
+export async function createFund(db: Db, context: RequestContext, body: CreateFundBody, idempotency?: IdempotentRequest) {
   if (context.actor.role !== 'admin') throw new DomainError('forbidden', 'Only the platform administrator creates funds.');
   const broken: FieldError[] = [];
   if (!isValidRegionCode(body.region_code)) broken.push({ field: 'region_code', message: 'is not an INSEE region code' });
@@ -27,7 +28,7 @@ export async function createFund(db: Db, context: RequestContext, body: CreateFu
     if (!isValidDepartmentCode(code)) broken.push({ field: `department_codes.${index}`, message: 'is not a French department code' });
   });
   if (broken.length > 0) throw new DomainError('rule_violation', 'The fund’s territory codes are not valid.', broken);
-  return db.transaction().execute(async (trx) => {
+  return transactOnce(db, idempotency, async (trx) => {
     const fund = await insertFund(trx, {
       id: uuidv7(),
       name: body.name,
@@ -41,5 +42,5 @@ export async function createFund(db: Db, context: RequestContext, body: CreateFu
     });
     await recordAuditEvent(trx, context, { fundId: fund.id, action: 'fund.created', entityType: 'fund', entityId: fund.id, state: fundView(fund) });
     return fund;
-  });
+  }, (fund) => ({ status: 201, body: fundView(fund) }));
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, assertCanWrite, contextOf } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { createFund, type CreateFundBody } from './create-fund';
 import { fundView } from './fund.view';
 import { findVisibleFund } from './find-visible-fund';
@@ -13,8 +14,8 @@ export function fundsRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/funds', async (req, res) => {
-    const fund = await createFund(db, contextOf(req), req.body as CreateFundBody);
-    res.status(201).location(`/v1/funds/${fund.id}`).json(fundView(fund));
+    const created = await createFund(db, contextOf(req), req.body as CreateFundBody, idempotencyOf(req));
+    sendStored(res.location(`/v1/funds/${created.body.id}`), created);
   });
 
   router.get('/v1/funds', async (req, res) => {

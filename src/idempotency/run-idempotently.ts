@@ -18,10 +18,31 @@ export interface IdempotentRequest {
   readonly fingerprint: unknown;
 }
 
-export interface StoredResponse {
+/** What a use case answers: the status and the body the route sends. */
+export interface Answer<Body = unknown> {
   readonly status: number;
-  readonly body: unknown;
+  readonly body: Body;
+}
+
+export interface StoredResponse<Body = unknown> extends Answer<Body> {
   readonly replayed: boolean;
+}
+
+/**
+ * Runs a use case's transaction, once per Idempotency-Key when the request has one (every POST that
+ * creates or changes something takes one, STYLE "Habits" 4): `work` runs inside the transaction that
+ * claims the key, `answer` turns its result into the response, stored with the key in the same
+ * transaction; the same key and request replay it, as `runIdempotently` says. Without a key, `work`
+ * simply runs in a transaction of its own. A use case adopts it by opening its transaction here
+ * instead of with `db.transaction()`.
+ */
+export async function transactOnce<Result, Body>(
+  db: Db, request: IdempotentRequest | undefined,
+  work: (trx: Transaction<Database>) => Promise<Result>, answer: (result: Result) => Answer<Body>,
+): Promise<StoredResponse<Body>> {
+  if (!request) return db.transaction().execute(async (trx) => ({ ...answer(await work(trx)), replayed: false }));
+  const stored = await claimThenRun(db, request, async (trx) => ({ ...answer(await work(trx)), writes: [] }));
+  return stored as StoredResponse<Body>; // a replay's body is the JSON of the same view
 }
 
 /**
@@ -38,6 +59,21 @@ export async function runIdempotently<Row extends object>(
   perform: (trx: Transaction<Database>, companion: Row | undefined) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
   companion?: Companion<Row>,
 ): Promise<StoredResponse> {
+  return claimThenRun(db, request, async (trx, row) => {
+    const { status, body, writes, audit } = await perform(trx, row);
+    return { status, body, writes: [...writes, ...auditEvent(context, audit)] };
+  }, companion);
+}
+
+/**
+ * Claims the key in a new transaction, then replays, refuses, or runs `perform` and sends its writes
+ * with the key and its response, in one statement.
+ */
+async function claimThenRun<Row extends object>(
+  db: Db, request: IdempotentRequest,
+  perform: (trx: Transaction<Database>, companion: Row | undefined) => Promise<Answer & { writes: readonly Write[] }>,
+  companion?: Companion<Row>,
+): Promise<StoredResponse> {
   const requestHash = createHash('sha256').update(canonicalJson(request.fingerprint)).digest('hex');
   const run = () => db.transaction().execute(async (trx): Promise<StoredResponse> => {
     const { held, stored, expired, companion: row } = await claimKey(trx, request.owner, request.key, companion);
@@ -50,10 +86,10 @@ export async function runIdempotently<Row extends object>(
     if (!held) throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry later.');
     if (expired) await forgetExpiredKey(trx, request.owner, request.key);
 
-    const { status, body, writes, audit } = await perform(trx, row);
-    // The change, the key with its response and the audit event in one statement.
+    const { status, body, writes } = await perform(trx, row);
+    // The change, its audit event and the key with its response in one statement.
     const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
-    await executeWrites(trx, [...writes, storeKeyWrite(key), ...auditEvent(context, audit)]);
+    await executeWrites(trx, [...writes, storeKeyWrite(key)]);
     return { status, body, replayed: false };
   });
   try {

@@ -5,12 +5,13 @@ import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { loanView } from './loan.view';
-import { lockLoanForUpdate, updateLoan, type LoanRow } from './loans.repository';
+import { lockLoanForUpdate, updateLoan } from './loans.repository';
 
 /** A pending loan that will not be disbursed; cancelling it twice changes nothing. */
-export async function cancelLoan(db: Db, context: RequestContext, loanId: string, today: CalendarDate, reason?: string): Promise<LoanRow> {
-  return db.transaction().execute(async (trx) => {
+export async function cancelLoan(db: Db, context: RequestContext, loanId: string, today: CalendarDate, reason?: string, idempotency?: IdempotentRequest) {
+  return transactOnce(db, idempotency, async (trx) => {
     const loan = await lockLoanForUpdate(trx, loanId);
     if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
@@ -20,5 +21,5 @@ export async function cancelLoan(db: Db, context: RequestContext, loanId: string
     await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.cancelled', cancelled, loanView(cancelled))]));
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.cancelled', entityType: 'loan', entityId: loan.id, state: { ...loanView(cancelled), reason: reason ?? null } });
     return cancelled;
-  });
+  }, (loan) => ({ status: 200, body: loanView(loan) }));
 }

@@ -10,17 +10,18 @@ import { formatRate } from '../domain/rate';
 import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findProduct } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { findStructure } from '../structures/find-structure';
 import { rangesOfProduct } from './loan-terms';
 import { loanView } from './loan.view';
-import { insertLoan, type LoanRow } from './loans.repository';
+import { insertLoan } from './loans.repository';
 
 export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string };
 
 /** A pending loan from a product for a structure; its terms within the product's ranges. */
-export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody): Promise<LoanRow> {
+export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody, idempotency?: IdempotentRequest) {
   const product = await findProduct(db, body.product_id);
   if (!product || !seesFund(context.actor, product.fund_id)) throw new DomainError('not_found', 'No such product.', [{ field: 'product_id', message: 'not found' }]);
   const structure = await findStructure(db, body.structure_id);
@@ -37,7 +38,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
   if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms), terms));
   if (broken.length > 0) throw new DomainError('rule_violation', 'The loan’s terms break the product’s ranges or a schedule rule.', broken);
 
-  return db.transaction().execute(async (trx) => {
+  return transactOnce(db, idempotency, async (trx) => {
     const loan = await insertLoan(trx, {
       id: uuidv7(),
       fund_id: product.fund_id,
@@ -60,5 +61,5 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
     await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.created', loan, loanView(loan))]));
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });
     return loan;
-  });
+  }, (loan) => ({ status: 201, body: loanView(loan) }));
 }

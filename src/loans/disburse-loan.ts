@@ -9,11 +9,12 @@ import { formatMoney, parseMoney } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { postJournalEntry } from '../ledger/post-journal-entry';
 import { rebookLoan } from '../servicing/rebook-loan';
 import { termsOfLoan } from './loan-terms';
 import { loanView } from './loan.view';
-import { lockLoanForUpdate, insertScheduleVersion, updateLoan, type LoanRow } from './loans.repository';
+import { lockLoanForUpdate, insertScheduleVersion, updateLoan } from './loans.repository';
 import { instalmentRows } from './schedule-rows';
 
 export interface DisbursementBody {
@@ -25,8 +26,8 @@ export interface DisbursementBody {
  * Pays the loan out: it becomes active, and schedule version 1 is fixed from the actual
  * disbursement date. The whole principal is paid out at once.
  */
-export async function disburseLoan(db: Db, context: RequestContext, loanId: string, body: DisbursementBody, today: CalendarDate): Promise<LoanRow> {
-  return db.transaction().execute(async (trx) => {
+export async function disburseLoan(db: Db, context: RequestContext, loanId: string, body: DisbursementBody, today: CalendarDate, idempotency?: IdempotentRequest) {
+  return transactOnce(db, idempotency, async (trx) => {
     const loan = await lockLoanForUpdate(trx, loanId);
     if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
@@ -58,5 +59,5 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     const published = eventWrites(context.requestId, [loanEvent('loan.disbursed', booked, view)]);
     await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: view })]);
     return booked;
-  });
+  }, (booked) => ({ status: 200, body: loanView(booked) }));
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { actorOf, contextOf } from '../http/auth';
 import { asOfOf, todayInParis } from '../http/clock';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { cancelLoan } from './cancel-loan';
 import { createLoan, type CreateLoanBody } from './create-loan';
 import { disburseLoan, type DisbursementBody } from './disburse-loan';
@@ -16,8 +17,8 @@ export function loansRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/loans', async (req, res) => {
-    const loan = await createLoan(db, contextOf(req), req.body as CreateLoanBody);
-    res.status(201).location(`/v1/loans/${loan.id}`).json(loanView(loan));
+    const created = await createLoan(db, contextOf(req), req.body as CreateLoanBody, idempotencyOf(req));
+    sendStored(res.location(`/v1/loans/${created.body.id}`), created);
   });
 
   router.get('/v1/loans', async (req, res) => {
@@ -34,12 +35,12 @@ export function loansRouter(db: Db): Router {
   });
 
   router.post('/v1/loans/:loanId/disbursement', async (req, res) => {
-    res.json(loanView(await disburseLoan(db, contextOf(req), String(req.params.loanId), req.body as DisbursementBody, todayInParis())));
+    sendStored(res, await disburseLoan(db, contextOf(req), String(req.params.loanId), req.body as DisbursementBody, todayInParis(), idempotencyOf(req)));
   });
 
   router.post('/v1/loans/:loanId/cancellation', async (req, res) => {
     const reason = (req.body as { reason?: string } | undefined)?.reason;
-    res.json(loanView(await cancelLoan(db, contextOf(req), String(req.params.loanId), todayInParis(), reason)));
+    sendStored(res, await cancelLoan(db, contextOf(req), String(req.params.loanId), todayInParis(), reason, idempotencyOf(req)));
   });
 
   router.get('/v1/loans/:loanId/schedule', async (req, res) => {

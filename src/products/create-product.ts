@@ -6,8 +6,9 @@ import { parseMoney } from '../domain/money';
 import { MAX_ANNUAL_RATE, MAX_PERCENT, parseRate } from '../domain/rate';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { productView } from './product.view';
-import { insertProduct, type ProductRow } from './products.repository';
+import { insertProduct } from './products.repository';
 
 export interface CreateProductBody {
   fund_id: string;
@@ -40,12 +41,12 @@ function checkProduct(body: CreateProductBody): FieldError[] {
   return errors;
 }
 
-export async function createProduct(db: Db, context: RequestContext, body: CreateProductBody): Promise<ProductRow> {
+export async function createProduct(db: Db, context: RequestContext, body: CreateProductBody, idempotency?: IdempotentRequest) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const broken = checkProduct(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The product’s ranges do not hold together.', broken);
-  return db.transaction().execute(async (trx) => {
+  return transactOnce(db, idempotency, async (trx) => {
     const product = await insertProduct(trx, {
       id: uuidv7(),
       fund_id: body.fund_id,
@@ -65,5 +66,5 @@ export async function createProduct(db: Db, context: RequestContext, body: Creat
     });
     await recordAuditEvent(trx, context, { fundId: product.fund_id, action: 'product.created', entityType: 'product', entityId: product.id, state: productView(product) });
     return product;
-  });
+  }, (product) => ({ status: 201, body: productView(product) }));
 }

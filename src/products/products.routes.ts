@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, listScope, seesFund } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { createProduct, type CreateProductBody } from './create-product';
 import { productView } from './product.view';
 import { findProductById, listProducts } from './products.repository';
@@ -11,8 +12,8 @@ export function productsRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/products', async (req, res) => {
-    const product = await createProduct(db, contextOf(req), req.body as CreateProductBody);
-    res.status(201).location(`/v1/products/${product.id}`).json(productView(product));
+    const created = await createProduct(db, contextOf(req), req.body as CreateProductBody, idempotencyOf(req));
+    sendStored(res.location(`/v1/products/${created.body.id}`), created);
   });
 
   router.get('/v1/products', async (req, res) => {

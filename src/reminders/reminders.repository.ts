@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db } from '../db/connect';
+import { withinTransaction, type Db } from '../db/connect';
 import type { RemindersTable } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 
@@ -24,7 +24,7 @@ export const DELIVER_REMINDER = 'deliver';
 export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: string | undefined): Promise<number> {
   const d = sql`${asOf}::date`;
   const funds = fundId === undefined ? sql`` : sql`WHERE f.id = ${fundId}::uuid`;
-  return db.transaction().execute(async (trx) => {
+  return withinTransaction(db, async (trx) => {
     // The plans' estimated costs are high enough for PostgreSQL to compile them (JIT), which takes
     // longer than running them: off for this transaction.
     await sql`SET LOCAL jit = off`.execute(trx);

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { actorOf } from '../http/auth';
 import { todayInParis } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { listReminders, type ReminderFilters } from './list-reminders';
 import { reminderView } from './reminder.view';
 import { requestReminderScan } from './scan-reminders';
@@ -18,7 +19,7 @@ export function remindersRouter(db: Db): Router {
   });
 
   router.post('/v1/reminders/scan', async (req, res) => {
-    res.json(await requestReminderScan(db, actorOf(req), req.body as { as_of?: string; fund_id?: string }, todayInParis()));
+    sendStored(res, await requestReminderScan(db, actorOf(req), req.body as { as_of?: string; fund_id?: string }, todayInParis(), idempotencyOf(req)));
   });
 
   return router;

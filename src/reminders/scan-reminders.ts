@@ -3,6 +3,7 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type Actor } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { createDueReminders, requeuePendingReminders } from './reminders.repository';
 
 /**
@@ -19,15 +20,15 @@ export async function scanReminders(db: Db, asOf: CalendarDate, fundId?: string)
 
 /**
  * POST /v1/reminders/scan: a manager scans its fund; the admin one fund or all. Not as of a day to
- * come: its reminders would go out before their send dates.
+ * come: its reminders would go out before their send dates. Under an Idempotency-Key, the scan runs in
+ * the key's transaction and a replay answers how many the first one made.
  */
-export async function requestReminderScan(db: Db, actor: Actor, body: { as_of?: string; fund_id?: string }, today: CalendarDate) {
+export async function requestReminderScan(db: Db, actor: Actor, body: { as_of?: string; fund_id?: string }, today: CalendarDate, idempotency?: IdempotentRequest) {
   if (actor.role === 'structure') throw new DomainError('not_found', 'No such fund.');
   if (body.fund_id !== undefined) await findVisibleFund(db, actor, body.fund_id, 'fund_id'); // 404 if unknown or not the key's
   assertCanWrite(actor);
   const asOf = (body.as_of ?? today) as CalendarDate;
   if (asOf > today) throw new DomainError('rule_violation', 'A scan cannot be as of a day to come.', [{ field: 'as_of', message: `must not be after today, ${today}` }]);
   const fundId = body.fund_id ?? actor.fundId ?? undefined;
-  const created = await scanReminders(db, asOf, fundId);
-  return { as_of: asOf, fund_id: fundId ?? null, created };
+  return transactOnce(db, idempotency, (trx) => scanReminders(trx, asOf, fundId), (created) => ({ status: 200, body: { as_of: asOf, fund_id: fundId ?? null, created } }));
 }

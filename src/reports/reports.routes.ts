@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesFund, type Actor } from '../http/auth';
 import { todayInParis } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { reportSummaryView, reportView } from './report.view';
 import { findReportById, findReports, type ReportRow } from './reports.repository';
 import { requestReport } from './request-report';
@@ -19,8 +20,8 @@ export function reportsRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/reports', async (req, res) => {
-    const report = await requestReport(db, contextOf(req), req.body as { fund_id: string; as_of?: string }, todayInParis());
-    res.status(202).location(`/v1/reports/${report.id}`).json(reportView(report));
+    const report = await requestReport(db, contextOf(req), req.body as { fund_id: string; as_of?: string }, todayInParis(), idempotencyOf(req));
+    sendStored(res.location(`/v1/reports/${report.body.id}`), report);
   });
 
   router.get('/v1/reports', async (req, res) => {

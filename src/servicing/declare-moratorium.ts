@@ -6,6 +6,7 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { applyRestructuring } from './restructure-loan';
 import { findSameMoratorium, insertMoratorium, loadHistory, lockActiveLoansOfFund } from './servicing.repository';
 
@@ -27,7 +28,7 @@ export interface MoratoriumBody {
  * recorded after the date, amounts or a length the schedule cannot hold) is skipped, counted and
  * listed with the reason, not an error: one loan must not hold back a crisis measure for all.
  */
-export async function declareMoratorium(db: Db, context: RequestContext, fundId: string, body: MoratoriumBody, today: CalendarDate) {
+export async function declareMoratorium(db: Db, context: RequestContext, fundId: string, body: MoratoriumBody, today: CalendarDate, idempotency?: IdempotentRequest) {
   const fund = await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
   const periods = body.periods ?? body.deferral_periods;
@@ -38,7 +39,7 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
     broken.push({ field: 'deferral_periods', message: 'says another number than periods: give one of them' });
   }
   if (periods === undefined || broken.length > 0) throw new DomainError('rule_violation', 'The moratorium breaks a rule.', broken);
-  return db.transaction().execute(async (trx) => {
+  return transactOnce(db, idempotency, async (trx) => {
     const id = uuidv7();
     const loans = await lockActiveLoansOfFund(trx, fund.id, body.kind);
     // Declared twice (a retried request, a double click), it would defer every loan twice.
@@ -67,5 +68,5 @@ export async function declareMoratorium(db: Db, context: RequestContext, fundId:
     const view = { ...moratorium, deferral_periods: moratorium.periods, created_at: moratorium.created_at.toISOString(), changed_loan_ids: changed, skipped_loans: skipped };
     await recordAuditEvent(trx, context, { fundId: fund.id, action: 'fund.moratorium_declared', entityType: 'moratorium', entityId: id, state: view });
     return view;
-  });
+  }, (view) => ({ status: 201, body: view }));
 }

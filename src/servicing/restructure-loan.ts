@@ -9,6 +9,7 @@ import { parseDate, type CalendarDate } from '../domain/dates';
 import { MAX_ANNUAL_RATE, parseRate } from '../domain/rate';
 import { DomainError, type FieldError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { loanStateView } from './repayment.view';
 import { restructuringView } from './restructuring.view';
@@ -60,13 +61,13 @@ function checkTypeFields(body: RestructuringBody): FieldError[] {
 }
 
 /** POST /v1/loans/{id}/restructurings, in its own transaction. */
-export async function restructureLoan(db: Db, context: RequestContext, loanId: string, body: RestructuringBody, today: CalendarDate) {
-  return db.transaction().execute(async (trx) => {
+export async function restructureLoan(db: Db, context: RequestContext, loanId: string, body: RestructuringBody, today: CalendarDate, idempotency?: IdempotentRequest) {
+  return transactOnce(db, idempotency, async (trx) => {
     const locked = await lockLoanWithHistory(trx, loanId);
     if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     assertCanWrite(context.actor);
     return applyRestructuring(trx, context, locked, body, today, null);
-  });
+  }, (view) => ({ status: 201, body: view }));
 }
 
 /**

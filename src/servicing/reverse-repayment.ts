@@ -5,6 +5,7 @@ import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
 import { allocationsOfLoan, findRepayment, lockLoan, lockRepayment, markRepaymentReversed } from './servicing.repository';
@@ -14,8 +15,8 @@ import { allocationsOfLoan, findRepayment, lockLoan, lockRepayment, markRepaymen
  * reversed with what it had paid; its journal entry is cancelled by an opposite one, and every later
  * repayment is re-allocated in value-date order, their entries corrected the same way.
  */
-export async function reverseRepayment(db: Db, context: RequestContext, loanId: string, repaymentId: string, reason: string, today: CalendarDate) {
-  return db.transaction().execute(async (trx) => {
+export async function reverseRepayment(db: Db, context: RequestContext, loanId: string, repaymentId: string, reason: string, today: CalendarDate, idempotency?: IdempotentRequest) {
+  return transactOnce(db, idempotency, async (trx) => {
     const loan = await lockLoan(trx, loanId);
     if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     const repayment = await lockRepayment(trx, loan.id, repaymentId);
@@ -30,5 +31,5 @@ export async function reverseRepayment(db: Db, context: RequestContext, loanId: 
     const published = eventWrites(context.requestId, [loanEvent('repayment.reversed', loan, view)]);
     await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'repayment.reversed', entityType: 'repayment', entityId: repayment.id, state: view })]);
     return view;
-  });
+  }, (view) => ({ status: 200, body: view }));
 }

@@ -2,8 +2,8 @@ import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf, contextOf } from '../http/auth';
 import { todayInParis } from '../http/clock';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
-import { loanView } from '../loans/loan.view';
 import { declareMoratorium, type MoratoriumBody } from './declare-moratorium';
 import { getRepayment, listRepaymentsOfLoan, listRestructuringsOfLoan } from './list-repayments';
 import { recordRepayment, type RepaymentBody } from './record-repayment';
@@ -20,9 +20,7 @@ export function servicingRouter(db: Db): Router {
     const loanId = String(req.params.loanId);
     const key = String(req.get('Idempotency-Key'));
     const result = await recordRepayment(db, contextOf(req), loanId, req.body as RepaymentBody, key, todayInParis());
-    const body = result.body as { id: string };
-    if (result.replayed) res.setHeader('Idempotency-Replayed', 'true');
-    res.status(result.status).location(`/v1/loans/${loanId}/repayments/${body.id}`).json(body);
+    sendStored(res.location(`/v1/loans/${loanId}/repayments/${(result.body as { id: string }).id}`), result);
   });
 
   router.get('/v1/loans/:loanId/repayments', async (req, res) => {
@@ -39,13 +37,13 @@ export function servicingRouter(db: Db): Router {
 
   router.post('/v1/loans/:loanId/repayments/:repaymentId/reversal', async (req, res) => {
     const { reason } = req.body as { reason: string };
-    res.json(await reverseRepayment(db, contextOf(req), String(req.params.loanId), String(req.params.repaymentId), reason, todayInParis()));
+    sendStored(res, await reverseRepayment(db, contextOf(req), String(req.params.loanId), String(req.params.repaymentId), reason, todayInParis(), idempotencyOf(req)));
   });
 
   router.post('/v1/loans/:loanId/restructurings', async (req, res) => {
     const loanId = String(req.params.loanId);
-    const restructuring = await restructureLoan(db, contextOf(req), loanId, req.body as RestructuringBody, todayInParis());
-    res.status(201).location(`/v1/loans/${loanId}/restructurings`).json(restructuring);
+    const restructuring = await restructureLoan(db, contextOf(req), loanId, req.body as RestructuringBody, todayInParis(), idempotencyOf(req));
+    sendStored(res.location(`/v1/loans/${loanId}/restructurings`), restructuring);
   });
 
   router.get('/v1/loans/:loanId/restructurings', async (req, res) => {
@@ -54,11 +52,11 @@ export function servicingRouter(db: Db): Router {
   });
 
   router.post('/v1/loans/:loanId/write-off', async (req, res) => {
-    res.json(loanView(await writeOffLoan(db, contextOf(req), String(req.params.loanId), req.body as WriteOffBody, todayInParis())));
+    sendStored(res, await writeOffLoan(db, contextOf(req), String(req.params.loanId), req.body as WriteOffBody, todayInParis(), idempotencyOf(req)));
   });
 
   router.post('/v1/funds/:fundId/moratoria', async (req, res) => {
-    res.status(201).json(await declareMoratorium(db, contextOf(req), String(req.params.fundId), req.body as MoratoriumBody, todayInParis()));
+    sendStored(res, await declareMoratorium(db, contextOf(req), String(req.params.fundId), req.body as MoratoriumBody, todayInParis(), idempotencyOf(req)));
   });
 
   return router;

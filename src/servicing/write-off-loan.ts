@@ -6,9 +6,10 @@ import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { checkEffectiveDate } from './servicing-dates';
-import { lockLoanWithHistory, markWrittenOff, type LoanRow } from './servicing.repository';
+import { lockLoanWithHistory, markWrittenOff } from './servicing.repository';
 
 export interface WriteOffBody {
   date: string;
@@ -19,8 +20,8 @@ export interface WriteOffBody {
  * DOMAIN.md "Write-off": the outstanding principal on that date becomes a loss (loan losses /
  * loans receivable) and the loan is closed; payments value-dated from then on are recoveries.
  */
-export async function writeOffLoan(db: Db, context: RequestContext, loanId: string, body: WriteOffBody, today: CalendarDate): Promise<LoanRow> {
-  return db.transaction().execute(async (trx) => {
+export async function writeOffLoan(db: Db, context: RequestContext, loanId: string, body: WriteOffBody, today: CalendarDate, idempotency?: IdempotentRequest) {
+  return transactOnce(db, idempotency, async (trx) => {
     const locked = await lockLoanWithHistory(trx, loanId);
     if (!locked || !seesStructure(context.actor, locked.loan.fund_id, locked.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
     const { loan, history } = locked;
@@ -36,5 +37,5 @@ export async function writeOffLoan(db: Db, context: RequestContext, loanId: stri
     const published = eventWrites(context.requestId, [loanEvent('loan.written_off', written, loanView(written))]);
     await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.written_off', entityType: 'loan', entityId: loan.id, state })]);
     return written;
-  });
+  }, (written) => ({ status: 200, body: loanView(written) }));
 }

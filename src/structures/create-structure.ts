@@ -8,8 +8,9 @@ import {
 } from '../domain/structure-identifiers';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { findVisibleFund } from '../funds/find-visible-fund';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { structureView } from './structure.view';
-import { insertStructure, type StructureRow } from './structures.repository';
+import { insertStructure } from './structures.repository';
 
 export interface CreateStructureBody {
   fund_id: string;
@@ -56,13 +57,13 @@ function checkStructure(body: CreateStructureBody): FieldError[] {
   return errors;
 }
 
-export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody): Promise<StructureRow> {
+export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody, idempotency?: IdempotentRequest) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const broken = checkStructure(body);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
   const duplicate = () => new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
-  return db.transaction().execute(async (trx) => {
+  return transactOnce(db, idempotency, async (trx) => {
     const structure = await insertStructure(trx, {
       id: uuidv7(),
       fund_id: body.fund_id,
@@ -81,7 +82,7 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
     });
     await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
     return structure;
-  }).catch((error: unknown) => {
+  }, (structure) => ({ status: 201, body: structureView(structure) })).catch((error: unknown) => {
     // The unique index decides, also between two requests racing with the same SIRET.
     throw isUniqueViolation(error, 'structures_fund_id_siret_key') ? duplicate() : error;
   });

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, listScope, seesStructure } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { createStructure, type CreateStructureBody } from './create-structure';
 import { structureView } from './structure.view';
 import { findStructureById, listStructures } from './structures.repository';
@@ -11,8 +12,8 @@ export function structuresRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/structures', async (req, res) => {
-    const structure = await createStructure(db, contextOf(req), req.body as CreateStructureBody);
-    res.status(201).location(`/v1/structures/${structure.id}`).json(structureView(structure));
+    const created = await createStructure(db, contextOf(req), req.body as CreateStructureBody, idempotencyOf(req));
+    sendStored(res.location(`/v1/structures/${created.body.id}`), created);
   });
 
   router.get('/v1/structures', async (req, res) => {

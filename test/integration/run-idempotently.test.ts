@@ -48,7 +48,7 @@ describe.each(databases)('runIdempotently on %s', (_name, open) => {
   let fundId: string;
   beforeAll(async () => {
     ({ db, close } = await open());
-    fundId = (await createFund(db, context, { name: `Runner ${randomUUID().slice(0, 8)}`, region_code: '84', department_codes: ['69'] })).id;
+    fundId = (await createFund(db, context, { name: `Runner ${randomUUID().slice(0, 8)}`, region_code: '84', department_codes: ['69'] })).body.id;
   });
   afterAll(() => close());
 
@@ -114,7 +114,7 @@ describe('runIdempotently and transactions on PostgreSQL through node-postgres',
   let fundId: string;
   beforeAll(async () => {
     db = await testDb();
-    fundId = (await createFund(db, context, { name: `Runner pg ${randomUUID().slice(0, 8)}`, region_code: '84', department_codes: ['69'] })).id;
+    fundId = (await createFund(db, context, { name: `Runner pg ${randomUUID().slice(0, 8)}`, region_code: '84', department_codes: ['69'] })).body.id;
   });
 
   it('a last statement that fails before reaching the server (a value that cannot be sent) undoes the statements before it', async () => {

@@ -19,6 +19,7 @@ import { ADMIN, hashSecret, type RequestContext } from '../../src/http/auth';
 import { todayInParis } from '../../src/http/clock';
 import { createLoan, type CreateLoanBody } from '../../src/loans/create-loan';
 import { disburseLoan } from '../../src/loans/disburse-loan';
+import type { StoredResponse } from '../../src/idempotency/run-idempotently';
 import { createProduct } from '../../src/products/create-product';
 import { recordRepayment, type RepaymentBody } from '../../src/servicing/record-repayment';
 import { declareMoratorium, type MoratoriumBody } from '../../src/servicing/declare-moratorium';
@@ -401,9 +402,11 @@ export interface Reply {
 const STATUS_OF: Partial<Record<ErrorCode, number>> = { invalid_request: 400, rule_violation: 422, forbidden: 403, not_found: 404, conflict: 409 };
 
 /** A use case called directly, its DomainError turned into the status the API would answer; any other error is a defect (a 500). */
-async function direct(status: number, run: () => Promise<unknown>): Promise<Reply> {
+/** A use case called directly answers its status itself (and whether it replayed a stored response). */
+async function direct(run: () => Promise<StoredResponse>): Promise<Reply> {
   try {
-    return { status, body: JSON.parse(JSON.stringify(await run())) as unknown, replayed: false };
+    const stored = await run();
+    return { status: stored.status, body: JSON.parse(JSON.stringify(stored.body)) as unknown, replayed: stored.replayed };
   } catch (error) {
     return refusal(error);
   }
@@ -414,15 +417,8 @@ function refusal(error: unknown): Reply {
   return { status: STATUS_OF[error.code] ?? 500, body: { code: error.code, message: error.message, fields: error.fields }, replayed: false };
 }
 
-/** recordRepayment answers its status itself, and whether it replayed a stored response. */
-async function directRepayment(world: World, loanId: string, body: RepaymentBody, key: string): Promise<Reply> {
-  try {
-    const stored = await recordRepayment(world.db, CONTEXT, loanId, body, key, world.today);
-    return { status: stored.status, body: JSON.parse(JSON.stringify(stored.body)) as unknown, replayed: stored.replayed };
-  } catch (error) {
-    return refusal(error);
-  }
-}
+const directRepayment = (world: World, loanId: string, body: RepaymentBody, key: string): Promise<Reply> =>
+  direct(() => recordRepayment(world.db, CONTEXT, loanId, body, key, world.today));
 
 /** Through HTTP as the admin; `as` checks every response against openapi.yaml. */
 async function http(world: World, path: string, body: unknown, headers?: Record<string, string>): Promise<Reply> {
@@ -430,8 +426,8 @@ async function http(world: World, path: string, body: unknown, headers?: Record<
   return { status: res.status, body: res.body as unknown, replayed: res.headers['idempotency-replayed'] === 'true' };
 }
 
-const send = (world: World, via: Via, status: number, run: () => Promise<unknown>, path: string, body: unknown, headers?: Record<string, string>) =>
-  (via === 'direct' ? direct(status, run) : http(world, path, body, headers));
+const send = (world: World, via: Via, run: () => Promise<StoredResponse>, path: string, body: unknown, headers?: Record<string, string>) =>
+  (via === 'direct' ? direct(run) : http(world, path, body, headers));
 
 const wideProduct = {
   kind: 'common_law', principal_min: '100.00', principal_max: '1000000.00', annual_rate_percent_max: '20', term_periods_min: 1, term_periods_max: 360,
@@ -440,11 +436,11 @@ const wideProduct = {
 
 /** A fund of the sequence's own (so that its audit chain and trial balance hold this sequence only), with a product and a structure. */
 export async function openFund(world: World): Promise<Model> {
-  const fund = await createFund(world.db, CONTEXT, { name: unique('Fonds modèle'), region_code: '84', department_codes: ['69'] });
+  const fund = (await createFund(world.db, CONTEXT, { name: unique('Fonds modèle'), region_code: '84', department_codes: ['69'] })).body;
   const [product, structure] = await Promise.all([
     createProduct(world.db, CONTEXT, productBody(fund.id, wideProduct) as Parameters<typeof createProduct>[2]), createStructure(world.db, CONTEXT, structureBody(fund.id)),
   ]);
-  return { fundId: fund.id, productId: product.id, structureId: structure.id, loans: [], clock: FIRST_DISBURSEMENT, recorded: 0, moratoria: [], lastRepayment: null };
+  return { fundId: fund.id, productId: product.body.id, structureId: structure.body.id, loans: [], clock: FIRST_DISBURSEMENT, recorded: 0, moratoria: [], lastRepayment: null };
 }
 
 /** What one command did, and what the model expected of it. */
@@ -537,7 +533,7 @@ export async function disburse(world: World, model: Model, terms: TermsSpec, dat
     deferral_type: terms.deferralType, method: terms.method, day_count: terms.dayCount, rounding: terms.rounding, instalment_multiple: terms.instalmentMultiple,
     disbursement_date: date, ...(terms.firstDueAfterDays > 0 ? { first_due_date: addDays(date, terms.firstDueAfterDays) } : {}),
   };
-  const created = await send(world, via, 201, () => createLoan(world.db, CONTEXT, body), '/v1/loans', body);
+  const created = await send(world, via, () => createLoan(world.db, CONTEXT, body), '/v1/loans', body);
   if (created.status !== 201) throw new Error(`creating the loan answered ${created.status}: ${JSON.stringify(created.body)}`);
   const id = (created.body as { id: string }).id;
   const loan: ModelLoan = {
@@ -549,7 +545,7 @@ export async function disburse(world: World, model: Model, terms: TermsSpec, dat
   const refusal = date > world.today;
   const baseline = refusal ? await observe(world.db, model.fundId) : before;
   const disbursement = { date, amount: body.principal };
-  const reply = await send(world, via, 200, () => disburseLoan(world.db, CONTEXT, id, disbursement, world.today), `/v1/loans/${id}/disbursement`, disbursement);
+  const reply = await send(world, via, () => disburseLoan(world.db, CONTEXT, id, disbursement, world.today), `/v1/loans/${id}/disbursement`, disbursement);
   if (reply.status === 200) {
     Object.assign(loan, { disbursedOn: date, status: 'active' });
     model.clock = maxDate(model.clock, date);
@@ -601,7 +597,7 @@ async function reverse(world: World, model: Model, command: Extract<Command, { o
   const [loan, repayment] = pick(model.loans.flatMap((l) => l.repayments.map((r) => [l, r] as const)), command.repayment) ?? [];
   if (!loan || !repayment) return outcome(before, {});
   const body = { reason: 'model: reversed' };
-  const reply = await send(world, command.via, 200, () => reverseRepayment(world.db, CONTEXT, loan.id, repayment.id, body.reason, world.today),
+  const reply = await send(world, command.via, () => reverseRepayment(world.db, CONTEXT, loan.id, repayment.id, body.reason, world.today),
     `/v1/loans/${loan.id}/repayments/${repayment.id}/reversal`, body);
   const allowed = [repayment.reversed ? 409 : 200];
   if (reply.status !== 200) return refused(loan, repayment.valueDate, allowed, reply, before);
@@ -625,7 +621,7 @@ async function restructure(world: World, model: Model, command: Extract<Command,
   const loan = pick(model.loans, command.loan)!;
   const date = resolveDate(world, model, loan, command.date, before);
   const body = restructuringBody(command.change, date, command.capitaliseArrears);
-  const reply = await send(world, command.via, 201, () => restructureLoan(world.db, CONTEXT, loan.id, body, world.today), `/v1/loans/${loan.id}/restructurings`, body);
+  const reply = await send(world, command.via, () => restructureLoan(world.db, CONTEXT, loan.id, body, world.today), `/v1/loans/${loan.id}/restructurings`, body);
 
   const applies = restructuringApplies(world, loan, date, command.change.type, before);
   // Both a 409 (not active) and a 422 (a date that breaks a rule) are right when both apply.
@@ -662,7 +658,7 @@ async function moratorium(world: World, model: Model, command: Extract<Command, 
     capitalise_arrears: command.capitaliseArrears, reason: 'model: moratorium', ...(command.kind ? { kind: command.kind } : {}),
   };
   const date = body.effective_date as CalendarDate;
-  const reply = await send(world, command.via, 201, () => declareMoratorium(world.db, CONTEXT, model.fundId, body, world.today), `/v1/funds/${model.fundId}/moratoria`, body);
+  const reply = await send(world, command.via, () => declareMoratorium(world.db, CONTEXT, model.fundId, body, world.today), `/v1/funds/${model.fundId}/moratoria`, body);
   const twin = model.moratoria.some((m) => m.effective_date === date && m.periods === body.periods && m.deferral_type === body.deferral_type && m.kind === body.kind);
   const allowed = [date > world.today ? 422 : twin ? 409 : 201];
   if (reply.status !== 201) return refused(null, date, allowed, reply, before);
@@ -689,7 +685,7 @@ async function writeOff(world: World, model: Model, command: Extract<Command, { 
   const loan = pick(model.loans, command.loan)!;
   const date = resolveDate(world, model, loan, command.date, before);
   const body = { date, reason: 'model: written off' };
-  const reply = await send(world, command.via, 200, () => writeOffLoan(world.db, CONTEXT, loan.id, body, world.today), `/v1/loans/${loan.id}/write-off`, body);
+  const reply = await send(world, command.via, () => writeOffLoan(world.db, CONTEXT, loan.id, body, world.today), `/v1/loans/${loan.id}/write-off`, body);
   const broken = loan.disbursedOn !== null && effectiveDateBroken(world, loan, date);
   const allowed = loan.status !== 'active' ? [409, ...(broken ? [422] : [])] : broken ? [422] : [200];
   if (reply.status !== 200) return refused(loan, date, allowed, reply, before);
@@ -726,13 +722,13 @@ export function inValueDateOrder(loan: ModelLoan): HistoryEvent[] {
  * repayment that repays the loan before a later one, say).
  */
 export async function recordInValueDateOrder(world: World, model: Model, loan: ModelLoan): Promise<string | null> {
-  const twin = await createLoan(world.db, CONTEXT, loan.terms);
+  const twin = (await createLoan(world.db, CONTEXT, loan.terms)).body;
   await disburseLoan(world.db, CONTEXT, twin.id, { date: loan.disbursedOn!, amount: loan.terms.principal }, world.today);
   for (const event of inValueDateOrder(loan)) {
     let reply: Reply;
     if (event.kind === 'repayment') reply = await directRepayment(world, twin.id, event.body, `${model.fundId}:${randomUUID()}`);
-    else if (event.kind === 'restructuring') reply = await direct(201, () => restructureLoan(world.db, CONTEXT, twin.id, event.body, world.today));
-    else reply = await direct(200, () => writeOffLoan(world.db, CONTEXT, twin.id, { date: event.date, reason: 'model: in value-date order' }, world.today));
+    else if (event.kind === 'restructuring') reply = await direct(() => restructureLoan(world.db, CONTEXT, twin.id, event.body, world.today));
+    else reply = await direct(() => writeOffLoan(world.db, CONTEXT, twin.id, { date: event.date, reason: 'model: in value-date order' }, world.today));
     if (reply.status >= 300) return null;
   }
   return twin.id;

@@ -35,7 +35,7 @@ async function seedLoan(databaseUrl: string): Promise<{ loanId: string; key: str
     term_periods: 120, method: 'annuity', disbursement_date: '2024-01-15',
   })).body;
   await disburseLoan(db, admin, loan.id, { date: '2024-01-15', amount: '120000.00' }, parseDate('2024-01-15'));
-  const { secret } = (await createApiKey(db, admin, { role: 'structure', structure_id: structure.id, label: 'bench portal' })).body;
+  const { secret } = await createApiKey(db, admin, { role: 'structure', structure_id: structure.id, label: 'bench portal' });
   await db.destroy();
   return { loanId: loan.id, key: secret };
 }

@@ -47,7 +47,7 @@ async function seedLoans(databaseUrl: string): Promise<Target[]> {
   const funds: { productId: string; structureId: string; authorization: string }[] = [];
   for (let f = 0; f < FUNDS; f++) {
     const { fund, product, structure } = await benchFund(db, admin, `Bench fund ${f}`);
-    const { secret } = (await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'bench back office' })).body;
+    const { secret } = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'bench back office' });
     funds.push({ productId: product.id, structureId: structure.id, authorization: `Bearer ${secret}` });
   }
   const targets: Target[] = [];

@@ -142,10 +142,10 @@ async function seed() {
     }
   }
 
-  const manager = (await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'demo manager' })).body;
-  const auditor = (await createApiKey(db, admin, { role: 'auditor', fund_id: fund.id, label: 'demo auditor' })).body;
+  const manager = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'demo manager' });
+  const auditor = await createApiKey(db, admin, { role: 'auditor', fund_id: fund.id, label: 'demo auditor' });
   const borrower = structures.find((s) => borrowers.has(s.id)) ?? structures[0]!;
-  const portal = (await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' })).body;
+  const portal = await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' });
   await db.destroy();
 
   console.log(`fund ${fund.id}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed, ${repayments} repayments)`);

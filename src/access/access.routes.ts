@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, listScope, seesFund } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
-import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
+import { idempotencyOf, refuseSecretReplay, sendStored } from '../idempotency/idempotency-header';
 import { apiKeyView } from './api-key.view';
 import { findApiKeyById, listApiKeys } from './api-keys.repository';
 import { createApiKey, type CreateApiKeyBody } from './create-api-key';
@@ -14,8 +14,9 @@ export function accessRouter(db: Db): Router {
 
   router.post('/v1/api-keys', async (req, res) => {
     const created = await createApiKey(db, contextOf(req), req.body as CreateApiKeyBody, idempotencyOf(req));
-    // The secret is shown this once (and to a retry under the same Idempotency-Key): no cache may keep it.
-    sendStored(res.location(`/v1/api-keys/${created.body.id}`).set('Cache-Control', 'no-store'), created);
+    refuseSecretReplay(created, 'API key', `revoke it (DELETE /v1/api-keys/${created.body.id}) if the secret was lost, and create another`);
+    // The secret is shown this once: no cache may keep it.
+    res.status(201).location(`/v1/api-keys/${created.body.id}`).set('Cache-Control', 'no-store').json({ ...created.body, secret: created.secret });
   });
 
   router.get('/v1/api-keys', async (req, res) => {

@@ -28,14 +28,15 @@ export async function createApiKey(db: Db, context: RequestContext, body: Create
   const scope = await resolveScope(db, context, body);
   assertCanWrite(context.actor);
   const secret = newSecret();
-  // A replay shows the secret again, as the first answer did (the Idempotency-Key's owner only).
-  return transactOnce(db, idempotency, async (trx) => {
+  // Stored without the secret (see refuseSecretReplay).
+  const stored = await transactOnce(db, idempotency, async (trx) => {
     const created = await insertApiKey(trx, {
       id: uuidv7(), role: body.role, fund_id: scope.fundId, structure_id: scope.structureId, label: body.label, secret_hash: hashSecret(secret),
     });
     await recordAuditEvent(trx, context, { fundId: created.fund_id, action: 'api_key.created', entityType: 'api_key', entityId: created.id, state: apiKeyView(created) });
     return created;
-  }, (key) => ({ status: 201, body: { ...apiKeyView(key), secret } }));
+  }, (key) => ({ status: 201, body: apiKeyView(key) }));
+  return { ...stored, secret };
 }
 
 /** The key's fund and structure; anything the caller may not see is a 404, before any other check. */

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { DomainError } from '../domain/errors';
 import { actorOf } from '../http/auth';
 import type { IdempotentRequest, StoredResponse } from './run-idempotently';
 
@@ -16,4 +17,14 @@ export function idempotencyOf(req: Request): IdempotentRequest | undefined {
 export function sendStored(res: Response, stored: StoredResponse): void {
   if (stored.replayed) res.setHeader('Idempotency-Replayed', 'true');
   res.status(stored.status).json(stored.body);
+}
+
+/**
+ * A creation that shows a secret once (an API key, a webhook endpoint's signing secret) keeps its
+ * answer without the secret: a bearer secret must not lie in plain text among stored responses. Its
+ * replay is a 409 naming what the first request made, and how to get a secret again.
+ */
+export function refuseSecretReplay(stored: StoredResponse<{ id: string }>, what: string, advice: string): void {
+  if (!stored.replayed) return;
+  throw new DomainError('conflict', `This Idempotency-Key already created ${what} ${stored.body.id}; its secret was shown once, in that answer, and is not kept: ${advice}.`);
 }

@@ -5,6 +5,7 @@ import { DomainError, type FieldError } from '../domain/errors';
 import type { EventType } from '../events/event-types';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { assertCanManageEndpoint } from './find-visible-webhook-endpoint';
 import { refuseWebhookUrl, type OutboundPolicy } from './outbound';
 import { webhookEndpointView } from './webhook-endpoint.view';
@@ -24,7 +25,7 @@ export interface CreateWebhookEndpointBody {
  * fund it subscribes to; or, made with a structure key, for that structure, receiving its own loans'
  * events only (what a partner portal registers). Returns the endpoint and its secret, shown once.
  */
-export async function createWebhookEndpoint(db: Db, context: RequestContext, body: CreateWebhookEndpointBody, policy: OutboundPolicy) {
+export async function createWebhookEndpoint(db: Db, context: RequestContext, body: CreateWebhookEndpointBody, policy: OutboundPolicy, idempotency?: IdempotentRequest) {
   const { actor } = context;
   const fundId = body.fund_id ?? actor.fundId;
   if (fundId === null) throw new DomainError('rule_violation', 'Say which fund the endpoint is for.', [{ field: 'fund_id', message: 'is required with an admin key' }]);
@@ -37,7 +38,8 @@ export async function createWebhookEndpoint(db: Db, context: RequestContext, bod
   if (refused) throw new DomainError('rule_violation', 'The webhook URL is refused.', [{ field: 'url', message: refused }]);
 
   const secret = newWebhookSecret();
-  const endpoint = await db.transaction().execute(async (trx): Promise<WebhookEndpointRow> => {
+  // Stored without the secret (see refuseSecretReplay).
+  const stored = await transactOnce(db, idempotency, async (trx): Promise<WebhookEndpointRow> => {
     const broken: FieldError[] = [];
     if (await countWebhookEndpoints(trx, fundId, structureId) >= ENDPOINTS_PER_OWNER) {
       broken.push({ field: 'url', message: `at most ${ENDPOINTS_PER_OWNER} endpoints per ${structureId ? 'structure' : 'fund'}: delete one first` });
@@ -49,6 +51,6 @@ export async function createWebhookEndpoint(db: Db, context: RequestContext, bod
     });
     await recordAuditEvent(trx, context, { fundId, action: 'webhook_endpoint.created', entityType: 'webhook_endpoint', entityId: created.id, state: webhookEndpointView(created) });
     return created;
-  });
-  return { endpoint, secret };
+  }, (created) => ({ status: 201, body: webhookEndpointView(created) }));
+  return { ...stored, secret };
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { findVisibleEvent } from '../events/list-events';
 import type { RequestContext } from '../http/auth';
+import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { assertCanManageEndpoint, seesEndpoint } from './find-visible-webhook-endpoint';
 import { insertRedeliveries } from './webhook-deliveries.repository';
 import { findWebhookEndpoints } from './webhook-endpoints.repository';
@@ -13,7 +14,7 @@ import { findWebhookEndpoints } from './webhook-endpoints.repository';
  * loan (the same webhook-id: a receiver that kept it may drop it). An endpoint must be one the event
  * would go to (the event's fund; a structure's endpoint, that structure's events).
  */
-export async function redeliverEvent(db: Db, context: RequestContext, eventId: string, body: { endpoint_id?: string }) {
+export async function redeliverEvent(db: Db, context: RequestContext, eventId: string, body: { endpoint_id?: string }, idempotency?: IdempotentRequest) {
   const { actor } = context;
   const event = await findVisibleEvent(db, actor, eventId);
   const candidates = (await findWebhookEndpoints(db, { fundId: event.fund_id, limit: 1000 }))
@@ -31,9 +32,9 @@ export async function redeliverEvent(db: Db, context: RequestContext, eventId: s
       && (actor.role !== 'structure' || endpoint.structure_id === actor.structureId));
     if (targets.length === 0) throw new DomainError('rule_violation', 'No enabled endpoint subscribes to this event.', [{ field: 'endpoint_id', message: 'name an endpoint, or subscribe one to this event type' }]);
   }
-  return db.transaction().execute(async (trx) => {
+  return transactOnce(db, idempotency, async (trx) => {
     const deliveries = await insertRedeliveries(trx, event, targets.map((endpoint) => endpoint.id));
     await recordAuditEvent(trx, context, { fundId: event.fund_id, action: 'event.redelivered', entityType: 'event', entityId: event.id, state: { event_id: event.id, endpoint_ids: targets.map((endpoint) => endpoint.id) } });
     return deliveries.map((delivery) => ({ id: delivery.id, event_id: event.id, endpoint_id: delivery.endpoint_id, status: delivery.status, created_at: delivery.created_at.toISOString() }));
-  });
+  }, (items) => ({ status: 202, body: { items } }));
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf, contextOf, listScope } from '../http/auth';
+import { idempotencyOf, refuseSecretReplay, sendStored } from '../idempotency/idempotency-header';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { createWebhookEndpoint, type CreateWebhookEndpointBody } from './create-webhook-endpoint';
 import { deleteWebhookEndpoint } from './delete-webhook-endpoint';
@@ -18,9 +19,10 @@ export function webhooksRouter(db: Db, policy: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/webhook-endpoints', async (req, res) => {
-    const { endpoint, secret } = await createWebhookEndpoint(db, contextOf(req), req.body as CreateWebhookEndpointBody, policy);
+    const created = await createWebhookEndpoint(db, contextOf(req), req.body as CreateWebhookEndpointBody, policy, idempotencyOf(req));
+    refuseSecretReplay(created, 'webhook endpoint', `rotate its secret (POST /v1/webhook-endpoints/${created.body.id}/secret-rotation) if it was lost`);
     // The secret is shown this once: no cache may keep it.
-    res.status(201).location(`/v1/webhook-endpoints/${endpoint.id}`).set('Cache-Control', 'no-store').json({ ...webhookEndpointView(endpoint), secret });
+    res.status(201).location(`/v1/webhook-endpoints/${created.body.id}`).set('Cache-Control', 'no-store').json({ ...created.body, secret: created.secret });
   });
 
   router.get('/v1/webhook-endpoints', async (req, res) => {
@@ -46,8 +48,9 @@ export function webhooksRouter(db: Db, policy: OutboundPolicy): Router {
   });
 
   router.post('/v1/webhook-endpoints/:endpoint_id/secret-rotation', async (req, res) => {
-    const { endpoint, secret } = await rotateWebhookSecret(db, contextOf(req), String(req.params.endpoint_id), new Date());
-    res.set('Cache-Control', 'no-store').json({ ...webhookEndpointView(endpoint), secret });
+    const rotated = await rotateWebhookSecret(db, contextOf(req), String(req.params.endpoint_id), new Date(), idempotencyOf(req));
+    refuseSecretReplay(rotated, 'a new secret for webhook endpoint', 'rotate it again if it was lost');
+    res.set('Cache-Control', 'no-store').json({ ...rotated.body, secret: rotated.secret });
   });
 
   router.get('/v1/webhook-endpoints/:endpoint_id/deliveries', async (req, res) => {
@@ -61,7 +64,7 @@ export function webhooksRouter(db: Db, policy: OutboundPolicy): Router {
 
   router.post('/v1/events/:event_id/redeliveries', async (req, res) => {
     const body = (req.body ?? {}) as { endpoint_id?: string };
-    res.status(202).json({ items: await redeliverEvent(db, contextOf(req), String(req.params.event_id), body) });
+    sendStored(res, await redeliverEvent(db, contextOf(req), String(req.params.event_id), body, idempotencyOf(req)));
   });
 
   return router;

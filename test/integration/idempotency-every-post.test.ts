@@ -40,6 +40,8 @@ interface Case {
   readonly otherBody: unknown;
   /** How many of what the request makes or changes exist: 1 after the first request and its replay. */
   readonly made: () => Promise<number>;
+  /** The answer shows a secret once, not stored: its replay is a 409 naming what was made. */
+  readonly secretShownOnce?: true;
 }
 
 /** Each route, on a desk of its own (a moratorium or a scan takes in the whole fund). */
@@ -110,7 +112,32 @@ const routes: Record<string, (desk: Desk) => Promise<Case>> = {
     const label = unique('portal');
     return {
       path: '/v1/api-keys', status: 201, body: { role: 'auditor', fund_id: desk.fund.id, label }, otherBody: { role: 'manager', fund_id: desk.fund.id, label },
-      made: () => count(sql`SELECT count(*)::int AS n FROM api_keys WHERE label = ${label}`),
+      made: () => count(sql`SELECT count(*)::int AS n FROM api_keys WHERE label = ${label}`), secretShownOnce: true,
+    };
+  },
+  'POST /v1/webhook-endpoints': async () => {
+    const description = unique('portal');
+    return {
+      path: '/v1/webhook-endpoints', status: 201, secretShownOnce: true,
+      body: { url: 'https://portal.example.org/hooks', event_types: ['loan.created'], description },
+      otherBody: { url: 'https://portal.example.org/hooks', event_types: ['loan.repaid'], description },
+      made: () => count(sql`SELECT count(*)::int AS n FROM webhook_endpoints WHERE description = ${description}`),
+    };
+  },
+  'POST /v1/webhook-endpoints/{endpoint_id}/secret-rotation': async (desk) => {
+    const id = (await desk.api.post('/v1/webhook-endpoints', { url: 'https://portal.example.org/hooks', event_types: ['loan.created'] })).body.id as string;
+    return {
+      path: `/v1/webhook-endpoints/${id}/secret-rotation`, status: 200, secretShownOnce: true, body: {}, otherBody: { unexpected: true },
+      made: () => audited('webhook_endpoint.secret_rotated', id),
+    };
+  },
+  'POST /v1/events/{event_id}/redeliveries': async (desk) => {
+    const endpoint = (await desk.api.post('/v1/webhook-endpoints', { url: 'https://portal.example.org/hooks', event_types: ['loan.created'] })).body.id as string;
+    const loan = await pendingLoan(desk);
+    const event = (await desk.api.get(`/v1/events?loan_id=${loan}`)).body.items[0].id as string;
+    return {
+      path: `/v1/events/${event}/redeliveries`, status: 202, body: { endpoint_id: endpoint }, otherBody: {},
+      made: () => count(sql`SELECT count(*)::int - 1 AS n FROM webhook_deliveries WHERE event_id = ${event}::uuid`), // the first delivery, and one more
     };
   },
   'POST /v1/reports': async (desk) => ({
@@ -136,10 +163,16 @@ describe.each(Object.entries(routes))('%s', (_route, open) => {
     expect(first.status).toBe(route.status);
     expect(first.headers['idempotency-replayed']).toBeUndefined();
     const again = await api.post(route.path, route.body, { 'Idempotency-Key': key });
-    expect(again.status).toBe(route.status);
-    expect(again.headers['idempotency-replayed']).toBe('true');
-    expect(again.body).toEqual(first.body);
-    expect(again.headers.location).toBe(first.headers.location);
+    if (route.secretShownOnce) {
+      expect(again.status).toBe(409);
+      expect(again.body.detail).toContain(first.body.id);
+      expect(JSON.stringify(again.body)).not.toContain(first.body.secret);
+    } else {
+      expect(again.status).toBe(route.status);
+      expect(again.headers['idempotency-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(again.headers.location).toBe(first.headers.location);
+    }
     expect(await route.made()).toBe(1);
 
     const other = await api.post(route.path, route.otherBody, { 'Idempotency-Key': key });

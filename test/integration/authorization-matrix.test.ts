@@ -96,9 +96,9 @@ beforeAll(async () => {
   keys = { none: undefined, revoked: revoked.secret, admin: ADMIN_KEY, manager: manager.secret, auditor: auditor.secret, structure: structureKey.secret };
   const [endpointA1, endpointA, endpointB] = await Promise.all([createEndpoint(structureKey.secret), createEndpoint(ADMIN_KEY, fundA.id), createEndpoint(ADMIN_KEY, fundB.id)]);
   // An event of fund A itself (structure_id null), published as the dispatcher does when it disables a fund's endpoint.
-  const disabled = await as(app, ADMIN_KEY).get(`/v1/webhook-endpoints/${endpointA}`);
+  const fundEndpoint = await as(app, ADMIN_KEY).get(`/v1/webhook-endpoints/${endpointA}`);
   await (await testDb()).transaction().execute((trx) => publishEvents(trx, null, [
-    { type: 'webhook_endpoint.disabled', fundId: fundA.id, structureId: null, loanId: null, data: disabled.body },
+    { type: 'webhook_endpoint.disabled', fundId: fundA.id, structureId: null, loanId: null, data: fundEndpoint.body },
   ]));
   const [eventA1, eventA, eventB1] = await Promise.all([
     findEvent(`loan_id=${activeA1}`, 'loan.disbursed'), findEvent(`fund_id=${fundA.id}`, 'webhook_endpoint.disabled'), findEvent(`loan_id=${activeB1}`, 'loan.disbursed'),

@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import request, { type Response } from 'supertest';
 import YAML from 'yaml';
 import type { CalendarDate } from '../../src/domain/dates';
+import { publishEvents } from '../../src/events/publish-events';
 import { OPENAPI_PATH } from '../../src/http/openapi';
 import { scanReminders } from '../../src/reminders/scan-reminders';
 import { computeReport } from '../../src/reports/compute-report';
@@ -11,7 +12,7 @@ import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
 import { as, createFund, createKey, createProduct, createStructure, pathTemplateOf } from '../support/portfolio';
-import { CALLERS, CELLS, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from '../support/authorization-matrix';
+import { CALLERS, CELLS, endpointBody, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from '../support/authorization-matrix';
 
 // The policy is the table in ./authorization-matrix.ts; this file builds the world and runs every cell.
 
@@ -38,13 +39,28 @@ async function createRepayment(loanId: string): Promise<string> {
   return res.body.id as string;
 }
 
+/** An endpoint made with this key (a structure key's is its structure's; the admin names the fund). */
+async function createEndpoint(key: string, fundId?: string): Promise<string> {
+  const res = await as(app, key).post('/v1/webhook-endpoints', endpointBody(fundId));
+  if (res.status !== 201) throw new Error(`creating a webhook endpoint answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.id as string;
+}
+
+/** The one event of this type the admin finds with this filter. */
+async function findEvent(filter: string, type: string): Promise<string> {
+  const res = await as(app, ADMIN_KEY).get(`/v1/events?${filter}&type=${type}`);
+  if (res.status !== 200 || res.body.items.length !== 1) throw new Error(`finding a ${type} event answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.items[0].id as string;
+}
+
 async function restructure(loanId: string): Promise<void> {
   const res = await as(app, ADMIN_KEY).post(`/v1/loans/${loanId}/restructurings`, { type: 'extension', effective_date: '2025-02-20', reason: 'matrix', remaining_periods: 30 });
   if (res.status !== 201) throw new Error(`restructuring a loan answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
 beforeAll(async () => {
-  app = await testApp();
+  // Plain http to 127.0.0.1 for the webhook endpoints: nothing is delivered, no dispatcher runs here.
+  app = await testApp({ outbound: { allowInsecure: true } });
   const [fundA, fundB] = await Promise.all([createFund(app), createFund(app)]);
   const [productA, productB] = await Promise.all([createProduct(app, fundA.id, ADMIN_KEY), createProduct(app, fundB.id, ADMIN_KEY)]);
   const [A1, A2, B1, B2] = await Promise.all([fundA, fundA, fundB, fundB].map((fund) => createStructure(app, fund.id, ADMIN_KEY)));
@@ -78,6 +94,15 @@ beforeAll(async () => {
   if (revocation.status !== 200) throw new Error(`revoking a key answered ${revocation.status}`);
 
   keys = { none: undefined, revoked: revoked.secret, admin: ADMIN_KEY, manager: manager.secret, auditor: auditor.secret, structure: structureKey.secret };
+  const [endpointA1, endpointA, endpointB] = await Promise.all([createEndpoint(structureKey.secret), createEndpoint(ADMIN_KEY, fundA.id), createEndpoint(ADMIN_KEY, fundB.id)]);
+  // An event of fund A itself (structure_id null), published as the dispatcher does when it disables a fund's endpoint.
+  const fundEndpoint = await as(app, ADMIN_KEY).get(`/v1/webhook-endpoints/${endpointA}`);
+  await (await testDb()).transaction().execute((trx) => publishEvents(trx, null, [
+    { type: 'webhook_endpoint.disabled', fundId: fundA.id, structureId: null, loanId: null, data: fundEndpoint.body },
+  ]));
+  const [eventA1, eventA, eventB1] = await Promise.all([
+    findEvent(`loan_id=${activeA1}`, 'loan.disbursed'), findEvent(`fund_id=${fundA.id}`, 'webhook_endpoint.disabled'), findEvent(`loan_id=${activeB1}`, 'loan.disbursed'),
+  ]);
   world = {
     fundA: fundA.id,
     fundB: fundB.id,
@@ -89,6 +114,8 @@ beforeAll(async () => {
     repayment: { A1: repaymentA1!, A2: repaymentA2!, B1: repaymentB1! },
     report: { A: reportA!, B: reportB! },
     spareKey: { A: spareA.id, B: spareB.id },
+    event: { A1: eventA1, A: eventA, B1: eventB1 },
+    endpoint: { A1: endpointA1, A: endpointA, B: endpointB },
     freshPendingLoan: (structure) => createLoan(product[structure], structures[structure]),
     freshActiveLoan: (structure) => createActiveLoan(product[structure], structures[structure]),
     freshRepayment: async (structure) => {
@@ -96,6 +123,7 @@ beforeAll(async () => {
       return { loan, repayment: await createRepayment(loan) };
     },
     freshKey: async (fund) => (await createKey(app, { role: 'auditor', fund_id: fund === 'A' ? fundA.id : fundB.id })).id,
+    freshEndpoint: (owner) => (owner === 'A1' ? createEndpoint(structureKey.secret) : createEndpoint(ADMIN_KEY, fundB.id)),
   };
 });
 

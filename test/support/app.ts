@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createApp, type AppDeps } from '../../src/app';
 import { hashSecret } from '../../src/http/auth';
 import { DEFAULT_RATE_LIMITS } from '../../src/http/rate-limit';
 import { expectContract } from './contract';
@@ -15,9 +15,9 @@ export const ADMIN_KEY = 'test-admin-key-not-a-secret-0123456789';
  */
 export const LIMITS_OUT_OF_REACH = { ...DEFAULT_RATE_LIMITS, authFailuresPerAddress: 1e6, authFailuresPerKeyPrefix: 1e6, previewRequestsPerAddress: 1e6 };
 
-/** The real app, as main.ts builds it, on the test database, with logs silenced. */
-export async function testApp(): Promise<Express> {
-  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH });
+/** The real app, as main.ts builds it, on the test database, with logs silenced; `deps` overrides (an outbound policy, say). */
+export async function testApp(deps: Partial<AppDeps> = {}): Promise<Express> {
+  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH, ...deps });
 }
 
 /** POSTs JSON and checks that the response is one that openapi.yaml documents. */

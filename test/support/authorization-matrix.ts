@@ -46,6 +46,13 @@
  *   loan of the fund, the shared ones included: reads of them still answer 200, refusals come
  *   before any rule on the loan's state, and a fresh loan made after it carries none of it. The
  *   cells pass in any order (checked with jest --randomize, but for the final count).
+ * - events and webhook endpoints: "own" is structure A1's for every caller (an event of its loan, an
+ *   endpoint its key registered); the structure key's "other" is fund A's own (structure_id null: an
+ *   event of the fund, the fund's endpoint), the stricter neighbour since A1's events flow into it;
+ *   everyone else's is fund B's. A structure key registers, changes, deletes and redelivers to its
+ *   structure's endpoints (the one thing it writes, what a partner portal does): 2xx in "own", where
+ *   the auditor gets 403. Registering, the admin names fund A; the others name no fund. A redelivery
+ *   names the endpoint (A1's, or the other fund's); nothing is delivered: no dispatcher runs here.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -73,6 +80,10 @@ export interface World {
   readonly report: { readonly A: string; readonly B: string };
   /** Keys of no caller, in each fund: read targets, and the target of refused revocations. */
   readonly spareKey: { readonly A: string; readonly B: string };
+  /** Events: A1's active loan's disbursement, one of fund A itself (structure_id null), B1's active loan's disbursement. */
+  readonly event: { readonly A1: string; readonly A: string; readonly B1: string };
+  /** Enabled webhook endpoints: structure A1's (made with its key), fund A's and fund B's own (structure_id null). */
+  readonly endpoint: { readonly A1: string; readonly A: string; readonly B: string };
   /** A new pending loan of this structure, for a write that should succeed. */
   freshPendingLoan(structure: 'A1' | 'A2' | 'B1'): Promise<string>;
   /** A new active (disbursed 2025-01-15) loan of this structure, for a servicing write that should succeed. */
@@ -81,6 +92,8 @@ export interface World {
   freshRepayment(structure: 'A1' | 'A2' | 'B1'): Promise<{ readonly loan: string; readonly repayment: string }>;
   /** A new auditor key of this fund, for a revocation that should succeed. */
   freshKey(fund: 'A' | 'B'): Promise<string>;
+  /** A new webhook endpoint of structure A1 or of fund B, for a change or a deletion that should succeed. */
+  freshEndpoint(owner: 'A1' | 'B'): Promise<string>;
 }
 
 export interface Req {
@@ -154,6 +167,15 @@ const FUND_ACT_OWN = row(401, 401, 200, 200, 403, 404);
 /** Asking for a report of fund A, answered 202 (accepted, computed later). */
 const REPORT_REQUEST_OWN = row(401, 401, 202, 202, 403, 404);
 const REPORT_REQUEST_OTHER = row(401, 401, 202, 404, 404, 404);
+/** Registering a webhook endpoint: a structure key registers its own structure's, the auditor is read-only. */
+const ENDPOINT_CREATE_OWN = row(401, 401, 201, 201, 403, 201);
+/** Changing, rotating the secret of or deleting (204) an endpoint of A1: its structure key may too. */
+const ENDPOINT_WRITE_OWN = row(401, 401, 200, 200, 403, 200);
+const ENDPOINT_DELETE_OWN = row(401, 401, 204, 204, 403, 204);
+const DELETE_OTHER = row(401, 401, 204, 404, 404, 404);
+/** Redelivering an event of A1 to A1's endpoint, answered 202 (queued). */
+const REDELIVERY_OWN = row(401, 401, 202, 202, 403, 202);
+const REDELIVERY_OTHER = row(401, 401, 202, 404, 404, 404);
 
 /** The fund an own-scope list names: the admin names fund A; fund-scoped keys name nothing. */
 const ownList = (base: string) => (w: World, { caller }: BuildContext) => ({ method: 'get' as const, path: caller === 'admin' ? `${base}?fund_id=${w.fundA}` : base });
@@ -219,6 +241,24 @@ const loanRead = (scope: Scope, suffix: (w: World, structure: 'A1' | 'A2' | 'B1'
     const structure = scope === 'own' ? 'A1' : otherStructure(caller);
     return { method: 'get', path: `/v1/loans/${w.active[structure]}${suffix(w, structure)}` };
   };
+
+/** Where webhooks go in this file: nothing listens there, and no dispatcher runs (test/integration/events.test.ts delivers). */
+const HOOK_URL = 'http://127.0.0.1:9/hook';
+export const endpointBody = (fundId?: string) => ({ url: HOOK_URL, event_types: ['loan.disbursed'], ...(fundId === undefined ? {} : { fund_id: fundId }) });
+
+/** The "other" event or endpoint: fund A's own for the structure key, fund B's (B1's event) for everyone else. */
+const otherEvent = (w: World, caller: Caller) => (caller === 'structure' ? w.event.A : w.event.B1);
+const otherEndpoint = (w: World, caller: Caller) => (caller === 'structure' ? w.endpoint.A : w.endpoint.B);
+
+/** An endpoint to change: a fresh one when the change should succeed (A1's, or fund B's for the admin), else the shared one. */
+async function endpointToChange(w: World, scope: Scope, caller: Caller, allowed: boolean): Promise<string> {
+  if (scope === 'own') return allowed ? w.freshEndpoint('A1') : w.endpoint.A1;
+  return allowed ? w.freshEndpoint('B') : otherEndpoint(w, caller);
+}
+
+const endpointChange = (scope: Scope, method: 'post' | 'patch' | 'delete', suffix: string, body?: unknown) =>
+  async (w: World, { caller, allowed }: BuildContext): Promise<Req> =>
+    ({ method, path: `/v1/webhook-endpoints/${await endpointToChange(w, scope, caller, allowed)}${suffix}`, body });
 
 const loanItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id), structure: String(item.structure_id) });
 const fundLevelItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id) });
@@ -537,6 +577,75 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/audit-events/verify',
     own: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundA}` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundB}` }), expect: READ_OTHER },
+  },
+
+  // --- events
+  {
+    method: 'get',
+    path: '/v1/events',
+    own: { build: ownList('/v1/events'), expect: STRUCTURE_READ_OWN },
+    other: { build: otherList('/v1/events'), expect: READ_OTHER },
+    listItem: loanItem, // an event names its fund and structure (null for the fund's own)
+  },
+  {
+    method: 'get',
+    path: '/v1/events/{event_id}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/events/${w.event.A1}` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/events/${otherEvent(w, caller)}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/events/{event_id}/redeliveries',
+    own: { build: (w) => ({ method: 'post', path: `/v1/events/${w.event.A1}/redeliveries`, body: { endpoint_id: w.endpoint.A1 } }), expect: REDELIVERY_OWN },
+    other: {
+      build: (w, { caller }) => ({ method: 'post', path: `/v1/events/${otherEvent(w, caller)}/redeliveries`, body: { endpoint_id: otherEndpoint(w, caller) } }),
+      expect: REDELIVERY_OTHER,
+    },
+  },
+
+  // --- webhook endpoints
+  {
+    method: 'post',
+    path: '/v1/webhook-endpoints',
+    own: { build: (w, { caller }) => ({ method: 'post', path: '/v1/webhook-endpoints', body: endpointBody(caller === 'admin' ? w.fundA : undefined) }), expect: ENDPOINT_CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/webhook-endpoints', body: endpointBody(w.fundB) }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhook-endpoints',
+    own: { build: ownList('/v1/webhook-endpoints'), expect: STRUCTURE_READ_OWN },
+    other: { build: otherList('/v1/webhook-endpoints'), expect: READ_OTHER },
+    listItem: loanItem, // an endpoint names its fund and structure (null for the fund's own)
+  },
+  {
+    method: 'get',
+    path: '/v1/webhook-endpoints/{endpoint_id}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'patch',
+    path: '/v1/webhook-endpoints/{endpoint_id}',
+    own: { build: endpointChange('own', 'patch', '', { description: 'matrix' }), expect: ENDPOINT_WRITE_OWN },
+    other: { build: endpointChange('other', 'patch', '', { description: 'matrix' }), expect: WRITE_OTHER },
+  },
+  {
+    method: 'delete',
+    path: '/v1/webhook-endpoints/{endpoint_id}',
+    own: { build: endpointChange('own', 'delete', ''), expect: ENDPOINT_DELETE_OWN },
+    other: { build: endpointChange('other', 'delete', ''), expect: DELETE_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhook-endpoints/{endpoint_id}/secret-rotation',
+    own: { build: endpointChange('own', 'post', '/secret-rotation'), expect: ENDPOINT_WRITE_OWN },
+    other: { build: endpointChange('other', 'post', '/secret-rotation'), expect: WRITE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhook-endpoints/{endpoint_id}/deliveries',
+    own: { build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}/deliveries` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}/deliveries` }), expect: READ_OTHER },
   },
 ];
 

@@ -30,9 +30,8 @@ export async function createWebhookEndpoint(db: Db, context: RequestContext, bod
   const fundId = body.fund_id ?? actor.fundId;
   if (fundId === null) throw new DomainError('rule_violation', 'Say which fund the endpoint is for.', [{ field: 'fund_id', message: 'is required with an admin key' }]);
   const structureId = actor.role === 'structure' ? actor.structureId : null;
-  if (actor.role === 'structure' ? fundId !== actor.fundId : (await findVisibleFund(db, actor, fundId, 'fund_id')) === undefined) {
-    throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
-  }
+  if (actor.role !== 'structure') await findVisibleFund(db, actor, fundId, 'fund_id'); // 404 if not the key's
+  else if (fundId !== actor.fundId) throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found' }]);
   assertCanManageEndpoint(actor, { structure_id: structureId });
   const refused = refuseWebhookUrl(body.url, policy);
   if (refused) throw new DomainError('rule_violation', 'The webhook URL is refused.', [{ field: 'url', message: refused }]);

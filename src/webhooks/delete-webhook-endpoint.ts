@@ -5,7 +5,7 @@ import { lockEndpointToChange } from './find-visible-webhook-endpoint';
 import { webhookEndpointView } from './webhook-endpoint.view';
 import { abandonPendingDeliveries, updateWebhookEndpoint } from './webhook-endpoints.repository';
 
-/** Deletes the endpoint (kept, stamped, for its delivery log and the audit trail): it receives nothing more. */
+/** Deletes the endpoint: it receives nothing more, and the API no longer shows it (its rows stay, stamped, for the audit trail). */
 export async function deleteWebhookEndpoint(db: Db, context: RequestContext, id: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const endpoint = await lockEndpointToChange(trx, context.actor, id);

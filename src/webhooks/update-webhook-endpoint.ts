@@ -20,12 +20,12 @@ export interface UpdateWebhookEndpointBody {
  * no failure counted; disabling it gives up the deliveries it is still owed (redeliver them by event).
  */
 export async function changeWebhookEndpoint(db: Db, context: RequestContext, id: string, body: UpdateWebhookEndpointBody, policy: OutboundPolicy): Promise<WebhookEndpointRow> {
-  if (body.url !== undefined) {
-    const refused = refuseWebhookUrl(body.url, policy);
-    if (refused) throw new DomainError('rule_violation', 'The webhook URL is refused.', [{ field: 'url', message: refused }]);
-  }
   return db.transaction().execute(async (trx) => {
-    const endpoint = await lockEndpointToChange(trx, context.actor, id);
+    const endpoint = await lockEndpointToChange(trx, context.actor, id); // who may, before what they send
+    if (body.url !== undefined) {
+      const refused = refuseWebhookUrl(body.url, policy);
+      if (refused) throw new DomainError('rule_violation', 'The webhook URL is refused.', [{ field: 'url', message: refused }]);
+    }
     const enabling = body.enabled === true && !endpoint.enabled;
     const disabling = body.enabled === false && endpoint.enabled;
     const updated = await updateWebhookEndpoint(trx, id, {

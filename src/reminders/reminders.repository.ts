@@ -1,6 +1,6 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { withinTransaction, type Db } from '../db/connect';
-import type { RemindersTable } from '../db/schema';
+import type { Database, RemindersTable } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 
 /** The job that delivers a reminder: `reminder-<id>` on the reminders queue (the scan makes it). */
@@ -193,4 +193,52 @@ export async function requeuePendingReminders(db: Db, fundId: string | undefined
     )
     SELECT count(*)::int AS queued FROM queued`.execute(db);
   return rows[0]!.queued;
+}
+
+export interface NewlyOverdueRow {
+  loan_id: string;
+  fund_id: string;
+  structure_id: string;
+  number: number;
+  due_date: string;
+  overdue_since: string;
+  total: string;
+  unpaid: string;
+}
+
+/**
+ * The instalments of the current schedule of active loans (of one fund, or of all) that fell due in
+ * the month before `asOf` and are unpaid as of it (what standing repayments allocated to them, with
+ * the arrears a restructuring effective by `asOf` capitalised, falls short of their total, as the
+ * reminders count it) and were not announced overdue yet: a month of downtime is caught up, older
+ * arrears are not news.
+ */
+export async function findNewlyOverdue(trx: Transaction<Database>, asOf: CalendarDate, fundId: string | undefined): Promise<NewlyOverdueRow[]> {
+  const d = sql`${asOf}::date`;
+  const { rows } = await sql<NewlyOverdueRow>`
+    WITH due AS MATERIALIZED (
+      SELECT l.id AS loan_id, l.fund_id, l.structure_id, i.number, i.due_date, i.total
+      FROM instalments i JOIN loans l ON l.id = i.loan_id AND l.schedule_version = i.version
+      WHERE i.due_date < ${d} AND i.due_date >= ${d} - 31 AND i.total > 0 AND l.status = 'active'
+        ${fundId === undefined ? sql`` : sql`AND l.fund_id = ${fundId}::uuid`}
+        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedup_key = 'loan.overdue:' || l.id || ':' || i.number || ':' || i.due_date)
+    ), paid AS (
+      SELECT r.loan_id, a.number, sum(a.fees + a.late_interest + a.interest + a.principal) AS amount
+      FROM repayments r JOIN allocations a ON a.repayment_id = r.id
+      WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM due)
+      GROUP BY r.loan_id, a.number
+    ), settled AS (
+      SELECT x.loan_id, s.number, sum(s.interest + s.principal) AS amount
+      FROM restructurings x JOIN arrears_settlements s ON s.restructuring_id = x.id
+      WHERE x.effective_date <= ${d} AND x.loan_id IN (SELECT loan_id FROM due)
+      GROUP BY x.loan_id, s.number
+    )
+    SELECT c.loan_id, c.fund_id, c.structure_id, c.number, c.due_date::text AS due_date, (c.due_date + 1)::text AS overdue_since, c.total::text AS total,
+      (c.total - coalesce(p.amount, 0) - coalesce(s.amount, 0))::text AS unpaid
+    FROM due c
+    LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
+    LEFT JOIN settled s ON s.loan_id = c.loan_id AND s.number = c.number
+    WHERE c.total > coalesce(p.amount, 0) + coalesce(s.amount, 0)
+    ORDER BY c.loan_id, c.due_date, c.number`.execute(trx);
+  return rows;
 }

@@ -1,10 +1,11 @@
-import type { Db } from '../db/connect';
+import { withinTransaction, type Db } from '../db/connect';
+import { publishEvents } from '../events/publish-events';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type Actor } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { createDueReminders, requeuePendingReminders } from './reminders.repository';
+import { createDueReminders, findNewlyOverdue, requeuePendingReminders } from './reminders.repository';
 
 /**
  * Makes every reminder due by `asOf` that was not made yet (of one fund, or of all), each with its
@@ -15,7 +16,23 @@ import { createDueReminders, requeuePendingReminders } from './reminders.reposit
 export async function scanReminders(db: Db, asOf: CalendarDate, fundId?: string): Promise<number> {
   const made = await createDueReminders(db, asOf, fundId);
   await requeuePendingReminders(db, fundId); // and a new job for those whose job was lost
+  await announceOverdueInstalments(db, asOf, fundId);
   return made;
+}
+
+/** A `loan.overdue` event for each instalment that became overdue since the last scans (once each). */
+async function announceOverdueInstalments(db: Db, asOf: CalendarDate, fundId: string | undefined): Promise<void> {
+  await withinTransaction(db, async (trx) => {
+    const overdue = await findNewlyOverdue(trx, asOf, fundId);
+    await publishEvents(trx, null, overdue.map((row) => ({
+      type: 'loan.overdue', fundId: row.fund_id, structureId: row.structure_id, loanId: row.loan_id,
+      dedupKey: `loan.overdue:${row.loan_id}:${row.number}:${row.due_date}`,
+      data: {
+        loan_id: row.loan_id, structure_id: row.structure_id, instalment_number: row.number, due_date: row.due_date,
+        overdue_since: row.overdue_since, amount_due: row.total, amount_unpaid: row.unpaid, currency: 'EUR',
+      },
+    })));
+  });
 }
 
 /**

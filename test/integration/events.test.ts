@@ -13,7 +13,10 @@ import { createApp } from '../../src/app';
 import type { Db } from '../../src/db/connect';
 import { hashSecret } from '../../src/http/auth';
 import type { WebhookDelivery } from '../../src/webhooks/deliver-webhook';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config';
 import { startWebhookDispatcher } from '../../workers/webhooks';
+import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
 import { contractAjv, SPEC_ID } from '../support/contract';
 import { isolatedDatabase } from '../support/db';
@@ -147,6 +150,52 @@ describe('GET /v1/events', () => {
     const loan = await disbursedLoan(desk);
     expect((await repay(desk, loan.id, { amount: '0.00', value_date: '2025-02-01' })).status).toBe(422);
     expect((await desk.api.get(`/v1/events?loan_id=${loan.id}`)).body.items).toHaveLength(2);
+  });
+});
+
+describe('events the scans and the workers make', () => {
+  it('announces an instalment overdue once, the day a scan finds it unpaid past its due date', async () => {
+    const desk = await servicingDesk(app);
+    const late = await disbursedLoan(desk); // due on the 15th of each month from February 2025
+    const onTime = await disbursedLoan(desk);
+    expect((await repay(desk, onTime.id, { amount: '888.49', value_date: '2025-02-14' })).status).toBe(201);
+    const scan = (asOf: string) => desk.api.post('/v1/reminders/scan', { fund_id: desk.fund.id, as_of: asOf });
+    expect((await scan('2025-02-15')).status).toBe(200); // due today: not overdue yet
+    expect((await desk.api.get('/v1/events?type=loan.overdue')).body.items).toEqual([]);
+    await scan('2025-03-01');
+    await scan('2025-03-02');
+    const overdue = (await desk.api.get('/v1/events?type=loan.overdue')).body.items as { loan_id: string; structure_id: string; data: Record<string, unknown> }[];
+    expect(overdue).toEqual([expect.objectContaining({ loan_id: late.id, structure_id: desk.structure.id })]);
+    expect(overdue[0]!.data).toEqual({
+      loan_id: late.id, structure_id: desk.structure.id, instalment_number: 1, due_date: '2025-02-15', overdue_since: '2025-02-16',
+      amount_due: '888.49', amount_unpaid: '888.49', currency: 'EUR',
+    });
+    await scan('2025-03-20');
+    const later = (await desk.api.get('/v1/events?type=loan.overdue')).body.items as { loan_id: string; data: { instalment_number: number } }[];
+    expect(later.map((event) => [event.loan_id, event.data.instalment_number])).toEqual([[late.id, 1], [late.id, 2], [onTime.id, 2]]);
+  });
+
+  it('publishes reminder.* as the workers deliver reminders, and report.completed with the request id of the POST that asked for it', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    const workers = await startWorkers({
+      db, redisUrl: 'redis://127.0.0.1:6379', logger: silent, reminders: { ...loadConfig({}).reminders, attempts: 1 },
+      queuePrefix: `test-events-${randomUUID()}`, relayIntervalMs: 50,
+    });
+    try {
+      expect((await desk.api.post('/v1/reminders/scan', { fund_id: desk.fund.id, as_of: '2025-02-16' })).status).toBe(200);
+      const asked = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-06-30' });
+      await until(async () => (await desk.api.get('/v1/events?type=report.completed')).body.items.length === 1, 'report.completed');
+      await until(async () => (await desk.api.get('/v1/events?type=reminder.before_due,reminder.after_due')).body.items.length === 1, 'the reminder\'s event');
+      const completed = (await desk.api.get('/v1/events?type=report.completed')).body.items[0];
+      expect(completed).toMatchObject({ fund_id: desk.fund.id, structure_id: null, loan_id: null, request_id: asked.headers['x-request-id'] });
+      expect(completed.data).toMatchObject({ id: asked.body.id, status: 'done', csv_url: `/v1/reports/${asked.body.id}.csv` });
+      const reminders = (await desk.api.get('/v1/events?type=reminder.before_due,reminder.after_due')).body.items as { type: string; loan_id: string; data: { kind: string; offset_days: number } }[];
+      // The first scan, the day after the first due date: the reminder of 1 day after it (those before it are past).
+      expect(reminders.map((event) => [event.type, event.loan_id, event.data.kind, event.data.offset_days])).toEqual([['reminder.after_due', loan.id, 'after_due', 1]]);
+    } finally {
+      await workers.close();
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, listScope, seesFund } from '../http/auth';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
-import { idempotencyOf, refuseSecretReplay, sendStored } from '../idempotency/idempotency-header';
+import { idempotencyOf, refuseSecretReplay } from '../idempotency/idempotency-header';
 import { apiKeyView } from './api-key.view';
 import { findApiKeyById, listApiKeys } from './api-keys.repository';
 import { createApiKey, type CreateApiKeyBody } from './create-api-key';

@@ -22,6 +22,7 @@ import { reportsRouter } from './reports/reports.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
+import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
 
 /** Open to anyone: the loan simulator (partner portals and fund websites call it without a key). */
 const PUBLIC_PATHS = new Set(['/v1/schedules/preview']);
@@ -37,6 +38,8 @@ export interface AppDeps {
   readonly rateLimits?: RateLimitSettings;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For gives req.ip (none unless given). */
   readonly trustProxy?: false | number | string;
+  /** Which webhook URLs partners may register (STRICT_OUTBOUND unless given). */
+  readonly outbound?: OutboundPolicy;
 }
 
 /** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
@@ -63,9 +66,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(rejectUnstorableStrings);
   app.use(openApiValidator());
   app.use(schedulesRouter());
-  app.use(fundsRouter(deps.db));
+  const outbound = deps.outbound ?? STRICT_OUTBOUND;
+  app.use(fundsRouter(deps.db, outbound));
   app.use(productsRouter(deps.db));
-  app.use(structuresRouter(deps.db));
+  app.use(structuresRouter(deps.db, outbound));
   app.use(loansRouter(deps.db));
   app.use(servicingRouter(deps.db));
   app.use(ledgerRouter(deps.db));

@@ -1,4 +1,5 @@
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit';
+import type { OutboundPolicy } from './webhooks/outbound';
 
 /** Everything read from the environment, read once, here. */
 export interface Config {
@@ -25,6 +26,8 @@ export interface Config {
    * per-address limits count clients, not the proxy. False: none (the peer is the client).
    */
   readonly trustProxy: false | number | string;
+  /** Where partners' webhook URLs may lead: https to public addresses only, unless WEBHOOK_ALLOW_INSECURE (development and tests). */
+  readonly outbound: OutboundPolicy;
 }
 
 /** How reminders go out (DOMAIN.md "Reminders"). */
@@ -52,6 +55,13 @@ function trustProxy(env: NodeJS.ProcessEnv): false | number | string {
   if (/^\d+$/.test(value)) return Number(value);
   if (value === 'true') throw new Error('TRUST_PROXY=true would take any client\'s word for its address: give the number of proxies in front of the API, or their addresses');
   return value;
+}
+
+/** Plain http and our own networks for webhooks: a deliberate 'true', nothing else that looks like it. */
+function allowInsecure(env: NodeJS.ProcessEnv): boolean {
+  const value = env.WEBHOOK_ALLOW_INSECURE ?? '';
+  if (value !== '' && value !== 'true' && value !== 'false') throw new Error(`WEBHOOK_ALLOW_INSECURE must be true or false, got ${value}`);
+  return value === 'true';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -85,5 +95,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisKeyPrefix: [env.QUEUE_PREFIX, DEFAULT_RATE_LIMITS.redisKeyPrefix].filter(Boolean).join(':'),
     }),
     trustProxy: trustProxy(env),
+    outbound: Object.freeze({ allowInsecure: allowInsecure(env) }),
   });
 }

@@ -20,7 +20,7 @@ async function main() {
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
   ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
   const app = createApp({
-    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy,
+    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, outbound: config.outbound,
   });
   const server = app.listen(config.port, (error?: Error) => {
     if (!error) return logger.info({ port: config.port }, 'listening');
@@ -35,7 +35,7 @@ async function main() {
   let warned = false;
   const tryWorkers = async (): Promise<Workers | undefined> => {
     try {
-      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger });
+      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger });
       if (warned) logger.info('workers started after all');
       return started;
     } catch (error) {

@@ -8,12 +8,14 @@ import { fundView } from './fund.view';
 import { findVisibleFund } from './find-visible-fund';
 import { findWebhookSecret, listFunds } from './funds.repository';
 import { updateFund, type UpdateFundBody } from './update-fund';
+import type { OutboundPolicy } from '../webhooks/outbound';
 
-export function fundsRouter(db: Db): Router {
+/** `outbound`: which webhook URLs a fund may register. */
+export function fundsRouter(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/funds', async (req, res) => {
-    const fund = await createFund(db, contextOf(req), req.body as CreateFundBody);
+    const fund = await createFund(db, contextOf(req), req.body as CreateFundBody, outbound);
     res.status(201).location(`/v1/funds/${fund.id}`).json(fundView(fund));
   });
 
@@ -31,7 +33,7 @@ export function fundsRouter(db: Db): Router {
   });
 
   router.patch('/v1/funds/:fundId', async (req, res) => {
-    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fundId), req.body as UpdateFundBody)));
+    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fundId), req.body as UpdateFundBody, outbound)));
   });
 
   // The secret a partner verifies the fund's webhooks with: for those who run the fund, not its auditors.

@@ -6,12 +6,14 @@ import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { createStructure, type CreateStructureBody } from './create-structure';
 import { structureView } from './structure.view';
 import { findStructureById, listStructures } from './structures.repository';
+import type { OutboundPolicy } from '../webhooks/outbound';
 
-export function structuresRouter(db: Db): Router {
+/** `outbound`: which webhook URLs a structure may register. */
+export function structuresRouter(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/structures', async (req, res) => {
-    const structure = await createStructure(db, contextOf(req), req.body as CreateStructureBody);
+    const structure = await createStructure(db, contextOf(req), req.body as CreateStructureBody, outbound);
     res.status(201).location(`/v1/structures/${structure.id}`).json(structureView(structure));
   });
 

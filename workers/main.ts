@@ -17,7 +17,7 @@ async function main() {
   await migrate(db);
   let workers;
   try {
-    workers = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger });
+    workers = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger });
   } catch (error) {
     await db.destroy();
     throw error;

@@ -15,6 +15,7 @@ import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } 
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
 import { todayInParis } from '../src/http/clock';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/webhooks/outbound';
 import { startRelay } from './relay';
 
 /** Jobs of the house itself, on schedules of their own (not asked for by changes, so not in the outbox). */
@@ -66,6 +67,8 @@ export async function startWorkers(options: {
   db: Db; redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
   /** false: no outbox relay (tests that share a database with other tests' outbox rows) */
   relay?: boolean;
+  /** Where reminder webhooks may go (STRICT_OUTBOUND unless given). */
+  outbound?: OutboundPolicy;
 }): Promise<Workers> {
   const { db, redisUrl, logger } = options;
   const prefix = options.queuePrefix ? { prefix: options.queuePrefix } : {};
@@ -140,7 +143,7 @@ export async function startWorkers(options: {
     [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db),
     [MONTHLY_REPORTS]: monthlyReportsJob(db), [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
   });
-  const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, now: () => new Date(), today: () => todayInParis() };
+  const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db) }); // one at a time: each reads the whole fund
 

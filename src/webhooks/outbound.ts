@@ -17,7 +17,7 @@ const INTERNAL_NAME = /^(localhost|.+\.localhost|metadata\.google\.internal)$/;
  * (loopback, private, link-local with the metadata service, CGNAT, unique-local, multicast, …).
  */
 function isPublicAddress(text: string): boolean {
-  return ipaddr.process(text).range() === 'unicast'; // process(): ::ffff:127.0.0.1 is judged as 127.0.0.1
+  return ipaddr.isValid(text) && ipaddr.process(text).range() === 'unicast'; // process(): ::ffff:127.0.0.1 is judged as 127.0.0.1
 }
 
 /** A reason the URL is refused (for a 422 naming the field), or undefined when acceptable. Text checks only, no DNS. */

@@ -73,9 +73,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(rejectUnstorableStrings);
   app.use(openApiValidator());
   app.use(schedulesRouter());
-  app.use(fundsRouter(deps.db));
+  const outbound = deps.outbound ?? STRICT_OUTBOUND;
+  app.use(fundsRouter(deps.db, outbound));
   app.use(productsRouter(deps.db));
-  app.use(structuresRouter(deps.db));
+  app.use(structuresRouter(deps.db, outbound));
   app.use(loansRouter(deps.db));
   app.use(servicingRouter(deps.db));
   app.use(ledgerRouter(deps.db));

@@ -1,5 +1,6 @@
 import type { WebhookDelivery } from './webhooks/deliver-webhook';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit';
+import type { OutboundPolicy } from './webhooks/outbound';
 
 /** Everything read from the environment, read once, here. */
 export interface Config {
@@ -30,6 +31,8 @@ export interface Config {
   readonly trustProxy: false | number | string;
   /** Origins (scheme://host[:port]) whose pages may call the partner portals' routes; none: no CORS. */
   readonly corsOrigins: readonly string[];
+  /** Where partners' webhook URLs may lead: https to public addresses only, unless WEBHOOK_ALLOW_INSECURE (development and tests). */
+  readonly outbound: OutboundPolicy;
 }
 
 /** How reminders go out (DOMAIN.md "Reminders"). */
@@ -77,6 +80,13 @@ function corsOrigins(env: NodeJS.ProcessEnv): readonly string[] {
   return Object.freeze(values);
 }
 
+/** Plain http and our own networks for webhooks: a deliberate 'true', nothing else that looks like it. */
+function allowInsecure(env: NodeJS.ProcessEnv): boolean {
+  const value = env.WEBHOOK_ALLOW_INSECURE ?? '';
+  if (value !== '' && value !== 'true' && value !== 'false') throw new Error(`WEBHOOK_ALLOW_INSECURE must be true or false, got ${value}`);
+  return value === 'true';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
@@ -116,5 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     trustProxy: trustProxy(env),
     corsOrigins: corsOrigins(env),
+    outbound: Object.freeze({ allowInsecure: allowInsecure(env) }),
   });
 }

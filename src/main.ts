@@ -1,4 +1,3 @@
-import { STRICT_OUTBOUND } from './webhooks/outbound';
 import pino from 'pino';
 import { startWorkers, type Workers } from '../workers/start';
 import { createApp } from './app';
@@ -21,7 +20,7 @@ async function main() {
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
   ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
   const app = createApp({
-    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins,
+    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, outbound: config.outbound,
   });
   const server = app.listen(config.port, (error?: Error) => {
     if (!error) return logger.info({ port: config.port }, 'listening');
@@ -36,8 +35,8 @@ async function main() {
   let warned = false;
   const tryWorkers = async (): Promise<Workers | undefined> => {
     try {
-      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger,
-      webhooks: { ...config.webhooks, policy: STRICT_OUTBOUND } });
+      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
+        webhooks: { ...config.webhooks, policy: config.outbound } });
       if (warned) logger.info('workers started after all');
       return started;
     } catch (error) {

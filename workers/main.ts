@@ -3,7 +3,6 @@
  * on the DATABASE_URL and REDIS_URL of the API. SIGTERM or SIGINT: stop taking work, finish the work
  * under way, close. (Without DATABASE_URL, `npm start` runs these in the API's own process.)
  */
-import { STRICT_OUTBOUND } from '../src/webhooks/outbound';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/connect';
@@ -18,8 +17,8 @@ async function main() {
   await migrate(db);
   let workers;
   try {
-    workers = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, logger,
-      webhooks: { ...config.webhooks, policy: STRICT_OUTBOUND } });
+    workers = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
+      webhooks: { ...config.webhooks, policy: config.outbound } });
   } catch (error) {
     await db.destroy();
     throw error;

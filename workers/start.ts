@@ -15,6 +15,7 @@ import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } 
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
 import { todayInParis } from '../src/http/clock';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/webhooks/outbound';
 import { startRelay } from './relay';
 import { startWebhookDispatcher } from './webhooks';
 import type { WebhookDelivery } from '../src/webhooks/deliver-webhook';
@@ -70,6 +71,8 @@ export async function startWorkers(options: {
   relay?: boolean;
   /** Without it, no webhook dispatcher runs here. */
   webhooks?: WebhookDelivery;
+  /** Where reminder webhooks may go (STRICT_OUTBOUND unless given). */
+  outbound?: OutboundPolicy;
 }): Promise<Workers> {
   const { db, redisUrl, logger } = options;
   const prefix = options.queuePrefix ? { prefix: options.queuePrefix } : {};
@@ -147,7 +150,7 @@ export async function startWorkers(options: {
     [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db),
     [MONTHLY_REPORTS]: monthlyReportsJob(db), [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
   });
-  const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, now: () => new Date(), today: () => todayInParis() };
+  const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db) }); // one at a time: each reads the whole fund
 

@@ -5,6 +5,8 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { isValidDepartmentCode, isValidRegionCode } from '../domain/structure-identifiers';
 import type { RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
+import { webhookUrlErrors } from '../webhooks/webhook-url-field';
 import { fundView } from './fund.view';
 import { insertFund } from './funds.repository';
 
@@ -20,14 +22,15 @@ export interface CreateFundBody {
 }
 
 /** Only the platform administrator opens a fund. */
-export async function createFund(db: Db, context: RequestContext, body: CreateFundBody, idempotency?: IdempotentRequest) {
+export async function createFund(db: Db, context: RequestContext, body: CreateFundBody, outbound: OutboundPolicy = STRICT_OUTBOUND, idempotency?: IdempotentRequest) {
   if (context.actor.role !== 'admin') throw new DomainError('forbidden', 'Only the platform administrator creates funds.');
   const broken: FieldError[] = [];
   if (!isValidRegionCode(body.region_code)) broken.push({ field: 'region_code', message: 'is not an INSEE region code' });
   body.department_codes.forEach((code, index) => {
     if (!isValidDepartmentCode(code)) broken.push({ field: `department_codes.${index}`, message: 'is not a French department code' });
   });
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The fund’s territory codes are not valid.', broken);
+  broken.push(...webhookUrlErrors(body.webhook_url, outbound));
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The fund breaks a business rule.', broken);
   return transactOnce(db, idempotency, async (trx) => {
     const fund = await insertFund(trx, {
       id: uuidv7(),

@@ -9,12 +9,14 @@ import { fundView } from './fund.view';
 import { findVisibleFund } from './find-visible-fund';
 import { findWebhookSecret, listFunds } from './funds.repository';
 import { updateFund, type UpdateFundBody } from './update-fund';
+import type { OutboundPolicy } from '../webhooks/outbound';
 
-export function fundsRouter(db: Db): Router {
+/** `outbound`: which webhook URLs a fund may register. */
+export function fundsRouter(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/funds', async (req, res) => {
-    const created = await createFund(db, contextOf(req), req.body as CreateFundBody, idempotencyOf(req));
+    const created = await createFund(db, contextOf(req), req.body as CreateFundBody, outbound, idempotencyOf(req));
     sendStored(res.location(`/v1/funds/${created.body.id}`), created);
   });
 
@@ -32,7 +34,7 @@ export function fundsRouter(db: Db): Router {
   });
 
   router.patch('/v1/funds/:fundId', async (req, res) => {
-    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fundId), req.body as UpdateFundBody)));
+    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fundId), req.body as UpdateFundBody, outbound)));
   });
 
   // The secret a partner verifies the fund's webhooks with: for those who run the fund, not its auditors.

@@ -1,6 +1,9 @@
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
 import { assertCanWrite, type RequestContext } from '../http/auth';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
+import { webhookUrlErrors } from '../webhooks/webhook-url-field';
 import { findVisibleFund } from './find-visible-fund';
 import { fundView } from './fund.view';
 import { updateFundSettings, type FundRow } from './funds.repository';
@@ -18,9 +21,11 @@ export interface UpdateFundBody {
  * absent fields are kept, `webhook_url: null` removes the webhook. Reminders already made keep
  * their offsets; the next scan uses the new ones. Territory and currency do not change.
  */
-export async function updateFund(db: Db, context: RequestContext, fundId: string, body: UpdateFundBody): Promise<FundRow> {
+export async function updateFund(db: Db, context: RequestContext, fundId: string, body: UpdateFundBody, outbound: OutboundPolicy = STRICT_OUTBOUND): Promise<FundRow> {
   await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
+  const broken = webhookUrlErrors(body.webhook_url, outbound);
+  if (broken.length > 0) throw new DomainError('rule_violation', 'The fund’s webhook URL is refused.', broken);
   return db.transaction().execute(async (trx) => {
     const fund = await updateFundSettings(trx, fundId, body);
     await recordAuditEvent(trx, context, { fundId, action: 'fund.updated', entityType: 'fund', entityId: fundId, state: fundView(fund) });

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { RetryLater } from '../queues/retry-later';
 import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
+import type { OutboundPolicy } from '../webhooks/outbound';
 import { postWebhook, reminderMessage, sendEmail } from './reminder-channels';
 import { claimReminder, findReminderToDeliver, recordAttempt, stampChannel } from './reminders.repository';
 
@@ -12,6 +13,8 @@ export interface DeliveryDeps {
   readonly mailer: { transport: Transporter; from: string } | undefined;
   /** How long one channel may take (the webhook's answer; the SMTP server's, through the transport's timeouts). */
   readonly timeoutMs: number;
+  /** Where a webhook may go: checked again when connecting (a name may resolve elsewhere since it was registered). */
+  readonly outbound: OutboundPolicy;
   readonly now: () => Date;
   readonly today: () => CalendarDate;
 }
@@ -54,7 +57,7 @@ export async function deliverReminder(deps: DeliveryDeps, reminderId: string, is
   const { webhook_url: webhookUrl } = reminder;
   const { mailer } = deps;
   const routes = {
-    webhook: webhookUrl === null ? undefined : () => postWebhook(webhookUrl, reminder.webhook_secret, message, { timeoutMs: deps.timeoutMs, now: deps.now() }),
+    webhook: webhookUrl === null ? undefined : () => postWebhook(webhookUrl, reminder.webhook_secret, message, { timeoutMs: deps.timeoutMs, policy: deps.outbound, now: deps.now() }),
     email: mailer === undefined ? undefined : () => sendEmail(mailer, reminder.contact_email, reminder.legal_name, message),
   };
   const open = reminder.channels.filter((channel) => routes[channel] !== undefined);

@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
+import { postJson, type OutboundPolicy } from '../webhooks/outbound';
 import type { ReminderToDeliver } from './reminders.repository';
 
 /** What a reminder says, the same through every channel (the webhook's `data`). */
@@ -29,34 +30,20 @@ export type ReminderMessage = ReturnType<typeof reminderMessage>;
  * receiver's answer and the stamp sends it again); the timestamp is the attempt's. Anything but a
  * 2xx within `timeoutMs` is a failed attempt. Errors name no URL (it may carry a token).
  */
-export async function postWebhook(url: string, secret: string, message: ReminderMessage, options: { timeoutMs: number; now: Date }): Promise<void> {
+export async function postWebhook(url: string, secret: string, message: ReminderMessage, options: { timeoutMs: number; policy: OutboundPolicy; now: Date }): Promise<void> {
   // The event's time is the reminder's: the same body on every retry. The header's is the attempt's.
   const body = JSON.stringify({ type: `reminder.${message.kind}`, timestamp: message.created_at, data: message });
   const signature = new Webhook(secret).sign(message.reminder_id, options.now, body);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': message.reminder_id,
-        'webhook-timestamp': String(Math.floor(options.now.getTime() / 1000)),
-        'webhook-signature': signature,
-      },
-    });
-  } catch (error) {
-    // Duck-typed: fetch's errors come from Node's own realm, where `instanceof Error` may not hold.
-    const failure = error as { name?: string; cause?: { code?: string } } | undefined;
-    const cause = failure?.name === 'TimeoutError' ? 'TimeoutError' : (failure?.cause?.code ?? failure?.name ?? 'error');
-    throw new Error(cause === 'TimeoutError' ? `webhook did not answer within ${options.timeoutMs} ms` : `webhook unreachable (${cause})`, { cause: error });
-  }
-  await response.body?.cancel();
+  const outcome = await postJson(url, body, {
+    'content-type': 'application/json',
+    'webhook-id': message.reminder_id,
+    'webhook-timestamp': String(Math.floor(options.now.getTime() / 1000)),
+    'webhook-signature': signature,
+  }, { policy: options.policy, timeoutMs: options.timeoutMs });
+  if (outcome.error === null) return;
   // 410 Gone: the receiver asks for no more messages (Standard Webhooks): no retry.
-  if (response.status === 410) throw Object.assign(new Error('webhook answered HTTP 410 Gone: no more retries'), { permanent: true });
-  if (response.status < 200 || response.status > 299) throw new Error(`webhook answered HTTP ${response.status}`);
+  if (outcome.statusCode === 410) throw Object.assign(new Error(`webhook ${outcome.error}: no more retries`), { permanent: true });
+  throw new Error(`webhook ${outcome.error}`);
 }
 
 /** An e-mail to the structure's contact address; its Message-ID is the reminder's, for the same reason. */

@@ -9,6 +9,8 @@ import {
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
+import { webhookUrlErrors } from '../webhooks/webhook-url-field';
 import { structureView } from './structure.view';
 import { insertStructure } from './structures.repository';
 
@@ -57,10 +59,10 @@ function checkStructure(body: CreateStructureBody): FieldError[] {
   return errors;
 }
 
-export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody, idempotency?: IdempotentRequest) {
+export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody, outbound: OutboundPolicy = STRICT_OUTBOUND, idempotency?: IdempotentRequest) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
-  const broken = checkStructure(body);
+  const broken = [...checkStructure(body), ...webhookUrlErrors(body.webhook_url, outbound)];
   if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
   const duplicate = () => new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
   return transactOnce(db, idempotency, async (trx) => {

@@ -7,12 +7,14 @@ import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { createStructure, type CreateStructureBody } from './create-structure';
 import { structureView } from './structure.view';
 import { findStructureById, listStructures } from './structures.repository';
+import type { OutboundPolicy } from '../webhooks/outbound';
 
-export function structuresRouter(db: Db): Router {
+/** `outbound`: which webhook URLs a structure may register. */
+export function structuresRouter(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/structures', async (req, res) => {
-    const created = await createStructure(db, contextOf(req), req.body as CreateStructureBody, idempotencyOf(req));
+    const created = await createStructure(db, contextOf(req), req.body as CreateStructureBody, outbound, idempotencyOf(req));
     sendStored(res.location(`/v1/structures/${created.body.id}`), created);
   });
 

@@ -18,7 +18,7 @@ import { createApp } from '../../src/app';
 import { connectDatabase, type Db } from '../../src/db/connect';
 import { migrate } from '../../src/db/migrate';
 import { hashSecret } from '../../src/http/auth';
-import { ADMIN_KEY } from '../support/app';
+import { ADMIN_KEY, LOCAL_RECEIVERS } from '../support/app';
 import { freePort, ownPostgres, type OwnPostgres } from '../support/own-postgres';
 import { webhookReceiver } from '../support/receivers';
 import { disbursedLoan, servicingDesk, type Desk } from '../support/servicing';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   cluster = await ownPostgres();
   db = await connectDatabase({ databaseUrl: cluster.url, dataDir: '', poolSize: 3 });
   await migrate(db);
-  app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(ADMIN_KEY) });
+  app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(ADMIN_KEY), outbound: LOCAL_RECEIVERS });
 });
 
 afterAll(async () => {
@@ -49,7 +49,7 @@ function spawnProcess(entry: string, env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: `${__dirname}/../..`,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH, DATABASE_URL: cluster.url, REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'silent', ...env },
+    env: { PATH: process.env.PATH, DATABASE_URL: cluster.url, REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'silent', WEBHOOK_ALLOW_INSECURE: 'true', ...env },
   });
   children.push(child);
   const output = { stderr: '' };

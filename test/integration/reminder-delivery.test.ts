@@ -21,7 +21,7 @@ import { RetryLater } from '../../src/queues/retry-later';
 import { requeuePendingReminders } from '../../src/reminders/reminders.repository';
 import { createTransport } from 'nodemailer';
 import { startWorkers } from '../../workers/start';
-import { ADMIN_KEY } from '../support/app';
+import { ADMIN_KEY, LOCAL_RECEIVERS } from '../support/app';
 import { expectContract } from '../support/contract';
 import { isolatedDatabase } from '../support/db';
 import { until } from '../support/until';
@@ -37,7 +37,7 @@ const receivers: { close(): Promise<void> }[] = [];
 beforeAll(async () => {
   iso = await isolatedDatabase('delivery');
   db = iso.db;
-  app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(ADMIN_KEY) });
+  app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(ADMIN_KEY), outbound: LOCAL_RECEIVERS });
   smtp = await smtpReceiver();
 });
 
@@ -80,7 +80,7 @@ async function secretOf(desk: Desk): Promise<string> {
 }
 
 const deps = (overrides: Partial<DeliveryDeps> = {}): DeliveryDeps => ({
-  db, mailer: undefined, timeoutMs: 2_000, now: () => new Date(), today: () => '2025-02-13' as CalendarDate, ...overrides,
+  db, mailer: undefined, timeoutMs: 2_000, outbound: LOCAL_RECEIVERS, now: () => new Date(), today: () => '2025-02-13' as CalendarDate, ...overrides,
 });
 
 describe('reminder delivery through the workers (BullMQ on real Redis)', () => {
@@ -99,7 +99,7 @@ describe('reminder delivery through the workers (BullMQ on real Redis)', () => {
     expect(reminders.every((r) => r.kind === 'after_due' && r.status === 'pending')).toBe(true);
 
     const workers = await startWorkers({
-      db, redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), queuePrefix: `test-delivery-${randomUUID()}`, relayIntervalMs: 50,
+      db, redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), queuePrefix: `test-delivery-${randomUUID()}`, relayIntervalMs: 50, outbound: LOCAL_RECEIVERS,
       reminders: { smtpUrl: smtp.url, mailFrom: 'fonds@example.org', webhookTimeoutMs: 5_000, attempts: 3, backoffMs: 100 },
     });
     try {

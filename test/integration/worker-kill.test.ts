@@ -15,7 +15,7 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { createApp } from '../../src/app';
 import { hashSecret } from '../../src/http/auth';
-import { ADMIN_KEY } from '../support/app';
+import { ADMIN_KEY, LOCAL_RECEIVERS } from '../support/app';
 import { isolatedDatabase } from '../support/db';
 import { until } from '../support/until';
 import { webhookReceiver } from '../support/receivers';
@@ -28,7 +28,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   iso = await isolatedDatabase('killed');
-  app = createApp({ logger: pino({ level: 'silent' }), db: iso.db, adminKeyHash: hashSecret(ADMIN_KEY) });
+  app = createApp({ logger: pino({ level: 'silent' }), db: iso.db, adminKeyHash: hashSecret(ADMIN_KEY), outbound: LOCAL_RECEIVERS });
 });
 
 afterAll(async () => {
@@ -41,7 +41,7 @@ function startWorkerProcess(prefix: string): ChildProcess {
     cwd: `${__dirname}/../..`,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      PATH: process.env.PATH, DATABASE_URL: iso.url, REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent',
+      PATH: process.env.PATH, DATABASE_URL: iso.url, REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', WEBHOOK_ALLOW_INSECURE: 'true',
       // A dead worker's jobs come back after about 5 s; its claims on reminders (4 × timeout + 10 s) within 14 s.
       JOB_LOCK_MS: '5000', REMINDER_BACKOFF_MS: '200', WEBHOOK_TIMEOUT_MS: '1000',
     },

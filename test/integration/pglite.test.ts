@@ -56,7 +56,7 @@ describe('the embedded PGlite database', () => {
     const reversed = await request(app).post(`/v1/loans/${loan.body.id}/repayments/${paid.body.id}/reversal`).set(admin).send({ reason: 'test' });
     expect(reversed.body.loan).toMatchObject({ outstanding_principal: '12000.00', schedule_version: 3 });
     const moratorium = await request(app).post(`/v1/funds/${fund.body.id}/moratoria`).set(admin).send({ effective_date: '2025-03-01', periods: 2, reason: 'crise' });
-    expect(moratorium.body).toMatchObject({ loans_changed: 1, loans_skipped: 0 });
+    expect(moratorium.body).toMatchObject({ deferral_type: 'partial', capitalise_arrears: false, loans_changed: 1, loans_skipped: 0 }); // the defaults
     const verdict = await request(app).get(`/v1/audit-events/verify?fund_id=${fund.body.id}`).set(admin);
     expectContract(verdict, 'get', '/v1/audit-events/verify');
     expect(verdict.body).toMatchObject({ fund_id: fund.body.id, valid: true, events_checked: 9, first_broken: null, chains_checked: 2, broken_chains: [] });

@@ -44,16 +44,21 @@ let a: World;
 let b: World;
 let managerKey: string;
 
+/**
+ * The maps below name path parameters and body fields in snake_case, as the JSON fields are named:
+ * a parameter still spelt in camelCase ("loanId", before the rename of path parameters reaches a
+ * branch) finds its entry all the same.
+ */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
-  fundId: w.fund, productId: w.product, structureId: w.structure, loanId: w.loan, repaymentId: w.repayment, reportId: w.report, keyId: w.key, version: '1',
+  fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, key_id: w.key, version: '1',
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
-    fundId: b.fund, fund_id: b.fund, productId: b.product, product_id: b.product, structureId: b.structure, structure_id: b.structure,
-    loanId: b.loan, loan_id: b.loan, repaymentId: b.repayment, reportId: b.report, keyId: b.key,
-  } as Record<string, string>)[name],
+    fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, key_id: b.key,
+  } as Record<string, string>)[snakeCase(name)],
 };
 
 const DATED = '2025-01-15';
@@ -108,11 +113,11 @@ interface Baseline {
 }
 
 const AS_OF = { query: () => ({ as_of: '2025-06-30' }) };
-const freshPending = async () => ({ loanId: await pendingLoan() });
-const freshActive = async () => ({ loanId: await activeLoan() });
+const freshPending = async () => ({ loan_id: await pendingLoan() });
+const freshActive = async () => ({ loan_id: await activeLoan() });
 const freshRepayment = async () => {
   const loanId = await activeLoan();
-  return { loanId, repaymentId: await repayment(loanId) };
+  return { loan_id: loanId, repayment_id: await repayment(loanId) };
 };
 const TERMS = {
   principal: '10000.00', annual_rate_percent: '2', periodicity: 'monthly', term_periods: 24, deferral_periods: 0, deferral_type: 'partial',
@@ -172,7 +177,7 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/api-keys': { body: () => ({ role: 'manager', fund_id: a.fund, label: unique('sweep') }) },
   'GET /v1/api-keys': {},
   'GET /v1/api-keys/{keyId}': {},
-  'DELETE /v1/api-keys/{keyId}': { target: async () => ({ keyId: (await createKey(app, { role: 'auditor', fund_id: a.fund })).id }) },
+  'DELETE /v1/api-keys/{keyId}': { target: async () => ({ key_id: (await createKey(app, { role: 'auditor', fund_id: a.fund })).id }) },
   'GET /v1/audit-events': {},
   'GET /v1/audit-events/verify': { query: () => ({ fund_id: a.fund }) },
   'GET /v1/reminders': {},
@@ -185,7 +190,7 @@ const BASELINES: Record<string, Baseline> = {
 
 function baselineShape(op: Operation, baseline: Baseline, target: Record<string, string> | undefined): RequestShape {
   const defaults = pathDefaults(a);
-  const params = Object.fromEntries(op.parameters.filter((p) => p.in === 'path').map((p) => [p.name, target?.[p.name] ?? defaults[p.name]!]));
+  const params = Object.fromEntries(op.parameters.filter((p) => p.in === 'path').map((p) => [p.name, target?.[snakeCase(p.name)] ?? defaults[snakeCase(p.name)]!]));
   const body = baseline.body?.();
   return {
     params, query: Object.entries(baseline.query?.() ?? {}), headers: baseline.headers?.() ?? {},

@@ -24,8 +24,8 @@ export function structuresRouter(db: Db): Router {
     res.json({ items: items.map(structureView), next_cursor });
   });
 
-  router.get('/v1/structures/:structureId', async (req, res) => {
-    const structure = await findStructureById(db, String(req.params.structureId));
+  router.get('/v1/structures/:structure_id', async (req, res) => {
+    const structure = await findStructureById(db, String(req.params.structure_id));
     if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
     res.json(structureView(structure));
   });

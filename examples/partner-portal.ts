@@ -1,9 +1,11 @@
 /**
  * What a partner portal shows a structure (the borrower), with the API's typed client:
- * its loans, the first one's schedule and next due date, and that loan's statement.
+ * its loans, the first one's schedule and next due date, and that loan's statement; and, with
+ * WEBHOOK_URL, the registration of the portal's webhook endpoint.
  *
  *   npm run client:types        # examples/api-types.d.ts, generated from openapi.yaml
- *   API_URL=https://loans.example.org API_KEY=sk_… npx tsx examples/partner-portal.ts
+ *   API_URL=https://loans.example.org API_KEY=sk_… [WEBHOOK_URL=https://portal.example.org/hooks] \
+ *     npx tsx examples/partner-portal.ts
  *
  * API_KEY is a key of role `structure`: it sees that structure's loans only.
  */
@@ -13,6 +15,7 @@ import type { components, paths } from './api-types';
 type Loan = components['schemas']['Loan'];
 type LoanInstalment = components['schemas']['LoanInstalment'];
 type StatementLine = components['schemas']['LoanStatement']['lines'][number];
+type Api = ReturnType<typeof createClient<paths>>;
 
 export interface PortalSummary {
   readonly loans: readonly Loan[];
@@ -36,12 +39,26 @@ function bodyOf<T>(answer: { data?: T; error?: unknown; response: Response }): T
   return answer.data;
 }
 
+export function portalClient(apiUrl: string, apiKey: string): Api {
+  return createClient<paths>({ baseUrl: apiUrl, headers: { Authorization: `Bearer ${apiKey}` } });
+}
+
+/**
+ * Subscribes the portal to its structure's repayments and overdue loans. The answer holds the
+ * endpoint's signing secret, shown this once: keep it to verify each delivery (Standard Webhooks).
+ */
+export async function registerWebhookEndpoint(api: Api, url: string) {
+  return bodyOf(await api.POST('/v1/webhook-endpoints', {
+    body: { url, event_types: ['repayment.recorded', 'loan.overdue'], description: 'Partner portal' },
+  }));
+}
+
 /** Today in Europe/Paris, as the API counts days: YYYY-MM-DD. */
 const todayInParis = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
 
 /** `today`: the date the statuses are read as of, and from which the next due date is looked for. */
 export async function main(apiUrl: string, apiKey: string, today = todayInParis()): Promise<PortalSummary> {
-  const api = createClient<paths>({ baseUrl: apiUrl, headers: { Authorization: `Bearer ${apiKey}` } });
+  const api = portalClient(apiUrl, apiKey);
 
   // Every page of the loans: a page holds at most `limit` of them and names the next one.
   const loans: Loan[] = [];
@@ -77,13 +94,21 @@ function print({ loans, first }: PortalSummary): void {
   for (const line of statement) console.log(`  ${line.value_date}  ${line.type.padEnd(20)} ${line.cash.padStart(12)}  balance ${line.balance}`);
 }
 
+async function run(apiUrl: string, apiKey: string, webhookUrl: string | undefined): Promise<void> {
+  print(await main(apiUrl, apiKey));
+  if (!webhookUrl) return;
+  const endpoint = await registerWebhookEndpoint(portalClient(apiUrl, apiKey), webhookUrl);
+  console.log(`\nWebhook endpoint ${endpoint.id} for ${endpoint.event_types.join(', ')} (enabled: ${endpoint.enabled})`);
+  console.log(`Its signing secret, shown this once: ${endpoint.secret}`);
+}
+
 if (require.main === module) {
-  const { API_URL, API_KEY } = process.env;
+  const { API_URL, API_KEY, WEBHOOK_URL } = process.env;
   if (!API_URL || !API_KEY) {
-    console.error('Set API_URL and API_KEY (a structure key).');
+    console.error('Set API_URL and API_KEY (a structure key); WEBHOOK_URL to register a webhook endpoint.');
     process.exit(2);
   }
-  main(API_URL, API_KEY).then(print, (error: unknown) => {
+  run(API_URL, API_KEY, WEBHOOK_URL).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

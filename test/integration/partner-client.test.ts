@@ -1,8 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { main } from '../../examples/partner-portal';
-import { testApp } from '../support/app';
+import pino from 'pino';
+import { main, portalClient, registerWebhookEndpoint } from '../../examples/partner-portal';
+import { createApp } from '../../src/app';
+import { hashSecret } from '../../src/http/auth';
+import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
+import { testDb } from '../support/db';
 import { createKey, unique } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 
@@ -11,7 +15,8 @@ let app: Express;
 let server: Server;
 let apiUrl: string;
 beforeAll(async () => {
-  app = await testApp();
+  // As test/support/app.ts builds it, with webhook URLs on this machine allowed (no delivery is made here).
+  app = createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH, outbound: { allowInsecure: true } });
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -35,6 +40,19 @@ describe('the partner-portal example', () => {
       ['2025-01-15', 'disbursement', '-10000.00', '10000.00'],
       ['2025-02-15', 'repayment', '888.49', '9211.51'],
     ]);
+  });
+
+  it('registers the portal’s webhook endpoint for its structure; the secret comes once', async () => {
+    const desk = await servicingDesk(app);
+    const key = await createKey(app, { role: 'structure', structure_id: desk.structure.id, label: unique('portail') });
+
+    const endpoint = await registerWebhookEndpoint(portalClient(apiUrl, key.secret), 'http://127.0.0.1:9/hooks');
+
+    expect(endpoint).toMatchObject({ url: 'http://127.0.0.1:9/hooks', event_types: ['repayment.recorded', 'loan.overdue'], enabled: true, description: 'Partner portal' });
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    const listed = await portalClient(apiUrl, key.secret).GET('/v1/webhook-endpoints');
+    expect(listed.data?.items.map((item) => item.id)).toEqual([endpoint.id]);
+    expect(JSON.stringify(listed.data)).not.toContain(endpoint.secret);
   });
 
   it('a structure without loans: none, and nothing more asked', async () => {

@@ -1,12 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import pino from 'pino';
 import { main, portalClient, registerWebhookEndpoint } from '../../examples/partner-portal';
-import { createApp } from '../../src/app';
-import { hashSecret } from '../../src/http/auth';
-import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
-import { testDb } from '../support/db';
+import { testApp } from '../support/app';
 import { createKey, unique } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 
@@ -15,8 +11,7 @@ let app: Express;
 let server: Server;
 let apiUrl: string;
 beforeAll(async () => {
-  // As test/support/app.ts builds it, with webhook URLs on this machine allowed (no delivery is made here).
-  app = createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH, outbound: { allowInsecure: true } });
+  app = await testApp({ outbound: { allowInsecure: true } }); // a webhook URL on this machine (no delivery is made here)
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -17,10 +17,10 @@ async function serve() {
 
   const bareDb = await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 });
   const bare = express();
-  bare.get('/bare/loans/:loanId/schedule', async (req, res) => {
+  bare.get('/bare/loans/:loan_id/schedule', async (req, res) => {
     const rows = await bareDb.selectFrom('instalments').selectAll()
-      .where('loan_id', '=', req.params.loanId)
-      .where('version', '=', (eb) => eb.selectFrom('loans').select('schedule_version').where('id', '=', req.params.loanId))
+      .where('loan_id', '=', req.params.loan_id)
+      .where('version', '=', (eb) => eb.selectFrom('loans').select('schedule_version').where('id', '=', req.params.loan_id))
       .orderBy('number').execute();
     res.json(rows);
   });

@@ -118,10 +118,10 @@ async function serve() {
   const bareDb = (await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 })).withTables<BenchTables>();
   const bare = express();
   bare.use(express.json());
-  bare.post('/bare/loans/:loanId/repayments', async (req, res) => {
+  bare.post('/bare/loans/:loan_id/repayments', async (req, res) => {
     const body = req.body as { amount: string; value_date: string };
     const row = await bareDb.transaction().execute((trx) => trx.insertInto('bench_repayments')
-      .values({ loan_id: req.params.loanId, amount: body.amount, value_date: body.value_date, idempotency_key: String(req.get('Idempotency-Key')) })
+      .values({ loan_id: req.params.loan_id, amount: body.amount, value_date: body.value_date, idempotency_key: String(req.get('Idempotency-Key')) })
       .returningAll().executeTakeFirstOrThrow());
     res.status(201).json(row);
   });

@@ -29,14 +29,14 @@ export function accessRouter(db: Db): Router {
     res.json({ items: items.map(apiKeyView), next_cursor });
   });
 
-  router.get('/v1/api-keys/:keyId', async (req, res) => {
-    const key = await findApiKeyById(db, String(req.params.keyId));
+  router.get('/v1/api-keys/:key_id', async (req, res) => {
+    const key = await findApiKeyById(db, String(req.params.key_id));
     if (!key || !seesFund(actorOf(req), key.fund_id)) throw new DomainError('not_found', 'No such API key.');
     res.json(apiKeyView(key));
   });
 
-  router.delete('/v1/api-keys/:keyId', async (req, res) => {
-    res.json(apiKeyView(await revokeApiKey(db, contextOf(req), String(req.params.keyId))));
+  router.delete('/v1/api-keys/:key_id', async (req, res) => {
+    res.json(apiKeyView(await revokeApiKey(db, contextOf(req), String(req.params.key_id))));
   });
 
   return router;

@@ -29,18 +29,18 @@ export function fundsRouter(db: Db, outbound: OutboundPolicy): Router {
     res.json({ items: items.map(fundView), next_cursor });
   });
 
-  router.get('/v1/funds/:fundId', async (req, res) => {
-    res.json(fundView(await findVisibleFund(db, actorOf(req), String(req.params.fundId))));
+  router.get('/v1/funds/:fund_id', async (req, res) => {
+    res.json(fundView(await findVisibleFund(db, actorOf(req), String(req.params.fund_id))));
   });
 
-  router.patch('/v1/funds/:fundId', async (req, res) => {
-    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fundId), req.body as UpdateFundBody, outbound)));
+  router.patch('/v1/funds/:fund_id', async (req, res) => {
+    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fund_id), req.body as UpdateFundBody, outbound)));
   });
 
   // The secret a partner verifies the fund's webhooks with: for those who run the fund, not its auditors.
-  router.get('/v1/funds/:fundId/webhook-secret', async (req, res) => {
+  router.get('/v1/funds/:fund_id/webhook-secret', async (req, res) => {
     const actor = actorOf(req);
-    const fund = await findVisibleFund(db, actor, String(req.params.fundId));
+    const fund = await findVisibleFund(db, actor, String(req.params.fund_id));
     if (actor.role === 'auditor') throw new DomainError('forbidden', 'An auditor key does not read the webhook secret.');
     assertCanWrite(actor);
     res.set('Cache-Control', 'no-store').json({ fund_id: fund.id, secret: await findWebhookSecret(db, fund.id) });

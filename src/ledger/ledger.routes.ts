@@ -9,12 +9,12 @@ import { loanStatementView, trialBalanceView } from './ledger.view';
 export function ledgerRouter(db: Db): Router {
   const router = Router();
 
-  router.get('/v1/funds/:fundId/ledger/trial-balance', async (req, res) => {
-    res.json(trialBalanceView(await getTrialBalance(db, actorOf(req), String(req.params.fundId), asOfOf(req.query))));
+  router.get('/v1/funds/:fund_id/ledger/trial-balance', async (req, res) => {
+    res.json(trialBalanceView(await getTrialBalance(db, actorOf(req), String(req.params.fund_id), asOfOf(req.query))));
   });
 
-  router.get('/v1/loans/:loanId/statement', async (req, res) => {
-    res.json(loanStatementView(await getLoanStatement(db, actorOf(req), String(req.params.loanId), asOfOf(req.query))));
+  router.get('/v1/loans/:loan_id/statement', async (req, res) => {
+    res.json(loanStatementView(await getLoanStatement(db, actorOf(req), String(req.params.loan_id), asOfOf(req.query))));
   });
 
   return router;

@@ -28,34 +28,34 @@ export function loansRouter(db: Db): Router {
     res.json({ items: items.map(loanView), next_cursor });
   });
 
-  router.get('/v1/loans/:loanId', async (req, res) => {
+  router.get('/v1/loans/:loan_id', async (req, res) => {
     const asOf = asOfOf(req.query);
-    const { loan, arrears, outstanding } = await getLoan(db, actorOf(req), String(req.params.loanId), asOf);
+    const { loan, arrears, outstanding } = await getLoan(db, actorOf(req), String(req.params.loan_id), asOf);
     res.json(loanDetailView(loan, arrears, outstanding, asOf));
   });
 
-  router.post('/v1/loans/:loanId/disbursement', async (req, res) => {
-    sendStored(res, await disburseLoan(db, contextOf(req), String(req.params.loanId), req.body as DisbursementBody, todayInParis(), idempotencyOf(req)));
+  router.post('/v1/loans/:loan_id/disbursement', async (req, res) => {
+    sendStored(res, await disburseLoan(db, contextOf(req), String(req.params.loan_id), req.body as DisbursementBody, todayInParis(), idempotencyOf(req)));
   });
 
-  router.post('/v1/loans/:loanId/cancellation', async (req, res) => {
+  router.post('/v1/loans/:loan_id/cancellation', async (req, res) => {
     const reason = (req.body as { reason?: string } | undefined)?.reason;
-    sendStored(res, await cancelLoan(db, contextOf(req), String(req.params.loanId), todayInParis(), reason, idempotencyOf(req)));
+    sendStored(res, await cancelLoan(db, contextOf(req), String(req.params.loan_id), todayInParis(), reason, idempotencyOf(req)));
   });
 
-  router.get('/v1/loans/:loanId/schedule', async (req, res) => {
+  router.get('/v1/loans/:loan_id/schedule', async (req, res) => {
     const asOf = asOfOf(req.query);
-    res.json(loanScheduleView(await getLoanSchedule(db, actorOf(req), String(req.params.loanId), asOf), asOf));
+    res.json(loanScheduleView(await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf), asOf));
   });
 
-  router.get('/v1/loans/:loanId/schedule/versions', async (req, res) => {
-    res.json(scheduleVersionsView(await listScheduleVersions(db, actorOf(req), String(req.params.loanId))));
+  router.get('/v1/loans/:loan_id/schedule/versions', async (req, res) => {
+    res.json(scheduleVersionsView(await listScheduleVersions(db, actorOf(req), String(req.params.loan_id))));
   });
 
-  router.get('/v1/loans/:loanId/schedule/versions/:version', async (req, res) => {
+  router.get('/v1/loans/:loan_id/schedule/versions/:version', async (req, res) => {
     const asOf = asOfOf(req.query);
     const version = Number(req.params.version);
-    res.json(loanScheduleView(await getLoanSchedule(db, actorOf(req), String(req.params.loanId), asOf, version), asOf));
+    res.json(loanScheduleView(await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf, version), asOf));
   });
 
   return router;

@@ -26,8 +26,8 @@ export function productsRouter(db: Db): Router {
     res.json({ items: items.map(productView), next_cursor });
   });
 
-  router.get('/v1/products/:productId', async (req, res) => {
-    const product = await findProductById(db, String(req.params.productId));
+  router.get('/v1/products/:product_id', async (req, res) => {
+    const product = await findProductById(db, String(req.params.product_id));
     if (!product || !seesFund(actorOf(req), product.fund_id)) throw new DomainError('not_found', 'No such product.');
     res.json(productView(product));
   });

@@ -36,9 +36,9 @@ export function reportsRouter(db: Db): Router {
     res.json({ items: items.map(reportSummaryView), next_cursor });
   });
 
-  // Before /v1/reports/:reportId, which would take "….csv" for an id.
-  router.get('/v1/reports/:reportId.csv', async (req, res) => {
-    const report = await findVisibleReport(db, actorOf(req), String(req.params.reportId));
+  // Before /v1/reports/:report_id, which would take "….csv" for an id.
+  router.get('/v1/reports/:report_id.csv', async (req, res) => {
+    const report = await findVisibleReport(db, actorOf(req), String(req.params.report_id));
     if (report.status !== 'done') throw new DomainError('conflict', `The report is not ready: it is ${report.status}.`);
     res.type('text/csv; charset=utf-8')
       .set('Content-Disposition', `attachment; filename="report-${report.fund_id}-${report.as_of}.csv"`)
@@ -46,8 +46,8 @@ export function reportsRouter(db: Db): Router {
       .send(report.csv);
   });
 
-  router.get('/v1/reports/:reportId', async (req, res) => {
-    const report = await findVisibleReport(db, actorOf(req), String(req.params.reportId));
+  router.get('/v1/reports/:report_id', async (req, res) => {
+    const report = await findVisibleReport(db, actorOf(req), String(req.params.report_id));
     if (report.status === 'queued' || report.status === 'running') res.set('Retry-After', '2');
     res.json(reportView(report));
   });

@@ -25,7 +25,7 @@ export async function reverseRepayment(db: Db, context: RequestContext, loanId: 
     if (repayment.reversed_at) throw new DomainError('conflict', `This repayment was already reversed on ${repayment.reversed_at.toISOString()}.`);
 
     await markRepaymentReversed(trx, repayment.id, reason);
-    const { loan: rebooked, writes } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate, blame: { in: 'path', field: 'repaymentId' } }, today);
+    const { loan: rebooked, writes } = await rebookLoan(trx, loan, { reason: 'reversal', effectiveDate: repayment.value_date as CalendarDate, blame: { in: 'path', field: 'repayment_id' } }, today);
     const reversed = (await findRepayment(trx, loan.id, repayment.id))!;
     const view = { ...repaymentView(reversed, await allocationsOfLoan(trx, loan.id)), loan: loanStateView(rebooked) };
     const published = eventWrites(context.requestId, [loanEvent('repayment.reversed', loan, view)]);

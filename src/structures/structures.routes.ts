@@ -26,8 +26,8 @@ export function structuresRouter(db: Db, outbound: OutboundPolicy): Router {
     res.json({ items: items.map(structureView), next_cursor });
   });
 
-  router.get('/v1/structures/:structureId', async (req, res) => {
-    const structure = await findStructureById(db, String(req.params.structureId));
+  router.get('/v1/structures/:structure_id', async (req, res) => {
+    const structure = await findStructureById(db, String(req.params.structure_id));
     if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
     res.json(structureView(structure));
   });

@@ -180,7 +180,7 @@ describe('the table covers the contract', () => {
 
   it('gives every caller a status in every cell', () => {
     for (const cell of CELLS) expect(typeof cell.expected).toBe('number');
-    expect(CELLS.filter((cell) => cell.route.method === 'get' && cell.route.path === '/v1/funds/{fundId}').map((cell) => cell.caller)).toEqual([...CALLERS, ...CALLERS]);
+    expect(CELLS.filter((cell) => cell.route.method === 'get' && cell.route.path === '/v1/funds/{fund_id}').map((cell) => cell.caller)).toEqual([...CALLERS, ...CALLERS]);
   });
 });
 

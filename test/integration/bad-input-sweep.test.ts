@@ -44,16 +44,21 @@ let a: World;
 let b: World;
 let managerKey: string;
 
+/**
+ * The maps below name path parameters and body fields in snake_case, as the JSON fields are named:
+ * a parameter still spelt in camelCase ("loanId", before the rename of path parameters reaches a
+ * branch) finds its entry all the same.
+ */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
-  fundId: w.fund, productId: w.product, structureId: w.structure, loanId: w.loan, repaymentId: w.repayment, reportId: w.report, keyId: w.key, version: '1',
+  fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, key_id: w.key, version: '1',
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
-    fundId: b.fund, fund_id: b.fund, productId: b.product, product_id: b.product, structureId: b.structure, structure_id: b.structure,
-    loanId: b.loan, loan_id: b.loan, repaymentId: b.repayment, reportId: b.report, keyId: b.key,
-  } as Record<string, string>)[name],
+    fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, key_id: b.key,
+  } as Record<string, string>)[snakeCase(name)],
 };
 
 const DATED = '2025-01-15';
@@ -108,11 +113,11 @@ interface Baseline {
 }
 
 const AS_OF = { query: () => ({ as_of: '2025-06-30' }) };
-const freshPending = async () => ({ loanId: await pendingLoan() });
-const freshActive = async () => ({ loanId: await activeLoan() });
+const freshPending = async () => ({ loan_id: await pendingLoan() });
+const freshActive = async () => ({ loan_id: await activeLoan() });
 const freshRepayment = async () => {
   const loanId = await activeLoan();
-  return { loanId, repaymentId: await repayment(loanId) };
+  return { loan_id: loanId, repayment_id: await repayment(loanId) };
 };
 const TERMS = {
   principal: '10000.00', annual_rate_percent: '2', periodicity: 'monthly', term_periods: 24, deferral_periods: 0, deferral_type: 'partial',
@@ -135,57 +140,57 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/schedules/preview': { body: () => TERMS, stateless: true },
   'POST /v1/funds': { body: () => ({ name: unique('Fonds'), region_code: '84', department_codes: ['69', '01'], currency: 'EUR', ...REMINDERS }), manager: false },
   'GET /v1/funds': {},
-  'GET /v1/funds/{fundId}': {},
-  'PATCH /v1/funds/{fundId}': { body: () => ({ name: unique('Fonds'), ...REMINDERS }) },
-  'GET /v1/funds/{fundId}/webhook-secret': {},
-  'GET /v1/funds/{fundId}/ledger/trial-balance': AS_OF,
+  'GET /v1/funds/{fund_id}': {},
+  'PATCH /v1/funds/{fund_id}': { body: () => ({ name: unique('Fonds'), ...REMINDERS }) },
+  'GET /v1/funds/{fund_id}/webhook-secret': {},
+  'GET /v1/funds/{fund_id}/ledger/trial-balance': AS_OF,
   'POST /v1/products': { body: () => ({ ...productBody(a.fund), rounding: 'half_up', guarantee_coverage_percent: '50' }) },
   'GET /v1/products': {},
-  'GET /v1/products/{productId}': {},
+  'GET /v1/products/{product_id}': {},
   'POST /v1/structures': { body: () => structureBody(a.fund, { rna: 'W691234567', webhook_url: 'https://example.org/hook' }) },
   'GET /v1/structures': {},
-  'GET /v1/structures/{structureId}': {},
+  'GET /v1/structures/{structure_id}': {},
   'POST /v1/loans': { body: () => ({ product_id: a.product, structure_id: a.structure, ...TERMS }) },
   'GET /v1/loans': {},
-  'GET /v1/loans/{loanId}': AS_OF,
-  'POST /v1/loans/{loanId}/disbursement': { target: freshPending, body: () => ({ date: DATED, amount: '10000.00' }) },
-  'POST /v1/loans/{loanId}/cancellation': { target: freshPending, body: () => ({ reason: 'sweep' }) },
-  'GET /v1/loans/{loanId}/schedule': AS_OF,
-  'GET /v1/loans/{loanId}/schedule/versions': {},
-  'GET /v1/loans/{loanId}/schedule/versions/{version}': AS_OF,
-  'POST /v1/loans/{loanId}/repayments': {
+  'GET /v1/loans/{loan_id}': AS_OF,
+  'POST /v1/loans/{loan_id}/disbursement': { target: freshPending, body: () => ({ date: DATED, amount: '10000.00' }) },
+  'POST /v1/loans/{loan_id}/cancellation': { target: freshPending, body: () => ({ reason: 'sweep' }) },
+  'GET /v1/loans/{loan_id}/schedule': AS_OF,
+  'GET /v1/loans/{loan_id}/schedule/versions': {},
+  'GET /v1/loans/{loan_id}/schedule/versions/{version}': AS_OF,
+  'POST /v1/loans/{loan_id}/repayments': {
     target: freshActive, headers: () => ({ 'Idempotency-Key': randomUUID() }),
     body: () => ({ amount: '100.00', value_date: '2025-02-15', reference: 'VIR 2025-02', prepayment: 'reduce_term' }),
   },
-  'GET /v1/loans/{loanId}/repayments': {},
-  'GET /v1/loans/{loanId}/repayments/{repaymentId}': {},
-  'POST /v1/loans/{loanId}/repayments/{repaymentId}/reversal': { target: freshRepayment, body: () => ({ reason: 'sweep' }) },
-  'POST /v1/loans/{loanId}/restructurings': {
+  'GET /v1/loans/{loan_id}/repayments': {},
+  'GET /v1/loans/{loan_id}/repayments/{repayment_id}': {},
+  'POST /v1/loans/{loan_id}/repayments/{repayment_id}/reversal': { target: freshRepayment, body: () => ({ reason: 'sweep' }) },
+  'POST /v1/loans/{loan_id}/restructurings': {
     target: freshActive, body: () => ({ type: 'moratorium', effective_date: '2025-02-20', reason: 'sweep', periods: 3, deferral_type: 'partial', capitalise_arrears: false }),
   },
-  'GET /v1/loans/{loanId}/restructurings': {},
-  'POST /v1/loans/{loanId}/write-off': { target: freshActive, body: () => ({ date: '2025-03-01', reason: 'sweep' }) },
-  'GET /v1/loans/{loanId}/statement': AS_OF,
-  'POST /v1/funds/{fundId}/moratoria': {
+  'GET /v1/loans/{loan_id}/restructurings': {},
+  'POST /v1/loans/{loan_id}/write-off': { target: freshActive, body: () => ({ date: '2025-03-01', reason: 'sweep' }) },
+  'GET /v1/loans/{loan_id}/statement': AS_OF,
+  'POST /v1/funds/{fund_id}/moratoria': {
     body: () => ({ kind: 'common_law', effective_date: '2025-02-20', periods: nextPeriods(), deferral_type: 'partial', capitalise_arrears: false, reason: 'sweep' }),
   },
   'POST /v1/api-keys': { body: () => ({ role: 'manager', fund_id: a.fund, label: unique('sweep') }) },
   'GET /v1/api-keys': {},
-  'GET /v1/api-keys/{keyId}': {},
-  'DELETE /v1/api-keys/{keyId}': { target: async () => ({ keyId: (await createKey(app, { role: 'auditor', fund_id: a.fund })).id }) },
+  'GET /v1/api-keys/{key_id}': {},
+  'DELETE /v1/api-keys/{key_id}': { target: async () => ({ key_id: (await createKey(app, { role: 'auditor', fund_id: a.fund })).id }) },
   'GET /v1/audit-events': {},
   'GET /v1/audit-events/verify': { query: () => ({ fund_id: a.fund }) },
   'GET /v1/reminders': {},
   'POST /v1/reminders/scan': { body: () => ({ as_of: '2025-06-30', fund_id: a.fund }) },
   'POST /v1/reports': { body: () => ({ fund_id: a.fund, as_of: '2025-06-30' }) },
   'GET /v1/reports': {},
-  'GET /v1/reports/{reportId}': {},
-  'GET /v1/reports/{reportId}.csv': {},
+  'GET /v1/reports/{report_id}': {},
+  'GET /v1/reports/{report_id}.csv': {},
 };
 
 function baselineShape(op: Operation, baseline: Baseline, target: Record<string, string> | undefined): RequestShape {
   const defaults = pathDefaults(a);
-  const params = Object.fromEntries(op.parameters.filter((p) => p.in === 'path').map((p) => [p.name, target?.[p.name] ?? defaults[p.name]!]));
+  const params = Object.fromEntries(op.parameters.filter((p) => p.in === 'path').map((p) => [p.name, target?.[snakeCase(p.name)] ?? defaults[snakeCase(p.name)]!]));
   const body = baseline.body?.();
   return {
     params, query: Object.entries(baseline.query?.() ?? {}), headers: baseline.headers?.() ?? {},

@@ -19,7 +19,7 @@ describe('ids and numbers PostgreSQL could not take', () => {
     expect(urn.status).toBe(400);
     const upper = await as(app, admin).get(`/v1/funds/${fund.id.toUpperCase()}`);
     expect(upper.status).toBe(400);
-    expect(upper.body.errors[0]).toMatchObject({ in: 'path', field: 'fundId' });
+    expect(upper.body.errors[0]).toMatchObject({ in: 'path', field: 'fund_id' });
     const body = await as(app, admin).post('/v1/api-keys', { role: 'manager', fund_id: `urn:uuid:${fund.id}`, label: 'x' });
     expect(body.status).toBe(400);
   });

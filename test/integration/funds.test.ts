@@ -138,7 +138,7 @@ describe('reading funds', () => {
   it('a malformed id in the path: 400 naming the path parameter', async () => {
     const res = await as(app, ADMIN_KEY).get('/v1/funds/not-a-uuid');
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'fundId', in: 'path' })]);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'fund_id', in: 'path' })]);
   });
 
   it('pages through funds with limit and next_cursor, and refuses a forged cursor', async () => {

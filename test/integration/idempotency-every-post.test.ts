@@ -69,18 +69,18 @@ const routes: Record<string, (desk: Desk) => Promise<Case>> = {
     path: '/v1/loans', status: 201, body: loanBody(desk, desk.structure.id), otherBody: loanBody(desk, desk.structure.id, '20000.00'),
     made: () => count(sql`SELECT count(*)::int AS n FROM loans WHERE structure_id = ${desk.structure.id}::uuid`),
   }),
-  'POST /v1/loans/{loanId}/disbursement': async (desk) => {
+  'POST /v1/loans/{loan_id}/disbursement': async (desk) => {
     const loanId = await pendingLoan(desk);
     return {
       path: `/v1/loans/${loanId}/disbursement`, status: 200, body: { date: '2025-01-15', amount: '10000.00' }, otherBody: { date: '2025-01-16', amount: '10000.00' },
       made: () => audited('loan.disbursed', loanId),
     };
   },
-  'POST /v1/loans/{loanId}/cancellation': async (desk) => {
+  'POST /v1/loans/{loan_id}/cancellation': async (desk) => {
     const loanId = await pendingLoan(desk);
     return { path: `/v1/loans/${loanId}/cancellation`, status: 200, body: { reason: 'abandoned' }, otherBody: { reason: 'merged' }, made: () => audited('loan.cancelled', loanId) };
   },
-  'POST /v1/loans/{loanId}/restructurings': async (desk) => {
+  'POST /v1/loans/{loan_id}/restructurings': async (desk) => {
     const { id } = await disbursedLoan(desk);
     const body = { type: 'rate_change', effective_date: '2025-03-15', annual_rate_percent: '6', reason: 'hardship' };
     return {
@@ -88,7 +88,7 @@ const routes: Record<string, (desk: Desk) => Promise<Case>> = {
       made: () => count(sql`SELECT count(*)::int AS n FROM restructurings WHERE loan_id = ${id}::uuid`),
     };
   },
-  'POST /v1/funds/{fundId}/moratoria': async (desk) => {
+  'POST /v1/funds/{fund_id}/moratoria': async (desk) => {
     await disbursedLoan(desk);
     const body = { effective_date: '2025-03-15', periods: 3, reason: 'flood' };
     return {
@@ -96,11 +96,11 @@ const routes: Record<string, (desk: Desk) => Promise<Case>> = {
       made: () => count(sql`SELECT count(*)::int AS n FROM moratoria WHERE fund_id = ${desk.fund.id}::uuid`),
     };
   },
-  'POST /v1/loans/{loanId}/write-off': async (desk) => {
+  'POST /v1/loans/{loan_id}/write-off': async (desk) => {
     const { id } = await disbursedLoan(desk);
     return { path: `/v1/loans/${id}/write-off`, status: 200, body: { date: '2025-03-20', reason: 'liquidation' }, otherBody: { date: '2025-03-21', reason: 'liquidation' }, made: () => audited('loan.written_off', id) };
   },
-  'POST /v1/loans/{loanId}/repayments/{repaymentId}/reversal': async (desk) => {
+  'POST /v1/loans/{loan_id}/repayments/{repayment_id}/reversal': async (desk) => {
     const { id } = await disbursedLoan(desk);
     const repayment = (await repay(desk, id, { amount: '500.00', value_date: '2025-02-15' })).body.id as string;
     return {

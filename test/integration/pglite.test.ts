@@ -41,14 +41,14 @@ describe('the embedded PGlite database', () => {
     const disbursed = await request(app).post(`/v1/loans/${loan.body.id}/disbursement`).set(admin).send({ date: '2025-01-31', amount: '12000.00' });
     expect(disbursed.body).toMatchObject({ status: 'active', outstanding_principal: '12000.00', schedule_version: 1 });
     const schedule = await request(app).get(`/v1/loans/${loan.body.id}/schedule?as_of=2025-03-31`).set(admin);
-    expectContract(schedule, 'get', '/v1/loans/{loanId}/schedule');
+    expectContract(schedule, 'get', '/v1/loans/{loan_id}/schedule');
     expect(schedule.body.instalments.slice(0, 3).map((i: { due_date: string; total: string; status: string }) => [i.due_date, i.total, i.status])).toEqual([
       ['2025-02-28', '1000.00', 'overdue'], ['2025-03-31', '1000.00', 'due'], ['2025-04-30', '1000.00', 'upcoming'],
     ]);
     // Servicing on PGlite too: an idempotent repayment (replayed once), a reversal, a moratorium.
     const payment = () => request(app).post(`/v1/loans/${loan.body.id}/repayments`).set(admin).set('Idempotency-Key', 'pglite-1').send({ amount: '2500.00', value_date: '2025-02-28' });
     const paid = await payment();
-    expectContract(paid, 'post', '/v1/loans/{loanId}/repayments');
+    expectContract(paid, 'post', '/v1/loans/{loan_id}/repayments');
     expect(paid.body).toMatchObject({ principal_prepaid: '500.00', loan: { outstanding_principal: '9500.00', schedule_version: 2 } });
     const replayed = await payment();
     expect(replayed.headers['idempotency-replayed']).toBe('true');
@@ -56,7 +56,7 @@ describe('the embedded PGlite database', () => {
     const reversed = await request(app).post(`/v1/loans/${loan.body.id}/repayments/${paid.body.id}/reversal`).set(admin).send({ reason: 'test' });
     expect(reversed.body.loan).toMatchObject({ outstanding_principal: '12000.00', schedule_version: 3 });
     const moratorium = await request(app).post(`/v1/funds/${fund.body.id}/moratoria`).set(admin).send({ effective_date: '2025-03-01', periods: 2, reason: 'crise' });
-    expect(moratorium.body).toMatchObject({ loans_changed: 1, loans_skipped: 0 });
+    expect(moratorium.body).toMatchObject({ deferral_type: 'partial', capitalise_arrears: false, loans_changed: 1, loans_skipped: 0 }); // the defaults
     const verdict = await request(app).get(`/v1/audit-events/verify?fund_id=${fund.body.id}`).set(admin);
     expectContract(verdict, 'get', '/v1/audit-events/verify');
     expect(verdict.body).toMatchObject({ fund_id: fund.body.id, valid: true, events_checked: 9, first_broken: null, chains_checked: 2, broken_chains: [] });

@@ -73,7 +73,7 @@ async function loanWithTwoReminders(desk: Desk) {
 
 async function secretOf(desk: Desk): Promise<string> {
   const res = await desk.api.get(`/v1/funds/${desk.fund.id}/webhook-secret`);
-  expectContract(res, 'get', '/v1/funds/{fundId}/webhook-secret');
+  expectContract(res, 'get', '/v1/funds/{fund_id}/webhook-secret');
   expect(res.status).toBe(200);
   expect(res.headers['cache-control']).toBe('no-store');
   return res.body.secret as string;

@@ -16,7 +16,7 @@ import { testDb } from '../support/db';
 import { createKey, pathTemplateOf } from '../support/portfolio';
 import { disbursedLoan, servicingDesk, type Desk } from '../support/servicing';
 
-const OPERATION = '/v1/loans/{loanId}/repayments';
+const OPERATION = '/v1/loans/{loan_id}/repayments';
 
 let app: Express;
 let server: Server;

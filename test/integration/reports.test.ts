@@ -117,7 +117,7 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
 
     const auditor = await createKey(app, { role: 'auditor', fund_id: desk.fund.id });
     const done = await as(app, auditor.secret).get(posted.headers.location!);
-    expectContract(done, 'get', '/v1/reports/{reportId}');
+    expectContract(done, 'get', '/v1/reports/{report_id}');
     expect(done.body).toMatchObject({ status: 'done', progress: 100, attempts: 1, error: null, csv_url: `/v1/reports/${posted.body.id}.csv` });
     expect(done.headers['retry-after']).toBeUndefined();
     // The result is the fund's indicators as of the date, and its checksum is that of its canonical JSON.
@@ -125,7 +125,7 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     expect(done.body.sha256).toBe(sha256(canonicalJson(done.body.result)));
 
     const csv = await as(app, auditor.secret).get(`/v1/reports/${posted.body.id}.csv`);
-    expectContract(csv, 'get', '/v1/reports/{reportId}.csv');
+    expectContract(csv, 'get', '/v1/reports/{report_id}.csv');
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(sha256(csv.text)).toBe(done.body.csv_sha256);

@@ -138,7 +138,7 @@ describe('a portfolio moratorium (issue 4 item 4)', () => {
 
     const res = await desk.api.post(`/v1/funds/${desk.fund.id}/moratoria`, { kind: 'recovery', effective_date: '2025-03-01', periods: 6, deferral_type: 'total', reason: 'Crise sanitaire' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ kind: 'recovery', periods: 6, loans_changed: 2, loans_skipped: 0 });
+    expect(res.body).toMatchObject({ kind: 'recovery', periods: 6, capitalise_arrears: false, loans_changed: 2, loans_skipped: 0 }); // capitalise_arrears: the default
     expect([...res.body.changed_loan_ids].sort()).toEqual(recoveryLoans.map((l) => l.id).sort());
     for (const loan of recoveryLoans) {
       const restructurings = (await desk.api.get(`/v1/loans/${loan.id}/restructurings`)).body.items;

@@ -101,7 +101,7 @@ async function writtenOffLoan(desk: Desk, date = '2025-06-15'): Promise<string> 
   return loan.id;
 }
 
-describe('POST /v1/loans/{loanId}/repayments with a body that breaks the contract: 400 naming the field', () => {
+describe('POST /v1/loans/{loan_id}/repayments with a body that breaks the contract: 400 naming the field', () => {
   const cases: [string, Record<string, unknown>, string[]][] = [
     ['a negative amount', { amount: '-10.00', value_date: '2025-02-15' }, ['amount']],
     ['an amount with 3 decimals', { amount: '10.005', value_date: '2025-02-15' }, ['amount']],
@@ -140,7 +140,7 @@ describe('POST /v1/loans/{loanId}/repayments with a body that breaks the contrac
   });
 });
 
-describe('POST /v1/loans/{loanId}/repayments breaking a business rule: 422 naming the field', () => {
+describe('POST /v1/loans/{loan_id}/repayments breaking a business rule: 422 naming the field', () => {
   const cases: [string, (loan: string) => Record<string, unknown>, string[]][] = [
     ['an amount of 0.00', () => ({ amount: '0.00', value_date: '2025-02-15' }), ['amount']],
     ['an amount of 0', () => ({ amount: '0', value_date: '2025-02-15' }), ['amount']],
@@ -180,7 +180,7 @@ describe('POST /v1/loans/{loanId}/repayments breaking a business rule: 422 namin
   });
 });
 
-describe('POST /v1/loans/{loanId}/repayments on a loan whose state forbids it', () => {
+describe('POST /v1/loans/{loan_id}/repayments on a loan whose state forbids it', () => {
   it('a pending loan was never disbursed: 409', async () => {
     const desk = await servicingDesk(app);
     const loanId = await pendingLoan(desk);
@@ -213,7 +213,7 @@ describe('POST /v1/loans/{loanId}/repayments on a loan whose state forbids it', 
   });
 });
 
-describe('POST /v1/loans/{loanId}/repayments/{repaymentId}/reversal refused', () => {
+describe('POST /v1/loans/{loan_id}/repayments/{repayment_id}/reversal refused', () => {
   async function loanWithRepayment(desk: Desk) {
     const loan = await disbursedLoan(desk);
     const res = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
@@ -256,9 +256,9 @@ describe('POST /v1/loans/{loanId}/repayments/{repaymentId}/reversal refused', ()
     await expectRefused(desk, [loanId], () => reverse(desk, randomUUID(), repaymentId), 404);
     await expectRefused(desk, [loanId], () => reverse(desk, loanId, randomUUID()), 404);
     const badLoan = await expectRefused(desk, [loanId], () => reverse(desk, 'not-a-loan', repaymentId), 400);
-    expect(locationsOf(badLoan)).toEqual(['path:loanid']);
+    expect(locationsOf(badLoan)).toEqual(['path:loan_id']);
     const badRepayment = await expectRefused(desk, [loanId], () => reverse(desk, loanId, repaymentId.toUpperCase()), 400);
-    expect(locationsOf(badRepayment)).toEqual(['path:repaymentid']);
+    expect(locationsOf(badRepayment)).toEqual(['path:repayment_id']);
   });
 });
 
@@ -276,10 +276,10 @@ describe('reads of the servicing routes with unknown or malformed ids', () => {
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
     }
     const malformed: [string, string][] = [
-      ['/v1/loans/123/repayments', 'path:loanid'],
-      [`/v1/loans/${loan.id}/repayments/123`, 'path:repaymentid'],
-      ['/v1/loans/123/restructurings', 'path:loanid'],
-      ['/v1/loans/123/statement', 'path:loanid'],
+      ['/v1/loans/123/repayments', 'path:loan_id'],
+      [`/v1/loans/${loan.id}/repayments/123`, 'path:repayment_id'],
+      ['/v1/loans/123/restructurings', 'path:loan_id'],
+      ['/v1/loans/123/statement', 'path:loan_id'],
       [`/v1/loans/${loan.id}/statement?as_of=2025-13-01`, 'query:as_of'],
       [`/v1/loans/${loan.id}/repayments?limit=0`, 'query:limit'],
       [`/v1/loans/${loan.id}/repayments?cursor=%20%20not-a-cursor`, 'query:cursor'],
@@ -292,7 +292,7 @@ describe('reads of the servicing routes with unknown or malformed ids', () => {
   });
 });
 
-describe('POST /v1/loans/{loanId}/restructurings refused', () => {
+describe('POST /v1/loans/{loan_id}/restructurings refused', () => {
   const restructure = (desk: Desk, loanId: string, body: Record<string, unknown>) => desk.api.post(`/v1/loans/${loanId}/restructurings`, { reason: 'crise de trésorerie', ...body });
 
   const missing: [string, Record<string, unknown>, string[]][] = [
@@ -373,16 +373,16 @@ describe('POST /v1/loans/{loanId}/restructurings refused', () => {
     }
   });
 
-  it('unknown loan: 404; malformed id: 400 naming loanId', async () => {
+  it('unknown loan: 404; malformed id: 400 naming loan_id', async () => {
     const desk = await servicingDesk(app);
     const loan = await runningLoan(desk);
     await expectRefused(desk, [loan.id], () => restructure(desk, randomUUID(), { type: 'moratorium', periods: 3, effective_date: today }), 404);
     const bad = await expectRefused(desk, [loan.id], () => restructure(desk, `${loan.id}x`, { type: 'moratorium', periods: 3, effective_date: today }), 400);
-    expect(locationsOf(bad)).toEqual(['path:loanid']);
+    expect(locationsOf(bad)).toEqual(['path:loan_id']);
   });
 });
 
-describe('POST /v1/loans/{loanId}/write-off refused', () => {
+describe('POST /v1/loans/{loan_id}/write-off refused', () => {
   const writeOff = (desk: Desk, loanId: string, body: Record<string, unknown>) => desk.api.post(`/v1/loans/${loanId}/write-off`, body);
 
   it('twice: 409', async () => {
@@ -429,11 +429,11 @@ describe('POST /v1/loans/{loanId}/write-off refused', () => {
     await expectRefused(desk, [repaid], () => writeOff(desk, repaid, { date: today, reason: 'liquidation' }), 409);
     await expectRefused(desk, [repaid], () => writeOff(desk, randomUUID(), { date: today, reason: 'liquidation' }), 404);
     const bad = await expectRefused(desk, [repaid], () => writeOff(desk, 'urn:uuid:0', { date: today, reason: 'liquidation' }), 400);
-    expect(locationsOf(bad)).toEqual(['path:loanid']);
+    expect(locationsOf(bad)).toEqual(['path:loan_id']);
   });
 });
 
-describe('POST /v1/funds/{fundId}/moratoria refused', () => {
+describe('POST /v1/funds/{fund_id}/moratoria refused', () => {
   const declare = (desk: Desk, fundId: string, body: Record<string, unknown>) =>
     desk.api.post(`/v1/funds/${fundId}/moratoria`, { effective_date: today, periods: 6, reason: 'crise sanitaire', ...body });
 
@@ -463,7 +463,7 @@ describe('POST /v1/funds/{fundId}/moratoria refused', () => {
     await expectRefused(desk, [loan.id], () => declare(desk, desk.fund.id, { periods: 3, deferral_periods: 4 }), 422, ['deferral_periods']);
   });
 
-  it('an unknown fund, or another fund: 404; a malformed fund id: 400 naming fundId', async () => {
+  it('an unknown fund, or another fund: 404; a malformed fund id: 400 naming fund_id', async () => {
     const desk = await servicingDesk(app);
     const loan = await runningLoan(desk);
     const stranger = await servicingDesk(app);
@@ -471,7 +471,7 @@ describe('POST /v1/funds/{fundId}/moratoria refused', () => {
     await expectRefused(desk, [loan.id], () => declare(desk, randomUUID(), {}), 404);
     await expectRefused(stranger, [strangerLoan.id], () => declare(desk, stranger.fund.id, {}), 404);
     const bad = await expectRefused(desk, [loan.id], () => declare(desk, desk.fund.id.toUpperCase(), {}), 400);
-    expect(locationsOf(bad)).toEqual(['path:fundid']);
+    expect(locationsOf(bad)).toEqual(['path:fund_id']);
   });
 });
 
@@ -513,7 +513,7 @@ describe('a moratorium whose capitalised interest would overflow numeric(14,2): 
     const res = await expectRefused(desk, [loan.id], () => desk.api.post(`/v1/loans/${loan.id}/repayments/${paid.body.id}/reversal`, { reason: 'virement rejeté' }));
     expect([409, 422]).toContain(res.status);
     // The reversal's request holds a reason and two ids: an error about any other field points nowhere.
-    expect({ foreign: fieldsOf(res).filter((field) => !['reason', 'loanId', 'repaymentId'].includes(field)), body: res.body }).toMatchObject({ foreign: [] });
+    expect({ foreign: fieldsOf(res).filter((field) => !['reason', 'loan_id', 'repayment_id'].includes(field)), body: res.body }).toMatchObject({ foreign: [] });
   });
 
   it('as a portfolio moratorium of the fund: the loan is skipped, counted and listed with the reason, and left as it was', async () => {

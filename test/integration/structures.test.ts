@@ -27,7 +27,8 @@ describe('registering a structure', () => {
 
   it('an association without a SIRET registers with its RNA number', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const { siret: _siret, ...withoutSiret } = structureBody(fund.id, { rna: 'W691234567', esus: false });
+    // esus left out: false by default
+    const { siret: _siret, esus: _esus, ...withoutSiret } = structureBody(fund.id, { rna: 'W691234567' });
     const res = await as(app, manager.secret).post('/v1/structures', withoutSiret);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ siret: null, rna: 'W691234567', esus: false });

@@ -312,7 +312,7 @@ export function wholeBodies(baseline: unknown): [string, string][] {
 // ---------------------------------------------------------------- mutations of a request
 
 export interface Mutation {
-  /** What it changes: "body.principal", "query.limit", "path.loanId", "header.Idempotency-Key", "body", "query". */
+  /** What it changes: "body.principal", "query.limit", "path.loan_id", "header.Idempotency-Key", "body", "query". */
   readonly where: string;
   /** The kind of bad value, for grouping: "date: 0000-01-01", "uuid: nil", "body: malformed JSON". */
   readonly kind: string;

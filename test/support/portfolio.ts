@@ -59,7 +59,7 @@ export interface AuditEvent {
 // The documented path templates, so that each call is checked against its own operation.
 const TEMPLATES = Object.keys((YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, unknown> }).paths);
 
-/** "/v1/funds/0190…?x=1" → "/v1/funds/{fundId}"; literal segments (and suffixes, as in "{reportId}.csv") win over parameters. */
+/** "/v1/funds/0190…?x=1" → "/v1/funds/{fund_id}"; literal segments (and suffixes, as in "{report_id}.csv") win over parameters. */
 export function pathTemplateOf(path: string): string {
   const segments = path.split('?')[0]!.split('/');
   const fitsSegment = (part: string, segment: string) => {

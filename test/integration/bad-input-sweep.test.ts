@@ -39,6 +39,8 @@ interface World {
   readonly fund: string; readonly product: string; readonly structure: string;
   /** An active loan with a repayment: the loan the reads name. */
   readonly loan: string; readonly repayment: string; readonly report: string; readonly key: string;
+  /** A webhook endpoint of the fund, and the event of its loan's creation. */
+  readonly endpoint: string; readonly event: string;
 }
 let a: World;
 let b: World;
@@ -53,11 +55,13 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${lette
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
   fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, key_id: w.key, version: '1',
+  endpoint_id: w.endpoint, event_id: w.event,
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
     fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, key_id: b.key,
+    endpoint_id: b.endpoint, event_id: b.event,
   } as Record<string, string>)[snakeCase(name)],
 };
 
@@ -95,8 +99,24 @@ async function buildWorld(): Promise<World> {
   const loan = await activeLoan(lender);
   const [paid, made, key] = await Promise.all([repayment(loan), doneReport(fund), createKey(app, { role: 'auditor', fund_id: fund })]);
   await scanReminders(db, '2025-06-30' as CalendarDate, fund);
-  return { fund, ...lender, loan, repayment: paid, report: made, key: key.id };
+  const endpoint = await webhookEndpoint(fund);
+  const event = (await as(app, ADMIN_KEY).get(`/v1/events?loan_id=${loan}&type=loan.created`)).body.items[0].id as string;
+  return { fund, ...lender, loan, repayment: paid, report: made, key: key.id, endpoint, event };
 }
+
+async function webhookEndpoint(fundId: string): Promise<string> {
+  const res = await as(app, ADMIN_KEY).post('/v1/webhook-endpoints', { url: 'https://example.org/hook', event_types: ['loan.created'], fund_id: fundId });
+  if (res.status !== 201) throw new Error(`registering a webhook endpoint answered ${res.status}: ${res.text}`);
+  return res.body.id as string;
+}
+/** A fund has at most 16 endpoints: those the sweep made are deleted before it makes another. */
+async function forgetSweptEndpoints(): Promise<void> {
+  await sql`UPDATE webhook_endpoints SET deleted_at = now() WHERE fund_id = ${a.fund}::uuid AND id <> ${a.endpoint}::uuid AND deleted_at IS NULL`.execute(db);
+}
+const freshEndpoint = async () => {
+  await forgetSweptEndpoints();
+  return { endpoint_id: await webhookEndpoint(a.fund) };
+};
 
 // ---------------------------------------------------------------- the baselines: one valid request per operation
 
@@ -186,6 +206,21 @@ const BASELINES: Record<string, Baseline> = {
   'GET /v1/reports': {},
   'GET /v1/reports/{report_id}': {},
   'GET /v1/reports/{report_id}.csv': {},
+  'GET /v1/events': { query: () => ({ type: 'loan.created,loan.disbursed', loan_id: a.loan, since: '2025-01-01T00:00:00Z' }) },
+  'GET /v1/events/{event_id}': {},
+  'POST /v1/events/{event_id}/redeliveries': { body: () => ({ endpoint_id: a.endpoint }) },
+  'POST /v1/webhook-endpoints': {
+    target: async () => (await forgetSweptEndpoints(), {}),
+    body: () => ({ url: 'https://example.org/hook', event_types: ['loan.created', 'loan.repaid'], description: unique('sweep'), enabled: true, fund_id: a.fund }),
+  },
+  'GET /v1/webhook-endpoints': {},
+  'GET /v1/webhook-endpoints/{endpoint_id}': {},
+  'PATCH /v1/webhook-endpoints/{endpoint_id}': {
+    target: freshEndpoint, body: () => ({ url: 'https://example.org/other', event_types: ['loan.created'], description: 'sweep', enabled: true }),
+  },
+  'DELETE /v1/webhook-endpoints/{endpoint_id}': { target: freshEndpoint },
+  'POST /v1/webhook-endpoints/{endpoint_id}/secret-rotation': { target: freshEndpoint },
+  'GET /v1/webhook-endpoints/{endpoint_id}/deliveries': { query: () => ({ event_id: a.event }) },
 };
 
 function baselineShape(op: Operation, baseline: Baseline, target: Record<string, string> | undefined): RequestShape {

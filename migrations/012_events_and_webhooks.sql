@@ -45,23 +45,28 @@ CREATE INDEX webhook_endpoints_fund ON webhook_endpoints (fund_id) WHERE deleted
 
 -- One event owed to one endpoint. Deliveries of one endpoint with the same `order_key` (the loan; for
 -- an event of no loan, the event itself) go out one at a time in `seq` order, which is the order of
--- the loan's changes (each change of a loan holds its row's lock while it writes).
+-- the loan's changes (each change of a loan holds its row's lock while it writes). `waiting`: queued
+-- behind an earlier delivery of its endpoint and loan still owed; the one before it, once done, lets
+-- it go (and the dispatcher lets go any left waiting with nothing before it), so that a claim reads
+-- the deliveries free to go, never the queues behind them. A claim changes no indexed column, and
+-- pages keep room for it (fillfactor): it updates the row in place, not its indexes.
 CREATE TABLE webhook_deliveries (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  seq             bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  seq             bigint GENERATED ALWAYS AS IDENTITY,
   endpoint_id     uuid NOT NULL REFERENCES webhook_endpoints (id),
   event_id        uuid NOT NULL REFERENCES events (id),
   order_key       uuid NOT NULL,
   status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  waiting         boolean NOT NULL DEFAULT false,
   attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
   claimed_until   timestamptz,
   created_at      timestamptz NOT NULL DEFAULT now(),
   finished_at     timestamptz
-);
+) WITH (fillfactor = 70);
 CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, order_key, seq) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, seq) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+CREATE INDEX webhook_deliveries_ready ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending' AND NOT waiting;
+CREATE INDEX webhook_deliveries_waiting ON webhook_deliveries (seq) WHERE status = 'pending' AND waiting;
 
 -- The delivery log: one row per attempt, what the endpoint answered (or why it did not).
 CREATE TABLE webhook_attempts (

@@ -111,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooks: Object.freeze({
       timeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
       backoffMs: positiveInteger(env, 'WEBHOOK_BACKOFF_MS', 10_000),
+      maxBackoffMs: positiveInteger(env, 'WEBHOOK_MAX_BACKOFF_MS', 3600_000),
       disableAfterMs: positiveInteger(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 72) * 3600_000,
       concurrency: positiveInteger(env, 'WEBHOOK_CONCURRENCY', 16),
       perEndpoint: positiveInteger(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 4),

@@ -326,6 +326,7 @@ export interface WebhookDeliveriesTable {
   event_id: string;
   order_key: string;
   status: Generated<'pending' | 'delivered' | 'failed'>;
+  waiting: Generated<boolean>;
   attempts: Generated<number>;
   next_attempt_at: Generated<Date>;
   claimed_until: Date | null;

@@ -32,9 +32,12 @@ export function eventWrites(requestId: string | null, events: readonly NewEvent[
         RETURNING id, seq, type, fund_id, structure_id, loan_id`,
     },
     {
-      // In the events' order, so that the deliveries of one loan queue in the order of its changes.
-      query: sql`INSERT INTO webhook_deliveries (endpoint_id, event_id, order_key)
-        SELECT w.id, e.id, coalesce(e.loan_id, e.id)
+      // In the events' order, so that the deliveries of one loan queue in the order of its changes;
+      // each waits behind the one before it (of this statement, or still owed from an earlier change).
+      query: sql`INSERT INTO webhook_deliveries (endpoint_id, event_id, order_key, waiting)
+        SELECT w.id, e.id, coalesce(e.loan_id, e.id),
+          row_number() OVER (PARTITION BY w.id, coalesce(e.loan_id, e.id) ORDER BY e.seq) > 1
+            OR EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = w.id AND p.order_key = coalesce(e.loan_id, e.id) AND p.status = 'pending')
         FROM published_events e JOIN webhook_endpoints w ON w.fund_id = e.fund_id
         WHERE w.enabled AND w.deleted_at IS NULL AND e.type = ANY (w.event_types)
           AND (w.structure_id IS NULL OR w.structure_id = e.structure_id)

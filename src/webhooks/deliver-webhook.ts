@@ -1,20 +1,24 @@
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type { Db } from '../db/connect';
-import { eventView } from '../events/event.view';
+import { eventBody } from '../events/event.view';
 import { publishEvents } from '../events/publish-events';
 import { postJson, type OutboundPolicy } from './outbound';
 import { recordDelivered, recordFailed, type ClaimedDelivery } from './webhook-deliveries.repository';
 import { abandonPendingDeliveries, updateWebhookEndpoint } from './webhook-endpoints.repository';
 import { webhookEndpointView } from './webhook-endpoint.view';
 
+/** A delivery taken by its endpoint, to record (one at a time, or in batches: recordDelivered). */
+export type Taken = Parameters<typeof recordDelivered>[1][number];
+
 /** How webhooks go out (README "Events and webhooks"). */
 export interface WebhookDelivery {
   readonly policy: OutboundPolicy;
   /** How long an endpoint may take to answer. */
   readonly timeoutMs: number;
-  /** The wait before the first retry, doubling at each one, up to an hour. */
+  /** The wait before the first retry, doubling at each one, up to `maxBackoffMs`. */
   readonly backoffMs: number;
+  readonly maxBackoffMs: number;
   /** An endpoint failing every attempt for this long is disabled. */
   readonly disableAfterMs: number;
   /** Deliveries under way at once, in all, and to one endpoint. */
@@ -22,20 +26,22 @@ export interface WebhookDelivery {
   readonly perEndpoint: number;
 }
 
-const MAX_BACKOFF_MS = 3600_000;
-
-export const retryDelayMs = (settings: Pick<WebhookDelivery, 'backoffMs'>, attempt: number) =>
-  Math.min(settings.backoffMs * 2 ** Math.min(attempt - 1, 30), MAX_BACKOFF_MS);
+export const retryDelayMs = (settings: Pick<WebhookDelivery, 'backoffMs' | 'maxBackoffMs'>, attempt: number) =>
+  Math.min(settings.backoffMs * 2 ** Math.min(attempt - 1, 30), settings.maxBackoffMs);
 
 /**
  * One attempt to deliver an event to an endpoint, signed per Standard Webhooks (`webhook-id` is the
  * event's id on every attempt, so that a receiver can drop what it already has); the request id of
  * the change that made the event goes along as X-Request-Id. Anything but a 2xx is a failed attempt,
  * retried with backoff; 410 Gone, or failures for longer than `disableAfterMs`, disable the endpoint
- * and tell the fund (a `webhook_endpoint.disabled` event).
+ * and tell the fund (a `webhook_endpoint.disabled` event). `answered` is called once the endpoint
+ * answered (or did not), before the outcome is recorded.
  */
-export async function deliverWebhook(db: Db, delivery: ClaimedDelivery, settings: WebhookDelivery, logger: Logger): Promise<'delivered' | 'failed' | 'disabled'> {
-  const body = JSON.stringify(eventView(delivery.event));
+export async function deliverWebhook(
+  db: Db, delivery: ClaimedDelivery, settings: WebhookDelivery, logger: Logger, answered: () => void = () => undefined,
+  recordTaken: (taken: Taken) => Promise<void> = (taken) => recordDelivered(db, [taken]),
+): Promise<'delivered' | 'failed' | 'disabled'> {
+  const body = eventBody(delivery.event, delivery.event.data_json);
   const startedAt = new Date();
   const signatures = delivery.secrets.map((secret) => new Webhook(secret).sign(delivery.event.id, startedAt, body)).join(' ');
   const outcome = await postJson(delivery.url, body, {
@@ -44,6 +50,7 @@ export async function deliverWebhook(db: Db, delivery: ClaimedDelivery, settings
     'webhook-signature': signatures,
     ...(delivery.event.request_id ? { 'x-request-id': delivery.event.request_id } : {}),
   }, { policy: settings.policy, timeoutMs: settings.timeoutMs });
+  answered();
 
   const attempt = {
     delivery_id: delivery.id, endpoint_id: delivery.endpoint_id, event_id: delivery.event.id, attempt: delivery.attempt,
@@ -51,7 +58,7 @@ export async function deliverWebhook(db: Db, delivery: ClaimedDelivery, settings
   };
   const log = { request_id: delivery.event.request_id, event_id: delivery.event.id, event_type: delivery.event.type, endpoint_id: delivery.endpoint_id, attempt: delivery.attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs };
   if (outcome.error === null) {
-    await recordDelivered(db, attempt);
+    await recordTaken({ ...attempt, order_key: delivery.order_key });
     logger.info(log, 'webhook delivered');
     return 'delivered';
   }

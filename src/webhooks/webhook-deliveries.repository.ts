@@ -8,67 +8,87 @@ export interface ClaimedDelivery {
   readonly id: string;
   readonly attempt: number;
   readonly endpoint_id: string;
+  /** The loan (or, for an event of no loan, the event): what the delivery queues behind. */
+  readonly order_key: string;
   readonly url: string;
   /** The secrets that sign: the current one, and the previous one within 24 h of a rotation. */
   readonly secrets: string[];
-  readonly event: Pick<EventRow, 'id' | 'type' | 'created_at' | 'fund_id' | 'structure_id' | 'loan_id' | 'request_id' | 'data'>;
+  readonly event: Pick<EventRow, 'id' | 'type' | 'created_at' | 'fund_id' | 'structure_id' | 'loan_id' | 'request_id'> & { readonly data_json: string };
 }
 
-/** How far down the queue a claim looks for deliveries free to go (the heads of their loans' queues). */
-const CANDIDATES = 2000;
-
 /**
- * Claims up to `limit` deliveries that may go now: due, not held, the first still owed of their
- * endpoint and loan (so that a loan's events reach an endpoint in order, one at a time), of an
- * enabled endpoint with fewer than `perEndpoint` deliveries under way. Two dispatchers never claim
- * the same delivery: the claim re-checks the hold on the locked row.
+ * Claims up to `limit` deliveries that may go now: due, not held, not waiting behind an earlier one
+ * of their endpoint and loan, of an enabled endpoint, at most `perEndpoint` of each — the oldest due
+ * of each endpoint first, so that a slow endpoint's backlog holds up no other. Two dispatchers never
+ * claim the same delivery: the claim re-checks the hold on the locked row. The event's data comes as
+ * its JSON text, to be sent as it is.
  */
 export async function claimDeliveries(db: Db, limit: number, perEndpoint: number, leaseMs: number): Promise<ClaimedDelivery[]> {
   const { rows } = await sql<Omit<ClaimedDelivery, 'event' | 'secrets'> & { secret: string; previous_secret: string | null } & ClaimedDelivery['event'] & { event_id: string }>`
-    WITH due AS (
-      SELECT c.id, c.endpoint_id, c.seq FROM webhook_deliveries c
-      WHERE c.status = 'pending' AND c.next_attempt_at <= now() AND (c.claimed_until IS NULL OR c.claimed_until < now())
-      ORDER BY c.next_attempt_at, c.seq LIMIT ${CANDIDATES}
-    ), heads AS (
-      SELECT d.id, d.endpoint_id, row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.seq) AS rank
-      FROM due d JOIN webhook_deliveries c ON c.id = d.id
-      JOIN webhook_endpoints w ON w.id = c.endpoint_id AND w.enabled AND w.deleted_at IS NULL
-      WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-        WHERE e.endpoint_id = c.endpoint_id AND e.order_key = c.order_key AND e.status = 'pending' AND e.seq < c.seq)
-    ), busy AS (
-      SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
-      WHERE status = 'pending' AND claimed_until >= now() GROUP BY endpoint_id
-    ), chosen AS (
-      SELECT h.id FROM heads h LEFT JOIN busy b ON b.endpoint_id = h.endpoint_id
-      WHERE h.rank <= ${perEndpoint} - coalesce(b.n, 0)
-      ORDER BY h.rank, h.id LIMIT ${limit}
+    WITH chosen AS (
+      SELECT x.id FROM webhook_endpoints w
+      CROSS JOIN LATERAL (
+        SELECT c.id, c.next_attempt_at, c.seq FROM webhook_deliveries c
+        WHERE c.endpoint_id = w.id AND c.status = 'pending' AND NOT c.waiting AND c.next_attempt_at <= now()
+          AND (c.claimed_until IS NULL OR c.claimed_until < now())
+        ORDER BY c.next_attempt_at, c.seq LIMIT ${perEndpoint}::integer
+      ) x
+      WHERE w.enabled AND w.deleted_at IS NULL
+      ORDER BY x.next_attempt_at, x.seq LIMIT ${limit}::integer
     )
     UPDATE webhook_deliveries d SET claimed_until = now() + ${`${leaseMs} milliseconds`}::interval, attempts = d.attempts + 1
     FROM chosen, webhook_endpoints w, events e
     WHERE d.id = chosen.id AND w.id = d.endpoint_id AND e.id = d.event_id
       AND d.status = 'pending' AND (d.claimed_until IS NULL OR d.claimed_until < now())
-    RETURNING d.id, d.attempts AS attempt, d.endpoint_id, w.url, w.secret,
+    RETURNING d.id, d.attempts AS attempt, d.endpoint_id, d.order_key, w.url, w.secret,
       CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END AS previous_secret,
-      e.id AS event_id, e.type, e.created_at, e.fund_id, e.structure_id, e.loan_id, e.request_id, e.data`.execute(db);
+      e.id AS event_id, e.type, e.created_at, e.fund_id, e.structure_id, e.loan_id, e.request_id, e.data::text AS data_json`.execute(db);
   return rows.map((row) => ({
-    id: row.id, attempt: row.attempt, endpoint_id: row.endpoint_id, url: row.url,
+    id: row.id, attempt: row.attempt, endpoint_id: row.endpoint_id, order_key: row.order_key, url: row.url,
     secrets: row.previous_secret === null ? [row.secret] : [row.secret, row.previous_secret],
-    event: { id: row.event_id, type: row.type, created_at: row.created_at, fund_id: row.fund_id, structure_id: row.structure_id, loan_id: row.loan_id, request_id: row.request_id, data: row.data },
+    event: { id: row.event_id, type: row.type, created_at: row.created_at, fund_id: row.fund_id, structure_id: row.structure_id, loan_id: row.loan_id, request_id: row.request_id, data_json: row.data_json },
   }));
+}
+
+/**
+ * Lets go the deliveries left waiting with nothing owed before them: a change that queued one behind
+ * a delivery finished while it committed (its commit came after the finished one looked for what
+ * waits behind it). Returns how many.
+ */
+export async function releaseOrphanedWaits(db: Db): Promise<number> {
+  const result = await sql`UPDATE webhook_deliveries d SET waiting = false
+    WHERE d.status = 'pending' AND d.waiting AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+      WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.status = 'pending' AND p.seq < d.seq)`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 type Attempt = Omit<WebhookAttemptsTable, 'id'>;
 
-/** A delivery the endpoint took: done, with its attempt logged and the endpoint's failures forgotten. */
-export async function recordDelivered(db: Db, attempt: Attempt): Promise<void> {
-  await sql`WITH delivered AS (
-      UPDATE webhook_deliveries SET status = 'delivered', finished_at = now(), claimed_until = NULL WHERE id = ${attempt.delivery_id}::uuid
+/**
+ * Deliveries the endpoints took, in one statement: done, each attempt logged, the endpoints' failures
+ * forgotten, and the next delivery of each endpoint and loan let go. Not worth waiting for the disk:
+ * an outcome lost in a crash sends its delivery again (at least once).
+ */
+export async function recordDelivered(db: Db, taken: readonly (Attempt & { order_key: string })[]): Promise<void> {
+  if (taken.length === 0) return;
+  const column = <T>(pick: (item: Attempt & { order_key: string }) => T) => taken.map(pick);
+  await sql`WITH taken AS (
+      SELECT * FROM unnest(${column((t) => t.delivery_id)}::uuid[], ${column((t) => t.endpoint_id)}::uuid[], ${column((t) => t.event_id)}::uuid[],
+        ${column((t) => t.order_key)}::uuid[], ${column((t) => t.attempt)}::integer[], ${column((t) => t.started_at.toISOString())}::timestamptz[],
+        ${column((t) => t.duration_ms)}::integer[], ${column((t) => t.status_code)}::integer[])
+        AS t (delivery_id, endpoint_id, event_id, order_key, attempt, started_at, duration_ms, status_code)
+    ), delivered AS (
+      UPDATE webhook_deliveries d SET status = 'delivered', finished_at = now(), claimed_until = NULL FROM taken t WHERE d.id = t.delivery_id
+    ), next AS (
+      UPDATE webhook_deliveries SET waiting = false WHERE id IN (SELECT (SELECT n.id FROM webhook_deliveries n
+        WHERE n.endpoint_id = t.endpoint_id AND n.order_key = t.order_key AND n.status = 'pending' AND n.id <> t.delivery_id
+        ORDER BY n.seq LIMIT 1) FROM taken t)
     ), healed AS (
-      UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ${attempt.endpoint_id}::uuid AND failing_since IS NOT NULL
+      UPDATE webhook_endpoints SET failing_since = NULL WHERE id IN (SELECT endpoint_id FROM taken) AND failing_since IS NOT NULL
     )
     INSERT INTO webhook_attempts (delivery_id, endpoint_id, event_id, attempt, started_at, duration_ms, status_code, error)
-    VALUES (${attempt.delivery_id}::uuid, ${attempt.endpoint_id}::uuid, ${attempt.event_id}::uuid, ${attempt.attempt}::integer,
-      ${attempt.started_at}::timestamptz, ${attempt.duration_ms}::integer, ${attempt.status_code}::integer, ${attempt.error})`.execute(db);
+    SELECT t.delivery_id, t.endpoint_id, t.event_id, t.attempt, t.started_at, t.duration_ms, t.status_code, NULL
+    FROM taken t, (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only`.execute(db);
 }
 
 /**
@@ -82,8 +102,9 @@ export async function recordFailed(trx: Transaction<Database>, attempt: Attempt,
       INSERT INTO webhook_attempts (delivery_id, endpoint_id, event_id, attempt, started_at, duration_ms, status_code, error)
       VALUES (${attempt.delivery_id}::uuid, ${attempt.endpoint_id}::uuid, ${attempt.event_id}::uuid, ${attempt.attempt}::integer,
         ${attempt.started_at}::timestamptz, ${attempt.duration_ms}::integer, ${attempt.status_code}::integer, ${attempt.error})
-    )
+    ) -- as for a delivery taken, not worth waiting for the disk (and the endpoint's row is held until the commit)
     UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ${attempt.started_at}::timestamptz)
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only
     WHERE id = ${attempt.endpoint_id}::uuid RETURNING failing_since`.execute(trx);
   return rows[0]!.failing_since;
 }
@@ -99,10 +120,15 @@ export function findAttempts(db: Db, filter: { endpointId: string; eventId?: str
   return query.orderBy('a.id', 'desc').limit(filter.limit).execute();
 }
 
-/** Owes the event again to each endpoint given (enabled ones only): new deliveries, queued last. */
-export function insertRedeliveries(trx: Transaction<Database>, event: { id: string; loan_id: string | null }, endpointIds: readonly string[]) {
-  if (endpointIds.length === 0) return Promise.resolve([]);
-  return trx.insertInto('webhook_deliveries')
-    .values(endpointIds.map((endpointId) => ({ endpoint_id: endpointId, event_id: event.id, order_key: event.loan_id ?? event.id })))
-    .returning(['id', 'endpoint_id', 'status', 'created_at']).execute();
+/** Owes the event again to each endpoint given: new deliveries, queued behind what each is still owed for the loan. */
+export async function insertRedeliveries(trx: Transaction<Database>, event: { id: string; loan_id: string | null }, endpointIds: readonly string[]) {
+  if (endpointIds.length === 0) return [];
+  const orderKey = event.loan_id ?? event.id;
+  const { rows } = await sql<{ id: string; endpoint_id: string; status: 'pending'; created_at: Date }>`
+    INSERT INTO webhook_deliveries (endpoint_id, event_id, order_key, waiting)
+    SELECT t.id, ${event.id}::uuid, ${orderKey}::uuid,
+      EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = t.id AND p.order_key = ${orderKey}::uuid AND p.status = 'pending')
+    FROM unnest(${endpointIds}::uuid[]) AS t (id)
+    RETURNING id, endpoint_id, status, created_at`.execute(trx);
+  return rows;
 }

@@ -7,6 +7,7 @@
  * told. On a database of this file's own, so that its dispatcher only meets its own deliveries.
  */
 import type { Express } from 'express';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { createApp } from '../../src/app';
@@ -30,7 +31,7 @@ let db: Db;
 let app: Express;
 const closing: { close(): Promise<void> }[] = [];
 const silent = pino({ level: 'silent' });
-const SETTINGS: WebhookDelivery = { policy: { allowInsecure: true }, timeoutMs: 2000, backoffMs: 50, disableAfterMs: 3_600_000, concurrency: 8, perEndpoint: 4 };
+const SETTINGS: WebhookDelivery = { policy: { allowInsecure: true }, timeoutMs: 2000, backoffMs: 50, maxBackoffMs: 1000, disableAfterMs: 3_600_000, concurrency: 8, perEndpoint: 4 };
 
 beforeAll(async () => {
   iso = await isolatedDatabase('events');
@@ -289,6 +290,18 @@ describe('delivery', () => {
     expect(log.filter((line) => line.status_code === 503).every((line) => line.error === 'answered HTTP 503')).toBe(true);
     expect(log.filter((line) => line.status_code === 503).length).toBeGreaterThanOrEqual(8);
     expect(Math.max(...log.map((line) => line.attempt))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lets go a delivery left waiting behind nothing (its predecessor finished while its change committed)', async () => {
+    const desk = await servicingDesk(app);
+    const hook = await receiver();
+    await endpoint(desk, hook.url, ['loan.created']);
+    const created = await desk.api.post('/v1/loans', { product_id: desk.product.id, structure_id: desk.structure.id, principal: '1000.00', annual_rate_percent: '1', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-15' });
+    // As if the change had seen an earlier delivery of the loan still owed, which then finished before it committed.
+    await sql`UPDATE webhook_deliveries SET waiting = true WHERE order_key = ${created.body.id}::uuid`.execute(db);
+    dispatcher();
+    await until(() => hook.calls.length === 1, 'the orphaned delivery');
+    expect(JSON.parse(hook.calls[0]!.body)).toMatchObject({ type: 'loan.created', loan_id: created.body.id });
   });
 
   it('signs with both secrets for a day after a rotation', async () => {

@@ -4,16 +4,18 @@
 -- may run twice (loan.overdue, reminder.*) is made once.
 CREATE TABLE events (
   id           uuid PRIMARY KEY,
-  seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  seq          bigint GENERATED ALWAYS AS IDENTITY,
   type         text NOT NULL CHECK (type ~ '^[a-z_]+\.[a-z_]+$'),
   fund_id      uuid NOT NULL REFERENCES funds (id),
   structure_id uuid,
   loan_id      uuid,
   data         jsonb NOT NULL,
   request_id   text,
-  dedup_key    text UNIQUE,
+  dedup_key    text,
   created_at   timestamptz NOT NULL DEFAULT now()
 );
+-- Most events have no dedup_key: only those that do are in its index.
+CREATE UNIQUE INDEX events_dedup_key ON events (dedup_key) WHERE dedup_key IS NOT NULL;
 CREATE INDEX events_fund ON events (fund_id, seq);
 CREATE INDEX events_structure ON events (structure_id, seq) WHERE structure_id IS NOT NULL;
 CREATE INDEX events_loan ON events (loan_id, seq) WHERE loan_id IS NOT NULL;

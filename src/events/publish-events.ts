@@ -28,7 +28,7 @@ export function eventWrites(requestId: string | null, events: readonly NewEvent[
     {
       name: 'published_events',
       query: sql`INSERT INTO events (id, type, fund_id, structure_id, loan_id, data, request_id, dedup_key)
-        VALUES ${sql.join(rows)} ON CONFLICT (dedup_key) DO NOTHING
+        VALUES ${sql.join(rows)} ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
         RETURNING id, seq, type, fund_id, structure_id, loan_id`,
     },
     {

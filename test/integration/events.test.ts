@@ -50,8 +50,8 @@ afterAll(async () => {
   await iso.drop();
 });
 
-function dispatcher(settings: Partial<WebhookDelivery> = {}) {
-  dispatchers.push(startWebhookDispatcher({ db, settings: { ...SETTINGS, ...settings }, logger: silent, intervalMs: 20 }));
+function dispatcher(settings: Partial<WebhookDelivery> = {}, logger = silent) {
+  dispatchers.push(startWebhookDispatcher({ db, settings: { ...SETTINGS, ...settings }, logger, intervalMs: 20 }));
 }
 
 async function receiver(answer?: Parameters<typeof webhookReceiver>[0]) {
@@ -179,8 +179,10 @@ describe('events the scans and the workers make', () => {
   it('publishes reminder.* as the workers deliver reminders, and report.completed with the request id of the POST that asked for it', async () => {
     const desk = await servicingDesk(app);
     const loan = await disbursedLoan(desk);
+    const lines: { msg: string; queue?: string; request_id?: string | null }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
     const workers = await startWorkers({
-      db, redisUrl: 'redis://127.0.0.1:6379', logger: silent, reminders: { ...loadConfig({}).reminders, attempts: 1 },
+      db, redisUrl: 'redis://127.0.0.1:6379', logger, reminders: { ...loadConfig({}).reminders, attempts: 1 },
       queuePrefix: `test-events-${randomUUID()}`, relayIntervalMs: 50,
     });
     try {
@@ -191,6 +193,9 @@ describe('events the scans and the workers make', () => {
       const completed = (await desk.api.get('/v1/events?type=report.completed')).body.items[0];
       expect(completed).toMatchObject({ fund_id: desk.fund.id, structure_id: null, loan_id: null, request_id: asked.headers['x-request-id'] });
       expect(completed.data).toMatchObject({ id: asked.body.id, status: 'done', csv_url: `/v1/reports/${asked.body.id}.csv` });
+      // The same request id in the worker's log line of the job the POST asked for.
+      await until(() => lines.some((line) => line.msg === 'job done' && line.queue === 'reports'), 'the report job\'s log line');
+      expect(lines.find((line) => line.msg === 'job done' && line.queue === 'reports')!.request_id).toBe(asked.headers['x-request-id']);
       const reminders = (await desk.api.get('/v1/events?type=reminder.before_due,reminder.after_due')).body.items as { type: string; loan_id: string; data: { kind: string; offset_days: number } }[];
       // The first scan, the day after the first due date: the reminder of 1 day after it (those before it are past).
       expect(reminders.map((event) => [event.type, event.loan_id, event.data.kind, event.data.offset_days])).toEqual([['reminder.after_due', loan.id, 'after_due', 1]]);
@@ -245,7 +250,8 @@ describe('delivery', () => {
     const portal = await createKey(app, { role: 'structure', structure_id: desk.structure.id, label: 'portal' }, desk.manager.secret);
     const portalEndpoint = await endpoint(desk, portalHook.url, ['repayment.recorded'], portal.secret);
     const otherStructure = await createStructure(app, desk.fund.id, desk.manager.secret);
-    dispatcher();
+    const lines: { msg: string; request_id?: string | null; event_type?: string }[] = [];
+    dispatcher({}, pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) }));
 
     const loan = await disbursedLoan(desk);
     const paid = await repay(desk, loan.id, { amount: '100.00', value_date: '2025-02-15' });
@@ -268,6 +274,9 @@ describe('delivery', () => {
       expect(call.headers['webhook-id']).toBe(JSON.parse(call.body).id);
       expect(call.headers['x-request-id']).toBe(paid.headers['x-request-id']);
     }
+    // One request id from the API to the partner: in the header above, and in the dispatcher's log lines.
+    expect(lines.filter((line) => line.msg === 'webhook delivered' && line.event_type === 'repayment.recorded').map((line) => line.request_id))
+      .toEqual([paid.headers['x-request-id'], paid.headers['x-request-id']]);
     const log = await desk.api.get(`/v1/webhook-endpoints/${portalEndpoint.id}/deliveries`);
     expect(log.body.items).toEqual([expect.objectContaining({ event_id: portalBody.id, event_type: 'repayment.recorded', attempt: 1, status_code: 200, succeeded: true, error: null })]);
   });

@@ -83,3 +83,4 @@ CREATE TABLE webhook_attempts (
   error       text
 );
 CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, id);
+CREATE INDEX webhook_attempts_event ON webhook_attempts (endpoint_id, event_id, id);

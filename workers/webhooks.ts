@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/connect';
-import { claimDeliveries, recordDelivered, releaseOrphanedWaits, type ClaimedDelivery } from '../src/webhooks/webhook-deliveries.repository';
+import {
+  abandonDeliveriesOfClosedEndpoints, claimDeliveries, recordDelivered, releaseOrphanedWaits, type ClaimedDelivery,
+} from '../src/webhooks/webhook-deliveries.repository';
 import { deliverWebhook, type Taken, type WebhookDelivery } from '../src/webhooks/deliver-webhook';
 
-/** How often the deliveries left waiting behind nothing are let go (see releaseOrphanedWaits). */
-const RELEASE_EVERY_MS = 2000;
+/** How often the deliveries left waiting behind nothing are let go, and those of closed endpoints given up. */
+const SWEEP_EVERY_MS = 2000;
 /** Deliveries claimed ahead, per delivery slot: the next one starts as a slot frees, without waiting for a claim. */
-const CLAIM_AHEAD = 8;
+const CLAIM_AHEAD = 2;
 
 /**
  * Keeps up to `settings.concurrency` webhook deliveries under way (`perEndpoint` to one endpoint),
@@ -20,7 +22,9 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
   const { db, settings, logger } = options;
   const intervalMs = options.intervalMs ?? 250;
   const leaseMs = settings.timeoutMs + 30_000;
-  const ahead = new Map<string, ClaimedDelivery[]>(); // claimed, not started, by endpoint
+  const ahead = new Map<string, { delivery: ClaimedDelivery; claimedAt: number }[]>(); // claimed, not started, by endpoint
+  // A delivery claimed ahead starts only while its hold outlasts an attempt; later, it is left to a next claim.
+  const startableForMs = leaseMs - settings.timeoutMs - 5_000;
   const running = new Map<string, number>(); // started, by endpoint
   const underWay = new Set<Promise<unknown>>();
   let claimedAhead = 0;
@@ -67,6 +71,11 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
       pump();
     };
     const work = deliverWebhook(db, delivery, settings, logger, free, recordTaken)
+      .then((outcome) => {
+        if (outcome !== 'disabled') return;
+        claimedAhead -= ahead.get(delivery.endpoint_id)?.length ?? 0; // given up with the endpoint
+        ahead.delete(delivery.endpoint_id);
+      })
       .catch((error: unknown) => logger.warn({ err: error, delivery_id: delivery.id }, 'webhook dispatcher: an outcome was not recorded; the delivery goes again when its hold ends'))
       .finally(() => {
         free();
@@ -84,7 +93,8 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
       // Requests under way within `concurrency`, and outcomes still to record within as many again.
       while (queue.length > 0 && posting < settings.concurrency && underWay.size < 2 * settings.concurrency && (running.get(endpoint) ?? 0) < settings.perEndpoint) {
         claimedAhead -= 1;
-        start(queue.shift()!);
+        const { delivery, claimedAt } = queue.shift()!;
+        if (Date.now() - claimedAt < startableForMs) start(delivery);
       }
     }
   };
@@ -99,17 +109,21 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
     clearTimeout(timer);
     let claimed = 0;
     try {
-      if (Date.now() - releasedAt >= RELEASE_EVERY_MS) {
+      if (Date.now() - releasedAt >= SWEEP_EVERY_MS) {
         releasedAt = Date.now();
         await releaseOrphanedWaits(db);
+        await abandonDeliveriesOfClosedEndpoints(db);
       }
       const room = CLAIM_AHEAD * settings.concurrency - underWay.size - claimedAhead;
       if (room > 0) {
-        const deliveries = await claimDeliveries(db, room, CLAIM_AHEAD * settings.perEndpoint, leaseMs);
+        // An endpoint with a slot's worth in hand gets no more: what is in hand must start within its hold.
+        const inHand = [...ahead].filter(([, queue]) => queue.length >= settings.perEndpoint).map(([endpoint]) => endpoint);
+        const deliveries = await claimDeliveries(db, room, CLAIM_AHEAD * settings.perEndpoint, leaseMs, inHand);
         claimed = deliveries.length;
+        const claimedAt = Date.now();
         for (const delivery of deliveries) {
           if (!ahead.has(delivery.endpoint_id)) ahead.set(delivery.endpoint_id, []);
-          ahead.get(delivery.endpoint_id)!.push(delivery);
+          ahead.get(delivery.endpoint_id)!.push({ delivery, claimedAt });
         }
         claimedAhead += claimed;
         pump();

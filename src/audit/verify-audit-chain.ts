@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
+import { instantFromQuery } from '../http/instant';
 import { chainHeadsAfter, chainSegment, oldestOpenTransactionStart, type AuditEventRow, type ChainHeadRow } from './audit.repository';
 import { chainCheck, type BrokenChain } from './chain-check';
 
@@ -98,19 +99,9 @@ export async function verifyAuditChain(db: Db, fundId: string, asOf?: Date): Pro
   });
 }
 
-/** `as_of` as a Date: the contract lets a leap second through (…T23:59:60Z), which Date cannot read. */
-function instantOf(asOf: string | undefined): Date | undefined {
-  if (asOf === undefined) return undefined;
-  const instant = new Date(asOf);
-  if (!Number.isNaN(instant.getTime())) return instant;
-  throw new DomainError('invalid_request', 'as_of is not an instant this service can read.', [
-    { field: 'as_of', in: 'query', message: 'must be an RFC 3339 instant without a leap second, e.g. 2025-01-31T23:59:59Z' },
-  ]);
-}
-
 /** The chain of a fund the key may see (admin, its manager or auditor; their own by default), or a 404. */
 export async function verifyFundChain(db: Db, actor: Actor, query: { fund_id?: string; as_of?: string }): Promise<ChainVerdict> {
-  const asOf = instantOf(query.as_of);
+  const asOf = instantFromQuery(query.as_of, 'as_of');
   const named = query.fund_id ?? actor.fundId ?? undefined;
   if (named === undefined) {
     throw new DomainError('invalid_request', 'Name the fund whose chain to verify.', [{ field: 'fund_id', in: 'query', message: 'is required for the admin' }]);

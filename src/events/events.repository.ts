@@ -10,7 +10,7 @@ export interface EventFilter {
   readonly types?: readonly string[];
   readonly loanId?: string;
   /** Events created at or after this instant. */
-  readonly since?: string;
+  readonly since?: Date;
   readonly afterSeq?: string;
   readonly limit: number;
 }
@@ -22,7 +22,7 @@ export function findEvents(db: Db, filter: EventFilter): Promise<EventRow[]> {
   if (filter.structureId !== undefined) query = query.where('structure_id', '=', filter.structureId);
   if (filter.types !== undefined && filter.types.length > 0) query = query.where('type', 'in', filter.types);
   if (filter.loanId !== undefined) query = query.where('loan_id', '=', filter.loanId);
-  if (filter.since !== undefined) query = query.where('created_at', '>=', new Date(filter.since));
+  if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
   if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq);
   return query.orderBy('seq').limit(filter.limit).execute();
 }

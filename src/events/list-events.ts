@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { listScope, seesFund, seesStructure, type Actor } from '../http/auth';
+import { instantFromQuery } from '../http/instant';
 import type { Page } from '../http/pagination';
 import { findEventById, findEvents, type EventRow } from './events.repository';
 
@@ -15,7 +16,7 @@ export interface EventQuery {
 export function listEvents(db: Db, actor: Actor, query: EventQuery, page: Page): Promise<EventRow[]> {
   const scope = listScope(actor, query.fund_id);
   const types = query.type?.split(',').map((type) => type.trim()).filter((type) => type !== '');
-  return findEvents(db, { ...scope, types, loanId: query.loan_id, since: query.since, afterSeq: page.after, limit: page.limit + 1 });
+  return findEvents(db, { ...scope, types, loanId: query.loan_id, since: instantFromQuery(query.since, 'since'), afterSeq: page.after, limit: page.limit + 1 });
 }
 
 /** An event the key may see (a structure key: its own loans'), else a 404. */

@@ -5,7 +5,7 @@ import { eventBody } from '../events/event.view';
 import { publishEvents } from '../events/publish-events';
 import { postJson, type OutboundPolicy } from './outbound';
 import { recordDelivered, recordFailed, type ClaimedDelivery } from './webhook-deliveries.repository';
-import { abandonPendingDeliveries, updateWebhookEndpoint } from './webhook-endpoints.repository';
+import { abandonPendingDeliveries, disableWebhookEndpoint } from './webhook-endpoints.repository';
 import { webhookEndpointView } from './webhook-endpoint.view';
 
 /** A delivery taken by its endpoint, to record (one at a time, or in batches: recordDelivered). */
@@ -65,10 +65,12 @@ export async function deliverWebhook(
   const retryAt = new Date(Date.now() + retryDelayMs(settings, delivery.attempt));
   const disabled = await db.transaction().execute(async (trx) => {
     const failingSince = await recordFailed(trx, attempt, retryAt);
+    if (failingSince === undefined) return false; // given up meanwhile: its endpoint is disabled or deleted
     const reason = outcome.statusCode === 410 ? 'the endpoint answered 410 Gone'
       : Date.now() - failingSince.getTime() >= settings.disableAfterMs ? `every attempt failed since ${failingSince.toISOString()}` : undefined;
     if (reason === undefined) return false;
-    const endpoint = await updateWebhookEndpoint(trx, delivery.endpoint_id, { enabled: false, disabled_reason: reason });
+    const endpoint = await disableWebhookEndpoint(trx, delivery.endpoint_id, reason);
+    if (!endpoint) return false;
     await abandonPendingDeliveries(trx, delivery.endpoint_id);
     await publishEvents(trx, delivery.event.request_id, [{
       type: 'webhook_endpoint.disabled', fundId: endpoint.fund_id, structureId: endpoint.structure_id, loanId: null, data: webhookEndpointView(endpoint),

@@ -6,7 +6,7 @@ import type { RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { assertCanManageEndpoint, seesEndpoint } from './find-visible-webhook-endpoint';
 import { insertRedeliveries } from './webhook-deliveries.repository';
-import { findWebhookEndpoints } from './webhook-endpoints.repository';
+import { findSubscribedEndpoints, findWebhookEndpoint, type WebhookEndpointRow } from './webhook-endpoints.repository';
 
 /**
  * Sends an event again: to the endpoint named, or to every enabled endpoint the key manages that
@@ -17,19 +17,19 @@ import { findWebhookEndpoints } from './webhook-endpoints.repository';
 export async function redeliverEvent(db: Db, context: RequestContext, eventId: string, body: { endpoint_id?: string }, idempotency?: IdempotentRequest) {
   const { actor } = context;
   const event = await findVisibleEvent(db, actor, eventId);
-  const candidates = (await findWebhookEndpoints(db, { fundId: event.fund_id, limit: 1000 }))
-    .filter((endpoint) => seesEndpoint(actor, endpoint) && (endpoint.structure_id === null || endpoint.structure_id === event.structure_id));
+  const goesTo = (endpoint: WebhookEndpointRow) => endpoint.fund_id === event.fund_id && seesEndpoint(actor, endpoint)
+    && (endpoint.structure_id === null || endpoint.structure_id === event.structure_id);
   let targets;
   if (body.endpoint_id !== undefined) {
-    const named = candidates.find((endpoint) => endpoint.id === body.endpoint_id);
-    if (!named) throw new DomainError('not_found', 'No such webhook endpoint for this event.', [{ field: 'endpoint_id', message: 'not found, or not one this event goes to' }]);
+    const named = await findWebhookEndpoint(db, body.endpoint_id);
+    if (!named || !goesTo(named)) throw new DomainError('not_found', 'No such webhook endpoint for this event.', [{ field: 'endpoint_id', message: 'not found, or not one this event goes to' }]);
     assertCanManageEndpoint(actor, named);
     if (!named.enabled) throw new DomainError('conflict', 'The webhook endpoint is disabled: enable it first (PATCH enabled: true).');
     targets = [named];
   } else {
     if (actor.role === 'auditor') throw new DomainError('forbidden', 'An auditor key is read-only.');
-    targets = candidates.filter((endpoint) => endpoint.enabled && endpoint.event_types.includes(event.type)
-      && (actor.role !== 'structure' || endpoint.structure_id === actor.structureId));
+    targets = (await findSubscribedEndpoints(db, event))
+      .filter((endpoint) => goesTo(endpoint) && (actor.role !== 'structure' || endpoint.structure_id === actor.structureId));
     if (targets.length === 0) throw new DomainError('rule_violation', 'No enabled endpoint subscribes to this event.', [{ field: 'endpoint_id', message: 'name an endpoint, or subscribe one to this event type' }]);
   }
   return transactOnce(db, idempotency, async (trx) => {

@@ -19,11 +19,12 @@ export interface ClaimedDelivery {
 /**
  * Claims up to `limit` deliveries that may go now: due, not held, not waiting behind an earlier one
  * of their endpoint and loan, of an enabled endpoint, at most `perEndpoint` of each — the oldest due
- * of each endpoint first, so that a slow endpoint's backlog holds up no other. Two dispatchers never
+ * of each endpoint first, so that a slow endpoint's backlog holds up no other; none of `skipEndpoints`
+ * (those the dispatcher has enough of in hand). Two dispatchers never
  * claim the same delivery: the claim re-checks the hold on the locked row. The event's data comes as
  * its JSON text, to be sent as it is.
  */
-export async function claimDeliveries(db: Db, limit: number, perEndpoint: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(db: Db, limit: number, perEndpoint: number, leaseMs: number, skipEndpoints: readonly string[] = []): Promise<ClaimedDelivery[]> {
   const { rows } = await sql<Omit<ClaimedDelivery, 'event' | 'secrets'> & { secret: string; previous_secret: string | null } & ClaimedDelivery['event'] & { event_id: string }>`
     WITH chosen AS (
       SELECT x.id FROM webhook_endpoints w
@@ -33,7 +34,7 @@ export async function claimDeliveries(db: Db, limit: number, perEndpoint: number
           AND (c.claimed_until IS NULL OR c.claimed_until < now())
         ORDER BY c.next_attempt_at, c.seq LIMIT ${perEndpoint}::integer
       ) x
-      WHERE w.enabled AND w.deleted_at IS NULL
+      WHERE w.enabled AND w.deleted_at IS NULL AND w.id <> ALL (${skipEndpoints}::uuid[])
       ORDER BY x.next_attempt_at, x.seq LIMIT ${limit}::integer
     )
     UPDATE webhook_deliveries d SET claimed_until = now() + ${`${leaseMs} milliseconds`}::interval, attempts = d.attempts + 1
@@ -56,9 +57,21 @@ export async function claimDeliveries(db: Db, limit: number, perEndpoint: number
  * waits behind it). Returns how many.
  */
 export async function releaseOrphanedWaits(db: Db): Promise<number> {
-  const result = await sql`UPDATE webhook_deliveries d SET waiting = false
+  const result = await sql`UPDATE webhook_deliveries SET waiting = false WHERE id IN (
+    SELECT d.id FROM webhook_deliveries d
     WHERE d.status = 'pending' AND d.waiting AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-      WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.status = 'pending' AND p.seq < d.seq)`.execute(db);
+      WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.status = 'pending' AND p.seq < d.seq)
+    ORDER BY d.seq LIMIT 1000)`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Gives up what endpoints disabled or deleted are still owed: a change that owed an endpoint an event
+ * while it was being disabled commits its delivery after the endpoint gave up the others.
+ */
+export async function abandonDeliveriesOfClosedEndpoints(db: Db): Promise<number> {
+  const result = await sql`UPDATE webhook_deliveries SET status = 'failed', finished_at = now(), claimed_until = NULL
+    WHERE status = 'pending' AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE NOT enabled OR deleted_at IS NOT NULL)`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -78,7 +91,8 @@ export async function recordDelivered(db: Db, taken: readonly (Attempt & { order
         ${column((t) => t.duration_ms)}::integer[], ${column((t) => t.status_code)}::integer[])
         AS t (delivery_id, endpoint_id, event_id, order_key, attempt, started_at, duration_ms, status_code)
     ), delivered AS (
-      UPDATE webhook_deliveries d SET status = 'delivered', finished_at = now(), claimed_until = NULL FROM taken t WHERE d.id = t.delivery_id
+      UPDATE webhook_deliveries d SET status = 'delivered', finished_at = now(), claimed_until = NULL FROM taken t
+      WHERE d.id = t.delivery_id AND d.status = 'pending' -- not one given up meanwhile (its endpoint disabled or deleted)
     ), next AS (
       UPDATE webhook_deliveries SET waiting = false WHERE id IN (SELECT (SELECT n.id FROM webhook_deliveries n
         WHERE n.endpoint_id = t.endpoint_id AND n.order_key = t.order_key AND n.status = 'pending' AND n.id <> t.delivery_id
@@ -93,11 +107,13 @@ export async function recordDelivered(db: Db, taken: readonly (Attempt & { order
 
 /**
  * A failed attempt: logged, the delivery put off until `retryAt`, the endpoint's first failure since
- * its last success kept. Returns since when the endpoint has been failing.
+ * its last success kept. Returns since when the endpoint has been failing, or undefined when the
+ * delivery was given up meanwhile (its endpoint disabled or deleted): nothing more to decide.
  */
-export async function recordFailed(trx: Transaction<Database>, attempt: Attempt, retryAt: Date): Promise<Date> {
+export async function recordFailed(trx: Transaction<Database>, attempt: Attempt, retryAt: Date): Promise<Date | undefined> {
   const { rows } = await sql<{ failing_since: Date }>`WITH retried AS (
-      UPDATE webhook_deliveries SET next_attempt_at = ${retryAt}::timestamptz, claimed_until = NULL WHERE id = ${attempt.delivery_id}::uuid
+      UPDATE webhook_deliveries SET next_attempt_at = ${retryAt}::timestamptz, claimed_until = NULL
+      WHERE id = ${attempt.delivery_id}::uuid AND status = 'pending' RETURNING id
     ), logged AS (
       INSERT INTO webhook_attempts (delivery_id, endpoint_id, event_id, attempt, started_at, duration_ms, status_code, error)
       VALUES (${attempt.delivery_id}::uuid, ${attempt.endpoint_id}::uuid, ${attempt.event_id}::uuid, ${attempt.attempt}::integer,
@@ -105,8 +121,9 @@ export async function recordFailed(trx: Transaction<Database>, attempt: Attempt,
     ) -- as for a delivery taken, not worth waiting for the disk (and the endpoint's row is held until the commit)
     UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ${attempt.started_at}::timestamptz)
     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only
-    WHERE id = ${attempt.endpoint_id}::uuid RETURNING failing_since`.execute(trx);
-  return rows[0]!.failing_since;
+    WHERE id = ${attempt.endpoint_id}::uuid AND enabled AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM retried)
+    RETURNING failing_since`.execute(trx);
+  return rows[0]?.failing_since;
 }
 
 export type AttemptRow = Selectable<WebhookAttemptsTable> & { readonly event_type: string };

@@ -35,6 +35,21 @@ export function updateWebhookEndpoint(
   return trx.updateTable('webhook_endpoints').set({ ...changes, updated_at: sql`now()` }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Disables an endpoint still enabled (undefined if it was disabled or deleted meanwhile: nothing to tell). */
+export function disableWebhookEndpoint(trx: Transaction<Database>, id: string, reason: string): Promise<WebhookEndpointRow | undefined> {
+  return trx.updateTable('webhook_endpoints').set({ enabled: false, disabled_reason: reason, updated_at: sql`now()` })
+    .where('id', '=', id).where('enabled', '=', true).where('deleted_at', 'is', null).returningAll().executeTakeFirst();
+}
+
+/** Enabled endpoints of the event's fund that subscribe to its type and may receive it (a structure's: its own loans'). */
+export function findSubscribedEndpoints(db: Db, event: { fund_id: string; structure_id: string | null; type: string }): Promise<WebhookEndpointRow[]> {
+  return db.selectFrom('webhook_endpoints').selectAll()
+    .where('fund_id', '=', event.fund_id).where('deleted_at', 'is', null).where('enabled', '=', true)
+    .where(sql<boolean>`${event.type} = ANY (event_types)`)
+    .where((eb) => eb.or([eb('structure_id', 'is', null), ...(event.structure_id === null ? [] : [eb('structure_id', '=', event.structure_id)])]))
+    .orderBy('seq').execute();
+}
+
 /** The deliveries still owed to an endpoint that will send no more (deleted, disabled): failed. */
 export async function abandonPendingDeliveries(trx: Transaction<Database>, endpointId: string): Promise<void> {
   await trx.updateTable('webhook_deliveries').set({ status: 'failed', finished_at: sql`now()`, claimed_until: null })

@@ -123,6 +123,9 @@ describe('GET /v1/events', () => {
     expect(both.body.items).toHaveLength(4);
     const since = await desk.api.get(`/v1/events?since=${encodeURIComponent(before)}`);
     expect(since.body.items.map((event: { type: string; loan_id: string }) => [event.type, event.loan_id])).toEqual([['loan.created', second.id], ['loan.disbursed', second.id]]);
+    const leap = await desk.api.get('/v1/events?since=2016-12-31T23%3A59%3A60Z'); // valid RFC 3339, not a Date
+    expect(leap.status).toBe(400);
+    expect(leap.body.errors).toEqual([expect.objectContaining({ in: 'query', field: 'since' })]);
     const page1 = await desk.api.get('/v1/events?limit=3');
     const page2 = await desk.api.get(`/v1/events?limit=3&cursor=${page1.body.next_cursor as string}`);
     expect([...page1.body.items, ...page2.body.items].map((event: { id: string }) => event.id)).toEqual(both.body.items.map((event: { id: string }) => event.id));
@@ -372,6 +375,7 @@ describe('delivery', () => {
     const attempts = broken.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(broken.calls).toHaveLength(attempts); // nothing more goes to a disabled endpoint
+    expect(watcher.calls).toHaveLength(2); // and the fund is told once about each
     const reenabled = await desk.api.patch(`/v1/webhook-endpoints/${brokenEndpoint.id}`, { enabled: true });
     expect(reenabled.body).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });
   });

@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
-import { listScope, seesFund, seesStructure, type Actor } from '../http/auth';
+import { listScope, seesOwner, type Actor } from '../http/auth';
 import { instantFromQuery } from '../http/instant';
 import type { Page } from '../http/pagination';
 import { findEventById, findEvents, type EventRow } from './events.repository';
@@ -22,7 +22,6 @@ export function listEvents(db: Db, actor: Actor, query: EventQuery, page: Page):
 /** An event the key may see (a structure key: its own loans'), else a 404. */
 export async function findVisibleEvent(db: Db, actor: Actor, id: string): Promise<EventRow> {
   const event = await findEventById(db, id);
-  const visible = event && (event.structure_id === null ? seesFund(actor, event.fund_id) : seesStructure(actor, event.fund_id, event.structure_id));
-  if (!event || !visible) throw new DomainError('not_found', 'No such event.');
+  if (!event || !seesOwner(actor, event.fund_id, event.structure_id)) throw new DomainError('not_found', 'No such event.');
   return event;
 }

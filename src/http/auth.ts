@@ -105,6 +105,11 @@ export function seesStructure(actor: Actor, fundId: string, structureId: string)
   return seesFund(actor, fundId) || (actor.role === 'structure' && actor.structureId === structureId);
 }
 
+/** May this key read what belongs to the fund itself (`structureId` null) or to one of its structures? */
+export function seesOwner(actor: Actor, fundId: string, structureId: string | null): boolean {
+  return structureId === null ? seesFund(actor, fundId) : seesStructure(actor, fundId, structureId);
+}
+
 /** Writes are for admins and managers; inside its scope, any other role gets a 403. */
 export function assertCanWrite(actor: Actor): void {
   if (actor.role !== 'admin' && actor.role !== 'manager') throw new DomainError('forbidden', `A ${actor.role} key is read-only.`);

@@ -1,5 +1,5 @@
+import { standardWebhookHeaders } from '../webhooks/signature';
 import type { Transporter } from 'nodemailer';
-import { Webhook } from 'standardwebhooks';
 import { postJson, type OutboundPolicy } from '../webhooks/outbound';
 import type { ReminderToDeliver } from './reminders.repository';
 
@@ -33,13 +33,7 @@ export type ReminderMessage = ReturnType<typeof reminderMessage>;
 export async function postWebhook(url: string, secret: string, message: ReminderMessage, options: { timeoutMs: number; policy: OutboundPolicy; now: Date }): Promise<void> {
   // The event's time is the reminder's: the same body on every retry. The header's is the attempt's.
   const body = JSON.stringify({ type: `reminder.${message.kind}`, timestamp: message.created_at, data: message });
-  const signature = new Webhook(secret).sign(message.reminder_id, options.now, body);
-  const outcome = await postJson(url, body, {
-    'content-type': 'application/json',
-    'webhook-id': message.reminder_id,
-    'webhook-timestamp': String(Math.floor(options.now.getTime() / 1000)),
-    'webhook-signature': signature,
-  }, { policy: options.policy, timeoutMs: options.timeoutMs });
+  const outcome = await postJson(url, body, standardWebhookHeaders(message.reminder_id, [secret], options.now, body), { policy: options.policy, timeoutMs: options.timeoutMs });
   if (outcome.error === null) return;
   // 410 Gone: the receiver asks for no more messages (Standard Webhooks): no retry.
   if (outcome.statusCode === 410) throw Object.assign(new Error(`webhook ${outcome.error}: no more retries`), { permanent: true });

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { Webhook } from 'standardwebhooks';
 import type { Db } from '../db/connect';
 import { eventBody } from '../events/event.view';
 import { publishEvents } from '../events/publish-events';
 import { postJson, type OutboundPolicy } from './outbound';
+import { standardWebhookHeaders } from './signature';
 import { recordDelivered, recordFailed, type ClaimedDelivery } from './webhook-deliveries.repository';
 import { abandonPendingDeliveries, disableWebhookEndpoint } from './webhook-endpoints.repository';
 import { webhookEndpointView } from './webhook-endpoint.view';
@@ -35,19 +35,17 @@ export const retryDelayMs = (settings: Pick<WebhookDelivery, 'backoffMs' | 'maxB
  * the change that made the event goes along as X-Request-Id. Anything but a 2xx is a failed attempt,
  * retried with backoff; 410 Gone, or failures for longer than `disableAfterMs`, disable the endpoint
  * and tell the fund (a `webhook_endpoint.disabled` event). `answered` is called once the endpoint
- * answered (or did not), before the outcome is recorded.
+ * answered (or did not), before the outcome is recorded; `recordTaken` records a delivery taken (the
+ * dispatcher batches them: recordDelivered).
  */
 export async function deliverWebhook(
-  db: Db, delivery: ClaimedDelivery, settings: WebhookDelivery, logger: Logger, answered: () => void = () => undefined,
-  recordTaken: (taken: Taken) => Promise<void> = (taken) => recordDelivered(db, [taken]),
+  db: Db, delivery: ClaimedDelivery, settings: WebhookDelivery, logger: Logger, answered: () => void,
+  recordTaken: (taken: Taken) => Promise<void>,
 ): Promise<'delivered' | 'failed' | 'disabled'> {
   const body = eventBody(delivery.event, delivery.event.data_json);
   const startedAt = new Date();
-  const signatures = delivery.secrets.map((secret) => new Webhook(secret).sign(delivery.event.id, startedAt, body)).join(' ');
   const outcome = await postJson(delivery.url, body, {
-    'webhook-id': delivery.event.id,
-    'webhook-timestamp': String(Math.floor(startedAt.getTime() / 1000)),
-    'webhook-signature': signatures,
+    ...standardWebhookHeaders(delivery.event.id, delivery.secrets, startedAt, body),
     ...(delivery.event.request_id ? { 'x-request-id': delivery.event.request_id } : {}),
   }, { policy: settings.policy, timeoutMs: settings.timeoutMs });
   answered();

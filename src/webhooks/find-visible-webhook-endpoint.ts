@@ -2,13 +2,11 @@ import type { Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain/errors';
-import { seesFund, seesStructure, type Actor } from '../http/auth';
+import { seesOwner, type Actor } from '../http/auth';
 import { findWebhookEndpoint, lockWebhookEndpoint, type WebhookEndpointRow } from './webhook-endpoints.repository';
 
 /** A fund's endpoint is seen by the fund's keys; a structure's, by those and the structure's own key. */
-export function seesEndpoint(actor: Actor, endpoint: Pick<WebhookEndpointRow, 'fund_id' | 'structure_id'>): boolean {
-  return endpoint.structure_id === null ? seesFund(actor, endpoint.fund_id) : seesStructure(actor, endpoint.fund_id, endpoint.structure_id);
-}
+export const seesEndpoint = (actor: Actor, endpoint: Pick<WebhookEndpointRow, 'fund_id' | 'structure_id'>) => seesOwner(actor, endpoint.fund_id, endpoint.structure_id);
 
 /** Managers (and the admin) change any endpoint they see; a structure key, its own structure's. */
 export function assertCanManageEndpoint(actor: Actor, endpoint: Pick<WebhookEndpointRow, 'structure_id'>): void {

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (docs/metrics.md): GET /metrics is served on a listener of its own, never on
  * the API's port, and only when a port is given. The API's requests are counted and timed by route
- * template (never the concrete path); the worker's side counts reports computed and webhook
+ * template (never the concrete path); the worker's side counts reports computed, reminders and webhook
  * deliveries, and reads its queues and the outbox at scrape time; a PostgreSQL or Redis that does
  * not answer leaves its gauges out, and the scrape still answers at once. On a database of its own.
  */
@@ -15,7 +15,9 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, type Db } from '../../src/db/connect';
+import { addMonths } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
+import { todayInParis } from '../../src/http/clock';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server';
 import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
 import { startWorkers, type Workers } from '../../workers/start';
@@ -124,7 +126,7 @@ describe('the API side', () => {
 });
 
 describe('the worker side', () => {
-  it('counts reports computed and webhook deliveries by outcome, and reads the outbox and the queues at scrape time', async () => {
+  it('counts reports computed, webhook deliveries and reminders by outcome, and reads the outbox and the queues at scrape time', async () => {
     const running: { workers?: Workers } = {}; // started once the outbox has been looked at
     const server = await metricsServer({ db, queues: () => running.workers?.queues ?? [] });
     const desk = await servicingDesk(app);
@@ -146,7 +148,7 @@ describe('the worker side', () => {
     expect(sample(waiting, `${P}collector_up`, { collector: 'outbox' })).toBe(1);
 
     const started = await startWorkers({
-      db, redisUrl: 'redis://127.0.0.1:6379', logger: silent, reminders: loadConfig({}).reminders, queuePrefix: `test-metrics-${randomUUID()}`, relayIntervalMs: 50,
+      db, redisUrl: 'redis://127.0.0.1:6379', logger: silent, reminders: { ...loadConfig({}).reminders, backoffMs: 100 }, queuePrefix: `test-metrics-${randomUUID()}`, relayIntervalMs: 50,
       outbound: LOCAL_RECEIVERS, webhooks: { policy: LOCAL_RECEIVERS, timeoutMs: 2000, backoffMs: 50, maxBackoffMs: 200, disableAfterMs: 3_600_000, concurrency: 4, perEndpoint: 2 },
     });
     running.workers = started;
@@ -173,6 +175,21 @@ describe('the worker side', () => {
     expect(sample(after, `${P}queue_jobs`, { queue: 'reminders', state: 'waiting' })).toBe(0);
     expect(sample(after, `${P}queue_jobs`, { queue: 'maintenance', state: 'active' })).toBeDefined();
     expect(sample(after, `${P}collector_up`, { collector: 'queues' })).toBe(1);
+    // Reminders, after due, to a fund's webhook that fails its first call: counted by channel and by outcome.
+    const hooks = await webhookReceiver((n) => ({ status: n === 1 ? 503 : 204 }));
+    closing.push(hooks.close);
+    const reminded = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
+    const disbursed = new Date(`${addMonths(todayInParis(), -2)}T00:00:00Z`);
+    disbursed.setUTCDate(disbursed.getUTCDate() - 5);
+    const late = await disbursedLoan(reminded, { disbursement_date: disbursed.toISOString().slice(0, 10) });
+    expect((await reminded.api.post('/v1/reminders/scan', {})).status).toBe(200);
+    const due = (await reminded.api.get(`/v1/reminders?loan_id=${late.id}`)).body.items as unknown[];
+    expect(due.length).toBeGreaterThanOrEqual(2);
+    await until(async () => sample(await scrape(server.port), `${P}reminder_deliveries_total`, { outcome: 'sent' }) === due.length, 'every reminder sent');
+    const reminders = await scrape(server.port);
+    expect(moved(before, reminders, `${P}reminder_channel_deliveries_total`, { channel: 'webhook', outcome: 'sent' })).toBe(due.length);
+    expect(moved(before, reminders, `${P}reminder_channel_deliveries_total`, { channel: 'webhook', outcome: 'failed' })).toBe(1);
+    expect(sample(reminders, `${P}reminder_channel_deliveries_total`, { channel: 'email', outcome: 'sent' })).toBeUndefined(); // no SMTP server
   });
 });
 

@@ -17,6 +17,7 @@ import { requestLogger } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
 import { ledgerRouter } from './ledger/ledger.routes';
 import { loansRouter } from './loans/loans.routes';
+import { httpMetrics } from './metrics/http-metrics';
 import { productsRouter } from './products/products.routes';
 import { remindersRouter } from './reminders/reminders.routes';
 import { reportsRouter } from './reports/reports.routes';
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy ?? false);
   const limiters = rateLimiters(deps.rateLimits ?? DEFAULT_RATE_LIMITS, deps.redis);
+  app.use(httpMetrics()); // first: it times and counts every answer, a 401 or a 404 included
   app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
   app.get('/healthz', (_req, res) => {

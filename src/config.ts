@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { WebhookDelivery } from './webhooks/deliver-webhook';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit';
 import type { OutboundPolicy } from './webhooks/outbound';
@@ -33,6 +34,16 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Where partners' webhook URLs may lead: https to public addresses only, unless WEBHOOK_ALLOW_INSECURE (development and tests). */
   readonly outbound: OutboundPolicy;
+  readonly metrics: MetricsSettings;
+}
+
+/** Where GET /metrics is served (docs/metrics.md): nowhere unless a port is given. */
+export interface MetricsSettings {
+  readonly host: string;
+  /** The API process's metrics port (METRICS_PORT). */
+  readonly port: number | undefined;
+  /** The worker process's (WORKER_METRICS_PORT). */
+  readonly workerPort: number | undefined;
 }
 
 /** How reminders go out (DOMAIN.md "Reminders"). */
@@ -87,6 +98,22 @@ function allowInsecure(env: NodeJS.ProcessEnv): boolean {
   return value === 'true';
 }
 
+function metricsPort(env: NodeJS.ProcessEnv, name: string, apiPort?: number): number | undefined {
+  const value = env[name]?.trim() || undefined;
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new Error(`${name} must be a port number (1 to 65535), got ${value}`);
+  if (port === apiPort) throw new Error(`${name}=${value} is the API's own PORT: metrics are served on a listener of their own`);
+  return port;
+}
+
+/** A bad host would only fail at listen time, with an error naming no setting: it fails here. */
+function metricsSettings(env: NodeJS.ProcessEnv, apiPort: number): MetricsSettings {
+  const host = env.METRICS_HOST?.trim() || '127.0.0.1';
+  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) throw new Error(`METRICS_HOST must be an address or a host name (127.0.0.1, 0.0.0.0, ::), got ${host}`);
+  return Object.freeze({ host, port: metricsPort(env, 'METRICS_PORT', apiPort), workerPort: metricsPort(env, 'WORKER_METRICS_PORT') });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
@@ -128,5 +155,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env),
     corsOrigins: corsOrigins(env),
     outbound: Object.freeze({ allowInsecure: allowInsecure(env) }),
+    metrics: metricsSettings(env, port),
   });
 }

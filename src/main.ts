@@ -6,6 +6,8 @@ import { connectDatabase } from './db/connect';
 import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
 import { hashSecret } from './http/auth';
+import { startMetricsServer } from './metrics/metrics-server';
+import type { QueueToCount } from './metrics/collectors';
 import { connectRedisForProducers, EvictingRedisError } from './queues/redis';
 
 const WORKERS_RETRY_MS = 5000;
@@ -17,6 +19,11 @@ async function main() {
   const applied = await migrate(db);
   logger.info({ database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, migrations_applied: applied }, 'database ready');
   if (!config.adminApiKey) logger.warn('ADMIN_API_KEY is not set: no one can create funds or keys');
+  // Its queues are counted where the workers run: here only with PGlite (set once they have started).
+  let workerQueues: readonly QueueToCount[] = [];
+  const metrics = config.metrics.port === undefined ? undefined : await startMetricsServer({
+    host: config.metrics.host, port: config.metrics.port, logger, sources: { db, queues: config.databaseUrl ? undefined : () => workerQueues },
+  });
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
   ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
   const app = createApp({
@@ -38,6 +45,7 @@ async function main() {
       const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
         webhooks: { ...config.webhooks, policy: config.outbound } });
       if (warned) logger.info('workers started after all');
+      workerQueues = started.queues;
       return started;
     } catch (error) {
       if (error instanceof EvictingRedisError) {
@@ -60,6 +68,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing the requests and jobs under way');
     clearTimeout(retry);
+    void metrics?.close();
     server.close(() => {
       void workers.then((started) => started?.close()).finally(() => {
         redis.disconnect();

@@ -7,7 +7,8 @@ import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/connect';
 import { migrate } from '../src/db/migrate';
-import { startWorkers } from './start';
+import { startMetricsServer, type MetricsServer } from '../src/metrics/metrics-server';
+import { startWorkers, type Workers } from './start';
 
 async function main() {
   const config = loadConfig();
@@ -15,20 +16,27 @@ async function main() {
   if (!config.databaseUrl) throw new Error('The worker process needs DATABASE_URL (without it, `npm start` runs the workers in the API process).');
   const db = await connectDatabase(config);
   await migrate(db);
-  let workers;
+  let workers: Workers | undefined;
+  let metrics: MetricsServer | undefined;
   try {
+    // Before the work starts: a port that cannot be had stops the worker at once (its queues counted once they are open).
+    if (config.metrics.workerPort !== undefined) {
+      metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.workerPort, sources: { db, queues: () => workers?.queues ?? [] }, logger });
+    }
     workers = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
       webhooks: { ...config.webhooks, policy: config.outbound } });
   } catch (error) {
+    await metrics?.close();
     await db.destroy();
     throw error;
   }
+  const started = workers;
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'worker shutting down: finishing the work under way');
-    workers.close().then(() => db.destroy()).then(() => process.exit(0), (error: unknown) => {
+    Promise.all([started.close(), metrics?.close()]).then(() => db.destroy()).then(() => process.exit(0), (error: unknown) => {
       logger.error({ err: error }, 'worker did not close cleanly');
       process.exit(1);
     });

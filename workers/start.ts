@@ -13,7 +13,7 @@ import { REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStall
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
-import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues } from '../src/queues/redis';
+import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues, QUEUE_NAMES } from '../src/queues/redis';
 import { todayInParis } from '../src/http/clock';
 import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/webhooks/outbound';
 import { startRelay } from './relay';
@@ -56,6 +56,8 @@ async function warnIfNotPersistent(redis: Redis, logger: Logger): Promise<void> 
 export interface Workers {
   /** Stops taking work, lets the work under way finish, and closes the connections. */
   close(): Promise<void>;
+  /** The queues these workers serve, for the metrics to count their jobs. */
+  readonly queues: readonly Queue[];
 }
 
 /**
@@ -157,5 +159,5 @@ export async function startWorkers(options: {
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });
   logger.info({ queues: ['reminders', 'reports', MAINTENANCE_QUEUE] }, 'workers started');
-  return { close };
+  return { close, queues: [...QUEUE_NAMES.map((name) => queues.get(name)), maintenance] };
 }

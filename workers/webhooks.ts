@@ -4,6 +4,7 @@ import {
   abandonDeliveriesOfClosedEndpoints, claimDeliveries, recordDelivered, releaseOrphanedWaits, type ClaimedDelivery,
 } from '../src/webhooks/webhook-deliveries.repository';
 import { deliverWebhook, type Taken, type WebhookDelivery } from '../src/webhooks/deliver-webhook';
+import { recordWebhookDelivery } from '../src/metrics/registry';
 
 /** How often the deliveries left waiting behind nothing are let go, and those of closed endpoints given up. */
 const SWEEP_EVERY_MS = 2000;
@@ -72,6 +73,7 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
     };
     const work = deliverWebhook(db, delivery, settings, logger, free, recordTaken)
       .then((outcome) => {
+        recordWebhookDelivery(outcome);
         if (outcome !== 'disabled') return;
         claimedAhead -= ahead.get(delivery.endpoint_id)?.length ?? 0; // given up with the endpoint
         ahead.delete(delivery.endpoint_id);

@@ -62,6 +62,23 @@ function preparingPool(pool: pg.Pool): PostgresPool {
   };
 }
 
+/** A node-postgres pool's connections, for the metrics (PGlite has one connection and no pool). */
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  /** Requests waiting for a connection. */
+  readonly waiting: number;
+  readonly max: number;
+}
+
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The pool's figures now, or undefined on PGlite. */
+export function poolStats(db: Db): PoolStats | undefined {
+  const pool = pools.get(db);
+  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
+}
+
 /**
  * PostgreSQL through node-postgres when a URL is given; otherwise PGlite, an embedded PostgreSQL
  * persisted under `dataDir`, so that the service runs with no database installed.
@@ -81,7 +98,9 @@ export async function connectDatabase(options: { databaseUrl?: string; dataDir: 
     pool.on('connect', (client) => {
       client.on('error', () => undefined);
     });
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+    pools.set(db, pool);
+    return db;
   }
   if (options.dataDir.startsWith('memory://')) return new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create(options.dataDir)) });
   mkdirSync(options.dataDir, { recursive: true });

@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { recordReminderDelivery } from '../metrics/registry';
 import { deliverReminder, type DeliveryDeps, type DeliveryOutcome } from './deliver-reminder';
 
 export { DELIVER_REMINDER } from './reminders.repository';
@@ -7,6 +8,8 @@ export { DELIVER_REMINDER } from './reminders.repository';
 export function deliverReminderJob(deps: DeliveryDeps, attempts: number) {
   return async (job: Job<{ reminder_id: string }>): Promise<{ outcome: DeliveryOutcome }> => {
     const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? attempts);
-    return { outcome: await deliverReminder(deps, job.data.reminder_id, isLastAttempt) };
+    const outcome = await deliverReminder(deps, job.data.reminder_id, isLastAttempt);
+    recordReminderDelivery(outcome);
+    return { outcome };
   };
 }

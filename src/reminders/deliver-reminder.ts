@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
+import { recordReminderChannel } from '../metrics/registry';
 import { RetryLater } from '../queues/retry-later';
 import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
@@ -74,11 +75,13 @@ export async function deliverReminder(deps: DeliveryDeps, reminderId: string, is
     try {
       await routes[channel]!();
     } catch (error) {
+      recordReminderChannel(channel, 'failed');
       errors.push(`${channel}: ${messageOf(error)}`);
       gone ||= (error as { permanent?: boolean }).permanent === true;
       continue;
     }
     await stampChannel(deps.db, reminderId, channel); // a database error here is the job's, not the channel's: BullMQ retries
+    recordReminderChannel(channel, 'sent');
   }
   if (errors.length === 0) {
     await recordAttempt(deps.db, reminderId, { status: 'sent', error: null, counted: true });

@@ -6,7 +6,8 @@ import { findActor } from './access/find-actor';
 import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
 import { fundsRouter } from './funds/funds.routes';
-import { authenticate } from './http/auth';
+import { apiDocs } from './http/api-docs';
+import { authenticate, isApiPath } from './http/auth';
 import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
 import { mountCors } from './http/cors';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
@@ -67,6 +68,9 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').sendFile(OPENAPI_PATH);
   });
+  app.use(apiDocs());
+  // Keys are asked for under /v1/ only: any other path not served above is a 404, key or none.
+  app.use((req, res, next) => (isApiPath(req.path) ? next() : notFoundHandler(req, res, next)));
   // Who is calling comes before what they send: a request without a valid key gets a 401, never a
   // 400, whatever its body (the body is not even read). The public preview counts per address.
   app.post('/v1/schedules/preview', limitPerAddress(limiters.previewPerAddress));

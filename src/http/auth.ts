@@ -40,6 +40,13 @@ const BEARER = /^Bearer +([\x21-\x7e]{1,256})$/i; // the scheme is case-insensit
 const keyFamily = (secret: string) => hashSecret(secret.slice(0, 7)).slice(0, 32);
 
 /**
+ * The API: the paths under /v1/, in any case (Express matches routes without it). Only there is a
+ * key asked for, whatever the path, so that a 401 or a 404 never tells who has no key which API
+ * routes exist; elsewhere nothing needs a key, and an unknown path is a plain 404.
+ */
+export const isApiPath = (path: string) => /^\/v1(\/|$)/i.test(path);
+
+/**
  * Sets req.actor from `Authorization: Bearer <key>`, or answers 401; public paths pass untouched.
  * Only failures count (no counter is reset by a success: one valid key must not clear an address's
  * failures), against the client's address and, when a key was given, its family. Past a limit:

@@ -157,6 +157,7 @@ const BASELINES: Record<string, Baseline> = {
   'GET /healthz': {},
   'GET /readyz': {},
   'GET /openapi.yaml': {},
+  'GET /docs': {},
   'POST /v1/schedules/preview': { body: () => TERMS, stateless: true },
   'POST /v1/funds': { body: () => ({ name: unique('Fonds'), region_code: '84', department_codes: ['69', '01'], currency: 'EUR', ...REMINDERS }), manager: false },
   'GET /v1/funds': {},

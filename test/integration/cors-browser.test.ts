@@ -10,7 +10,7 @@ import { corsApp, portalStory, PREVIEW_TERMS } from '../support/portal';
  * without Chromium this fails, saying how to install it (.ci/run does).
  */
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = 'test-output/cors-browser.png';
+const SCREENSHOT = 'test/output/cors-browser.png';
 
 let api: Server;
 let portal: Server;
@@ -79,7 +79,7 @@ it('a page of the listed portal reads its loan\'s schedule with a structure key 
   expect(outcome.preview).toEqual({ status: 200, instalment: '888.49', requestId: expect.stringMatching(/^[\w.:-]+$/) });
   // The Authorization and Content-Type headers made both requests preflighted, without a key
   expect(seen).toEqual(expect.arrayContaining([`OPTIONS /v1/loans/${story.loanId}/schedule`, 'OPTIONS /v1/schedules/preview']));
-  mkdirSync('test-output', { recursive: true });
+  mkdirSync('test/output', { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
 
   const elsewhere = await pageAt(strangerUrl);

@@ -4,7 +4,7 @@
  * This table IS the policy, written from DOMAIN.md "Access" and the `apiKey` security scheme of
  * openapi.yaml, not from the code:
  * - no key, or an unknown or revoked key: 401 on every route but the public ones;
- * - public (no key needed): POST /v1/schedules/preview, GET /healthz, GET /readyz, GET /openapi.yaml;
+ * - public (no key needed): POST /v1/schedules/preview, GET /healthz, GET /readyz, GET /openapi.yaml, GET /docs;
  * - admin: the platform, everything; the only role that opens a fund (anyone else: 403);
  * - manager: one fund, read and write; auditor: one fund, read only (reports, ledger, audit trail, keys);
  * - structure: one structure, read only: its own structure record, its loans and their schedules;
@@ -268,6 +268,7 @@ export const MATRIX: readonly Route[] = [
   { method: 'get', path: '/healthz', own: { build: () => ({ method: 'get', path: '/healthz' }), expect: PUBLIC }, other: null },
   { method: 'get', path: '/readyz', own: { build: () => ({ method: 'get', path: '/readyz' }), expect: PUBLIC }, other: null },
   { method: 'get', path: '/openapi.yaml', own: { build: () => ({ method: 'get', path: '/openapi.yaml' }), expect: PUBLIC }, other: null },
+  { method: 'get', path: '/docs', own: { build: () => ({ method: 'get', path: '/docs' }), expect: PUBLIC }, other: null },
   {
     method: 'post',
     path: '/v1/schedules/preview',

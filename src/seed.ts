@@ -60,16 +60,19 @@ function siret(random: ReturnType<typeof generator>): string {
 /**
  * Most borrowers pay every instalment on its due date; one in five stops paying at some point (the
  * portfolio then has arrears to show). At most 12 payments a loan, to keep the seed quick: older
- * loans are then in arrears too (a payment settles the oldest instalment first).
+ * loans are then in arrears too (a payment settles the oldest instalment first). Says how many it
+ * paid, and whether the loan suits the README's examples: paid up to date, twelve instalments ahead at least.
  */
-async function payDueInstalments(db: Db, admin: RequestContext, loanId: string, random: ReturnType<typeof generator>, today: CalendarDate): Promise<number> {
+async function payDueInstalments(db: Db, admin: RequestContext, loanId: string, random: ReturnType<typeof generator>, today: CalendarDate) {
   const { instalments } = await getLoanSchedule(db, ADMIN, loanId, today);
-  const due = instalments.filter((row) => row.due_date <= today && row.total !== '0.00').slice(-12);
+  const owed = instalments.filter((row) => row.due_date <= today && row.total !== '0.00');
+  const due = owed.slice(-12);
   const paying = random.chance(0.8) ? due.length : random.int(0, due.length);
   for (const row of due.slice(0, paying)) {
     await recordRepayment(db, admin, loanId, { amount: row.total, value_date: row.due_date, reference: `VIR-${row.due_date}` }, randomUUID(), today);
   }
-  return paying;
+  const ahead = instalments.filter((row) => row.due_date > today).length;
+  return { paid: paying, example: paying === owed.length && ahead >= 12 };
 }
 
 async function seed() {
@@ -116,7 +119,7 @@ async function seed() {
 
   let disbursed = 0;
   let repayments = 0;
-  const borrowers = new Set<string>();
+  let example: { loanId: string; structureId: string } | undefined;
   for (let i = 0; i < 200; i++) {
     const isRecovery = i % 2 === 0;
     const periodicity = random.chance(0.8) ? 'monthly' : 'quarterly';
@@ -137,23 +140,30 @@ async function seed() {
     if (random.chance(0.85) && expected <= today) {
       await disburseLoan(db, admin, loan.id, { date: expected, amount: loan.principal }, today);
       disbursed += 1;
-      borrowers.add(loan.structure_id);
-      repayments += await payDueInstalments(db, admin, loan.id, random, today);
+      const { paid, example: suits } = await payDueInstalments(db, admin, loan.id, random, today);
+      repayments += paid;
+      if (suits) example ??= { loanId: loan.id, structureId: loan.structure_id };
     }
   }
 
+  if (!example) throw new Error('the seed made no loan paid up to date with twelve instalments ahead, for the README\'s examples');
   const manager = await createApiKey(db, admin, { role: 'manager', fund_id: fund.id, label: 'demo manager' });
   const auditor = await createApiKey(db, admin, { role: 'auditor', fund_id: fund.id, label: 'demo auditor' });
-  const borrower = structures.find((s) => borrowers.has(s.id)) ?? structures[0]!;
+  const borrower = structures.find((s) => s.id === example.structureId)!;
   const portal = await createApiKey(db, admin, { role: 'structure', structure_id: borrower.id, label: 'demo partner portal' });
   await db.destroy();
 
-  console.log(`fund ${fund.id}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed, ${repayments} repayments)`);
-  console.log('API keys, shown once:');
-  console.log(`  manager    ${manager.secret}`);
-  console.log(`  auditor    ${auditor.secret}`);
-  console.log(`  structure  ${portal.secret}   (${borrower.legal_name}, ${borrower.id})`);
-  console.log('  admin      the ADMIN_API_KEY you set');
+  // Shell lines, for `eval` or copy-paste (the README's examples use these names); `#` lines for the reader.
+  console.log(`# ${fund.name}: 2 products, ${structures.length} structures, 200 loans (${disbursed} disbursed, ${repayments} repayments).`);
+  console.log('# Its id and one API key per role, shown once (the admin\'s key is the ADMIN_API_KEY you set):');
+  console.log(`export FUND_ID=${fund.id}`);
+  console.log(`export MANAGER_KEY=${manager.secret}`);
+  console.log(`export AUDITOR_KEY=${auditor.secret}`);
+  console.log(`# The structure key reads only the loans of ${borrower.legal_name}:`);
+  console.log(`export STRUCTURE_ID=${borrower.id}`);
+  console.log(`export STRUCTURE_KEY=${portal.secret}`);
+  console.log('# One of its loans: active, paid up to date, twelve instalments ahead at least:');
+  console.log(`export LOAN_ID=${example.loanId}`);
 }
 
 seed().catch((error: unknown) => {

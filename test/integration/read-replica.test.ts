@@ -6,7 +6,7 @@
  * primary's, do. A replica lagging past the limit, or stopped, hands its reads to the primary and
  * /readyz says so; a report waits for the replica to replay what the primary held when it began.
  */
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -16,6 +16,7 @@ import { loadConfig } from '../../src/config';
 import { migrate } from '../../src/db/migrate';
 import { connectDatabases, readAfterPrimary, type Databases } from '../../src/db/read-replica';
 import { hashSecret } from '../../src/http/auth';
+import { readinessHandler } from '../../src/http/readiness';
 import { computeReport } from '../../src/reports/compute-report';
 import { ADMIN_KEY, LIMITS_OUT_OF_REACH, LOCAL_RECEIVERS } from '../support/app';
 import { expectContract } from '../support/contract';
@@ -188,10 +189,9 @@ describe('without READ_DATABASE_URL', () => {
     const single = await connectDatabases({ databaseUrl: primary.url, dataDir: '', poolSize: 2 });
     try {
       expect(single.reads).toBe(single.db);
-      // A new app compiles openapi.yaml meanwhile, which may hold the event loop past /readyz's one-second probe on a busy machine.
-      const singleApp = appOn(single);
-      await until(async () => (await readiness(singleApp)).body.postgres === 'up', 'the new app\'s /readyz to answer', 10_000, 100);
-      expect((await readiness(singleApp)).body).toEqual({ status: 'degraded', postgres: 'up', redis: 'not_configured', outbox_waiting: expect.any(Number) });
+      // Not a whole new app: it would compile openapi.yaml meanwhile, and hold the event loop past /readyz's one-second probe on a busy machine.
+      const probeOnly = express().get('/readyz', readinessHandler(single.db, undefined));
+      expect((await readiness(probeOnly)).body).toEqual({ status: 'degraded', postgres: 'up', redis: 'not_configured', outbox_waiting: expect.any(Number) });
     } finally {
       await single.close();
     }

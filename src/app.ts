@@ -5,6 +5,7 @@ import { accessRouter } from './access/access.routes';
 import { findActor } from './access/find-actor';
 import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
+import type { ReadReplica } from './db/read-replica';
 import { fundsRouter } from './funds/funds.routes';
 import { apiDocs } from './http/api-docs';
 import { authenticate, isApiPath } from './http/auth';
@@ -35,6 +36,10 @@ const PUBLIC_PATHS = new Set(['/v1/schedules/preview']);
 export interface AppDeps {
   readonly logger: Logger;
   readonly db: Db;
+  /** Where the heavy reads that tolerate a few seconds' lag go (docs/read-replica.md): the read replica, `db` unless given. */
+  readonly reads?: Db;
+  /** The read replica behind `reads`, for /readyz. */
+  readonly replica?: ReadReplica;
   /** SHA-256 of ADMIN_API_KEY; without it no admin can call the API. */
   readonly adminKeyHash: string | undefined;
   /** Redis, for /readyz to report on and the rate limits' counters (the queues' own connections are the workers'). */
@@ -62,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', readinessHandler(deps.db, deps.redis));
+  app.get('/readyz', readinessHandler(deps.db, deps.redis, deps.replica));
   // Before the keys and the limits: a preflight carries no key, and a 401 or 429 must reach the page readable.
   mountCors(app, deps.corsOrigins ?? []);
   app.get('/openapi.yaml', (_req, res) => {
@@ -80,16 +85,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(openApiValidator());
   app.use(schedulesRouter());
   const outbound = deps.outbound ?? STRICT_OUTBOUND;
+  const reads = deps.reads ?? deps.db;
   app.use(fundsRouter(deps.db, outbound));
-  app.use(productsRouter(deps.db));
-  app.use(structuresRouter(deps.db, outbound));
-  app.use(loansRouter(deps.db));
+  app.use(productsRouter(deps.db, reads));
+  app.use(structuresRouter(deps.db, reads, outbound));
+  app.use(loansRouter(deps.db, reads));
   app.use(servicingRouter(deps.db));
-  app.use(ledgerRouter(deps.db));
+  app.use(ledgerRouter(deps.db, reads));
   app.use(accessRouter(deps.db));
-  app.use(auditRouter(deps.db));
-  app.use(remindersRouter(deps.db));
-  app.use(reportsRouter(deps.db));
+  app.use(auditRouter(deps.db, reads));
+  app.use(remindersRouter(deps.db, reads));
+  app.use(reportsRouter(deps.db, reads));
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
   app.use(notFoundHandler);

@@ -10,6 +10,8 @@ export interface Config {
   /** PostgreSQL URL; without it the service runs on an embedded PGlite stored in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** A streaming replica of DATABASE_URL for the heavy reads that tolerate a few seconds' lag (docs/read-replica.md). */
+  readonly readDatabaseUrl: string | undefined;
   /** The platform administrator's API key (only its hash is kept in memory). */
   readonly adminApiKey: string | undefined;
   /** Redis for the BullMQ queues (the API enqueues through the outbox; the workers run the jobs). */
@@ -119,11 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
   const adminApiKey = env.ADMIN_API_KEY || undefined;
   if (adminApiKey !== undefined && adminApiKey.length < 24) throw new Error('ADMIN_API_KEY must be at least 24 characters long');
+  if (env.READ_DATABASE_URL && !env.DATABASE_URL) throw new Error('READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too (the embedded PGlite has no replica)');
   return Object.freeze({
     port,
     logLevel: env.LOG_LEVEL ?? 'info',
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR ?? './data/pglite',
+    readDatabaseUrl: env.READ_DATABASE_URL || undefined,
     adminApiKey,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     queuePrefix: env.QUEUE_PREFIX || undefined,

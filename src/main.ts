@@ -2,9 +2,9 @@ import pino from 'pino';
 import { startWorkers, type Workers } from '../workers/start';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { connectDatabase } from './db/connect';
 import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
+import { connectDatabases } from './db/read-replica';
 import { hashSecret } from './http/auth';
 import { startMetricsServer } from './metrics/metrics-server';
 import type { QueueToCount } from './metrics/collectors';
@@ -15,7 +15,7 @@ const WORKERS_RETRY_MS = 5000;
 async function main() {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
-  const db = await connectDatabase(config);
+  const { db, reads, replica, close: closeDatabases } = await connectDatabases({ ...config, logger });
   const applied = await migrate(db);
   logger.info({ database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, migrations_applied: applied }, 'database ready');
   if (!config.adminApiKey) logger.warn('ADMIN_API_KEY is not set: no one can create funds or keys');
@@ -27,7 +27,7 @@ async function main() {
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
   ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
   const app = createApp({
-    logger, db, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, outbound: config.outbound,
+    logger, db, reads, replica, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, outbound: config.outbound,
   });
   const server = app.listen(config.port, (error?: Error) => {
     if (!error) return logger.info({ port: config.port }, 'listening');
@@ -72,7 +72,7 @@ async function main() {
     server.close(() => {
       void workers.then((started) => started?.close()).finally(() => {
         redis.disconnect();
-        db.destroy().finally(() => process.exit(0));
+        closeDatabases().finally(() => process.exit(0));
       });
     });
   };

@@ -5,8 +5,8 @@
  */
 import pino from 'pino';
 import { loadConfig } from '../src/config';
-import { connectDatabase } from '../src/db/connect';
 import { migrate } from '../src/db/migrate';
+import { connectDatabases } from '../src/db/read-replica';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/metrics-server';
 import { startWorkers, type Workers } from './start';
 
@@ -14,7 +14,7 @@ async function main() {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel }).child({ process: 'worker' });
   if (!config.databaseUrl) throw new Error('The worker process needs DATABASE_URL (without it, `npm start` runs the workers in the API process).');
-  const db = await connectDatabase(config);
+  const { db, reads, close: closeDatabases } = await connectDatabases({ ...config, logger });
   await migrate(db);
   let workers: Workers | undefined;
   let metrics: MetricsServer | undefined;
@@ -23,11 +23,11 @@ async function main() {
     if (config.metrics.workerPort !== undefined) {
       metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.workerPort, sources: { db, queues: () => workers?.queues ?? [] }, logger });
     }
-    workers = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
+    workers = await startWorkers({ db, reads, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
       webhooks: { ...config.webhooks, policy: config.outbound } });
   } catch (error) {
     await metrics?.close();
-    await db.destroy();
+    await closeDatabases();
     throw error;
   }
   const started = workers;
@@ -36,7 +36,7 @@ async function main() {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'worker shutting down: finishing the work under way');
-    Promise.all([started.close(), metrics?.close()]).then(() => db.destroy()).then(() => process.exit(0), (error: unknown) => {
+    Promise.all([started.close(), metrics?.close()]).then(() => closeDatabases()).then(() => process.exit(0), (error: unknown) => {
       logger.error({ err: error }, 'worker did not close cleanly');
       process.exit(1);
     });

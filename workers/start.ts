@@ -68,7 +68,10 @@ export interface Workers {
  * monthly reports). Refuses a Redis that may evict keys (it would lose jobs).
  */
 export async function startWorkers(options: {
-  db: Db; redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
+  db: Db;
+  /** Where the reports' indicators are read, the read replica if any (docs/read-replica.md); `db` unless given. */
+  reads?: Db;
+  redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
   /** false: no outbox relay (tests that share a database with other tests' outbox rows) */
   relay?: boolean;
   /** Without it, no webhook dispatcher runs here. */
@@ -154,7 +157,7 @@ export async function startWorkers(options: {
   });
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
-  work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db) }); // one at a time: each reads the whole fund
+  work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db, options.reads ?? db) }); // one at a time: each reads the whole fund
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });

@@ -6,12 +6,16 @@ import { auditEventView } from './audit-event.view';
 import { listAuditEvents } from './list-audit-events';
 import { verifyFundChain } from './verify-audit-chain';
 
-export function auditRouter(db: Db): Router {
+/**
+ * `reads`: where the trail's list goes, the read replica if any (docs/read-replica.md). The check
+ * stays on `db`: an auditor's anchor must be the chains' heads, not a replica's view of them.
+ */
+export function auditRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.get('/v1/audit-events', async (req, res) => {
     const page = pageOf(req.query, SERIAL_KEY);
-    const rows = await listAuditEvents(db, actorOf(req), (req.query as { fund_id?: string }).fund_id, page);
+    const rows = await listAuditEvents(reads, actorOf(req), (req.query as { fund_id?: string }).fund_id, page);
     const { items, next_cursor } = pageResult(rows, page, (row) => row.id);
     res.json({ items: items.map(auditEventView), next_cursor });
   });

@@ -13,7 +13,7 @@ function auditScope(actor: Actor, fundId: string | undefined): string[] | undefi
   return [actor.fundId];
 }
 
-/** One page (plus one row) of the audit trail the key may read, oldest first. */
-export async function listAuditEvents(db: Db, actor: Actor, fundId: string | undefined, page: Page): Promise<AuditEventRow[]> {
-  return eventsWhere(db, { fundIds: auditScope(actor, fundId), afterId: page.after, limit: page.limit + 1 });
+/** One page (plus one row) of the audit trail the key may read, oldest first, read on `reads` (the replica if any). */
+export async function listAuditEvents(reads: Db, actor: Actor, fundId: string | undefined, page: Page): Promise<AuditEventRow[]> {
+  return eventsWhere(reads, { fundIds: auditScope(actor, fundId), afterId: page.after, limit: page.limit + 1 });
 }

@@ -36,8 +36,9 @@ const PREPARED_PER_CONNECTION = 300;
  * request. The number kept per connection is bounded: writes whose text varies with their rows
  * would otherwise pile up.
  */
-function preparingPool(pool: pg.Pool): PostgresPool {
+export function preparingPool(pool: pg.Pool): PostgresPool {
   const preparedBy = new WeakMap<pg.PoolClient, Map<string, string>>(); // per connection: text → name
+  let ending: Promise<void> | undefined; // ended once, whoever asks first (src/db/read-replica.ts shares the primary's)
   const statement = (client: pg.PoolClient, text: string, values: readonly unknown[]): pg.QueryConfig => {
     if (values.length === 0) return { text };
     let prepared = preparedBy.get(client);
@@ -58,7 +59,7 @@ function preparingPool(pool: pg.Pool): PostgresPool {
       };
       return wrapped as unknown as PostgresPoolClient; // no cursors: Kysely's streaming is not used
     },
-    end: () => pool.end(),
+    end: () => (ending ??= pool.end()),
   };
 }
 
@@ -83,24 +84,42 @@ export function poolStats(db: Db): PoolStats | undefined {
  * PostgreSQL through node-postgres when a URL is given; otherwise PGlite, an embedded PostgreSQL
  * persisted under `dataDir`, so that the service runs with no database installed.
  */
+/** A node-postgres pool on `url` that lives through PostgreSQL's restarts (see the listeners below). */
+export function postgresPool(url: string, poolSize = 10): pg.Pool {
+  // TCP keep-alive, so that a connection to a server gone without a word (a failover that drops
+  // packets) is found dead by the kernel rather than waited on for ever.
+  const pool = new pg.Pool({
+    connectionString: url, max: poolSize, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
+  });
+  // A connection lost (PostgreSQL restarted, failed over, or an administrator ended it) makes its
+  // client emit 'error'; without a listener node would end the process. The pool listens only
+  // while a client is idle, so each client gets one for its whole life: the query under way fails
+  // and says so (a 503), and the pool opens a new connection for the next request.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  return pool;
+}
+
+/**
+ * Kysely over a pool (of `preparingPool`, or the read replica's in src/db/read-replica.ts); the
+ * node-postgres pool behind it, when given, is the one `poolStats` reports.
+ */
+export function kyselyOn(pool: PostgresPool, counted?: pg.Pool): Db {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (counted) pools.set(db, counted);
+  return db;
+}
+
+/**
+ * PostgreSQL through node-postgres when a URL is given; otherwise PGlite, an embedded PostgreSQL
+ * persisted under `dataDir`, so that the service runs with no database installed.
+ */
 export async function connectDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
   if (options.databaseUrl) {
-    // TCP keep-alive, so that a connection to a server gone without a word (a failover that drops
-    // packets) is found dead by the kernel rather than waited on for ever.
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl, max: options.poolSize ?? 10, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
-    });
-    // A connection lost (PostgreSQL restarted, failed over, or an administrator ended it) makes its
-    // client emit 'error'; without a listener node would end the process. The pool listens only
-    // while a client is idle, so each client gets one for its whole life: the query under way fails
-    // and says so (a 503), and the pool opens a new connection for the next request.
-    pool.on('error', () => undefined);
-    pool.on('connect', (client) => {
-      client.on('error', () => undefined);
-    });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
-    pools.set(db, pool);
-    return db;
+    const pool = postgresPool(options.databaseUrl, options.poolSize);
+    return kyselyOn(preparingPool(pool), pool);
   }
   if (options.dataDir.startsWith('memory://')) return new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create(options.dataDir)) });
   mkdirSync(options.dataDir, { recursive: true });

@@ -6,11 +6,12 @@ import { getTrialBalance } from './get-trial-balance';
 import { getLoanStatement } from './get-loan-statement';
 import { loanStatementView, trialBalanceView } from './ledger.view';
 
-export function ledgerRouter(db: Db): Router {
+/** `reads`: where the trial balance sums the journal, the read replica if any (docs/read-replica.md). */
+export function ledgerRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.get('/v1/funds/:fund_id/ledger/trial-balance', async (req, res) => {
-    res.json(trialBalanceView(await getTrialBalance(db, actorOf(req), String(req.params.fund_id), asOfOf(req.query))));
+    res.json(trialBalanceView(await getTrialBalance(db, actorOf(req), String(req.params.fund_id), asOfOf(req.query), reads)));
   });
 
   router.get('/v1/loans/:loan_id/statement', async (req, res) => {

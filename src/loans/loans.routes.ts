@@ -13,7 +13,8 @@ import { listScheduleVersions } from './list-schedule-versions';
 import { loanDetailView, loanScheduleView, loanView, scheduleVersionsView } from './loan.view';
 import { listLoans, type LoanFilters } from './list-loans';
 
-export function loansRouter(db: Db): Router {
+/** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
+export function loansRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/loans', async (req, res) => {
@@ -23,7 +24,7 @@ export function loansRouter(db: Db): Router {
 
   router.get('/v1/loans', async (req, res) => {
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listLoans(db, actorOf(req), req.query as LoanFilters, page, todayInParis());
+    const rows = await listLoans(reads, actorOf(req), req.query as LoanFilters, page, todayInParis());
     const { items, next_cursor } = pageResult(rows, page, (loan) => loan.id);
     res.json({ items: items.map(loanView), next_cursor });
   });

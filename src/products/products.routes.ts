@@ -8,7 +8,8 @@ import { createProduct, type CreateProductBody } from './create-product';
 import { productView } from './product.view';
 import { findProductById, listProducts } from './products.repository';
 
-export function productsRouter(db: Db): Router {
+/** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
+export function productsRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/products', async (req, res) => {
@@ -21,7 +22,7 @@ export function productsRouter(db: Db): Router {
     if (actor.role === 'structure') throw new DomainError('not_found', 'No products here.');
     const { fundId } = listScope(actor, (req.query as { fund_id?: string }).fund_id);
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listProducts(db, { fundId, afterId: page.after, limit: page.limit + 1 });
+    const rows = await listProducts(reads, { fundId, afterId: page.after, limit: page.limit + 1 });
     const { items, next_cursor } = pageResult(rows, page, (p) => p.id);
     res.json({ items: items.map(productView), next_cursor });
   });

@@ -9,8 +9,8 @@ export interface ReminderFilters {
   status?: ReminderRow['status'];
 }
 
-/** One page (plus one row) of the reminders the key may see: its fund's, or its structure's own. */
-export function listReminders(db: Db, actor: Actor, filters: ReminderFilters, page: Page): Promise<ReminderRow[]> {
+/** One page (plus one row) of the reminders the key may see: its fund's, or its structure's own. Read on `reads`, the replica if any. */
+export function listReminders(reads: Db, actor: Actor, filters: ReminderFilters, page: Page): Promise<ReminderRow[]> {
   const scope = listScope(actor, filters.fund_id);
-  return findReminders(db, { ...scope, loanId: filters.loan_id, status: filters.status, afterSeq: page.after, limit: page.limit + 1 });
+  return findReminders(reads, { ...scope, loanId: filters.loan_id, status: filters.status, afterSeq: page.after, limit: page.limit + 1 });
 }

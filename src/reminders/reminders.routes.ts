@@ -8,12 +8,13 @@ import { listReminders, type ReminderFilters } from './list-reminders';
 import { reminderView } from './reminder.view';
 import { requestReminderScan } from './scan-reminders';
 
-export function remindersRouter(db: Db): Router {
+/** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
+export function remindersRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.get('/v1/reminders', async (req, res) => {
     const page = pageOf(req.query, SERIAL_KEY);
-    const rows = await listReminders(db, actorOf(req), req.query as ReminderFilters, page);
+    const rows = await listReminders(reads, actorOf(req), req.query as ReminderFilters, page);
     const { items, next_cursor } = pageResult(rows, page, (row) => row.seq);
     res.json({ items: items.map(reminderView), next_cursor });
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
+import { readAfterPrimary } from '../db/read-replica';
 import { canonicalJson } from '../domain/canonical-json';
 import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
@@ -17,14 +18,17 @@ export type ReportOutcome = 'done' | 'done already' | 'failed';
  * One attempt at a report (a job of the reports queue, delivered at least once): the indicators in
  * one read-only REPEATABLE READ transaction, so that every figure sees the same data; then the CSV
  * and both checksums, stored at once, after which PostgreSQL refuses any change. A failed attempt
- * puts it back in the queue; the last one leaves it `failed` with the error.
+ * puts it back in the queue; the last one leaves it `failed` with the error. The indicators are read
+ * on `reads` (the replica, if any) once it has replayed what the primary held when the attempt
+ * began, else on the primary: a repayment recorded, even back-dated, just before the report was
+ * asked for is never missed. Everything else reads and writes `db`.
  */
-export async function computeReport(db: Db, reportId: string, isLastAttempt: boolean, requestId: string | null = null): Promise<ReportOutcome> {
+export async function computeReport(db: Db, reportId: string, isLastAttempt: boolean, requestId: string | null = null, reads: Db = db): Promise<ReportOutcome> {
   const report = await startReport(db, reportId);
   if (!report) return 'done already';
   try {
-    const result = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
-      .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate));
+    const { result } = await readAfterPrimary(db, reads, (source) => source.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
+      .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate)));
     await setReportProgress(db, reportId, 80);
     const csv = reportCsv(result);
     // Done and announced together (report.completed, with the request id of the POST that asked for it).

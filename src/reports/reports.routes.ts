@@ -16,7 +16,8 @@ async function findVisibleReport(db: Db, actor: Actor, id: string): Promise<Repo
   return report;
 }
 
-export function reportsRouter(db: Db): Router {
+/** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
+export function reportsRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/reports', async (req, res) => {
@@ -31,7 +32,7 @@ export function reportsRouter(db: Db): Router {
       throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found', in: 'query' }]);
     }
     const page = pageOf(req.query, SERIAL_KEY);
-    const rows = await findReports(db, { fundId: query.fund_id ?? actor.fundId ?? undefined, status: query.status, asOf: query.as_of, afterSeq: page.after, limit: page.limit + 1 });
+    const rows = await findReports(reads, { fundId: query.fund_id ?? actor.fundId ?? undefined, status: query.status, asOf: query.as_of, afterSeq: page.after, limit: page.limit + 1 });
     const { items, next_cursor } = pageResult(rows, page, (row) => row.seq);
     res.json({ items: items.map(reportSummaryView), next_cursor });
   });

@@ -9,8 +9,8 @@ import { structureView } from './structure.view';
 import { findStructureById, listStructures } from './structures.repository';
 import type { OutboundPolicy } from '../webhooks/outbound';
 
-/** `outbound`: which webhook URLs a structure may register. */
-export function structuresRouter(db: Db, outbound: OutboundPolicy): Router {
+/** `reads`: where the list goes, the read replica if any (docs/read-replica.md); `outbound`: which webhook URLs a structure may register. */
+export function structuresRouter(db: Db, reads: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/structures', async (req, res) => {
@@ -21,7 +21,7 @@ export function structuresRouter(db: Db, outbound: OutboundPolicy): Router {
   router.get('/v1/structures', async (req, res) => {
     const scope = listScope(actorOf(req), (req.query as { fund_id?: string }).fund_id);
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listStructures(db, { ...scope, afterId: page.after, limit: page.limit + 1 });
+    const rows = await listStructures(reads, { ...scope, afterId: page.after, limit: page.limit + 1 });
     const { items, next_cursor } = pageResult(rows, page, (s) => s.id);
     res.json({ items: items.map(structureView), next_cursor });
   });

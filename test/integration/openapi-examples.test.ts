@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { OPENAPI_PATH } from '../../src/http/openapi';
@@ -147,6 +147,6 @@ describe('the documents openapi.yaml sends readers to', () => {
     const named = new Set(text.match(/[\w./-]+\.md\b/g));
     expect(named.size).toBeGreaterThan(0);
     expect([...named].filter((path) => !IN_THE_REPOSITORY.has(path))).toEqual([]);
-    expect([...named].filter((path) => !existsSync(resolve(dirname(OPENAPI_PATH), path)))).toEqual([]);
+    expect([...named].filter((path) => !existsSync(join(dirname(OPENAPI_PATH), path)))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
-import { connectDatabases } from './db/read-replica';
+import { connectDatabases, untilReplicaHasMigrations } from './db/read-replica';
 import { hashSecret } from './http/auth';
 import { startMetricsServer } from './metrics/metrics-server';
 import type { QueueToCount } from './metrics/collectors';
@@ -17,6 +17,7 @@ async function main() {
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const { db, reads, replica, close: closeDatabases } = await connectDatabases({ ...config, logger });
   const applied = await migrate(db);
+  await untilReplicaHasMigrations(db, reads);
   logger.info({ database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, migrations_applied: applied }, 'database ready');
   if (!config.adminApiKey) logger.warn('ADMIN_API_KEY is not set: no one can create funds or keys');
   // Its queues are counted where the workers run: here only with PGlite (set once they have started).

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { migrate } from '../src/db/migrate';
-import { connectDatabases } from '../src/db/read-replica';
+import { connectDatabases, untilReplicaHasMigrations } from '../src/db/read-replica';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/metrics-server';
 import { startWorkers, type Workers } from './start';
 
@@ -16,6 +16,7 @@ async function main() {
   if (!config.databaseUrl) throw new Error('The worker process needs DATABASE_URL (without it, `npm start` runs the workers in the API process).');
   const { db, reads, close: closeDatabases } = await connectDatabases({ ...config, logger });
   await migrate(db);
+  await untilReplicaHasMigrations(db, reads);
   let workers: Workers | undefined;
   let metrics: MetricsServer | undefined;
   try {

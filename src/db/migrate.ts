@@ -20,7 +20,11 @@ const MIGRATION_LOCK = 7_318_021;
  * with its schema_migrations row. Forward only: a landed migration is never edited.
  */
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
-  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+  // Under the lock too: two processes starting at once on an empty database would both create it.
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(trx);
+  });
   // One read answers the usual start, where every migration is in: no transaction per file (on PGlite
   // the dozen of them took about a second and a half). What is pending is checked again under the lock.
   const present = new Set((await db.selectFrom('schema_migrations').select('version').execute()).map((row) => row.version));

@@ -89,7 +89,8 @@ async function watchReplica(primary: pg.Pool, replica: pg.Pool, options: Replica
     if (written?.lsn) owed.push({ at: now, lsn: lsnOf(written.lsn) });
     // One position older than the limit is proof enough of lag: the older ones are not kept.
     while (owed.length > 1 && now - owed[1]!.at > maxLagMs) owed.shift();
-    const replayed = await lsnFrom(replica, 'SELECT pg_last_wal_replay_lsn()::text AS lsn');
+    // A promoted server keeps its last replayed position: only a standby's counts.
+    const replayed = await lsnFrom(replica, 'SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END AS lsn');
     if (!replayed?.lsn) return 'down';
     const position = lsnOf(replayed.lsn);
     while (owed.length > 0 && owed[0]!.lsn <= position) owed.shift();
@@ -174,11 +175,22 @@ export async function readAfterPrimary<T>(db: Db, reads: Db, work: (source: Db) 
     for (;;) {
       const { rows: [at] } = await sql<{ standby: boolean; replayed: boolean }>`SELECT pg_is_in_recovery() AS standby,
         coalesce(pg_last_wal_replay_lsn() >= ${written!.lsn}::pg_lsn, false) AS replayed`.execute(connection);
+      // Not a standby: the primary's pool lent while the replica is away, or a replica promoted
+      // behind our back whose data may have left the primary's: either way, the primary does the work.
+      if (!at!.standby) return undefined;
       // Replay only moves forward: a snapshot taken after this on the same server sees the position.
-      if (!at!.standby || at!.replayed) return { result: await work(connection), from: at!.standby ? 'replica' as const : 'primary' as const };
+      if (at!.replayed) return { result: await work(connection), from: 'replica' as const };
       if (performance.now() > deadline) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
   return done ?? { result: await work(db), from: 'primary' };
+}
+
+/**
+ * After the migrations, before serving: waits (as readAfterPrimary does) until the replica has
+ * replayed them, so that no list is sent to a replica without the tables and columns it reads.
+ */
+export async function untilReplicaHasMigrations(db: Db, reads: Db): Promise<void> {
+  await readAfterPrimary(db, reads, async () => undefined);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect';
-import { isDatabaseUnavailable } from '../db/errors';
+import { conflictsWithAnother, isDatabaseUnavailable } from '../db/errors';
 import { readAfterPrimary } from '../db/read-replica';
 import { canonicalJson } from '../domain/canonical-json';
 import type { CalendarDate } from '../domain/dates';
@@ -27,8 +27,14 @@ export async function computeReport(db: Db, reportId: string, isLastAttempt: boo
   const report = await startReport(db, reportId);
   if (!report) return 'done already';
   try {
-    const { result } = await readAfterPrimary(db, reads, (source) => source.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
-      .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate)));
+    const indicators = (source: Db) => source.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
+      .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate));
+    const result = await readAfterPrimary(db, reads, indicators).then(({ result }) => result, (error: unknown) => {
+      // A standby cancels a long read whose rows its replay must remove (a recovery conflict, 40001):
+      // the primary computes it now, rather than the replica again at every retry.
+      if (reads === db || !conflictsWithAnother(error)) throw error;
+      return indicators(db);
+    });
     await setReportProgress(db, reportId, 80);
     const csv = reportCsv(result);
     // Done and announced together (report.completed, with the request id of the POST that asked for it).

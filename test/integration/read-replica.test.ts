@@ -182,6 +182,23 @@ describe('with READ_DATABASE_URL', () => {
     });
     expect((await fresh.api.get(`/v1/reports/${secondId}`)).body.result).toMatchObject({ loan_count: 2, outstanding_principal: '20000.00' });
   });
+
+  // Last of this describe: the standby is a standby no more.
+  it('a replica promoted (no longer a standby) is down: its reads, and a read that must follow the primary, go to the primary', async () => {
+    await until(() => strict.replica!.state() === 'up', 'the replica to be up', 10_000, 50);
+    await standby.query('SELECT pg_promote()');
+    await until(async () => (await standby.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).standby === false, 'the promotion', 10_000, 50);
+    // The promoted server now diverges: what it alone holds must never be read.
+    await standby.query("INSERT INTO structures SELECT * FROM structures LIMIT 0"); // writable now
+    await until(async () => (await readiness(strictApp)).body.replica === 'down', '/readyz to say down', 10_000, 100);
+    const loan = await disbursedLoan(desk);
+    expect(ids(await as(strictApp, desk.manager.secret).get(`/v1/loans?fund_id=${desk.fund.id}`))).toContain(loan.id);
+    const where = await readAfterPrimary(strict.db, strict.reads, async (source) => (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source)).rows[0]);
+    expect(where.from).toBe('primary');
+    // A read the promoted server lends (its state said up before the probe noticed) runs on the primary too.
+    const lent = await readAfterPrimary(patient.db, patient.reads, async (source) => (await sql<{ port: string }>`SELECT current_setting('port') AS port`.execute(source)).rows[0]!.port);
+    expect(lent).toEqual({ result: new URL(primary.url).port, from: 'primary' });
+  });
 });
 
 describe('without READ_DATABASE_URL', () => {

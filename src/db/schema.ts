@@ -39,6 +39,9 @@ export interface ProductsTable {
   rounding: Generated<string>;
   guarantee_coverage_percent: Generated<Numeric>;
   created_at: Generated<Date>;
+  /** The ETag: moved by a trigger whenever the row changes (migrations/013). */
+  version: Generated<number>;
+  active: Generated<boolean>;
 }
 
 export interface StructuresTable {
@@ -57,6 +60,8 @@ export interface StructuresTable {
   contact_email: string;
   webhook_url: string | null;
   created_at: Generated<Date>;
+  /** The ETag: moved by a trigger whenever the row changes (migrations/013). */
+  version: Generated<number>;
 }
 
 export interface LoansTable {

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'forbidden' // a key acting within its scope but beyond its role (a write by an auditor)
   | 'not_found' // missing, or outside the key's scope: the two are indistinguishable on purpose
   | 'conflict' // the state of the resource forbids it (disbursing a cancelled loan, a duplicate SIRET)
+  | 'precondition_failed' // If-Match names none of the resource's current ETags: it changed since the client read it
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'too_many_requests' // over a rate limit: failed authentications per address or key prefix, previews per address

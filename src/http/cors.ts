@@ -36,7 +36,7 @@ export const CORS_ROUTES: readonly { readonly path: string; readonly methods: re
 
 /** What a page may send and read. Keys travel in Authorization, never in cookies: no credentials. */
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'];
-const EXPOSED_HEADERS = ['X-Request-Id', 'Idempotency-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location'];
+const EXPOSED_HEADERS = ['X-Request-Id', 'Idempotency-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location', 'ETag'];
 /** How long a browser may reuse a preflight's answer (seconds); Chromium caps it at 7,200. */
 const PREFLIGHT_MAX_AGE = 600;
 

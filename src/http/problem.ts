@@ -30,6 +30,8 @@ function problemKind(code: ErrorCode): ProblemKind {
       return { status: 404, title: 'Not found' };
     case 'conflict':
       return { status: 409, title: 'Conflict' };
+    case 'precondition_failed':
+      return { status: 412, title: 'Precondition failed' };
     case 'method_not_allowed':
       return { status: 405, title: 'Method not allowed' };
     case 'unsupported_media_type':

@@ -11,12 +11,14 @@ import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { findProduct } from '../products/find-product';
+import { findProduct, productTakesLoans } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { findStructure } from '../structures/find-structure';
 import { rangesOfProduct } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan } from './loans.repository';
+
+const deactivated = () => new DomainError('rule_violation', 'The product is deactivated: it takes no new loans.', [{ field: 'product_id', message: 'is deactivated: it takes no new loans' }]);
 
 export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string };
 
@@ -32,6 +34,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
   if (structure.fund_id !== product.fund_id) {
     throw new DomainError('rule_violation', 'The structure and the product belong to different funds.', [{ field: 'structure_id', message: 'is not in the product’s fund' }]);
   }
+  if (!product.active) throw deactivated();
   const { product_id: _product, structure_id: _structure, ...termsBody } = body;
   const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
   const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
@@ -39,6 +42,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
   if (broken.length > 0) throw new DomainError('rule_violation', 'The loan’s terms break the product’s ranges or a schedule rule.', broken);
 
   return transactOnce(db, idempotency, async (trx) => {
+    if (!await productTakesLoans(trx, product.id)) throw deactivated(); // deactivated since it was read
     const loan = await insertLoan(trx, {
       id: uuidv7(),
       fund_id: product.fund_id,

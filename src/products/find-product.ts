@@ -1,9 +1,19 @@
+import type { Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import { findProductById, type ProductRow } from './products.repository';
+import type { Database } from '../db/schema';
+import { findProductById, lockProductForShare, type ProductRow } from './products.repository';
 
 export type { ProductRow };
 
 /** A product by id, for other features that refer to one (they never read the products table themselves). */
 export function findProduct(db: Db, id: string): Promise<ProductRow | undefined> {
   return findProductById(db, id);
+}
+
+/**
+ * Inside a loan's creation: whether the product still takes loans, the product locked against a
+ * deactivation until the loan commits (a deactivation under way is waited for, then seen).
+ */
+export function productTakesLoans(trx: Transaction<Database>, id: string): Promise<boolean> {
+  return lockProductForShare(trx, id);
 }

@@ -18,6 +18,7 @@ export function productView(p: ProductRow) {
     periodicities: p.periodicities,
     rounding: p.rounding,
     guarantee_coverage_percent: normaliseRate(p.guarantee_coverage_percent),
+    active: p.active,
     created_at: p.created_at.toISOString(),
   };
 }

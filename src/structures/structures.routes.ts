@@ -2,11 +2,13 @@ import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, listScope, seesStructure } from '../http/auth';
+import { ifMatchOf, setEtag } from '../http/etag';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { createStructure, type CreateStructureBody } from './create-structure';
 import { structureView } from './structure.view';
 import { findStructureById, listStructures } from './structures.repository';
+import { updateStructure, type UpdateStructureBody } from './update-structure';
 import type { OutboundPolicy } from '../webhooks/outbound';
 
 /** `reads`: where the list goes, the read replica if any (docs/read-replica.md); `outbound`: which webhook URLs a structure may register. */
@@ -29,7 +31,12 @@ export function structuresRouter(db: Db, reads: Db, outbound: OutboundPolicy): R
   router.get('/v1/structures/:structure_id', async (req, res) => {
     const structure = await findStructureById(db, String(req.params.structure_id));
     if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
-    res.json(structureView(structure));
+    setEtag(res, structure.version).json(structureView(structure));
+  });
+
+  router.patch('/v1/structures/:structure_id', async (req, res) => {
+    const structure = await updateStructure(db, contextOf(req), String(req.params.structure_id), req.body as UpdateStructureBody, ifMatchOf(req), outbound);
+    setEtag(res, structure.version).json(structureView(structure));
   });
 
   return router;

@@ -168,9 +168,17 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/products': { body: () => ({ ...productBody(a.fund), rounding: 'half_up', guarantee_coverage_percent: '50' }) },
   'GET /v1/products': {},
   'GET /v1/products/{product_id}': {},
+  'PATCH /v1/products/{product_id}': { body: () => ({ name: unique('Produit'), active: true }) },
   'POST /v1/structures': { body: () => structureBody(a.fund, { rna: 'W691234567', webhook_url: 'https://example.org/hook' }) },
   'GET /v1/structures': {},
   'GET /v1/structures/{structure_id}': {},
+  // Identifiers aside: the structure has a loan, so a new SIRET would be a 409 (they are swept as mutations).
+  'PATCH /v1/structures/{structure_id}': {
+    body: () => ({
+      legal_name: unique('Structure'), legal_form: 'association', esus: true, naf_code: '88.99B', commune_code: '69123', department_code: '69', region_code: '84',
+      jobs_fte: '3.5', contact_email: 'sweep@example.org', webhook_url: 'https://example.org/hook',
+    }),
+  },
   'POST /v1/loans': { body: () => ({ product_id: a.product, structure_id: a.structure, ...TERMS }) },
   'GET /v1/loans': {},
   'GET /v1/loans/{loan_id}': AS_OF,

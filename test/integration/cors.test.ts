@@ -56,7 +56,7 @@ describe('a page of a listed portal', () => {
     expect(res.status).toBe(200);
     expect(res.body.loan_id).toBe(story.loanId);
     expect(res.headers['access-control-allow-origin']).toBe(PORTAL);
-    expect(listOf(res.headers['access-control-expose-headers'])).toEqual(['x-request-id', 'idempotency-replayed', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location']);
+    expect(listOf(res.headers['access-control-expose-headers'])).toEqual(['x-request-id', 'idempotency-replayed', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'etag']);
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(res.headers['x-request-id']).toMatch(/^[\w.:-]+$/);
     // helmet's same-origin CORP stays: it governs no-cors loads (<img>, <script>), not a CORS fetch

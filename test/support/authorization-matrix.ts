@@ -26,6 +26,8 @@
  * - a structure key creating a loan for its own structure names product A, which it cannot see:
  *   404 (the product does not exist for it); creating products, structures or keys names fund A,
  *   which is not in its scope either: 404.
+ * - a structure key editing its own structure (PATCH): it reads the record, so the write is a 403, as
+ *   for an auditor; a partner portal does not keep the fund's record of its structure.
  * - a structure key disbursing or cancelling its own loan: the loan is in its scope (it reads it),
  *   so the write is a 403, as for an auditor. (At commit debd3c9 these two cells answered 404:
  *   disburse-loan.ts and cancel-loan.ts checked seesFund, not seesStructure.)
@@ -328,6 +330,13 @@ export const MATRIX: readonly Route[] = [
     own: { build: (w) => ({ method: 'get', path: `/v1/products/${w.productA}` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/products/${w.productB}` }), expect: READ_OTHER },
   },
+  {
+    // Renaming only: the shared products must keep taking loans for the other cells.
+    method: 'patch',
+    path: '/v1/products/{product_id}',
+    own: { build: (w) => ({ method: 'patch', path: `/v1/products/${w.productA}`, body: { name: label() } }), expect: FUND_ACT_OWN },
+    other: { build: (w) => ({ method: 'patch', path: `/v1/products/${w.productB}`, body: { name: label() } }), expect: WRITE_OTHER },
+  },
 
   // --- structures
   {
@@ -349,6 +358,13 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/structures/{structure_id}',
     own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}` }), expect: STRUCTURE_READ_OWN },
     other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}` }), expect: READ_OTHER },
+  },
+  {
+    // The structure key reads its own record but does not edit it (403, like the auditor); A2's is not in its scope (404).
+    method: 'patch',
+    path: '/v1/structures/{structure_id}',
+    own: { build: (w) => ({ method: 'patch', path: `/v1/structures/${w.structures.A1}`, body: { legal_name: label() } }), expect: LOAN_WRITE_OWN },
+    other: { build: (w, { caller }) => ({ method: 'patch', path: `/v1/structures/${w.structures[otherStructure(caller)]}`, body: { legal_name: label() } }), expect: WRITE_OTHER },
   },
 
   // --- loans

@@ -39,8 +39,8 @@ function jobsAsText(jobs: number | string): string | undefined {
   return Math.round(jobs * 100) / 100 === jobs ? jobs.toFixed(2) : undefined;
 }
 
-/** Identifiers and territory codes: every broken rule, named by field. */
-function checkStructure(body: CreateStructureBody): FieldError[] {
+/** Identifiers and territory codes: every broken rule, named by field (also run on imported rows, src/imports). */
+export function checkStructure(body: CreateStructureBody): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   const { siret, rna } = body;

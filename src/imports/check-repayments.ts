@@ -1,8 +1,10 @@
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import { formatMoney, parseMoney, ZERO, type Money } from '../domain/money';
+import { COMPONENTS, type Amounts } from '../domain/allocation';
+import { appendRepayment } from '../domain/append-repayment';
+import { cents, formatMoney, parseMoney, ZERO, type Money } from '../domain/money';
 import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-limit';
-import { serviceLoan, type PrepaymentChoice, type ServicingEvent } from '../domain/servicing';
+import { serviceLoan, type PrepaymentChoice, type ServicedRow, type Servicing, type ServicingEvent } from '../domain/servicing';
 import { originOfTerms } from '../servicing/loan-origin';
 import { schemaErrors } from './api-schemas';
 import type { ImportedLoan } from './check-loans';
@@ -34,7 +36,10 @@ export function checkRepaymentRows(
   const checks = fileChecks('repayments', rows.length);
   const queued = new Map<string, RepaymentLine[]>();
   const recordedKeys = new Map<string, number>();
-  for (const r of recorded) recordedKeys.set(`${r.loan_id}|${matchKey(r.value_date, r.amount, r.reference)}`, (recordedKeys.get(`${r.loan_id}|${matchKey(r.value_date, r.amount, r.reference)}`) ?? 0) + 1);
+  for (const r of recorded) {
+    const key = `${r.loan_id}|${matchKey(r.value_date, r.amount, r.reference)}`;
+    recordedKeys.set(key, (recordedKeys.get(key) ?? 0) + 1);
+  }
   const present = new Set<number>();
 
   for (const { row, fields } of rows) {
@@ -70,20 +75,50 @@ export function checkRepaymentRows(
   return checks;
 }
 
-/** The loan's repayments in value-date order, each checked against where the ones before it left the loan. */
+/** Where a loan stands between two repayments: its current schedule, what was paid on each row, its status. */
+interface Standing {
+  rows: readonly ServicedRow[];
+  paid: Amounts[];
+  status: Servicing['status'];
+}
+
+const standingOf = (servicing: Servicing): Standing => ({ rows: servicing.rows, paid: [...servicing.paid], status: servicing.status });
+
+/**
+ * The repayment appended where the loan stands, as recordRepayment's common case does
+ * (appendRepayment: it settles instalments and changes nothing else); false when it needs a replay
+ * of the history (a prepayment, an excess, the loan repaid, capitalised interest).
+ */
+function appended(standing: Standing, event: ServicingEvent & { kind: 'repayment' }): boolean {
+  const rows = standing.rows.map((row, i) => ({ ...row, paid: standing.paid[i]! }));
+  const result = appendRepayment(rows, event);
+  if (!result) return false;
+  for (const allocation of result.outcome.allocations) {
+    const i = standing.rows.findIndex((row) => row.number === allocation.number);
+    const before = standing.paid[i]!;
+    standing.paid[i] = Object.fromEntries(COMPONENTS.map((c) => [c, cents(before[c] + allocation.amounts[c])])) as Amounts;
+  }
+  return true;
+}
+
+/**
+ * The loan's repayments in value-date order, each checked against where the ones before it left the
+ * loan. Replaying the whole history for each would cost its square; as through the API, a repayment
+ * is appended to where the loan stands, and the history replayed only when that is not enough.
+ */
 function replay(loan: ImportedLoan, lines: RepaymentLine[], checks: FileChecks, today: CalendarDate): void {
   const origin = originOfTerms(loan.terms);
   const accepted: ServicingEvent[] = [];
-  let state = serviceLoan(origin, accepted);
+  let standing = standingOf(serviceLoan(origin, accepted));
   const ordered = [...lines].sort((a, b) => (a.valueDate < b.valueDate ? -1 : a.valueDate > b.valueDate ? 1 : a.row - b.row));
   for (const line of ordered) {
-    if (state.status === 'repaid') {
+    if (standing.status === 'repaid') {
       checks.fail(line.row, 'conflict', null, 'The loan is repaid: there is nothing left to repay.');
       continue;
     }
     const broken: FieldError[] = [];
     if (line.amount <= ZERO) broken.push({ field: 'amount', message: 'must be more than 0.00' });
-    const totalPayable = state.rows.reduce((sum, row) => sum + row.total, 0n) as Money;
+    const totalPayable = cents(standing.rows.reduce((sum, row) => sum + row.total, 0n));
     const largest = largestRepayment(totalPayable);
     if (line.amount > largest) {
       broken.push({ field: 'amount', message: `must be at most ${formatMoney(largest)}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %` });
@@ -94,7 +129,8 @@ function replay(loan: ImportedLoan, lines: RepaymentLine[], checks: FileChecks, 
       checks.failFields(line.row, 'rule_violation', broken);
       continue;
     }
-    accepted.push({ kind: 'repayment', id: `line:${line.row}`, date: line.valueDate, amount: line.amount, prepayment: line.prepayment });
-    state = serviceLoan(origin, accepted);
+    const event = { kind: 'repayment', id: `line:${line.row}`, date: line.valueDate, amount: line.amount, prepayment: line.prepayment } as const;
+    accepted.push(event);
+    if (!appended(standing, event)) standing = standingOf(serviceLoan(origin, accepted));
   }
 }

@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import { sql } from 'kysely';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
-import { as, createKey, createProduct, createStructure, fundWithManager, randomSiret, type CreatedKey, type Fund, type Product } from '../support/portfolio';
+import { as, breakCheckDigit, createKey, createProduct, createStructure, fundWithManager, randomSiret, type CreatedKey, type Fund, type Product } from '../support/portfolio';
 
 let app: Express;
 beforeAll(async () => {
@@ -114,7 +114,7 @@ describe('a dry run', () => {
     const { fund, manager, product } = await lender();
     const other = await lender();
     const siret = randomSiret();
-    const badSiret = siret.slice(0, 13) + String((Number(siret[13]) + 1) % 10);
+    const badSiret = breakCheckDigit(siret);
     const res = await dryRun(manager.secret, {
       fund_id: fund.id,
       structures: [

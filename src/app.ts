@@ -7,6 +7,7 @@ import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
 import type { ReadReplica } from './db/read-replica';
 import { fundsRouter } from './funds/funds.routes';
+import { importBodyParser, importsRouter } from './imports/imports.routes';
 import { apiDocs } from './http/api-docs';
 import { authenticate, isApiPath } from './http/auth';
 import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   // 400, whatever its body (the body is not even read). The public preview counts per address.
   app.post('/v1/schedules/preview', limitPerAddress(limiters.previewPerAddress));
   app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActor(deps.db, hash), publicPaths: PUBLIC_PATHS, limiters }));
+  app.post('/v1/imports', importBodyParser()); // CSV files as JSON strings: a larger limit for this route only
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'], verify: verifyJsonStructure }));
   app.use(rejectUnstorableStrings);
   app.use(openApiValidator());
@@ -98,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(reportsRouter(deps.db, reads));
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
+  app.use(importsRouter(deps.db));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

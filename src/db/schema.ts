@@ -97,6 +97,8 @@ export interface LoansTable {
   written_off_principal: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
   current_annual_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
   revision: ColumnType<number, never, number>;
+  /** The reference of a loan brought by a CSV import (migration 015); null for loans entered through the API. */
+  external_reference: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ScheduleVersionsTable {

@@ -55,7 +55,7 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${lette
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
   fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, key_id: w.key, version: '1',
-  endpoint_id: w.endpoint, event_id: w.event,
+  endpoint_id: w.endpoint, event_id: w.event, kind: 'loans',
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
@@ -215,6 +215,8 @@ const BASELINES: Record<string, Baseline> = {
   'GET /v1/reports': {},
   'GET /v1/reports/{report_id}': {},
   'GET /v1/reports/{report_id}.csv': {},
+  'POST /v1/imports': { body: () => ({ fund_id: a.fund, mode: 'dry_run', repayments: 'loan_external_reference,value_date,amount\nP1,2025-02-28,100.00\n' }), stateless: true },
+  'GET /v1/imports/templates/{kind}.csv': { query: () => ({ conventions: 'fr' }) },
   'GET /v1/events': { query: () => ({ type: 'loan.created,loan.disbursed', loan_id: a.loan, since: '2025-01-01T00:00:00Z' }) },
   'GET /v1/events/{event_id}': {},
   'POST /v1/events/{event_id}/redeliveries': { body: () => ({ endpoint_id: a.endpoint }) },

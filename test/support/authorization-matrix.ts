@@ -191,6 +191,7 @@ const REPAYMENT = { amount: '100.00', value_date: '2025-02-15' };
 const REVERSAL = { reason: 'matrix' };
 const RESTRUCTURING = { type: 'extension', effective_date: '2025-02-20', reason: 'matrix', remaining_periods: 30 };
 const WRITE_OFF = { date: '2025-03-01', reason: 'matrix' };
+const IMPORT_FILE = 'loan_external_reference,value_date,amount\n';
 /** A moratorium of another length each time: the same one declared twice is refused (409). */
 let moratoriumPeriods = 0;
 const moratorium = () => ({ effective_date: '2025-02-20', periods: 1 + (moratoriumPeriods++ % 12), reason: 'matrix' });
@@ -663,6 +664,20 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/webhook-endpoints/{endpoint_id}/deliveries',
     own: { build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}/deliveries` }), expect: STRUCTURE_READ_OWN },
     other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}/deliveries` }), expect: READ_OTHER },
+  },
+
+  // --- imports: checking one is acting on the fund (the auditor is read-only); a template holds nothing of any fund
+  {
+    method: 'post',
+    path: '/v1/imports',
+    own: { build: (w) => ({ method: 'post', path: '/v1/imports', body: { fund_id: w.fundA, repayments: IMPORT_FILE } }), expect: FUND_ACT_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/imports', body: { fund_id: w.fundB, repayments: IMPORT_FILE } }), expect: WRITE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/imports/templates/{kind}.csv',
+    own: { build: () => ({ method: 'get', path: '/v1/imports/templates/loans.csv' }), expect: STRUCTURE_READ_OWN },
+    other: null,
   },
 ];
 

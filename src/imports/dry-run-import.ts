@@ -1,0 +1,60 @@
+import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
+import { DomainError } from '../domain/errors';
+import { findVisibleFund } from '../funds/find-visible-fund';
+import { assertCanWrite, type RequestContext } from '../http/auth';
+import { UUID_KEY } from '../http/pagination';
+import { findProduct, type ProductRow } from '../products/find-product';
+import { checkLoanRows } from './check-loans';
+import { checkRepaymentRows } from './check-repayments';
+import { checkStructureRows, knownStructureKeys } from './check-structures';
+import { IMPORT_KINDS, type ImportKind } from './import-columns';
+import { reportOf, type FileChecks, type ImportReport } from './import-report';
+import { findLoansByExternalReference, findRepaymentsOfLoans, findStructuresByIdentifiers } from './imports.repository';
+import { readCsv, type CsvRow, type ReadFile } from './read-csv';
+
+export type ImportBody = { fund_id: string; mode?: 'dry_run' } & Partial<Record<ImportKind, string>>;
+
+const texts = (rows: readonly CsvRow[], ...columns: string[]) =>
+  [...new Set(rows.flatMap((r) => columns.map((c) => r.fields[c]).filter((v): v is string => typeof v === 'string')))];
+
+/** The fund's products the loans file names (a product of another fund is not found, as through the API). */
+async function productsNamed(db: Db, fundId: string, rows: readonly CsvRow[]): Promise<Map<string, ProductRow>> {
+  const ids = texts(rows, 'product_id').filter((id) => UUID_KEY.test(id));
+  const found = await Promise.all(ids.map((id) => findProduct(db, id)));
+  return new Map(found.filter((p): p is ProductRow => p?.fund_id === fundId).map((p) => [p.id, p]));
+}
+
+/**
+ * Validates an import as a whole and reports on it, writing nothing: each file read with the
+ * conventions it states, each row checked by the API's own schemas and rules, the files checked
+ * against one another and against what the fund already holds (docs/imports.md).
+ */
+export async function dryRunImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate): Promise<ImportReport> {
+  const fund = await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
+  assertCanWrite(context.actor);
+  const given = IMPORT_KINDS.filter((kind) => body[kind] !== undefined);
+  if (given.length === 0) throw new DomainError('invalid_request', 'An import needs at least one file.', IMPORT_KINDS.map((field) => ({ field, message: 'none of structures, loans and repayments was sent' })));
+
+  const read: Partial<Record<ImportKind, ReadFile>> = {};
+  for (const kind of given) read[kind] = await readCsv(kind, body[kind]!);
+  const rowsOf = (kind: ImportKind) => read[kind]?.rows ?? [];
+  const [structureRows, loanRows, repaymentRows] = [rowsOf('structures'), rowsOf('loans'), rowsOf('repayments')];
+
+  const [structuresInFund, loansInFund, products] = await Promise.all([
+    findStructuresByIdentifiers(db, fund.id, texts([...structureRows, ...loanRows], 'siret', 'structure_siret'), texts([...structureRows, ...loanRows], 'rna', 'structure_rna')),
+    findLoansByExternalReference(db, fund.id, texts([...loanRows, ...repaymentRows], 'external_reference', 'loan_external_reference')),
+    productsNamed(db, fund.id, loanRows),
+  ]);
+  const recorded = await findRepaymentsOfLoans(db, loansInFund.map((loan) => loan.id));
+
+  const inFund = knownStructureKeys(structuresInFund);
+  const structures = checkStructureRows(fund.id, structureRows, inFund);
+  const loanReferences = new Map(loansInFund.map((loan) => [loan.external_reference, loan.id]));
+  const loans = checkLoanRows(loanRows, new Set([...inFund, ...structures.keys]), products, new Set(loanReferences.keys()), today);
+  const repayments = checkRepaymentRows(repaymentRows, loans.created, loanReferences, recorded, today);
+
+  const checks: FileChecks[] = [structures.checks, loans.checks, repayments].filter((check) => given.includes(check.kind));
+  for (const check of checks) check.tally.rows_read = read[check.kind]!.lines;
+  return reportOf(fund.id, checks, given.flatMap((kind) => read[kind]!.errors));
+}

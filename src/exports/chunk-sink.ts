@@ -6,7 +6,7 @@ export const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A writable that cuts the bytes written into CHUNK_BYTES chunks and stores each (`store(seq,
- * bytes)`) before taking more: memory holds one chunk, whatever the archive's size. Counts the
+ * bytes)`), one at a time: memory holds two chunks, whatever the archive's size. Counts the
  * bytes and hashes them as they pass.
  */
 export function chunkSink(store: (seq: number, bytes: Buffer) => Promise<void>) {
@@ -15,12 +15,16 @@ export function chunkSink(store: (seq: number, bytes: Buffer) => Promise<void>) 
   let pendingBytes = 0;
   let seq = 0;
   let size = 0;
+  let storing: Promise<void> = Promise.resolve();
+  // One chunk stored while the next fills: the archive does not wait for each INSERT (two chunks in memory at most).
   const flush = async () => {
+    await storing;
     if (pendingBytes === 0) return;
     const bytes = Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    await store(seq, bytes);
+    storing = store(seq, bytes);
+    storing.catch(() => undefined); // awaited by the next flush or by final
     seq += 1;
   };
   const sink = new Writable({
@@ -33,7 +37,7 @@ export function chunkSink(store: (seq: number, bytes: Buffer) => Promise<void>) 
       flush().then(() => done(), done);
     },
     final(done) {
-      flush().then(() => done(), done);
+      flush().then(() => storing).then(() => done(), done);
     },
   });
   return { sink, result: () => ({ size, sha256: hash.digest('hex'), chunks: seq }) };

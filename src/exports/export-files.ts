@@ -10,6 +10,8 @@ import { loanStates } from './loan-states';
 
 /** How many rows each keyset page reads (the pool has no cursors: src/db/connect.ts preparingPool). */
 const PAGE = 2000;
+/** Journal entries a page: each has two to five lines. */
+const ENTRY_PAGE = 1000;
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -20,13 +22,19 @@ export interface CsvFile {
   rows(trx: Db): AsyncGenerator<Cell[][]>;
 }
 
-/** Pages of a keyset-paginated query: `read` gets the last row of the page before (undefined at first). */
+/**
+ * Pages of a keyset-paginated query, until one is empty: `read` gets the last row of the page before
+ * (undefined at first). The next page is asked for before this one is handed over, so that the
+ * database works while the page is written (two pages in memory at most).
+ */
 async function* pages<T>(read: (after: T | undefined) => Promise<T[]>, row: (item: T) => Cell[]): AsyncGenerator<Cell[][]> {
-  for (let after: T | undefined; ;) {
-    const items = await read(after);
-    if (items.length > 0) yield items.map(row);
-    if (items.length < PAGE) return;
-    after = items.at(-1);
+  let next = read(undefined);
+  for (;;) {
+    const items = await next;
+    if (items.length === 0) return;
+    next = read(items.at(-1));
+    next.catch(() => undefined); // awaited at the next turn; a failure then is the generator's
+    yield items.map(row);
   }
 }
 
@@ -61,7 +69,7 @@ export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Dat
       columns: ['loan_id', 'schedule_version', 'number', 'due_date', 'principal', 'interest', 'total', 'balance_after', 'capitalised_interest',
         'paid', 'paid_interest', 'paid_principal', 'status'],
       async* rows(trx) {
-        for await (const page of loanStates(trx, fundId, asOf)) {
+        for await (const page of loanStates(trx, fundId, asOf, false)) {
           yield page.flatMap(({ loan, instalments, paid, statuses }) => instalments.map((line, k) => [
             loan.id, loan.schedule_version, line.number, line.due_date, line.principal, line.interest, line.total, line.balance_after,
             line.capitalised_interest, formatMoney(cents(paid[k]!.interest + paid[k]!.principal)), formatMoney(paid[k]!.interest),
@@ -74,29 +82,33 @@ export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Dat
       name: 'repayments.csv',
       columns: ['repayment_id', 'loan_id', 'value_date', 'amount', 'kind', 'prepayment', 'reference', 'allocated_fees', 'allocated_late_interest',
         'allocated_interest', 'allocated_principal', 'principal_prepaid', 'excess', 'reversed', 'reversed_at', 'reversal_reason', 'created_at'],
+      // The page of repayments first, by their unique seq (an index scan), then each one's allocation: no sort of the whole table a page.
       rows: (trx) => pages(async (after: { seq: string } | undefined) => (await sql<Record<string, string | null> & { seq: string }>`
         SELECT r.seq::text AS seq, r.id, r.loan_id, r.value_date::text AS value_date, r.amount::numeric(20, 2)::text AS amount, r.kind, r.prepayment, r.reference,
-          coalesce(sum(a.fees), 0)::numeric(20, 2)::text AS fees, coalesce(sum(a.late_interest), 0)::numeric(20, 2)::text AS late_interest,
-          coalesce(sum(a.interest), 0)::numeric(20, 2)::text AS interest, coalesce(sum(a.principal), 0)::numeric(20, 2)::text AS principal,
+          a.fees::numeric(20, 2)::text AS fees, a.late_interest::numeric(20, 2)::text AS late_interest,
+          a.interest::numeric(20, 2)::text AS interest, a.principal::numeric(20, 2)::text AS principal,
           r.principal_prepaid::numeric(20, 2)::text AS principal_prepaid, r.excess::numeric(20, 2)::text AS excess,
           to_char(r.reversed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS reversed_at, r.reversal_reason,
           to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
-        FROM repayments r JOIN loans l ON l.id = r.loan_id LEFT JOIN allocations a ON a.repayment_id = r.id
-        WHERE l.fund_id = ${fund} AND r.value_date <= ${d} AND r.seq > ${after?.seq ?? '0'}::bigint
-        GROUP BY r.seq, r.id ORDER BY r.seq LIMIT ${PAGE}`.execute(trx)).rows,
+        FROM (SELECT r.* FROM repayments r JOIN loans l ON l.id = r.loan_id
+          WHERE l.fund_id = ${fund} AND r.value_date <= ${d} AND r.seq > ${after?.seq ?? '0'}::bigint ORDER BY r.seq LIMIT ${PAGE}) r
+        CROSS JOIN LATERAL (SELECT coalesce(sum(a.fees), 0) AS fees, coalesce(sum(a.late_interest), 0) AS late_interest,
+          coalesce(sum(a.interest), 0) AS interest, coalesce(sum(a.principal), 0) AS principal FROM allocations a WHERE a.repayment_id = r.id) a
+        ORDER BY r.seq`.execute(trx)).rows,
       (r) => [r.id!, r.loan_id!, r.value_date!, r.amount!, r.kind!, r.prepayment!, r.reference, r.fees!, r.late_interest!, r.interest!, r.principal!,
         r.principal_prepaid!, r.excess!, r.reversed_at !== null, r.reversed_at, r.reversal_reason, r.created_at!]),
     },
     {
       name: 'journal.csv',
       columns: ['entry_id', 'value_date', 'event', 'loan_id', 'reverses', 'source', 'line', 'account', 'debit', 'credit'],
-      rows: (trx) => pages(async (after: { entry_id: string; line: number } | undefined) => (await sql<Record<string, string | null> & { entry_id: string; line: number }>`
+      // Pages of entries (an index scan of their ids), each with all its lines: no sort of the whole ledger a page.
+      rows: (trx) => pages(async (after: { entry_id: string } | undefined) => (await sql<Record<string, string | null> & { entry_id: string; line: number }>`
         SELECT e.id AS entry_id, e.value_date::text AS value_date, e.event, e.loan_id, e.reverses, e.source, jl.line, jl.account,
           jl.debit::numeric(20, 2)::text AS debit, jl.credit::numeric(20, 2)::text AS credit
-        FROM journal_entries e JOIN journal_lines jl ON jl.entry_id = e.id
-        WHERE e.fund_id = ${fund} AND e.value_date <= ${d}
-          AND (e.id, jl.line) > (${after?.entry_id ?? '00000000-0000-0000-0000-000000000000'}::uuid, ${after?.line ?? 0}::integer)
-        ORDER BY e.id, jl.line LIMIT ${PAGE}`.execute(trx)).rows,
+        FROM (SELECT * FROM journal_entries e WHERE e.fund_id = ${fund} AND e.value_date <= ${d}
+          AND e.id > ${after?.entry_id ?? '00000000-0000-0000-0000-000000000000'}::uuid ORDER BY e.id LIMIT ${ENTRY_PAGE}) e
+        JOIN journal_lines jl ON jl.entry_id = e.id
+        ORDER BY e.id, jl.line`.execute(trx)).rows,
       (r) => [r.entry_id, r.value_date!, r.event!, r.loan_id, r.reverses, r.source, r.line, r.account!, r.debit!, r.credit!]),
     },
     {

@@ -13,7 +13,7 @@ const PAGE = 2000;
 /** Journal entries a page: each has two to five lines. */
 const ENTRY_PAGE = 1000;
 
-type Cell = string | number | boolean | null | undefined;
+export type Cell = string | number | boolean | null | undefined;
 
 /** One CSV file of the bundle: its columns (the API's field names) and its rows, page by page, from the snapshot. */
 export interface CsvFile {

@@ -5,11 +5,10 @@ import archiver from 'archiver';
 import type { Db } from '../db/connect';
 import { csvField } from '../reports/report-csv';
 import { chunkSink } from './chunk-sink';
-import type { CsvFile } from './export-files';
+import type { Cell, CsvFile } from './export-files';
 
 export interface FileSummary { readonly name: string; readonly rows: number; readonly bytes: number; readonly sha256: string }
 
-type Cell = string | number | boolean | null | undefined;
 const cell = (value: Cell) => csvField(value === null || value === undefined ? '' : String(value));
 
 /** A CSV file's lines (RFC 4180, CRLF), a page at a time (one string, one buffer: little for the GC), counted and hashed as they go into the archive. */
@@ -56,6 +55,7 @@ export async function writeBundle(options: {
     archive.on('entry', seen);
   });
   const ended = piped.then(() => { throw new Error('the archive ended before its files were written'); });
+  ended.catch(() => undefined); // raced against each file; what failed is thrown from there
   const summaries: FileSummary[] = [];
   try {
     for (const [k, file] of options.files.entries()) {
@@ -74,6 +74,5 @@ export async function writeBundle(options: {
     await piped.catch(() => undefined);
     throw error;
   }
-  ended.catch(() => undefined);
   return { ...result(), files: summaries };
 }

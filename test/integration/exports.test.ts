@@ -17,6 +17,9 @@ import yauzl from 'yauzl';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { Db } from '../../src/db/connect';
+import { connectDatabase } from '../../src/db/connect';
+import { migrate } from '../../src/db/migrate';
+import { buildExport } from '../../src/exports/build-export';
 import { hashSecret } from '../../src/http/auth';
 import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
@@ -261,5 +264,28 @@ describe('the export bundle', () => {
     const future = await desk.api.post('/v1/exports', { fund_id: desk.fund.id, as_of: '2999-01-01' });
     expectContract(future, 'post', '/v1/exports');
     expect(future.status).toBe(422);
+  });
+});
+
+describe('on PGlite (one connection, which the snapshot holds)', () => {
+  it('is built and served all the same', async () => {
+    const lite = await connectDatabase({ dataDir: 'memory://' });
+    try {
+      await migrate(lite);
+      const liteApp = createApp({ logger: pino({ level: 'silent' }), db: lite, adminKeyHash: hashSecret(ADMIN_KEY) });
+      const desk = await servicingDesk(liteApp);
+      const loan = await disbursedLoan(desk);
+      expect((await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' })).status).toBe(201);
+      const posted = await desk.api.post('/v1/exports', { fund_id: desk.fund.id, as_of: AS_OF });
+      expect(await buildExport(lite, posted.body.id, true)).toBe('done');
+      const done = await desk.api.get(`/v1/exports/${posted.body.id}`);
+      const zip = (await request(liteApp).get(done.body.download_url).set('Authorization', `Bearer ${desk.manager.secret}`).buffer(true).parse(binary)).body as Buffer;
+      expect(sha256(zip)).toBe(done.body.sha256);
+      const files = await unzip(zip);
+      expect(rowsOf(files.get('loans.csv')!).map((row) => row.outstanding_principal)).toEqual([(await desk.api.get(`/v1/loans/${loan.id}?as_of=${AS_OF}`)).body.outstanding_principal]);
+      expect(rowsOf(files.get('repayments.csv')!)).toHaveLength(1);
+    } finally {
+      await lite.destroy();
+    }
   });
 });

@@ -12,7 +12,7 @@ describe('the embedded PGlite database', () => {
   const admin = { Authorization: 'Bearer pglite-admin-key-0123456789abcdef' };
   beforeAll(async () => {
     db = await connectDatabase({ dataDir: 'memory://' });
-    expect(await migrate(db)).toEqual(['001_portfolio', '002_access_and_audit', '003_ledger', '004_servicing', '005_loan_domains', '006_servicing_domains', '007_outbox', '008_reminders', '009_reminder_delivery', '010_reports', '011_reminder_scan_window', '012_events_and_webhooks']);
+    expect(await migrate(db)).toEqual(['001_portfolio', '002_access_and_audit', '003_ledger', '004_servicing', '005_loan_domains', '006_servicing_domains', '007_outbox', '008_reminders', '009_reminder_delivery', '010_reports', '011_reminder_scan_window', '012_events_and_webhooks', '014_exports']);
     expect(await migrate(db)).toEqual([]);
   });
   afterAll(() => db.destroy());

@@ -24,6 +24,7 @@ import { httpMetrics } from './metrics/http-metrics';
 import { productsRouter } from './products/products.routes';
 import { remindersRouter } from './reminders/reminders.routes';
 import { reportsRouter } from './reports/reports.routes';
+import { exportsRouter } from './exports/exports.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditRouter(deps.db, reads));
   app.use(remindersRouter(deps.db, reads));
   app.use(reportsRouter(deps.db, reads));
+  app.use(exportsRouter(deps.db, reads));
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
   app.use(importsRouter(deps.db));

@@ -11,6 +11,8 @@ import { computeReportJob } from '../src/reports/compute-report.job';
 import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
 import { REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStalledReportsJob } from '../src/reports/requeue-stalled-reports.job';
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
+import { buildExportJob } from '../src/exports/build-export.job';
+import { BUILD_EXPORT } from '../src/exports/exports.repository';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues, QUEUE_NAMES } from '../src/queues/redis';
@@ -91,6 +93,7 @@ export async function startWorkers(options: {
     jobOptions: {
       reminders: { attempts: reminders.attempts, backoff: { type: 'exponential', delay: reminders.backoffMs } },
       reports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+      exports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
     },
   });
   // Bounded like a webhook: a silent SMTP server must not hold the delivery slots (nodemailer waits minutes by default).
@@ -158,9 +161,10 @@ export async function startWorkers(options: {
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db, options.reads ?? db) }); // one at a time: each reads the whole fund
+  work('exports', 1, { [BUILD_EXPORT]: buildExportJob(db, options.reads ?? db) }); // one at a time: each reads the whole fund, and streams
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });
-  logger.info({ queues: ['reminders', 'reports', MAINTENANCE_QUEUE] }, 'workers started');
+  logger.info({ queues: ['reminders', 'reports', 'exports', MAINTENANCE_QUEUE] }, 'workers started');
   return { close, queues: [...QUEUE_NAMES.map((name) => queues.get(name)), maintenance] };
 }

@@ -243,7 +243,7 @@ export interface JournalLinesTable {
 
 export interface OutboxTable {
   id: Generated<string>;
-  queue: 'reminders' | 'reports';
+  queue: 'reminders' | 'reports' | 'exports';
   job_name: string;
   job_id: string;
   payload: unknown;
@@ -290,6 +290,29 @@ export interface ReportsTable {
   created_at: Generated<Date>;
   started_at: Date | null;
   finished_at: Date | null;
+}
+
+export interface ExportsTable {
+  id: string;
+  seq: Generated<string>;
+  fund_id: string;
+  as_of: CalendarDateColumn;
+  requested_by: string;
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  progress: Generated<number>;
+  attempts: Generated<number>;
+  error: string | null;
+  size: string | null;
+  sha256: string | null;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface ExportChunksTable {
+  export_id: string;
+  seq: number;
+  bytes: Buffer;
 }
 
 export interface EventsTable {
@@ -373,6 +396,8 @@ export interface Database {
   outbox: OutboxTable;
   reminders: RemindersTable;
   reports: ReportsTable;
+  exports: ExportsTable;
+  export_chunks: ExportChunksTable;
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -40,4 +40,21 @@ function withoutName(item: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-const field = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+/** A number as our CSVs write them (amounts, rates, counts): the sign is part of it, a spreadsheet reads no formula there. */
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/**
+ * One CSV field (RFC 4180), safe to open in a spreadsheet. A text that begins with '=', '+', '-',
+ * '@', a tab or a carriage return would be read as a formula (OWASP "CSV injection"): it gets a
+ * leading apostrophe, the convention spreadsheets themselves use for "text, not a formula", which
+ * they hide on display. Numbers are left alone, negative ones too (a trial balance's credit
+ * balance): `-12.50` is a value, not a formula, and a reader that re-computes needs it as it is.
+ * The original text is the cell without the apostrophe when one of those characters follows it.
+ * Then quoted when it holds a comma, a quote or a line end.
+ */
+export function csvField(value: string): string {
+  const text = /^[=+\-@\t\r]/.test(value) && !NUMBER.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const field = csvField;

@@ -8,6 +8,7 @@ import { publishEvents } from '../../src/events/publish-events';
 import { OPENAPI_PATH } from '../../src/http/openapi';
 import { scanReminders } from '../../src/reminders/scan-reminders';
 import { computeReport } from '../../src/reports/compute-report';
+import { buildExport } from '../../src/exports/build-export';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
@@ -82,6 +83,13 @@ beforeAll(async () => {
     if (await computeReport(await testDb(), res.body.id, true) !== 'done') throw new Error('the report was not computed');
     return res.body.id as string;
   }));
+  // A done export of each fund, built here as the worker would.
+  const [exportA, exportB] = await Promise.all([fundA, fundB].map(async (fund) => {
+    const res = await as(app, ADMIN_KEY).post('/v1/exports', { fund_id: fund.id, as_of: '2025-06-30' });
+    if (res.status !== 202) throw new Error(`requesting an export answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (await buildExport(await testDb(), res.body.id, true) !== 'done') throw new Error('the export was not built');
+    return res.body.id as string;
+  }));
   const [manager, auditor, structureKey, revoked, spareA, spareB] = await Promise.all([
     createKey(app, { role: 'manager', fund_id: fundA.id }),
     createKey(app, { role: 'auditor', fund_id: fundA.id }),
@@ -113,6 +121,7 @@ beforeAll(async () => {
     active: { A1: activeA1, A2: activeA2, B1: activeB1 },
     repayment: { A1: repaymentA1!, A2: repaymentA2!, B1: repaymentB1! },
     report: { A: reportA!, B: reportB! },
+    export: { A: exportA!, B: exportB! },
     spareKey: { A: spareA.id, B: spareB.id },
     event: { A1: eventA1, A: eventA, B1: eventB1 },
     endpoint: { A1: endpointA1, A: endpointA, B: endpointB },

@@ -21,6 +21,7 @@ import type { CalendarDate } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
 import { scanReminders } from '../../src/reminders/scan-reminders';
 import { computeReport } from '../../src/reports/compute-report';
+import { buildExport } from '../../src/exports/build-export';
 import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
 import { loanBody } from '../support/authorization-matrix';
 import {
@@ -38,7 +39,7 @@ jest.setTimeout(60_000);
 interface World {
   readonly fund: string; readonly product: string; readonly structure: string;
   /** An active loan with a repayment: the loan the reads name. */
-  readonly loan: string; readonly repayment: string; readonly report: string; readonly key: string;
+  readonly loan: string; readonly repayment: string; readonly report: string; readonly export: string; readonly key: string;
   /** A webhook endpoint of the fund, and the event of its loan's creation. */
   readonly endpoint: string; readonly event: string;
 }
@@ -54,13 +55,13 @@ let managerKey: string;
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
-  fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, key_id: w.key, version: '1',
+  fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, export_id: w.export, key_id: w.key, version: '1',
   endpoint_id: w.endpoint, event_id: w.event, kind: 'loans',
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
-    fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, key_id: b.key,
+    fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, export_id: b.export, key_id: b.key,
     endpoint_id: b.endpoint, event_id: b.event,
   } as Record<string, string>)[snakeCase(name)],
 };
@@ -91,6 +92,13 @@ async function doneReport(fundId: string): Promise<string> {
   return res.body.id as string;
 }
 
+/** A done export, built here as the worker would. */
+async function doneExport(fundId: string): Promise<string> {
+  const res = await as(app, ADMIN_KEY).post('/v1/exports', { fund_id: fundId, as_of: '2025-06-30' });
+  if (res.status !== 202 || (await buildExport(db, res.body.id, true)) !== 'done') throw new Error(`the export of ${fundId} was not made: ${res.text}`);
+  return res.body.id as string;
+}
+
 /** A fund with one of each resource (its active loan has a repayment; its reminders are made). */
 async function buildWorld(): Promise<World> {
   const fund = (await createFund(app)).id;
@@ -98,10 +106,11 @@ async function buildWorld(): Promise<World> {
   const lender = { product: product.id, structure: structure.id };
   const loan = await activeLoan(lender);
   const [paid, made, key] = await Promise.all([repayment(loan), doneReport(fund), createKey(app, { role: 'auditor', fund_id: fund })]);
+  const exported = await doneExport(fund);
   await scanReminders(db, '2025-06-30' as CalendarDate, fund);
   const endpoint = await webhookEndpoint(fund);
   const event = (await as(app, ADMIN_KEY).get(`/v1/events?loan_id=${loan}&type=loan.created`)).body.items[0].id as string;
-  return { fund, ...lender, loan, repayment: paid, report: made, key: key.id, endpoint, event };
+  return { fund, ...lender, loan, repayment: paid, report: made, export: exported, key: key.id, endpoint, event };
 }
 
 async function webhookEndpoint(fundId: string): Promise<string> {
@@ -217,6 +226,10 @@ const BASELINES: Record<string, Baseline> = {
   'GET /v1/reports/{report_id}.csv': {},
   'POST /v1/imports': { body: () => ({ fund_id: a.fund, mode: 'dry_run', repayments: 'loan_external_reference,value_date,amount\nP1,2025-02-28,100.00\n' }), stateless: true },
   'GET /v1/imports/templates/{kind}.csv': { query: () => ({ conventions: 'fr' }) },
+  'POST /v1/exports': { body: () => ({ fund_id: a.fund, as_of: '2025-06-30' }) },
+  'GET /v1/exports': {},
+  'GET /v1/exports/{export_id}': {},
+  'GET /v1/exports/{export_id}/bundle.zip': {},
   'GET /v1/events': { query: () => ({ type: 'loan.created,loan.disbursed', loan_id: a.loan, since: '2025-01-01T00:00:00Z' }) },
   'GET /v1/events/{event_id}': {},
   'POST /v1/events/{event_id}/redeliveries': { body: () => ({ endpoint_id: a.endpoint }) },

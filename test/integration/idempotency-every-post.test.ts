@@ -144,6 +144,10 @@ const routes: Record<string, (desk: Desk) => Promise<Case>> = {
     path: '/v1/reports', status: 202, body: { fund_id: desk.fund.id, as_of: '2025-06-30' }, otherBody: { fund_id: desk.fund.id, as_of: '2025-05-31' },
     made: () => count(sql`SELECT count(*)::int AS n FROM reports WHERE fund_id = ${desk.fund.id}::uuid`),
   }),
+  'POST /v1/exports': async (desk) => ({
+    path: '/v1/exports', status: 202, body: { fund_id: desk.fund.id, as_of: '2025-06-30' }, otherBody: { fund_id: desk.fund.id, as_of: '2025-05-31' },
+    made: () => count(sql`SELECT count(*)::int AS n FROM exports WHERE fund_id = ${desk.fund.id}::uuid`),
+  }),
   'POST /v1/reminders/scan': async (desk) => {
     await disbursedLoan(desk); // due 2025-02-15: a first scan on the 20th makes its reminder of 1 day after (the day-15 one waits)
     return {

@@ -23,7 +23,7 @@ import { createApp } from '../../src/app';
 import { executeWrites } from '../../src/db/writes';
 import { connectDatabase } from '../../src/db/connect';
 import { hashSecret } from '../../src/http/auth';
-import { outboxWrite, type OutboxJob } from '../../src/outbox/outbox.repository';
+import { outboxWrite, type OutboxJob, type QueueName } from '../../src/outbox/outbox.repository';
 import { relayOutbox } from '../../src/outbox/relay-outbox';
 import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
 import { ADMIN_KEY } from '../support/app';
@@ -148,7 +148,7 @@ describe('the outbox', () => {
     const rows = [job('partial-1'), job('partial-2'), job('partial-3')];
     await write(rows);
     let calls = 0;
-    const flaky = (queue: 'reminders' | 'reports') => ({
+    const flaky = (queue: QueueName) => ({
       add: (name: string, data: unknown, options: { jobId: string }) => (rows.some((r) => r.jobId === options.jobId) && ++calls === 2
         ? Promise.reject(new Error('Redis went away')) : queues.sink(queue).add(name, data, options)),
     });

@@ -80,6 +80,8 @@ export interface World {
   readonly repayment: { readonly A1: string; readonly A2: string; readonly B1: string };
   /** A done report of each fund: the target of reads. */
   readonly report: { readonly A: string; readonly B: string };
+  /** A done export of each fund: the target of reads. */
+  readonly export: { readonly A: string; readonly B: string };
   /** Keys of no caller, in each fund: read targets, and the target of refused revocations. */
   readonly spareKey: { readonly A: string; readonly B: string };
   /** Events: A1's active loan's disbursement, one of fund A itself (structure_id null), B1's active loan's disbursement. */
@@ -169,6 +171,8 @@ const FUND_ACT_OWN = row(401, 401, 200, 200, 403, 404);
 /** Asking for a report of fund A, answered 202 (accepted, computed later). */
 const REPORT_REQUEST_OWN = row(401, 401, 202, 202, 403, 404);
 const REPORT_REQUEST_OTHER = row(401, 401, 202, 404, 404, 404);
+/** Asking for an export of fund A: it reads the books, so the auditor may too (202); the structure key does not see the fund. */
+const EXPORT_REQUEST_OWN = row(401, 401, 202, 202, 202, 404);
 /** Registering a webhook endpoint: a structure key registers its own structure's, the auditor is read-only. */
 const ENDPOINT_CREATE_OWN = row(401, 401, 201, 201, 403, 201);
 /** Changing, rotating the secret of or deleting (204) an endpoint of A1: its structure key may too. */
@@ -571,6 +575,31 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/reports/{report_id}.csv',
     own: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}.csv` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}.csv` }), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/exports',
+    own: { build: (w) => ({ method: 'post', path: '/v1/exports', body: { fund_id: w.fundA, as_of: '2025-06-30' } }), expect: EXPORT_REQUEST_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/exports', body: { fund_id: w.fundB, as_of: '2025-06-30' } }), expect: REPORT_REQUEST_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/exports',
+    own: { build: ownList('/v1/exports'), expect: FUND_READ_OWN },
+    other: { build: otherList('/v1/exports'), expect: READ_OTHER },
+    listItem: fundLevelItem,
+  },
+  {
+    method: 'get',
+    path: '/v1/exports/{export_id}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.A}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.B}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/exports/{export_id}/bundle.zip',
+    own: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.A}/bundle.zip` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.B}/bundle.zip` }), expect: READ_OTHER },
   },
   {
     method: 'patch',

@@ -1,0 +1,122 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect';
+import { arrearsAsOf, NOTHING, type Amounts, type Arrears, type InstalmentState } from '../domain/allocation';
+import type { CalendarDate } from '../domain/dates';
+import { instalmentStatus, type InstalmentStatus } from '../domain/instalment-status';
+import { cents, parseMoney, parseSignedMoney, ZERO, type Money } from '../domain/money';
+
+/** How many loans each page reads: a few thousand instalments, a few hundred kB in memory. */
+export const LOAN_PAGE = 500;
+
+export interface LoanTapeRow {
+  id: string; structure_id: string; structure_name: string; product_id: string; product_name: string; kind: string;
+  principal: string; annual_rate_percent: string; current_annual_rate_percent: string; periodicity: string; term_periods: number;
+  deferral_periods: number; deferral_type: string; method: string; day_count: string; rounding: string;
+  disbursed_on: string; first_due_date: string | null; schedule_version: number; status: string;
+  repaid_on: string | null; written_off_on: string | null; written_off_principal: string | null; restructured: boolean;
+}
+
+export interface ScheduleLine {
+  number: number; due_date: string; principal: string; interest: string; total: string; balance_after: string; capitalised_interest: string;
+}
+
+/** A loan of the tape as of a date, with its current schedule and each instalment's payments and status then. */
+export interface LoanState {
+  readonly loan: LoanTapeRow;
+  readonly instalments: readonly ScheduleLine[];
+  readonly paid: readonly Amounts[];
+  readonly statuses: readonly InstalmentStatus[];
+  readonly outstanding: Money;
+  readonly arrears: Arrears;
+}
+
+/**
+ * The fund's loans paid out by `asOf`, LOAN_PAGE at a time in id order (keyset: the pool has no
+ * cursors), each with what GET /v1/loans/{id}?as_of= and its schedule say of it, by the same
+ * definitions and code: the current schedule version; paid = what standing repayments valued by
+ * the date allocated to each instalment, plus the arrears a restructuring effective by then
+ * capitalised (src/loans/loans.repository.ts findLoanWithInstalments); the status of each
+ * instalment (instalmentStatus); the outstanding principal = the loans-receivable balance of the
+ * loan's entries valued by then; arrears (arrearsAsOf), none for a loan repaid or written off by then.
+ */
+export async function* loanStates(trx: Db, fundId: string, asOf: CalendarDate, withOutstanding = true): AsyncGenerator<LoanState[]> {
+  // The next page is asked for before this one is handed over: the database works while it is written.
+  let next = loanPage(trx, fundId, asOf, FIRST, withOutstanding);
+  for (;;) {
+    const page = await next;
+    if (page.length === 0) return;
+    next = loanPage(trx, fundId, asOf, page.at(-1)!.loan.id, withOutstanding);
+    next.catch(() => undefined); // awaited at the next turn; a failure then is the generator's
+    yield page;
+  }
+}
+
+const FIRST = '00000000-0000-0000-0000-000000000000';
+
+/** The LOAN_PAGE loans after `after`, in id order, each as of `asOf` (outstanding 0 unless `withOutstanding`). */
+async function loanPage(trx: Db, fundId: string, asOf: CalendarDate, after: string, withOutstanding: boolean): Promise<LoanState[]> {
+  const d = sql`${asOf}::date`;
+  const { rows: loans } = await sql<LoanTapeRow>`
+    SELECT l.id, l.structure_id, s.legal_name AS structure_name, l.product_id, p.name AS product_name, l.kind,
+      l.principal::numeric(20, 2)::text AS principal, l.annual_rate_percent::text AS annual_rate_percent,
+      coalesce(l.current_annual_rate_percent, l.annual_rate_percent)::text AS current_annual_rate_percent,
+      l.periodicity, l.term_periods, l.deferral_periods, l.deferral_type, l.method, l.day_count, l.rounding,
+      l.disbursed_on::text AS disbursed_on, l.first_due_date::text AS first_due_date, l.schedule_version,
+      CASE WHEN l.written_off_on <= ${d} THEN 'written_off' WHEN l.repaid_on <= ${d} THEN 'repaid' ELSE 'active' END AS status,
+      CASE WHEN l.repaid_on <= ${d} THEN l.repaid_on::text END AS repaid_on,
+      CASE WHEN l.written_off_on <= ${d} THEN l.written_off_on::text END AS written_off_on,
+      CASE WHEN l.written_off_on <= ${d} THEN l.written_off_principal::numeric(20, 2)::text END AS written_off_principal,
+      EXISTS (SELECT 1 FROM restructurings x WHERE x.loan_id = l.id AND x.effective_date <= ${d}) AS restructured
+    FROM loans l JOIN structures s ON s.id = l.structure_id JOIN products p ON p.id = l.product_id
+    WHERE l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${d} AND l.id > ${after}::uuid
+    ORDER BY l.id LIMIT ${LOAN_PAGE}`.execute(trx);
+  if (loans.length === 0) return [];
+  const last = loans.at(-1)!.id;
+  const page = sql`l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${d} AND l.id > ${after}::uuid AND l.id <= ${last}::uuid`;
+  const [{ rows: instalments }, { rows: paid }, { rows: receivable }] = [
+    await sql<ScheduleLine & { loan_id: string }>`
+      SELECT i.loan_id, i.number, i.due_date::text AS due_date, i.principal::numeric(20, 2)::text AS principal, i.interest::numeric(20, 2)::text AS interest,
+        i.total::numeric(20, 2)::text AS total, i.balance_after::numeric(20, 2)::text AS balance_after, i.capitalised_interest::numeric(20, 2)::text AS capitalised_interest
+      FROM loans l JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
+      WHERE ${page} ORDER BY i.loan_id, i.number`.execute(trx),
+    await sql<{ loan_id: string; number: number; interest: string; principal: string }>`
+      SELECT x.loan_id, x.number, sum(x.interest)::text AS interest, sum(x.principal)::text AS principal FROM (
+        SELECT r.loan_id, a.number, a.fees + a.late_interest + a.interest AS interest, a.principal
+        FROM loans l JOIN repayments r ON r.loan_id = l.id JOIN allocations a ON a.repayment_id = r.id
+        WHERE ${page} AND r.reversed_at IS NULL AND r.value_date <= ${d}
+        UNION ALL
+        SELECT x.loan_id, s.number, s.interest, s.principal
+        FROM loans l JOIN restructurings x ON x.loan_id = l.id JOIN arrears_settlements s ON s.restructuring_id = x.id
+        WHERE ${page} AND x.effective_date <= ${d}) x
+      GROUP BY x.loan_id, x.number`.execute(trx),
+    withOutstanding ? await sql<{ loan_id: string; receivable: string }>`
+      SELECT e.loan_id, sum(jl.debit - jl.credit)::text AS receivable
+      FROM loans l JOIN journal_entries e ON e.loan_id = l.id JOIN journal_lines jl ON jl.entry_id = e.id
+      WHERE ${page} AND jl.account = 'loans_receivable' AND e.value_date <= ${d}
+      GROUP BY e.loan_id`.execute(trx) : { rows: [] },
+  ];
+  const linesOf = groupBy(instalments, (row) => row.loan_id);
+  const paidOf = new Map(paid.map((row) => [`${row.loan_id}/${row.number}`, { ...NOTHING, interest: parseMoney(row.interest), principal: parseMoney(row.principal) }]));
+  const receivableOf = new Map(receivable.map((row) => [row.loan_id, parseSignedMoney(row.receivable)]));
+  return loans.map((loan) => {
+    const lines = linesOf.get(loan.id) ?? [];
+    const paidTowards = lines.map((line) => paidOf.get(`${loan.id}/${line.number}`) ?? NOTHING);
+    const statuses = lines.map((line, k) => instalmentStatus(line.due_date as CalendarDate, parseMoney(line.total), cents(paidTowards[k]!.interest + paidTowards[k]!.principal), asOf));
+    const states: InstalmentState[] = lines.map((line, k) => ({
+      number: line.number, dueDate: line.due_date as CalendarDate, due: { ...NOTHING, interest: parseMoney(line.interest), principal: parseMoney(line.principal) }, paid: paidTowards[k]!,
+    }));
+    const closed = loan.status !== 'active';
+    return { loan, instalments: lines, paid: paidTowards, statuses, outstanding: receivableOf.get(loan.id) ?? ZERO, arrears: arrearsAsOf(closed ? [] : states, asOf) };
+  });
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}

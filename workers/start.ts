@@ -10,6 +10,7 @@ import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-r
 import { computeReportJob } from '../src/reports/compute-report.job';
 import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
 import { REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStalledReportsJob } from '../src/reports/requeue-stalled-reports.job';
+import { REQUEUE_STALLED_EXPORTS, REQUEUE_STALLED_EXPORTS_SCHEDULE, requeueStalledExportsJob } from '../src/exports/requeue-stalled-exports.job';
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { buildExportJob } from '../src/exports/build-export.job';
 import { BUILD_EXPORT } from '../src/exports/exports.repository';
@@ -31,6 +32,7 @@ const SCHEDULES = [
   [SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE],
   [MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE],
   [REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE],
+  [REQUEUE_STALLED_EXPORTS, REQUEUE_STALLED_EXPORTS_SCHEDULE],
 ] as const;
 
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -130,7 +132,7 @@ export async function startWorkers(options: {
   }
 
   // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
-  // three times rather than BullMQ's one; reminders and reports whose job was lost are queued again anyway.
+  // three times rather than BullMQ's one; reminders, reports and exports whose job was lost are queued again anyway.
   const work = (queue: string, concurrency: number, processors: Record<string, (job: Job) => Promise<unknown>>) => {
     const worker = new Worker(queue, async (job, token) => {
       const processor = processors[job.name];
@@ -157,6 +159,7 @@ export async function startWorkers(options: {
   work(MAINTENANCE_QUEUE, 1, {
     [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db),
     [MONTHLY_REPORTS]: monthlyReportsJob(db), [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
+    [REQUEUE_STALLED_EXPORTS]: requeueStalledExportsJob(db),
   });
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });

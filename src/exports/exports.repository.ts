@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import type { ExportsTable } from '../db/schema';
 import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
+import { requeueStalled } from '../outbox/requeue-stalled';
 
 export type ExportRow = Selectable<ExportsTable>;
 
@@ -76,4 +77,9 @@ export async function chunkSeqs(db: Db, exportId: string): Promise<number[]> {
 export async function chunkBytes(db: Db, exportId: string, seq: number): Promise<Buffer> {
   const row = await db.selectFrom('export_chunks').select('bytes').where('export_id', '=', exportId).where('seq', '=', seq).executeTakeFirstOrThrow();
   return Buffer.from(row.bytes);
+}
+
+/** Exports no worker finished: a new job an hour, or given up, as for reports (src/outbox/requeue-stalled.ts). */
+export function requeueStalledExports(db: Db): Promise<{ queued: number; failed: number }> {
+  return requeueStalled(db, { table: 'exports', queue: 'exports', jobName: BUILD_EXPORT, prefix: 'export' });
 }

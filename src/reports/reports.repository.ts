@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import type { Database, ReportsTable } from '../db/schema';
 import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
+import { requeueStalled } from '../outbox/requeue-stalled';
 
 export type ReportRow = Selectable<ReportsTable>;
 
@@ -82,29 +83,7 @@ export async function failReport(db: Db, id: string, error: string, last: boolea
     .where('id', '=', id).where('status', '<>', 'done').execute();
 }
 
-/**
- * Reports no worker finished — their job lost (Redis restarted without its file) or failed without
- * its processor (a worker killed again and again) — an hour after they were asked for or last
- * started: a new job through the outbox, one an hour (`report-<id>-<yyyymmddhh>`); `failed`, saying
- * so, after six attempts or a day.
- */
-export async function requeueStalledReports(db: Db): Promise<{ queued: number; failed: number }> {
-  const { rows } = await sql<{ queued: number; failed: number }>`
-    WITH stalled AS (
-      SELECT id, attempts, created_at FROM reports
-      WHERE status IN ('queued', 'running') AND coalesce(started_at, created_at) < now() - interval '1 hour'
-    ), given_up AS (
-      UPDATE reports r SET status = 'failed', progress = 0,
-        error = 'no worker finished it after ' || r.attempts || ' attempts' || coalesce(' (last error: ' || r.error || ')', '')
-      FROM stalled s WHERE r.id = s.id AND (s.attempts >= 6 OR s.created_at < now() - interval '1 day')
-      RETURNING r.id
-    ), queued AS (
-      INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT 'reports', ${COMPUTE_REPORT}, 'report-' || id || '-' || to_char(now(), 'YYYYMMDDHH24'), jsonb_build_object('report_id', id)
-      FROM stalled WHERE id NOT IN (SELECT id FROM given_up)
-      ON CONFLICT (job_id) DO NOTHING
-      RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM queued)::int AS queued, (SELECT count(*) FROM given_up)::int AS failed`.execute(db);
-  return rows[0]!;
+/** Reports no worker finished: a new job an hour, or given up (src/outbox/requeue-stalled.ts). */
+export function requeueStalledReports(db: Db): Promise<{ queued: number; failed: number }> {
+  return requeueStalled(db, { table: 'reports', queue: 'reports', jobName: COMPUTE_REPORT, prefix: 'report' });
 }

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import pino from 'pino';
 import request from 'supertest';
 import yauzl from 'yauzl';
@@ -20,6 +21,7 @@ import type { Db } from '../../src/db/connect';
 import { connectDatabase } from '../../src/db/connect';
 import { migrate } from '../../src/db/migrate';
 import { buildExport } from '../../src/exports/build-export';
+import { requeueStalledExports } from '../../src/exports/exports.repository';
 import { hashSecret } from '../../src/http/auth';
 import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
@@ -264,6 +266,26 @@ describe('the export bundle', () => {
     const future = await desk.api.post('/v1/exports', { fund_id: desk.fund.id, as_of: '2999-01-01' });
     expectContract(future, 'post', '/v1/exports');
     expect(future.status).toBe(422);
+  });
+
+  it('an export no worker finished gets a new job an hour on, and is given up after a day', async () => {
+    const desk = await servicingDesk(app);
+    const lost = await desk.api.post('/v1/exports', { fund_id: desk.fund.id, as_of: AS_OF });
+    const abandoned = await desk.api.post('/v1/exports', { fund_id: desk.fund.id, as_of: '2025-05-31' });
+    expect(await requeueStalledExports(db)).toMatchObject({ queued: 0 }); // asked for just now: its job may still come
+    await sql`UPDATE exports SET created_at = now() - interval '2 hours' WHERE id = ${lost.body.id}::uuid`.execute(db);
+    await sql`UPDATE exports SET status = 'running', attempts = 2, started_at = now() - interval '2 hours', created_at = now() - interval '2 days'
+      WHERE id = ${abandoned.body.id}::uuid`.execute(db);
+    expect(await requeueStalledExports(db)).toEqual({ queued: 1, failed: 1 });
+    expect(await requeueStalledExports(db)).toEqual({ queued: 0, failed: 0 }); // one job an hour
+    const { rows } = await sql<{ job_id: string; queue: string }>`SELECT job_id, queue FROM outbox WHERE payload->>'export_id' = ${lost.body.id} ORDER BY id`.execute(db);
+    expect(rows).toEqual([
+      { job_id: `export-${lost.body.id}`, queue: 'exports' },
+      { job_id: expect.stringMatching(new RegExp(`^export-${lost.body.id}-\\d{10}$`)), queue: 'exports' },
+    ]);
+    const given = await desk.api.get(`/v1/exports/${abandoned.body.id}`);
+    expectContract(given, 'get', '/v1/exports/{export_id}');
+    expect(given.body).toMatchObject({ status: 'failed', error: 'no worker finished it after 2 attempts' });
   });
 });
 

@@ -73,7 +73,7 @@ export interface Workers {
  */
 export async function startWorkers(options: {
   db: Db;
-  /** Where the reports' indicators are read, the read replica if any (docs/read-replica.md); `db` unless given. */
+  /** Where the reports' indicators and the exports' snapshot are read, the read replica if any (docs/read-replica.md); `db` unless given. */
   reads?: Db;
   redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
   /** false: no outbox relay (tests that share a database with other tests' outbox rows) */
@@ -163,11 +163,11 @@ export async function startWorkers(options: {
   });
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
-  work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db, options.reads ?? db) }); // one at a time: each reads the whole fund
-  work('exports', 1, { [BUILD_EXPORT]: buildExportJob(db, options.reads ?? db) }); // one at a time: each reads the whole fund, and streams
+  work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db, options.reads) }); // one at a time: each reads the whole fund
+  work('exports', 1, { [BUILD_EXPORT]: buildExportJob(db, options.reads) }); // one at a time: each reads the whole fund, and streams
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });
-  logger.info({ queues: ['reminders', 'reports', 'exports', MAINTENANCE_QUEUE] }, 'workers started');
+  logger.info({ queues: [...QUEUE_NAMES, MAINTENANCE_QUEUE] }, 'workers started');
   return { close, queues: [...QUEUE_NAMES.map((name) => queues.get(name)), maintenance] };
 }

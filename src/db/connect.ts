@@ -38,7 +38,6 @@ const PREPARED_PER_CONNECTION = 300;
  */
 export function preparingPool(pool: pg.Pool): PostgresPool {
   const preparedBy = new WeakMap<pg.PoolClient, Map<string, string>>(); // per connection: text → name
-  let ending: Promise<void> | undefined; // ended once, whoever asks first (src/db/read-replica.ts shares the primary's)
   const statement = (client: pg.PoolClient, text: string, values: readonly unknown[]): pg.QueryConfig => {
     if (values.length === 0) return { text };
     let prepared = preparedBy.get(client);
@@ -59,7 +58,7 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       };
       return wrapped as unknown as PostgresPoolClient; // no cursors: Kysely's streaming is not used
     },
-    end: () => (ending ??= pool.end()),
+    end: () => pool.end(),
   };
 }
 
@@ -80,10 +79,6 @@ export function poolStats(db: Db): PoolStats | undefined {
   return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
 }
 
-/**
- * PostgreSQL through node-postgres when a URL is given; otherwise PGlite, an embedded PostgreSQL
- * persisted under `dataDir`, so that the service runs with no database installed.
- */
 /** A node-postgres pool on `url` that lives through PostgreSQL's restarts (see the listeners below). */
 export function postgresPool(url: string, poolSize = 10): pg.Pool {
   // TCP keep-alive, so that a connection to a server gone without a word (a failover that drops

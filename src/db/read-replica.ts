@@ -130,7 +130,7 @@ function replicaOrPrimary(replica: PostgresPool, primary: PostgresPool, watch: {
       }
       return primary.connect();
     },
-    end: async () => undefined,
+    end: () => replica.end(), // the primary's pool is db's to end
   };
 }
 
@@ -156,7 +156,6 @@ export async function connectDatabases(options: { databaseUrl?: string; readData
     close: async () => {
       watch.stop();
       await Promise.all([reads.destroy(), db.destroy()]);
-      await Promise.all([primary.end(), replica.end()]);
     },
   };
 }

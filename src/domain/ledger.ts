@@ -49,3 +49,29 @@ export function recoveryLines(amount: Money): JournalLine[] {
 export function oppositeLines(original: readonly JournalLine[]): JournalLine[] {
   return original.map((line) => ({ account: line.account, debit: line.credit, credit: line.debit }));
 }
+
+/** A journal entry as a loan's history calls for it or as it stands in the ledger, named by its source. */
+export interface SourcedEntry { readonly source: string; readonly event: string; readonly valueDate: string; readonly lines: readonly JournalLine[] }
+
+const sameLines = (a: readonly JournalLine[], b: readonly JournalLine[]) =>
+  a.length === b.length && a.every((line, k) => line.account === b[k]!.account && line.debit === b[k]!.debit && line.credit === b[k]!.credit);
+
+/**
+ * What a history's entries (`wanted`) change in the ledger holding `posted`: each posted entry the
+ * history no longer calls for, or calls for otherwise, is `stale` (to reverse on its own value date);
+ * each wanted entry not posted as it is, `fresh` (to post).
+ */
+export function ledgerChanges<P extends SourcedEntry, W extends SourcedEntry>(posted: readonly P[], wanted: readonly W[]): { stale: P[]; fresh: W[] } {
+  const standing = new Map(posted.map((entry) => [entry.source, entry]));
+  const stale: P[] = [];
+  const fresh: W[] = [];
+  for (const entry of wanted) {
+    const before = standing.get(entry.source);
+    standing.delete(entry.source);
+    if (before && before.event === entry.event && before.valueDate === entry.valueDate && sameLines(before.lines, entry.lines)) continue;
+    if (before) stale.push(before);
+    fresh.push(entry);
+  }
+  stale.push(...standing.values());
+  return { stale, fresh };
+}

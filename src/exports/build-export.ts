@@ -23,6 +23,7 @@ function generator(): { name: string; version: string } {
   }
   return { name: 'unknown', version: 'unknown' };
 }
+const GENERATOR = generator(); // read once: package.json does not change under a running process
 
 /**
  * One attempt at an export (a job of the exports queue, delivered at least once). The audit
@@ -46,11 +47,11 @@ export async function buildExport(db: Db, exportId: string, isLastAttempt: boole
     const files = exportFiles(row.fund_id, asOf, new Date(anchor.as_of));
     const manifest = (summaries: readonly FileSummary[]) => ({
       format: 'solidarity-loans-export/1',
-      generator: generator(),
+      generator: GENERATOR,
       fund_id: row.fund_id,
       as_of: asOf,
       made_at: made.toISOString(),
-      files: summaries.map((file) => ({ name: file.name, rows: file.rows, bytes: file.bytes, sha256: file.sha256 })),
+      files: summaries,
       audit_anchor: anchor,
     });
     const oneConnection = poolStats(db) === undefined;
@@ -67,7 +68,7 @@ export async function buildExport(db: Db, exportId: string, isLastAttempt: boole
       });
     };
     const { result } = await readAfterPrimary(db, reads, build);
-    return (await finishExport(db, exportId, { size: result.size, sha256: result.sha256 })) ? 'done' : 'done already';
+    return (await finishExport(db, exportId, result)) ? 'done' : 'done already';
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw error; // not the export's failure: its job is tried again later
     await failExport(db, exportId, (error as { message?: string } | undefined)?.message ?? String(error), isLastAttempt);

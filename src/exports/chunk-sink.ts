@@ -40,5 +40,5 @@ export function chunkSink(store: (seq: number, bytes: Buffer) => Promise<void>) 
       flush().then(() => storing).then(() => done(), done);
     },
   });
-  return { sink, result: () => ({ size, sha256: hash.digest('hex'), chunks: seq }) };
+  return { sink, result: () => ({ size, sha256: hash.digest('hex') }) };
 }

@@ -81,5 +81,5 @@ export async function chunkBytes(db: Db, exportId: string, seq: number): Promise
 
 /** Exports no worker finished: a new job an hour, or given up, as for reports (src/outbox/requeue-stalled.ts). */
 export function requeueStalledExports(db: Db): Promise<{ queued: number; failed: number }> {
-  return requeueStalled(db, { table: 'exports', queue: 'exports', jobName: BUILD_EXPORT, prefix: 'export' });
+  return requeueStalled(db, { table: 'exports', jobName: BUILD_EXPORT, prefix: 'export' });
 }

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import { arrearsAsOf, NOTHING, type Amounts, type Arrears, type InstalmentState } from '../domain/allocation';
+import { arrearsAsOf, NOTHING, type Amounts, type Arrears } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
-import { instalmentStatus, type InstalmentStatus } from '../domain/instalment-status';
-import { cents, parseMoney, parseSignedMoney, ZERO, type Money } from '../domain/money';
+import type { InstalmentStatus } from '../domain/instalment-status';
+import { parseMoney, parseSignedMoney, ZERO, type Money } from '../domain/money';
+import { instalmentStates, statusesOf } from '../loans/get-loan-schedule';
 
 /** How many loans each page reads: a few thousand instalments, a few hundred kB in memory. */
 export const LOAN_PAGE = 500;
@@ -101,12 +102,10 @@ async function loanPage(trx: Db, fundId: string, asOf: CalendarDate, after: stri
   return loans.map((loan) => {
     const lines = linesOf.get(loan.id) ?? [];
     const paidTowards = lines.map((line) => paidOf.get(`${loan.id}/${line.number}`) ?? NOTHING);
-    const statuses = lines.map((line, k) => instalmentStatus(line.due_date as CalendarDate, parseMoney(line.total), cents(paidTowards[k]!.interest + paidTowards[k]!.principal), asOf));
-    const states: InstalmentState[] = lines.map((line, k) => ({
-      number: line.number, dueDate: line.due_date as CalendarDate, due: { ...NOTHING, interest: parseMoney(line.interest), principal: parseMoney(line.principal) }, paid: paidTowards[k]!,
-    }));
+    const statuses = statusesOf(lines, paidTowards, asOf);
     const closed = loan.status !== 'active';
-    return { loan, instalments: lines, paid: paidTowards, statuses, outstanding: receivableOf.get(loan.id) ?? ZERO, arrears: arrearsAsOf(closed ? [] : states, asOf) };
+    const states = closed ? [] : instalmentStates({ projected: false, instalments: lines, paid: paidTowards });
+    return { loan, instalments: lines, paid: paidTowards, statuses, outstanding: receivableOf.get(loan.id) ?? ZERO, arrears: arrearsAsOf(states, asOf) };
   });
 }
 

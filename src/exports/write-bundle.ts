@@ -42,7 +42,7 @@ export async function writeBundle(options: {
   manifest: (files: readonly FileSummary[]) => unknown;
   store: (seq: number, bytes: Buffer) => Promise<void>;
   fileDone: (done: number, of: number) => Promise<void>;
-}): Promise<{ size: number; sha256: string; files: FileSummary[] }> {
+}): Promise<{ size: number; sha256: string }> {
   const archive = archiver('zip', { zlib: { level: 6 } });
   const { sink, result } = chunkSink(options.store);
   const piped = pipeline(archive, sink);
@@ -74,5 +74,5 @@ export async function writeBundle(options: {
     await piped.catch(() => undefined);
     throw error;
   }
-  return { ...result(), files: summaries };
+  return result();
 }

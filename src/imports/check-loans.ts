@@ -1,10 +1,8 @@
 import type { CalendarDate } from '../domain/dates';
-import { checkTermsAgainstProduct } from '../domain/product-ranges';
-import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
-import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
-import { rangesOfProduct } from '../loans/loan-terms';
+import type { ScheduleTerms } from '../domain/schedule';
+import { checkLoanTerms } from '../loans/loan-terms';
 import type { ProductRow } from '../products/find-product';
-import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
+import type { ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { schemaErrors } from './api-schemas';
 import { structureKey, type StructureKeys } from './check-structures';
 import { fileChecks, type FileChecks } from './import-report';
@@ -57,10 +55,7 @@ export function checkLoanRows(
       checks.settle(row, false);
       continue;
     }
-    const { product_id: _product, structure_id: _structure, ...termsBody } = body;
-    const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
-    const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
-    if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms), terms));
+    const { terms, broken } = checkLoanTerms(body, product);
     if (terms.disbursementDate > today) broken.push({ field: 'disbursement_date', message: 'must not be in the future' });
     checks.failFields(row, 'rule_violation', broken);
 

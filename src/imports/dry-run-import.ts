@@ -4,13 +4,13 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { UUID_KEY } from '../http/pagination';
-import { findProduct, type ProductRow } from '../products/find-product';
+import type { ProductRow } from '../products/find-product';
 import { checkLoanRows } from './check-loans';
 import { checkRepaymentRows } from './check-repayments';
 import { checkStructureRows, knownStructureKeys } from './check-structures';
 import { IMPORT_KINDS, type ImportKind } from './import-columns';
 import { reportOf, type FileChecks, type ImportReport } from './import-report';
-import { findLoansByExternalReference, findRepaymentsOfLoans, findStructuresByIdentifiers } from './imports.repository';
+import { findLoansByExternalReference, findProductsOfFund, findRepaymentsOfLoans, findStructuresByIdentifiers } from './imports.repository';
 import { readCsv, type CsvRow, type ReadFile } from './read-csv';
 
 export type ImportBody = { fund_id: string; mode?: 'dry_run' } & Partial<Record<ImportKind, string>>;
@@ -18,11 +18,10 @@ export type ImportBody = { fund_id: string; mode?: 'dry_run' } & Partial<Record<
 const texts = (rows: readonly CsvRow[], ...columns: string[]) =>
   [...new Set(rows.flatMap((r) => columns.map((c) => r.fields[c]).filter((v): v is string => typeof v === 'string')))];
 
-/** The fund's products the loans file names (a product of another fund is not found, as through the API). */
+/** The fund's products the loans file names, in one statement. */
 async function productsNamed(db: Db, fundId: string, rows: readonly CsvRow[]): Promise<Map<string, ProductRow>> {
-  const ids = texts(rows, 'product_id').filter((id) => UUID_KEY.test(id));
-  const found = await Promise.all(ids.map((id) => findProduct(db, id)));
-  return new Map(found.filter((p): p is ProductRow => p?.fund_id === fundId).map((p) => [p.id, p]));
+  const products = await findProductsOfFund(db, fundId, texts(rows, 'product_id').filter((id) => UUID_KEY.test(id)));
+  return new Map(products.map((p) => [p.id, p]));
 }
 
 /**

@@ -26,8 +26,8 @@ export interface FileChecks {
   readonly errors: ImportError[];
   readonly tally: FileTally;
   fail(row: number, rule: ErrorCode, column: string | null, message: string): void;
-  /** The API's field errors, under the columns of the same names (`rename` for the few that differ). */
-  failFields(row: number, rule: ErrorCode, fields: readonly FieldError[], rename?: Record<string, string>): void;
+  /** The API's field errors, under the columns of the same names. */
+  failFields(row: number, rule: ErrorCode, fields: readonly FieldError[]): void;
   hasFailed(row: number): boolean;
   /** Counts a row once its checks are done. */
   settle(row: number, present: boolean): void;
@@ -43,7 +43,7 @@ export function fileChecks(kind: ImportKind, rowsRead: number): FileChecks {
   };
   return {
     kind, errors, tally, fail,
-    failFields: (row, rule, fields, rename = {}) => fields.forEach((field) => fail(row, rule, rename[field.field] ?? (field.field || null), field.message)),
+    failFields: (row, rule, fields) => fields.forEach((field) => fail(row, rule, field.field || null, field.message)),
     hasFailed: (row) => failed.has(row),
     settle: (row, present) => {
       if (failed.has(row)) return;

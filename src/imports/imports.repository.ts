@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
+import type { ProductRow } from '../products/find-product';
 
 /**
  * What an import finds already in the fund. Reads only, each one statement whatever the number of
@@ -43,4 +44,10 @@ export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<
   if (loanIds.length === 0) return [];
   return db.selectFrom('repayments').select(['loan_id', 'value_date', 'amount', 'reference'])
     .where(sql<boolean>`loan_id = ANY(${loanIds}::uuid[])`).where('reversed_at', 'is', null).execute();
+}
+
+/** The fund's products among `ids` (a product of another fund is not found, as through the API). */
+export async function findProductsOfFund(db: Db, fundId: string, ids: string[]): Promise<ProductRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('products').selectAll().where('fund_id', '=', fundId).where(sql<boolean>`id = ANY(${ids}::uuid[])`).execute();
 }

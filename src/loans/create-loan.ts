@@ -5,16 +5,13 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { formatMoney } from '../domain/money';
-import { checkTermsAgainstProduct } from '../domain/product-ranges';
 import { formatRate } from '../domain/rate';
-import { buildSchedule } from '../domain/schedule';
-import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findProduct, productTakesLoans } from '../products/find-product';
-import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
+import type { ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { findStructure } from '../structures/find-structure';
-import { rangesOfProduct } from './loan-terms';
+import { checkLoanTerms } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan } from './loans.repository';
 
@@ -35,10 +32,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
     throw new DomainError('rule_violation', 'The structure and the product belong to different funds.', [{ field: 'structure_id', message: 'is not in the product’s fund' }]);
   }
   if (!product.active) throw deactivated();
-  const { product_id: _product, structure_id: _structure, ...termsBody } = body;
-  const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
-  const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
-  if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms), terms));
+  const { terms, broken } = checkLoanTerms(body, product);
   if (broken.length > 0) throw new DomainError('rule_violation', 'The loan’s terms break the product’s ranges or a schedule rule.', broken);
 
   return transactOnce(db, idempotency, async (trx) => {

@@ -40,12 +40,20 @@ export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf
   else if (projected) rows = instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows);
   const paidBy = new Map(found.paid.map((p) => [p.number, { ...NOTHING, interest: parseMoney(p.interest), principal: parseMoney(p.principal) }]));
   const paid = rows.map((row) => paidBy.get(row.number) ?? NOTHING);
-  const statuses = rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), cents(paid[k]!.interest + paid[k]!.principal), asOf));
+  const statuses = statusesOf(rows, paid, asOf);
   return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses, outstanding: found.outstanding === undefined ? undefined : parseSignedMoney(found.outstanding) };
 }
 
+/** What the schedule's status and arrears read of an instalment as stored. */
+interface StoredInstalment { readonly number: number; readonly due_date: string; readonly principal: string; readonly interest: string; readonly total: string }
+
+/** Each instalment's status as of a date, from what it owes and what was paid towards it (the schedule's and the export's). */
+export function statusesOf(rows: readonly StoredInstalment[], paid: readonly Amounts[], asOf: CalendarDate): InstalmentStatus[] {
+  return rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), cents(paid[k]!.interest + paid[k]!.principal), asOf));
+}
+
 /** The instalments as the allocation sees them: what each owes and what was paid towards it. */
-export function instalmentStates(schedule: LoanSchedule): InstalmentState[] {
+export function instalmentStates(schedule: { readonly projected: boolean; readonly instalments: readonly StoredInstalment[]; readonly paid: readonly Amounts[] }): InstalmentState[] {
   if (schedule.projected) return [];
   return schedule.instalments.map((row, k) => ({
     number: row.number,

@@ -1,9 +1,12 @@
 import { parseDate, type CalendarDate } from '../domain/dates';
+import type { FieldError } from '../domain/errors';
 import { parseMoney, type Rounding } from '../domain/money';
-import type { ProductRanges } from '../domain/product-ranges';
+import { checkTermsAgainstProduct, type ProductRanges } from '../domain/product-ranges';
 import { parseRate } from '../domain/rate';
-import type { DayCount, DeferralType, Method, Periodicity, ScheduleTerms } from '../domain/schedule';
+import { buildSchedule, type DayCount, type DeferralType, type Method, type Periodicity, type ScheduleTerms } from '../domain/schedule';
+import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import type { ProductRow } from '../products/find-product';
+import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import type { LoanRow } from './loans.repository';
 
 /** A stored loan's schedule terms; `disbursedOn` replaces the expected disbursement date. */
@@ -36,4 +39,17 @@ export function rangesOfProduct(product: ProductRow): ProductRanges {
     methods: product.methods as Method[],
     periodicities: product.periodicities as Periodicity[],
   };
+}
+
+/**
+ * A loan request's terms (the product's rounding unless it names one) and every rule they break:
+ * the schedule's, the product's ranges, then the amounts of the schedule they make. One definition
+ * for POST /v1/loans and the import's dry run.
+ */
+export function checkLoanTerms(body: ScheduleTermsBody & { product_id: string; structure_id: string }, product: ProductRow): { terms: ScheduleTerms; broken: FieldError[] } {
+  const { product_id: _product, structure_id: _structure, ...termsBody } = body;
+  const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
+  const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
+  if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms), terms));
+  return { terms, broken };
 }

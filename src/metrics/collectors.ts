@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Gauge, Registry } from 'prom-client';
 import { poolStats, type Db } from '../db/connect';
+import { answerWithin } from '../db/read-replica';
 import { activity, PREFIX } from './registry';
 
 /** What a scrape reads: the database (pool and outbox), and the queues where the workers run. */
@@ -26,15 +27,9 @@ const QUEUE_STATES = ['waiting', 'delayed', 'prioritized', 'active', 'failed'] a
  */
 function timeBoxed<T>(read: () => Promise<T>): () => Promise<T | undefined> {
   let pending: Promise<T | undefined> | undefined;
-  return async () => {
-    pending ??= read().catch(() => undefined).finally(() => (pending = undefined));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), COLLECT_TIMEOUT_MS)));
-    try {
-      return await Promise.race([pending, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  return () => {
+    const current = pending ??= read().catch(() => undefined).finally(() => (pending = undefined));
+    return answerWithin(() => current, COLLECT_TIMEOUT_MS);
   };
 }
 

@@ -31,10 +31,7 @@ export async function startMetricsServer(options: { host: string; port: number; 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(new Error(`metrics: cannot listen on ${options.host}:${options.port}: ${error.message}`)));
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.listen(options.port, options.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   options.logger.info({ host: options.host, port }, 'metrics served at /metrics');

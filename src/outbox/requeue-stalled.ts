@@ -3,8 +3,8 @@ import type { Db } from '../db/connect';
 
 /** Work that a worker builds from a row of its own table (a report, an export), one job per row. */
 export interface StalledWork {
+  /** Its table, whose name is also its queue's. */
   readonly table: 'reports' | 'exports';
-  readonly queue: 'reports' | 'exports';
   readonly jobName: string;
   /** `report` → job ids `report-<id>-<yyyymmddhh>`; the job's payload names the row as `<prefix>_id`. */
   readonly prefix: 'report' | 'export';
@@ -28,7 +28,7 @@ export async function requeueStalled(db: Db, work: StalledWork): Promise<{ queue
       RETURNING r.id
     ), queued AS (
       INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT ${work.queue}, ${work.jobName}, ${work.prefix} || '-' || id || '-' || to_char(now(), 'YYYYMMDDHH24'),
+      SELECT ${work.table}, ${work.jobName}, ${work.prefix} || '-' || id || '-' || to_char(now(), 'YYYYMMDDHH24'),
         jsonb_build_object(${`${work.prefix}_id`}::text, id)
       FROM stalled WHERE id NOT IN (SELECT id FROM given_up)
       ON CONFLICT (job_id) DO NOTHING

@@ -18,7 +18,7 @@ export function reportCsv(result: unknown): string {
     } else if (isRecord(value)) {
       for (const [key, member] of Object.entries(value)) walk(member, join(path, key));
     } else {
-      lines.push(`${field(path)},${field(value === null ? '' : String(value))}`);
+      lines.push(`${csvField(path)},${csvField(value === null ? '' : String(value))}`);
     }
   };
   walk(result, '');
@@ -57,4 +57,3 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-const field = csvField;

@@ -85,5 +85,5 @@ export async function failReport(db: Db, id: string, error: string, last: boolea
 
 /** Reports no worker finished: a new job an hour, or given up (src/outbox/requeue-stalled.ts). */
 export function requeueStalledReports(db: Db): Promise<{ queued: number; failed: number }> {
-  return requeueStalled(db, { table: 'reports', queue: 'reports', jobName: COMPUTE_REPORT, prefix: 'report' });
+  return requeueStalled(db, { table: 'reports', jobName: COMPUTE_REPORT, prefix: 'report' });
 }

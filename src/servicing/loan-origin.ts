@@ -1,5 +1,4 @@
 import { parseDate, toYmd } from '../domain/dates';
-import { parseMoney } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import type { LoanOrigin } from '../domain/servicing';
 import { termsOfLoan } from '../loans/loan-terms';
@@ -7,15 +6,15 @@ import type { LoanRow } from './servicing.repository';
 
 /** A disbursed loan as the replay starts from it: its terms and schedule version 1, recomputed exactly. */
 export function originOf(loan: LoanRow): LoanOrigin {
-  return originOfTerms(termsOfLoan(loan, parseDate(loan.disbursed_on ?? loan.disbursement_date)), parseMoney(loan.principal));
+  return originOfTerms(termsOfLoan(loan, parseDate(loan.disbursed_on ?? loan.disbursement_date)));
 }
 
 /** The same from terms whose disbursementDate is the actual one (an imported loan, checked before it is stored). */
-export function originOfTerms(terms: ScheduleTerms, principal = terms.principal): LoanOrigin {
+export function originOfTerms(terms: ScheduleTerms): LoanOrigin {
   const schedule = buildSchedule(terms);
   return {
     terms,
-    principal,
+    principal: terms.principal,
     disbursedOn: terms.disbursementDate,
     anchorDay: toYmd(terms.firstDueDate ?? terms.disbursementDate).day,
     rows: schedule.rows.map((row, k) => ({ ...row, deferral: k < terms.deferralPeriods ? terms.deferralType : null })),

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 import { COMPONENTS, NOTHING, type Amounts } from '../domain/allocation';
-import type { Account, JournalLine } from '../domain/ledger';
+import { ledgerChanges, type Account } from '../domain/ledger';
 import { DomainError, type FieldError } from '../domain/errors';
 import { cents, formatMoney, MAX_AMOUNT, parseMoney } from '../domain/money';
 import { formatRate, parseRate } from '../domain/rate';
@@ -243,23 +243,9 @@ function sameRows(stored: InstalmentRow[], wanted: InstalmentRow[]): boolean {
   });
 }
 
-const sameLines = (a: readonly JournalLine[], b: readonly JournalLine[]) =>
-  a.length === b.length && a.every((line, k) => line.account === b[k]!.account && line.debit === b[k]!.debit && line.credit === b[k]!.credit);
-
 /** The entries the history calls for that are not posted, and the reversals of those posted that it no longer calls for. */
 function postingDifferences(loan: LoanRow, entries: readonly StandingEntry[], postings: readonly DesiredPosting[]): Write[] {
-  const standing = new Map(entries.map((entry) => [entry.source, postedEntry(entry)]));
-  standing.delete('disbursement');
-  const stale: PostedEntry[] = [];
-  const fresh: DesiredPosting[] = [];
-  for (const posting of postings) {
-    const posted = standing.get(posting.source);
-    standing.delete(posting.source);
-    if (posted && posted.event === posting.event && posted.valueDate === posting.valueDate && sameLines(posted.lines, posting.lines)) continue;
-    if (posted) stale.push(posted);
-    fresh.push(posting);
-  }
-  stale.push(...standing.values());
+  const { stale, fresh } = ledgerChanges(entries.map(postedEntry).filter((entry) => entry.source !== 'disbursement'), postings);
   return [
     ...stale.flatMap((entry) => reversalOf(loan.fund_id, loan.id, entry)),
     ...fresh.flatMap((posting) => journalEntry({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source })),

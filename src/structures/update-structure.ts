@@ -60,7 +60,7 @@ export async function updateStructure(
     }
     const broken = [...checkStructure(merged), ...urlErrors];
     if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
-    const changes = changedMembers(columnsOf(storedFields(before)), columnsOf(merged), sameColumn);
+    const changes = changedMembers<StructureChanges>(before, columnsOf(merged), sameColumn);
     if (Object.keys(changes).length === 0) return before;
     const after = await updateStructureRow(trx, structureId, changes);
     const changed = fieldChanges(structureView(before), structureView(after), CONTACT);

@@ -23,6 +23,7 @@ import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
 import { startWorkers, type Workers } from '../../workers/start';
 import { ADMIN_KEY, LIMITS_OUT_OF_REACH, LOCAL_RECEIVERS } from '../support/app';
 import { isolatedDatabase } from '../support/db';
+import { freePort } from '../support/own-postgres';
 import { webhookReceiver } from '../support/receivers';
 import { disbursedLoan, servicingDesk } from '../support/servicing';
 import { until } from '../support/until';
@@ -237,15 +238,6 @@ describe('settings', () => {
     expect(() => loadConfig({ METRICS_HOST: 'http://0.0.0.0' })).toThrow('METRICS_HOST must be an address or a host name');
   });
 });
-
-/** A port free now (the OS's choice). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** The TCP ports a process listens on, from /proc (Linux): its socket inodes matched to LISTEN sockets. */
 function listeningPorts(pid: number): number[] {

@@ -1,15 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { arrearsAsOf, NOTHING, total, type Amounts } from '../../src/domain/allocation';
-import { actualDays, toYmd, type CalendarDate } from '../../src/domain/dates';
+import { actualDays, type CalendarDate } from '../../src/domain/dates';
 import { instalmentStatus } from '../../src/domain/instalment-status';
-import { ACCOUNTS, disbursementLines, oppositeLines, type JournalLine } from '../../src/domain/ledger';
+import { ACCOUNTS, disbursementLines, ledgerChanges, oppositeLines, type SourcedEntry } from '../../src/domain/ledger';
 import { cents, formatMoney, parseMoney } from '../../src/domain/money';
 import { parseRate } from '../../src/domain/rate';
 import { largestRepayment } from '../../src/domain/repayment-limit';
-import { buildSchedule, type ScheduleRow, type ScheduleTerms } from '../../src/domain/schedule';
-import { serviceLoan, type DesiredPosting, type LoanOrigin, type PrepaymentChoice, type ServicingEvent } from '../../src/domain/servicing';
+import { buildSchedule, type ScheduleRow } from '../../src/domain/schedule';
+import { serviceLoan, type DesiredPosting, type PrepaymentChoice, type ServicingEvent } from '../../src/domain/servicing';
 import { parseScheduleTerms, type ScheduleTermsBody } from '../../src/schedules/schedule-terms.input';
+import { originOfTerms } from '../../src/servicing/loan-origin';
 
 /**
  * The worked examples of docs/rules/*.md, checked against the engine cent for cent. In the Markdown,
@@ -69,13 +70,6 @@ interface RemindersInput { due_date: string; reminder_days_before: number[]; rem
 
 const money = (amount: bigint) => formatMoney(cents(amount));
 
-function originOf(terms: ScheduleTerms): LoanOrigin {
-  return {
-    terms, principal: terms.principal, disbursedOn: terms.disbursementDate, anchorDay: toYmd(terms.firstDueDate ?? terms.disbursementDate).day,
-    rows: buildSchedule(terms).rows.map((row, k) => ({ ...row, deferral: k < terms.deferralPeriods ? terms.deferralType : null })),
-  };
-}
-
 function eventOf(item: HistoryItem): ServicingEvent {
   if ('repayment' in item) {
     return { kind: 'repayment', id: item.repayment, date: item.value_date as CalendarDate, amount: parseMoney(item.amount), prepayment: item.prepayment ?? 'reduce_instalment' };
@@ -98,31 +92,18 @@ function scheduleRows(rows: readonly ScheduleRow[]): Row[] {
   }));
 }
 
-/** A journal entry: the disbursement's, or one the history calls for (DesiredPosting), or a reversal. */
-interface Entry { readonly source: string; readonly event: string; readonly valueDate: string; readonly lines: readonly JournalLine[] }
 
-function postingRows(postings: readonly Entry[]): Row[] {
+function postingRows(postings: readonly SourcedEntry[]): Row[] {
   return postings.flatMap((p) => p.lines.map((l) => ({ entry: p.source, event: p.event, value_date: p.valueDate, account: l.account, debit: money(l.debit), credit: money(l.credit) })));
 }
 
 /**
- * The entries a change to the history adds to the ledger, as the rebooking does (src/servicing/rebook-loan.ts):
+ * The entries a change to the history adds to the ledger, by the rebooking's own rule (ledgerChanges):
  * each entry the history no longer calls for, or calls for otherwise, reversed by its opposite on its own
  * value date, then the new one posted.
  */
 function rebookingRows(before: readonly DesiredPosting[], after: readonly DesiredPosting[]): Row[] {
-  const same = (a: readonly JournalLine[], b: readonly JournalLine[]) => a.length === b.length && a.every((l, k) => l.account === b[k]!.account && l.debit === b[k]!.debit && l.credit === b[k]!.credit);
-  const old = new Map(before.map((p) => [p.source, p]));
-  const stale: DesiredPosting[] = [];
-  const fresh: DesiredPosting[] = [];
-  for (const p of after) {
-    const posted = old.get(p.source);
-    old.delete(p.source);
-    if (posted && posted.valueDate === p.valueDate && same(posted.lines, p.lines)) continue;
-    if (posted) stale.push(posted);
-    fresh.push(p);
-  }
-  stale.push(...old.values());
+  const { stale, fresh } = ledgerChanges(before, after);
   return postingRows([...stale.map((p) => ({ ...p, event: 'reversal', lines: oppositeLines(p.lines) })), ...fresh]);
 }
 
@@ -141,14 +122,14 @@ function computeSchedule(body: ScheduleTermsBody): Computed {
 
 function computeLoan(input: LoanInput): Computed {
   const terms = parseScheduleTerms(input.loan);
-  const origin = originOf(terms);
+  const origin = originOfTerms(terms);
   const history = input.history ?? [];
   const result = serviceLoan(origin, standing(history));
   const asOf = (input.as_of ?? '2999-12-31') as CalendarDate;
   // Statuses and arrears are those of the whole history: an example's as_of comes after every fact of it.
   if (standing(history).some((e) => e.date > asOf)) throw new Error(`as_of ${asOf} is before a fact of the history`);
-  const disbursement: Entry = { source: 'disbursement', event: 'disbursement', valueDate: origin.disbursedOn, lines: disbursementLines(origin.principal) };
-  const entries = [disbursement, ...result.postings as readonly Entry[]].map((p, order) => ({ p, order })).sort((a, b) => a.p.valueDate.localeCompare(b.p.valueDate) || a.order - b.order).map((x) => x.p);
+  const disbursement: SourcedEntry = { source: 'disbursement', event: 'disbursement', valueDate: origin.disbursedOn, lines: disbursementLines(origin.principal) };
+  const entries = [disbursement, ...result.postings as readonly SourcedEntry[]].map((p, order) => ({ p, order })).sort((a, b) => a.p.valueDate.localeCompare(b.p.valueDate) || a.order - b.order).map((x) => x.p);
   const lines = entries.filter((p) => p.valueDate <= asOf).flatMap((p) => p.lines);
 
   const states = result.rows.map((row, i) => ({

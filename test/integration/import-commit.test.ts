@@ -307,7 +307,9 @@ describe('the import’s commit, against hand entry', () => {
       const checked = await mine.api.post('/v1/imports', { fund_id: mine.fund.id, ...files });
       expect({ conventions, errors: checked.body.errors }).toEqual({ conventions, errors: [] });
       const { done } = await commitAndWait(mine, files);
-      expect({ conventions, status: done.status, errors: done.errors }).toEqual({ conventions, status: 'done', errors: [] });
+      const repayments = CASES.reduce((n, c) => n + c.steps.length, 0);
+      expect({ conventions, status: done.status, errors: done.errors, created: done.created, rows_done: done.rows_done, rows_total: done.rows_total })
+        .toEqual({ conventions, status: 'done', errors: [], created: { structures: 3, loans: CASES.length, repayments }, rows_done: 3 + CASES.length + repayments, rows_total: 3 + CASES.length + repayments });
       const loans = await importedLoans(mine.fund.id);
       expect([...loans.values()].sort()).toEqual(CASES.map((c) => c.ref).sort());
       const labels = await labelsOf(mine, loans);

@@ -398,7 +398,7 @@ describe('committing an import', () => {
         loans: { sha256: sha256(files.loans), rows_read: 2, rows_valid: 2, rows_to_create: 2, rows_already_present: 0 },
         repayments: { sha256: sha256(files.repayments), rows_read: 3, rows_valid: 3, rows_to_create: 3, rows_already_present: 0 },
       },
-      rows_total: 6, rows_done: 0, created: null, errors: [], errors_not_shown: 0, attempts: 0,
+      rows_total: 6, rows_done: 0, created: null, error: null, errors: [], errors_not_shown: 0, attempts: 0,
       created_at: expect.any(String), started_at: null, finished_at: null,
     });
     const replayed = await l.api.post('/v1/imports', body, { 'Idempotency-Key': key });
@@ -452,12 +452,15 @@ describe('committing an import', () => {
     const res = await l.api.post('/v1/imports', { fund_id: l.fund.id, mode: 'commit', ...bad }, { 'Idempotency-Key': randomUUID() });
     expect(res.status).toBe(422);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ title: 'The import has errors: nothing was written.', status: 422, report: { mode: 'commit', fund_id: l.fund.id } });
-    expect(res.body.errors).toEqual([{ field: 'loans[4].principal', message: 'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"' }]);
+    expect(res.body).toMatchObject({ status: 422, detail: expect.stringMatching(/^The import has errors: nothing was written/), report: { mode: 'commit', fund_id: l.fund.id } });
+    // `in` as every problem of the API has it.
+    expect(res.body.errors).toEqual([{ in: 'body', field: 'loans[4].principal', message: 'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"' }]);
     expect(res.body.report.files.loans).toEqual({ rows_read: 3, rows_valid: 2, rows_to_create: 2, rows_already_present: 0 });
     expect(res.body.report.errors).toEqual([expect.objectContaining({ file: 'loans', row: 4, column: 'principal', rule: 'invalid_request' })]);
     expect(await footprint(l.fund.id)).toEqual(before);
     expect(await importsOf(l.fund.id)).toBe(0);
+    // Last, so that what is above is checked whatever this says: the contract's title.
+    expect(res.body.title).toBe('The import has errors: nothing was written.');
   });
 
   it('is the fund’s manager’s and the admin’s to ask, and the fund’s auditor’s to see', async () => {
@@ -511,9 +514,12 @@ describe('all or nothing in the job', () => {
       await until(async () => ['done', 'failed'].includes((last = (await l.api.get(posted.headers.location!)).body).status as string), 'the import to end', 120_000);
       return last;
     });
-    expect(failed).toMatchObject({ status: 'failed', created: null, finished_at: expect.any(String) });
+    expect(failed).toMatchObject({ status: 'failed', created: null, rows_done: 0, attempts: 1, error: null, finished_at: expect.any(String) });
     // P-2's repayment is history of a loan the fund has: the job's re-check names it.
-    expect(failed.errors).toEqual([expect.objectContaining({ file: 'repayments', row: 4, column: 'loan_external_reference', rule: 'rule_violation' })]);
+    expect(failed.errors).toEqual([{
+      file: 'repayments', row: 4, column: 'loan_external_reference', rule: 'rule_violation',
+      message: 'is a loan the fund already has: an import adds repayments only to the loans it creates (record this one through POST /v1/loans/{loan_id}/repayments)',
+    }]);
     expect(await traces(l.fund.id, siret)).toEqual({ ...before, structures: 0, loans: 1 });
   });
 
@@ -535,7 +541,8 @@ describe('all or nothing in the job', () => {
         await until(async () => ['done', 'failed'].includes((last = (await l.api.get(posted.headers.location!)).body).status as string), 'the import to end', 180_000, 100);
         return last;
       });
-      expect(failed).toMatchObject({ status: 'failed', created: null, finished_at: expect.any(String) });
+      // Not the files' fault: `error` says why, `errors` lists none.
+      expect(failed).toMatchObject({ status: 'failed', created: null, rows_done: 0, errors: [], error: 'refused by the test', finished_at: expect.any(String) });
       expect(await traces(l.fund.id, siret)).toEqual({ ...before, structures: 0, loans: 0 });
     } finally {
       await sql.raw('DROP TRIGGER IF EXISTS refuse_boom ON repayments').execute(db);

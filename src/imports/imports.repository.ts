@@ -71,14 +71,18 @@ export async function setImportProgress(db: Db | Transaction<Database>, id: stri
   await db.updateTable('imports').set({ rows_done: rowsDone }).where('id', '=', id).execute();
 }
 
+/** An import's files are kept until it ends (their SHA-256 stays): they are in the fund once done, and sent again after a failure. */
+const NO_FILES = { structures_csv: null, loans_csv: null, repayments_csv: null };
+
 /** Done, in the transaction that wrote the import: the status says `done` exactly when the rows are there. */
 export async function finishImport(trx: Transaction<Database>, id: string, created: Record<string, number>, rowsDone: number): Promise<void> {
-  await trx.updateTable('imports').set({ status: 'done', created: JSON.stringify(created), rows_done: rowsDone, finished_at: sql<Date>`now()` }).where('id', '=', id).execute();
+  await trx.updateTable('imports').set({ status: 'done', created: JSON.stringify(created), rows_done: rowsDone, finished_at: sql<Date>`now()`, ...NO_FILES })
+    .where('id', '=', id).execute();
 }
 
 /** Failed — for the errors the files now have against the fund, or `error` — with nothing of the import written. */
 export async function failImport(db: Db, id: string, errors: unknown[], notShown: number, error: string | null): Promise<void> {
-  await db.updateTable('imports').set({ status: 'failed', errors: JSON.stringify(errors), errors_not_shown: notShown, error, rows_done: 0, finished_at: sql<Date>`now()` })
+  await db.updateTable('imports').set({ status: 'failed', errors: JSON.stringify(errors), errors_not_shown: notShown, error, rows_done: 0, finished_at: sql<Date>`now()`, ...NO_FILES })
     .where('id', '=', id).execute();
 }
 

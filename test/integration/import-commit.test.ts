@@ -425,6 +425,9 @@ describe('committing an import', () => {
       started_at: expect.any(String), finished_at: expect.any(String),
     });
     expect([...seen].every((status) => ['queued', 'running', 'done'].includes(status))).toBe(true);
+    // The files are not kept once applied: only their SHA-256.
+    const { rows: [kept] } = await sql<{ files: number }>`SELECT num_nonnulls(structures_csv, loans_csv, repayments_csv) AS files FROM imports WHERE id = ${posted.body.id}::uuid`.execute(db);
+    expect(kept).toEqual({ files: 0 });
     const after = await footprint(l.fund.id);
     expect({ structures: after.structures, loans: after.loans, repayments: after.repayments })
       .toEqual({ structures: String(Number(before.structures) + 1), loans: String(Number(before.loans) + 2), repayments: String(Number(before.repayments) + 3) });

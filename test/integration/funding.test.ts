@@ -158,6 +158,32 @@ describe('the report by source', () => {
   });
 });
 
+describe('the report by source, reversals', () => {
+  it('a reversed repayment counts for nothing: repaid 0.00, the outstanding as if it never happened', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const only = await source(fund.id, { ...REGION, amount_committed: '1000' });
+    const product = await createProduct(app, fund.id, manager.secret);
+    const structure = await createStructure(app, fund.id, manager.secret);
+    const id = await loan(product.id, structure.id, '10000.00', '2025-01-15');
+    const paid = await admin().post(`/v1/loans/${id}/repayments`, { amount: '100.00', value_date: '2025-02-15' }, { 'Idempotency-Key': randomUUID() });
+    expect((await admin().post(`/v1/loans/${id}/repayments/${paid.body.id}/reversal`, { reason: 'bounced' })).status).toBe(200);
+    const res = await as(app, manager.secret).get(`/v1/funds/${fund.id}/funding-report?from=2025-01-01&to=2025-03-31`);
+    expect(res.body.sources).toEqual([expect.objectContaining({ funding_source_id: only, disbursed: '10000.00', repaid: '0.00', outstanding_end: '10000.00', outstanding_days: '760000.00' })]);
+  });
+});
+
+describe('the size class of a structure', () => {
+  it('is recorded on POST and PATCH /v1/structures, null by default; anything else is a 400', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const plain = await createStructure(app, fund.id, manager.secret);
+    expect((await as(app, manager.secret).get(`/v1/structures/${plain.id}`)).body.size_class).toBeNull();
+    const patched = await as(app, manager.secret).patch(`/v1/structures/${plain.id}`, { size_class: 'medium' });
+    expect(patched.body.size_class).toBe('medium');
+    expect((await as(app, manager.secret).patch(`/v1/structures/${plain.id}`, { size_class: null })).body.size_class).toBeNull();
+    expect((await as(app, manager.secret).patch(`/v1/structures/${plain.id}`, { size_class: 'huge' })).status).toBe(400);
+  });
+});
+
 /** A SIRET of the same enterprise (SIREN) as `siret`, another establishment. */
 const sameSiren = (siret: string, nic: string) => withLuhnCheckDigit(siret.slice(0, 9) + nic);
 

@@ -55,6 +55,11 @@
  *   structure's endpoints (the one thing it writes, what a partner portal does): 2xx in "own", where
  *   the auditor gets 403. Registering, the admin names fund A; the others name no fund. A redelivery
  *   names the endpoint (A1's, or the other fund's); nothing is delivered: no dispatcher runs here.
+ * - impact snapshots (issue 15, docs/funding.md): a structure key records its own structure's (201 in
+ *   "own": the one write it makes about its own record, what a partner portal asks the borrower each
+ *   year) and gets 404 on A2's; the auditor is read-only (403). Funding sources, the report by source
+ *   and the EU indicators are fund-level (a structure key sees none of them: 404); a loan's split is
+ *   read as the loan is (the structure key reads its own) and changed as the loan is (403 for it).
  */
 
 import { randomUUID } from 'node:crypto';

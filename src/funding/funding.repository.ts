@@ -110,7 +110,7 @@ export async function supportedEnterprises(db: Db, filter: { fundIds: readonly s
       JOIN structures st ON st.id = l.structure_id
       JOIN loan_funding_shares s ON s.loan_id = l.id
       JOIN funding_sources fs ON fs.id = s.funding_source_id
-      WHERE l.fund_id = ANY(${filter.fundIds as string[]}::uuid[]) AND l.disbursed_on BETWEEN ${filter.from}::date AND ${filter.to}::date AND s.percent > 0 AND ${bySource}
+      WHERE l.fund_id IN (${sql.join(filter.fundIds.map((id) => sql`${id}::uuid`))}) AND l.disbursed_on BETWEEN ${filter.from}::date AND ${filter.to}::date AND s.percent > 0 AND ${bySource}
     ), enterprises AS (
       SELECT enterprise, count(*)::int AS loan_count, min(disbursed_on) AS first_disbursed FROM counted GROUP BY enterprise
     )

@@ -29,6 +29,8 @@ import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
 import { eventsRouter } from './events/events.routes';
+import { impactRouter } from './impact/impact.routes';
+import { fundingRouter } from './funding/funding.routes';
 import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
 
@@ -103,6 +105,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
   app.use(importsRouter(deps.db));
+  // Issue 15 items 3-4: funding sources, EU indicators, impact snapshots (docs/funding.md).
+  app.use(fundingRouter(deps.db, reads));
+  app.use(impactRouter(deps.db, reads));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

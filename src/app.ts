@@ -31,6 +31,8 @@ import { structuresRouter } from './structures/structures.routes';
 import { eventsRouter } from './events/events.routes';
 import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
+// issue 15, territories (h-terr)
+import { territoriesRouter } from './territories/territories.routes';
 
 /** Open to anyone: the loan simulator (partner portals and fund websites call it without a key). */
 const PUBLIC_PATHS = new Set(['/v1/schedules/preview']);
@@ -103,6 +105,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
   app.use(importsRouter(deps.db));
+  // issue 15, territories (h-terr)
+  app.use(territoriesRouter(deps.db, reads));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -236,6 +236,9 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/imports': { body: () => ({ fund_id: a.fund, mode: 'dry_run', repayments: 'loan_external_reference,value_date,amount\nP1,2025-02-28,100.00\n' }), stateless: true },
   'GET /v1/imports/{import_id}': {},
   'GET /v1/imports/templates/{kind}.csv': { query: () => ({ conventions: 'fr' }) },
+  // issue 15, territories (h-terr)
+  'GET /v1/funds/{fund_id}/territories': { query: () => ({ level: 'epci', as_of: '2025-06-30' }) },
+  'GET /v1/funds/{fund_id}/territories.csv': { query: () => ({ level: 'commune', as_of: '2025-06-30' }) },
   'POST /v1/exports': { body: () => ({ fund_id: a.fund, as_of: '2025-06-30' }) },
   'GET /v1/exports': {},
   'GET /v1/exports/{export_id}': {},

@@ -715,6 +715,19 @@ export const MATRIX: readonly Route[] = [
     own: { build: () => ({ method: 'get', path: '/v1/imports/templates/loans.csv' }), expect: STRUCTURE_READ_OWN },
     other: null,
   },
+  // --- issue 15, territories (h-terr): the fund's keys read them; a structure key sees no fund
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/territories',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories?level=epci&as_of=2030-01-01` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories?level=epci&as_of=2030-01-01` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/territories.csv',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories.csv?level=region` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories.csv?level=region` }), expect: READ_OTHER },
+  },
 ];
 
 /** One cell of the matrix: a route, a scope, a caller, and what the policy expects. */

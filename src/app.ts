@@ -29,6 +29,7 @@ import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
 import { eventsRouter } from './events/events.routes';
+import { impactRouter } from './impact/impact.routes';
 import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
 // issue 15, territories (h-terr)
@@ -107,6 +108,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(importsRouter(deps.db));
   // issue 15, territories (h-terr)
   app.use(territoriesRouter(deps.db, reads));
+  // Issue 15 items 3-4: funding sources, EU indicators, impact snapshots (docs/funding.md).
+  app.use(impactRouter(deps.db, reads));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -62,6 +62,8 @@ export interface StructuresTable {
   created_at: Generated<Date>;
   /** The ETag: moved by a trigger whenever the row changes (migrations/013). */
   version: Generated<number>;
+  /** The EU size class (micro, small, medium, large), for the indicator RCO01 (migration 018); null until recorded. */
+  size_class: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface LoansTable {
@@ -399,6 +401,41 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+// --- funding sources, loans' funding split, impact snapshots (migration 018, docs/funding.md)
+export interface ImpactSnapshotsTable {
+  id: string;
+  fund_id: string;
+  structure_id: string;
+  snapshot_date: CalendarDateColumn;
+  jobs_fte: Numeric;
+  jobs_created: Numeric;
+  jobs_maintained: Numeric;
+  still_active: boolean;
+  revenue: Numeric | null;
+  recorded_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface FundingSourcesTable {
+  id: string;
+  fund_id: string;
+  origin: string;
+  programme_code: string | null;
+  priority: string | null;
+  label: string;
+  amount_committed: Numeric;
+  start_date: CalendarDateColumn;
+  end_date: CalendarDateColumn | null;
+  created_at: Generated<Date>;
+}
+
+export interface LoanFundingSharesTable {
+  loan_id: string;
+  funding_source_id: string;
+  percent: Numeric;
+}
+// --- end of migration 018
+
 export interface Database {
   funds: FundsTable;
   products: ProductsTable;
@@ -426,5 +463,8 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  impact_snapshots: ImpactSnapshotsTable;
+  funding_sources: FundingSourcesTable;
+  loan_funding_shares: LoanFundingSharesTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

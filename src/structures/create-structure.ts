@@ -37,6 +37,7 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
       jobs_fte: jobsAsText(body.jobs_fte)!,
       contact_email: body.contact_email,
       webhook_url: body.webhook_url ?? null,
+      size_class: body.size_class ?? null,
     });
     await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
     return structure;

@@ -17,6 +17,8 @@ export interface StructureFields {
   jobs_fte: number | string;
   contact_email: string;
   webhook_url?: string | null;
+  /** The EU size class (Recommendation 2003/361/EC), for the indicator RCO01 (docs/funding.md). */
+  size_class?: string | null;
 }
 
 /** "8899B" → "88.99B": NAF codes are stored as INSEE writes them. */

@@ -16,6 +16,7 @@ export function structureView(s: StructureRow) {
     jobs_fte: Number(s.jobs_fte), // a count of jobs, not money: a JSON number
     contact_email: s.contact_email,
     webhook_url: s.webhook_url,
+    size_class: s.size_class,
     created_at: s.created_at.toISOString(),
   };
 }

@@ -170,6 +170,13 @@ let moratoria = 0;
 const nextPeriods = () => 1 + (moratoria++ % 120);
 const REMINDERS = { reminder_days_before: [15, 3], reminder_days_after: [1, 15, 30], reminder_channels: ['webhook', 'email'], webhook_url: 'https://example.org/hook' };
 
+/** Impact snapshots (issue 15): one per structure and date, so each baseline gets a date of its own. */
+let snapshotDays = 0;
+const impactSnapshot = () => ({
+  snapshot_date: new Date(Date.UTC(2001, 0, 1) + snapshotDays++ * 86_400_000).toISOString().slice(0, 10),
+  jobs_fte: '10.5', jobs_created: 2, jobs_maintained: '8.5', still_active: true, revenue: '120000.00',
+});
+
 /** Optional properties are in the baselines where one request can hold them all; the others are added by their mutations. */
 const BASELINES: Record<string, Baseline> = {
   'GET /healthz': {},
@@ -258,6 +265,9 @@ const BASELINES: Record<string, Baseline> = {
   'DELETE /v1/webhook-endpoints/{endpoint_id}': { target: freshEndpoint },
   'POST /v1/webhook-endpoints/{endpoint_id}/secret-rotation': { target: freshEndpoint },
   'GET /v1/webhook-endpoints/{endpoint_id}/deliveries': { query: () => ({ event_id: a.event }) },
+  // --- issue 15 items 3-4: impact snapshots, funding sources, EU indicators
+  'POST /v1/structures/{structure_id}/impact-snapshots': { body: impactSnapshot },
+  'GET /v1/structures/{structure_id}/impact-snapshots': { query: () => ({ from: '2000-01-01', to: '2030-12-31' }) },
 };
 
 function baselineShape(op: Operation, baseline: Baseline, target: Record<string, string> | undefined): RequestShape {

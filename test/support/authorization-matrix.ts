@@ -200,6 +200,14 @@ const IMPORT_FILE = 'loan_external_reference,value_date,amount\n';
 /** A moratorium of another length each time: the same one declared twice is refused (409). */
 let moratoriumPeriods = 0;
 const moratorium = () => ({ effective_date: '2025-02-20', periods: 1 + (moratoriumPeriods++ % 12), reason: 'matrix' });
+/** Impact snapshots (docs/funding.md): one per structure and date, so each call gets a date of its own. */
+let snapshotDays = 0;
+const impactSnapshot = () => {
+  const day = new Date(Date.UTC(2001, 0, 1) + snapshotDays++ * 86_400_000).toISOString().slice(0, 10);
+  return { snapshot_date: day, jobs_fte: '10', jobs_created: '1', jobs_maintained: '9', still_active: true };
+};
+/** Recording a snapshot of A1: its structure key may (its one write, what a partner portal does), the auditor is read-only. */
+const SNAPSHOT_CREATE_OWN = row(401, 401, 201, 201, 403, 201);
 /** Money-moving POSTs need an Idempotency-Key; a fresh one, so that no cell replays another. */
 const idempotencyKey = () => ({ 'Idempotency-Key': randomUUID() });
 
@@ -727,6 +735,20 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/funds/{fund_id}/territories.csv',
     own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories.csv?level=region` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories.csv?level=region` }), expect: READ_OTHER },
+  },
+
+  // --- issue 15 items 3-4: impact snapshots (a structure key records its own), funding sources, EU indicators
+  {
+    method: 'post',
+    path: '/v1/structures/{structure_id}/impact-snapshots',
+    own: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.A1}/impact-snapshots`, body: impactSnapshot() }), expect: SNAPSHOT_CREATE_OWN },
+    other: { build: (w, { caller }) => ({ method: 'post', path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots`, body: impactSnapshot() }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/structures/{structure_id}/impact-snapshots',
+    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/impact-snapshots` }), expect: STRUCTURE_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots` }), expect: READ_OTHER },
   },
 ];
 

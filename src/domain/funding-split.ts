@@ -1,0 +1,66 @@
+import Decimal from 'decimal.js';
+
+/**
+ * The arithmetic of funding splits (docs/funding.md): exact decimals through one configured clone,
+ * rounded with a named mode at the one place each rule says.
+ */
+const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP, toExpNeg: -40, toExpPos: 40 });
+
+/** Percentages carry at most 6 decimals (numeric(9,6) in SQL). */
+export const PERCENT_DECIMALS = 6;
+const HUNDRED = new D(100);
+const UNIT = new D(1).dividedBy(new D(10).pow(PERCENT_DECIMALS));
+
+export interface Share { readonly sourceId: string; readonly percent: string }
+
+/** Whether the shares sum to exactly 100. */
+export function sumsToHundred(shares: readonly Share[]): boolean {
+  return shares.reduce((sum, s) => sum.plus(s.percent), new D(0)).equals(HUNDRED);
+}
+
+/** "12.500000" → "12.5", "100.000000" → "100": a percentage in its shortest form, as rates are shown. */
+export const shortPercent = (percent: string) => new D(percent).toFixed();
+
+/**
+ * The fund's mix: each source's share of the committed amounts, in percent with 6 decimals, summing
+ * to exactly 100 by the largest-remainder method: every share is first cut down to 6 decimals, then
+ * the millionths of a percent left over go one each to the shares that lost the most to the cut (ties:
+ * the source listed first, i.e. the oldest). No share of a source that committed something is zero.
+ */
+export function fundMix(sources: readonly { readonly sourceId: string; readonly committed: string }[]): Share[] {
+  const total = sources.reduce((sum, s) => sum.plus(s.committed), new D(0));
+  if (sources.length === 0 || total.isZero()) return [];
+  const exact = sources.map((s) => new D(s.committed).times(HUNDRED).dividedBy(total));
+  const cut = exact.map((p) => p.toDecimalPlaces(PERCENT_DECIMALS, Decimal.ROUND_DOWN));
+  let left = HUNDRED.minus(cut.reduce((sum, p) => sum.plus(p), new D(0))).dividedBy(UNIT).toNumber(); // < sources.length
+  const byRemainder = exact.map((p, i) => ({ i, lost: p.minus(cut[i]!) })).sort((a, b) => b.lost.comparedTo(a.lost) || a.i - b.i);
+  const percents = [...cut];
+  for (const { i } of byRemainder) {
+    if (left <= 0) break;
+    percents[i] = percents[i]!.plus(UNIT);
+    left -= 1;
+  }
+  return sources.map((s, i) => ({ sourceId: s.sourceId, percent: percents[i]!.toFixed(PERCENT_DECIMALS) }));
+}
+
+/**
+ * Per source, Σ over loans of (loan's amount × its share in that source / 100), exact, then rounded
+ * half-up to the cent once per source. The rounded sources may differ from the rounded total by a few
+ * cents (at most half a cent per source): the remainders are not moved between sources.
+ */
+export function splitBySource(loans: readonly { readonly amount: string; readonly shares: readonly Share[] }[]): Map<string, string> {
+  const exact = new Map<string, Decimal>();
+  for (const loan of loans) {
+    for (const share of loan.shares) {
+      const part = new D(loan.amount).times(share.percent).dividedBy(HUNDRED);
+      exact.set(share.sourceId, (exact.get(share.sourceId) ?? new D(0)).plus(part));
+    }
+  }
+  return new Map([...exact].map(([id, sum]) => [id, sum.toFixed(2, Decimal.ROUND_HALF_UP)]));
+}
+
+/** Σ of amounts, half-up to the cent. */
+export const sumCents = (amounts: readonly string[]) => amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed(2, Decimal.ROUND_HALF_UP);
+
+/** a / b, half-up to 2 decimals (an average outstanding); "0.00" when b is 0. */
+export const divideToCents = (a: string, b: number) => (b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, Decimal.ROUND_HALF_UP));

@@ -14,10 +14,11 @@ import { findStructure } from '../structures/find-structure';
 import { checkLoanTerms } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan } from './loans.repository';
+import { leverageColumns, type LeverageBody } from './loan-leverage';
 
 const deactivated = () => new DomainError('rule_violation', 'The product is deactivated: it takes no new loans.', [{ field: 'product_id', message: 'is deactivated: it takes no new loans' }]);
 
-export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string };
+export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string } & LeverageBody;
 
 /** A pending loan from a product for a structure; its terms within the product's ranges. */
 export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody, idempotency?: IdempotentRequest) {
@@ -55,6 +56,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
       instalment_multiple: formatMoney(terms.instalmentMultiple),
       disbursement_date: terms.disbursementDate,
       first_due_date: terms.firstDueDate ?? null,
+      ...leverageColumns(body),
     });
     await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.created', loan, loanView(loan))]));
     await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });

@@ -1,0 +1,159 @@
+/**
+ * The evaluation report (issue 15 item 4) through the API: leverage recorded on loans (POST and
+ * PATCH /v1/loans), the QPV flag on structures, impact snapshots, then POST /v1/reports with
+ * `type: evaluation`, computed by the reports' job, JSON and CSV with their SHA-256. Every figure of
+ * a hand-built portfolio is worked out by hand below.
+ */
+import { createHash } from 'node:crypto';
+import type { Express } from 'express';
+import type { Db } from '../../src/db/connect';
+import { canonicalJson } from '../../src/domain/canonical-json';
+import { computeReport } from '../../src/reports/compute-report';
+import { testApp } from '../support/app';
+import { testDb } from '../support/db';
+import { as, createKey, createStructure, fundWithManager } from '../support/portfolio';
+import { disbursedLoan, servicingDesk, type Desk } from '../support/servicing';
+
+let app: Express;
+let db: Db;
+beforeAll(async () => {
+  app = await testApp();
+  db = await testDb();
+});
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const snapshot = (desk: Desk, structureId: string, snapshot_date: string, still_active: boolean, jobs_created: string, jobs_maintained: string) =>
+  desk.api.post(`/v1/structures/${structureId}/impact-snapshots`, { snapshot_date, jobs_fte: '10', jobs_created, jobs_maintained, still_active }).then((res) => {
+    if (res.status !== 201) throw new Error(`snapshot: ${res.status} ${JSON.stringify(res.body)}`);
+  });
+
+/**
+ * S1 (Q, 69, QPV): 10,000.00 on 2022-03-15 with 20,000.00 of bank loans and 5,000.00 of grants; active every year.
+ * S2 (I, 01): 5,000.00 on 2022-06-01, a 2,500.00 grant recorded later by PATCH; active at one year, ceased by two.
+ * S3 (Q, 69): 4,000.00 on 2023-02-01 and 1,000.00 on 2024-02-01; one snapshot, five months in.
+ * S4 (A, 69, QPV): 2,000.00 on 2024-09-01; one snapshot before it, which counts for nothing.
+ */
+async function portfolio() {
+  const desk = await servicingDesk(app, 'common_law', { structure: { qpv: true } });
+  const s1 = desk.structure;
+  const at = async (overrides: Record<string, unknown>) => ({ ...desk, structure: await createStructure(app, desk.fund.id, desk.manager.secret, overrides) });
+  const s2 = await at({ naf_code: '56.10A', commune_code: '01053', department_code: '01' });
+  const s3 = await at({ naf_code: '88.10A', commune_code: '69266' });
+  const s4 = await at({ naf_code: '01.11Z', qpv: true });
+  expect(s4.structure).toMatchObject({ qpv: true });
+  const l1 = await disbursedLoan(desk, { disbursement_date: '2022-03-15', leverage_bank_loans: '20000', leverage_grants: '5000.00' } as never);
+  const l2 = await disbursedLoan(s2, { principal: '5000.00', disbursement_date: '2022-06-01' });
+  await disbursedLoan(s3, { principal: '4000.00', disbursement_date: '2023-02-01' });
+  await disbursedLoan(s3, { principal: '1000.00', disbursement_date: '2024-02-01' });
+  await disbursedLoan(s4, { principal: '2000.00', disbursement_date: '2024-09-01' });
+  const patched = await as(app, desk.manager.secret).patch(`/v1/loans/${l2.id}`, { leverage_grants: '2500' });
+  expect(patched.status).toBe(200);
+  await snapshot(desk, s1.id, '2023-03-01', true, '2', '5');
+  await snapshot(desk, s1.id, '2024-03-10', true, '3', '5');
+  await snapshot(desk, s1.id, '2025-03-01', true, '4', '5');
+  await snapshot(desk, s1.id, '2025-12-31', true, '10', '5'); // after as_of
+  await snapshot(desk, s2.structure.id, '2023-05-20', true, '1', '3');
+  await snapshot(desk, s2.structure.id, '2024-04-30', false, '0', '0');
+  await snapshot(desk, s3.structure.id, '2023-06-30', true, '1.5', '2.25');
+  await snapshot(desk, s4.structure.id, '2024-06-30', true, '9', '9'); // before its first disbursement
+  return { desk, l1, l2 };
+}
+
+let world: Awaited<ReturnType<typeof portfolio>>;
+beforeAll(async () => {
+  world = await portfolio();
+});
+
+describe('leverage on loans', () => {
+  test('given at creation, shown on the loan; patched later by the manager, audited; others may not', async () => {
+    const { desk, l1, l2 } = world;
+    expect((await desk.api.get(`/v1/loans/${l1.id}`)).body).toMatchObject({ leverage_bank_loans: '20000.00', leverage_grants: '5000.00' });
+    expect((await desk.api.get(`/v1/loans/${l2.id}`)).body).toMatchObject({ status: 'active', principal: '5000.00', leverage_bank_loans: '0.00', leverage_grants: '2500.00' });
+    const again = await as(app, desk.manager.secret).patch(`/v1/loans/${l2.id}`, { leverage_grants: '2500.00', leverage_bank_loans: '0' }); // changes nothing
+    expect(again.body).toMatchObject({ id: l2.id, leverage_bank_loans: '0.00', leverage_grants: '2500.00' });
+    const audit = await desk.api.get(`/v1/audit-events?fund_id=${desk.fund.id}&limit=200`);
+    const events = (audit.body.items as { action: string; entity_id: string; state: { changes: unknown } }[]).filter((e) => e.action === 'loan.leverage_updated');
+    expect(events.map((e) => [e.entity_id, e.state.changes])).toEqual([[l2.id, [{ field: 'leverage_grants', from: '0.00', to: '2500.00' }]]]);
+
+    const auditor = await createKey(app, { role: 'auditor', fund_id: desk.fund.id });
+    expect((await as(app, auditor.secret).patch(`/v1/loans/${l2.id}`, { leverage_grants: '1' })).status).toBe(403);
+    const portal = await createKey(app, { role: 'structure', structure_id: desk.structure.id }, desk.manager.secret);
+    expect((await as(app, portal.secret).patch(`/v1/loans/${l1.id}`, { leverage_grants: '1' })).status).toBe(403);
+    const other = await fundWithManager(app);
+    expect((await as(app, other.manager.secret).patch(`/v1/loans/${l2.id}`, { leverage_grants: '1' })).status).toBe(404);
+    expect((await as(app, desk.manager.secret).patch(`/v1/loans/${l2.id}`, { leverage_grants: '-1' })).status).toBe(400);
+    expect((await as(app, desk.manager.secret).patch(`/v1/loans/${l2.id}`, { principal: '1.00' })).status).toBe(400);
+    expect((await desk.api.get(`/v1/loans/${l2.id}`)).body.leverage_grants).toBe('2500.00');
+  });
+
+  test('the QPV flag is patched on a structure like its other fields', async () => {
+    const { desk } = world;
+    const s = await createStructure(app, desk.fund.id, desk.manager.secret);
+    expect(s).toMatchObject({ qpv: false });
+    const res = await as(app, desk.manager.secret).patch(`/v1/structures/${s.id}`, { qpv: true });
+    expect(res.status).toBe(200);
+    expect(res.body.qpv).toBe(true);
+  });
+});
+
+const group = (key: string, loans: number, structures: number, lent: string, qpvLoans: number, qpvLent: string, qpvShares: [string, string],
+  jobs: [string, string], per10k: [string, string], leverage: string) => ({
+  key, loan_count: loans, structure_count: structures, lent, qpv_loan_count: qpvLoans, qpv_lent: qpvLent, qpv_loan_share: qpvShares[0], qpv_amount_share: qpvShares[1],
+  jobs_created: jobs[0], jobs_maintained: jobs[1], jobs_created_per_10k: per10k[0], jobs_maintained_per_10k: per10k[1], leverage_ratio: leverage,
+});
+const horizon = (key: string, reached: number, survived: number, ceased: number, rate: string | null) => ({ key, reached, survived, ceased, unreported: reached - survived - ceased, rate });
+
+describe('the evaluation report', () => {
+  test('POST /v1/reports with type evaluation: computed by the job, every figure as worked out by hand, CSV and checksums', async () => {
+    const { desk } = world;
+    const asked = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-06-30', type: 'evaluation' });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({ type: 'evaluation', status: 'queued', result: null });
+    expect(await computeReport(db, asked.body.id, true)).toBe('done');
+    const done = await desk.api.get(`/v1/reports/${asked.body.id}`);
+    expect(done.body).toMatchObject({ type: 'evaluation', status: 'done' });
+    expect(done.body.result).toEqual({
+      fund_id: desk.fund.id, as_of: '2025-06-30', currency: 'EUR',
+      loan_count: 5, structure_count: 4, lent: '22000.00',
+      // S1's latest snapshot by D (4 and 5), S2's (0 and 0), S3's (1.5 and 2.25); S4's is older than its loan
+      jobs: { reporting_structures: 3, created: '5.50', maintained: '7.25', created_per_10k: '2.500000', maintained_per_10k: '3.295455' }, // 72,500 / 22,000 = 3.29545…
+      leverage: { bank_loans: '20000.00', grants: '7500.00', total: '27500.00', ratio: '1.250000' },
+      qpv: { loan_count: 2, lent: '12000.00', loan_share: '0.400000', amount_share: '0.545455' }, // 12,000 / 22,000 = 0.545454…
+      survival: [
+        // S1 active at each horizon; S2 active at one year, ceased (2024-04-30) before two and three
+        { year: 2022, structure_count: 2, horizons: [horizon('1y', 2, 2, 0, '1.000000'), horizon('2y', 2, 1, 1, '0.500000'), horizon('3y', 2, 1, 1, '0.500000')] },
+        // S3: its 2023-06-30 snapshot answers for one year, is too old for two (2025-02-01 − 1 year), and three years are not reached
+        { year: 2023, structure_count: 1, horizons: [horizon('1y', 1, 1, 0, '1.000000'), horizon('2y', 1, 0, 0, null), horizon('3y', 0, 0, 0, null)] },
+        { year: 2024, structure_count: 1, horizons: [horizon('1y', 0, 0, 0, null), horizon('2y', 0, 0, 0, null), horizon('3y', 0, 0, 0, null)] },
+      ],
+      by_sector: [
+        group('A', 1, 1, '2000.00', 1, '2000.00', ['1.000000', '1.000000'], ['0.00', '0.00'], ['0.000000', '0.000000'], '0.000000'),
+        group('I', 1, 1, '5000.00', 0, '0.00', ['0.000000', '0.000000'], ['0.00', '0.00'], ['0.000000', '0.000000'], '0.500000'),
+        group('Q', 3, 2, '15000.00', 1, '10000.00', ['0.333333', '0.666667'], ['5.50', '7.25'], ['3.666667', '4.833333'], '1.666667'),
+      ],
+      by_territory: [
+        group('01', 1, 1, '5000.00', 0, '0.00', ['0.000000', '0.000000'], ['0.00', '0.00'], ['0.000000', '0.000000'], '0.500000'),
+        group('69', 4, 3, '17000.00', 2, '12000.00', ['0.500000', '0.705882'], ['5.50', '7.25'], ['3.235294', '4.264706'], '1.470588'),
+      ],
+    });
+    expect(done.body.sha256).toBe(sha256(canonicalJson(done.body.result)));
+    const csv = await desk.api.get(`/v1/reports/${asked.body.id}.csv`);
+    expect(csv.status).toBe(200);
+    expect(sha256(csv.text)).toBe(done.body.csv_sha256);
+    const lines = csv.text.split('\r\n');
+    expect(lines).toEqual(expect.arrayContaining([
+      'jobs/maintained_per_10k,3.295455', 'survival/2022/horizons/2y/rate,0.500000', 'survival/2023/horizons/2y/rate,', 'by_territory/69/qpv_amount_share,0.705882',
+    ]));
+  });
+
+  test('a resilience report is still the default type, and a fund with no loans evaluates to empty figures', async () => {
+    const { fund, manager } = await fundWithManager(app);
+    const resilience = await as(app, manager.secret).post('/v1/reports', { fund_id: fund.id, as_of: '2025-06-30' });
+    expect(resilience.body.type).toBe('resilience');
+    const asked = await as(app, manager.secret).post('/v1/reports', { fund_id: fund.id, as_of: '2025-06-30', type: 'evaluation' });
+    expect(await computeReport(db, asked.body.id, true)).toBe('done');
+    const { body } = await as(app, manager.secret).get(`/v1/reports/${asked.body.id}`);
+    expect(body.result).toMatchObject({ loan_count: 0, lent: '0.00', jobs: { created_per_10k: null }, leverage: { ratio: null }, qpv: { loan_share: null }, survival: [], by_sector: [] });
+    expect((await as(app, manager.secret).post('/v1/reports', { fund_id: fund.id, type: 'impact' })).status).toBe(400);
+  });
+});

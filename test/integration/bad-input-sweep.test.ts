@@ -207,6 +207,7 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/loans': { body: () => ({ product_id: a.product, structure_id: a.structure, ...TERMS }) },
   'GET /v1/loans': {},
   'GET /v1/loans/{loan_id}': AS_OF,
+  'PATCH /v1/loans/{loan_id}': { body: () => ({ leverage_bank_loans: '20000.00', leverage_grants: '5000' }) }, // issue 15 item 4 (h-terr)
   'POST /v1/loans/{loan_id}/disbursement': { target: freshPending, body: () => ({ date: DATED, amount: '10000.00' }) },
   'POST /v1/loans/{loan_id}/cancellation': { target: freshPending, body: () => ({ reason: 'sweep' }) },
   'GET /v1/loans/{loan_id}/schedule': AS_OF,

@@ -411,6 +411,13 @@ export const MATRIX: readonly Route[] = [
     other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}` }), expect: READ_OTHER },
   },
   {
+    // issue 15 item 4 (h-terr): leverage, the loan's one editable part; the structure key reads its loan but does not edit it (403).
+    method: 'patch',
+    path: '/v1/loans/{loan_id}',
+    own: { build: (w) => ({ method: 'patch', path: `/v1/loans/${w.active.A1}`, body: { leverage_grants: '1000.00' } }), expect: LOAN_WRITE_OWN },
+    other: { build: (w, { caller }) => ({ method: 'patch', path: `/v1/loans/${w.active[otherStructure(caller)]}`, body: { leverage_grants: '1000.00' } }), expect: WRITE_OTHER },
+  },
+  {
     method: 'post',
     path: '/v1/loans/{loan_id}/disbursement',
     own: {

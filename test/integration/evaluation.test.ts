@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
+import fc from 'fast-check';
+import { evaluationIndicators } from '../../src/evaluation/evaluation-indicators';
 import type { Db } from '../../src/db/connect';
 import { canonicalJson } from '../../src/domain/canonical-json';
 import { computeReport } from '../../src/reports/compute-report';
@@ -155,5 +157,45 @@ describe('the evaluation report', () => {
     const { body } = await as(app, manager.secret).get(`/v1/reports/${asked.body.id}`);
     expect(body.result).toMatchObject({ loan_count: 0, lent: '0.00', jobs: { created_per_10k: null }, leverage: { ratio: null }, qpv: { loan_share: null }, survival: [], by_sector: [] });
     expect((await as(app, manager.secret).post('/v1/reports', { fund_id: fund.id, type: 'impact' })).status).toBe(400);
+  });
+});
+
+describe('the evaluation figures (property)', () => {
+  const structure = fc.record({ id: fc.constantFrom('s1', 's2', 's3', 's4', 's5'), naf: fc.constantFrom('88.99B', '56.10A', '01.11Z', '94.99Z'), dept: fc.constantFrom('01', '69', '2A'), qpv: fc.boolean() });
+  const loan = fc.record({
+    s: structure, cents: fc.bigInt({ min: 1n, max: 10n ** 11n }), bank: fc.bigInt({ min: 0n, max: 10n ** 11n }),
+    day: fc.integer({ min: 0, max: 2000 }),
+  });
+  const money = (cents: bigint) => `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
+  /** part / whole half-up to 6 decimals, in integers. */
+  const share = (part: bigint, whole: bigint) => {
+    const scaled = (part * 10_000_000n) / whole; // 7 decimals, truncated
+    const rounded = (scaled + 5n) / 10n;
+    return `${rounded / 1_000_000n}.${String(rounded % 1_000_000n).padStart(6, '0')}`;
+  };
+
+  test('groups add up to the totals, to the cent, and every QPV share is the exact quotient rounded half-up', () => {
+    fc.assert(fc.property(fc.array(loan, { minLength: 1, maxLength: 25 }), (drawn) => {
+      // A structure is one record: the first draw of an id fixes its sector, department and flag.
+      const first = new Map<string, (typeof drawn)[number]['s']>();
+      for (const l of drawn) if (!first.has(l.s.id)) first.set(l.s.id, l.s);
+      const loans = drawn.map((l) => ({ ...l, s: first.get(l.s.id)! }))
+        .map((l) => ({ ...l, date: new Date(Date.UTC(2020, 0, 1) + l.day * 86_400_000).toISOString().slice(0, 10) }))
+        .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+      const result = evaluationIndicators('f', '2025-12-31' as never, 'EUR', loans.map((l) => ({
+        structure_id: l.s.id, principal: money(l.cents), disbursed_on: l.date as never, leverage_bank_loans: money(l.bank), leverage_grants: '0.00',
+        naf_code: l.s.naf, department_code: l.s.dept, qpv: l.s.qpv,
+      })), []);
+      const lent = loans.reduce((n, l) => n + l.cents, 0n);
+      const qpvLent = loans.filter((l) => l.s.qpv).reduce((n, l) => n + l.cents, 0n);
+      expect(result.lent).toBe(money(lent));
+      expect(result.qpv.amount_share).toBe(share(qpvLent, lent));
+      expect(result.leverage.ratio).toBe(share(loans.reduce((n, l) => n + l.bank, 0n), lent));
+      for (const groups of [result.by_sector, result.by_territory]) {
+        expect(groups.reduce((n, g) => n + g.loan_count, 0)).toBe(loans.length);
+        expect(money(groups.reduce((n, g) => n + BigInt(g.lent.replace('.', '')), 0n))).toBe(result.lent);
+        expect(groups.reduce((n, g) => n + g.structure_count, 0)).toBe(first.size);
+      }
+    }));
   });
 });

@@ -5,6 +5,10 @@
  * commune code the dataset does not know kept apart, as recorded; JSON and CSV saying the same.
  */
 import type { Express } from 'express';
+import fc from 'fast-check';
+import { formatMoney, type Money } from '../../src/domain/money';
+import { divisions, LEVELS } from '../../src/territories/divisions';
+import { rollUp } from '../../src/territories/get-territories';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { as, createKey, createStructure, fundWithManager } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
@@ -146,5 +150,29 @@ describe('GET /v1/funds/{id}/territories', () => {
     const { fund, manager } = await fundWithManager(app);
     const res = await as(app, manager.secret).get(`/v1/funds/${fund.id}/territories?level=epci`);
     expect(res.body.items).toEqual([]);
+  });
+});
+
+describe('rolling communes up (property)', () => {
+  const CODES = ['69381', '69123', '69266', '01053', '01039', '22016', '75101', '75056', '13201', '69999', '14999', '2A004'];
+  const figures = fc.uniqueArray(fc.record({
+    commune_code: fc.constantFrom(...CODES), structure_count: fc.integer({ min: 1, max: 5 }), loan_count: fc.integer({ min: 1, max: 9 }),
+    disbursed: fc.bigInt({ min: 1n, max: 10n ** 12n }), outstanding: fc.bigInt({ min: 0n, max: 10n ** 12n }), jobs_fte: fc.bigInt({ min: 0n, max: 10n ** 6n }),
+  }), { selector: (row) => row.commune_code, maxLength: CODES.length });
+
+  test('at every level, the rows add up to the fund, to the cent, and each territory appears once', () => {
+    const { place } = divisions();
+    fc.assert(fc.property(figures, (rows) => {
+      const asText = rows.map((r) => ({ ...r, disbursed: formatMoney(r.disbursed as Money), outstanding: formatMoney(r.outstanding as Money), jobs_fte: formatMoney(r.jobs_fte as Money) }));
+      const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
+      for (const level of LEVELS) {
+        const territories = rollUp(asText, level, place);
+        expect(sum(territories.map((t) => t.disbursed))).toBe(sum(rows.map((r) => r.disbursed)));
+        expect(sum(territories.map((t) => t.outstanding))).toBe(sum(rows.map((r) => r.outstanding)));
+        expect(sum(territories.map((t) => t.jobsFte))).toBe(sum(rows.map((r) => r.jobs_fte)));
+        expect(territories.reduce((n, t) => n + t.loanCount, 0)).toBe(rows.reduce((n, r) => n + r.loan_count, 0));
+        expect(new Set(territories.map((t) => `${t.status}:${t.code}`)).size).toBe(territories.length);
+      }
+    }));
   });
 });

@@ -30,6 +30,7 @@ import { servicingRouter } from './servicing/servicing.routes';
 import { structuresRouter } from './structures/structures.routes';
 import { eventsRouter } from './events/events.routes';
 import { impactRouter } from './impact/impact.routes';
+import { fundingRouter } from './funding/funding.routes';
 import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
 // issue 15, territories (h-terr)
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   // issue 15, territories (h-terr)
   app.use(territoriesRouter(deps.db, reads));
   // Issue 15 items 3-4: funding sources, EU indicators, impact snapshots (docs/funding.md).
+  app.use(fundingRouter(deps.db, reads));
   app.use(impactRouter(deps.db, reads));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));

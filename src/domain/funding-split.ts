@@ -25,7 +25,8 @@ export const shortPercent = (percent: string) => new D(percent).toFixed();
  * The fund's mix: each source's share of the committed amounts, in percent with 6 decimals, summing
  * to exactly 100 by the largest-remainder method: every share is first cut down to 6 decimals, then
  * the millionths of a percent left over go one each to the shares that lost the most to the cut (ties:
- * the source listed first, i.e. the oldest). No share of a source that committed something is zero.
+ * the source listed first, i.e. the oldest). A source whose share is still 0 (under a millionth of a
+ * percent of the fund) gets none: a share is above 0.
  */
 export function fundMix(sources: readonly { readonly sourceId: string; readonly committed: string }[]): Share[] {
   const total = sources.reduce((sum, s) => sum.plus(s.committed), new D(0));
@@ -40,27 +41,34 @@ export function fundMix(sources: readonly { readonly sourceId: string; readonly 
     percents[i] = percents[i]!.plus(UNIT);
     left -= 1;
   }
-  return sources.map((s, i) => ({ sourceId: s.sourceId, percent: percents[i]!.toFixed(PERCENT_DECIMALS) }));
+  return sources.map((s, i) => ({ sourceId: s.sourceId, percent: percents[i]!.toFixed(PERCENT_DECIMALS) })).filter((s) => !new D(s.percent).isZero());
 }
 
 /**
- * Per source, Σ over loans of (loan's amount × its share in that source / 100), exact, then rounded
- * half-up to the cent once per source. The rounded sources may differ from the rounded total by a few
- * cents (at most half a cent per source): the remainders are not moved between sources.
+ * Per source, for each figure, Σ over loans of (the loan's figure × its share in the source / 100),
+ * exact (as a decimal string with every digit). Round once per source with `toCents`: the rounded
+ * sources may then differ from the rounded total by at most half a cent per source, and the
+ * remainders are not moved between sources (docs/funding.md).
  */
-export function splitBySource(loans: readonly { readonly amount: string; readonly shares: readonly Share[] }[]): Map<string, string> {
-  const exact = new Map<string, Decimal>();
+export function splitBySource<F extends string>(
+  loans: readonly { readonly figures: Readonly<Record<F, string>>; readonly shares: readonly Share[] }[], figures: readonly F[],
+): Map<string, Record<F, string>> {
+  const exact = new Map<string, Map<F, Decimal>>();
   for (const loan of loans) {
     for (const share of loan.shares) {
-      const part = new D(loan.amount).times(share.percent).dividedBy(HUNDRED);
-      exact.set(share.sourceId, (exact.get(share.sourceId) ?? new D(0)).plus(part));
+      const sums = exact.get(share.sourceId) ?? new Map<F, Decimal>();
+      exact.set(share.sourceId, sums);
+      for (const f of figures) sums.set(f, (sums.get(f) ?? new D(0)).plus(new D(loan.figures[f]).times(share.percent).dividedBy(HUNDRED)));
     }
   }
-  return new Map([...exact].map(([id, sum]) => [id, sum.toFixed(2, Decimal.ROUND_HALF_UP)]));
+  return new Map([...exact].map(([id, sums]) => [id, Object.fromEntries(figures.map((f) => [f, (sums.get(f) ?? new D(0)).toFixed()])) as Record<F, string>]));
 }
 
-/** Σ of amounts, half-up to the cent. */
-export const sumCents = (amounts: readonly string[]) => amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed(2, Decimal.ROUND_HALF_UP);
+/** Σ of exact amounts, exact. */
+export const sumExact = (amounts: readonly string[]) => amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed();
 
-/** a / b, half-up to 2 decimals (an average outstanding); "0.00" when b is 0. */
+/** An exact amount, half-up to the cent. */
+export const toCents = (exact: string) => new D(exact).toFixed(2, Decimal.ROUND_HALF_UP);
+
+/** An exact a / b, half-up to the cent (an average outstanding over b days); "0.00" when b is 0. */
 export const divideToCents = (a: string, b: number) => (b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, Decimal.ROUND_HALF_UP));

@@ -34,6 +34,7 @@ export const CORS_ROUTES: readonly { readonly path: string; readonly methods: re
   { path: '/v1/events/{event_id}/redeliveries', methods: ['POST'] },
   // A portal asks the borrower each year how it is doing (docs/funding.md): the structure key's one write of its own record.
   { path: '/v1/structures/{structure_id}/impact-snapshots', methods: ['GET', 'POST'] },
+  { path: '/v1/loans/{loan_id}/funding', methods: ['GET'] }, // a loan's split across the fund's sources, read as the loan is
 ];
 
 /** What a page may send and read. Keys travel in Authorization, never in cookies: no credentials. */

@@ -7,6 +7,7 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { seesStructure, type Actor, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findStructure } from '../structures/find-structure';
+import { jobsAsText as jobsText } from '../structures/structure-rules'; // jobs in FTE are read as a structure's are
 import { impactSnapshotView } from './impact-snapshot.view';
 import { insertImpactSnapshot } from './impact.repository';
 
@@ -17,12 +18,6 @@ export interface ImpactSnapshotBody {
   jobs_maintained: number | string;
   still_active: boolean;
   revenue?: string | null;
-}
-
-/** 12.5 or "12.5" → "12.50"; undefined when a number has more than 2 decimals (openapi.yaml bounds the rest). */
-function jobsText(jobs: number | string): string | undefined {
-  if (typeof jobs === 'string') return jobs;
-  return Math.round(jobs * 100) / 100 === jobs ? jobs.toFixed(2) : undefined;
 }
 
 /**

@@ -11,6 +11,7 @@ import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempot
 import { findProduct, productTakesLoans } from '../products/find-product';
 import type { ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { findStructure } from '../structures/find-structure';
+import { assignLoanFunding, loanFundingView, type ShareBody } from '../funding/loan-funding';
 import { checkLoanTerms } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan } from './loans.repository';
@@ -18,7 +19,8 @@ import { leverageColumns, type LeverageBody } from './loan-leverage';
 
 const deactivated = () => new DomainError('rule_violation', 'The product is deactivated: it takes no new loans.', [{ field: 'product_id', message: 'is deactivated: it takes no new loans' }]);
 
-export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string } & LeverageBody;
+/** `funding`: the loan's split across the fund's sources (docs/funding.md); the fund's mix when absent. */
+export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string; funding?: ShareBody[] } & LeverageBody;
 
 /** A pending loan from a product for a structure; its terms within the product's ranges. */
 export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody, idempotency?: IdempotentRequest) {
@@ -58,8 +60,11 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
       first_due_date: terms.firstDueDate ?? null,
       ...leverageColumns(body),
     });
+    const funding = await assignLoanFunding(trx, loan.fund_id, loan.id, body.funding, 'funding');
     await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.created', loan, loanView(loan))]));
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state: loanView(loan) });
+    // The split joins the audited state when there is one (a fund without sources audits the loan as before).
+    const state = funding.length === 0 ? loanView(loan) : { ...loanView(loan), funding: loanFundingView(loan.id, funding).shares };
+    await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.created', entityType: 'loan', entityId: loan.id, state });
     return loan;
   }, (loan) => ({ status: 201, body: loanView(loan) }));
 }

@@ -97,6 +97,12 @@ beforeAll(async () => {
     if (res.status !== 202) throw new Error(`requesting an import answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body.id as string;
   }));
+  // A funding source of each fund (issue 15): the target of reads and of refused changes.
+  const [sourceA, sourceB] = await Promise.all([fundA, fundB].map(async (fund) => {
+    const res = await as(app, ADMIN_KEY).post(`/v1/funds/${fund.id}/funding-sources`, { origin: 'region', label: 'matrix', amount_committed: '1000.00', start_date: '2024-01-01' });
+    if (res.status !== 201) throw new Error(`recording a funding source answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  }));
   const [manager, auditor, structureKey, revoked, spareA, spareB] = await Promise.all([
     createKey(app, { role: 'manager', fund_id: fundA.id }),
     createKey(app, { role: 'auditor', fund_id: fundA.id }),
@@ -133,6 +139,7 @@ beforeAll(async () => {
     spareKey: { A: spareA.id, B: spareB.id },
     event: { A1: eventA1, A: eventA, B1: eventB1 },
     endpoint: { A1: endpointA1, A: endpointA, B: endpointB },
+    fundingSource: { A: sourceA!, B: sourceB! },
     freshPendingLoan: (structure) => createLoan(product[structure], structures[structure]),
     freshActiveLoan: (structure) => createActiveLoan(product[structure], structures[structure]),
     freshRepayment: async (structure) => {

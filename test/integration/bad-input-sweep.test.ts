@@ -42,6 +42,8 @@ interface World {
   readonly loan: string; readonly repayment: string; readonly report: string; readonly export: string; readonly import: string; readonly key: string;
   /** A webhook endpoint of the fund, and the event of its loan's creation. */
   readonly endpoint: string; readonly event: string;
+  /** A funding source of the fund (issue 15). */
+  readonly fundingSource: string;
 }
 let a: World;
 let b: World;
@@ -56,13 +58,13 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${lette
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
   fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, export_id: w.export, import_id: w.import, key_id: w.key, version: '1',
-  endpoint_id: w.endpoint, event_id: w.event, kind: 'loans',
+  endpoint_id: w.endpoint, event_id: w.event, kind: 'loans', source_id: w.fundingSource,
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
     fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, export_id: b.export, import_id: b.import, key_id: b.key,
-    endpoint_id: b.endpoint, event_id: b.event,
+    endpoint_id: b.endpoint, event_id: b.event, source_id: b.fundingSource, funding_source_id: b.fundingSource,
   } as Record<string, string>)[snakeCase(name)],
 };
 
@@ -119,7 +121,9 @@ async function buildWorld(): Promise<World> {
   await scanReminders(db, '2025-06-30' as CalendarDate, fund);
   const endpoint = await webhookEndpoint(fund);
   const event = (await as(app, ADMIN_KEY).get(`/v1/events?loan_id=${loan}&type=loan.created`)).body.items[0].id as string;
-  return { fund, ...lender, loan, repayment: paid, report: made, export: exported, import: imported, key: key.id, endpoint, event };
+  const source = await as(app, ADMIN_KEY).post(`/v1/funds/${fund}/funding-sources`, { origin: 'region', label: 'sweep', amount_committed: '1000.00', start_date: '2024-01-01' });
+  if (source.status !== 201) throw new Error(`recording a funding source answered ${source.status}: ${source.text}`);
+  return { fund, ...lender, loan, repayment: paid, report: made, export: exported, import: imported, key: key.id, endpoint, event, fundingSource: source.body.id as string };
 }
 
 async function webhookEndpoint(fundId: string): Promise<string> {
@@ -204,7 +208,7 @@ const BASELINES: Record<string, Baseline> = {
       jobs_fte: '3.5', contact_email: 'sweep@example.org', webhook_url: 'https://example.org/hook',
     }),
   },
-  'POST /v1/loans': { body: () => ({ product_id: a.product, structure_id: a.structure, ...TERMS }) },
+  'POST /v1/loans': { body: () => ({ product_id: a.product, structure_id: a.structure, ...TERMS, funding: [{ funding_source_id: a.fundingSource, percent: '100' }] }) },
   'GET /v1/loans': {},
   'GET /v1/loans/{loan_id}': AS_OF,
   'PATCH /v1/loans/{loan_id}': { body: () => ({ leverage_bank_loans: '20000.00', leverage_grants: '5000' }) }, // issue 15 item 4 (h-terr)
@@ -269,6 +273,16 @@ const BASELINES: Record<string, Baseline> = {
   // --- issue 15 items 3-4: impact snapshots, funding sources, EU indicators
   'POST /v1/structures/{structure_id}/impact-snapshots': { body: impactSnapshot },
   'GET /v1/structures/{structure_id}/impact-snapshots': { query: () => ({ from: '2000-01-01', to: '2030-12-31' }) },
+  'POST /v1/funds/{fund_id}/funding-sources': {
+    body: () => ({ origin: 'erdf', programme_code: '2021FR16RFPR015', priority: 'Priorité 1', label: unique('sweep'), amount_committed: '1000.00', start_date: '2024-01-01', end_date: '2029-12-31' }),
+  },
+  'GET /v1/funds/{fund_id}/funding-sources': {},
+  'GET /v1/funds/{fund_id}/funding-sources/{source_id}': {},
+  'PATCH /v1/funds/{fund_id}/funding-sources/{source_id}': { body: () => ({ label: unique('sweep'), amount_committed: '2000.00', end_date: '2030-12-31' }) },
+  'GET /v1/funds/{fund_id}/funding-report': { query: () => ({ from: '2025-01-01', to: '2025-12-31' }) },
+  'GET /v1/funds/{fund_id}/eu-indicators': { query: () => ({ from: '2025-01-01', to: '2025-12-31', funding_source_id: a.fundingSource, also_fund_ids: a.fund }) },
+  'GET /v1/loans/{loan_id}/funding': {},
+  'PUT /v1/loans/{loan_id}/funding': { target: freshPending, body: () => ({ shares: [{ funding_source_id: a.fundingSource, percent: '100' }] }) },
 };
 
 function baselineShape(op: Operation, baseline: Baseline, target: Record<string, string> | undefined): RequestShape {

@@ -46,6 +46,22 @@ interface Case {
 
 /** Each route, on a desk of its own (a moratorium or a scan takes in the whole fund). */
 const routes: Record<string, (desk: Desk) => Promise<Case>> = {
+  // --- issue 15 items 3-4: funding sources and impact snapshots
+  'POST /v1/funds/{fund_id}/funding-sources': async (desk) => {
+    const body = { origin: 'region', label: unique('Région'), amount_committed: '1000.00', start_date: '2024-01-01' };
+    return {
+      path: `/v1/funds/${desk.fund.id}/funding-sources`, status: 201, body, otherBody: { ...body, amount_committed: '2000.00' },
+      made: () => count(sql`SELECT count(*)::int AS n FROM funding_sources WHERE label = ${body.label}`),
+    };
+  },
+  'POST /v1/structures/{structure_id}/impact-snapshots': async (desk) => {
+    const { id } = (await desk.api.post('/v1/structures', structureBody(desk.fund.id))).body as { id: string };
+    const body = { snapshot_date: '2025-12-31', jobs_fte: 4, jobs_created: 1, jobs_maintained: 3, still_active: true };
+    return {
+      path: `/v1/structures/${id}/impact-snapshots`, status: 201, body, otherBody: { ...body, jobs_fte: 5 },
+      made: () => count(sql`SELECT count(*)::int AS n FROM impact_snapshots WHERE structure_id = ${id}::uuid`),
+    };
+  },
   'POST /v1/funds': async () => {
     const name = unique('Fonds rejoué');
     return {

@@ -48,6 +48,13 @@ describe('impact snapshots', () => {
     expect(filtered.body.items.map((s: { snapshot_date: string }) => s.snapshot_date)).toEqual(['2026-06-30']);
   });
 
+  it('two snapshots of one date sent at once: one 201, one 409, one row', async () => {
+    const w = await world();
+    const answers = await Promise.all([w.portal.secret, w.manager.secret].map((key) => as(app, key).post(`/v1/structures/${w.a1.id}/impact-snapshots`, yearly)));
+    expect(answers.map((res) => res.status).sort()).toEqual([201, 409]);
+    expect((await as(app, w.manager.secret).get(`/v1/structures/${w.a1.id}/impact-snapshots`)).body.items).toHaveLength(1);
+  });
+
   it('the structure key may not record for its neighbour (404), the auditor may not record at all (403)', async () => {
     const w = await world();
     expect((await as(app, w.portal.secret).post(`/v1/structures/${w.a2.id}/impact-snapshots`, yearly)).status).toBe(404);

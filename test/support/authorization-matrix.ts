@@ -55,6 +55,11 @@
  *   structure's endpoints (the one thing it writes, what a partner portal does): 2xx in "own", where
  *   the auditor gets 403. Registering, the admin names fund A; the others name no fund. A redelivery
  *   names the endpoint (A1's, or the other fund's); nothing is delivered: no dispatcher runs here.
+ * - impact snapshots (issue 15, docs/funding.md): a structure key records its own structure's (201 in
+ *   "own": the one write it makes about its own record, what a partner portal asks the borrower each
+ *   year) and gets 404 on A2's; the auditor is read-only (403). Funding sources, the report by source
+ *   and the EU indicators are fund-level (a structure key sees none of them: 404); a loan's split is
+ *   read as the loan is (the structure key reads its own) and changed as the loan is (403 for it).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -63,7 +68,7 @@ import { productBody, structureBody, unique } from './portfolio';
 export const CALLERS = ['none', 'revoked', 'admin', 'manager', 'auditor', 'structure'] as const;
 export type Caller = (typeof CALLERS)[number];
 export type Scope = 'own' | 'other';
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** What the test builds in beforeAll: two funds, A and B, alike. */
 export interface World {
@@ -89,6 +94,8 @@ export interface World {
   readonly event: { readonly A1: string; readonly A: string; readonly B1: string };
   /** Enabled webhook endpoints: structure A1's (made with its key), fund A's and fund B's own (structure_id null). */
   readonly endpoint: { readonly A1: string; readonly A: string; readonly B: string };
+  /** A funding source of each fund (issue 15). */
+  readonly fundingSource: { readonly A: string; readonly B: string };
   /** A new pending loan of this structure, for a write that should succeed. */
   freshPendingLoan(structure: 'A1' | 'A2' | 'B1'): Promise<string>;
   /** A new active (disbursed 2025-01-15) loan of this structure, for a servicing write that should succeed. */
@@ -206,6 +213,7 @@ const impactSnapshot = () => {
   const day = new Date(Date.UTC(2001, 0, 1) + snapshotDays++ * 86_400_000).toISOString().slice(0, 10);
   return { snapshot_date: day, jobs_fte: '10', jobs_created: '1', jobs_maintained: '9', still_active: true };
 };
+const FUNDING_SOURCE = { origin: 'department', label: 'matrix', amount_committed: '1000.00', start_date: '2024-01-01' };
 /** Recording a snapshot of A1: its structure key may (its one write, what a partner portal does), the auditor is read-only. */
 const SNAPSHOT_CREATE_OWN = row(401, 401, 201, 201, 403, 201);
 /** Money-moving POSTs need an Idempotency-Key; a fresh one, so that no cell replays another. */
@@ -756,6 +764,58 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/structures/{structure_id}/impact-snapshots',
     own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/impact-snapshots` }), expect: STRUCTURE_READ_OWN },
     other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots` }), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/funds/{fund_id}/funding-sources',
+    own: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundA}/funding-sources`, body: FUNDING_SOURCE }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundB}/funding-sources`, body: FUNDING_SOURCE }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/funding-sources',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-sources` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-sources` }), expect: READ_OTHER },
+    listItem: (item) => ({ fund: String(item.fund_id) }),
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/funding-sources/{source_id}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-sources/${w.fundingSource.A}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-sources/${w.fundingSource.B}` }), expect: READ_OTHER },
+  },
+  {
+    method: 'patch',
+    path: '/v1/funds/{fund_id}/funding-sources/{source_id}',
+    own: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundA}/funding-sources/${w.fundingSource.A}`, body: { label: label() } }), expect: FUND_ACT_OWN },
+    other: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundB}/funding-sources/${w.fundingSource.B}`, body: { label: label() } }), expect: WRITE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/funding-report',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-report?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-report?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/eu-indicators',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/eu-indicators?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/eu-indicators?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/loans/{loan_id}/funding',
+    own: { build: loanRead('own', () => '/funding'), expect: STRUCTURE_READ_OWN },
+    other: { build: loanRead('other', () => '/funding'), expect: READ_OTHER },
+  },
+  {
+    method: 'put',
+    path: '/v1/loans/{loan_id}/funding',
+    own: { build: async (w, { allowed }) => ({ method: 'put', path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/funding`, body: { shares: [] } }), expect: LOAN_WRITE_OWN },
+    other: {
+      build: async (w, { caller, allowed }) => ({ method: 'put', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/funding`, body: { shares: [] } }),
+      expect: WRITE_OTHER,
+    },
   },
 ];
 

@@ -26,7 +26,7 @@ export interface Parameter {
   readonly required?: boolean;
   readonly schema: Schema;
 }
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export interface Operation {
   readonly method: Method;
   readonly path: string;
@@ -55,7 +55,7 @@ export function deref<T extends object>(node: T): T {
 
 /** Every operation of openapi.yaml, in the document's order. */
 export function operations(): Operation[] {
-  return Object.entries(spec.paths).flatMap(([path, item]) => (['get', 'post', 'patch', 'delete'] as const)
+  return Object.entries(spec.paths).flatMap(([path, item]) => (['get', 'post', 'put', 'patch', 'delete'] as const)
     .filter((method) => item[method])
     .map((method): Operation => {
       const op = item[method] as Node & { parameters?: Node[]; requestBody?: Node; security?: unknown[] };

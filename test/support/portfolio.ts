@@ -90,6 +90,7 @@ export function as(app: Express, key: string | undefined) {
     get: (path: string) => send(request(app).get(path), 'get', path, key),
     post: (path: string, body: unknown, headers?: Record<string, string>) => send(request(app).post(path), 'post', path, key, body, headers),
     patch: (path: string, body: unknown) => send(request(app).patch(path), 'patch', path, key, body),
+    put: (path: string, body: unknown) => send(request(app).put(path), 'put', path, key, body),
     delete: (path: string) => send(request(app).delete(path), 'delete', path, key),
   };
 }

@@ -4,14 +4,21 @@
  * `type: evaluation`, computed by the reports' job, JSON and CSV with their SHA-256. Every figure of
  * a hand-built portfolio is worked out by hand below.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import pino from 'pino';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { hashSecret } from '../../src/http/auth';
+import { startWorkers } from '../../workers/start';
+import { isolatedDatabase } from '../support/db';
+import { until } from '../support/until';
 import fc from 'fast-check';
 import { evaluationIndicators } from '../../src/evaluation/evaluation-indicators';
 import type { Db } from '../../src/db/connect';
 import { canonicalJson } from '../../src/domain/canonical-json';
 import { computeReport } from '../../src/reports/compute-report';
-import { testApp } from '../support/app';
+import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
 import { as, createKey, createStructure, fundWithManager } from '../support/portfolio';
 import { disbursedLoan, servicingDesk, type Desk } from '../support/servicing';
@@ -197,5 +204,41 @@ describe('the evaluation figures (property)', () => {
         expect(groups.reduce((n, g) => n + g.structure_count, 0)).toBe(first.size);
       }
     }));
+  });
+});
+
+describe('the evaluation report through the worker', () => {
+  test('the request reaches a worker through the outbox and BullMQ (real Redis), which computes the evaluation, not the resilience report', async () => {
+    const iso = await isolatedDatabase('evaluation');
+    try {
+      const own = createApp({ logger: pino({ level: 'silent' }), db: iso.db, adminKeyHash: hashSecret(ADMIN_KEY) });
+      const desk = await servicingDesk(own, 'common_law', { structure: { qpv: true } });
+      await disbursedLoan(desk, { principal: '8000.00', disbursement_date: '2023-01-10' });
+      await snapshot(desk, desk.structure.id, '2024-01-05', true, '2', '6');
+      const posted = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-06-30', type: 'evaluation' });
+      expect(posted.status).toBe(202);
+      const workers = await startWorkers({
+        db: iso.db, redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), reminders: loadConfig({}).reminders,
+        queuePrefix: `test-evaluation-${randomUUID()}`, relayIntervalMs: 50,
+      });
+      try {
+        await until(async () => (await desk.api.get(posted.headers.location!)).body.status === 'done', 'the evaluation to be done');
+      } finally {
+        await workers.close();
+      }
+      const { body } = await desk.api.get(posted.headers.location!);
+      expect(body.result).toMatchObject({
+        loan_count: 1, lent: '8000.00', qpv: { loan_share: '1.000000', amount_share: '1.000000' },
+        jobs: { created: '2.00', maintained: '6.00', created_per_10k: '2.500000', maintained_per_10k: '7.500000' }, // 20,000 / 8,000 and 60,000 / 8,000
+        survival: [{ year: 2023, structure_count: 1, horizons: [
+          { key: '1y', reached: 1, survived: 1, ceased: 0, unreported: 0, rate: '1.000000' }, // 2024-01-05 ≤ 2024-01-10
+          { key: '2y', reached: 1, survived: 0, ceased: 0, unreported: 1, rate: null }, // nothing after 2024-01-10
+          { key: '3y', reached: 0, survived: 0, ceased: 0, unreported: 0, rate: null },
+        ] }],
+      });
+      expect(body.result).not.toHaveProperty('ageing');
+    } finally {
+      await iso.drop();
+    }
   });
 });

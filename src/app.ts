@@ -33,6 +33,8 @@ import { impactRouter } from './impact/impact.routes';
 import { fundingRouter } from './funding/funding.routes';
 import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
+// issue 15, territories (h-terr)
+import { territoriesRouter } from './territories/territories.routes';
 
 /** Open to anyone: the loan simulator (partner portals and fund websites call it without a key). */
 const PUBLIC_PATHS = new Set(['/v1/schedules/preview']);
@@ -105,6 +107,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
   app.use(importsRouter(deps.db));
+  // issue 15, territories (h-terr)
+  app.use(territoriesRouter(deps.db, reads));
   // Issue 15 items 3-4: funding sources, EU indicators, impact snapshots (docs/funding.md).
   app.use(fundingRouter(deps.db, reads));
   app.use(impactRouter(deps.db, reads));

@@ -64,6 +64,8 @@ export interface StructuresTable {
   version: Generated<number>;
   /** The EU size class (micro, small, medium, large), for the indicator RCO01 (migration 018); null until recorded. */
   size_class: ColumnType<string | null, string | null | undefined, string | null>;
+  /** In a priority urban neighbourhood (QPV), for the evaluation report (migration 019, h-terr). */
+  qpv: Generated<boolean>;
 }
 
 export interface LoansTable {
@@ -101,6 +103,9 @@ export interface LoansTable {
   revision: ColumnType<number, never, number>;
   /** The reference of a loan brought by a CSV import (migration 015); null for loans entered through the API. */
   external_reference: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Other financing the loan unlocked: bank loans and grants (migration 019, h-terr; docs/evaluation.md). */
+  leverage_bank_loans: Generated<Numeric>;
+  leverage_grants: Generated<Numeric>;
 }
 
 export interface ScheduleVersionsTable {
@@ -292,6 +297,8 @@ export interface ReportsTable {
   created_at: Generated<Date>;
   started_at: Date | null;
   finished_at: Date | null;
+  /** resilience or evaluation (migration 019, h-terr). */
+  type: Generated<'resilience' | 'evaluation'>;
 }
 
 export interface ExportsTable {

@@ -15,11 +15,12 @@ import { assignLoanFunding, loanFundingView, type ShareBody } from '../funding/l
 import { checkLoanTerms } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan } from './loans.repository';
+import { leverageColumns, type LeverageBody } from './loan-leverage';
 
 const deactivated = () => new DomainError('rule_violation', 'The product is deactivated: it takes no new loans.', [{ field: 'product_id', message: 'is deactivated: it takes no new loans' }]);
 
 /** `funding`: the loan's split across the fund's sources (docs/funding.md); the fund's mix when absent. */
-export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string; funding?: ShareBody[] };
+export type CreateLoanBody = ScheduleTermsBody & { product_id: string; structure_id: string; funding?: ShareBody[] } & LeverageBody;
 
 /** A pending loan from a product for a structure; its terms within the product's ranges. */
 export async function createLoan(db: Db, context: RequestContext, body: CreateLoanBody, idempotency?: IdempotentRequest) {
@@ -57,6 +58,7 @@ export async function createLoan(db: Db, context: RequestContext, body: CreateLo
       instalment_multiple: formatMoney(terms.instalmentMultiple),
       disbursement_date: terms.disbursementDate,
       first_due_date: terms.firstDueDate ?? null,
+      ...leverageColumns(body),
     });
     const funding = await assignLoanFunding(trx, loan.fund_id, loan.id, body.funding, 'funding');
     await executeWrites(trx, eventWrites(context.requestId, [loanEvent('loan.created', loan, loanView(loan))]));

@@ -37,6 +37,8 @@ export function loanView(loan: LoanRow) {
     written_off_on: loan.written_off_on,
     written_off_principal: loan.written_off_principal,
     write_off_reason: loan.write_off_reason,
+    leverage_bank_loans: loan.leverage_bank_loans,
+    leverage_grants: loan.leverage_grants,
     created_at: loan.created_at.toISOString(),
   };
 }

@@ -12,6 +12,8 @@ import { getLoanSchedule } from './get-loan-schedule';
 import { listScheduleVersions } from './list-schedule-versions';
 import { loanDetailView, loanScheduleView, loanView, scheduleVersionsView } from './loan.view';
 import { listLoans, type LoanFilters } from './list-loans';
+import type { LeverageBody } from './loan-leverage';
+import { updateLoanLeverage } from './update-loan-leverage';
 
 /** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
 export function loansRouter(db: Db, reads: Db): Router {
@@ -33,6 +35,11 @@ export function loansRouter(db: Db, reads: Db): Router {
     const asOf = asOfOf(req.query);
     const { loan, arrears, outstanding } = await getLoan(db, actorOf(req), String(req.params.loan_id), asOf);
     res.json(loanDetailView(loan, arrears, outstanding, asOf));
+  });
+
+  // Issue 15 item 4 (h-terr): the financing the loan unlocked, its one editable part.
+  router.patch('/v1/loans/:loan_id', async (req, res) => {
+    res.json(loanView(await updateLoanLeverage(db, contextOf(req), String(req.params.loan_id), req.body as LeverageBody)));
   });
 
   router.post('/v1/loans/:loan_id/disbursement', async (req, res) => {

@@ -8,6 +8,7 @@ import { publishEvents } from '../events/publish-events';
 import { reportCsv } from './report-csv';
 import { reportSummaryView } from './report.view';
 import { computeReportIndicators } from './report-indicators';
+import { computeEvaluation } from '../evaluation/compute-evaluation';
 import { failReport, finishReport, setReportProgress, startReport } from './reports.repository';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -27,8 +28,10 @@ export async function computeReport(db: Db, reportId: string, isLastAttempt: boo
   const report = await startReport(db, reportId);
   if (!report) return 'done already';
   try {
+    // The report's type picks its figures: the resilience indicators, or the evaluation (issue 15 item 4, docs/evaluation.md).
+    const figures = report.type === 'evaluation' ? computeEvaluation : computeReportIndicators;
     const indicators = (source: Db) => source.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
-      .execute((trx) => computeReportIndicators(trx, report.fund_id, report.as_of as CalendarDate));
+      .execute((trx): Promise<unknown> => figures(trx, report.fund_id, report.as_of as CalendarDate));
     const result = await readAfterPrimary(db, reads, indicators).then(({ result }) => result, (error: unknown) => {
       // A standby cancels a long read whose rows its replay must remove (a recovery conflict, 40001):
       // the primary computes it now, rather than the replica again at every retry.

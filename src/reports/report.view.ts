@@ -6,6 +6,7 @@ export function reportSummaryView(row: ReportSummaryRow) {
     id: row.id,
     fund_id: row.fund_id,
     as_of: row.as_of,
+    type: row.type,
     trigger: row.trigger,
     status: row.status,
     progress: row.progress,

@@ -11,10 +11,12 @@ export type ReportRow = Selectable<ReportsTable>;
 export const COMPUTE_REPORT = 'compute';
 export const reportJobId = (reportId: string) => `report-${reportId}`;
 
-export function insertReportWrite(report: { id: string; fundId: string; asOf: CalendarDate; requestedBy: string }): Write {
+export type ReportType = 'resilience' | 'evaluation';
+
+export function insertReportWrite(report: { id: string; fundId: string; asOf: CalendarDate; requestedBy: string; type?: ReportType }): Write {
   return {
-    query: sql`INSERT INTO reports (id, fund_id, as_of, trigger, requested_by)
-      VALUES (${report.id}::uuid, ${report.fundId}::uuid, ${report.asOf}::date, 'request', ${report.requestedBy})`,
+    query: sql`INSERT INTO reports (id, fund_id, as_of, trigger, requested_by, type)
+      VALUES (${report.id}::uuid, ${report.fundId}::uuid, ${report.asOf}::date, 'request', ${report.requestedBy}, ${report.type ?? 'resilience'})`,
   };
 }
 
@@ -42,7 +44,7 @@ export function findReportById(db: Db, id: string): Promise<ReportRow | undefine
 }
 
 const SUMMARY_COLUMNS = [
-  'id', 'seq', 'fund_id', 'as_of', 'trigger', 'requested_by', 'status', 'progress', 'attempts', 'error', 'sha256', 'csv_sha256', 'created_at', 'started_at', 'finished_at',
+  'id', 'seq', 'fund_id', 'as_of', 'type', 'trigger', 'requested_by', 'status', 'progress', 'attempts', 'error', 'sha256', 'csv_sha256', 'created_at', 'started_at', 'finished_at',
 ] as const;
 
 export type ReportSummaryRow = Pick<ReportRow, (typeof SUMMARY_COLUMNS)[number]>;

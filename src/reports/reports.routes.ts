@@ -21,7 +21,7 @@ export function reportsRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/reports', async (req, res) => {
-    const report = await requestReport(db, contextOf(req), req.body as { fund_id: string; as_of?: string }, todayInParis(), idempotencyOf(req));
+    const report = await requestReport(db, contextOf(req), req.body as Parameters<typeof requestReport>[2], todayInParis(), idempotencyOf(req));
     sendStored(res.location(`/v1/reports/${report.body.id}`), report);
   });
 

@@ -38,6 +38,7 @@ export async function createStructure(db: Db, context: RequestContext, body: Cre
       contact_email: body.contact_email,
       webhook_url: body.webhook_url ?? null,
       size_class: body.size_class ?? null,
+      qpv: body.qpv ?? false,
     });
     await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
     return structure;

@@ -19,6 +19,8 @@ export interface StructureFields {
   webhook_url?: string | null;
   /** The EU size class (Recommendation 2003/361/EC), for the indicator RCO01 (docs/funding.md). */
   size_class?: string | null;
+  /** In a priority urban neighbourhood (QPV), for the evaluation report (docs/evaluation.md). */
+  qpv?: boolean;
 }
 
 /** "8899B" → "88.99B": NAF codes are stored as INSEE writes them. */

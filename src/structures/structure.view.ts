@@ -17,6 +17,7 @@ export function structureView(s: StructureRow) {
     contact_email: s.contact_email,
     webhook_url: s.webhook_url,
     size_class: s.size_class,
+    qpv: s.qpv,
     created_at: s.created_at.toISOString(),
   };
 }

@@ -4,7 +4,7 @@ import type { Database, StructuresTable } from '../db/schema';
 
 export type StructureRow = Selectable<StructuresTable>;
 
-export async function insertStructure(trx: Transaction<Database>, structure: Omit<StructureRow, 'created_at' | 'version'>): Promise<StructureRow> {
+export async function insertStructure(trx: Transaction<Database>, structure: Omit<StructureRow, 'created_at' | 'version' | 'qpv'> & { qpv?: boolean }): Promise<StructureRow> {
   return trx.insertInto('structures').values(structure).returningAll().executeTakeFirstOrThrow();
 }
 

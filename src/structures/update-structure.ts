@@ -24,6 +24,7 @@ const CONTACT = new Set(['contact_email']);
 const storedFields = (s: StructureRow): StructureFields => ({
   legal_name: s.legal_name, siret: s.siret, rna: s.rna, legal_form: s.legal_form, esus: s.esus, naf_code: s.naf_code, commune_code: s.commune_code,
   department_code: s.department_code, region_code: s.region_code, jobs_fte: s.jobs_fte, contact_email: s.contact_email, webhook_url: s.webhook_url, size_class: s.size_class,
+  qpv: s.qpv,
 });
 
 /** The columns a valid merged structure is stored as (creation stores the same). */
@@ -31,6 +32,7 @@ const columnsOf = (f: StructureFields): StructureChanges => ({
   legal_name: f.legal_name, siret: f.siret ?? null, rna: f.rna ?? null, legal_form: f.legal_form, esus: f.esus ?? false, naf_code: nafWithDot(f.naf_code),
   commune_code: f.commune_code, department_code: f.department_code, region_code: f.region_code, jobs_fte: jobsAsText(f.jobs_fte)!,
   contact_email: f.contact_email, webhook_url: f.webhook_url ?? null, size_class: f.size_class ?? null,
+  qpv: f.qpv ?? false,
 });
 
 /** "12.5" and "12.50" are one number of jobs. */

@@ -211,6 +211,7 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/loans': { body: () => ({ product_id: a.product, structure_id: a.structure, ...TERMS, funding: [{ funding_source_id: a.fundingSource, percent: '100' }] }) },
   'GET /v1/loans': {},
   'GET /v1/loans/{loan_id}': AS_OF,
+  'PATCH /v1/loans/{loan_id}': { body: () => ({ leverage_bank_loans: '20000.00', leverage_grants: '5000' }) }, // issue 15 item 4 (h-terr)
   'POST /v1/loans/{loan_id}/disbursement': { target: freshPending, body: () => ({ date: DATED, amount: '10000.00' }) },
   'POST /v1/loans/{loan_id}/cancellation': { target: freshPending, body: () => ({ reason: 'sweep' }) },
   'GET /v1/loans/{loan_id}/schedule': AS_OF,
@@ -247,6 +248,9 @@ const BASELINES: Record<string, Baseline> = {
   'POST /v1/imports': { body: () => ({ fund_id: a.fund, mode: 'dry_run', repayments: 'loan_external_reference,value_date,amount\nP1,2025-02-28,100.00\n' }), stateless: true },
   'GET /v1/imports/{import_id}': {},
   'GET /v1/imports/templates/{kind}.csv': { query: () => ({ conventions: 'fr' }) },
+  // issue 15, territories (h-terr)
+  'GET /v1/funds/{fund_id}/territories': { query: () => ({ level: 'epci', as_of: '2025-06-30' }) },
+  'GET /v1/funds/{fund_id}/territories.csv': { query: () => ({ level: 'commune', as_of: '2025-06-30' }) },
   'POST /v1/exports': { body: () => ({ fund_id: a.fund, as_of: '2025-06-30' }) },
   'GET /v1/exports': {},
   'GET /v1/exports/{export_id}': {},

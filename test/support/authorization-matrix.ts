@@ -419,6 +419,13 @@ export const MATRIX: readonly Route[] = [
     other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}` }), expect: READ_OTHER },
   },
   {
+    // issue 15 item 4 (h-terr): leverage, the loan's one editable part; the structure key reads its loan but does not edit it (403).
+    method: 'patch',
+    path: '/v1/loans/{loan_id}',
+    own: { build: (w) => ({ method: 'patch', path: `/v1/loans/${w.active.A1}`, body: { leverage_grants: '1000.00' } }), expect: LOAN_WRITE_OWN },
+    other: { build: (w, { caller }) => ({ method: 'patch', path: `/v1/loans/${w.active[otherStructure(caller)]}`, body: { leverage_grants: '1000.00' } }), expect: WRITE_OTHER },
+  },
+  {
     method: 'post',
     path: '/v1/loans/{loan_id}/disbursement',
     own: {
@@ -730,6 +737,19 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/imports/templates/{kind}.csv',
     own: { build: () => ({ method: 'get', path: '/v1/imports/templates/loans.csv' }), expect: STRUCTURE_READ_OWN },
     other: null,
+  },
+  // --- issue 15, territories (h-terr): the fund's keys read them; a structure key sees no fund
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/territories',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories?level=epci&as_of=2030-01-01` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories?level=epci&as_of=2030-01-01` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/territories.csv',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories.csv?level=region` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories.csv?level=region` }), expect: READ_OTHER },
   },
 
   // --- issue 15 items 3-4: impact snapshots (a structure key records its own), funding sources, EU indicators

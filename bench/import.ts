@@ -2,13 +2,17 @@
  * npm run bench:import — importing a portfolio from CSV files (src/imports) against a bare `COPY` of
  * the same rows, in the same run on the same PostgreSQL. The files (bench/import-files.ts): 20,000
  * loans (BENCH_IMPORT_LOANS=n for fewer) with 12 monthly repayments each and their structures, one
- * to three loans a structure, spread like bench/portfolio.ts; cut into requests of at most
+ * to three loans a structure, spread like bench/portfolio.ts; the first half in English conventions,
+ * the second half in French ones (`;`, decimal comma, day-first dates, BOM, CRLF, French headers;
+ * BENCH_IMPORT_FRENCH=0: all English), each in requests of its own of at most
  * BENCH_IMPORT_BATCH_MB (default 16) MiB of CSV text, each JSON body checked to be under the route's
  * 20 MB. The use cases are called directly, not through HTTP: parsing the JSON body is not counted.
  *
  * Each round, in a database of its own (created for the round and dropped after, bench/database.ts),
  * migrated, with a fund and a product of wide ranges:
- * - COPY: psql's `\copy … FROM` of every file into staging tables of text, numeric and date columns;
+ * - COPY: psql's `\copy … FROM` of every file into staging tables: of text, numeric and date
+ *   columns for the English files, of text columns for the French ones (PostgreSQL reads neither a
+ *   decimal comma nor a day-first date in COPY; the import does);
  * - dry run: dryRunImport over every request, in this process; it must report no error at all, and
  *   every row to create, or the benchmark stops;
  * - commit: in a child process of its own (its peak RSS is the commit's, not the generation's), for
@@ -17,9 +21,12 @@
  *   structures, loans and repayments are counted.
  * Medians of BENCH_IMPORT_ROUNDS (default 3) rounds after a warm-up round of 1,000 loans, the COPY
  * run first in odd rounds and last in even ones. Targets: commit ≤ 20 × COPY, dry run ≤ 3 × COPY.
+ * BENCH_PROFILE=<dir>: CPU profiles of each round's dry run (dry-run-<round>.cpuprofile) and commit
+ * child (node's --cpu-prof) written there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -37,6 +44,7 @@ import { PLACES, PORTFOLIO_TODAY } from './portfolio';
 const LOANS = Number(process.env.BENCH_IMPORT_LOANS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? 3);
 const WARM_UP_LOANS = Math.min(LOANS, 1_000);
+const FRENCH = process.env.BENCH_IMPORT_FRENCH !== '0';
 const BATCH_BYTES = Number(process.env.BENCH_IMPORT_BATCH_MB ?? 16) * 1024 * 1024;
 /** The route's limit (IMPORT_BODY_LIMIT, '20mb': bytes counts a megabyte as 1024²). */
 const BODY_LIMIT = 20 * 1024 * 1024;
@@ -48,6 +56,7 @@ const context: RequestContext = { actor: ADMIN, requestId: 'bench-import' };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const seconds = (values: number[]) => values.map((v) => (v / 1000).toFixed(2)).join(', ');
 const fileOf = (dir: string, batch: number, kind: string) => join(dir, `${batch}-${kind}.csv`);
+const textColumns = (columns: string) => columns.replace(/ (numeric|integer|date)/g, ' text');
 
 interface CommitModules {
   requestImport: (db: Db, context: RequestContext, body: Record<string, unknown>, today: string) => Promise<{ status: number; body: { id: string } }>;
@@ -87,16 +96,19 @@ async function child(databaseUrl: string, dir: string, fundId: string, batches: 
   }
 }
 
-const STAGING = `
-  CREATE TABLE staging_structures (legal_name text, siret text, legal_form text, naf_code text, commune_code text, department_code text, region_code text,
-    jobs_fte numeric, contact_email text);
-  CREATE TABLE staging_loans (external_reference text, structure_siret text, product_id text, principal numeric, annual_rate_percent numeric, periodicity text,
-    term_periods integer, method text, disbursement_date date);
-  CREATE TABLE staging_repayments (loan_external_reference text, value_date date, amount numeric, reference text, prepayment text);`;
+const STAGING_COLUMNS = {
+  structures: 'legal_name text, siret text, legal_form text, naf_code text, commune_code text, department_code text, region_code text, jobs_fte numeric, contact_email text',
+  loans: `external_reference text, structure_siret text, product_id text, principal numeric, annual_rate_percent numeric, periodicity text, term_periods integer,
+    method text, disbursement_date date`,
+  repayments: 'loan_external_reference text, value_date date, amount numeric, reference text, prepayment text',
+};
+const STAGING = IMPORT_KINDS.map((kind) => `CREATE TABLE staging_${kind} (${STAGING_COLUMNS[kind]}); CREATE TABLE staging_${kind}_fr (${textColumns(STAGING_COLUMNS[kind])});`).join('\n');
 
 /** The baseline: every file into its staging table by psql's \copy, in one psql run. */
-function copyFiles(databaseUrl: string, dir: string, batches: number): number {
-  const copies = Array.from({ length: batches }, (_, batch) => IMPORT_KINDS.map((kind) => `\\copy staging_${kind} FROM '${fileOf(dir, batch, kind)}' WITH (FORMAT csv, HEADER)`)).flat();
+function copyFiles(databaseUrl: string, dir: string, batches: readonly ImportBatch[]): number {
+  const copies = batches.flatMap((batch, i) => IMPORT_KINDS.map((kind) => (batch.conventions === 'en'
+    ? `\\copy staging_${kind} FROM '${fileOf(dir, i, kind)}' WITH (FORMAT csv, HEADER)`
+    : `\\copy staging_${kind}_fr FROM '${fileOf(dir, i, kind)}' WITH (FORMAT csv, HEADER, DELIMITER ';')`)));
   const started = performance.now();
   execFileSync('psql', [databaseUrl, '-q', '-v', 'ON_ERROR_STOP=1', ...copies.flatMap((copy) => ['-c', copy])]);
   return performance.now() - started;
@@ -108,15 +120,17 @@ async function counts(db: Db, fundId?: string) {
         (SELECT count(*)::int FROM structures WHERE fund_id = ${fundId}::uuid) AS structures,
         (SELECT count(*)::int FROM loans WHERE fund_id = ${fundId}::uuid AND status = 'active') AS loans,
         (SELECT count(*)::int FROM repayments r JOIN loans l ON l.id = r.loan_id WHERE l.fund_id = ${fundId}::uuid) AS repayments`.execute(db)
-    : await sql<{ structures: number; loans: number; repayments: number }>`SELECT (SELECT count(*)::int FROM staging_structures) AS structures,
-        (SELECT count(*)::int FROM staging_loans) AS loans, (SELECT count(*)::int FROM staging_repayments) AS repayments`.execute(db);
+    : await sql<{ structures: number; loans: number; repayments: number }>`SELECT
+        (SELECT count(*)::int FROM staging_structures) + (SELECT count(*)::int FROM staging_structures_fr) AS structures,
+        (SELECT count(*)::int FROM staging_loans) + (SELECT count(*)::int FROM staging_loans_fr) AS loans,
+        (SELECT count(*)::int FROM staging_repayments) + (SELECT count(*)::int FROM staging_repayments_fr) AS repayments`.execute(db);
   return row!;
 }
 
 interface Round { copyMs: number; dryMs: number; commit?: CommitResult }
 
 /** One round in a fresh database: the files written for its product, then the COPY, the dry run and the commit, checked. */
-async function round(template: readonly ImportBatch[], copyFirst: boolean): Promise<Round> {
+async function round(template: readonly ImportBatch[], copyFirst: boolean, name: string): Promise<Round> {
   const expected = template.reduce((sum, b) => ({ structures: sum.structures + b.counts.structures, loans: sum.loans + b.counts.loans, repayments: sum.repayments + b.counts.repayments }),
     { structures: 0, loans: 0, repayments: 0 });
   return withDatabase('loans_bench_import', async (databaseUrl) => {
@@ -133,7 +147,14 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean): Prom
       batches.forEach((batch, i) => IMPORT_KINDS.forEach((kind) => writeFileSync(fileOf(dir, i, kind), batch[kind])));
       execFileSync('psql', [databaseUrl, '-q', '-v', 'ON_ERROR_STOP=1', '-c', STAGING]);
 
-      let copyMs = copyFirst ? copyFiles(databaseUrl, dir, batches.length) : 0;
+      let copyMs = copyFirst ? copyFiles(databaseUrl, dir, batches) : 0;
+      const profile = process.env.BENCH_PROFILE;
+      const session = new Session();
+      if (profile) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
       const started = performance.now();
       for (const batch of batches) {
         const body: ImportBody = { fund_id: fund.id, mode: 'dry_run', structures: batch.structures, loans: batch.loans, repayments: batch.repayments };
@@ -145,12 +166,17 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean): Prom
         }
       }
       const dryMs = performance.now() - started;
-      if (!copyFirst) copyMs = copyFiles(databaseUrl, dir, batches.length);
+      if (profile) {
+        writeFileSync(join(profile, `dry-run-${name}.cpuprofile`), JSON.stringify((await session.post('Profiler.stop')).profile));
+        session.disconnect();
+      }
+      if (!copyFirst) copyMs = copyFiles(databaseUrl, dir, batches);
       const copied = await counts(db);
       if (JSON.stringify(copied) !== JSON.stringify(expected)) throw new Error(`COPY loaded ${JSON.stringify(copied)}, not ${JSON.stringify(expected)}`);
 
       if (!commitModules()) return { copyMs, dryMs };
-      const run = spawnSync(process.execPath, [__filename, '--child', databaseUrl, dir, fund.id, String(batches.length)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-name', `commit-${name}.cpuprofile`] : [];
+      const run = spawnSync(process.execPath, [...profiling, __filename, '--child', databaseUrl, dir, fund.id, String(batches.length)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       if (run.status !== 0) throw new Error(`the commit's child failed: ${run.stderr}`);
       const commit = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as CommitResult;
       const created = await counts(db, fund.id);
@@ -168,21 +194,21 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean): Prom
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3]!, process.argv[4]!, process.argv[5]!, Number(process.argv[6]));
   const generating = performance.now();
-  const batches = importFiles(LOANS, SOME_PRODUCT, BATCH_BYTES);
+  const batches = importFiles(LOANS, SOME_PRODUCT, BATCH_BYTES, FRENCH);
   const generated = performance.now() - generating;
   const bodyBytes = batches.map((b) => Buffer.byteLength(JSON.stringify({ fund_id: SOME_PRODUCT, mode: 'commit', structures: b.structures, loans: b.loans, repayments: b.repayments })));
   if (bodyBytes.some((bytes) => bytes >= BODY_LIMIT)) throw new Error(`a request's body is over the route's 20 MB: ${bodyBytes.join(', ')} bytes`);
   const total = (kind: keyof ImportBatch['counts']) => batches.reduce((sum, b) => sum + b.counts[kind], 0);
   const available = commitModules() !== undefined;
-  console.log(`bench:import — ${total('loans')} loans, ${total('structures')} structures, ${total('repayments')} repayments in ${batches.length} request(s) `
+  console.log(`bench:import — ${total('loans')} loans, ${total('structures')} structures, ${total('repayments')} repayments in ${batches.length} request(s) (${batches.map((b) => `${b.counts.loans} loans ${b.conventions}`).join(', ')}) `
     + `(JSON bodies ${bodyBytes.map((b) => (b / 1048576).toFixed(1)).join(', ')} MiB; route limit 20 MiB); files generated in ${(generated / 1000).toFixed(1)} s; `
     + `use cases called directly, no HTTP; today ${TODAY}; node ${process.version}`);
   if (!available) console.log('commit not available: src/imports/request-import.ts and commit-import.ts are not built; COPY and dry run only');
 
-  await round(importFiles(WARM_UP_LOANS, SOME_PRODUCT, BATCH_BYTES), true);
+  await round(importFiles(WARM_UP_LOANS, SOME_PRODUCT, BATCH_BYTES, FRENCH), true, 'warm-up');
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const done = await round(batches, r % 2 === 0);
+    const done = await round(batches, r % 2 === 0, String(r + 1));
     rounds.push(done);
     console.log(`  round ${r + 1}: COPY ${(done.copyMs / 1000).toFixed(2)} s, dry run ${(done.dryMs / 1000).toFixed(2)} s`
       + (done.commit ? `, commit ${((done.commit.requestMs + done.commit.commitMs) / 1000).toFixed(2)} s (request ${(done.commit.requestMs / 1000).toFixed(2)}, worker ${(done.commit.commitMs / 1000).toFixed(2)}), peak RSS ${done.commit.maxRssMiB.toFixed(0)} MiB` : ''));

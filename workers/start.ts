@@ -14,6 +14,8 @@ import { REQUEUE_STALLED_EXPORTS, REQUEUE_STALLED_EXPORTS_SCHEDULE, requeueStall
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { buildExportJob } from '../src/exports/build-export.job';
 import { BUILD_EXPORT } from '../src/exports/exports.repository';
+import { commitImportJob } from '../src/imports/commit-import.job';
+import { COMMIT_IMPORT } from '../src/imports/imports.repository';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues, QUEUE_NAMES } from '../src/queues/redis';
@@ -96,6 +98,7 @@ export async function startWorkers(options: {
       reminders: { attempts: reminders.attempts, backoff: { type: 'exponential', delay: reminders.backoffMs } },
       reports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
       exports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+      imports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
     },
   });
   // Bounded like a webhook: a silent SMTP server must not hold the delivery slots (nodemailer waits minutes by default).
@@ -165,6 +168,7 @@ export async function startWorkers(options: {
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db, options.reads) }); // one at a time: each reads the whole fund
   work('exports', 1, { [BUILD_EXPORT]: buildExportJob(db, options.reads) }); // one at a time: each reads the whole fund, and streams
+  work('imports', 1, { [COMMIT_IMPORT]: commitImportJob(db) }); // one at a time: each writes a whole portfolio in one transaction
 
   if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
   if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });

@@ -243,7 +243,7 @@ export interface JournalLinesTable {
 
 export interface OutboxTable {
   id: Generated<string>;
-  queue: 'reminders' | 'reports' | 'exports';
+  queue: 'reminders' | 'reports' | 'exports' | 'imports';
   job_name: string;
   job_id: string;
   payload: unknown;
@@ -304,6 +304,29 @@ export interface ExportsTable {
   error: string | null;
   size: string | null;
   sha256: string | null;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface ImportsTable {
+  id: string;
+  seq: Generated<string>;
+  fund_id: string;
+  requested_by: string;
+  request_id: string | null;
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  files: unknown;
+  structures_csv: string | null;
+  loans_csv: string | null;
+  repayments_csv: string | null;
+  rows_total: number;
+  rows_done: Generated<number>;
+  created: unknown;
+  errors: Generated<unknown>;
+  errors_not_shown: Generated<number>;
+  attempts: Generated<number>;
+  error: string | null;
   created_at: Generated<Date>;
   started_at: Date | null;
   finished_at: Date | null;
@@ -398,6 +421,7 @@ export interface Database {
   reports: ReportsTable;
   exports: ExportsTable;
   export_chunks: ExportChunksTable;
+  imports: ImportsTable;
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -25,6 +25,8 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly fields: readonly FieldError[] = [],
+    /** Members the problem carries besides the standard ones (an import's report). */
+    readonly extensions: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'DomainError';

@@ -116,7 +116,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     }
     const allow = isValidatorError(error) ? error.headers?.Allow : undefined;
     if (allow) res.setHeader('Allow', allow);
-    const body: Record<string, unknown> = { type: typeUri(known.code), title, status, detail: known.message, instance: req.originalUrl, request_id: requestId };
+    const body: Record<string, unknown> = { ...known.extensions, type: typeUri(known.code), title, status, detail: known.message, instance: req.originalUrl, request_id: requestId };
     if (known.fields.length > 0) body.errors = known.fields.slice(0, MAX_LISTED_ERRORS).map(withLocation);
     if (known.fields.length > MAX_LISTED_ERRORS) body.errors_omitted = known.fields.length - MAX_LISTED_ERRORS;
     res.status(status).type('application/problem+json').json(body);

@@ -5,15 +5,15 @@ import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { UUID_KEY } from '../http/pagination';
 import type { ProductRow } from '../products/find-product';
-import { checkLoanRows } from './check-loans';
+import { checkLoanRows, type ImportedLoan } from './check-loans';
 import { checkRepaymentRows } from './check-repayments';
-import { checkStructureRows, knownStructureKeys } from './check-structures';
+import { checkStructureRows, knownStructureKeys, structureKey } from './check-structures';
 import { IMPORT_KINDS, type ImportKind } from './import-columns';
 import { reportOf, type FileChecks, type ImportReport } from './import-report';
 import { findLoansByExternalReference, findProductsOfFund, findRepaymentsOfLoans, findStructuresByIdentifiers } from './imports.repository';
 import { readCsv, type CsvRow, type ReadFile } from './read-csv';
 
-export type ImportBody = { fund_id: string; mode?: 'dry_run' } & Partial<Record<ImportKind, string>>;
+export type ImportBody = { fund_id: string; mode?: 'dry_run' | 'commit' } & Partial<Record<ImportKind, string>>;
 
 const texts = (rows: readonly CsvRow[], ...columns: string[]) =>
   [...new Set(rows.flatMap((r) => columns.map((c) => r.fields[c]).filter((v): v is string => typeof v === 'string')))];
@@ -24,12 +24,36 @@ async function productsNamed(db: Db, fundId: string, rows: readonly CsvRow[]): P
   return new Map(products.map((p) => [p.id, p]));
 }
 
+/** What a commit creates, from an import that checked without error (see planOf). */
+export interface ImportPlan {
+  /** The valid rows of the structures file the fund does not have, in line order. */
+  readonly structures: CsvRow[];
+  /** The valid rows of the loans file the fund does not have, in line order, with their terms. */
+  readonly loans: { readonly fields: Record<string, unknown>; readonly terms: ImportedLoan['terms'] }[];
+  /** Each new loan's repayments, by external_reference, in the order they are entered: value date, then line. */
+  readonly repayments: Map<string, CsvRow[]>;
+  /** The fund's structures the loans name, by key (siret:… or rna:…). */
+  readonly structureIds: Map<string, string>;
+  /** The fund's products the loans name, by id. */
+  readonly products: ReadonlyMap<string, ProductRow>;
+}
+
+export interface CheckedImport {
+  readonly report: ImportReport;
+  readonly plan: ImportPlan;
+}
+
 /**
  * Validates an import as a whole and reports on it, writing nothing: each file read with the
  * conventions it states, each row checked by the API's own schemas and rules, the files checked
  * against one another and against what the fund already holds (docs/imports.md).
  */
 export async function dryRunImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate): Promise<ImportReport> {
+  return (await checkImport(db, context, body, today)).report;
+}
+
+/** The dry run, and what a commit would create if its report has no error. */
+export async function checkImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate): Promise<CheckedImport> {
   const fund = await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const given = IMPORT_KINDS.filter((kind) => body[kind] !== undefined);
@@ -55,5 +79,27 @@ export async function dryRunImport(db: Db, context: RequestContext, body: Import
 
   const checks: FileChecks[] = [structures.checks, loans.checks, repayments].filter((check) => given.includes(check.kind));
   for (const check of checks) check.tally.rows_read = read[check.kind]!.lines;
-  return reportOf(fund.id, checks, given.flatMap((kind) => read[kind]!.errors));
+  const report = reportOf(fund.id, checks, given.flatMap((kind) => read[kind]!.errors));
+
+  const structureIds = new Map<string, string>();
+  for (const s of structuresInFund) {
+    if (s.siret) structureIds.set(`siret:${s.siret}`, s.id);
+    if (s.rna) structureIds.set(`rna:${s.rna}`, s.id);
+  }
+  const newLoans = [...loans.created.values()].sort((a, b) => a.row - b.row);
+  const lineOf = new Map(loanRows.map((r) => [r.row, r]));
+  const byLoan = new Map<string, CsvRow[]>();
+  for (const r of repaymentRows) {
+    const reference = r.fields.loan_external_reference as string;
+    if (loans.created.has(reference)) byLoan.set(reference, [...(byLoan.get(reference) ?? []), r]);
+  }
+  for (const lines of byLoan.values()) lines.sort((a, b) => String(a.fields.value_date).localeCompare(String(b.fields.value_date)) || a.row - b.row);
+  const plan: ImportPlan = {
+    structures: structureRows.filter((r) => !structures.checks.hasFailed(r.row) && !inFund.has(structureKey(r.fields.siret, r.fields.rna)!)),
+    loans: newLoans.map((loan) => ({ fields: lineOf.get(loan.row)!.fields, terms: loan.terms })),
+    repayments: byLoan,
+    structureIds,
+    products,
+  };
+  return { report, plan };
 }

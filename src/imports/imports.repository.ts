@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
+import type { Database, ImportsTable } from '../db/schema';
 import type { ProductRow } from '../products/find-product';
 
 /**
@@ -50,4 +51,32 @@ export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<
 export async function findProductsOfFund(db: Db, fundId: string, ids: string[]): Promise<ProductRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('products').selectAll().where('fund_id', '=', fundId).where(sql<boolean>`id = ANY(${ids}::uuid[])`).execute();
+}
+
+export type ImportRow = Selectable<ImportsTable>;
+export const COMMIT_IMPORT = 'commit-import';
+
+export async function findImportById(db: Db | Transaction<Database>, id: string): Promise<ImportRow | undefined> {
+  return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** An attempt begins: `running`, one more attempt; nothing if the import is done or failed (a job delivered again). */
+export async function startImport(db: Db, id: string): Promise<ImportRow | undefined> {
+  return db.updateTable('imports').set({ status: 'running', attempts: sql<number>`attempts + 1`, started_at: sql<Date>`now()`, rows_done: 0 })
+    .where('id', '=', id).where('status', 'in', ['queued', 'running']).returningAll().executeTakeFirst();
+}
+
+export async function setImportProgress(db: Db | Transaction<Database>, id: string, rowsDone: number): Promise<void> {
+  await db.updateTable('imports').set({ rows_done: rowsDone }).where('id', '=', id).execute();
+}
+
+/** Done, in the transaction that wrote the import: the status says `done` exactly when the rows are there. */
+export async function finishImport(trx: Transaction<Database>, id: string, created: Record<string, number>, rowsDone: number): Promise<void> {
+  await trx.updateTable('imports').set({ status: 'done', created: JSON.stringify(created), rows_done: rowsDone, finished_at: sql<Date>`now()` }).where('id', '=', id).execute();
+}
+
+/** Failed — for the errors the files now have against the fund, or `error` — with nothing of the import written. */
+export async function failImport(db: Db, id: string, errors: unknown[], notShown: number, error: string | null): Promise<void> {
+  await db.updateTable('imports').set({ status: 'failed', errors: JSON.stringify(errors), errors_not_shown: notShown, error, rows_done: 0, finished_at: sql<Date>`now()` })
+    .where('id', '=', id).execute();
 }

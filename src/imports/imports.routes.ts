@@ -2,7 +2,11 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { verifyJsonStructure } from '../http/body';
-import { contextOf } from '../http/auth';
+import { actorOf, contextOf, seesFund } from '../http/auth';
+import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
+import { importView } from './import.view';
+import { findImportById } from './imports.repository';
+import { requestImport } from './request-import';
 import { todayInParis } from '../http/clock';
 import { dryRunImport, type ImportBody } from './dry-run-import';
 import type { ImportKind } from './import-columns';
@@ -30,7 +34,20 @@ export function importsRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/imports', async (req, res) => {
-    res.json(await dryRunImport(db, contextOf(req), req.body as ImportBody, todayInParis()));
+    const body = req.body as ImportBody;
+    if (body.mode !== 'commit') {
+      res.json(await dryRunImport(db, contextOf(req), body, todayInParis()));
+      return;
+    }
+    const answer = await requestImport(db, contextOf(req), body, todayInParis(), idempotencyOf(req));
+    if (answer.status === 202) res.location(`/v1/imports/${(answer.body as { id: string }).id}`);
+    sendStored(res, answer);
+  });
+
+  router.get('/v1/imports/:import_id', async (req, res) => {
+    const row = await findImportById(db, String(req.params.import_id));
+    if (!row || !seesFund(actorOf(req), row.fund_id)) throw new DomainError('not_found', 'No such import.');
+    res.json(importView(row));
   });
 
   router.get('/v1/imports/templates/:kind.csv', (req, res) => {

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
 import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
 import { executeWrites, type Write } from '../db/writes';
-import { journalEntryWrites } from './ledger.repository';
+import { journalEntryWrites, type JournalEntry } from './ledger.repository';
 
 export type LedgerEvent = 'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
 
@@ -27,14 +27,30 @@ export async function postJournalEntry(trx: Transaction<Database>, posting: Post
   await executeWrites(trx, journalEntry(posting));
 }
 
+/** A balanced entry as the rows it is stored as: what an import writes in bulk, and journalEntry as writes. */
+export interface EntryRows {
+  readonly entry: JournalEntry;
+  readonly lines: readonly JournalLine[];
+}
+
+/** One balanced journal entry, with its id: refused here if a posting rule ever made it unbalanced. */
+export function entryRows(posting: Posting): EntryRows {
+  if (imbalance(posting.lines) !== 0n || posting.lines.length < 2) throw new Error(`unbalanced ${posting.event} entry`);
+  return {
+    entry: {
+      id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate,
+      source: posting.source ?? posting.event, reverses: posting.reverses ?? null,
+    },
+    lines: posting.lines,
+  };
+}
+
 /** The writes of one balanced journal entry, to send with the rest of a use case's writes. */
 export function journalEntry(posting: Posting): Write[] {
-  if (imbalance(posting.lines) !== 0n || posting.lines.length < 2) throw new Error(`unbalanced ${posting.event} entry`);
-  return journalEntryWrites({
-    id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate,
-    source: posting.source ?? posting.event, reverses: posting.reverses ?? null,
-  }, posting.lines);
+  return entryWrites(entryRows(posting));
 }
+
+export const entryWrites = ({ entry, lines }: EntryRows): Write[] => journalEntryWrites(entry, lines);
 
 export interface PostedEntry {
   readonly id: string;
@@ -45,6 +61,6 @@ export interface PostedEntry {
 }
 
 /** The entry that cancels another with its opposite, on the same value date so that every as-of balance is corrected. */
-export function reversalOf(fundId: string, loanId: string, entry: PostedEntry): Write[] {
-  return journalEntry({ fundId, loanId, event: 'reversal', valueDate: entry.valueDate, lines: oppositeLines(entry.lines), source: entry.source, reverses: entry.id });
+export function reversalOf(fundId: string, loanId: string, entry: PostedEntry): EntryRows {
+  return entryRows({ fundId, loanId, event: 'reversal', valueDate: entry.valueDate, lines: oppositeLines(entry.lines), source: entry.source, reverses: entry.id });
 }

@@ -12,6 +12,7 @@ export function loanView(loan: LoanRow) {
     fund_id: loan.fund_id,
     product_id: loan.product_id,
     structure_id: loan.structure_id,
+    external_reference: loan.external_reference,
     kind: loan.kind,
     status: loan.status,
     restructured: loan.restructured,

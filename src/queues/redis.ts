@@ -2,7 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { QueueName } from '../outbox/outbox.repository';
 
-export const QUEUE_NAMES: readonly QueueName[] = ['reminders', 'reports', 'exports'];
+export const QUEUE_NAMES: readonly QueueName[] = ['reminders', 'reports', 'exports', 'imports'];
 
 /**
  * A connection for enqueuing and for probes: it fails a command at once while Redis is unreachable

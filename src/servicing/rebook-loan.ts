@@ -9,7 +9,7 @@ import { formatRate, parseRate } from '../domain/rate';
 import type { DeferralType } from '../domain/schedule';
 import { appendRepayment } from '../domain/append-repayment';
 import { serviceLoan, type DesiredPosting, type PrepaymentChoice, type RepaymentOutcome, type Servicing, type ServicingEvent } from '../domain/servicing';
-import { journalEntry, reversalOf, type LedgerEvent, type PostedEntry } from '../ledger/post-journal-entry';
+import { entryRows, entryWrites, reversalOf, type EntryRows, type LedgerEvent, type PostedEntry } from '../ledger/post-journal-entry';
 import { instalmentView } from '../schedules/schedule.view';
 import { originOf } from './loan-origin';
 import type { Write } from '../db/writes';
@@ -41,6 +41,23 @@ export interface Rebooked {
   /** The new repayment, stored, and the allocations of every standing repayment. */
   readonly repayment?: RepaymentRow;
   readonly allocations: AllocationRow[];
+  /** The journal entries posted (reversals included), also in `writes`. */
+  readonly journal: EntryRows[];
+  /** The new schedule version, if any, also in `writes`. */
+  readonly schedule?: NewScheduleVersion;
+  /** Stored repayments the replay allocated anew: already rewritten, unless `deferRewrites` (then the caller's to store). */
+  readonly reallocated: Reallocation[];
+}
+
+export interface NewScheduleVersion {
+  readonly version: { loan_id: string; version: number; reason: VersionReason; effective_date: string };
+  readonly instalments: InstalmentRow[];
+}
+
+export interface Reallocation {
+  readonly id: string;
+  readonly split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>;
+  readonly rows: Omit<AllocationRow, 'repayment_id'>[];
 }
 
 /** A repayment to record with the rebooking: replayed as the latest fact, then stored with its allocation. */
@@ -50,12 +67,14 @@ export type NewRepayment = Omit<RepaymentRow, 'seq' | 'created_at' | 'reversed_a
  * Brings a locked, disbursed loan in line with its history: replays every repayment (and the new
  * one, if given), restructuring and write-off, and works out what changed — allocations, a new
  * schedule version, the journal entries that differ (the old one reversed, the new one posted) and
- * the loan's state. Re-allocations of stored repayments (rare) are written at once; everything else
- * is returned as writes for the caller to send, with its audit event, in one statement. `today`
- * dates the outstanding principal the loan row shows.
+ * the loan's state. Re-allocations of stored repayments (rare) are written at once, unless
+ * `deferRewrites` (an import, whose history is not stored yet); everything else is returned as writes
+ * for the caller to send, with its audit event, in one statement. `today` dates the outstanding
+ * principal the loan row shows.
  */
 export async function rebookLoan(
-  trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate, { fresh, history: preloaded }: { fresh?: NewRepayment; history?: LoanHistory } = {},
+  trx: Transaction<Database>, loan: LoanRow, cause: Cause, today: CalendarDate,
+  { fresh, history: preloaded, deferRewrites = false }: { fresh?: NewRepayment; history?: LoanHistory; deferRewrites?: boolean } = {},
 ): Promise<Rebooked> {
   const stored = preloaded ?? await loadHistory(trx, loan.id, loan.schedule_version);
   const latest: RepaymentRow[] = fresh
@@ -74,7 +93,8 @@ export async function rebookLoan(
     ]);
   }
 
-  const allocations = await saveOutcomes(trx, stored, servicing);
+  const { allocations, reallocated } = outcomesOf(stored, servicing);
+  if (!deferRewrites) for (const r of reallocated) await saveRepaymentOutcome(trx, r.id, r.split, r.rows);
   const writes: Write[] = await saveSettlements(trx, stored, servicing);
   let repayment: RepaymentRow | undefined;
   if (fresh) {
@@ -85,12 +105,16 @@ export async function rebookLoan(
   }
   const rows = servicing.rows.map((row) => ({ loan_id: loan.id, version: loan.schedule_version + 1, ...instalmentView(row) }));
   const newVersion = !sameRows(stored.instalments, rows);
+  let schedule: NewScheduleVersion | undefined;
   if (newVersion) {
-    writes.push(...scheduleVersionWrites(trx, {
-      loan_id: loan.id, version: loan.schedule_version + 1, reason: typeof cause.reason === 'function' ? cause.reason(servicing) : cause.reason, effective_date: cause.effectiveDate,
-    }, rows));
+    schedule = {
+      version: { loan_id: loan.id, version: loan.schedule_version + 1, reason: typeof cause.reason === 'function' ? cause.reason(servicing) : cause.reason, effective_date: cause.effectiveDate },
+      instalments: rows,
+    };
+    writes.push(...scheduleVersionWrites(trx, schedule.version, rows));
   }
-  writes.push(...postingDifferences(loan, stored.entries, servicing.postings));
+  const journal = postingDifferences(loan, stored.entries, servicing.postings);
+  writes.push(...journal.flatMap(entryWrites));
 
   const changes = {
     status: servicing.status,
@@ -103,11 +127,11 @@ export async function rebookLoan(
     current_annual_rate_percent: formatRate(servicing.annualRate),
   };
   writes.push(loanStateWrite(trx, loan.id, changes));
-  return { loan: { ...loan, ...changes }, writes, servicing, newVersion, allocations, ...(repayment ? { repayment } : {}) };
+  return { loan: { ...loan, ...changes }, writes, servicing, newVersion, allocations, journal, reallocated, ...(schedule ? { schedule } : {}), ...(repayment ? { repayment } : {}) };
 }
 
 /** A repayment recorded, what is left to store, and the loan after it. */
-export type RecordedRepayment = Pick<Rebooked, 'loan' | 'writes' | 'allocations' | 'newVersion'> & { readonly repayment: RepaymentRow };
+export type RecordedRepayment = Pick<Rebooked, 'loan' | 'writes' | 'allocations' | 'newVersion' | 'journal'> & { readonly repayment: RepaymentRow };
 
 /**
  * Records a repayment without replaying the loan's history, from where the loan stands (read under
@@ -140,12 +164,9 @@ export function appendToHistory(loan: LoanRow, standing: LoanStanding | undefine
   // Never restructured, nothing capitalised: what is outstanding is the principal less every principal repaid.
   const changes = { outstanding_principal: formatMoney(cents(parseMoney(loan.principal) - allocated - parseMoney(standing.principal_prepaid) - principalPaid)) };
   const { posting } = appended;
-  const writes = [
-    ...newRepaymentWrites(row, allocations),
-    ...journalEntry({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source }),
-    outstandingWrite(loan.id, changes.outstanding_principal),
-  ];
-  return { loan: { ...loan, ...changes }, writes, newVersion: false, repayment, allocations: allocations.map((a) => ({ repayment_id: fresh.id, ...a })) };
+  const entry = entryRows({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source });
+  const writes = [...newRepaymentWrites(row, allocations), ...entryWrites(entry), outstandingWrite(loan.id, changes.outstanding_principal)];
+  return { loan: { ...loan, ...changes }, writes, newVersion: false, repayment, allocations: allocations.map((a) => ({ repayment_id: fresh.id, ...a })), journal: [entry] };
 }
 
 /** A hundred years of monthly instalments: beyond, a schedule is no longer a loan (and would not fit one INSERT). */
@@ -195,20 +216,21 @@ function rowsOfOutcome(outcome: RepaymentOutcome) {
   return { split, rows };
 }
 
-/** Rewrites the repayments a replay re-allocated; returns every standing repayment's allocations. */
-async function saveOutcomes(trx: Transaction<Database>, stored: LoanHistory, servicing: Servicing): Promise<AllocationRow[]> {
+/** Every standing repayment's allocations, and the repayments the replay allocated differently from how they are stored. */
+function outcomesOf(stored: LoanHistory, servicing: Servicing): { allocations: AllocationRow[]; reallocated: Reallocation[] } {
   const storedBy = new Map<string, string>();
   for (const a of stored.allocations) storedBy.set(a.repayment_id, (storedBy.get(a.repayment_id) ?? '') + allocationKey(a));
   const all: AllocationRow[] = [];
+  const reallocated: Reallocation[] = [];
   for (const repayment of stored.repayments) {
     const { split, rows } = outcomeRows(servicing, repayment.id);
     all.push(...rows.map((row) => ({ repayment_id: repayment.id, ...row })));
     const unchanged = split.kind === repayment.kind && sameAmount(split.principal_prepaid, repayment.principal_prepaid)
       && sameAmount(split.excess, repayment.excess)
       && (storedBy.get(repayment.id) ?? '') === rows.map((a) => allocationKey(a)).join('');
-    if (!unchanged) await saveRepaymentOutcome(trx, repayment.id, split, rows);
+    if (!unchanged) reallocated.push({ id: repayment.id, split, rows });
   }
-  return all;
+  return { allocations: all, reallocated };
 }
 
 /** The arrears settlements the replay calls for, where they differ from those stored. */
@@ -244,11 +266,11 @@ function sameRows(stored: InstalmentRow[], wanted: InstalmentRow[]): boolean {
 }
 
 /** The entries the history calls for that are not posted, and the reversals of those posted that it no longer calls for. */
-function postingDifferences(loan: LoanRow, entries: readonly StandingEntry[], postings: readonly DesiredPosting[]): Write[] {
+function postingDifferences(loan: LoanRow, entries: readonly StandingEntry[], postings: readonly DesiredPosting[]): EntryRows[] {
   const { stale, fresh } = ledgerChanges(entries.map(postedEntry).filter((entry) => entry.source !== 'disbursement'), postings);
   return [
-    ...stale.flatMap((entry) => reversalOf(loan.fund_id, loan.id, entry)),
-    ...fresh.flatMap((posting) => journalEntry({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source })),
+    ...stale.map((entry) => reversalOf(loan.fund_id, loan.id, entry)),
+    ...fresh.map((posting) => entryRows({ fundId: loan.fund_id, loanId: loan.id, event: posting.event, valueDate: posting.valueDate, lines: posting.lines, source: posting.source })),
   ];
 }
 

@@ -1,0 +1,156 @@
+import type { Transaction } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Database } from '../db/schema';
+import type { CalendarDate } from '../domain/dates';
+import { disbursementLines } from '../domain/ledger';
+import { cents, formatMoney, parseMoney } from '../domain/money';
+import { buildSchedule } from '../domain/schedule';
+import type { PrepaymentChoice, Servicing } from '../domain/servicing';
+import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
+import { termsOfLoan } from '../loans/loan-terms';
+import { loanView } from '../loans/loan.view';
+import { instalmentRows } from '../loans/schedule-rows';
+import { appendToHistory, rebookLoan, type Rebooked, type RecordedRepayment } from '../servicing/rebook-loan';
+import { loanStateView, repaymentView } from '../servicing/repayment.view';
+import type { AllocationRow, InstalmentRow, LoanHistory, LoanRow, LoanStanding, RepaymentRow, StandingEntry } from '../servicing/servicing.repository';
+
+/** A repayment of the file, canonical (the API's spelling), in the order it is entered. */
+export interface ImportedRepayment {
+  readonly amount: string;
+  readonly value_date: CalendarDate;
+  readonly reference: string | null;
+  readonly prepayment: PrepaymentChoice;
+}
+
+/** A change of the loan's audit stream, in order: hashed and chained when it is written. */
+export interface LoanChange {
+  readonly action: 'loan.created' | 'loan.disbursed' | 'repayment.recorded';
+  readonly entityType: 'loan' | 'repayment';
+  readonly entityId: string;
+  readonly state: unknown;
+}
+
+/** Everything one loan's history leaves in the database, as rows to insert in bulk. */
+export interface ReplayedLoan {
+  readonly loan: LoanRow;
+  readonly versions: { loan_id: string; version: number; reason: string; effective_date: string }[];
+  readonly instalments: InstalmentRow[];
+  /** In the order entered: the database numbers them (seq) in this order. */
+  readonly repayments: Omit<RepaymentRow, 'seq'>[];
+  readonly allocations: AllocationRow[];
+  readonly journal: EntryRows[];
+  readonly changes: LoanChange[];
+}
+
+/**
+ * A loan's history as hand entry through the API would make it — disbursed on its disbursement date
+ * for its whole principal (disburseLoan), then each repayment in turn (recordRepayment) — by the same
+ * functions: buildSchedule, rebookLoan and appendToHistory, fed from what the earlier steps produced
+ * instead of from the database (nothing of the loan is stored yet). The created loan is the stored
+ * row (pending, as POST /v1/loans leaves it); repayments come in value-date order, then line order.
+ */
+export async function replayLoan(trx: Transaction<Database>, created: LoanRow, repayments: readonly ImportedRepayment[], today: CalendarDate): Promise<ReplayedLoan> {
+  const out: ReplayedLoan = { loan: created, versions: [], instalments: [], repayments: [], allocations: [], journal: [], changes: [] };
+  out.changes.push({ action: 'loan.created', entityType: 'loan', entityId: created.id, state: loanView(created) });
+
+  // disburseLoan: schedule version 1 from the actual date, the disbursement entry, then a rebooking
+  // that posts the interest a total deferral capitalises.
+  const date = created.disbursement_date as CalendarDate;
+  const terms = termsOfLoan(created, date);
+  const firstRows = instalmentRows(created.id, 1, buildSchedule(terms).rows);
+  out.versions.push({ loan_id: created.id, version: 1, reason: 'disbursement', effective_date: date });
+  out.instalments.push(...firstRows);
+  const disbursement = entryRows({ fundId: created.fund_id, loanId: created.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
+  out.journal.push(disbursement);
+
+  const state: LoanState = {
+    loan: { ...created, status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1 },
+    instalments: firstRows, repayments: [], allocations: [], entries: [standingEntry(disbursement)],
+  };
+  const booked = await rebookLoan(trx, state.loan, { reason: 'disbursement', effectiveDate: date }, today, { history: historyOf(state), deferRewrites: true });
+  apply(state, out, booked);
+  out.changes.push({ action: 'loan.disbursed', entityType: 'loan', entityId: created.id, state: loanView(state.loan) });
+
+  for (const [k, line] of repayments.entries()) {
+    const fresh = { id: uuidv7(), loan_id: created.id, ...line };
+    const reason = (servicing: Servicing) => ((servicing.outcomes.get(fresh.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
+    const recorded = appendToHistory(state.loan, standingOf(state), fresh)
+      ?? await rebookLoan(trx, state.loan, { reason, effectiveDate: line.value_date }, today, { fresh, history: historyOf(state), deferRewrites: true });
+    const repayment = { ...recorded.repayment!, seq: String(k + 1) };
+    state.repayments.push(repayment);
+    apply(state, out, recorded);
+    const view = { ...repaymentView(recorded.repayment!, recorded.allocations), loan: loanStateView(recorded.loan) };
+    out.changes.push({ action: 'repayment.recorded', entityType: 'repayment', entityId: fresh.id, state: view });
+  }
+
+  return {
+    ...out,
+    loan: state.loan,
+    repayments: state.repayments.map(({ seq: _s, ...row }) => row),
+    allocations: state.allocations,
+  };
+}
+
+/** What the database would hold of the loan between two steps: what its next step reads. */
+interface LoanState {
+  loan: LoanRow;
+  /** The current version's rows. */
+  instalments: InstalmentRow[];
+  repayments: RepaymentRow[];
+  allocations: AllocationRow[];
+  /** Entries that stand: neither reversed nor reversals. */
+  entries: StandingEntry[];
+}
+
+/** One step's results folded into the state, its new rows into the loan's output. */
+function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRepayment): void {
+  // Each step's loan write moves the revision on (loanStateWrite, outstandingWrite).
+  state.loan = { ...step.loan, revision: state.loan.revision + 1 };
+  if ('reallocated' in step) {
+    for (const { id, split } of step.reallocated) {
+      const k = state.repayments.findIndex((r) => r.id === id);
+      state.repayments[k] = { ...state.repayments[k]!, ...split };
+    }
+    state.allocations = step.allocations; // every standing repayment's, the new one's included
+    if (step.schedule) {
+      out.versions.push(step.schedule.version);
+      out.instalments.push(...step.schedule.instalments);
+      state.instalments = step.schedule.instalments;
+    }
+  } else {
+    state.allocations = [...state.allocations, ...step.allocations];
+  }
+  for (const posted of step.journal) {
+    out.journal.push(posted);
+    if (posted.entry.reverses) state.entries = state.entries.filter((e) => e.id !== posted.entry.reverses);
+    else state.entries.push(standingEntry(posted));
+  }
+}
+
+const standingEntry = ({ entry, lines }: EntryRows): StandingEntry => ({
+  id: entry.id, source: entry.source ?? entry.event, event: entry.event, value_date: entry.value_date,
+  lines: lines.map((l) => [l.account, formatMoney(l.debit), formatMoney(l.credit)]),
+});
+
+function historyOf(state: LoanState): LoanHistory {
+  return { repayments: state.repayments, restructurings: [], settlements: [], allocations: state.allocations, instalments: state.instalments, entries: state.entries };
+}
+
+/** Where the loan stands, as lockLoanWithStandingQuery reads it (an import's loans are never restructured). */
+function standingOf(state: LoanState): LoanStanding {
+  const paid = new Map<number, bigint[]>();
+  for (const a of state.allocations) {
+    const sums = paid.get(a.number) ?? [0n, 0n, 0n, 0n];
+    paid.set(a.number, [a.fees, a.late_interest, a.interest, a.principal].map((amount, k) => sums[k]! + parseMoney(amount)));
+  }
+  const sum = (amounts: string[]) => formatMoney(cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n)));
+  const lastRepaid = state.repayments.reduce<string | null>((last, r) => (last === null || r.value_date > last ? r.value_date : last), null);
+  return {
+    rows: state.instalments.map((i) => [i.number, i.due_date, i.principal, i.interest, i.capitalised_interest]),
+    paid: [...paid].map(([number, sums]) => [number, ...sums.map((c) => formatMoney(cents(c)))] as [number, string, string, string, string]),
+    last_repaid_on: lastRepaid,
+    principal_prepaid: sum(state.repayments.map((r) => r.principal_prepaid)),
+    total_payable: sum(state.instalments.map((i) => i.total)),
+    restructurings: 0,
+  };
+}

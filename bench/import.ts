@@ -18,24 +18,29 @@
  * - commit: in a child process of its own (its peak RSS is the commit's, not the generation's), for
  *   each request, requestImport (mode commit: the dry run again, the files stored, 202) then
  *   commitImport, the worker's core, which writes it all in one transaction; then the fund's
- *   structures, loans and repayments are counted.
+ *   structures, active loans and repayments are counted, and the trial balance's loans receivable
+ *   must equal the loans' outstanding principal.
  * Medians of BENCH_IMPORT_ROUNDS (default 3) rounds after a warm-up round of 1,000 loans, the COPY
  * run first in odd rounds and last in even ones. Targets: commit ≤ 20 × COPY, dry run ≤ 3 × COPY.
  * BENCH_PROFILE=<dir>: CPU profiles of each round's dry run (dry-run-<round>.cpuprofile) and commit
  * child (node's --cpu-prof) written there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { connectDatabase, type Db } from '../src/db/connect';
 import { migrate } from '../src/db/migrate';
+import { formatMoney } from '../src/domain/money';
 import { createFund } from '../src/funds/create-fund';
 import { ADMIN, type RequestContext } from '../src/http/auth';
+import { getTrialBalance } from '../src/ledger/get-trial-balance';
+import { commitImport } from '../src/imports/commit-import';
 import { dryRunImport, type ImportBody } from '../src/imports/dry-run-import';
 import { IMPORT_KINDS } from '../src/imports/import-columns';
+import { requestImport } from '../src/imports/request-import';
 import { createProduct } from '../src/products/create-product';
 import { withDatabase } from './database';
 import { importFiles, type ImportBatch } from './import-files';
@@ -58,34 +63,25 @@ const seconds = (values: number[]) => values.map((v) => (v / 1000).toFixed(2)).j
 const fileOf = (dir: string, batch: number, kind: string) => join(dir, `${batch}-${kind}.csv`);
 const textColumns = (columns: string) => columns.replace(/ (numeric|integer|date)/g, ' text');
 
-interface CommitModules {
-  requestImport: (db: Db, context: RequestContext, body: Record<string, unknown>, today: string) => Promise<{ status: number; body: { id: string } }>;
-  commitImport: (db: Db, importId: string, today: string) => Promise<unknown>;
-}
-
-/** The commit mode, once it has landed (src/imports/request-import.ts and commit-import.ts); until then the commit is skipped. */
-function commitModules(): CommitModules | undefined {
-  const at = (name: string) => join(__dirname, '..', 'src', 'imports', `${name}.js`);
-  if (!existsSync(at('request-import')) || !existsSync(at('commit-import'))) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return { ...require(at('request-import')), ...require(at('commit-import')) } as CommitModules;
-}
-
-interface CommitResult { requestMs: number; commitMs: number; maxRssMiB: number; outcomes: unknown[] }
+interface CommitResult { requestMs: number; commitMs: number; maxRssMiB: number }
 
 /** The child: each request's files read from `dir`, then requested and committed as the API and the worker would; prints its times and peak RSS. */
 async function child(databaseUrl: string, dir: string, fundId: string, batches: number): Promise<void> {
-  const modules = commitModules()!;
   const db = await connectDatabase({ databaseUrl, dataDir: '' });
   try {
-    const result: CommitResult = { requestMs: 0, commitMs: 0, maxRssMiB: 0, outcomes: [] };
+    const result: CommitResult = { requestMs: 0, commitMs: 0, maxRssMiB: 0 };
     for (let batch = 0; batch < batches; batch++) {
       const files = Object.fromEntries(IMPORT_KINDS.map((kind) => [kind, readFileSync(fileOf(dir, batch, kind), 'utf8')]));
       const started = performance.now();
-      const requested = await modules.requestImport(db, context, { fund_id: fundId, mode: 'commit', ...files }, TODAY);
+      const requested = await requestImport(db, context, { fund_id: fundId, mode: 'commit', ...files }, TODAY);
       const committing = performance.now();
       if (requested.status !== 202) throw new Error(`the import was not accepted: ${requested.status} ${JSON.stringify(requested.body).slice(0, 2000)}`);
-      result.outcomes.push(await modules.commitImport(db, requested.body.id, TODAY));
+      const importId = (requested.body as { id: string }).id;
+      const outcome = await commitImport(db, importId, TODAY);
+      if (outcome !== 'done') {
+        const { rows } = await sql<{ status: string; errors: unknown; error: string | null }>`SELECT * FROM imports WHERE id = ${importId}::uuid`.execute(db);
+        throw new Error(`the import was not committed: ${outcome}, ${JSON.stringify(rows[0]).slice(0, 3000)}`);
+      }
       result.requestMs += committing - started;
       result.commitMs += performance.now() - committing;
     }
@@ -127,7 +123,7 @@ async function counts(db: Db, fundId?: string) {
   return row!;
 }
 
-interface Round { copyMs: number; dryMs: number; commit?: CommitResult }
+interface Round { copyMs: number; dryMs: number; commit: CommitResult }
 
 /** One round in a fresh database: the files written for its product, then the COPY, the dry run and the commit, checked. */
 async function round(template: readonly ImportBatch[], copyFirst: boolean, name: string): Promise<Round> {
@@ -174,15 +170,17 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean, name:
       const copied = await counts(db);
       if (JSON.stringify(copied) !== JSON.stringify(expected)) throw new Error(`COPY loaded ${JSON.stringify(copied)}, not ${JSON.stringify(expected)}`);
 
-      if (!commitModules()) return { copyMs, dryMs };
       const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-name', `commit-${name}.cpuprofile`] : [];
       const run = spawnSync(process.execPath, [...profiling, __filename, '--child', databaseUrl, dir, fund.id, String(batches.length)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       if (run.status !== 0) throw new Error(`the commit's child failed: ${run.stderr}`);
       const commit = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as CommitResult;
       const created = await counts(db, fund.id);
       if (JSON.stringify(created) !== JSON.stringify(expected)) {
-        throw new Error(`the commit left ${JSON.stringify(created)} in the fund, not ${JSON.stringify(expected)} (outcomes: ${JSON.stringify(commit.outcomes).slice(0, 2000)})`);
+        throw new Error(`the commit left ${JSON.stringify(created)} in the fund, not ${JSON.stringify(expected)}`);
       }
+      const receivable = (await getTrialBalance(db, ADMIN, fund.id, TODAY)).lines.find((l) => l.account === 'loans_receivable')!.balance;
+      const { rows: [outstanding] } = await sql<{ sum: string }>`SELECT sum(outstanding_principal)::text AS sum FROM loans WHERE fund_id = ${fund.id}::uuid`.execute(db);
+      if (formatMoney(receivable) !== outstanding!.sum) throw new Error(`loans receivable ${formatMoney(receivable)} in the ledger, ${outstanding!.sum} outstanding on the loans`);
       return { copyMs, dryMs, commit };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -199,11 +197,9 @@ async function main(): Promise<void> {
   const bodyBytes = batches.map((b) => Buffer.byteLength(JSON.stringify({ fund_id: SOME_PRODUCT, mode: 'commit', structures: b.structures, loans: b.loans, repayments: b.repayments })));
   if (bodyBytes.some((bytes) => bytes >= BODY_LIMIT)) throw new Error(`a request's body is over the route's 20 MB: ${bodyBytes.join(', ')} bytes`);
   const total = (kind: keyof ImportBatch['counts']) => batches.reduce((sum, b) => sum + b.counts[kind], 0);
-  const available = commitModules() !== undefined;
   console.log(`bench:import — ${total('loans')} loans, ${total('structures')} structures, ${total('repayments')} repayments in ${batches.length} request(s) (${batches.map((b) => `${b.counts.loans} loans ${b.conventions}`).join(', ')}) `
     + `(JSON bodies ${bodyBytes.map((b) => (b / 1048576).toFixed(1)).join(', ')} MiB; route limit 20 MiB); files generated in ${(generated / 1000).toFixed(1)} s; `
     + `use cases called directly, no HTTP; today ${TODAY}; node ${process.version}`);
-  if (!available) console.log('commit not available: src/imports/request-import.ts and commit-import.ts are not built; COPY and dry run only');
 
   await round(importFiles(WARM_UP_LOANS, SOME_PRODUCT, BATCH_BYTES, FRENCH), true, 'warm-up');
   const rounds: Round[] = [];
@@ -211,7 +207,7 @@ async function main(): Promise<void> {
     const done = await round(batches, r % 2 === 0, String(r + 1));
     rounds.push(done);
     console.log(`  round ${r + 1}: COPY ${(done.copyMs / 1000).toFixed(2)} s, dry run ${(done.dryMs / 1000).toFixed(2)} s`
-      + (done.commit ? `, commit ${((done.commit.requestMs + done.commit.commitMs) / 1000).toFixed(2)} s (request ${(done.commit.requestMs / 1000).toFixed(2)}, worker ${(done.commit.commitMs / 1000).toFixed(2)}), peak RSS ${done.commit.maxRssMiB.toFixed(0)} MiB` : ''));
+      + `, commit ${((done.commit.requestMs + done.commit.commitMs) / 1000).toFixed(2)} s (request ${(done.commit.requestMs / 1000).toFixed(2)}, worker ${(done.commit.commitMs / 1000).toFixed(2)}), peak RSS ${done.commit.maxRssMiB.toFixed(0)} MiB`);
   }
   const loans = total('loans');
   const line = (name: string, times: number[]) => `${name} median ${(median(times) / 1000).toFixed(2)} s = ${Math.round(loans / (median(times) / 1000))} loans/s  (runs: ${seconds(times)})`;
@@ -220,17 +216,13 @@ async function main(): Promise<void> {
   console.log(`${ROUNDS} rounds, each in a fresh database, after a warm-up round of ${WARM_UP_LOANS} loans`);
   console.log(line('COPY (psql \\copy into staging tables)  ', rounds.map((r) => r.copyMs)));
   console.log(line('dry run (dryRunImport)                  ', rounds.map((r) => r.dryMs)));
-  if (rounds[0]!.commit) {
-    const commits = rounds.map((r) => r.commit!);
-    const commitTimes = commits.map((c) => c.requestMs + c.commitMs);
-    console.log(line('commit (requestImport + commitImport)   ', commitTimes));
-    console.log(line('  of which requestImport (the dry run again, the files stored)', commits.map((c) => c.requestMs)));
-    console.log(line('  of which commitImport (the worker, one transaction)        ', commits.map((c) => c.commitMs)));
-    console.log(`commit's peak RSS (child process): median ${median(commits.map((c) => c.maxRssMiB)).toFixed(1)} MiB (runs: ${commits.map((c) => c.maxRssMiB.toFixed(1)).join(', ')})`);
-    console.log(`ratio dry run/COPY ${(dry / copy).toFixed(2)}  (target ≤ 3); commit/COPY ${(median(commitTimes) / copy).toFixed(2)}  (target ≤ 20)`);
-  } else {
-    console.log(`ratio dry run/COPY ${(dry / copy).toFixed(2)}  (target ≤ 3); commit not available`);
-  }
+  const commits = rounds.map((r) => r.commit);
+  const commitTimes = commits.map((c) => c.requestMs + c.commitMs);
+  console.log(line('commit (requestImport + commitImport)   ', commitTimes));
+  console.log(line('  of which requestImport (the dry run again, the files stored)', commits.map((c) => c.requestMs)));
+  console.log(line('  of which commitImport (the worker, one transaction)        ', commits.map((c) => c.commitMs)));
+  console.log(`commit's peak RSS (child process): median ${median(commits.map((c) => c.maxRssMiB)).toFixed(1)} MiB (runs: ${commits.map((c) => c.maxRssMiB.toFixed(1)).join(', ')})`);
+  console.log(`ratio dry run/COPY ${(dry / copy).toFixed(2)}  (target ≤ 3); commit/COPY ${(median(commitTimes) / copy).toFixed(2)}  (target ≤ 20)`);
 }
 
 main().catch((error: unknown) => {

@@ -63,13 +63,15 @@ const seconds = (values: number[]) => values.map((v) => (v / 1000).toFixed(2)).j
 const fileOf = (dir: string, batch: number, kind: string) => join(dir, `${batch}-${kind}.csv`);
 const textColumns = (columns: string) => columns.replace(/ (numeric|integer|date)/g, ' text');
 
-interface CommitResult { requestMs: number; commitMs: number; maxRssMiB: number }
+/** Times in ms; cpuMs the child's CPU (user + system, every thread: V8's collector and compiler threads too) over both. */
+interface CommitResult { requestMs: number; commitMs: number; cpuMs: number; maxRssMiB: number }
 
 /** The child: each request's files read from `dir`, then requested and committed as the API and the worker would; prints its times and peak RSS. */
 async function child(databaseUrl: string, dir: string, fundId: string, batches: number): Promise<void> {
   const db = await connectDatabase({ databaseUrl, dataDir: '' });
   try {
-    const result: CommitResult = { requestMs: 0, commitMs: 0, maxRssMiB: 0 };
+    const result: CommitResult = { requestMs: 0, commitMs: 0, cpuMs: 0, maxRssMiB: 0 };
+    const cpu = process.cpuUsage();
     for (let batch = 0; batch < batches; batch++) {
       const files = Object.fromEntries(IMPORT_KINDS.map((kind) => [kind, readFileSync(fileOf(dir, batch, kind), 'utf8')]));
       const started = performance.now();
@@ -85,6 +87,8 @@ async function child(databaseUrl: string, dir: string, fundId: string, batches: 
       result.requestMs += committing - started;
       result.commitMs += performance.now() - committing;
     }
+    const used = process.cpuUsage(cpu);
+    result.cpuMs = (used.user + used.system) / 1000;
     result.maxRssMiB = process.resourceUsage().maxRSS / 1024;
     console.log(JSON.stringify(result));
   } finally {
@@ -123,7 +127,10 @@ async function counts(db: Db, fundId?: string) {
   return row!;
 }
 
-interface Round { copyMs: number; dryMs: number; commit: CommitResult }
+/** The tables a commit writes to, counted after it (the database holds that fund only). */
+const WRITTEN = ['structures', 'loans', 'schedule_versions', 'instalments', 'repayments', 'allocations', 'journal_entries', 'journal_lines', 'audit_events'];
+
+interface Round { copyMs: number; dryMs: number; commit: CommitResult; written: Record<string, number> }
 
 /** One round in a fresh database: the files written for its product, then the COPY, the dry run and the commit, checked. */
 async function round(template: readonly ImportBatch[], copyFirst: boolean, name: string): Promise<Round> {
@@ -181,7 +188,9 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean, name:
       const receivable = (await getTrialBalance(db, ADMIN, fund.id, TODAY)).lines.find((l) => l.account === 'loans_receivable')!.balance;
       const { rows: [outstanding] } = await sql<{ sum: string }>`SELECT sum(outstanding_principal)::text AS sum FROM loans WHERE fund_id = ${fund.id}::uuid`.execute(db);
       if (formatMoney(receivable) !== outstanding!.sum) throw new Error(`loans receivable ${formatMoney(receivable)} in the ledger, ${outstanding!.sum} outstanding on the loans`);
-      return { copyMs, dryMs, commit };
+      const written = Object.fromEntries(await Promise.all(WRITTEN.map(async (table) =>
+        [table, Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n)] as const)));
+      return { copyMs, dryMs, commit, written };
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await db.destroy();
@@ -207,7 +216,7 @@ async function main(): Promise<void> {
     const done = await round(batches, r % 2 === 0, String(r + 1));
     rounds.push(done);
     console.log(`  round ${r + 1}: COPY ${(done.copyMs / 1000).toFixed(2)} s, dry run ${(done.dryMs / 1000).toFixed(2)} s`
-      + `, commit ${((done.commit.requestMs + done.commit.commitMs) / 1000).toFixed(2)} s (request ${(done.commit.requestMs / 1000).toFixed(2)}, worker ${(done.commit.commitMs / 1000).toFixed(2)}), peak RSS ${done.commit.maxRssMiB.toFixed(0)} MiB`);
+      + `, commit ${((done.commit.requestMs + done.commit.commitMs) / 1000).toFixed(2)} s (request ${(done.commit.requestMs / 1000).toFixed(2)}, worker ${(done.commit.commitMs / 1000).toFixed(2)}; child CPU ${(done.commit.cpuMs / 1000).toFixed(2)}), peak RSS ${done.commit.maxRssMiB.toFixed(0)} MiB`);
   }
   const loans = total('loans');
   const line = (name: string, times: number[]) => `${name} median ${(median(times) / 1000).toFixed(2)} s = ${Math.round(loans / (median(times) / 1000))} loans/s  (runs: ${seconds(times)})`;
@@ -221,6 +230,10 @@ async function main(): Promise<void> {
   console.log(line('commit (requestImport + commitImport)   ', commitTimes));
   console.log(line('  of which requestImport (the dry run again, the files stored)', commits.map((c) => c.requestMs)));
   console.log(line('  of which commitImport (the worker, one transaction)        ', commits.map((c) => c.commitMs)));
+  const written = rounds.at(-1)!.written;
+  console.log(`rows the commit wrote: ${Object.entries(written).map(([table, n]) => `${table} ${n}`).join(', ')}; ${Object.values(written).reduce((a, b) => a + b, 0)} in all, `
+    + `against ${total('structures') + loans + total('repayments')} rows COPY loads`);
+  console.log(`commit's child: CPU (all its threads) median ${(median(commits.map((c) => c.cpuMs)) / 1000).toFixed(2)} s for ${(median(commitTimes) / 1000).toFixed(2)} s of wall time`);
   console.log(`commit's peak RSS (child process): median ${median(commits.map((c) => c.maxRssMiB)).toFixed(1)} MiB (runs: ${commits.map((c) => c.maxRssMiB.toFixed(1)).join(', ')})`);
   console.log(`ratio dry run/COPY ${(dry / copy).toFixed(2)}  (target ≤ 3); commit/COPY ${(median(commitTimes) / copy).toFixed(2)}  (target ≤ 20)`);
 }

@@ -16,6 +16,7 @@ import { buildExportJob } from '../src/exports/build-export.job';
 import { BUILD_EXPORT } from '../src/exports/exports.repository';
 import { commitImportJob } from '../src/imports/commit-import.job';
 import { COMMIT_IMPORT } from '../src/imports/imports.repository';
+import { REQUEUE_STALLED_IMPORTS, REQUEUE_STALLED_IMPORTS_SCHEDULE, requeueStalledImportsJob } from '../src/imports/requeue-stalled-imports.job';
 import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
 import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
 import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues, QUEUE_NAMES } from '../src/queues/redis';
@@ -35,6 +36,7 @@ const SCHEDULES = [
   [MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE],
   [REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE],
   [REQUEUE_STALLED_EXPORTS, REQUEUE_STALLED_EXPORTS_SCHEDULE],
+  [REQUEUE_STALLED_IMPORTS, REQUEUE_STALLED_IMPORTS_SCHEDULE],
 ] as const;
 
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -135,7 +137,7 @@ export async function startWorkers(options: {
   }
 
   // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
-  // three times rather than BullMQ's one; reminders, reports and exports whose job was lost are queued again anyway.
+  // three times rather than BullMQ's one; reminders, reports, exports and imports whose job was lost are queued again anyway.
   const work = (queue: string, concurrency: number, processors: Record<string, (job: Job) => Promise<unknown>>) => {
     const worker = new Worker(queue, async (job, token) => {
       const processor = processors[job.name];
@@ -162,7 +164,7 @@ export async function startWorkers(options: {
   work(MAINTENANCE_QUEUE, 1, {
     [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db),
     [MONTHLY_REPORTS]: monthlyReportsJob(db), [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
-    [REQUEUE_STALLED_EXPORTS]: requeueStalledExportsJob(db),
+    [REQUEUE_STALLED_EXPORTS]: requeueStalledExportsJob(db), [REQUEUE_STALLED_IMPORTS]: requeueStalledImportsJob(db),
   });
   const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });

@@ -124,7 +124,7 @@ async function writeLoans(trx: Transaction<Database>, context: RequestContext, l
   await insertRows(trx, 'instalments', all((l) => l.instalments));
   await insertRows(trx, 'repayments', all((l) => l.repayments)); // in order: seq numbers them so
   await insertRows(trx, 'allocations', all((l) => l.allocations));
-  await insertRows(trx, 'journal_entries', all((l) => l.journal.map((j) => j.entry)));
+  await insertRows(trx, 'journal_entries', all((l) => l.journal.map((j) => ({ ...j.entry, created_at: j.at }))));
   await insertRows(trx, 'journal_lines', all((l) => l.journal.flatMap(({ entry, lines }) => lines.map((line, k) => ({
     entry_id: entry.id, line: k + 1, account: line.account, debit: formatMoney(line.debit), credit: formatMoney(line.credit),
   })))));

@@ -1,6 +1,7 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ImportsTable } from '../db/schema';
+import { requeueStalled } from '../outbox/requeue-stalled';
 import type { ProductRow } from '../products/find-product';
 
 /**
@@ -79,4 +80,9 @@ export async function finishImport(trx: Transaction<Database>, id: string, creat
 export async function failImport(db: Db, id: string, errors: unknown[], notShown: number, error: string | null): Promise<void> {
   await db.updateTable('imports').set({ status: 'failed', errors: JSON.stringify(errors), errors_not_shown: notShown, error, rows_done: 0, finished_at: sql<Date>`now()` })
     .where('id', '=', id).execute();
+}
+
+/** Imports no worker finished, an hour on: a new job, or `failed` after six attempts or a day (as reports and exports). */
+export function requeueStalledImports(db: Db): Promise<{ queued: number; failed: number }> {
+  return requeueStalled(db, { table: 'imports', jobName: COMMIT_IMPORT, prefix: 'import' });
 }

@@ -33,13 +33,24 @@ export interface LoanChange {
 /** Everything one loan's history leaves in the database, as rows to insert in bulk. */
 export interface ReplayedLoan {
   readonly loan: LoanRow;
-  readonly versions: { loan_id: string; version: number; reason: string; effective_date: string }[];
+  readonly versions: { loan_id: string; version: number; reason: string; effective_date: string; created_at: Date }[];
   readonly instalments: InstalmentRow[];
   /** In the order entered: the database numbers them (seq) in this order. */
   readonly repayments: Omit<RepaymentRow, 'seq'>[];
   readonly allocations: AllocationRow[];
-  readonly journal: EntryRows[];
+  readonly journal: (EntryRows & { readonly at: Date })[];
   readonly changes: LoanChange[];
+}
+
+/**
+ * The instants a loan's rows are stamped with, strictly increasing: each step's versions and entries
+ * take one (as a request's rows take its transaction's start), its repayment the next (as it takes the
+ * request's clock later). The schedule of a replaced version counts the repayments made before the
+ * next version by these instants, as it does for a loan entered by hand.
+ */
+function stepClock(): () => Date {
+  let last = 0;
+  return () => new Date(last = Math.max(Date.now(), last + 1));
 }
 
 /**
@@ -51,6 +62,7 @@ export interface ReplayedLoan {
  */
 export async function replayLoan(trx: Transaction<Database>, created: LoanRow, repayments: readonly ImportedRepayment[], today: CalendarDate): Promise<ReplayedLoan> {
   const out: ReplayedLoan = { loan: created, versions: [], instalments: [], repayments: [], allocations: [], journal: [], changes: [] };
+  const tick = stepClock();
   out.changes.push({ action: 'loan.created', entityType: 'loan', entityId: created.id, state: loanView(created) });
 
   // disburseLoan: schedule version 1 from the actual date, the disbursement entry, then a rebooking
@@ -58,28 +70,30 @@ export async function replayLoan(trx: Transaction<Database>, created: LoanRow, r
   const date = created.disbursement_date as CalendarDate;
   const terms = termsOfLoan(created, date);
   const firstRows = instalmentRows(created.id, 1, buildSchedule(terms).rows);
-  out.versions.push({ loan_id: created.id, version: 1, reason: 'disbursement', effective_date: date });
+  const disbursedAt = tick();
+  out.versions.push({ loan_id: created.id, version: 1, reason: 'disbursement', effective_date: date, created_at: disbursedAt });
   out.instalments.push(...firstRows);
   const disbursement = entryRows({ fundId: created.fund_id, loanId: created.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
-  out.journal.push(disbursement);
+  out.journal.push({ ...disbursement, at: disbursedAt });
 
   const state: LoanState = {
     loan: { ...created, status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1 },
     instalments: firstRows, repayments: [], allocations: [], entries: [standingEntry(disbursement)],
   };
   const booked = await rebookLoan(trx, state.loan, { reason: 'disbursement', effectiveDate: date }, today, { history: historyOf(state), deferRewrites: true });
-  apply(state, out, booked);
+  apply(state, out, booked, disbursedAt);
   out.changes.push({ action: 'loan.disbursed', entityType: 'loan', entityId: created.id, state: loanView(state.loan) });
 
   for (const [k, line] of repayments.entries()) {
     const fresh = { id: uuidv7(), loan_id: created.id, ...line };
     const reason = (servicing: Servicing) => ((servicing.outcomes.get(fresh.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
+    const stepAt = tick();
     const recorded = appendToHistory(state.loan, standingOf(state), fresh)
       ?? await rebookLoan(trx, state.loan, { reason, effectiveDate: line.value_date }, today, { fresh, history: historyOf(state), deferRewrites: true });
-    const repayment = { ...recorded.repayment!, seq: String(k + 1) };
+    const repayment = { ...recorded.repayment!, seq: String(k + 1), created_at: tick() };
     state.repayments.push(repayment);
-    apply(state, out, recorded);
-    const view = { ...repaymentView(recorded.repayment!, recorded.allocations), loan: loanStateView(recorded.loan) };
+    apply(state, out, recorded, stepAt);
+    const view = { ...repaymentView(repayment, recorded.allocations), loan: loanStateView(recorded.loan) };
     out.changes.push({ action: 'repayment.recorded', entityType: 'repayment', entityId: fresh.id, state: view });
   }
 
@@ -103,7 +117,7 @@ interface LoanState {
 }
 
 /** One step's results folded into the state, its new rows into the loan's output. */
-function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRepayment): void {
+function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRepayment, at: Date): void {
   // Each step's loan write moves the revision on (loanStateWrite, outstandingWrite).
   state.loan = { ...step.loan, revision: state.loan.revision + 1 };
   if ('reallocated' in step) {
@@ -113,7 +127,7 @@ function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRep
     }
     state.allocations = step.allocations; // every standing repayment's, the new one's included
     if (step.schedule) {
-      out.versions.push(step.schedule.version);
+      out.versions.push({ ...step.schedule.version, created_at: at });
       out.instalments.push(...step.schedule.instalments);
       state.instalments = step.schedule.instalments;
     }
@@ -121,7 +135,7 @@ function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRep
     state.allocations = [...state.allocations, ...step.allocations];
   }
   for (const posted of step.journal) {
-    out.journal.push(posted);
+    out.journal.push({ ...posted, at });
     if (posted.entry.reverses) state.entries = state.entries.filter((e) => e.id !== posted.entry.reverses);
     else state.entries.push(standingEntry(posted));
   }

@@ -4,11 +4,14 @@ import type { Db } from '../db/connect';
 /** Work that a worker builds from a row of its own table (a report, an export), one job per row. */
 export interface StalledWork {
   /** Its table, whose name is also its queue's. */
-  readonly table: 'reports' | 'exports';
+  readonly table: 'reports' | 'exports' | 'imports';
   readonly jobName: string;
   /** `report` → job ids `report-<id>-<yyyymmddhh>`; the job's payload names the row as `<prefix>_id`. */
-  readonly prefix: 'report' | 'export';
+  readonly prefix: 'report' | 'export' | 'import';
 }
+
+/** The column each table shows its progress in, back to 0 when the work is given up. */
+const PROGRESS = { reports: 'progress', exports: 'progress', imports: 'rows_done' } as const;
 
 /**
  * Rows no worker finished — their job lost (Redis restarted without its file) or failed without its
@@ -22,7 +25,7 @@ export async function requeueStalled(db: Db, work: StalledWork): Promise<{ queue
       SELECT id, attempts, created_at FROM ${table}
       WHERE status IN ('queued', 'running') AND coalesce(started_at, created_at) < now() - interval '1 hour'
     ), given_up AS (
-      UPDATE ${table} r SET status = 'failed', progress = 0,
+      UPDATE ${table} r SET status = 'failed', ${sql.ref(PROGRESS[work.table])} = 0,
         error = 'no worker finished it after ' || r.attempts || ' attempts' || coalesce(' (last error: ' || r.error || ')', '')
       FROM stalled s WHERE r.id = s.id AND (s.attempts >= 6 OR s.created_at < now() - interval '1 day')
       RETURNING r.id

@@ -12,7 +12,7 @@ import { buildExport } from '../../src/exports/build-export';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
-import { as, createFund, createKey, createProduct, createStructure, pathTemplateOf } from '../support/portfolio';
+import { as, createFund, createKey, createProduct, createStructure, pathTemplateOf, randomSiret, unique } from '../support/portfolio';
 import { CALLERS, CELLS, endpointBody, isAllowed, loanBody, MATRIX, type Caller, type MatrixCell, type Req, type World } from '../support/authorization-matrix';
 
 // The policy is the table in ./authorization-matrix.ts; this file builds the world and runs every cell.
@@ -90,6 +90,13 @@ beforeAll(async () => {
     if (await buildExport(await testDb(), res.body.id, true) !== 'done') throw new Error('the export was not built');
     return res.body.id as string;
   }));
+  // An import of each fund, queued (a structure to create): what GET /v1/imports/{import_id} shows.
+  const [importA, importB] = await Promise.all([fundA, fundB].map(async (fund) => {
+    const structures = `legal_name,siret,legal_form,naf_code,commune_code,department_code,region_code,jobs_fte,contact_email\n${unique('Import')},${randomSiret()},association,88.99B,69123,69,84,1,import@example.org\n`;
+    const res = await as(app, ADMIN_KEY).post('/v1/imports', { fund_id: fund.id, mode: 'commit', structures });
+    if (res.status !== 202) throw new Error(`requesting an import answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  }));
   const [manager, auditor, structureKey, revoked, spareA, spareB] = await Promise.all([
     createKey(app, { role: 'manager', fund_id: fundA.id }),
     createKey(app, { role: 'auditor', fund_id: fundA.id }),
@@ -122,6 +129,7 @@ beforeAll(async () => {
     repayment: { A1: repaymentA1!, A2: repaymentA2!, B1: repaymentB1! },
     report: { A: reportA!, B: reportB! },
     export: { A: exportA!, B: exportB! },
+    import: { A: importA!, B: importB! },
     spareKey: { A: spareA.id, B: spareB.id },
     event: { A1: eventA1, A: eventA, B1: eventB1 },
     endpoint: { A1: endpointA1, A: endpointA, B: endpointB },

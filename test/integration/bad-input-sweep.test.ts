@@ -29,7 +29,7 @@ import {
   type Mutation, type Operation, type RequestShape, type ValueContext,
 } from '../support/bad-inputs';
 import { isolatedDatabase } from '../support/db';
-import { as, createFund, createKey, createProduct, createStructure, productBody, structureBody, unique } from '../support/portfolio';
+import { as, createFund, createKey, createProduct, createStructure, productBody, randomSiret, structureBody, unique } from '../support/portfolio';
 
 jest.setTimeout(60_000);
 
@@ -39,7 +39,7 @@ jest.setTimeout(60_000);
 interface World {
   readonly fund: string; readonly product: string; readonly structure: string;
   /** An active loan with a repayment: the loan the reads name. */
-  readonly loan: string; readonly repayment: string; readonly report: string; readonly export: string; readonly key: string;
+  readonly loan: string; readonly repayment: string; readonly report: string; readonly export: string; readonly import: string; readonly key: string;
   /** A webhook endpoint of the fund, and the event of its loan's creation. */
   readonly endpoint: string; readonly event: string;
 }
@@ -55,13 +55,13 @@ let managerKey: string;
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 /** Path parameters, by name, when the operation's baseline does not bring a fresh target of its own. */
 const pathDefaults = (w: World): Record<string, string> => ({
-  fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, export_id: w.export, key_id: w.key, version: '1',
+  fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, export_id: w.export, import_id: w.import, key_id: w.key, version: '1',
   endpoint_id: w.endpoint, event_id: w.event, kind: 'loans',
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
-    fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, export_id: b.export, key_id: b.key,
+    fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, export_id: b.export, import_id: b.import, key_id: b.key,
     endpoint_id: b.endpoint, event_id: b.event,
   } as Record<string, string>)[snakeCase(name)],
 };
@@ -99,6 +99,14 @@ async function doneExport(fundId: string): Promise<string> {
   return res.body.id as string;
 }
 
+/** An import, queued (a structure to create). */
+async function queuedImport(fundId: string): Promise<string> {
+  const structures = `legal_name,siret,legal_form,naf_code,commune_code,department_code,region_code,jobs_fte,contact_email\nSwept import,${randomSiret()},association,88.99B,69123,69,84,1,import@example.org\n`;
+  const res = await as(app, ADMIN_KEY).post('/v1/imports', { fund_id: fundId, mode: 'commit', structures });
+  if (res.status !== 202) throw new Error(`the import of ${fundId} was not queued: ${res.text}`);
+  return res.body.id as string;
+}
+
 /** A fund with one of each resource (its active loan has a repayment; its reminders are made). */
 async function buildWorld(): Promise<World> {
   const fund = (await createFund(app)).id;
@@ -107,10 +115,11 @@ async function buildWorld(): Promise<World> {
   const loan = await activeLoan(lender);
   const [paid, made, key] = await Promise.all([repayment(loan), doneReport(fund), createKey(app, { role: 'auditor', fund_id: fund })]);
   const exported = await doneExport(fund);
+  const imported = await queuedImport(fund);
   await scanReminders(db, '2025-06-30' as CalendarDate, fund);
   const endpoint = await webhookEndpoint(fund);
   const event = (await as(app, ADMIN_KEY).get(`/v1/events?loan_id=${loan}&type=loan.created`)).body.items[0].id as string;
-  return { fund, ...lender, loan, repayment: paid, report: made, export: exported, key: key.id, endpoint, event };
+  return { fund, ...lender, loan, repayment: paid, report: made, export: exported, import: imported, key: key.id, endpoint, event };
 }
 
 async function webhookEndpoint(fundId: string): Promise<string> {
@@ -225,6 +234,7 @@ const BASELINES: Record<string, Baseline> = {
   'GET /v1/reports/{report_id}': {},
   'GET /v1/reports/{report_id}.csv': {},
   'POST /v1/imports': { body: () => ({ fund_id: a.fund, mode: 'dry_run', repayments: 'loan_external_reference,value_date,amount\nP1,2025-02-28,100.00\n' }), stateless: true },
+  'GET /v1/imports/{import_id}': {},
   'GET /v1/imports/templates/{kind}.csv': { query: () => ({ conventions: 'fr' }) },
   'POST /v1/exports': { body: () => ({ fund_id: a.fund, as_of: '2025-06-30' }) },
   'GET /v1/exports': {},

@@ -82,6 +82,7 @@ export interface World {
   readonly report: { readonly A: string; readonly B: string };
   /** A done export of each fund: the target of reads. */
   readonly export: { readonly A: string; readonly B: string };
+  readonly import: { readonly A: string; readonly B: string };
   /** Keys of no caller, in each fund: read targets, and the target of refused revocations. */
   readonly spareKey: { readonly A: string; readonly B: string };
   /** Events: A1's active loan's disbursement, one of fund A itself (structure_id null), B1's active loan's disbursement. */
@@ -701,6 +702,12 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/imports',
     own: { build: (w) => ({ method: 'post', path: '/v1/imports', body: { fund_id: w.fundA, repayments: IMPORT_FILE } }), expect: FUND_ACT_OWN },
     other: { build: (w) => ({ method: 'post', path: '/v1/imports', body: { fund_id: w.fundB, repayments: IMPORT_FILE } }), expect: WRITE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/imports/{import_id}',
+    own: { build: (w) => ({ method: 'get', path: `/v1/imports/${w.import.A}` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/imports/${w.import.B}` }), expect: READ_OTHER },
   },
   {
     method: 'get',

@@ -114,6 +114,7 @@ function copyFiles(databaseUrl: string, dir: string, batches: readonly ImportBat
   return performance.now() - started;
 }
 
+/** What the fund holds after the commit (structures, active loans, repayments), or without a fund what the COPY loaded: each must equal the files' rows. */
 async function counts(db: Db, fundId?: string) {
   const { rows: [row] } = fundId
     ? await sql<{ structures: number; loans: number; repayments: number }>`SELECT

@@ -1,7 +1,7 @@
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
 import { COMPONENTS, type Amounts } from '../domain/allocation';
-import { appendRepayment } from '../domain/append-repayment';
+import { appendRepayment, type StandingRow } from '../domain/append-repayment';
 import { cents, formatMoney, parseMoney, ZERO, type Money } from '../domain/money';
 import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-limit';
 import { serviceLoan, type PrepaymentChoice, type ServicedRow, type Servicing, type ServicingEvent } from '../domain/servicing';
@@ -28,10 +28,12 @@ const matchKey = (valueDate: string, amount: string, reference: string | null | 
  * entered one by one through the API, so a repayment is refused exactly when the API would refuse
  * it (beyond twice the schedule, after the loan is repaid, before the disbursement, in the future).
  * A repayment of a loan the fund already has must be one it recorded (then it is already present):
- * the import adds history only to the loans it creates.
+ * the import adds history only to the loans it creates. `replayLoans` false leaves the replay out
+ * (see checkImport).
  */
 export function checkRepaymentRows(
   rows: readonly CsvRow[], created: ReadonlyMap<string, ImportedLoan>, inFund: ReadonlyMap<string, string>, recorded: readonly KnownRepayment[], today: CalendarDate,
+  replayLoans = true,
 ): FileChecks {
   const checks = fileChecks('repayments', rows.length);
   const queued = new Map<string, RepaymentLine[]>();
@@ -70,19 +72,27 @@ export function checkRepaymentRows(
     }
   }
 
-  for (const [reference, lines] of queued) replay(created.get(reference)!, lines, checks, today);
+  if (replayLoans) for (const [reference, lines] of queued) replay(created.get(reference)!, lines, checks, today);
   for (const { row } of rows) checks.settle(row, present.has(row));
   return checks;
 }
 
-/** Where a loan stands between two repayments: its current schedule, what was paid on each row, its status. */
+/**
+ * Where a loan stands between two repayments: its current schedule's rows with what was paid on each
+ * (kept from one repayment to the next, only the rows a repayment pays replaced), everything the
+ * schedule asks for, and its status.
+ */
 interface Standing {
-  rows: readonly ServicedRow[];
-  paid: Amounts[];
+  rows: StandingRow[];
+  totalPayable: Money;
   status: Servicing['status'];
 }
 
-const standingOf = (servicing: Servicing): Standing => ({ rows: servicing.rows, paid: [...servicing.paid], status: servicing.status });
+const standingOf = (servicing: Servicing): Standing => ({
+  rows: servicing.rows.map((row: ServicedRow, i) => ({ ...row, paid: servicing.paid[i]! })),
+  totalPayable: cents(servicing.rows.reduce((sum, row) => sum + row.total, 0n)),
+  status: servicing.status,
+});
 
 /**
  * The repayment appended where the loan stands, as recordRepayment's common case does
@@ -90,13 +100,12 @@ const standingOf = (servicing: Servicing): Standing => ({ rows: servicing.rows, 
  * of the history (a prepayment, an excess, the loan repaid, capitalised interest).
  */
 function appended(standing: Standing, event: ServicingEvent & { kind: 'repayment' }): boolean {
-  const rows = standing.rows.map((row, i) => ({ ...row, paid: standing.paid[i]! }));
-  const result = appendRepayment(rows, event);
+  const result = appendRepayment(standing.rows, event);
   if (!result) return false;
   for (const allocation of result.outcome.allocations) {
     const i = standing.rows.findIndex((row) => row.number === allocation.number);
-    const before = standing.paid[i]!;
-    standing.paid[i] = Object.fromEntries(COMPONENTS.map((c) => [c, cents(before[c] + allocation.amounts[c])])) as Amounts;
+    const row = standing.rows[i]!;
+    standing.rows[i] = { ...row, paid: Object.fromEntries(COMPONENTS.map((c) => [c, cents(row.paid[c] + allocation.amounts[c])])) as Amounts };
   }
   return true;
 }
@@ -118,7 +127,7 @@ function replay(loan: ImportedLoan, lines: RepaymentLine[], checks: FileChecks, 
     }
     const broken: FieldError[] = [];
     if (line.amount <= ZERO) broken.push({ field: 'amount', message: 'must be more than 0.00' });
-    const totalPayable = cents(standing.rows.reduce((sum, row) => sum + row.total, 0n));
+    const { totalPayable } = standing;
     const largest = largestRepayment(totalPayable);
     if (line.amount > largest) {
       broken.push({ field: 'amount', message: `must be at most ${formatMoney(largest)}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %` });

@@ -39,7 +39,7 @@ export async function commitImport(db: Db, importId: string, today: CalendarDate
   try {
     const report = await db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('import:' || ${row.fund_id}))`.execute(trx);
-      const checked = await checkImport(trx, { actor: ADMIN, requestId: '' }, bodyOf(row), today);
+      const checked = await checkImport(trx, { actor: ADMIN, requestId: '' }, bodyOf(row), today, true);
       if (checked.report.errors.length > 0) return checked.report;
       const progress = poolStats(db) === undefined ? async () => undefined : (done: number) => setImportProgress(db, row.id, done);
       const created = await writeImport(trx, row, checked.plan, today, progress);

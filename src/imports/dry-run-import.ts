@@ -52,8 +52,14 @@ export async function dryRunImport(db: Db, context: RequestContext, body: Import
   return (await checkImport(db, context, body, today)).report;
 }
 
-/** The dry run, and what a commit would create if its report has no error. */
-export async function checkImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate): Promise<CheckedImport> {
+/**
+ * The dry run, and what a commit would create if its report has no error. `recheck`: the worker's
+ * second check of files the request found valid. It leaves out the replay of the new loans'
+ * repayments, whose verdict depends only on the files and on today, which can only have moved on
+ * (a date in the future then is not one now): what may have changed is the fund — structures, loans,
+ * repayments and products — and that is checked again.
+ */
+export async function checkImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate, recheck = false): Promise<CheckedImport> {
   const fund = await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const given = IMPORT_KINDS.filter((kind) => body[kind] !== undefined);
@@ -75,7 +81,7 @@ export async function checkImport(db: Db, context: RequestContext, body: ImportB
   const structures = checkStructureRows(fund.id, structureRows, inFund);
   const loanReferences = new Map(loansInFund.map((loan) => [loan.external_reference, loan.id]));
   const loans = checkLoanRows(loanRows, new Set([...inFund, ...structures.keys]), products, new Set(loanReferences.keys()), today);
-  const repayments = checkRepaymentRows(repaymentRows, loans.created, loanReferences, recorded, today);
+  const repayments = checkRepaymentRows(repaymentRows, loans.created, loanReferences, recorded, today, !recheck);
 
   const checks: FileChecks[] = [structures.checks, loans.checks, repayments].filter((check) => given.includes(check.kind));
   for (const check of checks) check.tally.rows_read = read[check.kind]!.lines;

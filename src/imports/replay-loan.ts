@@ -114,6 +114,8 @@ interface LoanState {
   allocations: AllocationRow[];
   /** Entries that stand: neither reversed nor reversals. */
   entries: StandingEntry[];
+  /** What standingOf derives from the rows above, kept while repayments are only appended (a replay drops it). */
+  derived?: { paid: Map<number, bigint[]>; rows: LoanStanding['rows']; totalPayable: string };
 }
 
 /** One step's results folded into the state, its new rows into the loan's output. */
@@ -126,6 +128,7 @@ function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRep
       state.repayments[k] = { ...state.repayments[k]!, ...split };
     }
     state.allocations = step.allocations; // every standing repayment's, the new one's included
+    state.derived = undefined;
     if (step.schedule) {
       out.versions.push({ ...step.schedule.version, created_at: at });
       out.instalments.push(...step.schedule.instalments);
@@ -133,6 +136,7 @@ function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRep
     }
   } else {
     state.allocations = [...state.allocations, ...step.allocations];
+    if (state.derived) addPaid(state.derived.paid, step.allocations);
   }
   for (const posted of step.journal) {
     out.journal.push({ ...posted, at });
@@ -152,19 +156,28 @@ function historyOf(state: LoanState): LoanHistory {
 
 /** Where the loan stands, as lockLoanWithStandingQuery reads it (an import's loans are never restructured). */
 function standingOf(state: LoanState): LoanStanding {
-  const paid = new Map<number, bigint[]>();
-  for (const a of state.allocations) {
+  const sum = (amounts: string[]) => formatMoney(cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n)));
+  const derived = state.derived ??= {
+    paid: addPaid(new Map(), state.allocations),
+    rows: state.instalments.map((i) => [i.number, i.due_date, i.principal, i.interest, i.capitalised_interest]),
+    totalPayable: sum(state.instalments.map((i) => i.total)),
+  };
+  const lastRepaid = state.repayments.reduce<string | null>((last, r) => (last === null || r.value_date > last ? r.value_date : last), null);
+  return {
+    rows: derived.rows,
+    paid: [...derived.paid].map(([number, sums]) => [number, ...sums.map((c) => formatMoney(cents(c)))] as [number, string, string, string, string]),
+    last_repaid_on: lastRepaid,
+    principal_prepaid: sum(state.repayments.map((r) => r.principal_prepaid)),
+    total_payable: derived.totalPayable,
+    restructurings: 0,
+  };
+}
+
+/** Adds allocations to the sums paid per instalment number: [fees, late interest, interest, principal]. */
+function addPaid(paid: Map<number, bigint[]>, allocations: readonly Omit<AllocationRow, 'repayment_id'>[]): Map<number, bigint[]> {
+  for (const a of allocations) {
     const sums = paid.get(a.number) ?? [0n, 0n, 0n, 0n];
     paid.set(a.number, [a.fees, a.late_interest, a.interest, a.principal].map((amount, k) => sums[k]! + parseMoney(amount)));
   }
-  const sum = (amounts: string[]) => formatMoney(cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n)));
-  const lastRepaid = state.repayments.reduce<string | null>((last, r) => (last === null || r.value_date > last ? r.value_date : last), null);
-  return {
-    rows: state.instalments.map((i) => [i.number, i.due_date, i.principal, i.interest, i.capitalised_interest]),
-    paid: [...paid].map(([number, sums]) => [number, ...sums.map((c) => formatMoney(cents(c)))] as [number, string, string, string, string]),
-    last_repaid_on: lastRepaid,
-    principal_prepaid: sum(state.repayments.map((r) => r.principal_prepaid)),
-    total_payable: sum(state.instalments.map((i) => i.total)),
-    restructurings: 0,
-  };
+  return paid;
 }

@@ -131,7 +131,8 @@ async function counts(db: Db, fundId?: string) {
 /** The tables a commit writes to, counted after it (the database holds that fund only). */
 const WRITTEN = ['structures', 'loans', 'schedule_versions', 'instalments', 'repayments', 'allocations', 'journal_entries', 'journal_lines', 'audit_events'];
 
-interface Round { copyMs: number; dryMs: number; commit: CommitResult; written: Record<string, number> }
+/** dryCpuMs: this process's CPU over the dry run (all threads), a figure the machine's other load disturbs less than the time. */
+interface Round { copyMs: number; dryMs: number; dryCpuMs: number; commit: CommitResult; written: Record<string, number> }
 
 /** One round in a fresh database: the files written for its product, then the COPY, the dry run and the commit, checked. */
 async function round(template: readonly ImportBatch[], copyFirst: boolean, name: string): Promise<Round> {
@@ -160,6 +161,7 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean, name:
         await session.post('Profiler.start');
       }
       const started = performance.now();
+      const cpu = process.cpuUsage();
       for (const batch of batches) {
         const body: ImportBody = { fund_id: fund.id, mode: 'dry_run', structures: batch.structures, loans: batch.loans, repayments: batch.repayments };
         const report = await dryRunImport(db, context, body, TODAY);
@@ -170,6 +172,7 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean, name:
         }
       }
       const dryMs = performance.now() - started;
+      const dryCpu = process.cpuUsage(cpu);
       if (profile) {
         writeFileSync(join(profile, `dry-run-${name}.cpuprofile`), JSON.stringify((await session.post('Profiler.stop')).profile));
         session.disconnect();
@@ -191,7 +194,7 @@ async function round(template: readonly ImportBatch[], copyFirst: boolean, name:
       if (formatMoney(receivable) !== outstanding!.sum) throw new Error(`loans receivable ${formatMoney(receivable)} in the ledger, ${outstanding!.sum} outstanding on the loans`);
       const written = Object.fromEntries(await Promise.all(WRITTEN.map(async (table) =>
         [table, Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n)] as const)));
-      return { copyMs, dryMs, commit, written };
+      return { copyMs, dryMs, dryCpuMs: (dryCpu.user + dryCpu.system) / 1000, commit, written };
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await db.destroy();
@@ -216,7 +219,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     const done = await round(batches, r % 2 === 0, String(r + 1));
     rounds.push(done);
-    console.log(`  round ${r + 1}: COPY ${(done.copyMs / 1000).toFixed(2)} s, dry run ${(done.dryMs / 1000).toFixed(2)} s`
+    console.log(`  round ${r + 1}: COPY ${(done.copyMs / 1000).toFixed(2)} s, dry run ${(done.dryMs / 1000).toFixed(2)} s (CPU ${(done.dryCpuMs / 1000).toFixed(2)})`
       + `, commit ${((done.commit.requestMs + done.commit.commitMs) / 1000).toFixed(2)} s (request ${(done.commit.requestMs / 1000).toFixed(2)}, worker ${(done.commit.commitMs / 1000).toFixed(2)}; child CPU ${(done.commit.cpuMs / 1000).toFixed(2)}), peak RSS ${done.commit.maxRssMiB.toFixed(0)} MiB`);
   }
   const loans = total('loans');
@@ -234,6 +237,7 @@ async function main(): Promise<void> {
   const written = rounds.at(-1)!.written;
   console.log(`rows the commit wrote: ${Object.entries(written).map(([table, n]) => `${table} ${n}`).join(', ')}; ${Object.values(written).reduce((a, b) => a + b, 0)} in all, `
     + `against ${total('structures') + loans + total('repayments')} rows COPY loads`);
+  console.log(`dry run: CPU of this process (all its threads) median ${(median(rounds.map((r) => r.dryCpuMs)) / 1000).toFixed(2)} s for ${(dry / 1000).toFixed(2)} s of wall time`);
   console.log(`commit's child: CPU (all its threads) median ${(median(commits.map((c) => c.cpuMs)) / 1000).toFixed(2)} s for ${(median(commitTimes) / 1000).toFixed(2)} s of wall time`);
   console.log(`commit's peak RSS (child process): median ${median(commits.map((c) => c.maxRssMiB)).toFixed(1)} MiB (runs: ${commits.map((c) => c.maxRssMiB.toFixed(1)).join(', ')})`);
   console.log(`ratio dry run/COPY ${(dry / copy).toFixed(2)}  (target ≤ 3); commit/COPY ${(median(commitTimes) / copy).toFixed(2)}  (target ≤ 20)`);

@@ -31,17 +31,17 @@ export const PORTFOLIO_TODAY = '2026-03-31' as CalendarDate;
 const admin: RequestContext = { actor: ADMIN, requestId: 'bench-portfolio' };
 
 // Department, a commune in it, its region: where the structures are.
-const PLACES = [
+export const PLACES = [
   ['69', '69123', '84'], ['75', '75056', '11'], ['13', '13055', '93'], ['33', '33063', '75'], ['59', '59350', '32'],
   ['44', '44109', '52'], ['31', '31555', '76'], ['67', '67482', '44'], ['35', '35238', '53'], ['2A', '2A004', '94'],
   ['974', '97411', '04'], ['21', '21231', '27'], ['45', '45234', '24'], ['14', '14118', '28'], ['63', '63113', '84'],
   ['34', '34172', '76'], ['06', '06088', '93'], ['76', '76540', '28'], ['92', '92050', '11'], ['38', '38185', '84'],
 ] as const;
-const NAF_CODES = ['88.99B', '88.10A', '56.10A', '38.32Z', '94.99Z', '47.11F', '85.59A', '90.01Z', '81.30Z', '01.13Z', '49.39A', '87.30A'];
-const LEGAL_FORMS = ['association', 'cooperative', 'mutual', 'foundation', 'esus_company'];
+export const NAF_CODES = ['88.99B', '88.10A', '56.10A', '38.32Z', '94.99Z', '47.11F', '85.59A', '90.01Z', '81.30Z', '01.13Z', '49.39A', '87.30A'];
+export const LEGAL_FORMS = ['association', 'cooperative', 'mutual', 'foundation', 'esus_company'];
 
 /** A seeded generator (mulberry32): the same portfolio on every run. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -51,7 +51,7 @@ function random(seed: number): () => number {
   };
 }
 
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10) as CalendarDate;
+export const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10) as CalendarDate;
 
 type Behaviour = 'on_time' | 'arrears' | 'repaid_early' | 'written_off' | 'restructured';
 

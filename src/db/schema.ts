@@ -42,6 +42,9 @@ export interface ProductsTable {
   /** The ETag: moved by a trigger whenever the row changes (migrations/013). */
   version: Generated<number>;
   active: Generated<boolean>;
+  /** State aid (migration 017): the classes a loan of the product takes unless it names its own. */
+  rating_class: ColumnType<string | null, string | null | undefined, string | null>;
+  collateral_class: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StructuresTable {
@@ -99,6 +102,15 @@ export interface LoansTable {
   revision: ColumnType<number, never, number>;
   /** The reference of a loan brought by a CSV import (migration 015); null for loans entered through the API. */
   external_reference: ColumnType<string | null, string | null | undefined, string | null>;
+  /** State aid (migration 017, docs/state-aid.md). */
+  rating_class: ColumnType<string | null, string | null | undefined, string | null>;
+  collateral_class: ColumnType<string | null, string | null | undefined, string | null>;
+  legal_basis: Generated<string>;
+  aid_scheme_reference: ColumnType<string | null, string | null | undefined, string | null>;
+  base_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  reference_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  discount_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  gross_grant_equivalent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
 }
 
 export interface ScheduleVersionsTable {
@@ -399,6 +411,48 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+// State aid (migration 017, docs/state-aid.md).
+export interface EuBaseRatesTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  fund_id: string;
+  effective_date: CalendarDateColumn;
+  rate_percent: Numeric;
+  created_at: Generated<Date>;
+}
+
+export interface AidGrantsTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  fund_id: string;
+  structure_id: string;
+  loan_id: string;
+  grant_date: CalendarDateColumn;
+  amount: Numeric;
+  reason: string;
+  legal_basis: string;
+  created_at: Generated<Date>;
+}
+
+export interface DeclaredAidTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  fund_id: string;
+  structure_id: string;
+  grantor: string;
+  grant_date: CalendarDateColumn;
+  amount: Numeric;
+  legal_basis: string;
+  created_at: Generated<Date>;
+}
+
+export interface UndertakingLinksTable {
+  fund_id: string;
+  structure_id: string;
+  linked_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   funds: FundsTable;
   products: ProductsTable;
@@ -426,5 +480,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  eu_base_rates: EuBaseRatesTable;
+  aid_grants: AidGrantsTable;
+  declared_aid: DeclaredAidTable;
+  undertaking_links: UndertakingLinksTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

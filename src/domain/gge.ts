@@ -91,3 +91,6 @@ export function grossGrantEquivalent(input: GgeInput): Money {
   const rounded = sum.isNegative() ? new D(0) : sum.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
   return cents(BigInt(rounded.toFixed(0)));
 }
+
+/** numeric(9,6) text ("-0.310000") in its shortest form ("-0.31"). */
+export const normalisePercent = (stored: string): string => new D(stored).toFixed();

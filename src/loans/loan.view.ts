@@ -5,6 +5,7 @@ import { normaliseRate } from '../domain/rate';
 import type { LoanSchedule } from './get-loan-schedule';
 import type { listScheduleVersions } from './list-schedule-versions';
 import type { LoanRow } from './loans.repository';
+import { loanStateAidView } from '../state-aid/state-aid.view';
 
 export function loanView(loan: LoanRow) {
   return {
@@ -38,6 +39,7 @@ export function loanView(loan: LoanRow) {
     written_off_principal: loan.written_off_principal,
     write_off_reason: loan.write_off_reason,
     created_at: loan.created_at.toISOString(),
+    state_aid: loanStateAidView(loan),
   };
 }
 

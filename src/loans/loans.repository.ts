@@ -8,7 +8,8 @@ export type InstalmentRow = Selectable<InstalmentsTable>;
 type Executor = Db | Transaction<Database>;
 
 export async function insertLoan(trx: Transaction<Database>, loan: Omit<LoanRow, 'created_at' | 'status' | 'restructured' | 'outstanding_principal' | 'schedule_version' | 'disbursed_on' | 'cancelled_on'
-  | 'repaid_on' | 'written_off_on' | 'written_off_at' | 'written_off_seq' | 'revision' | 'write_off_reason' | 'written_off_principal' | 'current_annual_rate_percent' | 'external_reference'>): Promise<LoanRow> {
+  | 'repaid_on' | 'written_off_on' | 'written_off_at' | 'written_off_seq' | 'revision' | 'write_off_reason' | 'written_off_principal' | 'current_annual_rate_percent' | 'external_reference'
+  | 'legal_basis' | 'base_rate_percent' | 'reference_rate_percent' | 'discount_rate_percent' | 'gross_grant_equivalent'> & { legal_basis?: string }): Promise<LoanRow> {
   return trx.insertInto('loans').values(loan).returningAll().executeTakeFirstOrThrow();
 }
 

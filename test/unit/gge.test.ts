@@ -13,7 +13,7 @@ function ggeOf(terms: Record<string, unknown>, referenceRatePercent: string, dis
 }
 
 function gge(terms: ScheduleTerms, referenceRatePercent: string, discountRatePercent: string): Money {
-  const rows: AidRow[] = buildSchedule(terms).rows;
+  const rows: readonly AidRow[] = buildSchedule(terms).rows;
   return grossGrantEquivalent({ principal: terms.principal, grantDate: terms.disbursementDate, rows, referenceRatePercent, discountRatePercent });
 }
 

@@ -24,17 +24,18 @@ export const windowStart = (date: CalendarDate): CalendarDate => addMonths(date,
  */
 export async function undertakingOf(db: Executor, structureId: string): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
-    WITH RECURSIVE members(id) AS (
+    WITH RECURSIVE fund_structures AS (
+      SELECT id, siret, rna FROM structures WHERE fund_id = (SELECT fund_id FROM structures WHERE id = ${structureId}::uuid)
+    ), edges(a, b) AS (
+      SELECT s.id, o.id FROM fund_structures s JOIN fund_structures o ON o.id <> s.id AND (
+             (s.siret IS NOT NULL AND o.siret IS NOT NULL AND left(o.siret, 9) = left(s.siret, 9))
+          OR (s.siret IS NULL AND o.siret IS NULL AND o.rna = s.rna))
+      UNION ALL SELECT structure_id, linked_id FROM undertaking_links
+      UNION ALL SELECT linked_id, structure_id FROM undertaking_links
+    ), members(id) AS (
       SELECT ${structureId}::uuid
       UNION
-      SELECT other.id FROM members m
-        JOIN structures s ON s.id = m.id
-        JOIN structures other ON other.fund_id = s.fund_id AND (
-             (s.siret IS NOT NULL AND other.siret IS NOT NULL AND left(other.siret, 9) = left(s.siret, 9))
-          OR (s.siret IS NULL AND other.siret IS NULL AND other.rna = s.rna))
-      UNION
-      SELECT CASE WHEN l.structure_id = m.id THEN l.linked_id ELSE l.structure_id END
-        FROM members m JOIN undertaking_links l ON m.id IN (l.structure_id, l.linked_id)
+      SELECT e.b FROM members m JOIN edges e ON e.a = m.id
     )
     SELECT id FROM members ORDER BY id`.execute(db);
   return rows.map((r) => r.id);

@@ -36,3 +36,33 @@ export async function findAidGrantsOfLoan(db: Executor, loanId: string): Promise
 export async function updateLoanAid(trx: Transaction<Database>, loanId: string, changes: { gross_grant_equivalent: string | null }): Promise<void> {
   await trx.updateTable('loans').set(changes).where('id', '=', loanId).execute();
 }
+
+export async function insertDeclaredAid(trx: Transaction<Database>, row: Omit<DeclaredAidRow, 'id' | 'seq' | 'created_at'>): Promise<DeclaredAidRow> {
+  return trx.insertInto('declared_aid').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findDeclaredAid(db: Executor, structureId: string): Promise<DeclaredAidRow[]> {
+  return db.selectFrom('declared_aid').selectAll().where('structure_id', '=', structureId).orderBy('seq').execute();
+}
+
+export async function findAidGrantsOf(db: Executor, structureIds: readonly string[]): Promise<AidGrantRow[]> {
+  return db.selectFrom('aid_grants').selectAll().where('structure_id', 'in', [...structureIds]).orderBy('grant_date').orderBy('seq').execute();
+}
+
+/** The fund's aid register between two dates: each grant with its beneficiary's identifiers. */
+export async function findFundAidRegister(db: Executor, fundId: string, from: string, to: string) {
+  return db.selectFrom('aid_grants as g').innerJoin('structures as s', 's.id', 'g.structure_id')
+    .select(['g.loan_id', 'g.structure_id', 'g.grant_date', 'g.amount', 'g.reason', 'g.legal_basis', 's.legal_name', 's.siret', 's.rna'])
+    .where('g.fund_id', '=', fundId).where('g.grant_date', '>=', from).where('g.grant_date', '<=', to)
+    .orderBy('g.grant_date').orderBy('g.seq').execute();
+}
+
+/** Links the pair (smaller id first); linking again changes nothing. */
+export async function insertUndertakingLink(trx: Transaction<Database>, row: { fund_id: string; structure_id: string; linked_id: string }): Promise<void> {
+  await trx.insertInto('undertaking_links').values(row).onConflict((c) => c.columns(['structure_id', 'linked_id']).doNothing()).execute();
+}
+
+export async function deleteUndertakingLink(trx: Transaction<Database>, structureId: string, linkedId: string): Promise<boolean> {
+  const result = await trx.deleteFrom('undertaking_links').where('structure_id', '=', structureId).where('linked_id', '=', linkedId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

@@ -1,7 +1,7 @@
 import { normalisePercent } from '../domain/gge';
 import type { LoanRow } from '../loans/loans.repository';
 import { collateralOf, ratingOf } from './loan-aid';
-import type { AidGrantRow, BaseRateRow } from './state-aid.repository';
+import type { AidGrantRow, BaseRateRow, DeclaredAidRow } from './state-aid.repository';
 
 const percentOrNull = (value: string | null) => (value === null ? null : normalisePercent(value));
 
@@ -27,4 +27,8 @@ export function baseRateView(row: BaseRateRow) {
 
 export function aidGrantView(row: AidGrantRow) {
   return { loan_id: row.loan_id, structure_id: row.structure_id, grant_date: row.grant_date, amount: row.amount, reason: row.reason, legal_basis: row.legal_basis };
+}
+
+export function declaredAidView(row: DeclaredAidRow) {
+  return { id: row.id, structure_id: row.structure_id, grantor: row.grantor, grant_date: row.grant_date, amount: row.amount, legal_basis: row.legal_basis, created_at: row.created_at.toISOString() };
 }

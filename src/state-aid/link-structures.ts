@@ -25,13 +25,15 @@ export async function linkStructures(db: Db, context: RequestContext, structureI
   }, (state) => ({ status: 201, body: state }));
 }
 
-/** DELETE /v1/structures/{id}/undertaking-links/{linked_id}. */
+/** DELETE /v1/structures/{id}/undertaking-links/{linked_id}: idempotent, a link already gone answers 204 too (nothing audited then). */
 export async function unlinkStructures(db: Db, context: RequestContext, structureId: string, linkedId: string) {
   const structure = await findVisibleStructure(db, context, structureId);
+  const other = await findVisibleStructure(db, context, linkedId).catch(() => undefined);
+  if (!other || other.fund_id !== structure.fund_id) throw new DomainError('not_found', 'No such structure in the fund.');
   assertCanWrite(context.actor);
   const [low, high] = pair(structure.id, linkedId);
   await db.transaction().execute(async (trx) => {
-    if (!await deleteUndertakingLink(trx, low, high)) throw new DomainError('not_found', 'No such link.');
+    if (!await deleteUndertakingLink(trx, low, high)) return;
     await executeWrites(trx, auditEvent(context, { fundId: structure.fund_id, action: 'undertaking_link.deleted', entityType: 'structure', entityId: structure.id, state: { structure_id: structure.id, linked_structure_id: linkedId } }));
   });
 }

@@ -5,7 +5,7 @@ import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
 import {
-  addBasisPoints, DISCOUNT_MARGIN_BP, grossGrantEquivalent, marginBasisPoints, type AidRow, type CollateralClass, type RatingClass,
+  addBasisPoints, DISCOUNT_MARGIN_BP, grossGrantEquivalent, marginBasisPoints, normalisePercent, type AidRow, type CollateralClass, type RatingClass,
 } from '../domain/gge';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
@@ -119,4 +119,23 @@ export async function expectedAid(db: Db | Transaction<Database>, fundId: string
   if (!base) return undefined;
   const rates = ratesFor(base.rate_percent, classes.rating_class as RatingClass, classes.collateral_class as CollateralClass);
   return grossGrantEquivalent({ principal: terms.principal, grantDate: terms.disbursementDate, rows: buildSchedule(terms).rows, referenceRatePercent: rates.reference, discountRatePercent: rates.discount });
+}
+
+/** What POST /v1/schedules/preview takes to show a GGE: the base rate to assume, and the classes. */
+export interface PreviewAidInput {
+  base_rate_percent: string;
+  rating_class?: RatingClass;
+  collateral_class?: CollateralClass;
+}
+
+/** The preview's GGE: the schedule's rows, granted on its disbursement date, at the rates the input gives. */
+export function previewAid(input: PreviewAidInput, terms: ScheduleTerms, rows: readonly AidRow[]) {
+  const rating = input.rating_class ?? DEFAULT_RATING;
+  const collateral = input.collateral_class ?? DEFAULT_COLLATERAL;
+  const rates = ratesFor(input.base_rate_percent, rating, collateral);
+  const gge = grossGrantEquivalent({ principal: terms.principal, grantDate: terms.disbursementDate, rows, referenceRatePercent: rates.reference, discountRatePercent: rates.discount });
+  return {
+    rating_class: rating, collateral_class: collateral, base_rate_percent: normalisePercent(rates.base),
+    reference_rate_percent: normalisePercent(rates.reference), discount_rate_percent: normalisePercent(rates.discount), gross_grant_equivalent: formatMoney(gge),
+  };
 }

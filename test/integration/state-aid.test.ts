@@ -101,6 +101,21 @@ describe('the gross grant equivalent, stored at disbursement', () => {
   });
 });
 
+describe('the schedule preview', () => {
+  it('shows the GGE at the base rate and classes given (public, nothing stored)', async () => {
+    const body = { principal: '10000.00', annual_rate_percent: '0', periodicity: 'quarterly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-15' };
+    const res = await as(app, undefined).post('/v1/schedules/preview', { ...body, state_aid: { base_rate_percent: '3.5', rating_class: 'no_credit_history', collateral_class: 'normal' } });
+    expect(res.status).toBe(200);
+    expect(res.body.state_aid).toEqual({
+      rating_class: 'no_credit_history', collateral_class: 'normal', base_rate_percent: '3.5', reference_rate_percent: '7.5', discount_rate_percent: '4.5', gross_grant_equivalent: '1156.67',
+    });
+    const strong = await as(app, undefined).post('/v1/schedules/preview', { ...body, state_aid: { base_rate_percent: '3.5', rating_class: 'strong', collateral_class: 'high' } });
+    expect(strong.body.state_aid.reference_rate_percent).toBe('4.1');
+    expect(Number(strong.body.state_aid.gross_grant_equivalent)).toBeLessThan(1156.67);
+    expect((await as(app, undefined).post('/v1/schedules/preview', body)).body.state_aid).toBeUndefined();
+  });
+});
+
 describe('de minimis headroom (Regulation (EU) 2023/2831: €300,000 over any three years)', () => {
   it('declared aid and structures of one undertaking (same SIREN, linked) count; aid older than three years does not; a block-exemption loan is not checked', async () => {
     const d = await desk();

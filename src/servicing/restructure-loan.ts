@@ -11,8 +11,7 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
-import { aidAtRestructuring } from '../state-aid/loan-aid';
-import { updateLoanAid } from '../state-aid/state-aid.repository';
+import { aidAtRestructuring, saveLoanAid } from '../state-aid/loan-aid';
 import { loanStateView } from './repayment.view';
 import { restructuringView } from './restructuring.view';
 import { checkEffectiveDate } from './servicing-dates';
@@ -108,7 +107,7 @@ export async function applyRestructuring(
   }
   // State aid (docs/state-aid.md): the GGE over the new actual schedule; an increase is new aid.
   const aid = await aidAtRestructuring(trx, loan, date, servicing.rows);
-  if (aid) await updateLoanAid(trx, loan.id, aid.changes);
+  if (aid) await saveLoanAid(trx, loan.id, aid);
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
   const published = eventWrites(context.requestId, [loanEvent('loan.restructured', loan, view)]);
   await executeWrites(trx, [...writes, ...(aid?.writes ?? []), ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);

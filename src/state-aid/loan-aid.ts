@@ -10,7 +10,7 @@ import {
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import type { LoanRow } from '../loans/loans.repository';
-import { aidGrantInsert, findAidGrantsOfLoan, findBaseRateInForce } from './state-aid.repository';
+import { aidGrantInsert, findAidGrantsOfLoan, findBaseRateInForce, updateLoanAid } from './state-aid.repository';
 
 /** Without a class on the loan or its product: no credit history (+400 bp), normal collateral (docs/state-aid.md). */
 export const DEFAULT_RATING: RatingClass = 'no_credit_history';
@@ -138,4 +138,9 @@ export function previewAid(input: PreviewAidInput, terms: ScheduleTerms, rows: r
     rating_class: rating, collateral_class: collateral, base_rate_percent: normalisePercent(rates.base),
     reference_rate_percent: normalisePercent(rates.reference), discount_rate_percent: normalisePercent(rates.discount), gross_grant_equivalent: formatMoney(gge),
   };
+}
+
+/** Stores a restructuring's recomputed GGE on the loan (the aid grant goes with the caller's writes). */
+export async function saveLoanAid(trx: Transaction<Database>, loanId: string, aid: LoanAid): Promise<void> {
+  await updateLoanAid(trx, loanId, { gross_grant_equivalent: aid.changes.gross_grant_equivalent });
 }

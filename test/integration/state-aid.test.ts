@@ -101,6 +101,19 @@ describe('the gross grant equivalent, stored at disbursement', () => {
   });
 });
 
+describe('the product’s default classes', () => {
+  it('PATCH changes them for loans to come; a loan keeps the classes it was created with', async () => {
+    const d = await desk();
+    const before = await d.api.post('/v1/loans', loanBody(d));
+    expect(before.body.state_aid).toMatchObject({ rating_class: 'satisfactory', collateral_class: 'normal' });
+    const patched = await d.api.patch(`/v1/products/${d.product.id}`, { rating_class: 'good', collateral_class: null });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ rating_class: 'good', collateral_class: null });
+    expect((await d.api.post('/v1/loans', loanBody(d))).body.state_aid).toMatchObject({ rating_class: 'good', collateral_class: 'normal' });
+    expect((await d.api.get(`/v1/loans/${before.body.id}`)).body.state_aid.rating_class).toBe('satisfactory');
+  });
+});
+
 describe('the schedule preview', () => {
   it('shows the GGE at the base rate and classes given (public, nothing stored)', async () => {
     const body = { principal: '10000.00', annual_rate_percent: '0', periodicity: 'quarterly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-15' };

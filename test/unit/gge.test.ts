@@ -53,6 +53,10 @@ describe('worked examples, computed independently', () => {
     expect(ggeOf({ principal: '20000.00', annual_rate_percent: '1', term_periods: 6, deferral_periods: 2, deferral_type: 'total' }, '7.5', '4.5')).toBe('1419.19');
   });
 
+  it('a 120-month loan (the benchmark’s): 50,000.00 at 1 % monthly, ref 7.5 % → 14,408.20 (python: 14408.2012888…)', () => {
+    expect(ggeOf({ principal: '50000.00', annual_rate_percent: '1', term_periods: 120, periodicity: 'monthly' }, '7.5', '4.5')).toBe('14408.20');
+  });
+
   it('floors at 0: the same loan at 2 % against a 2 % reference rate charges more on 30E/360 than ACT/365 asks', () => {
     expect(ggeOf({ principal: '50000.00', annual_rate_percent: '2', term_periods: 8 }, '2', '3')).toBe('0.00');
   });

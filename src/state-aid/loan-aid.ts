@@ -10,7 +10,7 @@ import {
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import type { LoanRow } from '../loans/loans.repository';
-import { aidGrantInsert, findAidGrantsOfLoan, findBaseRateInForce, updateLoanAid } from './state-aid.repository';
+import { aidGrantInsert, findAidGrantsOfLoan, findBaseRateInForce, findBaseRatesOfFund, updateLoanAid, type AidGrantRow } from './state-aid.repository';
 
 /** Without a class on the loan or its product: no credit history (+400 bp), normal collateral (docs/state-aid.md). */
 export const DEFAULT_RATING: RatingClass = 'no_credit_history';
@@ -27,13 +27,15 @@ export interface GrantRates {
 
 /** The grant date's rates for the loan's classes, from a base rate in percent. */
 export function ratesFor(basePercent: string, rating: RatingClass, collateral: CollateralClass): GrantRates {
-  return { base: basePercent, reference: addBasisPoints(basePercent, marginBasisPoints(rating, collateral)), discount: addBasisPoints(basePercent, DISCOUNT_MARGIN_BP) };
+  return { base: normalisePercent(basePercent), reference: addBasisPoints(basePercent, marginBasisPoints(rating, collateral)), discount: addBasisPoints(basePercent, DISCOUNT_MARGIN_BP) };
 }
 
 /** The loan's state-aid columns and aid grant, once disbursed (or restructured). */
 export interface LoanAid {
   readonly changes: Pick<LoanRow, 'base_rate_percent' | 'reference_rate_percent' | 'discount_rate_percent' | 'gross_grant_equivalent'>;
   readonly writes: Write[];
+  /** The same aid grant as rows, for a bulk insert (the import). */
+  readonly grants?: readonly Omit<AidGrantRow, 'id' | 'seq' | 'created_at'>[];
   /** The new aid this event grants: the GGE at disbursement, the increase at a restructuring. */
   readonly granted: Money;
 }
@@ -44,17 +46,30 @@ export interface LoanAid {
  * its aid grant. No base rate recorded on or before that date: the GGE stays null (the loan view
  * says so); the disbursement is not refused, since the rates are the fund's data to complete.
  */
-export async function aidAtDisbursement(trx: Transaction<Database>, loan: LoanRow, grantDate: CalendarDate, rows: readonly AidRow[]): Promise<LoanAid> {
-  const base = await findBaseRateInForce(trx, loan.fund_id, grantDate);
-  if (!base) return { changes: { base_rate_percent: null, reference_rate_percent: null, discount_rate_percent: null, gross_grant_equivalent: null }, writes: [], granted: 0n as Money };
+export async function aidAtDisbursement(trx: Transaction<Database>, loan: LoanRow, grantDate: CalendarDate, rows: readonly AidRow[], baseRate: BaseRateLookup = findBaseRateInForce): Promise<LoanAid> {
+  const base = await baseRate(trx, loan.fund_id, grantDate);
+  if (!base) return { changes: { base_rate_percent: null, reference_rate_percent: null, discount_rate_percent: null, gross_grant_equivalent: null }, writes: [], grants: [], granted: 0n as Money };
   const rates = ratesFor(base.rate_percent, ratingOf(loan), collateralOf(loan));
   const gge = grossGrantEquivalent({ principal: parseMoney(loan.principal), grantDate, rows, referenceRatePercent: rates.reference, discountRatePercent: rates.discount });
+  const grants = gge > 0n ? [{ fund_id: loan.fund_id, structure_id: loan.structure_id, loan_id: loan.id, grant_date: grantDate, amount: formatMoney(gge), reason: 'disbursement', legal_basis: loan.legal_basis }] : [];
   return {
     changes: { base_rate_percent: rates.base, reference_rate_percent: rates.reference, discount_rate_percent: rates.discount, gross_grant_equivalent: formatMoney(gge) },
-    writes: gge > 0n ? [aidGrantInsert({ fund_id: loan.fund_id, structure_id: loan.structure_id, loan_id: loan.id, grant_date: grantDate, amount: formatMoney(gge), reason: 'disbursement', legal_basis: loan.legal_basis })] : [],
-    granted: gge,
+    writes: grants.map(aidGrantInsert), grants, granted: gge,
   };
 }
+
+type BaseRateLookup = (trx: Transaction<Database>, fundId: string, date: string) => Promise<{ rate_percent: string } | undefined>;
+
+/**
+ * For the CSV import's replay, which disburses thousands of loans of one fund in one transaction:
+ * the fund's base rates read once per transaction, then the one in force picked in memory.
+ */
+const ratesByTransaction = new WeakMap<object, Map<string, Promise<{ effective_date: string; rate_percent: string }[]>>>();
+export const cachedBaseRate: BaseRateLookup = async (trx, fundId, date) => {
+  const byFund = ratesByTransaction.get(trx) ?? ratesByTransaction.set(trx, new Map()).get(trx)!;
+  const rates = byFund.get(fundId) ?? byFund.set(fundId, findBaseRatesOfFund(trx, fundId)).get(fundId)!;
+  return [...(await rates)].reverse().find((r) => r.effective_date <= date);
+};
 
 /**
  * A restructuring: the GGE over the new actual schedule, at the grant date's stored rates and

@@ -23,6 +23,11 @@ export async function findBaseRateInForce(db: Executor, fundId: string, date: st
     .orderBy('effective_date', 'desc').limit(1).executeTakeFirst();
 }
 
+/** Every base rate of the fund, by effective date. */
+export async function findBaseRatesOfFund(db: Executor, fundId: string): Promise<{ effective_date: string; rate_percent: string }[]> {
+  return db.selectFrom('eu_base_rates').select(['effective_date', 'rate_percent']).where('fund_id', '=', fundId).orderBy('effective_date').execute();
+}
+
 export function aidGrantInsert(row: Omit<AidGrantRow, 'id' | 'seq' | 'created_at'>) {
   return { query: sql`INSERT INTO aid_grants (fund_id, structure_id, loan_id, grant_date, amount, reason, legal_basis)
     VALUES (${row.fund_id}, ${row.structure_id}, ${row.loan_id}, ${row.grant_date}, ${row.amount}, ${row.reason}, ${row.legal_basis})` };

@@ -1,6 +1,9 @@
 import type { Express } from 'express';
 import request from 'supertest';
+import type { CalendarDate } from '../../src/domain/dates';
 import { withLuhnCheckDigit } from '../../src/domain/structure-identifiers';
+import { replayLoan } from '../../src/imports/replay-loan';
+import { testDb } from '../support/db';
 import { testApp } from '../support/app';
 import { expectContract } from '../support/contract';
 import { as, createKey, createProduct, createStructure, fundWithManager, randomSiret } from '../support/portfolio';
@@ -98,6 +101,23 @@ describe('the gross grant equivalent, stored at disbursement', () => {
     expect(cents(register[1]!.gross_grant_equivalent)).toBeGreaterThan(0);
     expect(cents(register[0]!.gross_grant_equivalent) + cents(register[1]!.gross_grant_equivalent)).toBe(cents(after.gross_grant_equivalent));
     expect(after.reference_rate_percent).toBe('7.5'); // the grant date's rates, kept
+  });
+});
+
+describe('the CSV import’s replay', () => {
+  it('disburses a loan with the same GGE and aid grant as POST …/disbursement (rates read once per transaction)', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    const created = await d.api.post('/v1/loans', loanBody(d, { rating_class: 'no_credit_history' }));
+    const db = await testDb();
+    const replayed = await db.transaction().execute(async (trx) => {
+      const row = (await trx.selectFrom('loans').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow());
+      return replayLoan(trx, row, [], '2026-12-07' as CalendarDate);
+    });
+    expect(replayed.loan).toMatchObject({ base_rate_percent: '3.5', reference_rate_percent: '7.5', discount_rate_percent: '4.5', gross_grant_equivalent: '1156.67' });
+    expect(replayed.aidGrants).toEqual([expect.objectContaining({ loan_id: created.body.id, grant_date: '2025-01-15', amount: '1156.67', reason: 'disbursement', legal_basis: 'de_minimis' })]);
+    const byHand = await disbursed(d, { rating_class: 'no_credit_history' });
+    expect(byHand.state_aid.gross_grant_equivalent).toBe(replayed.loan.gross_grant_equivalent);
   });
 });
 

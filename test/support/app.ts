@@ -20,7 +20,7 @@ export const LOCAL_RECEIVERS = { allowInsecure: true } as const;
 
 /** The real app, as main.ts builds it, on the test database, with logs silenced; `deps` overrides (an outbound policy, say). */
 export async function testApp(deps: Partial<AppDeps> = {}): Promise<Express> {
-  return createApp({ logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH, outbound: LOCAL_RECEIVERS, ...deps });
+  return createApp({ logger: pino({ level: 'silent' }), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH, outbound: LOCAL_RECEIVERS, ...deps });
 }
 
 /** POSTs JSON and checks that the response is one that openapi.yaml documents. */

@@ -24,6 +24,7 @@ import { httpMetrics } from './metrics/http-metrics';
 import { productsRouter } from './products/products.routes';
 import { remindersRouter } from './reminders/reminders.routes';
 import { reportsRouter } from './reports/reports.routes';
+import { stateAidRouter } from './state-aid/state-aid.routes';
 import { exportsRouter } from './exports/exports.routes';
 import { schedulesRouter } from './schedules/schedules.routes';
 import { servicingRouter } from './servicing/servicing.routes';
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps): Express {
   // Issue 15 items 3-4: funding sources, EU indicators, impact snapshots (docs/funding.md).
   app.use(fundingRouter(deps.db, reads));
   app.use(impactRouter(deps.db, reads));
+  app.use(stateAidRouter(deps.db)); // state aid (docs/state-aid.md)
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -42,6 +42,9 @@ export interface ProductsTable {
   /** The ETag: moved by a trigger whenever the row changes (migrations/013). */
   version: Generated<number>;
   active: Generated<boolean>;
+  /** State aid (migration 017): the classes a loan of the product takes unless it names its own. */
+  rating_class: ColumnType<string | null, string | null | undefined, string | null>;
+  collateral_class: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StructuresTable {
@@ -106,6 +109,15 @@ export interface LoansTable {
   /** Other financing the loan unlocked: bank loans and grants (migration 019, h-terr; docs/evaluation.md). */
   leverage_bank_loans: Generated<Numeric>;
   leverage_grants: Generated<Numeric>;
+  /** State aid (migration 017, docs/state-aid.md). */
+  rating_class: ColumnType<string | null, string | null | undefined, string | null>;
+  collateral_class: ColumnType<string | null, string | null | undefined, string | null>;
+  legal_basis: Generated<string>;
+  aid_scheme_reference: ColumnType<string | null, string | null | undefined, string | null>;
+  base_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  reference_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  discount_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  gross_grant_equivalent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
 }
 
 export interface ScheduleVersionsTable {
@@ -442,6 +454,47 @@ export interface LoanFundingSharesTable {
   percent: Numeric;
 }
 // --- end of migration 018
+// State aid (migration 017, docs/state-aid.md).
+export interface EuBaseRatesTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  fund_id: string;
+  effective_date: CalendarDateColumn;
+  rate_percent: Numeric;
+  created_at: Generated<Date>;
+}
+
+export interface AidGrantsTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  fund_id: string;
+  structure_id: string;
+  loan_id: string;
+  grant_date: CalendarDateColumn;
+  amount: Numeric;
+  reason: string;
+  legal_basis: string;
+  created_at: Generated<Date>;
+}
+
+export interface DeclaredAidTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  fund_id: string;
+  structure_id: string;
+  grantor: string;
+  grant_date: CalendarDateColumn;
+  amount: Numeric;
+  legal_basis: string;
+  created_at: Generated<Date>;
+}
+
+export interface UndertakingLinksTable {
+  fund_id: string;
+  structure_id: string;
+  linked_id: string;
+  created_at: Generated<Date>;
+}
 
 export interface Database {
   funds: FundsTable;
@@ -473,5 +526,9 @@ export interface Database {
   impact_snapshots: ImpactSnapshotsTable;
   funding_sources: FundingSourcesTable;
   loan_funding_shares: LoanFundingSharesTable;
+  eu_base_rates: EuBaseRatesTable;
+  aid_grants: AidGrantsTable;
+  declared_aid: DeclaredAidTable;
+  undertaking_links: UndertakingLinksTable;
   schema_migrations: { version: string; applied_at: CreatedAt };
 }

@@ -124,6 +124,7 @@ async function writeLoans(trx: Transaction<Database>, context: RequestContext, l
   await insertRows(trx, 'instalments', all((l) => l.instalments));
   await insertRows(trx, 'repayments', all((l) => l.repayments)); // in order: seq numbers them so
   await insertRows(trx, 'allocations', all((l) => l.allocations));
+  await insertRows(trx, 'aid_grants', all((l) => l.aidGrants)); // state aid (docs/state-aid.md)
   await insertRows(trx, 'journal_entries', all((l) => l.journal.map((j) => ({ ...j.entry, created_at: j.at }))));
   await insertRows(trx, 'journal_lines', all((l) => l.journal.flatMap(({ entry, lines }) => lines.map((line, k) => ({
     entry_id: entry.id, line: k + 1, account: line.account, debit: formatMoney(line.debit), credit: formatMoney(line.credit),
@@ -140,10 +141,12 @@ async function writeLoans(trx: Transaction<Database>, context: RequestContext, l
     id: l.id, status: l.status, disbursed_on: l.disbursed_on, repaid_on: l.repaid_on, outstanding_principal: l.outstanding_principal,
     schedule_version: l.schedule_version, restructured: l.restructured, written_off_principal: l.written_off_principal,
     current_annual_rate_percent: l.current_annual_rate_percent, revision: l.revision,
+    base_rate_percent: l.base_rate_percent, reference_rate_percent: l.reference_rate_percent, discount_rate_percent: l.discount_rate_percent, gross_grant_equivalent: l.gross_grant_equivalent,
   }));
   await sql`UPDATE loans l SET status = f.status, disbursed_on = f.disbursed_on, repaid_on = f.repaid_on, outstanding_principal = f.outstanding_principal,
       schedule_version = f.schedule_version, restructured = f.restructured, written_off_principal = f.written_off_principal,
-      current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision
+      current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision,
+      base_rate_percent = f.base_rate_percent, reference_rate_percent = f.reference_rate_percent, discount_rate_percent = f.discount_rate_percent, gross_grant_equivalent = f.gross_grant_equivalent
     FROM jsonb_populate_recordset(NULL::loans, ${JSON.stringify(finals)}::jsonb) f WHERE l.id = f.id`.execute(trx);
 }
 

@@ -12,6 +12,7 @@ import { loanView } from '../loans/loan.view';
 import { instalmentRows } from '../loans/schedule-rows';
 import { appendToHistory, rebookLoan, type Rebooked, type RecordedRepayment } from '../servicing/rebook-loan';
 import { loanStateView, repaymentView } from '../servicing/repayment.view';
+import { aidAtDisbursement, cachedBaseRate, type LoanAid } from '../state-aid/loan-aid';
 import type { AllocationRow, InstalmentRow, LoanHistory, LoanRow, LoanStanding, RepaymentRow, StandingEntry } from '../servicing/servicing.repository';
 
 /** A repayment of the file, canonical (the API's spelling), in the order it is entered. */
@@ -40,6 +41,8 @@ export interface ReplayedLoan {
   readonly allocations: AllocationRow[];
   readonly journal: (EntryRows & { readonly at: Date })[];
   readonly changes: LoanChange[];
+  /** The aid its disbursement granted (state aid, docs/state-aid.md). */
+  readonly aidGrants: NonNullable<LoanAid['grants']>[number][];
 }
 
 /**
@@ -61,7 +64,7 @@ function stepClock(): () => Date {
  * row (pending, as POST /v1/loans leaves it); repayments come in value-date order, then line order.
  */
 export async function replayLoan(trx: Transaction<Database>, created: LoanRow, repayments: readonly ImportedRepayment[], today: CalendarDate): Promise<ReplayedLoan> {
-  const out: ReplayedLoan = { loan: created, versions: [], instalments: [], repayments: [], allocations: [], journal: [], changes: [] };
+  const out: ReplayedLoan = { loan: created, versions: [], instalments: [], repayments: [], allocations: [], journal: [], changes: [], aidGrants: [] };
   const tick = stepClock();
   out.changes.push({ action: 'loan.created', entityType: 'loan', entityId: created.id, state: loanView(created) });
 
@@ -69,7 +72,11 @@ export async function replayLoan(trx: Transaction<Database>, created: LoanRow, r
   // that posts the interest a total deferral capitalises.
   const date = created.disbursement_date as CalendarDate;
   const terms = termsOfLoan(created, date);
-  const firstRows = instalmentRows(created.id, 1, buildSchedule(terms).rows);
+  const firstSchedule = buildSchedule(terms).rows;
+  const firstRows = instalmentRows(created.id, 1, firstSchedule);
+  // State aid (docs/state-aid.md): the GGE disburseLoan stores, by the same function.
+  const aid = await aidAtDisbursement(trx, created, date, firstSchedule, cachedBaseRate);
+  out.aidGrants.push(...(aid.grants ?? []));
   const disbursedAt = tick();
   out.versions.push({ loan_id: created.id, version: 1, reason: 'disbursement', effective_date: date, created_at: disbursedAt });
   out.instalments.push(...firstRows);
@@ -77,7 +84,7 @@ export async function replayLoan(trx: Transaction<Database>, created: LoanRow, r
   out.journal.push({ ...disbursement, at: disbursedAt });
 
   const state: LoanState = {
-    loan: { ...created, status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1 },
+    loan: { ...created, status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1, ...aid.changes },
     instalments: firstRows, repayments: [], allocations: [], entries: [standingEntry(disbursement)],
   };
   const booked = await rebookLoan(trx, state.loan, { reason: 'disbursement', effectiveDate: date }, today, { history: historyOf(state), deferRewrites: true });

@@ -12,6 +12,8 @@ import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { postJournalEntry } from '../ledger/post-journal-entry';
 import { rebookLoan } from '../servicing/rebook-loan';
+import { aidAtDisbursement } from '../state-aid/loan-aid';
+import { checkHeadroom } from '../state-aid/headroom';
 import { termsOfLoan } from './loan-terms';
 import { loanView } from './loan.view';
 import { lockLoanForUpdate, insertScheduleVersion, updateLoan } from './loans.repository';
@@ -47,9 +49,12 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     if (schedule) broken.push(...checkScheduleAmounts(schedule, terms));
     if (!schedule || broken.length > 0) throw new DomainError('rule_violation', 'The disbursement breaks a rule.', broken);
 
+    // State aid (docs/state-aid.md): the GGE of schedule version 1, refused above the headroom.
+    const aid = await aidAtDisbursement(trx, loan, date, schedule.rows);
+    await checkHeadroom(trx, loan, date, aid.granted, 'amount');
     await insertScheduleVersion(trx, { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date }, instalmentRows(loan.id, 1, schedule.rows));
     const active = await updateLoan(trx, loan.id, {
-      status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1,
+      status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1, ...aid.changes,
     });
     await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
     // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
@@ -57,7 +62,7 @@ export async function disburseLoan(db: Db, context: RequestContext, loanId: stri
     const { loan: booked, writes } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
     const view = loanView(booked);
     const published = eventWrites(context.requestId, [loanEvent('loan.disbursed', booked, view)]);
-    await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: view })]);
+    await executeWrites(trx, [...writes, ...aid.writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: view })]);
     return booked;
   }, (booked) => ({ status: 200, body: loanView(booked) }));
 }

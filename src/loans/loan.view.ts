@@ -5,6 +5,7 @@ import { normaliseRate } from '../domain/rate';
 import type { LoanSchedule } from './get-loan-schedule';
 import type { listScheduleVersions } from './list-schedule-versions';
 import type { LoanRow } from './loans.repository';
+import { loanStateAidView } from '../state-aid/state-aid.view';
 
 export function loanView(loan: LoanRow) {
   return {
@@ -40,6 +41,7 @@ export function loanView(loan: LoanRow) {
     leverage_bank_loans: loan.leverage_bank_loans,
     leverage_grants: loan.leverage_grants,
     created_at: loan.created_at.toISOString(),
+    state_aid: loanStateAidView(loan),
   };
 }
 

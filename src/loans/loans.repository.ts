@@ -9,7 +9,8 @@ type Executor = Db | Transaction<Database>;
 
 export async function insertLoan(trx: Transaction<Database>, loan: Omit<LoanRow, 'created_at' | 'status' | 'restructured' | 'outstanding_principal' | 'schedule_version' | 'disbursed_on' | 'cancelled_on'
   | 'repaid_on' | 'written_off_on' | 'written_off_at' | 'written_off_seq' | 'revision' | 'write_off_reason' | 'written_off_principal' | 'current_annual_rate_percent' | 'external_reference'
-  | 'leverage_bank_loans' | 'leverage_grants'> & Partial<Pick<LoanRow, 'leverage_bank_loans' | 'leverage_grants'>>): Promise<LoanRow> {
+  | 'leverage_bank_loans' | 'leverage_grants' | 'legal_basis' | 'base_rate_percent' | 'reference_rate_percent' | 'discount_rate_percent' | 'gross_grant_equivalent'>
+  & Partial<Pick<LoanRow, 'leverage_bank_loans' | 'leverage_grants'>> & { legal_basis?: string }): Promise<LoanRow> {
   return trx.insertInto('loans').values(loan).returningAll().executeTakeFirstOrThrow();
 }
 

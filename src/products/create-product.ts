@@ -25,6 +25,9 @@ export interface CreateProductBody {
   periodicities: string[];
   rounding?: 'half_up' | 'half_even';
   guarantee_coverage_percent?: string;
+  /** State aid (docs/state-aid.md): the classes its loans take unless they name theirs. */
+  rating_class?: string | null;
+  collateral_class?: string | null;
 }
 
 /** Ranges that hold together: every broken one, named by field. */
@@ -63,6 +66,8 @@ export async function createProduct(db: Db, context: RequestContext, body: Creat
       periodicities: [...new Set(body.periodicities)],
       rounding: body.rounding ?? 'half_up',
       guarantee_coverage_percent: body.guarantee_coverage_percent ?? '0',
+      rating_class: body.rating_class ?? null,
+      collateral_class: body.collateral_class ?? null,
     });
     await recordAuditEvent(trx, context, { fundId: product.fund_id, action: 'product.created', entityType: 'product', entityId: product.id, state: productView(product) });
     return product;

@@ -18,6 +18,8 @@ export function productView(p: ProductRow) {
     periodicities: p.periodicities,
     rounding: p.rounding,
     guarantee_coverage_percent: normaliseRate(p.guarantee_coverage_percent),
+    rating_class: p.rating_class,
+    collateral_class: p.collateral_class,
     active: p.active,
     created_at: p.created_at.toISOString(),
   };

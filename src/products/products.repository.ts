@@ -25,7 +25,7 @@ export async function lockProductForUpdate(trx: Transaction<Database>, id: strin
   return trx.selectFrom('products').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function updateProductRow(trx: Transaction<Database>, id: string, changes: Partial<Pick<ProductRow, 'name' | 'active'>>): Promise<ProductRow> {
+export async function updateProductRow(trx: Transaction<Database>, id: string, changes: Partial<Pick<ProductRow, 'name' | 'active' | 'rating_class' | 'collateral_class'>>): Promise<ProductRow> {
   return trx.updateTable('products').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -15,6 +15,9 @@ import { findProductById, lockProductForUpdate, updateProductRow, type ProductRo
 export interface UpdateProductBody {
   name?: string;
   active?: boolean;
+  /** State aid (docs/state-aid.md): the classes its future loans take by default; null, the platform's. Loans keep theirs. */
+  rating_class?: string | null;
+  collateral_class?: string | null;
 }
 
 /**
@@ -29,7 +32,14 @@ export async function updateProduct(db: Db, context: RequestContext, productId: 
   return db.transaction().execute(async (trx) => {
     const before = (await lockProductForUpdate(trx, productId))!;
     assertIfMatch(ifMatch, before.version);
-    const changes = changedMembers({ name: before.name, active: before.active }, { name: body.name ?? before.name, active: body.active ?? before.active });
+    const changes = changedMembers(
+      { name: before.name, active: before.active, rating_class: before.rating_class, collateral_class: before.collateral_class },
+      {
+        name: body.name ?? before.name, active: body.active ?? before.active,
+        rating_class: body.rating_class === undefined ? before.rating_class : body.rating_class,
+        collateral_class: body.collateral_class === undefined ? before.collateral_class : body.collateral_class,
+      },
+    );
     if (Object.keys(changes).length === 0) return before;
     const after = await updateProductRow(trx, productId, changes);
     const changed = fieldChanges(productView(before), productView(after));

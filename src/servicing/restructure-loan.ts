@@ -11,6 +11,7 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
+import { aidAtRestructuring, saveLoanAid } from '../state-aid/loan-aid';
 import { loanStateView } from './repayment.view';
 import { restructuringView } from './restructuring.view';
 import { checkEffectiveDate } from './servicing-dates';
@@ -104,8 +105,11 @@ export async function applyRestructuring(
       { field, message: body.type === 'extension' ? 'must leave at least one period after the deferral periods still ahead' : 'must leave instalments falling due after it to reschedule' },
     ]);
   }
+  // State aid (docs/state-aid.md): the GGE over the new actual schedule; an increase is new aid.
+  const aid = await aidAtRestructuring(trx, loan, date, servicing.rows);
+  if (aid) await saveLoanAid(trx, loan.id, aid);
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
   const published = eventWrites(context.requestId, [loanEvent('loan.restructured', loan, view)]);
-  await executeWrites(trx, [...writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
+  await executeWrites(trx, [...writes, ...(aid?.writes ?? []), ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.restructured', entityType: 'loan', entityId: loan.id, state: view })]);
   return view;
 }

@@ -59,12 +59,13 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${lette
 const pathDefaults = (w: World): Record<string, string> => ({
   fund_id: w.fund, product_id: w.product, structure_id: w.structure, loan_id: w.loan, repayment_id: w.repayment, report_id: w.report, export_id: w.export, import_id: w.import, key_id: w.key, version: '1',
   endpoint_id: w.endpoint, event_id: w.event, kind: 'loans', source_id: w.fundingSource,
+  linked_id: w.structure, // state aid: unlinking a structure from itself removes nothing (204)
 });
 /** Which of fund B's ids stands for a field or parameter of this name. */
 const context: ValueContext = {
   otherFund: (name) => ({
     fund_id: b.fund, product_id: b.product, structure_id: b.structure, loan_id: b.loan, repayment_id: b.repayment, report_id: b.report, export_id: b.export, import_id: b.import, key_id: b.key,
-    endpoint_id: b.endpoint, event_id: b.event, source_id: b.fundingSource, funding_source_id: b.fundingSource,
+    endpoint_id: b.endpoint, event_id: b.event, source_id: b.fundingSource, funding_source_id: b.fundingSource, linked_id: b.structure,
   } as Record<string, string>)[snakeCase(name)],
 };
 
@@ -181,6 +182,9 @@ const impactSnapshot = () => ({
   jobs_fte: '10.5', jobs_created: 2, jobs_maintained: '8.5', still_active: true, revenue: '120000.00',
 });
 
+let baseRates = 0;
+/** Another structure of fund A for a link, made again after each link. */
+let partner = '';
 /** Optional properties are in the baselines where one request can hold them all; the others are added by their mutations. */
 const BASELINES: Record<string, Baseline> = {
   'GET /healthz': {},
@@ -255,6 +259,18 @@ const BASELINES: Record<string, Baseline> = {
   'GET /v1/exports': {},
   'GET /v1/exports/{export_id}': {},
   'GET /v1/exports/{export_id}/bundle.zip': {},
+  // State aid (docs/state-aid.md): one base rate per fund and date, so a date of its own each time.
+  'POST /v1/eu-base-rates': { body: () => ({ fund_id: a.fund, effective_date: `${2100 + baseRates++}-01-01`, rate_percent: '-0.31' }) },
+  'GET /v1/eu-base-rates': { query: () => ({ fund_id: a.fund }) },
+  'POST /v1/structures/{structure_id}/declared-aid': { body: () => ({ grantor: 'Région', grant_date: '2024-06-01', amount: '1000.00', legal_basis: 'de_minimis' }) },
+  'GET /v1/structures/{structure_id}/declared-aid': {},
+  'POST /v1/structures/{structure_id}/undertaking-links': {
+    target: async () => ((partner = (await createStructure(app, a.fund, ADMIN_KEY)).id), {}), body: () => ({ structure_id: partner }),
+  },
+  'DELETE /v1/structures/{structure_id}/undertaking-links/{linked_id}': {},
+  'GET /v1/structures/{structure_id}/state-aid': AS_OF,
+  'GET /v1/funds/{fund_id}/state-aid': { query: () => ({ from: '2025-01-01', to: '2025-12-31' }) },
+  'GET /v1/funds/{fund_id}/state-aid.csv': { query: () => ({ from: '2025-01-01', to: '2025-12-31' }) },
   'GET /v1/events': { query: () => ({ type: 'loan.created,loan.disbursed', loan_id: a.loan, since: '2025-01-01T00:00:00Z' }) },
   'GET /v1/events/{event_id}': {},
   'POST /v1/events/{event_id}/redeliveries': { body: () => ({ endpoint_id: a.endpoint }) },

@@ -139,6 +139,7 @@ describe('the documents openapi.yaml sends readers to', () => {
     'docs/rules/ledger.md', 'docs/rules/reminders.md', 'docs/rules/reports.md', 'docs/audit.md', 'docs/webhooks.md', 'docs/imports.md', 'docs/exports.md',
     'docs/territories.md', 'docs/evaluation.md', // issue 15, territories and evaluation (h-terr)
     'docs/funding.md', // issue 15 items 3-4
+    'docs/state-aid.md', // state aid (issue 15)
   ]);
 
   it('are none outside the repository', () => {

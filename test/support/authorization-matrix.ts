@@ -216,6 +216,10 @@ const impactSnapshot = () => {
 const FUNDING_SOURCE = { origin: 'department', label: 'matrix', amount_committed: '1000.00', start_date: '2024-01-01' };
 /** Recording a snapshot of A1: its structure key may (its one write, what a partner portal does), the auditor is read-only. */
 const SNAPSHOT_CREATE_OWN = row(401, 401, 201, 201, 403, 201);
+/** One EU base rate per fund and date: each recorded cell takes a date of its own (years 2100, 2101, …). */
+let baseRates = 0;
+const baseRateDate = () => `${2100 + baseRates++}-01-01`;
+const DECLARED_AID = { grantor: 'matrice', grant_date: '2024-06-01', amount: '1000.00' };
 /** Money-moving POSTs need an Idempotency-Key; a fresh one, so that no cell replays another. */
 const idempotencyKey = () => ({ 'Idempotency-Key': randomUUID() });
 
@@ -816,6 +820,63 @@ export const MATRIX: readonly Route[] = [
       build: async (w, { caller, allowed }) => ({ method: 'put', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/funding`, body: { shares: [] } }),
       expect: WRITE_OTHER,
     },
+  },
+
+  // --- state aid (docs/state-aid.md): fund data; a structure key sees none of it (404), the auditor reads
+  {
+    method: 'post',
+    path: '/v1/eu-base-rates',
+    own: { build: (w) => ({ method: 'post', path: '/v1/eu-base-rates', body: { fund_id: w.fundA, effective_date: baseRateDate(), rate_percent: '3.5' } }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: '/v1/eu-base-rates', body: { fund_id: w.fundB, effective_date: baseRateDate(), rate_percent: '3.5' } }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/eu-base-rates',
+    own: { build: ownList('/v1/eu-base-rates'), expect: FUND_READ_OWN },
+    other: { build: otherList('/v1/eu-base-rates'), expect: READ_OTHER },
+    listItem: (item) => ({ fund: String(item.fund_id) }),
+  },
+  {
+    method: 'post',
+    path: '/v1/structures/{structure_id}/declared-aid',
+    own: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.A1}/declared-aid`, body: DECLARED_AID }), expect: CREATE_OWN },
+    other: { build: (w, { caller }) => ({ method: 'post', path: `/v1/structures/${w.structures[otherStructure(caller)]}/declared-aid`, body: DECLARED_AID }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/structures/{structure_id}/declared-aid',
+    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/declared-aid` }), expect: FUND_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/declared-aid` }), expect: READ_OTHER },
+  },
+  {
+    method: 'post',
+    path: '/v1/structures/{structure_id}/undertaking-links',
+    own: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.A1}/undertaking-links`, body: { structure_id: w.structures.A2 } }), expect: CREATE_OWN },
+    other: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.B1}/undertaking-links`, body: { structure_id: w.structures.B2 } }), expect: CREATE_OTHER },
+  },
+  {
+    method: 'delete',
+    path: '/v1/structures/{structure_id}/undertaking-links/{linked_id}',
+    own: { build: (w) => ({ method: 'delete', path: `/v1/structures/${w.structures.A1}/undertaking-links/${w.structures.A2}` }), expect: row(401, 401, 204, 204, 403, 404) },
+    other: { build: (w) => ({ method: 'delete', path: `/v1/structures/${w.structures.B1}/undertaking-links/${w.structures.B2}` }), expect: DELETE_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/structures/{structure_id}/state-aid',
+    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/state-aid` }), expect: FUND_READ_OWN },
+    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/state-aid` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/state-aid',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/state-aid?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/state-aid?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/state-aid.csv',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/state-aid.csv?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/state-aid.csv?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
   },
 ];
 

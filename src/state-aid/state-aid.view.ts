@@ -1,0 +1,34 @@
+import { normalisePercent } from '../domain/gge';
+import type { LoanRow } from '../loans/loans.repository';
+import { collateralOf, ratingOf } from './loan-aid';
+import type { AidGrantRow, BaseRateRow, DeclaredAidRow } from './state-aid.repository';
+
+const percentOrNull = (value: string | null) => (value === null ? null : normalisePercent(value));
+
+/** A loan's state aid (docs/state-aid.md): its classes, legal basis, the grant date's rates and its GGE. */
+export function loanStateAidView(loan: LoanRow) {
+  return {
+    rating_class: ratingOf(loan),
+    collateral_class: collateralOf(loan),
+    legal_basis: loan.legal_basis,
+    aid_scheme_reference: loan.aid_scheme_reference,
+    base_rate_percent: percentOrNull(loan.base_rate_percent),
+    reference_rate_percent: percentOrNull(loan.reference_rate_percent),
+    discount_rate_percent: percentOrNull(loan.discount_rate_percent),
+    gross_grant_equivalent: loan.gross_grant_equivalent,
+    // Why a disbursed loan has no GGE: no EU base rate was recorded on or before its disbursement date.
+    missing: loan.disbursed_on !== null && loan.gross_grant_equivalent === null ? 'eu_base_rate' : null,
+  };
+}
+
+export function baseRateView(row: BaseRateRow) {
+  return { id: row.id, fund_id: row.fund_id, effective_date: row.effective_date, rate_percent: normalisePercent(row.rate_percent), created_at: row.created_at.toISOString() };
+}
+
+export function aidGrantView(row: AidGrantRow) {
+  return { loan_id: row.loan_id, structure_id: row.structure_id, grant_date: row.grant_date, amount: row.amount, reason: row.reason, legal_basis: row.legal_basis };
+}
+
+export function declaredAidView(row: DeclaredAidRow) {
+  return { id: row.id, structure_id: row.structure_id, grantor: row.grantor, grant_date: row.grant_date, amount: row.amount, legal_basis: row.legal_basis, created_at: row.created_at.toISOString() };
+}

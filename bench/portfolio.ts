@@ -23,6 +23,7 @@ import { createProduct } from '../src/products/create-product';
 import { recordRepayment } from '../src/servicing/record-repayment';
 import { restructureLoan, type RestructuringBody } from '../src/servicing/restructure-loan';
 import { writeOffLoan } from '../src/servicing/write-off-loan';
+import { recordBaseRate } from '../src/state-aid/record-base-rate';
 import { createStructure } from '../src/structures/create-structure';
 
 /** The day the portfolio stops: nothing is paid, restructured or written off after it. */
@@ -152,6 +153,12 @@ async function fundWithStructures(db: Db, draw: () => number) {
     })).body;
     structures.push(structure.id);
   }
+  // EU base rates before the first disbursement, so that every template gets its GGE (and its
+  // aid_grants row) at disbursement, as a fund that keeps its rates up to date would: the state-aid
+  // register (bench:state-aid) reads them. Illustrative figures, not the Commission's.
+  for (const [effective_date, rate_percent] of [['2020-01-01', '0.50'], ['2023-01-01', '3.00']] as const) {
+    await recordBaseRate(db, admin, { fund_id: fund.id, effective_date, rate_percent });
+  }
   return { fund, recovery, commonLaw, structures };
 }
 
@@ -192,7 +199,7 @@ async function makeTemplates(db: Db, templates: number, concurrency: number): Pr
 }
 
 /** The tables that hold a loan's rows, parents first. */
-const CLONED = ['loans', 'schedule_versions', 'instalments', 'repayments', 'allocations', 'restructurings', 'arrears_settlements', 'journal_entries', 'journal_lines'];
+const CLONED = ['loans', 'schedule_versions', 'instalments', 'repayments', 'allocations', 'restructurings', 'arrears_settlements', 'journal_entries', 'journal_lines', 'aid_grants'];
 /** Copies cloned per transaction. */
 const CHUNK = 10;
 const MAPS = ['template_loans', 'loan_map', 'repayment_map', 'restructuring_map', 'entry_map', 'seq_map'];
@@ -263,6 +270,10 @@ async function cloneRows(client: pg.Client, columns: Columns, from: number, to: 
   await run(copyStatement(columns, 'allocations', `allocations t JOIN repayment_map r ON r.template = t.repayment_id WHERE ${clones('r')} ORDER BY r.id, t.number`, { repayment_id: 'r.id' }));
   await run(copyStatement(columns, 'restructurings', `restructurings t JOIN restructuring_map x ON x.template = t.id JOIN loan_map m ON m.template = t.loan_id AND m.k = x.k
     JOIN seq_map s ON s.k = x.k AND s.template = t.seq WHERE ${clones('x')} ORDER BY x.id`, { id: 'x.id', loan_id: 'm.id', seq: 's.seq' }));
+  // The loan's state aid (its GGE at disbursement, and at a restructuring that changed it): the
+  // loans' own state-aid columns come with the loans; the grants get fresh ids (a default, not drawn).
+  await run(copyStatement(columns, 'aid_grants', `aid_grants t JOIN loan_map m ON m.template = t.loan_id WHERE ${clones('m')} ORDER BY m.id, t.seq`,
+    { id: 'gen_random_uuid()', loan_id: 'm.id' }));
   await run(copyStatement(columns, 'arrears_settlements', `arrears_settlements t JOIN restructuring_map x ON x.template = t.restructuring_id WHERE ${clones('x')} ORDER BY x.id, t.number`,
     { restructuring_id: 'x.id' }));
   await run('BEGIN');
@@ -330,7 +341,7 @@ export interface Portfolio {
   readonly behaviours: Map<string, number>;
   readonly templateSeconds: number;
   readonly cloneSeconds: number;
-  readonly counts: { loans: number; active: number; instalments: number; repayments: number; journalLines: number };
+  readonly counts: { loans: number; active: number; instalments: number; repayments: number; journalLines: number; aidGrants: number };
   /** The loans-receivable balance as of asOf: the trial balance's, the templates' × (copies + 1), the loans' outstanding principal. */
   readonly receivable: { ledger: string; expected: string; outstanding: string };
 }
@@ -353,6 +364,7 @@ export async function generatePortfolio(db: Db, databaseUrl: string, options: { 
     (SELECT count(*)::int FROM instalments) AS instalments,
     (SELECT count(*)::int FROM repayments) AS repayments,
     (SELECT count(*)::int FROM journal_lines) AS "journalLines",
+    (SELECT count(*)::int FROM aid_grants WHERE fund_id = ${fundId}::uuid) AS "aidGrants",
     (SELECT sum(outstanding_principal)::text FROM loans WHERE fund_id = ${fundId}::uuid) AS outstanding`.execute(db);
   const { outstanding, ...rest } = counts!;
   const ledger = await receivableOf(db, fundId);

@@ -1,14 +1,25 @@
 /**
- * npm run bench:state-aid, part (a) of issue 15: the GGE of one 120-month loan (decimal.js at 40
- * digits, src/domain/gge.ts) against building its schedule with the engine alone (bigint cents), in
- * this process, interleaved round by round after a warm-up. Prints the median µs of each and the
- * ratio; the target is a disbursement's GGE under 2 ms. Part (b), the register against a bare SQL
- * aggregate over the 20,000-loan bench portfolio, is not written yet (docs/state-aid.md).
+ * npm run bench:state-aid, issue 15's benchmark.
+ * (a) The GGE of one 120-month loan (decimal.js at 40 digits, src/domain/gge.ts) against building its
+ * schedule with the engine alone (bigint cents), in this process, interleaved round by round after a
+ * warm-up. Prints the median µs of each and the ratio; the target is a disbursement's GGE under 2 ms.
+ * (b) The fund's state-aid register (fundAidRegister, what GET /v1/funds/{id}/state-aid and .csv
+ * serve: stored GGEs) on the 20,000-loan bench portfolio (bench/portfolio.ts, in a database of its
+ * own; BENCH_STATE_AID_COPIES=n for n + 1 copies of the 200 templates), as JSON and as CSV, against
+ * bare SQL over the same rows fetched by the same pool. Medians of BENCH_STATE_AID_ROUNDS (default 9)
+ * interleaved rounds after a warm-up. Target: the register ≤ 2 × the bare SQL.
  */
+import { sql } from 'kysely';
+import { connectDatabase, type Db } from '../src/db/connect';
 import { grossGrantEquivalent } from '../src/domain/gge';
 import { formatMoney } from '../src/domain/money';
 import { buildSchedule } from '../src/domain/schedule';
+import { ADMIN } from '../src/http/auth';
+import { csvField } from '../src/reports/report-csv';
 import { parseScheduleTerms } from '../src/schedules/schedule-terms.input';
+import { fundAidRegister, REGISTER_COLUMNS } from '../src/state-aid/structure-state-aid';
+import { withDatabase } from './database';
+import { generatePortfolio, PORTFOLIO_TODAY } from './portfolio';
 
 const ROUNDS = 41;
 const PER_ROUND = 50;
@@ -50,4 +61,84 @@ console.log(`loan: 50000.00 at 1 % over 120 months, reference 7.5 %, discount 4.
 console.log(`rounds: ${ROUNDS} × ${PER_ROUND}, interleaved; node ${process.version}`);
 console.log(`schedule (engine, bigint cents): median ${us(s)}`);
 console.log(`GGE (decimal.js, 40 digits):     median ${us(g)}   ratio GGE / schedule ${(g / s).toFixed(2)}   target: GGE < 2000 µs ${g < 2_000_000 ? 'met' : 'MISSED'}`);
+
+// ---- Part (b): the fund's register against bare SQL over the same rows ----
+
+const TEMPLATES = 200;
+const COPIES = Number(process.env.BENCH_STATE_AID_COPIES ?? 99); // 200 × (1 + 99) = 20,000 loans
+const REGISTER_ROUNDS = Number(process.env.BENCH_STATE_AID_ROUNDS ?? 9);
+const FROM = '2021-01-01';
+const context = { actor: ADMIN, requestId: 'bench-state-aid' };
+
+/** As sendRegisterCsv in src/state-aid/state-aid.routes.ts builds the body (it is not exported). */
+function registerCsv(register: Awaited<ReturnType<typeof fundAidRegister>>): string {
+  const lines = [REGISTER_COLUMNS.join(','), ...register.items.map((item) => REGISTER_COLUMNS.map((c) => csvField(item[c] ?? '')).join(','))];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Each measure returns its output's size: bytes of the body, or rows fetched. */
+function measures(db: Db, fundId: string): Record<string, () => Promise<number>> {
+  return {
+    'register, JSON': async () => JSON.stringify(await fundAidRegister(db, context, fundId, FROM, PORTFOLIO_TODAY)).length,
+    'register, CSV': async () => registerCsv(await fundAidRegister(db, context, fundId, FROM, PORTFOLIO_TODAY)).length,
+    // The same rows and columns as the register's query, nothing done to them in JavaScript.
+    'bare SQL, same rows': async () => (await sql`SELECT left(s.siret, 9) AS siren, s.rna, s.legal_name, g.structure_id, g.loan_id, g.grant_date, g.amount, g.reason, g.legal_basis
+      FROM aid_grants g JOIN structures s ON s.id = g.structure_id
+      WHERE g.fund_id = ${fundId}::uuid AND g.grant_date BETWEEN ${FROM}::date AND ${PORTFOLIO_TODAY}::date ORDER BY g.grant_date, g.seq`.execute(db)).rows.length,
+    // The aggregate the national register could do with: aid per beneficiary, day and legal basis.
+    'bare SQL, GROUP BY': async () => (await sql`SELECT left(s.siret, 9) AS siren, s.rna, g.grant_date, sum(g.amount) AS amount, g.legal_basis
+      FROM aid_grants g JOIN structures s ON s.id = g.structure_id
+      WHERE g.fund_id = ${fundId}::uuid AND g.grant_date BETWEEN ${FROM}::date AND ${PORTFOLIO_TODAY}::date
+      GROUP BY 1, 2, 3, 5 ORDER BY 3, 1`.execute(db)).rows.length,
+  };
+}
+
+async function partB(): Promise<void> {
+  await withDatabase('loans_bench_state_aid', async (databaseUrl) => {
+    const db = await connectDatabase({ databaseUrl, dataDir: '' });
+    try {
+      const portfolio = await generatePortfolio(db, databaseUrl, { templates: TEMPLATES, copies: COPIES, concurrency: 4 });
+      const { rows: [grants] } = await sql<{ count: number; total: string; structures: number }>`SELECT count(*)::int AS count, sum(amount)::text AS total,
+        count(DISTINCT structure_id)::int AS structures FROM aid_grants WHERE fund_id = ${portfolio.fundId}::uuid`.execute(db);
+      console.log(`\nportfolio: ${portfolio.counts.loans} loans; ${grants!.count} aid grants (${grants!.structures} structures, GGE total ${grants!.total}); `
+        + `generated in ${(portfolio.templateSeconds + portfolio.cloneSeconds).toFixed(1)} s`);
+      const runs = measures(db, portfolio.fundId);
+      const names = Object.keys(runs);
+      const sizes = new Map<string, number>();
+      for (const name of names) sizes.set(name, await runs[name]!()); // warm-up
+      const times = new Map<string, number[]>(names.map((name) => [name, []]));
+      for (let round = 0; round < REGISTER_ROUNDS; round++) {
+        // Each round starts with a different measure, so none always runs first.
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(round + i) % names.length]!;
+          const started = performance.now();
+          await runs[name]!();
+          times.get(name)!.push(performance.now() - started);
+        }
+      }
+      const base = median(times.get('bare SQL, same rows')!);
+      const aggregate = median(times.get('bare SQL, GROUP BY')!);
+      console.log(`register ${FROM} to ${PORTFOLIO_TODAY}, ${REGISTER_ROUNDS} interleaved rounds after a warm-up (fundAidRegister called directly, same pg pool)`);
+      for (const name of names) {
+        const ms = median(times.get(name)!);
+        const size = name.startsWith('register') ? `${(sizes.get(name)! / 1048576).toFixed(2)} MiB` : `${sizes.get(name)} rows`;
+        console.log(`${name.padEnd(20)} median ${ms.toFixed(1).padStart(7)} ms  (${size}; runs ${times.get(name)!.map((t) => t.toFixed(0)).join(', ')})`
+          + `  ×${(ms / base).toFixed(2)} same rows  ×${(ms / aggregate).toFixed(2)} GROUP BY`);
+      }
+      for (const name of ['register, JSON', 'register, CSV']) {
+        const ratio = median(times.get(name)!) / base;
+        console.log(`${name} / bare SQL same rows: ${ratio.toFixed(2)}  target ≤ 2: ${ratio <= 2 ? 'met' : 'MISSED'}`);
+      }
+    } finally {
+      await db.destroy();
+    }
+  });
+}
+
 if (sink < 0) console.log(sink);
+if (process.env.BENCH_STATE_AID_PART !== 'a') {
+  partB().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -2,7 +2,8 @@
  * A fund's portfolio big enough to time the workers on (bench/workers.ts): template loans made and
  * serviced through the real use cases — disbursed over 2021–2025, 60 monthly instalments, most paid
  * on their due dates, some in arrears, repaid early, written off (then a recovery) or restructured —
- * then cloned in SQL with every row that belongs to a loan: 200 templates and 99 copies of each make
+ * then cloned in SQL with every row that belongs to a loan (its state aid too: the fund records EU
+ * base rates first, so each template has a GGE): 200 templates and 99 copies of each make
  * 20,000 loans, about 1.4 million instalments (a restructuring or a prepayment adds a schedule
  * version). The clones keep their template's structure and product, so the portfolio stays spread
  * over the structures' departments, NAF codes and legal forms.

@@ -9,6 +9,8 @@
  * bare SQL over the same rows fetched by the same pool. Medians of BENCH_STATE_AID_ROUNDS (default 9)
  * interleaved rounds after a warm-up. Target: the register ≤ 2 × the bare SQL.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { sql } from 'kysely';
 import { connectDatabase, type Db } from '../src/db/connect';
 import { grossGrantEquivalent } from '../src/domain/gge';
@@ -107,6 +109,14 @@ async function partB(): Promise<void> {
       const sizes = new Map<string, number>();
       for (const name of names) sizes.set(name, await runs[name]!()); // warm-up
       const times = new Map<string, number[]>(names.map((name) => [name, []]));
+      // BENCH_STATE_AID_PROFILE=file.cpuprofile: a CPU profile of the timed rounds alone, not of the portfolio's generation.
+      const profile = process.env.BENCH_STATE_AID_PROFILE;
+      const session = new Session();
+      if (profile) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
       for (let round = 0; round < REGISTER_ROUNDS; round++) {
         // Each round starts with a different measure, so none always runs first.
         for (let i = 0; i < names.length; i++) {
@@ -115,6 +125,10 @@ async function partB(): Promise<void> {
           await runs[name]!();
           times.get(name)!.push(performance.now() - started);
         }
+      }
+      if (profile) {
+        writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
+        session.disconnect();
       }
       const base = median(times.get('bare SQL, same rows')!);
       const aggregate = median(times.get('bare SQL, GROUP BY')!);

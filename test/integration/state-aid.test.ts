@@ -199,3 +199,49 @@ describe('de minimis headroom (Regulation (EU) 2023/2831: €300,000 over any th
 });
 
 const fieldsOfBody = (body: { errors?: { field: string }[] }) => [...new Set((body.errors ?? []).map((e) => e.field))].sort();
+
+describe('the headroom at a restructuring (new aid on its effective date)', () => {
+  it('refuses an increase above the headroom (422 naming the changed field and the headroom); a block-exemption loan is not checked', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    // 298,800.00 declared: 1,200.00 left; the loan's 1,156.67 fits, leaving 43.33.
+    expect((await d.api.post(`/v1/structures/${d.structure.id}/declared-aid`, { grantor: 'Région', grant_date: '2024-06-01', amount: '298800.00' })).status).toBe(201);
+    const loan = await disbursed(d, { rating_class: 'no_credit_history' });
+    expect(loan.state_aid.gross_grant_equivalent).toBe('1156.67');
+
+    const refused = await d.api.post(`/v1/loans/${loan.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', term_periods: 20, reason: 'Baisse d’activité' });
+    expectContract(refused, 'post', '/v1/loans/{loan_id}/restructurings');
+    expect(refused.status).toBe(422);
+    expect(refused.body.headroom).toBe('43.33');
+    expect(Number(refused.body.gross_grant_equivalent)).toBeGreaterThan(43.33);
+    expect(refused.body.errors).toEqual([{ field: 'term_periods', in: 'body', message: `the gross grant equivalent ${refused.body.gross_grant_equivalent} exceeds the de minimis headroom 43.33` }]);
+    // Nothing of it stays: the loan's GGE, schedule and the register are as before.
+    const after = (await d.api.get(`/v1/loans/${loan.id}`)).body;
+    expect(after.state_aid.gross_grant_equivalent).toBe('1156.67');
+    expect(after.schedule_version).toBe(1);
+    expect((await d.api.get(`/v1/funds/${d.fund.id}/state-aid?from=2025-01-01&to=2025-12-31`)).body.items).toHaveLength(1);
+    // A restructuring that grants no new aid (a higher rate) is not refused.
+    expect((await d.api.post(`/v1/loans/${loan.id}/restructurings`, { type: 'rate_change', effective_date: '2025-03-01', annual_rate_percent: '1', reason: 'Révision' })).status).toBe(201);
+
+    const exempt = await disbursed(d, { rating_class: 'no_credit_history', legal_basis: 'block_exemption', aid_scheme_reference: 'SA.100189' });
+    expect((await d.api.post(`/v1/loans/${exempt.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', term_periods: 20, reason: 'Baisse d’activité' })).status).toBe(201);
+  });
+
+  it('a portfolio moratorium skips the loan whose new aid exceeds its headroom, with the reason, and defers the others', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    await d.api.post(`/v1/structures/${d.structure.id}/declared-aid`, { grantor: 'Région', grant_date: '2024-06-01', amount: '298800.00' });
+    const capped = await disbursed(d, { rating_class: 'no_credit_history' });
+    const other = await createStructure(app, d.fund.id, d.manager.secret, { siret: randomSiret() });
+    const free = await disbursed(d, { structure_id: other.id, rating_class: 'no_credit_history' });
+
+    const res = await d.api.post(`/v1/funds/${d.fund.id}/moratoria`, { effective_date: '2025-03-01', periods: 4, reason: 'Crise' });
+    expectContract(res, 'post', '/v1/funds/{fund_id}/moratoria');
+    expect(res.status).toBe(201);
+    expect(res.body.changed_loan_ids).toEqual([free.id]);
+    expect(res.body.skipped_loans).toEqual([{ loan_id: capped.id, reason: expect.stringContaining('exceeds the de minimis headroom 43.33') }]);
+    expect((await d.api.get(`/v1/loans/${capped.id}`)).body.schedule_version).toBe(1);
+    const register = (await d.api.get(`/v1/funds/${d.fund.id}/state-aid?from=2025-01-01&to=2025-12-31`)).body.items as { loan_id: string; reason: string }[];
+    expect(register.filter((i) => i.reason === 'restructuring').map((i) => i.loan_id)).toEqual([free.id]);
+  });
+});

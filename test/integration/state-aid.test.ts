@@ -245,3 +245,57 @@ describe('the headroom at a restructuring (new aid on its effective date)', () =
     expect(register.filter((i) => i.reason === 'restructuring').map((i) => i.loan_id)).toEqual([free.id]);
   });
 });
+
+describe('the headroom in a CSV import', () => {
+  it('reports, on the loan’s row, a GGE above its undertaking’s headroom: the fund’s aid, declared aid and the file’s earlier loans counted in line order', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    const product = await createProduct(app, d.fund.id, d.manager.secret, { term_periods_min: 1, rating_class: 'no_credit_history', collateral_class: 'normal' });
+    // 298,000.00 declared by the structure: 2,000.00 left, room for one 1,156.67 loan, not two.
+    await d.api.post(`/v1/structures/${d.structure.id}/declared-aid`, { grantor: 'Région', grant_date: '2024-06-01', amount: '298000.00' });
+    const partner = await createStructure(app, d.fund.id, d.manager.secret, { siret: randomSiret() });
+    expect((await d.api.post(`/v1/structures/${partner.id}/undertaking-links`, { structure_id: d.structure.id })).status).toBe(201);
+    const stranger = await createStructure(app, d.fund.id, d.manager.secret, { siret: randomSiret() });
+    const sibling = withLuhnCheckDigit(`${d.structure.siret!.slice(0, 9)}9999`); // a new establishment of the same SIREN
+    const loan = (reference: string, siret: string, date = '2025-01-15') => `${reference},${siret},${product.id},10000.00,0,quarterly,12,annuity,${date}`;
+    const files = {
+      fund_id: d.fund.id,
+      structures: [
+        'legal_name,siret,legal_form,naf_code,commune_code,department_code,region_code,jobs_fte,contact_email',
+        `Jardins Est,${sibling},association,88.99B,69123,69,84,3,a@example.org`,
+      ].join('\n'),
+      loans: [
+        'external_reference,structure_siret,product_id,principal,annual_rate_percent,periodicity,term_periods,method,disbursement_date',
+        loan('L1', d.structure.siret!), // fits: 2,000.00 left
+        loan('L2', sibling), // same SIREN, after L1: 843.33 left
+        loan('L3', stranger.siret!), // another undertaking
+        loan('L4', partner.siret!), // linked to the structure: 843.33 left
+        loan('L5', partner.siret!, '2024-08-15'), // before any base rate: no GGE, as at disbursement
+      ].join('\n'),
+    };
+    const res = await d.api.post('/v1/imports', files);
+    expectContract(res, 'post', '/v1/imports');
+    expect(res.status).toBe(200);
+    const words = 'the gross grant equivalent 1156.67 exceeds the de minimis headroom 843.33';
+    expect(res.body.errors).toEqual([
+      { file: 'loans', row: 3, column: 'principal', rule: 'rule_violation', message: words },
+      { file: 'loans', row: 5, column: 'principal', rule: 'rule_violation', message: words },
+    ]);
+    expect(res.body.files.loans).toEqual({ rows_read: 5, rows_valid: 3, rows_to_create: 3, rows_already_present: 0 });
+
+    // The commit's request refuses the same, in the same words; nothing is written.
+    const commit = await d.api.post('/v1/imports', { ...files, mode: 'commit' });
+    expectContract(commit, 'post', '/v1/imports');
+    expect(commit.status).toBe(422);
+    expect(commit.body.errors).toEqual([
+      { field: 'loans[3].principal', in: 'body', message: words },
+      { field: 'loans[5].principal', in: 'body', message: words },
+    ]);
+    // The API says the same of L2 entered by hand after L1.
+    const l1 = await disbursed(d, { product_id: product.id });
+    expect(l1.state_aid.gross_grant_equivalent).toBe('1156.67');
+    const byHand = await d.api.post('/v1/loans', loanBody(d, { product_id: product.id, structure_id: partner.id }));
+    expect(byHand.status).toBe(422);
+    expect(byHand.body.errors[0]).toMatchObject({ field: 'principal', message: words });
+  });
+});

@@ -4,7 +4,7 @@ import { grossGrantEquivalent } from '../domain/gge';
 import { formatMoney, cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { ProductRow } from '../products/find-product';
-import { headroomOf, undertakingOf, windowStart } from '../state-aid/headroom';
+import { headroomOf, windowStart } from '../state-aid/headroom';
 import { collateralOf, loanAidColumns, ratesFor, ratingOf } from '../state-aid/loan-aid';
 import { findBaseRatesOfFund } from '../state-aid/state-aid.repository';
 import type { CheckedLoans } from './check-loans';
@@ -21,20 +21,33 @@ interface AidLine {
 const undertakingKey = (siret: unknown, rna: unknown) => (typeof siret === 'string' ? `siren:${siret.slice(0, 9)}` : `rna:${String(rna)}`);
 
 /**
- * The fund's structures of each undertaking the new loans name (by SIREN or RNA, then every link),
- * one statement per undertaking; a group id shared by undertakings that links join.
+ * The undertaking of each structure the new loans name, as undertakingOf (src/state-aid/headroom.ts)
+ * draws it — one SIREN (or, without a SIRET, one RNA number), joined by every link — but for the
+ * whole file at once: the fund's structures and links read in two statements, joined in memory
+ * (a union-find over SIREN/RNA keys), so that a file of thousands of loans costs no query per loan.
+ * A new structure of the file joins the undertaking of the fund's structures with its SIREN.
+ * Answers each key's group, and each fund structure's group.
  */
-async function undertakingsOf(db: Db, fundId: string, keys: readonly string[]): Promise<Map<string, { group: string; members: string[] }>> {
-  const out = new Map<string, { group: string; members: string[] }>();
-  for (const key of keys) {
-    const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
-    const { rows } = await sql<{ id: string }>`SELECT id FROM structures WHERE fund_id = ${fundId}::uuid AND ${kind === 'siren'
-      ? sql`left(siret, 9) = ${value}` : sql`siret IS NULL AND rna = ${value}`} ORDER BY id LIMIT 1`.execute(db);
-    const members = rows[0] ? await undertakingOf(db, rows[0].id) : [];
-    // undertakingOf sorts the members: linked undertakings share their first one.
-    out.set(key, { group: members[0] ?? key, members });
-  }
-  return out;
+async function undertakingsOf(db: Db, fundId: string): Promise<{ groupOfKey: (key: string) => string; groupOfStructure: Map<string, string> }> {
+  const [structures, links] = await Promise.all([
+    db.selectFrom('structures').select(['id', 'siret', 'rna']).where('fund_id', '=', fundId).execute(),
+    db.selectFrom('undertaking_links').select(['structure_id', 'linked_id']).where('fund_id', '=', fundId).execute(),
+  ]);
+  const parent = new Map<string, string>();
+  const find = (key: string): string => {
+    let root = key;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(key, root);
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    const [ra, rb] = [find(a), find(b)];
+    if (ra !== rb) parent.set(ra, rb);
+  };
+  // A structure with neither identifier (none should exist) is its own undertaking, as in undertakingOf.
+  const keyOfStructure = new Map(structures.map((s) => [s.id, s.siret === null && s.rna === null ? `id:${s.id}` : undertakingKey(s.siret ?? undefined, s.rna)]));
+  for (const { structure_id: a, linked_id: b } of links) if (keyOfStructure.has(a) && keyOfStructure.has(b)) union(keyOfStructure.get(a)!, keyOfStructure.get(b)!);
+  return { groupOfKey: find, groupOfStructure: new Map([...keyOfStructure].map(([id, key]) => [id, find(key)])) };
 }
 
 /** The de minimis aid (loans' grants and declared aid) the fund holds for these structures, by group. */
@@ -66,10 +79,10 @@ export async function checkLoanHeadroom(db: Db, fundId: string, loans: CheckedLo
   const created = [...loans.created.values()].sort((a, b) => a.row - b.row);
   const keyOf = (row: number) => undertakingKey(fields.get(row)!.structure_siret, fields.get(row)!.structure_rna);
 
-  const undertakings = await undertakingsOf(db, fundId, [...new Set(created.map((loan) => keyOf(loan.row)))]);
-  const groupOf = new Map<string, string>();
-  for (const { group, members } of undertakings.values()) for (const id of members) groupOf.set(id, group);
-  const lines = await aidHeld(db, groupOf);
+  const { groupOfKey, groupOfStructure } = await undertakingsOf(db, fundId);
+  const byGroup = new Map<string, AidLine[]>();
+  const linesOf = (group: string) => byGroup.get(group) ?? byGroup.set(group, []).get(group)!;
+  for (const line of await aidHeld(db, groupOfStructure)) linesOf(line.group).push(line);
 
   for (const { row, terms } of created) {
     const date = terms.disbursementDate;
@@ -81,9 +94,10 @@ export async function checkLoanHeadroom(db: Db, fundId: string, loans: CheckedLo
     const loanRates = ratesFor(base.rate_percent, ratingOf(classes), collateralOf(classes));
     const gge = grossGrantEquivalent({ principal: terms.principal, grantDate: date, rows: buildSchedule(terms).rows, referenceRatePercent: loanRates.reference, discountRatePercent: loanRates.discount });
     if (gge <= 0n) continue;
-    const group = undertakings.get(keyOf(row))!.group;
+    const group = groupOfKey(keyOf(row));
+    const lines = linesOf(group);
     const from = windowStart(date);
-    const inWindow = (basis: AidLine['basis']) => cents(lines.filter((l) => l.group === group && l.basis === basis && l.date > from && l.date <= date).reduce((sum, l) => sum + l.amount, 0n));
+    const inWindow = (basis: AidLine['basis']) => cents(lines.filter((l) => l.basis === basis && l.date > from && l.date <= date).reduce((sum, l) => sum + l.amount, 0n));
     const left = headroomOf({ deMinimis: inWindow('de_minimis'), sgei: inWindow('sgei_de_minimis') }).deMinimis;
     if (gge > left) {
       loans.checks.failSettled(row, 'rule_violation', 'principal', `the gross grant equivalent ${formatMoney(gge)} exceeds the de minimis headroom ${formatMoney(left)}`);

@@ -109,7 +109,7 @@ export async function applyRestructuring(
   // State aid (docs/state-aid.md): the GGE over the new actual schedule; an increase is new aid on
   // the effective date, refused above the headroom as a disbursement's is (naming the changed field).
   const aid = await aidAtRestructuring(trx, loan, date, servicing.rows);
-  if (aid) await checkHeadroom(trx, loan, date, aid.granted, blamed);
+  if (aid) await checkHeadroom(trx, loan, date, aid.granted, blamed, 'The new aid of the restructuring (the increase of the loan’s gross grant equivalent)');
   if (aid) await saveLoanAid(trx, loan.id, aid);
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
   const published = eventWrites(context.requestId, [loanEvent('loan.restructured', loan, view)]);

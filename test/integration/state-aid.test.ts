@@ -213,6 +213,7 @@ describe('the headroom at a restructuring (new aid on its effective date)', () =
     expectContract(refused, 'post', '/v1/loans/{loan_id}/restructurings');
     expect(refused.status).toBe(422);
     expect(refused.body.headroom).toBe('43.33');
+    expect(refused.body.detail).toMatch(/^The new aid of the restructuring .*, 661\.06, exceeds the undertaking's de minimis \(€300,000\) headroom of 43\.33 over the three years to 2025-03-01\.$/);
     expect(Number(refused.body.gross_grant_equivalent)).toBeGreaterThan(43.33);
     expect(refused.body.errors).toEqual([{ field: 'term_periods', in: 'body', message: `the gross grant equivalent ${refused.body.gross_grant_equivalent} exceeds the de minimis headroom 43.33` }]);
     // Nothing of it stays: the loan's GGE, schedule and the register are as before.

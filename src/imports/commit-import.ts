@@ -14,6 +14,7 @@ import type { LoanRow } from '../loans/loans.repository';
 import { jobsAsText, nafWithDot } from '../structures/structure-rules';
 import { structureView } from '../structures/structure.view';
 import type { StructureRow } from '../structures/structures.repository';
+import { loanAidColumns } from '../state-aid/loan-aid';
 import { structureKey } from './check-structures';
 import { checkImport, type ImportBody, type ImportPlan } from './dry-run-import';
 import { failImport, finishImport, setImportProgress, startImport, type ImportRow } from './imports.repository';
@@ -93,6 +94,8 @@ async function writeImport(
         term_periods: terms.termPeriods, deferral_periods: terms.deferralPeriods, deferral_type: terms.deferralType, method: terms.method,
         day_count: terms.dayCount, rounding: terms.rounding, instalment_multiple: formatMoney(terms.instalmentMultiple),
         disbursement_date: terms.disbursementDate, first_due_date: terms.firstDueDate ?? null, external_reference: f.external_reference,
+        // The state-aid columns POST /v1/loans gives a loan that names none: its product's classes, de minimis.
+        ...loanAidColumns({}, product).columns,
       };
     }));
     const byId = new Map(pending.map((loan) => [loan.id, loan]));

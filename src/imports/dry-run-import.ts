@@ -5,6 +5,7 @@ import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { UUID_KEY } from '../http/pagination';
 import type { ProductRow } from '../products/find-product';
+import { checkLoanHeadroom } from './check-headroom';
 import { checkLoanRows, type ImportedLoan } from './check-loans';
 import { checkRepaymentRows } from './check-repayments';
 import { checkStructureRows, knownStructureKeys, structureKey } from './check-structures';
@@ -81,6 +82,7 @@ export async function checkImport(db: Db, context: RequestContext, body: ImportB
   const structures = checkStructureRows(fund.id, structureRows, inFund);
   const loanReferences = new Map(loansInFund.map((loan) => [loan.external_reference, loan.id]));
   const loans = checkLoanRows(loanRows, new Set([...inFund, ...structures.keys]), products, new Set(loanReferences.keys()), today);
+  await checkLoanHeadroom(db, fund.id, loans, loanRows, products);
   const repayments = checkRepaymentRows(repaymentRows, loans.created, loanReferences, recorded, today, !recheck);
 
   const checks: FileChecks[] = [structures.checks, loans.checks, repayments].filter((check) => given.includes(check.kind));

@@ -31,6 +31,8 @@ export interface FileChecks {
   hasFailed(row: number): boolean;
   /** Counts a row once its checks are done. */
   settle(row: number, present: boolean): void;
+  /** An error found on a row to create after it was counted valid (the headroom, checked file-wide). */
+  failSettled(row: number, rule: ErrorCode, column: string | null, message: string): void;
 }
 
 export function fileChecks(kind: ImportKind, rowsRead: number): FileChecks {
@@ -50,6 +52,13 @@ export function fileChecks(kind: ImportKind, rowsRead: number): FileChecks {
       tally.rows_valid++;
       if (present) tally.rows_already_present++;
       else tally.rows_to_create++;
+    },
+    failSettled: (row, rule, column, message) => {
+      if (!failed.has(row)) {
+        tally.rows_valid--;
+        tally.rows_to_create--;
+      }
+      fail(row, rule, column, message);
     },
   };
 }

@@ -25,8 +25,9 @@ export interface MoratoriumBody {
  * A portfolio-wide moratorium (a crisis: six months for every recovery loan, say) as one operation:
  * every active loan of the fund, of the kind if one is named, gets the moratorium as a restructuring
  * in a single transaction. A loan it cannot apply to (nothing left to reschedule, a repayment
- * recorded after the date, amounts or a length the schedule cannot hold) is skipped, counted and
- * listed with the reason, not an error: one loan must not hold back a crisis measure for all.
+ * recorded after the date, amounts or a length the schedule cannot hold, new aid above its
+ * undertaking's de minimis headroom) is skipped, counted and listed with the reason, not an error:
+ * one loan must not hold back a crisis measure for all.
  */
 export async function declareMoratorium(db: Db, context: RequestContext, fundId: string, body: MoratoriumBody, today: CalendarDate, idempotency?: IdempotentRequest) {
   const fund = await findVisibleFund(db, context.actor, fundId);

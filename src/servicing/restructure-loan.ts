@@ -12,6 +12,7 @@ import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { aidAtRestructuring, saveLoanAid } from '../state-aid/loan-aid';
+import { checkHeadroom } from '../state-aid/headroom';
 import { loanStateView } from './repayment.view';
 import { restructuringView } from './restructuring.view';
 import { checkEffectiveDate } from './servicing-dates';
@@ -105,8 +106,10 @@ export async function applyRestructuring(
       { field, message: body.type === 'extension' ? 'must leave at least one period after the deferral periods still ahead' : 'must leave instalments falling due after it to reschedule' },
     ]);
   }
-  // State aid (docs/state-aid.md): the GGE over the new actual schedule; an increase is new aid.
+  // State aid (docs/state-aid.md): the GGE over the new actual schedule; an increase is new aid on
+  // the effective date, refused above the headroom as a disbursement's is (naming the changed field).
   const aid = await aidAtRestructuring(trx, loan, date, servicing.rows);
+  if (aid) await checkHeadroom(trx, loan, date, aid.granted, blamed, 'The new aid of the restructuring (the increase of the loan’s gross grant equivalent)');
   if (aid) await saveLoanAid(trx, loan.id, aid);
   const view = { ...restructuringView(restructuring), loan: loanStateView(rebooked) };
   const published = eventWrites(context.requestId, [loanEvent('loan.restructured', loan, view)]);

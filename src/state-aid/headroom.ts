@@ -81,14 +81,17 @@ export function headroomOf(totals: AidTotals): Headroom {
 /**
  * 422 when new aid under the loan's legal basis would exceed the undertaking's headroom on the
  * grant date. Block-exemption and no-aid loans are not checked against a de minimis ceiling.
+ * `what` names the aid in the message (a restructuring's is the increase, not the whole GGE).
  */
-export async function checkHeadroom(db: Executor, loan: { structure_id: string; legal_basis: string }, date: CalendarDate, granted: Money, field: string): Promise<void> {
+export async function checkHeadroom(
+  db: Executor, loan: { structure_id: string; legal_basis: string }, date: CalendarDate, granted: Money, field: string, what = "The loan's gross grant equivalent",
+): Promise<void> {
   if (granted <= 0n || (loan.legal_basis !== 'de_minimis' && loan.legal_basis !== 'sgei_de_minimis')) return;
   const headroom = headroomOf(await aidInWindow(db, await undertakingOf(db, loan.structure_id), date));
   const left = loan.legal_basis === 'de_minimis' ? headroom.deMinimis : headroom.sgei;
   if (granted > left) {
     const ceiling = loan.legal_basis === 'de_minimis' ? 'de minimis (€300,000)' : 'SGEI de minimis (€750,000)';
-    throw new DomainError('rule_violation', `The loan's gross grant equivalent, ${formatMoney(granted)}, exceeds the undertaking's ${ceiling} headroom of ${formatMoney(left)} over the three years to ${date}.`, [
+    throw new DomainError('rule_violation', `${what}, ${formatMoney(granted)}, exceeds the undertaking's ${ceiling} headroom of ${formatMoney(left)} over the three years to ${date}.`, [
       { field, message: `the gross grant equivalent ${formatMoney(granted)} exceeds the de minimis headroom ${formatMoney(left)}` },
     ], { headroom: formatMoney(left), gross_grant_equivalent: formatMoney(granted) });
   }

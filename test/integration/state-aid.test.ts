@@ -199,3 +199,104 @@ describe('de minimis headroom (Regulation (EU) 2023/2831: €300,000 over any th
 });
 
 const fieldsOfBody = (body: { errors?: { field: string }[] }) => [...new Set((body.errors ?? []).map((e) => e.field))].sort();
+
+describe('the headroom at a restructuring (new aid on its effective date)', () => {
+  it('refuses an increase above the headroom (422 naming the changed field and the headroom); a block-exemption loan is not checked', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    // 298,800.00 declared: 1,200.00 left; the loan's 1,156.67 fits, leaving 43.33.
+    expect((await d.api.post(`/v1/structures/${d.structure.id}/declared-aid`, { grantor: 'Région', grant_date: '2024-06-01', amount: '298800.00' })).status).toBe(201);
+    const loan = await disbursed(d, { rating_class: 'no_credit_history' });
+    expect(loan.state_aid.gross_grant_equivalent).toBe('1156.67');
+
+    const refused = await d.api.post(`/v1/loans/${loan.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', term_periods: 20, reason: 'Baisse d’activité' });
+    expectContract(refused, 'post', '/v1/loans/{loan_id}/restructurings');
+    expect(refused.status).toBe(422);
+    expect(refused.body.headroom).toBe('43.33');
+    expect(refused.body.detail).toMatch(/^The new aid of the restructuring .*, 661\.06, exceeds the undertaking's de minimis \(€300,000\) headroom of 43\.33 over the three years to 2025-03-01\.$/);
+    expect(Number(refused.body.gross_grant_equivalent)).toBeGreaterThan(43.33);
+    expect(refused.body.errors).toEqual([{ field: 'term_periods', in: 'body', message: `the gross grant equivalent ${refused.body.gross_grant_equivalent} exceeds the de minimis headroom 43.33` }]);
+    // Nothing of it stays: the loan's GGE, schedule and the register are as before.
+    const after = (await d.api.get(`/v1/loans/${loan.id}`)).body;
+    expect(after.state_aid.gross_grant_equivalent).toBe('1156.67');
+    expect(after.schedule_version).toBe(1);
+    expect((await d.api.get(`/v1/funds/${d.fund.id}/state-aid?from=2025-01-01&to=2025-12-31`)).body.items).toHaveLength(1);
+    // A restructuring that grants no new aid (a higher rate) is not refused.
+    expect((await d.api.post(`/v1/loans/${loan.id}/restructurings`, { type: 'rate_change', effective_date: '2025-03-01', annual_rate_percent: '1', reason: 'Révision' })).status).toBe(201);
+
+    const exempt = await disbursed(d, { rating_class: 'no_credit_history', legal_basis: 'block_exemption', aid_scheme_reference: 'SA.100189' });
+    expect((await d.api.post(`/v1/loans/${exempt.id}/restructurings`, { type: 'extension', effective_date: '2025-03-01', term_periods: 20, reason: 'Baisse d’activité' })).status).toBe(201);
+  });
+
+  it('a portfolio moratorium skips the loan whose new aid exceeds its headroom, with the reason, and defers the others', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    await d.api.post(`/v1/structures/${d.structure.id}/declared-aid`, { grantor: 'Région', grant_date: '2024-06-01', amount: '298800.00' });
+    const capped = await disbursed(d, { rating_class: 'no_credit_history' });
+    const other = await createStructure(app, d.fund.id, d.manager.secret, { siret: randomSiret() });
+    const free = await disbursed(d, { structure_id: other.id, rating_class: 'no_credit_history' });
+
+    const res = await d.api.post(`/v1/funds/${d.fund.id}/moratoria`, { effective_date: '2025-03-01', periods: 4, reason: 'Crise' });
+    expectContract(res, 'post', '/v1/funds/{fund_id}/moratoria');
+    expect(res.status).toBe(201);
+    expect(res.body.changed_loan_ids).toEqual([free.id]);
+    expect(res.body.skipped_loans).toEqual([{ loan_id: capped.id, reason: expect.stringContaining('exceeds the de minimis headroom 43.33') }]);
+    expect((await d.api.get(`/v1/loans/${capped.id}`)).body.schedule_version).toBe(1);
+    const register = (await d.api.get(`/v1/funds/${d.fund.id}/state-aid?from=2025-01-01&to=2025-12-31`)).body.items as { loan_id: string; reason: string }[];
+    expect(register.filter((i) => i.reason === 'restructuring').map((i) => i.loan_id)).toEqual([free.id]);
+  });
+});
+
+describe('the headroom in a CSV import', () => {
+  it('reports, on the loan’s row, a GGE above its undertaking’s headroom: the fund’s aid, declared aid and the file’s earlier loans counted in line order', async () => {
+    const d = await desk();
+    await d.api.post('/v1/eu-base-rates', { fund_id: d.fund.id, effective_date: '2024-09-01', rate_percent: '3.5' });
+    const product = await createProduct(app, d.fund.id, d.manager.secret, { term_periods_min: 1, rating_class: 'no_credit_history', collateral_class: 'normal' });
+    // 298,000.00 declared by the structure: 2,000.00 left, room for one 1,156.67 loan, not two.
+    await d.api.post(`/v1/structures/${d.structure.id}/declared-aid`, { grantor: 'Région', grant_date: '2024-06-01', amount: '298000.00' });
+    const partner = await createStructure(app, d.fund.id, d.manager.secret, { siret: randomSiret() });
+    expect((await d.api.post(`/v1/structures/${partner.id}/undertaking-links`, { structure_id: d.structure.id })).status).toBe(201);
+    const stranger = await createStructure(app, d.fund.id, d.manager.secret, { siret: randomSiret() });
+    const sibling = withLuhnCheckDigit(`${d.structure.siret!.slice(0, 9)}9999`); // a new establishment of the same SIREN
+    const loan = (reference: string, siret: string, date = '2025-01-15') => `${reference},${siret},${product.id},10000.00,0,quarterly,12,annuity,${date}`;
+    const files = {
+      fund_id: d.fund.id,
+      structures: [
+        'legal_name,siret,legal_form,naf_code,commune_code,department_code,region_code,jobs_fte,contact_email',
+        `Jardins Est,${sibling},association,88.99B,69123,69,84,3,a@example.org`,
+      ].join('\n'),
+      loans: [
+        'external_reference,structure_siret,product_id,principal,annual_rate_percent,periodicity,term_periods,method,disbursement_date',
+        loan('L1', d.structure.siret!), // fits: 2,000.00 left
+        loan('L2', sibling), // same SIREN, after L1: 843.33 left
+        loan('L3', stranger.siret!), // another undertaking
+        loan('L4', partner.siret!), // linked to the structure: 843.33 left
+        loan('L5', partner.siret!, '2024-08-15'), // before any base rate: no GGE, as at disbursement
+      ].join('\n'),
+    };
+    const res = await d.api.post('/v1/imports', files);
+    expectContract(res, 'post', '/v1/imports');
+    expect(res.status).toBe(200);
+    const words = 'the gross grant equivalent 1156.67 exceeds the de minimis headroom 843.33';
+    expect(res.body.errors).toEqual([
+      { file: 'loans', row: 3, column: 'principal', rule: 'rule_violation', message: words },
+      { file: 'loans', row: 5, column: 'principal', rule: 'rule_violation', message: words },
+    ]);
+    expect(res.body.files.loans).toEqual({ rows_read: 5, rows_valid: 3, rows_to_create: 3, rows_already_present: 0 });
+
+    // The commit's request refuses the same, in the same words; nothing is written.
+    const commit = await d.api.post('/v1/imports', { ...files, mode: 'commit' });
+    expectContract(commit, 'post', '/v1/imports');
+    expect(commit.status).toBe(422);
+    expect(commit.body.errors).toEqual([
+      { field: 'loans[3].principal', in: 'body', message: words },
+      { field: 'loans[5].principal', in: 'body', message: words },
+    ]);
+    // The API says the same of L2 entered by hand after L1.
+    const l1 = await disbursed(d, { product_id: product.id });
+    expect(l1.state_aid.gross_grant_equivalent).toBe('1156.67');
+    const byHand = await d.api.post('/v1/loans', loanBody(d, { product_id: product.id, structure_id: partner.id }));
+    expect(byHand.status).toBe(422);
+    expect(byHand.body.errors[0]).toMatchObject({ field: 'principal', message: words });
+  });
+});

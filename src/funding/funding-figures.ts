@@ -57,15 +57,14 @@ export type FundingFigures = Awaited<ReturnType<typeof fundingFigures>>;
 
 /**
  * The figures by source for the resilience report as of D (docs/rules/reports.md "By funding
- * source"): over the fund's whole life up to D — from the value date of its first entry on loans
- * receivable (its first disbursement) to D, or D alone when nothing was paid out by then — so that
+ * source"): over the fund's whole life up to D — from its first loan's disbursement date to D, or D alone when nothing was paid out by then — so that
  * the flows are cumulative like the report's `write_off`, and `outstanding_end` is the outstanding
  * on D. Each source is named by `key` (its id), so that the report's CSV names its lines by it.
  */
 export async function fundingFiguresSinceInception(db: Db, fundId: string, asOf: CalendarDate) {
+  // From the loans (a few thousand rows), not the ledger (millions of lines): a loan's first entry on loans receivable is its disbursement.
   const { rows: [first] } = await sql<{ first: string | null }>`
-    SELECT min(e.value_date)::text AS first FROM journal_entries e JOIN journal_lines jl ON jl.entry_id = e.id
-    WHERE e.fund_id = ${fundId}::uuid AND e.loan_id IS NOT NULL AND jl.account = 'loans_receivable' AND e.value_date <= ${asOf}::date`.execute(db);
+    SELECT min(l.disbursed_on)::text AS first FROM loans l WHERE l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${asOf}::date`.execute(db);
   const figures = await fundingFigures(db, fundId, (first?.first ?? asOf) as CalendarDate, asOf);
   const { fund_id: _fund, sources, ...rest } = figures;
   return { ...rest, sources: sources.map(({ funding_source_id: key, ...source }) => ({ key, ...source })) };

@@ -6,6 +6,7 @@ import { actorOf, contextOf, seesFund } from '../http/auth';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { findVisibleLoan } from '../loans/find-visible-loan';
 import { createFundingSource } from './create-funding-source';
+import { euIndicatorsCsv, fundingReportCsv, sendCsv } from './funding-csv';
 import type { FundingSourceFields } from './funding-source-rules';
 import { fundingSourceView } from './funding-source.view';
 import { findFundingSourceById, listFundingSources } from './funding.repository';
@@ -40,6 +41,18 @@ export function fundingRouter(db: Db, reads: Db): Router {
   router.patch('/v1/funds/:fund_id/funding-sources/:source_id', async (req, res) => {
     const source = await updateFundingSource(db, contextOf(req), String(req.params.fund_id), String(req.params.source_id), req.body as UpdateFundingSourceBody);
     res.json(fundingSourceView(source));
+  });
+
+  // The CSV versions (issue 15 item 3): the same figures and query, as a file to save.
+  router.get('/v1/funds/:fund_id/funding-report.csv', async (req, res) => {
+    const query = req.query as { from: CalendarDate; to: CalendarDate };
+    const report = await getFundingReport(reads, actorOf(req), String(req.params.fund_id), query.from, query.to);
+    sendCsv(res, `funding-report-${report.fund_id}-${report.from}-${report.to}.csv`, fundingReportCsv(report));
+  });
+
+  router.get('/v1/funds/:fund_id/eu-indicators.csv', async (req, res) => {
+    const indicators = await getEuIndicators(reads, actorOf(req), String(req.params.fund_id), req.query as unknown as EuIndicatorsQuery);
+    sendCsv(res, `eu-indicators-${indicators.fund_ids[0]!}-${indicators.from}-${indicators.to}.csv`, euIndicatorsCsv(indicators));
   });
 
   router.get('/v1/funds/:fund_id/funding-report', async (req, res) => {

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
+import { fundingFiguresSinceInception } from '../funding/funding-figures';
 
 /** Arrears ageing buckets by days past due (DOMAIN.md "Resilience reporting"), in their order. */
 export const AGEING_BUCKETS = [
@@ -58,9 +59,11 @@ export interface ReportIndicators {
     readonly structure_count: number; readonly jobs_fte: string; readonly by_territory: readonly SupportedGroup[]; readonly by_sector: readonly SupportedGroup[];
   };
   readonly expected_repayments: { readonly arrears: Money; readonly months: readonly ExpectedMonth[] };
+  /** Per funding source, since the fund's first disbursement (issue 15 item 3; docs/rules/reports.md "By funding source"). */
+  readonly by_funding_source: Awaited<ReturnType<typeof fundingFiguresSinceInception>>;
 }
 
-type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expected_loss'> & {
+type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expected_loss' | 'by_funding_source'> & {
   readonly currency: string | null;
   readonly expected_loss: Omit<ReportIndicators['expected_loss'], 'loss_rates'>;
 };
@@ -72,12 +75,16 @@ type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expect
  * transaction, or alone in one of its own. Works on PGlite too.
  */
 export async function computeReportIndicators(db: Db, fundId: string, asOf: CalendarDate): Promise<ReportIndicators> {
-  const figures = await withReportSettings(db, async (trx) => (await indicatorsQuery(fundId, asOf).execute(trx)).rows[0]!.figures);
+  // The figures by source come from the funding report's own computation (one home for the rule), in the same transaction.
+  const [figures, byFundingSource] = await withReportSettings(db, async (trx) => [
+    (await indicatorsQuery(fundId, asOf).execute(trx)).rows[0]!.figures,
+    await fundingFiguresSinceInception(trx, fundId, asOf),
+  ] as const);
   if (figures.currency === null) throw new DomainError('not_found', 'No such fund.');
   const { currency, expected_loss: expectedLoss, vintage, concentration, supported, expected_repayments: expectedRepayments, ...first } = figures;
   return {
     fund_id: fundId, as_of: asOf, currency, ...first, expected_loss: { ...expectedLoss, loss_rates: LOSS_RATES },
-    vintage, concentration, supported, expected_repayments: expectedRepayments,
+    vintage, concentration, supported, expected_repayments: expectedRepayments, by_funding_source: byFundingSource,
   };
 }
 

@@ -297,6 +297,9 @@ const BASELINES: Record<string, Baseline> = {
   'PATCH /v1/funds/{fund_id}/funding-sources/{source_id}': { body: () => ({ label: unique('sweep'), amount_committed: '2000.00', end_date: '2030-12-31' }) },
   'GET /v1/funds/{fund_id}/funding-report': { query: () => ({ from: '2025-01-01', to: '2025-12-31' }) },
   'GET /v1/funds/{fund_id}/eu-indicators': { query: () => ({ from: '2025-01-01', to: '2025-12-31', funding_source_id: a.fundingSource, also_fund_ids: a.fund }) },
+  // issue 15 item 3: the CSV versions
+  'GET /v1/funds/{fund_id}/funding-report.csv': { query: () => ({ from: '2025-01-01', to: '2025-12-31' }) },
+  'GET /v1/funds/{fund_id}/eu-indicators.csv': { query: () => ({ from: '2025-01-01', to: '2025-12-31', funding_source_id: a.fundingSource, also_fund_ids: a.fund }) },
   'GET /v1/loans/{loan_id}/funding': {},
   'PUT /v1/loans/{loan_id}/funding': { target: freshPending, body: () => ({ shares: [{ funding_source_id: a.fundingSource, percent: '100' }] }) },
 };

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { withLuhnCheckDigit } from '../../src/domain/structure-identifiers';
+import { computeReport } from '../../src/reports/compute-report';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { loanBody } from '../support/authorization-matrix';
+import { expectContract } from '../support/contract';
+import { testDb } from '../support/db';
 import { as, createFund, createKey, createProduct, createStructure, fieldsOf, fundWithManager, randomSiret } from '../support/portfolio';
 
 let app: Express;
@@ -155,6 +158,43 @@ describe('the report by source', () => {
     // Outstanding on the evening of 31 January: 28000; then 28 days, less 100 for the 14 from 15 February.
     expect(february.body.total).toMatchObject({ disbursed: '0.00', repaid: '100.00', outstanding_start: '28000.00', outstanding_end: '27900.00', outstanding_days: '782600.00' });
     expect((await as(app, manager.secret).get(`/v1/funds/${fund.id}/funding-report?from=2025-02-01&to=2025-01-31`)).status).toBe(422);
+
+    // The resilience report as of 31 March carries the same figures since the first disbursement (15 January):
+    // 76 days, so the same fee bases as above (nothing was outstanding before), averaged over 76 days.
+    const asked = await as(app, manager.secret).post('/v1/reports', { fund_id: fund.id, as_of: '2025-03-31' });
+    expect(asked.status).toBe(202);
+    expect(await computeReport(await testDb(), asked.body.id, true)).toBe('done');
+    const report = await as(app, manager.secret).get(`/v1/reports/${asked.body.id}`);
+    expectContract(report, 'get', '/v1/reports/{report_id}');
+    const byFunding = report.body.result.by_funding_source;
+    expect(byFunding).toMatchObject({ from: '2025-01-15', to: '2025-03-31', days: 76 });
+    expect(byFunding.sources.map((s: { key: string }) => s.key)).toEqual([erdf, region]);
+    expect(byFunding.sources[0]).toMatchObject({
+      origin: 'erdf', disbursed: '7666.67', repaid: '60.00', outstanding_end: '7606.67', outstanding_days: '579966.67',
+      average_outstanding: '7631.14', // 579966.6654 / 76 = 7631.1403…
+    });
+    expect(byFunding.sources[1]).toMatchObject({ disbursed: '15333.33', written_off: '8000.00', outstanding_days: '915533.33', average_outstanding: '12046.49' });
+    expect(byFunding.unallocated).toMatchObject({ loan_count: 1, outstanding_days: '380000.00', average_outstanding: '5000.00' });
+    expect(byFunding.total).toMatchObject({ loan_count: 4, outstanding_end: '19900.00', outstanding_days: '1875500.00', average_outstanding: '24677.63' });
+    const reportCsv = await as(app, manager.secret).get(`/v1/reports/${asked.body.id}.csv`);
+    expect(reportCsv.text).toContain(`\r\nby_funding_source/sources/${erdf}/outstanding_days,579966.67\r\n`);
+    expect(reportCsv.text).toContain('\r\nby_funding_source/total/average_outstanding,24677.63\r\n');
+
+    // The CSV version: one line per source, then unallocated and total; a label typed as a formula stays text.
+    expect((await admin().patch(`/v1/funds/${fund.id}/funding-sources/${region}`, { label: '=HYPERLINK("http://x")' })).status).toBe(200);
+    const csv = await as(app, manager.secret).get(`/v1/funds/${fund.id}/funding-report.csv?from=2025-01-01&to=2025-03-31`);
+    expectContract(csv, 'get', '/v1/funds/{fund_id}/funding-report.csv');
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.headers['content-disposition']).toBe(`attachment; filename="funding-report-${fund.id}-2025-01-01-2025-03-31.csv"`);
+    const lines = csv.text.split('\r\n');
+    expect(lines[0]).toBe('line,funding_source_id,origin,label,programme_code,priority,amount_committed,loan_count,disbursed,repaid,written_off,capitalised_interest,outstanding_start,outstanding_end,outstanding_days,average_outstanding');
+    expect(lines[1]).toBe(`source,${erdf},erdf,FEDER,2021FR16RFPR015,Priorité 1,600000.00,,7666.67,60.00,0.00,0.00,0.00,7606.67,579966.67,6444.07`);
+    expect(lines[2]).toBe(`source,${region},region,"'=HYPERLINK(""http://x"")",,,400000.00,,15333.33,40.00,8000.00,0.00,0.00,7293.33,915533.33,10172.59`);
+    expect(lines.slice(3)).toEqual([
+      'unallocated,,,,,,,1,5000.00,0.00,0.00,0.00,0.00,5000.00,380000.00,4222.22',
+      'total,,,,,,,4,28000.00,100.00,8000.00,0.00,0.00,19900.00,1875500.00,20838.89', '',
+    ]);
+    expect((await as(app, manager.secret).get(`/v1/funds/${fund.id}/funding-report.csv?from=2025-02-01&to=2025-01-31`)).status).toBe(422);
   });
 });
 
@@ -237,5 +277,13 @@ describe('EU common indicators', () => {
     });
     expect((await as(app, a.manager.secret).get(`${path}&also_fund_ids=${b.fund.id}`)).status).toBe(404);
     expect((await as(app, a.manager.secret).get(`${path}&funding_source_id=${eB}`)).status).toBe(404);
+    // The CSV version: the same figures, `indicator,value`.
+    const csv = await admin().get(`/v1/funds/${a.fund.id}/eu-indicators.csv?from=2025-01-01&to=2025-12-31&also_fund_ids=${b.fund.id}`);
+    expectContract(csv, 'get', '/v1/funds/{fund_id}/eu-indicators.csv');
+    expect(csv.headers['content-disposition']).toBe(`attachment; filename="eu-indicators-${a.fund.id}-2025-01-01-2025-12-31.csv"`);
+    expect(csv.text).toBe(['indicator,value', `fund_ids/0,${a.fund.id}`, `fund_ids/1,${b.fund.id}`, 'from,2025-01-01', 'to,2025-12-31', 'funding_source_id,', 'loan_count,6',
+      'rco01/value,3', 'rco01/micro,1', 'rco01/small,0', 'rco01/medium,0', 'rco01/large,1', 'rco01/unknown,1', 'rco03/value,3',
+      'rcr01/value,7.5', 'rcr01/enterprises_reporting,2', 'rcr01/enterprises_not_reporting,1', ''].join('\r\n'));
+    expect((await as(app, a.manager.secret).get(`/v1/funds/${a.fund.id}/eu-indicators.csv?from=2025-01-01&to=2025-12-31&also_fund_ids=${b.fund.id}`)).status).toBe(404);
   });
 });

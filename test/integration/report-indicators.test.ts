@@ -213,12 +213,23 @@ describe('the resilience indicators of a fund as of a date', () => {
           month('2026-02', '583.33'), month('2026-03', '583.37'), month('2026-04', '0.00'), month('2026-05', '0.00'),
         ],
       },
+      // The fund records no funding source: everything is unallocated, since L5's disbursement (5 March 2024).
+      // Disbursed L1–L6 50,000; written off L5 6,000; outstanding 23,360.81; so repaid 50,000 − 6,000 − 23,360.81.
+      by_funding_source: {
+        from: '2024-03-05' as CalendarDate, to: asOf as CalendarDate, days: 483, sources: [],
+        unallocated: expect.objectContaining({ loan_count: 6, disbursed: '50000.00', repaid: '20639.19', written_off: '6000.00', outstanding_start: '0.00', outstanding_end: '23360.81' }),
+        total: expect.objectContaining({ loan_count: 6, disbursed: '50000.00', repaid: '20639.19', written_off: '6000.00', outstanding_end: '23360.81' }),
+      },
     };
     expect(await report(fund.id, asOf)).toEqual(expected);
   });
 
   it('as of an earlier date, ignores what came after it: repayments, write-offs, recoveries, later loans', async () => {
     const { fund } = await portfolio();
+    const earlyFlows = {
+      loan_count: 2, disbursed: '13000.00', repaid: '2000.00', written_off: '0.00', capitalised_interest: '0.00', outstanding_start: '0.00',
+      outstanding_end: '11000.00', outstanding_days: '1587000.00', average_outstanding: '8816.67',
+    };
     // 31 August 2024: only L4 and L5 are paid out. L4's full repayment (10 September) and L5's
     // write-off (1 September) are ahead: both are active and late.
     expect(await report(fund.id, '2024-08-31')).toEqual({
@@ -253,6 +264,12 @@ describe('the resilience indicators of a fund as of a date', () => {
           month('2024-12', '833.35'),
           ...['01', '02', '03', '04', '05', '06', '07'].map((m) => month(`2025-${m}`, '0.00')),
         ],
+      },
+      // From L5's disbursement, 5 March, to 31 August: 180 days. Fee base: L5 8,000 × 180 − 1,000 × 149 (from 5 April)
+      // − 1,000 × 119 (from 5 May) = 1,172,000; L4 5,000 × 83 (from 10 June) = 415,000; 1,587,000 / 180 = 8,816.666…
+      by_funding_source: {
+        from: '2024-03-05', to: '2024-08-31', days: 180, sources: [],
+        unallocated: earlyFlows, total: earlyFlows,
       },
     });
     // 31 December 2024: L5 written off, its recovery (1 February 2025) not yet made; L4 repaid; L3 paid out, nothing due yet.

@@ -806,6 +806,19 @@ export const MATRIX: readonly Route[] = [
     own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/eu-indicators?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
     other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/eu-indicators?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
   },
+  // issue 15 item 3: the CSV versions (no structure key: not CORS routes)
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/funding-report.csv',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-report.csv?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-report.csv?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+  },
+  {
+    method: 'get',
+    path: '/v1/funds/{fund_id}/eu-indicators.csv',
+    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/eu-indicators.csv?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
+    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/eu-indicators.csv?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+  },
   {
     method: 'get',
     path: '/v1/loans/{loan_id}/funding',

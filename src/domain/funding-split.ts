@@ -19,6 +19,9 @@ export function sumsToHundred(shares: readonly Share[]): boolean {
 }
 
 /** "12.500000" → "12.5", "100.000000" → "100": a percentage in its shortest form, as rates are shown. */
+/** A percentage (a decimal string) above 0, compared exactly. */
+export const isPositivePercent = (percent: string) => new D(percent).gt(0);
+
 export const shortPercent = (percent: string) => new D(percent).toFixed();
 
 /**

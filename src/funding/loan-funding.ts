@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { DomainError, type FieldError } from '../domain/errors';
-import { fundMix, PERCENT_DECIMALS, shortPercent, sumsToHundred, type Share } from '../domain/funding-split';
+import { fundMix, isPositivePercent, PERCENT_DECIMALS, shortPercent, sumsToHundred, type Share } from '../domain/funding-split';
 import { listFundingSources, listLoanShares, replaceLoanShares, type ShareRow } from './funding.repository';
 
 export interface ShareBody { funding_source_id: string; percent: string }
@@ -36,7 +36,7 @@ function checkedShares(given: readonly ShareBody[], ofTheFund: ReadonlySet<strin
   given.forEach((share, i) => {
     if (seen.has(share.funding_source_id)) errors.push({ field: `${field}.${i}.funding_source_id`, message: 'is named twice' });
     seen.add(share.funding_source_id);
-    if (!PERCENT.test(share.percent) || Number(share.percent) <= 0) errors.push({ field: `${field}.${i}.percent`, message: `must be above 0, with at most ${PERCENT_DECIMALS} decimals` });
+    if (!PERCENT.test(share.percent) || !isPositivePercent(share.percent)) errors.push({ field: `${field}.${i}.percent`, message: `must be above 0, with at most ${PERCENT_DECIMALS} decimals` });
   });
   const shares = given.map((s) => ({ sourceId: s.funding_source_id, percent: s.percent }));
   if (errors.length === 0 && !sumsToHundred(shares)) errors.push({ field, message: 'the percentages must sum to exactly 100' });

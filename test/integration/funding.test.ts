@@ -51,6 +51,7 @@ describe('funding sources', () => {
     ['an ERDF source without its programme and priority', { ...ERDF, programme_code: undefined, priority: undefined }, ['priority', 'programme_code']],
     ['a regional source with a programme code', { ...REGION, programme_code: '2021FR16RFPR015' }, ['programme_code']],
     ['nothing committed', { ...REGION, amount_committed: '0' }, ['amount_committed']],
+    ['nothing committed, written with cents', { ...REGION, amount_committed: '0.00' }, ['amount_committed']],
     ['an end before the start', { ...REGION, end_date: '2023-12-31' }, ['end_date']],
   ])('%s → 422 naming the fields', async (_name, body, fields) => {
     const fund = await createFund(app);
@@ -103,6 +104,9 @@ describe('a loan\'s split', () => {
     const short = await as(app, manager.secret).put(path, { shares: [{ funding_source_id: erdf, percent: '60' }, { funding_source_id: region, percent: '39.999999' }] });
     expect(short.status).toBe(422);
     expect(fieldsOf(short)).toEqual(['shares']);
+    const zero = await as(app, manager.secret).put(path, { shares: [{ funding_source_id: erdf, percent: '100' }, { funding_source_id: region, percent: '0.000000' }] });
+    expect(zero.status).toBe(422);
+    expect(fieldsOf(zero)).toEqual(['shares.1.percent']);
     const twice = await as(app, manager.secret).put(path, { shares: [{ funding_source_id: erdf, percent: '50' }, { funding_source_id: erdf, percent: '50' }] });
     expect(fieldsOf(twice)).toEqual(['shares.1.funding_source_id']);
     expect((await as(app, portal.secret).put(path, { shares: [{ funding_source_id: erdf, percent: '100' }] })).status).toBe(403);

@@ -116,6 +116,10 @@ describe("the README's quick start and walk-through", () => {
     closeSync(err);
     const seconds = (Date.now() - started) / 1000;
     const stdout = readFileSync(join(dir, 'stdout'), 'utf8');
+    // The service logs a request once its answer has gone: the last curl may return before its line is
+    // written. The service still runs; wait (at most 5 s) for the line of the walk-through's last read.
+    const lastRead = /"method":"GET","url":"\/v1\/funds\/[0-9a-f-]{36}"/;
+    if (code === 0) await until(() => existsSync(serviceLog) && lastRead.test(readFileSync(serviceLog, 'utf8')), 'the last request in service.log', 5_000, 50).catch(() => undefined);
     const log = existsSync(serviceLog) ? readFileSync(serviceLog, 'utf8') : '';
     const context = `after ${seconds} s\n--- stdout\n${stdout}\n--- stderr\n${readFileSync(join(dir, 'stderr'), 'utf8')}\n--- service.log (end)\n${log.slice(-3000)}`;
     if (code !== 0) throw new Error(`the README's commands failed (exit code ${code}) ${context}`); // all of it: a diff would cut it

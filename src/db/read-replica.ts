@@ -40,10 +40,14 @@ const PROBE_TIMEOUT_MS = 1_000;
 /** How long a read that must see the primary's latest commits waits for the replica to replay them. */
 const REPLAY_WAIT_MS = 10_000;
 
-/** The check's answer, or undefined if it failed or took longer than `ms`. */
+/**
+ * The check's answer, or undefined if it failed or took longer than `ms`. When the timer fires, the
+ * answers already received are read first (setImmediate runs after the I/O phase): after a stall of
+ * our own event loop the timer and the answer are both due, and the service that answered is up.
+ */
 export async function answerWithin<T>(check: () => Promise<T>, ms = PROBE_TIMEOUT_MS): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => setImmediate(() => resolve(undefined)), ms)));
   try {
     return await Promise.race([check().catch(() => undefined), timeout]);
   } finally {

@@ -7,7 +7,7 @@ import { createStructure } from '../src/structures/create-structure';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** A database of its own for one benchmark run, dropped after it whatever happens. */
+/** A database of its own for one benchmark run, dropped after it whatever happens (kept with BENCH_KEEP_DATABASE=1, to EXPLAIN in it). */
 export async function withDatabase<T>(prefix: string, run: (url: string) => Promise<T>): Promise<T> {
   const name = `${prefix}_${process.pid}`;
   const admin = new pg.Client(ADMIN_URL);
@@ -18,7 +18,8 @@ export async function withDatabase<T>(prefix: string, run: (url: string) => Prom
   try {
     return await run(url.toString());
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`database kept: ${name}`);
+    else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
 }

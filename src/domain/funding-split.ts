@@ -48,24 +48,11 @@ export function fundMix(sources: readonly { readonly sourceId: string; readonly 
 }
 
 /**
- * Per source, for each figure, Σ over loans of (the loan's figure × its share in the source / 100),
- * exact (as a decimal string with every digit). Round once per source with `toCents`: the rounded
- * sources may then differ from the rounded total by at most half a cent per source, and the
- * remainders are not moved between sources (docs/funding.md).
+ * Σ figure × percent, exact, / 100: a source's exact share of a figure (docs/funding.md). Round once
+ * per source with `toCents`: the rounded sources may then differ from the rounded total by at most
+ * half a cent per source, and the remainders are not moved between sources.
  */
-export function splitBySource<F extends string>(
-  loans: readonly { readonly figures: Readonly<Record<F, string>>; readonly shares: readonly Share[] }[], figures: readonly F[],
-): Map<string, Record<F, string>> {
-  const exact = new Map<string, Map<F, Decimal>>();
-  for (const loan of loans) {
-    for (const share of loan.shares) {
-      const sums = exact.get(share.sourceId) ?? new Map<F, Decimal>();
-      exact.set(share.sourceId, sums);
-      for (const f of figures) sums.set(f, (sums.get(f) ?? new D(0)).plus(new D(loan.figures[f]).times(share.percent).dividedBy(HUNDRED)));
-    }
-  }
-  return new Map([...exact].map(([id, sums]) => [id, Object.fromEntries(figures.map((f) => [f, (sums.get(f) ?? new D(0)).toFixed()])) as Record<F, string>]));
-}
+export const hundredth = (sumTimesPercent: string) => new D(sumTimesPercent).dividedBy(HUNDRED).toFixed();
 
 /** Σ of exact amounts, exact. */
 export const sumExact = (amounts: readonly string[]) => amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed();

@@ -1,14 +1,10 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import { actualDays, type CalendarDate } from '../domain/dates';
-import { divideToCents, splitBySource, sumExact, toCents, type Share } from '../domain/funding-split';
-import { fundShares, listFundingSources, loanFlows, type LoanFlows } from './funding.repository';
-
-const FIGURES = ['disbursed', 'repaid', 'written_off', 'capitalised_interest', 'outstanding_start', 'outstanding_end', 'outstanding_days'] as const;
-type Figure = (typeof FIGURES)[number];
+import { divideToCents, hundredth, toCents } from '../domain/funding-split';
+import { FLOW_FIGURES, fundFlowsBySource, listFundingSources, type FlowFigure, type FlowsBySource, type FundingSourceRow } from './funding.repository';
 
 /** One line of the report: every figure in euros (2 decimals), and the management-fee base. */
-function line(exact: Readonly<Record<Figure, string>>, days: number) {
+function line(exact: Readonly<Record<FlowFigure, string>>, days: number) {
   return {
     disbursed: toCents(exact.disbursed),
     repaid: toCents(exact.repaid),
@@ -21,51 +17,52 @@ function line(exact: Readonly<Record<Figure, string>>, days: number) {
   };
 }
 
-const ZERO_FIGURES = Object.fromEntries(FIGURES.map((f) => [f, '0'])) as Record<Figure, string>;
-const total = (loans: readonly LoanFlows[]) => Object.fromEntries(FIGURES.map((f) => [f, sumExact(loans.map((l) => l[f]))])) as Record<Figure, string>;
+const ZERO_FIGURES = Object.fromEntries(FLOW_FIGURES.map((f) => [f, '0'])) as Record<FlowFigure, string>;
 
 /**
  * The one home of the figures by funding source (docs/funding.md "The report by source"): per
- * source, what the fund's ledger says of the loans over [from, to], each loan's figures split by its
- * percentages. Loans without a split are `unallocated`; `total` is the fund's, unsplit. No access
- * check and no validation: the live report (getFundingReport) and the resilience report
- * (report-indicators) do theirs, and pass `db` — the latter its REPEATABLE READ transaction, so that
- * these figures see the same data as every other of the report.
+ * source, what the fund's ledger says of the loans over [from, to], each loan's figures × its
+ * percentage / 100, summed exactly and rounded once per source. Loans without a split are
+ * `unallocated`; `total` is the fund's, unsplit. From the flows of one statement: the live report's
+ * (fundingFigures) or the resilience report's own (report-indicators), which reads them in the same
+ * pass over the ledger as its outstanding principal.
  */
-export async function fundingFigures(db: Db, fundId: string, from: CalendarDate, to: CalendarDate) {
+export function figuresBySource(sources: readonly FundingSourceRow[], flows: FlowsBySource, from: CalendarDate, to: CalendarDate) {
   const days = actualDays(from, to) + 1; // both ends included
-  const [sources, flows, shareRows] = await Promise.all([listFundingSources(db, fundId), loanFlows(db, fundId, from, to), fundShares(db, fundId)]);
-  const sharesOf = new Map<string, Share[]>();
-  for (const row of shareRows) sharesOf.set(row.loan_id, [...(sharesOf.get(row.loan_id) ?? []), { sourceId: row.funding_source_id, percent: row.percent }]);
-  const split = splitBySource(flows.map((l) => ({ figures: l, shares: sharesOf.get(l.loan_id) ?? [] })), FIGURES);
-  const unallocated = flows.filter((l) => !sharesOf.has(l.loan_id));
+  const sums = new Map(flows.sources.map((s) => [s.funding_source_id, s]));
+  const { loan_count: unallocatedCount, ...unallocated } = flows.unallocated;
+  const { loan_count: totalCount, ...total } = flows.total;
   return {
-    fund_id: fundId,
     from,
     to,
     days,
-    sources: sources.map((s) => ({
-      funding_source_id: s.id, origin: s.origin, label: s.label, programme_code: s.programme_code, priority: s.priority, amount_committed: s.amount_committed,
-      ...line(split.get(s.id) ?? ZERO_FIGURES, days),
-    })),
-    unallocated: { loan_count: unallocated.length, ...line(total(unallocated), days) },
-    total: { loan_count: flows.length, ...line(total(flows), days) },
+    sources: sources.map((s) => {
+      const sum = sums.get(s.id);
+      const exact = sum ? Object.fromEntries(FLOW_FIGURES.map((f) => [f, hundredth(sum[f])])) as Record<FlowFigure, string> : ZERO_FIGURES;
+      return { funding_source_id: s.id, origin: s.origin, label: s.label, programme_code: s.programme_code, priority: s.priority, amount_committed: s.amount_committed, ...line(exact, days) };
+    }),
+    unallocated: { loan_count: unallocatedCount, ...line(unallocated, days) },
+    total: { loan_count: totalCount, ...line(total, days) },
   };
 }
 
-export type FundingFigures = Awaited<ReturnType<typeof fundingFigures>>;
+/** The live funding report's figures. No access check and no validation: getFundingReport does them. */
+export async function fundingFigures(db: Db, fundId: string, from: CalendarDate, to: CalendarDate) {
+  const [sources, flows] = await Promise.all([listFundingSources(db, fundId), fundFlowsBySource(db, fundId, from, to)]);
+  return { fund_id: fundId, ...figuresBySource(sources, flows, from, to) };
+}
 
 /**
  * The figures by source for the resilience report as of D (docs/rules/reports.md "By funding
- * source"): over the fund's whole life up to D — from its first loan's disbursement date to D, or D alone when nothing was paid out by then — so that
- * the flows are cumulative like the report's `write_off`, and `outstanding_end` is the outstanding
- * on D. Each source is named by `key` (its id), so that the report's CSV names its lines by it.
+ * source"): over the fund's whole life up to D — from its first loan's disbursement date to D, or D
+ * alone when nothing was paid out by then (`from`, which the report's statement gives with the
+ * flows) —, so that the flows are cumulative like the report's `write_off`, and `outstanding_end` is
+ * the outstanding on D. Each source is named by `key` (its id), so that the report's CSV names its
+ * lines by it.
  */
-export async function fundingFiguresSinceInception(db: Db, fundId: string, asOf: CalendarDate) {
-  // From the loans (a few thousand rows), not the ledger (millions of lines): a loan's first entry on loans receivable is its disbursement.
-  const { rows: [first] } = await sql<{ first: string | null }>`
-    SELECT min(l.disbursed_on)::text AS first FROM loans l WHERE l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${asOf}::date`.execute(db);
-  const figures = await fundingFigures(db, fundId, (first?.first ?? asOf) as CalendarDate, asOf);
-  const { fund_id: _fund, sources, ...rest } = figures;
-  return { ...rest, sources: sources.map(({ funding_source_id: key, ...source }) => ({ key, ...source })) };
+export function figuresBySourceSinceInception(sources: readonly FundingSourceRow[], flows: FlowsBySource, from: CalendarDate, asOf: CalendarDate) {
+  const { sources: lines, ...rest } = figuresBySource(sources, flows, from, asOf);
+  return { ...rest, sources: lines.map(({ funding_source_id: key, ...source }) => ({ key, ...source })) };
 }
+
+export type FundingFigures = Awaited<ReturnType<typeof fundingFigures>>;

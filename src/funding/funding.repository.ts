@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, FundingSourcesTable } from '../db/schema';
 
@@ -38,48 +38,67 @@ export async function replaceLoanShares(trx: Transaction<Database>, loanId: stri
   await trx.insertInto('loan_funding_shares').values(shares.map((s) => ({ loan_id: loanId, funding_source_id: s.sourceId, percent: s.percent }))).execute();
 }
 
-/** Every share of the fund's loans. */
-export async function fundShares(db: Db, fundId: string): Promise<ShareRow[]> {
-  return db.selectFrom('loan_funding_shares as s').innerJoin('loans as l', 'l.id', 's.loan_id')
-    .select(['s.loan_id', 's.funding_source_id', 's.percent']).where('l.fund_id', '=', fundId).execute();
-}
-
-/** Per loan, its ledger's movements of loans receivable over [from, to] (docs/funding.md "The report by source"). */
-export interface LoanFlows {
-  readonly loan_id: string;
-  readonly disbursed: string;
-  readonly repaid: string;
-  readonly written_off: string;
-  readonly capitalised_interest: string;
-  readonly outstanding_start: string;
-  readonly outstanding_end: string;
-  readonly outstanding_days: string;
+/** The figures of a loan's flows on loans receivable (docs/funding.md "The report by source"). */
+export const FLOW_FIGURES = ['disbursed', 'repaid', 'written_off', 'capitalised_interest', 'outstanding_start', 'outstanding_end', 'outstanding_days'] as const;
+export type FlowFigure = (typeof FLOW_FIGURES)[number];
+/** Decimal strings with every digit: per source, Σ over its loans of figure × percent (not yet / 100). */
+export type FlowSums = Readonly<Record<FlowFigure, string>>;
+export interface FlowsBySource {
+  readonly sources: readonly (FlowSums & { readonly funding_source_id: string })[];
+  /** The loans without a split, and all the loans: Σ of their figures (no percent). */
+  readonly unallocated: FlowSums & { readonly loan_count: number };
+  readonly total: FlowSums & { readonly loan_count: number };
 }
 
 /**
- * From the fund's ledger: each entry on loans receivable counts as the event it is (a reversal as the
- * entry it reverses, with the opposite sign). Over [from, to]: principal disbursed, repaid and written
- * off; the outstanding at the end of the day before `from` and at `to`; and Σ over each day d of
- * [from, to] of the outstanding at the end of d, which is Σ over entries valued by `to` of their net
- * amount × the days of [from, to] they count in (from max(value date, from) to `to`).
+ * SQL, the one home of the rule: per loan of the fund, from its ledger. Each entry on loans
+ * receivable counts as the event it is (a reversal as the entry it reverses, with the opposite sign).
+ * Over [from, to]: principal disbursed, repaid and written off; the outstanding at the end of the day
+ * before `from` and at `to`; and Σ over each day d of [from, to] of the outstanding at the end of d,
+ * which is Σ over entries valued by `to` of their net amount × the days of [from, to] they count in
+ * (from max(value date, from) to `to`). The resilience report reads its outstanding principal from
+ * it too, in the same pass over the ledger.
  */
-export async function loanFlows(db: Db, fundId: string, from: string, to: string): Promise<LoanFlows[]> {
-  const result = await sql<LoanFlows>`
-    WITH lines AS (
+export function loanFlowsSql(fund: RawBuilder<unknown>, from: RawBuilder<unknown>, to: RawBuilder<unknown>) {
+  return sql`
+    SELECT x.loan_id,
+      coalesce(sum(x.net) FILTER (WHERE x.event = 'disbursement' AND x.value_date >= ${from}), 0) AS disbursed,
+      coalesce(-sum(x.net) FILTER (WHERE x.event = 'repayment' AND x.value_date >= ${from}), 0) AS repaid,
+      coalesce(-sum(x.net) FILTER (WHERE x.event = 'write_off' AND x.value_date >= ${from}), 0) AS written_off,
+      coalesce(sum(x.net) FILTER (WHERE x.event = 'capitalised_interest' AND x.value_date >= ${from}), 0) AS capitalised_interest,
+      coalesce(sum(x.net) FILTER (WHERE x.value_date < ${from}), 0) AS outstanding_start,
+      sum(x.net) AS outstanding_end,
+      sum(x.net * (${to} - greatest(x.value_date, ${from}) + 1)) AS outstanding_days
+    FROM (
       SELECT e.loan_id, e.value_date, coalesce(o.event, e.event) AS event, jl.debit - jl.credit AS net
       FROM journal_entries e JOIN journal_lines jl ON jl.entry_id = e.id LEFT JOIN journal_entries o ON o.id = e.reverses
-      WHERE e.fund_id = ${fundId}::uuid AND e.loan_id IS NOT NULL AND jl.account = 'loans_receivable' AND e.value_date <= ${to}::date
-    )
-    SELECT loan_id,
-      coalesce(sum(net) FILTER (WHERE event = 'disbursement' AND value_date >= ${from}::date), 0)::text AS disbursed,
-      coalesce(-sum(net) FILTER (WHERE event = 'repayment' AND value_date >= ${from}::date), 0)::text AS repaid,
-      coalesce(-sum(net) FILTER (WHERE event = 'write_off' AND value_date >= ${from}::date), 0)::text AS written_off,
-      coalesce(sum(net) FILTER (WHERE event = 'capitalised_interest' AND value_date >= ${from}::date), 0)::text AS capitalised_interest,
-      coalesce(sum(net) FILTER (WHERE value_date < ${from}::date), 0)::text AS outstanding_start,
-      sum(net)::text AS outstanding_end,
-      sum(net * (${to}::date - greatest(value_date, ${from}::date) + 1))::text AS outstanding_days
-    FROM lines GROUP BY loan_id ORDER BY loan_id`.execute(db);
-  return result.rows;
+      WHERE e.fund_id = ${fund} AND e.loan_id IS NOT NULL AND jl.account = 'loans_receivable' AND e.value_date <= ${to}
+    ) x
+    GROUP BY x.loan_id`;
+}
+
+const sumsOf = (expression: (figure: FlowFigure) => RawBuilder<unknown>) =>
+  sql.join(FLOW_FIGURES.map((f) => sql`${f}::text, coalesce(${expression(f)}, 0)::text`));
+
+/**
+ * SQL, over a relation `flows` of loanFlowsSql's rows: FlowsBySource as JSON. A source's sums are
+ * Σ figure × percent, exact (numeric multiplies exactly; the division by 100 is left to the caller,
+ * in decimal.js, where a numeric division would round to its own scale).
+ */
+export const flowsBySourceJson = sql`json_build_object(
+  'sources', (SELECT coalesce(json_agg(json_build_object('funding_source_id', x.funding_source_id, ${sumsOf((f) => sql.ref(`x.${f}`))})), '[]'::json)
+    FROM (SELECT s.funding_source_id, ${sql.join(FLOW_FIGURES.map((f) => sql`sum(${sql.ref(`f.${f}`)} * s.percent) AS ${sql.ref(f)}`))}
+      FROM flows f JOIN loan_funding_shares s ON s.loan_id = f.loan_id GROUP BY s.funding_source_id) x),
+  'unallocated', (SELECT json_build_object('loan_count', count(*)::int, ${sumsOf((f) => sql`sum(${sql.ref(`f.${f}`)})`)}) FROM flows f
+    WHERE NOT EXISTS (SELECT 1 FROM loan_funding_shares s WHERE s.loan_id = f.loan_id)),
+  'total', (SELECT json_build_object('loan_count', count(*)::int, ${sumsOf((f) => sql`sum(${sql.ref(`f.${f}`)})`)}) FROM flows f))`;
+
+/** The fund's flows over [from, to], by source (the live funding report's one statement). */
+export async function fundFlowsBySource(db: Db, fundId: string, from: string, to: string): Promise<FlowsBySource> {
+  const { rows: [row] } = await sql<{ flows: FlowsBySource }>`
+    WITH flows AS (${loanFlowsSql(sql`${fundId}::uuid`, sql`${from}::date`, sql`${to}::date`)})
+    SELECT ${flowsBySourceJson} AS flows`.execute(db);
+  return row!.flows;
 }
 
 /** One supported enterprise (by SIREN, else RNA) of the EU indicators, with what counts for it. */

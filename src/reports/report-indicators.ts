@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { fundingFiguresSinceInception } from '../funding/funding-figures';
+import { figuresBySourceSinceInception } from '../funding/funding-figures';
+import { flowsBySourceJson, listFundingSources, loanFlowsSql, type FlowsBySource } from '../funding/funding.repository';
 
 /** Arrears ageing buckets by days past due (DOMAIN.md "Resilience reporting"), in their order. */
 export const AGEING_BUCKETS = [
@@ -60,11 +61,13 @@ export interface ReportIndicators {
   };
   readonly expected_repayments: { readonly arrears: Money; readonly months: readonly ExpectedMonth[] };
   /** Per funding source, since the fund's first disbursement (issue 15 item 3; docs/rules/reports.md "By funding source"). */
-  readonly by_funding_source: Awaited<ReturnType<typeof fundingFiguresSinceInception>>;
+  readonly by_funding_source: ReturnType<typeof figuresBySourceSinceInception>;
 }
 
 type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expected_loss' | 'by_funding_source'> & {
   readonly currency: string | null;
+  readonly funding_from: CalendarDate;
+  readonly funding_flows: FlowsBySource;
   readonly expected_loss: Omit<ReportIndicators['expected_loss'], 'loss_rates'>;
 };
 
@@ -75,33 +78,41 @@ type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expect
  * transaction, or alone in one of its own. Works on PGlite too.
  */
 export async function computeReportIndicators(db: Db, fundId: string, asOf: CalendarDate): Promise<ReportIndicators> {
-  // The figures by source come from the funding report's own computation (one home for the rule), in the same transaction.
-  const [figures, byFundingSource] = await withReportSettings(db, async (trx) => [
+  // The figures by source come from the funding report's own rules (funding.repository's SQL, figuresBySource), computed in the statement's pass over the ledger.
+  const [figures, sources] = await withReportSettings(db, async (trx) => [
     (await indicatorsQuery(fundId, asOf).execute(trx)).rows[0]!.figures,
-    await fundingFiguresSinceInception(trx, fundId, asOf),
+    await listFundingSources(trx, fundId),
   ] as const);
   if (figures.currency === null) throw new DomainError('not_found', 'No such fund.');
-  const { currency, expected_loss: expectedLoss, vintage, concentration, supported, expected_repayments: expectedRepayments, ...first } = figures;
+  const {
+    currency, funding_from: fundingFrom, funding_flows: fundingFlows, expected_loss: expectedLoss, vintage, concentration, supported,
+    expected_repayments: expectedRepayments, ...first
+  } = figures;
   return {
     fund_id: fundId, as_of: asOf, currency, ...first, expected_loss: { ...expectedLoss, loss_rates: LOSS_RATES },
-    vintage, concentration, supported, expected_repayments: expectedRepayments, by_funding_source: byFundingSource,
+    vintage, concentration, supported, expected_repayments: expectedRepayments,
+    by_funding_source: figuresBySourceSinceInception(sources, fundingFlows, fundingFrom, asOf),
   };
 }
 
 /**
- * Two planner settings, for this transaction only (SET LOCAL), and back as they were after when the
+ * Three planner settings, for this transaction only (SET LOCAL), and back as they were after when the
  * transaction is the caller's. JIT off: PostgreSQL compiles a statement's expressions to machine code
  * once its estimated cost is high; this one's is, and its few hundred expressions then take longer to
  * compile than the statement takes to run. Custom plans: on a connection that prepares statements
  * (src/db/connect.ts), PostgreSQL may switch to a generic plan from the sixth run, blind to the fund
- * and the date, and several times slower.
+ * and the date, and several times slower. Memory: the per-loan sums of the ledger's flows (seven
+ * numeric sums per loan) fit a hash table only above the default 4 MB; below, PostgreSQL sorts the
+ * ledger's lines instead (docs/benchmarks.md, bench:workers).
  */
+const REPORT_WORK_MEM = '64MB';
 async function withReportSettings<T>(db: Db, run: (trx: Db) => Promise<T>): Promise<T> {
   if (!db.isTransaction) return db.transaction().setAccessMode('read only').execute((trx) => withReportSettings(trx, run));
-  const { rows: [was] } = await sql<{ jit: string; plans: string }>`SELECT current_setting('jit') AS jit, current_setting('plan_cache_mode') AS plans,
-    set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`.execute(db);
+  const { rows: [was] } = await sql<{ jit: string; plans: string; memory: string }>`
+    SELECT current_setting('jit') AS jit, current_setting('plan_cache_mode') AS plans, current_setting('work_mem') AS memory,
+      set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', ${REPORT_WORK_MEM}, true)`.execute(db);
   const result = await run(db);
-  await sql`SELECT set_config('jit', ${was!.jit}, true), set_config('plan_cache_mode', ${was!.plans}, true)`.execute(db);
+  await sql`SELECT set_config('jit', ${was!.jit}, true), set_config('plan_cache_mode', ${was!.plans}, true), set_config('work_mem', ${was!.memory}, true)`.execute(db);
   return result;
 }
 
@@ -146,17 +157,19 @@ function indicatorsQuery(fundId: string, asOf: CalendarDate) {
     ), active_loan AS NOT MATERIALIZED ( -- repeated in each pass below, so that PostgreSQL estimates and parallelises it
       SELECT l.id FROM loans l WHERE l.fund_id = ${fund} AND l.disbursed_on <= ${d}
         AND (l.written_off_on IS NULL OR l.written_off_on > ${d}) AND (l.repaid_on IS NULL OR l.repaid_on > ${d})
+    ), inception AS ( -- the funding figures run from the fund's first disbursement by D (D when none)
+      SELECT coalesce((SELECT min(l.disbursed_on) FROM loans l WHERE l.fund_id = ${fund} AND l.disbursed_on <= ${d}), ${d}) AS first
+    ), flows AS MATERIALIZED ( -- the one pass over the ledger: each loan's flows on loans receivable since inception (funding/funding.repository.ts)
+      ${loanFlowsSql(fund, sql`(SELECT i.first FROM inception i)`, d)}
     ), sums AS MATERIALIZED ( -- a pass over each of the ledger, the allocations and the instalments (side by side), summed per loan (due_date null) and, for the instalments due after D, per due date (loan_id null)
       SELECT m.loan_id, m.due_date, sum(m.receivable) AS receivable, sum(m.paid) AS paid, sum(m.owed) AS owed,
         max(m.version) AS version, max(m.due_number) AS due_number, sum(m.principal) AS principal, sum(m.interest) AS interest
       FROM (
-        -- Outstanding principal: the ledger's loans receivable, Σ debit − credit of the loan's entries valued by D.
+        -- Outstanding principal: the ledger's loans receivable, Σ debit − credit of the loan's entries valued by D (the flows' outstanding_end).
         -- A reversal is an opposite entry on the original's value date, so it cancels the original as of every date.
-        SELECT e.loan_id, NULL::date AS due_date, sum(jl.debit - jl.credit) AS receivable, NULL::numeric AS paid, NULL::numeric AS owed,
+        SELECT f.loan_id, NULL::date AS due_date, f.outstanding_end AS receivable, NULL::numeric AS paid, NULL::numeric AS owed,
           NULL::int AS version, NULL::int AS due_number, NULL::numeric AS principal, NULL::numeric AS interest
-        FROM journal_entries e JOIN journal_lines jl ON jl.entry_id = e.id
-        WHERE e.fund_id = ${fund} AND e.loan_id IS NOT NULL AND e.value_date <= ${d} AND jl.account = 'loans_receivable'
-        GROUP BY e.loan_id
+        FROM flows f
         UNION ALL -- Paid: what standing repayments valued by D allocated to the instalments (as the reminders count it) ...
         SELECT r.loan_id, NULL, NULL, sum(a.fees + a.late_interest + a.interest + a.principal), NULL, NULL, NULL, NULL, NULL
         FROM allocations a JOIN repayments r ON r.id = a.repayment_id JOIN active_loan l ON l.id = r.loan_id
@@ -232,6 +245,7 @@ function indicatorsQuery(fundId: string, asOf: CalendarDate) {
     )
     SELECT json_build_object(
       'currency', (SELECT f.currency FROM funds f WHERE f.id = ${fund}),
+      'funding_from', (SELECT i.first::text FROM inception i), 'funding_flows', ${flowsBySourceJson},
       'loan_count', t.loan_count, 'active_loan_count', t.active_loan_count, 'outstanding_principal', ${money(sql`t.outstanding`)},
       -- the population by kind, state as of D, NAF code, department and legal form of its structure
       'by_kind', ${breakdown('kind')}, 'by_status', ${breakdown('state')}, 'by_sector', ${breakdown('naf_code')},

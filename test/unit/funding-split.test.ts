@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import { divideToCents, fundMix, splitBySource, sumsToHundred, toCents } from '../../src/domain/funding-split';
+import { divideToCents, fundMix, hundredth, sumsToHundred, toCents } from '../../src/domain/funding-split';
 
 describe('the fund\'s mix (largest remainder, 6 decimals)', () => {
   it('three equal sources: the first listed gets the last millionth', () => {
@@ -39,15 +39,13 @@ describe('the fund\'s mix (largest remainder, 6 decimals)', () => {
   });
 });
 
-describe('splitting a loan\'s figures by source', () => {
-  it('is exact per source, rounded half-up once: sources may miss the total by a cent', () => {
-    const split = splitBySource([
-      { figures: { days: '755500.00' }, shares: [{ sourceId: 'erdf', percent: '60' }, { sourceId: 'region', percent: '40' }] },
-      { figures: { days: '380000.00' }, shares: [{ sourceId: 'erdf', percent: '33.333333' }, { sourceId: 'region', percent: '66.666667' }] },
-    ], ['days']);
-    expect(split.get('erdf')!.days).toBe('579966.6654');
-    expect(split.get('region')!.days).toBe('555533.3346');
-    expect([divideToCents(split.get('erdf')!.days, 90), divideToCents(split.get('region')!.days, 90)]).toEqual(['6444.07', '6172.59']);
+describe('a source\'s share of a figure', () => {
+  it('is exact (Σ figure × percent / 100), rounded half-up once: sources may miss the total by a cent', () => {
+    // Two loans, 755500.00 at 60 / 40 and 380000.00 at 33.333333 / 66.666667: the SQL sums figure × percent.
+    const erdf = hundredth('57996666.54000000'); // 755500.00 × 60 + 380000.00 × 33.333333
+    const region = hundredth('55553333.46000000'); // 755500.00 × 40 + 380000.00 × 66.666667
+    expect([erdf, region]).toEqual(['579966.6654', '555533.3346']);
+    expect([divideToCents(erdf, 90), divideToCents(region, 90)]).toEqual(['6444.07', '6172.59']);
     expect(divideToCents('1135500', 90)).toBe('12616.67'); // the total: one cent more than the sources' sum
     expect(toCents('-0.005')).toBe('-0.01');
   });

@@ -13,15 +13,24 @@ async function serve() {
   const databaseUrl = process.env.BENCH_DATABASE_URL!;
   const adminKey = process.env.BENCH_ADMIN_KEY!;
   const db = await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 });
-  const api = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(adminKey) }).listen(0);
+  const api = createApp({
+    logger: pino({ level: 'silent' }),
+    db,
+    adminKeyHash: hashSecret(adminKey),
+  }).listen(0);
 
   const bareDb = await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 });
   const bare = express();
   bare.get('/bare/loans/:loan_id/schedule', async (req, res) => {
-    const rows = await bareDb.selectFrom('instalments').selectAll()
+    const rows = await bareDb
+      .selectFrom('instalments')
+      .selectAll()
       .where('loan_id', '=', req.params.loan_id)
-      .where('version', '=', (eb) => eb.selectFrom('loans').select('schedule_version').where('id', '=', req.params.loan_id))
-      .orderBy('number').execute();
+      .where('version', '=', (eb) =>
+        eb.selectFrom('loans').select('schedule_version').where('id', '=', req.params.loan_id),
+      )
+      .orderBy('number')
+      .execute();
     res.json(rows);
   });
   const bareServer = bare.listen(0);

@@ -7,7 +7,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface Taken { event: string; loan: string | null; at: number }
+interface Taken {
+  event: string;
+  loan: string | null;
+  at: number;
+}
 
 const KINDS = [
   { name: 'fast-1', answer: () => ({ status: 200, delayMs: 0 }) },
@@ -20,26 +24,37 @@ const KINDS = [
 const taken = new Map<string, Taken[]>(KINDS.map((kind) => [kind.name, []]));
 let posts = 0;
 
-const servers: Server[] = KINDS.map((kind) => createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    posts += 1;
-    const { status, delayMs } = kind.answer();
-    const reply = () => {
-      if (status === 200) {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string; loan_id: string | null };
-        taken.get(kind.name)!.push({ event: body.id, loan: body.loan_id, at: Date.now() });
-      }
-      res.writeHead(status).end();
-    };
-    if (delayMs > 0) setTimeout(reply, delayMs);
-    else reply();
-  });
-}));
+const servers: Server[] = KINDS.map((kind) =>
+  createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      posts += 1;
+      const { status, delayMs } = kind.answer();
+      const reply = () => {
+        if (status === 200) {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            id: string;
+            loan_id: string | null;
+          };
+          taken.get(kind.name)!.push({ event: body.id, loan: body.loan_id, at: Date.now() });
+        }
+        res.writeHead(status).end();
+      };
+      if (delayMs > 0) setTimeout(reply, delayMs);
+      else reply();
+    });
+  }),
+);
 
-Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)))).then(() => {
-  process.send!({ ports: Object.fromEntries(KINDS.map((kind, i) => [kind.name, (servers[i]!.address() as AddressInfo).port])) });
+Promise.all(
+  servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))),
+).then(() => {
+  process.send!({
+    ports: Object.fromEntries(
+      KINDS.map((kind, i) => [kind.name, (servers[i]!.address() as AddressInfo).port]),
+    ),
+  });
 });
 
 process.on('message', (message: string) => {

@@ -36,17 +36,20 @@ const FILES: Record<Kind, { en: string; fr: string; decimals: number[]; dates: n
   structures: {
     en: 'legal_name,siret,legal_form,naf_code,commune_code,department_code,region_code,jobs_fte,contact_email',
     fr: 'Raison sociale;SIRET;Forme juridique;Code NAF;Code commune;Code département;Code région;ETP;Email',
-    decimals: [7], dates: [],
+    decimals: [7],
+    dates: [],
   },
   loans: {
     en: 'external_reference,structure_siret,product_id,principal,annual_rate_percent,periodicity,term_periods,method,disbursement_date',
     fr: 'Référence prêt;SIRET;Produit;Capital;Taux;Périodicité;Durée;Méthode;Date décaissement',
-    decimals: [3, 4], dates: [8],
+    decimals: [3, 4],
+    dates: [8],
   },
   repayments: {
     en: 'loan_external_reference,value_date,amount,reference,prepayment',
     fr: 'Référence prêt;Date valeur;Montant;Libellé;Remboursement anticipé',
-    decimals: [2], dates: [1],
+    decimals: [2],
+    dates: [1],
   },
 };
 
@@ -58,27 +61,43 @@ const FILES: Record<Kind, { en: string; fr: string; decimals: number[]; dates: n
 function fileText(kind: Kind, rows: readonly string[][], conventions: Conventions): string {
   const { en, fr, decimals, dates } = FILES[kind];
   if (conventions === 'en') return [en, ...rows.map((row) => row.join(','))].join('\n');
-  const french = (row: string[]) => row.map((cell, i) => {
-    if (decimals.includes(i)) {
-      const [units, fraction] = cell.split('.');
-      return `${units!.replace(/\B(?=(\d{3})+$)/g, ' ')}${fraction === undefined ? '' : `,${fraction}`}`;
-    }
-    return dates.includes(i) ? `${cell.slice(8, 10)}/${cell.slice(5, 7)}/${cell.slice(0, 4)}` : cell;
-  }).join(';');
+  const french = (row: string[]) =>
+    row
+      .map((cell, i) => {
+        if (decimals.includes(i)) {
+          const [units, fraction] = cell.split('.');
+          return `${units!.replace(/\B(?=(\d{3})+$)/g, ' ')}${fraction === undefined ? '' : `,${fraction}`}`;
+        }
+        return dates.includes(i)
+          ? `${cell.slice(8, 10)}/${cell.slice(5, 7)}/${cell.slice(0, 4)}`
+          : cell;
+      })
+      .join(';');
   return `\uFEFF${[fr, ...rows.map(french)].join('\r\n')}`;
 }
 
-const unpaid = (row: ServicedRow, paid: Amounts): Money => cents(row.total - COMPONENTS.reduce((sum, c) => sum + paid[c], 0n));
+const unpaid = (row: ServicedRow, paid: Amounts): Money =>
+  cents(row.total - COMPONENTS.reduce((sum, c) => sum + paid[c], 0n));
 
 /**
  * One loan's 12 repayment lines. A loan that prepays is replayed through the servicing core after
  * each line, so that each later line pays what the engine says is due next (the rescheduled
  * instalment); the others pay their schedule version 1.
  */
-function repaymentLines(reference: string, terms: ReturnType<typeof termsFromBody>, draw: () => number): string[][] {
+function repaymentLines(
+  reference: string,
+  terms: ReturnType<typeof termsFromBody>,
+  draw: () => number,
+): string[][] {
   const origin = originOfTerms(terms);
   const prepaysAt = draw() < 0.1 ? 2 + Math.floor(draw() * 8) : -1;
-  const late = new Set(draw() < 0.1 ? Array.from({ length: 1 + Math.floor(draw() * 3) }, () => Math.floor(draw() * REPAYMENTS_PER_LOAN)) : []);
+  const late = new Set(
+    draw() < 0.1
+      ? Array.from({ length: 1 + Math.floor(draw() * 3) }, () =>
+          Math.floor(draw() * REPAYMENTS_PER_LOAN),
+        )
+      : [],
+  );
   const events: ServicingEvent[] = [];
   let standing: { rows: readonly ServicedRow[]; paid: readonly Amounts[] } | undefined;
   const lines: string[][] = [];
@@ -89,11 +108,20 @@ function repaymentLines(reference: string, terms: ReturnType<typeof termsFromBod
       const next = standing.rows.findIndex((row, i) => unpaid(row, standing!.paid[i]!) > 0n);
       amount = unpaid(standing.rows[next]!, standing.paid[next]!);
     }
-    if (k === prepaysAt) amount = cents(amount + origin.rows[k + 1]!.total + BigInt(1000 + Math.floor(draw() * 40) * 100) * 100n);
+    if (k === prepaysAt)
+      amount = cents(
+        amount + origin.rows[k + 1]!.total + BigInt(1000 + Math.floor(draw() * 40) * 100) * 100n,
+      );
     const valueDate = late.has(k) ? addDays(due, 3 + Math.floor(draw() * 23)) : due;
     lines.push([reference, valueDate, formatMoney(amount), `VIR ${valueDate.slice(0, 7)}`, '']);
     if (prepaysAt < 0) continue;
-    events.push({ kind: 'repayment', id: String(k), date: valueDate as CalendarDate, amount, prepayment: 'reduce_instalment' });
+    events.push({
+      kind: 'repayment',
+      id: String(k),
+      date: valueDate as CalendarDate,
+      amount,
+      prepayment: 'reduce_instalment',
+    });
     if (k >= prepaysAt) standing = serviceLoan(origin, events);
   }
   return lines;
@@ -106,7 +134,12 @@ function repaymentLines(reference: string, terms: ReturnType<typeof termsFromBod
  * `batchBytes` of CSV text; with `french`, the second half of the loans (from a structure on) in
  * French conventions, in batches of their own. `productId` is the fund's product every loan names.
  */
-export function importFiles(loans: number, productId: string, batchBytes: number, french: boolean): ImportBatch[] {
+export function importFiles(
+  loans: number,
+  productId: string,
+  batchBytes: number,
+  french: boolean,
+): ImportBatch[] {
   const draw = random(20_261_207);
   const first = Date.parse('2024-01-02T00:00:00Z');
   const span = (Date.parse('2025-02-15T00:00:00Z') - first) / 86_400_000;
@@ -116,9 +149,15 @@ export function importFiles(loans: number, productId: string, batchBytes: number
   let conventions: Conventions = 'en';
   const cut = () => {
     batches.push({
-      conventions, structures: fileText('structures', rows.structures, conventions), loans: fileText('loans', rows.loans, conventions),
+      conventions,
+      structures: fileText('structures', rows.structures, conventions),
+      loans: fileText('loans', rows.loans, conventions),
       repayments: fileText('repayments', rows.repayments, conventions),
-      counts: { structures: rows.structures.length, loans: rows.loans.length, repayments: rows.repayments.length },
+      counts: {
+        structures: rows.structures.length,
+        loans: rows.loans.length,
+        repayments: rows.repayments.length,
+      },
     });
     rows = { structures: [], loans: [], repayments: [] };
     bytes = 0;
@@ -128,26 +167,55 @@ export function importFiles(loans: number, productId: string, batchBytes: number
     const [department, commune, region] = PLACES[s % PLACES.length]!;
     const siret = withLuhnCheckDigit(`${String(300_000_000 + s * 7).padStart(9, '0')}0001`);
     const group = {
-      structures: [[`Import structure ${s}`, siret, LEGAL_FORMS[s % LEGAL_FORMS.length]!, NAF_CODES[s % NAF_CODES.length]!, commune, department, region,
-        (1 + Math.floor(draw() * 8000) / 100).toFixed(2), `structure${s}@example.org`]],
+      structures: [
+        [
+          `Import structure ${s}`,
+          siret,
+          LEGAL_FORMS[s % LEGAL_FORMS.length]!,
+          NAF_CODES[s % NAF_CODES.length]!,
+          commune,
+          department,
+          region,
+          (1 + Math.floor(draw() * 8000) / 100).toFixed(2),
+          `structure${s}@example.org`,
+        ],
+      ],
       loans: [] as string[][],
       repayments: [] as string[][],
     };
     for (let n = 1 + Math.floor(draw() * 3); n > 0 && made < loans; n--, made++) {
       const reference = `IMP-${String(made + 1).padStart(6, '0')}`;
       const body = {
-        principal: `${10_000 + 1_000 * Math.floor(draw() * 291)}.00`, annual_rate_percent: (0.5 + Math.floor(draw() * 23) / 4).toFixed(2),
-        periodicity: 'monthly' as const, term_periods: 36 + 12 * Math.floor(draw() * 5), method: 'annuity' as const,
-        disbursement_date: addDays('2024-01-02', Math.floor(draw() * span)), rounding: 'half_up' as const,
+        principal: `${10_000 + 1_000 * Math.floor(draw() * 291)}.00`,
+        annual_rate_percent: (0.5 + Math.floor(draw() * 23) / 4).toFixed(2),
+        periodicity: 'monthly' as const,
+        term_periods: 36 + 12 * Math.floor(draw() * 5),
+        method: 'annuity' as const,
+        disbursement_date: addDays('2024-01-02', Math.floor(draw() * span)),
+        rounding: 'half_up' as const,
       };
-      group.loans.push([reference, siret, productId, body.principal, body.annual_rate_percent, 'monthly', String(body.term_periods), 'annuity', body.disbursement_date]);
+      group.loans.push([
+        reference,
+        siret,
+        productId,
+        body.principal,
+        body.annual_rate_percent,
+        'monthly',
+        String(body.term_periods),
+        'annuity',
+        body.disbursement_date,
+      ]);
       group.repayments.push(...repaymentLines(reference, termsFromBody(body), draw));
     }
-    const groupBytes = [...group.structures, ...group.loans, ...group.repayments].reduce((sum, line) => sum + line.join(',').length + 2, 0);
+    const groupBytes = [...group.structures, ...group.loans, ...group.repayments].reduce(
+      (sum, line) => sum + line.join(',').length + 2,
+      0,
+    );
     const switching = french && conventions === 'en' && made - group.loans.length >= loans / 2;
     if (bytes > 0 && (switching || bytes + groupBytes > batchBytes)) cut();
     if (switching) conventions = 'fr';
-    for (const kind of ['structures', 'loans', 'repayments'] as const) rows[kind].push(...group[kind]);
+    for (const kind of ['structures', 'loans', 'repayments'] as const)
+      rows[kind].push(...group[kind]);
     bytes += groupBytes;
   }
   if (bytes > 0) cut();

@@ -19,7 +19,13 @@ import { createApp } from '../src/app';
 import { connectDatabase } from '../src/db/connect';
 
 type BenchTables = {
-  bench_repayments: { id: Generated<string>; loan_id: string; amount: string; value_date: string; idempotency_key: string };
+  bench_repayments: {
+    id: Generated<string>;
+    loan_id: string;
+    amount: string;
+    value_date: string;
+    idempotency_key: string;
+  };
 };
 
 const statements = new Map<string, { count: number; ms: number }>();
@@ -32,7 +38,10 @@ const session = new Session();
 /** Wraps node-postgres's query, which both servers' pools use, to count and time statements. */
 function profileStatements(): void {
   const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-  pg.Client.prototype.query = function (this: pg.Client & { processID: number }, ...args: unknown[]) {
+  pg.Client.prototype.query = function (
+    this: pg.Client & { processID: number },
+    ...args: unknown[]
+  ) {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
     const started = performance.now();
     backends.add(this.processID);
@@ -90,18 +99,33 @@ async function markProfile(): Promise<void> {
 /** Per answered request since the mark: statements (count, ms from query to answer), then CPU. */
 async function printProfile(requests: number, name: string): Promise<void> {
   const rows = [...statements.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const all = rows.reduce((sum, [, s]) => ({ count: sum.count + s.count, ms: sum.ms + s.ms }), { count: 0, ms: 0 });
-  console.log(`per request (${requests} answered): statements sent, ms from query to answer (summed over connections)`);
+  const all = rows.reduce((sum, [, s]) => ({ count: sum.count + s.count, ms: sum.ms + s.ms }), {
+    count: 0,
+    ms: 0,
+  });
+  console.log(
+    `per request (${requests} answered): statements sent, ms from query to answer (summed over connections)`,
+  );
   for (const [shape, { count, ms }] of [...rows, ['all', all] as const]) {
-    console.log(`${(count / requests).toFixed(2).padStart(7)} ${(ms / requests).toFixed(2).padStart(8)} ms  ${shape}`);
+    console.log(
+      `${(count / requests).toFixed(2).padStart(7)} ${(ms / requests).toFixed(2).padStart(8)} ms  ${shape}`,
+    );
   }
-  if (held.count > 0) console.log(`advisory lock held from granted to commit answered: mean ${(held.ms / held.count).toFixed(2)} ms`);
+  if (held.count > 0)
+    console.log(
+      `advisory lock held from granted to commit answered: mean ${(held.ms / held.count).toFixed(2)} ms`,
+    );
   const cpu = process.cpuUsage(mark.cpu);
   const perRequest = (ms: number) => `${(ms / requests).toFixed(2)} ms`;
-  console.log(`CPU per request: servers' Node process ${perRequest((cpu.user + cpu.system) / 1000)} (user ${perRequest(cpu.user / 1000)}, system ${perRequest(cpu.system / 1000)}), PostgreSQL backends ${perRequest(backendsCpuSinceMark())}`);
+  console.log(
+    `CPU per request: servers' Node process ${perRequest((cpu.user + cpu.system) / 1000)} (user ${perRequest(cpu.user / 1000)}, system ${perRequest(cpu.system / 1000)}), PostgreSQL backends ${perRequest(backendsCpuSinceMark())}`,
+  );
   if (process.env.BENCH_PROFILE) {
     const { profile } = await session.post('Profiler.stop');
-    writeFileSync(path.join(process.env.BENCH_PROFILE, `${name}.cpuprofile`), JSON.stringify(profile));
+    writeFileSync(
+      path.join(process.env.BENCH_PROFILE, `${name}.cpuprofile`),
+      JSON.stringify(profile),
+    );
   }
 }
 
@@ -113,34 +137,52 @@ async function serve() {
   }
   const databaseUrl = process.env.BENCH_DATABASE_URL!;
   const db = await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 });
-  const api = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: undefined }).listen(0);
+  const api = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: undefined }).listen(
+    0,
+  );
 
-  const bareDb = (await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 })).withTables<BenchTables>();
+  const bareDb = (
+    await connectDatabase({ databaseUrl, dataDir: '', poolSize: 10 })
+  ).withTables<BenchTables>();
   const bare = express();
   bare.use(express.json());
   bare.post('/bare/loans/:loan_id/repayments', async (req, res) => {
     const body = req.body as { amount: string; value_date: string };
-    const row = await bareDb.transaction().execute((trx) => trx.insertInto('bench_repayments')
-      .values({ loan_id: req.params.loan_id, amount: body.amount, value_date: body.value_date, idempotency_key: String(req.get('Idempotency-Key')) })
-      .returningAll().executeTakeFirstOrThrow());
+    const row = await bareDb.transaction().execute((trx) =>
+      trx
+        .insertInto('bench_repayments')
+        .values({
+          loan_id: req.params.loan_id,
+          amount: body.amount,
+          value_date: body.value_date,
+          idempotency_key: String(req.get('Idempotency-Key')),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
     res.status(201).json(row);
   });
   const bareServer = bare.listen(0);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const port = (server: typeof api) => (server.address() as { port: number }).port;
   process.send!({ api: port(api), bare: port(bareServer) });
-  process.on('message', async (message: { kind: 'mark' | 'report' | 'stop'; requests?: number; name?: string }) => {
-    if (message.kind !== 'stop') {
-      await (message.kind === 'mark' ? markProfile() : printProfile(message.requests!, message.name!));
-      process.send!('done');
-      return;
-    }
-    api.close();
-    bareServer.close();
-    await db.destroy();
-    await bareDb.destroy();
-    process.exit(0);
-  });
+  process.on(
+    'message',
+    async (message: { kind: 'mark' | 'report' | 'stop'; requests?: number; name?: string }) => {
+      if (message.kind !== 'stop') {
+        await (message.kind === 'mark'
+          ? markProfile()
+          : printProfile(message.requests!, message.name!));
+        process.send!('done');
+        return;
+      }
+      api.close();
+      bareServer.close();
+      await db.destroy();
+      await bareDb.destroy();
+      process.exit(0);
+    },
+  );
 }
 
 void serve();

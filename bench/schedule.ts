@@ -13,7 +13,12 @@ const ROUNDS = 61;
 const SCHEDULES_PER_ROUND = 300;
 
 const terms = parseScheduleTerms({
-  principal: '250000.00', annual_rate_percent: '3.5', periodicity: 'monthly', term_periods: 360, method: 'annuity', disbursement_date: '2025-01-15',
+  principal: '250000.00',
+  annual_rate_percent: '3.5',
+  periodicity: 'monthly',
+  term_periods: 360,
+  method: 'annuity',
+  disbursement_date: '2025-01-15',
 });
 const ours = () => buildSchedule(terms);
 const theirs = () => Loan(250000, 360, 3.5, 'annuity');
@@ -28,12 +33,14 @@ function batch(run: () => object): number {
   return Number(process.hrtime.bigint() - start) / SCHEDULES_PER_ROUND;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 // Same instalment, or the comparison means nothing: loanjs rounds its float instalment to the cent.
 const ourInstalment = formatMoney(ours().instalmentAmount);
 const theirInstalment = theirs().installments[0]!.installment.toFixed(2);
-if (ourInstalment !== theirInstalment) throw new Error(`instalments differ: ours ${ourInstalment}, loanjs ${theirInstalment}`);
+if (ourInstalment !== theirInstalment)
+  throw new Error(`instalments differ: ours ${ourInstalment}, loanjs ${theirInstalment}`);
 
 for (let i = 0; i < 10; i++) {
   batch(ours);
@@ -54,10 +61,18 @@ for (let round = 0; round < ROUNDS; round++) {
 const oursMedian = median(oursNs);
 const theirsMedian = median(theirsNs);
 const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
-console.log(`schedule: 360 monthly instalments, 250000.00 at 3.5 %, instalment ${ourInstalment} (loanjs ${theirInstalment})`);
-console.log(`rounds: ${ROUNDS} × ${SCHEDULES_PER_ROUND} schedules each, interleaved; node ${process.version}`);
+console.log(
+  `schedule: 360 monthly instalments, 250000.00 at 3.5 %, instalment ${ourInstalment} (loanjs ${theirInstalment})`,
+);
+console.log(
+  `rounds: ${ROUNDS} × ${SCHEDULES_PER_ROUND} schedules each, interleaved; node ${process.version}`,
+);
 console.log(`ours (exact, bigint cents):   median ${us(oursMedian)} per schedule`);
 console.log(`loanjs (float):               median ${us(theirsMedian)} per schedule`);
-console.log(`ratio ours/loanjs: ${(oursMedian / theirsMedian).toFixed(2)}  (target ≤ 1.0; > 3 is a defect)`);
-console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; heap used now: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB`);
+console.log(
+  `ratio ours/loanjs: ${(oursMedian / theirsMedian).toFixed(2)}  (target ≤ 1.0; > 3 is a defect)`,
+);
+console.log(
+  `peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; heap used now: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB`,
+);
 if (sink === 0) throw new Error('nothing ran');

@@ -14,7 +14,12 @@ import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
 import { mountCors } from './http/cors';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
-import { DEFAULT_RATE_LIMITS, limitPerAddress, rateLimiters, type RateLimitSettings } from './http/rate-limit';
+import {
+  DEFAULT_RATE_LIMITS,
+  limitPerAddress,
+  rateLimiters,
+  type RateLimitSettings,
+} from './http/rate-limit';
 import { readinessHandler } from './http/readiness';
 import { requestLogger } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
@@ -86,9 +91,22 @@ export function createApp(deps: AppDeps): Express {
   // Who is calling comes before what they send: a request without a valid key gets a 401, never a
   // 400, whatever its body (the body is not even read). The public preview counts per address.
   app.post('/v1/schedules/preview', limitPerAddress(limiters.previewPerAddress));
-  app.use(authenticate({ adminKeyHash: deps.adminKeyHash, lookup: (hash) => findActor(deps.db, hash), publicPaths: PUBLIC_PATHS, limiters }));
+  app.use(
+    authenticate({
+      adminKeyHash: deps.adminKeyHash,
+      lookup: (hash) => findActor(deps.db, hash),
+      publicPaths: PUBLIC_PATHS,
+      limiters,
+    }),
+  );
   app.post('/v1/imports', importBodyParser()); // CSV files as JSON strings: a larger limit for this route only
-  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'], verify: verifyJsonStructure }));
+  app.use(
+    express.json({
+      limit: '100kb',
+      type: ['application/json', 'application/*+json'],
+      verify: verifyJsonStructure,
+    }),
+  );
   app.use(rejectUnstorableStrings);
   app.use(openApiValidator());
   app.use(schedulesRouter());

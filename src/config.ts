@@ -62,7 +62,8 @@ export interface ReminderDelivery {
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${env[name]}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got ${env[name]}`);
   return value;
 }
 
@@ -71,15 +72,24 @@ function trustProxy(env: NodeJS.ProcessEnv): false | number | string {
   const value = env.TRUST_PROXY?.trim() ?? '';
   if (value === '' || value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
-  if (value === 'true') throw new Error('TRUST_PROXY=true would take any client\'s word for its address: give the number of proxies in front of the API, or their addresses');
+  if (value === 'true')
+    throw new Error(
+      "TRUST_PROXY=true would take any client's word for its address: give the number of proxies in front of the API, or their addresses",
+    );
   return value;
 }
 
 /** Exact origins, written as a browser sends them in Origin: a typo would fail silently, so it fails here. */
 function corsOrigins(env: NodeJS.ProcessEnv): readonly string[] {
-  const values = (env.CORS_ORIGINS ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
+  const values = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
   for (const value of values) {
-    if (value === '*' || value === 'null') throw new Error(`CORS_ORIGINS=${value} would let any site's pages call the API with a key they hold: list the partner portals' origins, as https://portal.example.org`);
+    if (value === '*' || value === 'null')
+      throw new Error(
+        `CORS_ORIGINS=${value} would let any site's pages call the API with a key they hold: list the partner portals' origins, as https://portal.example.org`,
+      );
     let origin: string | undefined;
     try {
       const url = new URL(value);
@@ -88,7 +98,10 @@ function corsOrigins(env: NodeJS.ProcessEnv): readonly string[] {
       origin = undefined;
     }
     const hint = origin === undefined ? '' : `: did you mean ${origin}?`;
-    if (origin !== value) throw new Error(`CORS_ORIGINS: ${value} is not an origin as a browser sends it (http(s)://host[:port], lower case, no path, no default port)${hint}`);
+    if (origin !== value)
+      throw new Error(
+        `CORS_ORIGINS: ${value} is not an origin as a browser sends it (http(s)://host[:port], lower case, no path, no default port)${hint}`,
+      );
   }
   return Object.freeze(values);
 }
@@ -96,7 +109,8 @@ function corsOrigins(env: NodeJS.ProcessEnv): readonly string[] {
 /** Plain http and our own networks for webhooks: a deliberate 'true', nothing else that looks like it. */
 function allowInsecure(env: NodeJS.ProcessEnv): boolean {
   const value = env.WEBHOOK_ALLOW_INSECURE ?? '';
-  if (value !== '' && value !== 'true' && value !== 'false') throw new Error(`WEBHOOK_ALLOW_INSECURE must be true or false, got ${value}`);
+  if (value !== '' && value !== 'true' && value !== 'false')
+    throw new Error(`WEBHOOK_ALLOW_INSECURE must be true or false, got ${value}`);
   return value === 'true';
 }
 
@@ -104,24 +118,40 @@ function metricsPort(env: NodeJS.ProcessEnv, name: string, apiPort?: number): nu
   const value = env[name]?.trim() || undefined;
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new Error(`${name} must be a port number (1 to 65535), got ${value}`);
-  if (port === apiPort) throw new Error(`${name}=${value} is the API's own PORT: metrics are served on a listener of their own`);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535)
+    throw new Error(`${name} must be a port number (1 to 65535), got ${value}`);
+  if (port === apiPort)
+    throw new Error(
+      `${name}=${value} is the API's own PORT: metrics are served on a listener of their own`,
+    );
   return port;
 }
 
 /** A bad host would only fail at listen time, with an error naming no setting: it fails here. */
 function metricsSettings(env: NodeJS.ProcessEnv, apiPort: number): MetricsSettings {
   const host = env.METRICS_HOST?.trim() || '127.0.0.1';
-  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) throw new Error(`METRICS_HOST must be an address or a host name (127.0.0.1, 0.0.0.0, ::), got ${host}`);
-  return Object.freeze({ host, port: metricsPort(env, 'METRICS_PORT', apiPort), workerPort: metricsPort(env, 'WORKER_METRICS_PORT') });
+  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host))
+    throw new Error(
+      `METRICS_HOST must be an address or a host name (127.0.0.1, 0.0.0.0, ::), got ${host}`,
+    );
+  return Object.freeze({
+    host,
+    port: metricsPort(env, 'METRICS_PORT', apiPort),
+    workerPort: metricsPort(env, 'WORKER_METRICS_PORT'),
+  });
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${env.PORT}`);
   const adminApiKey = env.ADMIN_API_KEY || undefined;
-  if (adminApiKey !== undefined && adminApiKey.length < 24) throw new Error('ADMIN_API_KEY must be at least 24 characters long');
-  if (env.READ_DATABASE_URL && !env.DATABASE_URL) throw new Error('READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too (the embedded PGlite has no replica)');
+  if (adminApiKey !== undefined && adminApiKey.length < 24)
+    throw new Error('ADMIN_API_KEY must be at least 24 characters long');
+  if (env.READ_DATABASE_URL && !env.DATABASE_URL)
+    throw new Error(
+      'READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too (the embedded PGlite has no replica)',
+    );
   return Object.freeze({
     port,
     logLevel: env.LOG_LEVEL ?? 'info',
@@ -148,13 +178,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perEndpoint: positiveInteger(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 4),
     }),
     rateLimits: Object.freeze({
-      authFailuresPerAddress: positiveInteger(env, 'AUTH_FAILURES_PER_ADDRESS', DEFAULT_RATE_LIMITS.authFailuresPerAddress),
-      authFailuresPerKeyPrefix: positiveInteger(env, 'AUTH_FAILURES_PER_KEY_PREFIX', DEFAULT_RATE_LIMITS.authFailuresPerKeyPrefix),
-      authFailureWindowSeconds: positiveInteger(env, 'AUTH_FAILURE_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.authFailureWindowSeconds),
-      previewRequestsPerAddress: positiveInteger(env, 'PREVIEW_REQUESTS_PER_ADDRESS', DEFAULT_RATE_LIMITS.previewRequestsPerAddress),
-      previewWindowSeconds: positiveInteger(env, 'PREVIEW_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.previewWindowSeconds),
+      authFailuresPerAddress: positiveInteger(
+        env,
+        'AUTH_FAILURES_PER_ADDRESS',
+        DEFAULT_RATE_LIMITS.authFailuresPerAddress,
+      ),
+      authFailuresPerKeyPrefix: positiveInteger(
+        env,
+        'AUTH_FAILURES_PER_KEY_PREFIX',
+        DEFAULT_RATE_LIMITS.authFailuresPerKeyPrefix,
+      ),
+      authFailureWindowSeconds: positiveInteger(
+        env,
+        'AUTH_FAILURE_WINDOW_SECONDS',
+        DEFAULT_RATE_LIMITS.authFailureWindowSeconds,
+      ),
+      previewRequestsPerAddress: positiveInteger(
+        env,
+        'PREVIEW_REQUESTS_PER_ADDRESS',
+        DEFAULT_RATE_LIMITS.previewRequestsPerAddress,
+      ),
+      previewWindowSeconds: positiveInteger(
+        env,
+        'PREVIEW_WINDOW_SECONDS',
+        DEFAULT_RATE_LIMITS.previewWindowSeconds,
+      ),
       // QUEUE_PREFIX keeps two deployments sharing one Redis apart: their counters too.
-      redisKeyPrefix: [env.QUEUE_PREFIX, DEFAULT_RATE_LIMITS.redisKeyPrefix].filter(Boolean).join(':'),
+      redisKeyPrefix: [env.QUEUE_PREFIX, DEFAULT_RATE_LIMITS.redisKeyPrefix]
+        .filter(Boolean)
+        .join(':'),
     }),
     trustProxy: trustProxy(env),
     corsOrigins: corsOrigins(env),

@@ -15,20 +15,51 @@ const WORKERS_RETRY_MS = 5000;
 async function main() {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
-  const { db, reads, replica, close: closeDatabases } = await connectDatabases({ ...config, logger });
+  const {
+    db,
+    reads,
+    replica,
+    close: closeDatabases,
+  } = await connectDatabases({ ...config, logger });
   const applied = await migrate(db);
   await untilReplicaHasMigrations(db, reads);
-  logger.info({ database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, migrations_applied: applied }, 'database ready');
+  logger.info(
+    {
+      database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`,
+      migrations_applied: applied,
+    },
+    'database ready',
+  );
   if (!config.adminApiKey) logger.warn('ADMIN_API_KEY is not set: no one can create funds or keys');
   // Its queues are counted where the workers run: here only with PGlite (set once they have started).
   let workerQueues: readonly QueueToCount[] = [];
-  const metrics = config.metrics.port === undefined ? undefined : await startMetricsServer({
-    host: config.metrics.host, port: config.metrics.port, logger, sources: { db, queues: config.databaseUrl ? undefined : () => workerQueues },
-  });
+  const metrics =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          logger,
+          sources: { db, queues: config.databaseUrl ? undefined : () => workerQueues },
+        });
   const { redis, ready } = connectRedisForProducers(config.redisUrl);
-  ready.catch(() => logger.warn({ redis: 'unreachable' }, 'Redis does not answer: the API serves, background work waits in the outbox'));
+  ready.catch(() =>
+    logger.warn(
+      { redis: 'unreachable' },
+      'Redis does not answer: the API serves, background work waits in the outbox',
+    ),
+  );
   const app = createApp({
-    logger, db, reads, replica, adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined, redis, rateLimits: config.rateLimits, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, outbound: config.outbound,
+    logger,
+    db,
+    reads,
+    replica,
+    adminKeyHash: config.adminApiKey ? hashSecret(config.adminApiKey) : undefined,
+    redis,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins,
+    outbound: config.outbound,
   });
   const server = app.listen(config.port, (error?: Error) => {
     if (!error) return logger.info({ port: config.port }, 'listening');
@@ -43,8 +74,16 @@ async function main() {
   let warned = false;
   const tryWorkers = async (): Promise<Workers | undefined> => {
     try {
-      const started = await startWorkers({ db, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
-        webhooks: { ...config.webhooks, policy: config.outbound } });
+      const started = await startWorkers({
+        db,
+        redisUrl: config.redisUrl,
+        reminders: config.reminders,
+        queuePrefix: config.queuePrefix,
+        jobLockMs: config.jobLockMs,
+        outbound: config.outbound,
+        logger,
+        webhooks: { ...config.webhooks, policy: config.outbound },
+      });
       if (warned) logger.info('workers started after all');
       workerQueues = started.queues;
       return started;
@@ -53,7 +92,11 @@ async function main() {
         logger.error(error.message);
         return undefined;
       }
-      if (!warned) logger.warn({ err: error }, `workers not started (Redis unreachable?): retrying every ${WORKERS_RETRY_MS / 1000} s; the API serves meanwhile`);
+      if (!warned)
+        logger.warn(
+          { err: error },
+          `workers not started (Redis unreachable?): retrying every ${WORKERS_RETRY_MS / 1000} s; the API serves meanwhile`,
+        );
       warned = true;
       if (!stopping) retry = setTimeout(() => (workers = tryWorkers()), WORKERS_RETRY_MS);
       return undefined;
@@ -71,10 +114,12 @@ async function main() {
     clearTimeout(retry);
     void metrics?.close();
     server.close(() => {
-      void workers.then((started) => started?.close()).finally(() => {
-        redis.disconnect();
-        closeDatabases().finally(() => process.exit(0));
-      });
+      void workers
+        .then((started) => started?.close())
+        .finally(() => {
+          redis.disconnect();
+          closeDatabases().finally(() => process.exit(0));
+        });
     });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

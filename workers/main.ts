@@ -13,7 +13,10 @@ import { startWorkers, type Workers } from './start';
 async function main() {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel }).child({ process: 'worker' });
-  if (!config.databaseUrl) throw new Error('The worker process needs DATABASE_URL (without it, `npm start` runs the workers in the API process).');
+  if (!config.databaseUrl)
+    throw new Error(
+      'The worker process needs DATABASE_URL (without it, `npm start` runs the workers in the API process).',
+    );
   const { db, reads, close: closeDatabases } = await connectDatabases({ ...config, logger });
   await migrate(db);
   await untilReplicaHasMigrations(db, reads);
@@ -22,10 +25,24 @@ async function main() {
   try {
     // Before the work starts: a port that cannot be had stops the worker at once (its queues counted once they are open).
     if (config.metrics.workerPort !== undefined) {
-      metrics = await startMetricsServer({ host: config.metrics.host, port: config.metrics.workerPort, sources: { db, queues: () => workers?.queues ?? [] }, logger });
+      metrics = await startMetricsServer({
+        host: config.metrics.host,
+        port: config.metrics.workerPort,
+        sources: { db, queues: () => workers?.queues ?? [] },
+        logger,
+      });
     }
-    workers = await startWorkers({ db, reads, redisUrl: config.redisUrl, reminders: config.reminders, queuePrefix: config.queuePrefix, jobLockMs: config.jobLockMs, outbound: config.outbound, logger,
-      webhooks: { ...config.webhooks, policy: config.outbound } });
+    workers = await startWorkers({
+      db,
+      reads,
+      redisUrl: config.redisUrl,
+      reminders: config.reminders,
+      queuePrefix: config.queuePrefix,
+      jobLockMs: config.jobLockMs,
+      outbound: config.outbound,
+      logger,
+      webhooks: { ...config.webhooks, policy: config.outbound },
+    });
   } catch (error) {
     await metrics?.close();
     await closeDatabases();
@@ -37,10 +54,15 @@ async function main() {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'worker shutting down: finishing the work under way');
-    Promise.all([started.close(), metrics?.close()]).then(() => closeDatabases()).then(() => process.exit(0), (error: unknown) => {
-      logger.error({ err: error }, 'worker did not close cleanly');
-      process.exit(1);
-    });
+    Promise.all([started.close(), metrics?.close()])
+      .then(() => closeDatabases())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'worker did not close cleanly');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

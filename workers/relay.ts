@@ -8,7 +8,12 @@ import { relayOutbox, type JobSink } from '../src/outbox/relay-outbox';
  * logs the outage once, keeps trying, and logs when rows flow again. `stop` waits for the pass
  * under way.
  */
-export function startRelay(options: { db: Db; queues: (name: QueueName) => JobSink; logger: Logger; intervalMs?: number }): { stop(): Promise<void> } {
+export function startRelay(options: {
+  db: Db;
+  queues: (name: QueueName) => JobSink;
+  logger: Logger;
+  intervalMs?: number;
+}): { stop(): Promise<void> } {
   const { db, queues, logger } = options;
   const intervalMs = options.intervalMs ?? 500;
   let stopped = false;
@@ -23,7 +28,11 @@ export function startRelay(options: { db: Db; queues: (name: QueueName) => JobSi
       if (failing && relayed > 0) logger.info({ relayed }, 'outbox relay: rows flow again');
       if (relayed > 0) failing = false;
     } catch (error) {
-      if (!failing) logger.warn({ err: error }, 'outbox relay: a pass failed (Redis or PostgreSQL unreachable?); rows wait in the outbox and passes go on');
+      if (!failing)
+        logger.warn(
+          { err: error },
+          'outbox relay: a pass failed (Redis or PostgreSQL unreachable?); rows wait in the outbox and passes go on',
+        );
       failing = true;
     }
     if (!stopped) timer = setTimeout(() => (pass = runPass()), relayed > 0 ? 0 : intervalMs);

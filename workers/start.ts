@@ -8,18 +8,48 @@ import { isDatabaseUnavailable } from '../src/db/errors';
 import { RetryLater } from '../src/queues/retry-later';
 import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
 import { computeReportJob } from '../src/reports/compute-report.job';
-import { MONTHLY_REPORTS, MONTHLY_REPORTS_SCHEDULE, monthlyReportsJob } from '../src/reports/monthly-reports.job';
-import { REQUEUE_STALLED_REPORTS, REQUEUE_STALLED_REPORTS_SCHEDULE, requeueStalledReportsJob } from '../src/reports/requeue-stalled-reports.job';
-import { REQUEUE_STALLED_EXPORTS, REQUEUE_STALLED_EXPORTS_SCHEDULE, requeueStalledExportsJob } from '../src/exports/requeue-stalled-exports.job';
+import {
+  MONTHLY_REPORTS,
+  MONTHLY_REPORTS_SCHEDULE,
+  monthlyReportsJob,
+} from '../src/reports/monthly-reports.job';
+import {
+  REQUEUE_STALLED_REPORTS,
+  REQUEUE_STALLED_REPORTS_SCHEDULE,
+  requeueStalledReportsJob,
+} from '../src/reports/requeue-stalled-reports.job';
+import {
+  REQUEUE_STALLED_EXPORTS,
+  REQUEUE_STALLED_EXPORTS_SCHEDULE,
+  requeueStalledExportsJob,
+} from '../src/exports/requeue-stalled-exports.job';
 import { COMPUTE_REPORT } from '../src/reports/reports.repository';
 import { buildExportJob } from '../src/exports/build-export.job';
 import { BUILD_EXPORT } from '../src/exports/exports.repository';
 import { commitImportJob } from '../src/imports/commit-import.job';
 import { COMMIT_IMPORT } from '../src/imports/imports.repository';
-import { REQUEUE_STALLED_IMPORTS, REQUEUE_STALLED_IMPORTS_SCHEDULE, requeueStalledImportsJob } from '../src/imports/requeue-stalled-imports.job';
-import { PURGE_EXPIRED_KEYS, PURGE_EXPIRED_KEYS_SCHEDULE, purgeExpiredKeysJob } from '../src/idempotency/purge-expired-keys.job';
-import { SCAN_REMINDERS, SCAN_REMINDERS_SCHEDULE, scanRemindersJob } from '../src/reminders/scan-reminders.job';
-import { assertNoEviction, connectRedisForProducers, connectRedisForWorkers, openQueues, QUEUE_NAMES } from '../src/queues/redis';
+import {
+  REQUEUE_STALLED_IMPORTS,
+  REQUEUE_STALLED_IMPORTS_SCHEDULE,
+  requeueStalledImportsJob,
+} from '../src/imports/requeue-stalled-imports.job';
+import {
+  PURGE_EXPIRED_KEYS,
+  PURGE_EXPIRED_KEYS_SCHEDULE,
+  purgeExpiredKeysJob,
+} from '../src/idempotency/purge-expired-keys.job';
+import {
+  SCAN_REMINDERS,
+  SCAN_REMINDERS_SCHEDULE,
+  scanRemindersJob,
+} from '../src/reminders/scan-reminders.job';
+import {
+  assertNoEviction,
+  connectRedisForProducers,
+  connectRedisForWorkers,
+  openQueues,
+  QUEUE_NAMES,
+} from '../src/queues/redis';
 import { todayInParis } from '../src/http/clock';
 import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/webhooks/outbound';
 import { startRelay } from './relay';
@@ -46,7 +76,10 @@ const DATABASE_RETRY_MS = 5_000;
 
 async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
   clearTimeout(timer);
 }
 
@@ -57,7 +90,9 @@ async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
 async function warnIfNotPersistent(redis: Redis, logger: Logger): Promise<void> {
   const info = await redis.info('persistence');
   if (/^aof_enabled:0/m.test(info)) {
-    logger.warn('Redis keeps no append-only file: jobs waiting in it are lost if it restarts (set appendonly yes)');
+    logger.warn(
+      'Redis keeps no append-only file: jobs waiting in it are lost if it restarts (set appendonly yes)',
+    );
   }
 }
 
@@ -79,7 +114,12 @@ export async function startWorkers(options: {
   db: Db;
   /** Where the reports' indicators and the exports' snapshot are read, the read replica if any (docs/read-replica.md); `db` unless given. */
   reads?: Db;
-  redisUrl: string; logger: Logger; reminders: ReminderDelivery; queuePrefix?: string; relayIntervalMs?: number; jobLockMs?: number;
+  redisUrl: string;
+  logger: Logger;
+  reminders: ReminderDelivery;
+  queuePrefix?: string;
+  relayIntervalMs?: number;
+  jobLockMs?: number;
   /** false: no outbox relay (tests that share a database with other tests' outbox rows) */
   relay?: boolean;
   /** Without it, no webhook dispatcher runs here. */
@@ -97,18 +137,36 @@ export async function startWorkers(options: {
   const queues = openQueues(redis, {
     prefix: options.queuePrefix,
     jobOptions: {
-      reminders: { attempts: reminders.attempts, backoff: { type: 'exponential', delay: reminders.backoffMs } },
+      reminders: {
+        attempts: reminders.attempts,
+        backoff: { type: 'exponential', delay: reminders.backoffMs },
+      },
       reports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
       exports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
       imports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
     },
   });
   // Bounded like a webhook: a silent SMTP server must not hold the delivery slots (nodemailer waits minutes by default).
-  const timeouts = { connectionTimeout: reminders.webhookTimeoutMs, greetingTimeout: reminders.webhookTimeoutMs, socketTimeout: reminders.webhookTimeoutMs };
-  const mailer = reminders.smtpUrl ? { transport: createTransport({ url: reminders.smtpUrl, ...timeouts }), from: reminders.mailFrom } : undefined;
+  const timeouts = {
+    connectionTimeout: reminders.webhookTimeoutMs,
+    greetingTimeout: reminders.webhookTimeoutMs,
+    socketTimeout: reminders.webhookTimeoutMs,
+  };
+  const mailer = reminders.smtpUrl
+    ? {
+        transport: createTransport({ url: reminders.smtpUrl, ...timeouts }),
+        from: reminders.mailFrom,
+      }
+    : undefined;
   const maintenance = new Queue(MAINTENANCE_QUEUE, {
-    connection: redis, ...prefix,
-    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
+    connection: redis,
+    ...prefix,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 60_000 },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
   }).on('error', () => undefined);
   const running: Worker[] = []; // set once started; close() may come before
   let relay: { stop(): Promise<void> } = { stop: async () => undefined };
@@ -119,7 +177,10 @@ export async function startWorkers(options: {
     await Promise.all([relay.stop(), dispatcher.stop()]);
     // BullMQ waits for the jobs under way, and for its connections to end: while Redis is down they
     // end at their next reconnection attempt (see `closing`); CLOSE_TIMEOUT_MS bounds it all.
-    await withinTime(Promise.all(running.map((worker) => worker.close(workerRedis.status !== 'ready'))), CLOSE_TIMEOUT_MS);
+    await withinTime(
+      Promise.all(running.map((worker) => worker.close(workerRedis.status !== 'ready'))),
+      CLOSE_TIMEOUT_MS,
+    );
     await withinTime(Promise.all([queues.close(), maintenance.close()]), CLOSE_TIMEOUT_MS);
     workerRedis.disconnect();
     redis.disconnect();
@@ -130,7 +191,8 @@ export async function startWorkers(options: {
     await ready;
     await assertNoEviction(redis);
     await warnIfNotPersistent(redis, logger);
-    for (const [name, schedule] of SCHEDULES) await maintenance.upsertJobScheduler(name, schedule, { name });
+    for (const [name, schedule] of SCHEDULES)
+      await maintenance.upsertJobScheduler(name, schedule, { name });
   } catch (error) {
     await close();
     throw error;
@@ -138,42 +200,102 @@ export async function startWorkers(options: {
 
   // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
   // three times rather than BullMQ's one; reminders, reports, exports and imports whose job was lost are queued again anyway.
-  const work = (queue: string, concurrency: number, processors: Record<string, (job: Job) => Promise<unknown>>) => {
-    const worker = new Worker(queue, async (job, token) => {
-      const processor = processors[job.name];
-      if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
-      try {
-        return await processor(job);
-      } catch (error) {
-        // The database away (a restart, a failover), or another run holding the work: the job runs
-        // again later without spending one of its attempts, so that it never fails for good for that.
-        const laterMs = error instanceof RetryLater ? error.delayMs : isDatabaseUnavailable(error) ? DATABASE_RETRY_MS : undefined;
-        if (laterMs === undefined || token === undefined) throw error;
-        logger.warn({ queue, job: job.name, job_id: job.id, request_id: (job.data as { request_id?: string }).request_id ?? null, retry_in_ms: laterMs, err: { message: (error as Error).message } }, 'job put off');
-        await job.moveToDelayed(Date.now() + laterMs, token);
-        throw new DelayedError();
-      }
-    }, { connection: workerRedis, concurrency, lockDuration: jobLockMs, stalledInterval: jobLockMs, maxStalledCount: 3, ...prefix });
+  const work = (
+    queue: string,
+    concurrency: number,
+    processors: Record<string, (job: Job) => Promise<unknown>>,
+  ) => {
+    const worker = new Worker(
+      queue,
+      async (job, token) => {
+        const processor = processors[job.name];
+        if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
+        try {
+          return await processor(job);
+        } catch (error) {
+          // The database away (a restart, a failover), or another run holding the work: the job runs
+          // again later without spending one of its attempts, so that it never fails for good for that.
+          const laterMs =
+            error instanceof RetryLater
+              ? error.delayMs
+              : isDatabaseUnavailable(error)
+                ? DATABASE_RETRY_MS
+                : undefined;
+          if (laterMs === undefined || token === undefined) throw error;
+          logger.warn(
+            {
+              queue,
+              job: job.name,
+              job_id: job.id,
+              request_id: (job.data as { request_id?: string }).request_id ?? null,
+              retry_in_ms: laterMs,
+              err: { message: (error as Error).message },
+            },
+            'job put off',
+          );
+          await job.moveToDelayed(Date.now() + laterMs, token);
+          throw new DelayedError();
+        }
+      },
+      {
+        connection: workerRedis,
+        concurrency,
+        lockDuration: jobLockMs,
+        stalledInterval: jobLockMs,
+        maxStalledCount: 3,
+        ...prefix,
+      },
+    );
     // The request id of the change that asked for the job (carried in its data), so that one id follows it.
-    const requestIdOf = (job: Job | undefined) => (job?.data as { request_id?: string } | undefined)?.request_id ?? null;
-    worker.on('completed', (job, result) => logger.info({ queue, job: job.name, job_id: job.id, request_id: requestIdOf(job), result }, 'job done'));
-    worker.on('failed', (job, error) => logger.error({ queue, job: job?.name, job_id: job?.id, request_id: requestIdOf(job), attempt: job?.attemptsMade, err: error }, 'job failed'));
+    const requestIdOf = (job: Job | undefined) =>
+      (job?.data as { request_id?: string } | undefined)?.request_id ?? null;
+    worker.on('completed', (job, result) =>
+      logger.info(
+        { queue, job: job.name, job_id: job.id, request_id: requestIdOf(job), result },
+        'job done',
+      ),
+    );
+    worker.on('failed', (job, error) =>
+      logger.error(
+        {
+          queue,
+          job: job?.name,
+          job_id: job?.id,
+          request_id: requestIdOf(job),
+          attempt: job?.attemptsMade,
+          err: error,
+        },
+        'job failed',
+      ),
+    );
     worker.on('error', () => undefined);
     running.push(worker);
   };
   work(MAINTENANCE_QUEUE, 1, {
-    [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db), [SCAN_REMINDERS]: scanRemindersJob(db),
-    [MONTHLY_REPORTS]: monthlyReportsJob(db), [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
-    [REQUEUE_STALLED_EXPORTS]: requeueStalledExportsJob(db), [REQUEUE_STALLED_IMPORTS]: requeueStalledImportsJob(db),
+    [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db),
+    [SCAN_REMINDERS]: scanRemindersJob(db),
+    [MONTHLY_REPORTS]: monthlyReportsJob(db),
+    [REQUEUE_STALLED_REPORTS]: requeueStalledReportsJob(db),
+    [REQUEUE_STALLED_EXPORTS]: requeueStalledExportsJob(db),
+    [REQUEUE_STALLED_IMPORTS]: requeueStalledImportsJob(db),
   });
-  const delivery = { db, mailer, timeoutMs: reminders.webhookTimeoutMs, outbound: options.outbound ?? STRICT_OUTBOUND, now: () => new Date(), today: () => todayInParis() };
+  const delivery = {
+    db,
+    mailer,
+    timeoutMs: reminders.webhookTimeoutMs,
+    outbound: options.outbound ?? STRICT_OUTBOUND,
+    now: () => new Date(),
+    today: () => todayInParis(),
+  };
   work('reminders', 8, { [DELIVER_REMINDER]: deliverReminderJob(delivery, reminders.attempts) });
   work('reports', 1, { [COMPUTE_REPORT]: computeReportJob(db, options.reads) }); // one at a time: each reads the whole fund
   work('exports', 1, { [BUILD_EXPORT]: buildExportJob(db, options.reads) }); // one at a time: each reads the whole fund, and streams
   work('imports', 1, { [COMMIT_IMPORT]: commitImportJob(db) }); // one at a time: each writes a whole portfolio in one transaction
 
-  if (options.relay !== false) relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
-  if (options.webhooks) dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });
+  if (options.relay !== false)
+    relay = startRelay({ db, queues: queues.sink, logger, intervalMs: options.relayIntervalMs });
+  if (options.webhooks)
+    dispatcher = startWebhookDispatcher({ db, settings: options.webhooks, logger });
   logger.info({ queues: [...QUEUE_NAMES, MAINTENANCE_QUEUE] }, 'workers started');
   return { close, queues: [...QUEUE_NAMES.map((name) => queues.get(name)), maintenance] };
 }

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/connect';
 import {
-  abandonDeliveriesOfClosedEndpoints, claimDeliveries, recordDelivered, releaseOrphanedWaits, type ClaimedDelivery,
+  abandonDeliveriesOfClosedEndpoints,
+  claimDeliveries,
+  recordDelivered,
+  releaseOrphanedWaits,
+  type ClaimedDelivery,
 } from '../src/webhooks/webhook-deliveries.repository';
 import { deliverWebhook, type Taken, type WebhookDelivery } from '../src/webhooks/deliver-webhook';
 import { recordWebhookDelivery } from '../src/metrics/registry';
@@ -19,7 +23,12 @@ const CLAIM_AHEAD = 2;
  * (at least once). While the database is away it logs once and keeps polling. `stop` waits for the
  * deliveries under way; those claimed ahead go back when their hold ends.
  */
-export function startWebhookDispatcher(options: { db: Db; settings: WebhookDelivery; logger: Logger; intervalMs?: number }): { stop(): Promise<void> } {
+export function startWebhookDispatcher(options: {
+  db: Db;
+  settings: WebhookDelivery;
+  logger: Logger;
+  intervalMs?: number;
+}): { stop(): Promise<void> } {
   const { db, settings, logger } = options;
   const intervalMs = options.intervalMs ?? 250;
   const leaseMs = settings.timeoutMs + 30_000;
@@ -45,7 +54,10 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
     recording = true;
     const batch = toRecord.splice(0, 500);
     try {
-      await recordDelivered(db, batch.map((item) => item.taken));
+      await recordDelivered(
+        db,
+        batch.map((item) => item.taken),
+      );
       for (const item of batch) item.recorded();
     } catch (error) {
       for (const item of batch) item.failed(error);
@@ -54,10 +66,11 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
       void recordSoon();
     }
   };
-  const recordTaken = (taken: Taken) => new Promise<void>((recorded, failed) => {
-    toRecord.push({ taken, recorded, failed });
-    void recordSoon();
-  });
+  const recordTaken = (taken: Taken) =>
+    new Promise<void>((recorded, failed) => {
+      toRecord.push({ taken, recorded, failed });
+      void recordSoon();
+    });
 
   // An endpoint's slot is free once it answered; recording the outcome goes on beside the next request.
   const start = (delivery: ClaimedDelivery) => {
@@ -78,7 +91,12 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
         claimedAhead -= ahead.get(delivery.endpoint_id)?.length ?? 0; // given up with the endpoint
         ahead.delete(delivery.endpoint_id);
       })
-      .catch((error: unknown) => logger.warn({ err: error, delivery_id: delivery.id }, 'webhook dispatcher: an outcome was not recorded; the delivery goes again when its hold ends'))
+      .catch((error: unknown) =>
+        logger.warn(
+          { err: error, delivery_id: delivery.id },
+          'webhook dispatcher: an outcome was not recorded; the delivery goes again when its hold ends',
+        ),
+      )
       .finally(() => {
         free();
         underWay.delete(work);
@@ -93,7 +111,12 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
     if (stopped) return;
     for (const [endpoint, queue] of ahead) {
       // Requests under way within `concurrency`, and outcomes still to record within as many again.
-      while (queue.length > 0 && posting < settings.concurrency && underWay.size < 2 * settings.concurrency && (running.get(endpoint) ?? 0) < settings.perEndpoint) {
+      while (
+        queue.length > 0 &&
+        posting < settings.concurrency &&
+        underWay.size < 2 * settings.concurrency &&
+        (running.get(endpoint) ?? 0) < settings.perEndpoint
+      ) {
         claimedAhead -= 1;
         const { delivery, claimedAt } = queue.shift()!;
         if (Date.now() - claimedAt < startableForMs) start(delivery);
@@ -119,8 +142,16 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
       const room = CLAIM_AHEAD * settings.concurrency - underWay.size - claimedAhead;
       if (room > 0) {
         // An endpoint with a slot's worth in hand gets no more: what is in hand must start within its hold.
-        const inHand = [...ahead].filter(([, queue]) => queue.length >= settings.perEndpoint).map(([endpoint]) => endpoint);
-        const deliveries = await claimDeliveries(db, room, CLAIM_AHEAD * settings.perEndpoint, leaseMs, inHand);
+        const inHand = [...ahead]
+          .filter(([, queue]) => queue.length >= settings.perEndpoint)
+          .map(([endpoint]) => endpoint);
+        const deliveries = await claimDeliveries(
+          db,
+          room,
+          CLAIM_AHEAD * settings.perEndpoint,
+          leaseMs,
+          inHand,
+        );
         claimed = deliveries.length;
         const claimedAt = Date.now();
         for (const delivery of deliveries) {
@@ -133,7 +164,11 @@ export function startWebhookDispatcher(options: { db: Db; settings: WebhookDeliv
       if (failing) logger.info('webhook dispatcher: the database answers again');
       failing = false;
     } catch (error) {
-      if (!failing) logger.warn({ err: error }, 'webhook dispatcher: a claim failed (PostgreSQL unreachable?); deliveries wait and claims go on');
+      if (!failing)
+        logger.warn(
+          { err: error },
+          'webhook dispatcher: a claim failed (PostgreSQL unreachable?); deliveries wait and claims go on',
+        );
       failing = true;
     } finally {
       claiming = false;

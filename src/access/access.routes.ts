@@ -13,10 +13,23 @@ export function accessRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/api-keys', async (req, res) => {
-    const created = await createApiKey(db, contextOf(req), req.body as CreateApiKeyBody, idempotencyOf(req));
-    refuseSecretReplay(created, 'API key', `revoke it (DELETE /v1/api-keys/${created.body.id}) if the secret was lost, and create another`);
+    const created = await createApiKey(
+      db,
+      contextOf(req),
+      req.body as CreateApiKeyBody,
+      idempotencyOf(req),
+    );
+    refuseSecretReplay(
+      created,
+      'API key',
+      `revoke it (DELETE /v1/api-keys/${created.body.id}) if the secret was lost, and create another`,
+    );
     // The secret is shown this once: no cache may keep it.
-    res.status(201).location(`/v1/api-keys/${created.body.id}`).set('Cache-Control', 'no-store').json({ ...created.body, secret: created.secret });
+    res
+      .status(201)
+      .location(`/v1/api-keys/${created.body.id}`)
+      .set('Cache-Control', 'no-store')
+      .json({ ...created.body, secret: created.secret });
   });
 
   router.get('/v1/api-keys', async (req, res) => {
@@ -31,7 +44,8 @@ export function accessRouter(db: Db): Router {
 
   router.get('/v1/api-keys/:key_id', async (req, res) => {
     const key = await findApiKeyById(db, String(req.params.key_id));
-    if (!key || !seesFund(actorOf(req), key.fund_id)) throw new DomainError('not_found', 'No such API key.');
+    if (!key || !seesFund(actorOf(req), key.fund_id))
+      throw new DomainError('not_found', 'No such API key.');
     res.json(apiKeyView(key));
   });
 

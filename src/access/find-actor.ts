@@ -17,7 +17,7 @@ const remembered = new WeakMap<Db, Remembered>();
 
 function rememberedOf(db: Db): Remembered {
   let state = remembered.get(db);
-  if (!state) remembered.set(db, state = { keys: new Map(), revocations: 0 });
+  if (!state) remembered.set(db, (state = { keys: new Map(), revocations: 0 }));
   return state;
 }
 

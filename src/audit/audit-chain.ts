@@ -10,14 +10,19 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
   const { before, after } = hashedTextAroundSeq(event);
-  return createHash('sha256').update(event.prev_hash).update(`${before}${event.seq}${after}`).digest('hex');
+  return createHash('sha256')
+    .update(event.prev_hash)
+    .update(`${before}${event.seq}${after}`)
+    .digest('hex');
 }
 
 /**
  * The canonical JSON eventHash hashes, cut around the event's seq, the one value only the chain's
  * head knows: PostgreSQL appends the event as SHA-256(prev_hash ‖ before ‖ seq ‖ after).
  */
-export function hashedTextAroundSeq(event: Omit<AuditEventRow, 'id' | 'hash' | 'seq' | 'prev_hash'>): { before: string; after: string } {
+export function hashedTextAroundSeq(
+  event: Omit<AuditEventRow, 'id' | 'hash' | 'seq' | 'prev_hash'>,
+): { before: string; after: string } {
   const stream = event.stream !== event.fund_id ? `,"stream":${JSON.stringify(event.stream)}` : '';
   const head = canonicalJson({
     fund_id: event.fund_id,
@@ -29,5 +34,8 @@ export function hashedTextAroundSeq(event: Omit<AuditEventRow, 'id' | 'hash' | '
     request_id: event.request_id,
   });
   // Keys sort as action … request_id, seq, state, stream: those close the object.
-  return { before: `${head.slice(0, -1)},"seq":`, after: `,"state":${canonicalJson(event.state)}${stream}}` };
+  return {
+    before: `${head.slice(0, -1)},"seq":`,
+    after: `,"state":${canonicalJson(event.state)}${stream}}`,
+  };
 }

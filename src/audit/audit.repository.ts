@@ -11,7 +11,11 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
  * hash, SHA-256(prev_hash ‖ before ‖ seq ‖ after) computed here as audit-chain.ts computes it.
  * One per statement: a statement cannot advance the same head twice.
  */
-export function chainAppendWrites(row: Omit<AuditEventRow, 'id' | 'seq' | 'prev_hash' | 'hash'>, text: { before: string; after: string }, genesis: string): Write[] {
+export function chainAppendWrites(
+  row: Omit<AuditEventRow, 'id' | 'seq' | 'prev_hash' | 'hash'>,
+  text: { before: string; after: string },
+  genesis: string,
+): Write[] {
   return [
     {
       name: 'audit_head',
@@ -30,7 +34,10 @@ export function chainAppendWrites(row: Omit<AuditEventRow, 'id' | 'seq' | 'prev_
 }
 
 /** Events oldest first, keyset-paginated on id; `fundIds` undefined means every fund. */
-export async function listAuditEvents(db: Db, filter: { fundIds: string[] | undefined; afterId: string | undefined; limit: number }) {
+export async function listAuditEvents(
+  db: Db,
+  filter: { fundIds: string[] | undefined; afterId: string | undefined; limit: number },
+) {
   let query = db.selectFrom('audit_events').selectAll().orderBy('id').limit(filter.limit);
   if (filter.fundIds) query = query.where('fund_id', 'in', filter.fundIds);
   if (filter.afterId) query = query.where('id', '>', filter.afterId);
@@ -38,18 +45,40 @@ export async function listAuditEvents(db: Db, filter: { fundIds: string[] | unde
 }
 
 /** A fund's chains in order, stream by stream, after the event (stream, seq) given. */
-export async function chainSegment(db: Db, fundId: string, after: { stream: string; seq: number }, limit: number) {
-  return db.selectFrom('audit_events').selectAll().where('fund_id', '=', fundId)
+export async function chainSegment(
+  db: Db,
+  fundId: string,
+  after: { stream: string; seq: number },
+  limit: number,
+) {
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('fund_id', '=', fundId)
     .where(sql<boolean>`(stream, seq) > (${after.stream}::uuid, ${after.seq}::integer)`)
-    .orderBy('stream').orderBy('seq').limit(limit).execute();
+    .orderBy('stream')
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
 }
 
-export interface ChainHeadRow { stream: string; seq: number; hash: string }
+export interface ChainHeadRow {
+  stream: string;
+  seq: number;
+  hash: string;
+}
 
 /** A fund's chain heads in stream order, after the stream given (src/db/schema.ts does not mirror this table). */
-export async function chainHeadsAfter(db: Db, fundId: string, afterStream: string, limit: number): Promise<ChainHeadRow[]> {
+export async function chainHeadsAfter(
+  db: Db,
+  fundId: string,
+  afterStream: string,
+  limit: number,
+): Promise<ChainHeadRow[]> {
   const { rows } = await sql<ChainHeadRow>`SELECT stream, seq, hash FROM audit_chain_heads
-    WHERE fund_id = ${fundId}::uuid AND stream > ${afterStream}::uuid ORDER BY stream LIMIT ${limit}`.execute(db);
+    WHERE fund_id = ${fundId}::uuid AND stream > ${afterStream}::uuid ORDER BY stream LIMIT ${limit}`.execute(
+    db,
+  );
   return rows;
 }
 
@@ -59,7 +88,11 @@ export async function chainHeadsAfter(db: Db, fundId: string, afterStream: strin
  * one session, this one: there it is now().
  */
 export async function oldestOpenTransactionStart(db: Db): Promise<Date> {
-  const { rows } = await sql<{ start: Date }>`SELECT least(now(), (SELECT min(xact_start) FROM pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL)) AS start`.execute(db);
+  const { rows } = await sql<{
+    start: Date;
+  }>`SELECT least(now(), (SELECT min(xact_start) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL)) AS start`.execute(
+    db,
+  );
   return rows[0]!.start;
 }

@@ -15,13 +15,20 @@ export function auditRouter(db: Db, reads: Db): Router {
 
   router.get('/v1/audit-events', async (req, res) => {
     const page = pageOf(req.query, SERIAL_KEY);
-    const rows = await listAuditEvents(reads, actorOf(req), (req.query as { fund_id?: string }).fund_id, page);
+    const rows = await listAuditEvents(
+      reads,
+      actorOf(req),
+      (req.query as { fund_id?: string }).fund_id,
+      page,
+    );
     const { items, next_cursor } = pageResult(rows, page, (row) => row.id);
     res.json({ items: items.map(auditEventView), next_cursor });
   });
 
   router.get('/v1/audit-events/verify', async (req, res) => {
-    res.json(await verifyFundChain(db, actorOf(req), req.query as { fund_id?: string; as_of?: string }));
+    res.json(
+      await verifyFundChain(db, actorOf(req), req.query as { fund_id?: string; as_of?: string }),
+    );
   });
 
   return router;

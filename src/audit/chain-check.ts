@@ -26,22 +26,28 @@ export function chainCheck(stream: string, head: ChainHeadRow | undefined, ancho
   let anchored: AuditEventRow | undefined;
   let broken: BrokenChain | undefined;
   let events = 0;
-  const breakAt = (seq: number, eventId: string | null, reason: string) => (broken ??= { stream, seq, event_id: eventId, reason });
+  const breakAt = (seq: number, eventId: string | null, reason: string) =>
+    (broken ??= { stream, seq, event_id: eventId, reason });
 
   function linkFault(event: AuditEventRow): string | undefined {
     const expectedSeq = (last?.seq ?? 0) + 1;
     if (event.seq !== expectedSeq) return `sequence jumps from ${expectedSeq - 1} to ${event.seq}`;
-    if (event.prev_hash !== (last?.hash ?? GENESIS_HASH)) return 'prev_hash is not the hash of the event before';
+    if (event.prev_hash !== (last?.hash ?? GENESIS_HASH))
+      return 'prev_hash is not the hash of the event before';
     if (eventHash(event) !== event.hash) return 'the event does not match its hash: it was altered';
     return undefined;
   }
 
   function headFault(): string | undefined {
     if (!head) return last ? 'the chain has events but no head: its head was deleted' : undefined;
-    if (!last) return `the head is at seq ${head.seq} but the chain has no event: its events were deleted`;
-    if (head.seq > last.seq) return `the head is at seq ${head.seq} but the chain ends at seq ${last.seq}: its last events were deleted`;
-    if (head.seq < last.seq) return `the chain ends at seq ${last.seq} but its head is at seq ${head.seq}: events were added behind the head's back`;
-    if (head.hash !== last.hash) return 'the head is not the last event\'s hash: the last event was altered and its hash recomputed';
+    if (!last)
+      return `the head is at seq ${head.seq} but the chain has no event: its events were deleted`;
+    if (head.seq > last.seq)
+      return `the head is at seq ${head.seq} but the chain ends at seq ${last.seq}: its last events were deleted`;
+    if (head.seq < last.seq)
+      return `the chain ends at seq ${last.seq} but its head is at seq ${head.seq}: events were added behind the head's back`;
+    if (head.hash !== last.hash)
+      return "the head is not the last event's hash: the last event was altered and its hash recomputed";
     return undefined;
   }
 

@@ -20,7 +20,11 @@ export interface AuditedChange {
  * Appends the change to its fund's chain, inside the caller's transaction: both land or neither.
  * Call it last, just before the commit: from here on, the fund's other changes wait for this one.
  */
-export async function recordAuditEvent(trx: Transaction<Database>, context: RequestContext, change: AuditedChange): Promise<void> {
+export async function recordAuditEvent(
+  trx: Transaction<Database>,
+  context: RequestContext,
+  change: AuditedChange,
+): Promise<void> {
   await executeWrites(trx, auditEvent(context, change));
 }
 

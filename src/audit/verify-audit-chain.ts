@@ -4,7 +4,13 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { instantFromQuery } from '../http/instant';
-import { chainHeadsAfter, chainSegment, oldestOpenTransactionStart, type AuditEventRow, type ChainHeadRow } from './audit.repository';
+import {
+  chainHeadsAfter,
+  chainSegment,
+  oldestOpenTransactionStart,
+  type AuditEventRow,
+  type ChainHeadRow,
+} from './audit.repository';
 import { chainCheck, type BrokenChain } from './chain-check';
 
 export interface ChainVerdict {
@@ -63,48 +69,76 @@ export async function verifyAuditChain(db: Db, fundId: string, asOf?: Date): Pro
   const anchorAt = asOf && asOf < cutoff ? asOf : cutoff;
   // One snapshot, so that each head is read as of the same moment as its chain (PGlite, whose one
   // connection this transaction holds, has no other writer meanwhile).
-  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
-    const events = rowsInBatches<AuditEventRow>((after) => chainSegment(trx, fundId, after ?? { stream: NIL, seq: 0 }, BATCH));
-    const heads = rowsInBatches<ChainHeadRow>((after) => chainHeadsAfter(trx, fundId, after?.stream ?? NIL, BATCH));
-    const broken: BrokenChain[] = [];
-    const digest = createHash('sha256');
-    let eventsChecked = 0;
-    let chains = 0;
-    let anchoredChains = 0;
-    for (let event = await events.peek(), head = await heads.peek(); event || head; event = await events.peek(), head = await heads.peek()) {
-      // Every stream that has events, a head or both, in stream order (uuid order is lowercase text order).
-      const stream = event && (!head || event.stream < head.stream) ? event.stream : head!.stream;
-      const chain = chainCheck(stream, head?.stream === stream ? await heads.take() : undefined, anchorAt);
-      while ((await events.peek())?.stream === stream) chain.add(await events.take());
-      const end = chain.end();
-      chains += 1;
-      eventsChecked += end.events;
-      if (end.broken) broken.push(end.broken);
-      if (end.anchored) {
-        // The anchor's line for this chain, as openapi.yaml (AuditAnchor) defines it.
-        digest.update(`${stream} ${end.anchored.seq} ${end.anchored.hash}\n`);
-        anchoredChains += 1;
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      const events = rowsInBatches<AuditEventRow>((after) =>
+        chainSegment(trx, fundId, after ?? { stream: NIL, seq: 0 }, BATCH),
+      );
+      const heads = rowsInBatches<ChainHeadRow>((after) =>
+        chainHeadsAfter(trx, fundId, after?.stream ?? NIL, BATCH),
+      );
+      const broken: BrokenChain[] = [];
+      const digest = createHash('sha256');
+      let eventsChecked = 0;
+      let chains = 0;
+      let anchoredChains = 0;
+      for (
+        let event = await events.peek(), head = await heads.peek();
+        event || head;
+        event = await events.peek(), head = await heads.peek()
+      ) {
+        // Every stream that has events, a head or both, in stream order (uuid order is lowercase text order).
+        const stream = event && (!head || event.stream < head.stream) ? event.stream : head!.stream;
+        const chain = chainCheck(
+          stream,
+          head?.stream === stream ? await heads.take() : undefined,
+          anchorAt,
+        );
+        while ((await events.peek())?.stream === stream) chain.add(await events.take());
+        const end = chain.end();
+        chains += 1;
+        eventsChecked += end.events;
+        if (end.broken) broken.push(end.broken);
+        if (end.anchored) {
+          // The anchor's line for this chain, as openapi.yaml (AuditAnchor) defines it.
+          digest.update(`${stream} ${end.anchored.seq} ${end.anchored.hash}\n`);
+          anchoredChains += 1;
+        }
       }
-    }
-    const first = broken[0];
-    return {
-      fund_id: fundId,
-      valid: first === undefined,
-      events_checked: eventsChecked,
-      first_broken: first ? { seq: first.seq, event_id: first.event_id, reason: first.reason } : null,
-      chains_checked: chains,
-      broken_chains: broken,
-      anchor: { as_of: anchorAt.toISOString(), heads: anchoredChains, digest: digest.digest('hex') },
-    };
-  });
+      const first = broken[0];
+      return {
+        fund_id: fundId,
+        valid: first === undefined,
+        events_checked: eventsChecked,
+        first_broken: first
+          ? { seq: first.seq, event_id: first.event_id, reason: first.reason }
+          : null,
+        chains_checked: chains,
+        broken_chains: broken,
+        anchor: {
+          as_of: anchorAt.toISOString(),
+          heads: anchoredChains,
+          digest: digest.digest('hex'),
+        },
+      };
+    });
 }
 
 /** The chain of a fund the key may see (admin, its manager or auditor; their own by default), or a 404. */
-export async function verifyFundChain(db: Db, actor: Actor, query: { fund_id?: string; as_of?: string }): Promise<ChainVerdict> {
+export async function verifyFundChain(
+  db: Db,
+  actor: Actor,
+  query: { fund_id?: string; as_of?: string },
+): Promise<ChainVerdict> {
   const asOf = instantFromQuery(query.as_of, 'as_of');
   const named = query.fund_id ?? actor.fundId ?? undefined;
   if (named === undefined) {
-    throw new DomainError('invalid_request', 'Name the fund whose chain to verify.', [{ field: 'fund_id', in: 'query', message: 'is required for the admin' }]);
+    throw new DomainError('invalid_request', 'Name the fund whose chain to verify.', [
+      { field: 'fund_id', in: 'query', message: 'is required for the admin' },
+    ]);
   }
   const fund = await findVisibleFund(db, actor, named);
   return verifyAuditChain(db, fund.id, asOf);

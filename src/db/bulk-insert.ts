@@ -11,17 +11,27 @@ const CHUNK = 5000;
  * are written, so the others keep their defaults (a sequence, now()). Values are as the API writes
  * them: decimal strings, ISO dates, JSON for jsonb.
  */
-export async function insertRows<T extends keyof Database & string>(trx: Transaction<Database>, table: T, rows: readonly object[]): Promise<void> {
+export async function insertRows<T extends keyof Database & string>(
+  trx: Transaction<Database>,
+  table: T,
+  rows: readonly object[],
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = sql.join(Object.keys(rows[0]!).map((column) => sql.ref(column)));
   for (let start = 0; start < rows.length; start += CHUNK) {
     const json = JSON.stringify(rows.slice(start, start + CHUNK));
-    await sql`INSERT INTO ${sql.table(table)} (${columns}) SELECT ${columns} FROM jsonb_populate_recordset(NULL::${sql.table(table)}, ${json}::jsonb)`.execute(trx);
+    await sql`INSERT INTO ${sql.table(table)} (${columns}) SELECT ${columns} FROM jsonb_populate_recordset(NULL::${sql.table(table)}, ${json}::jsonb)`.execute(
+      trx,
+    );
   }
 }
 
 /** The same, answering the rows as stored (with their defaults), in the order given. */
-export async function insertRowsReturning<T extends keyof Database & string, R>(trx: Transaction<Database>, table: T, rows: readonly object[]): Promise<R[]> {
+export async function insertRowsReturning<T extends keyof Database & string, R>(
+  trx: Transaction<Database>,
+  table: T,
+  rows: readonly object[],
+): Promise<R[]> {
   if (rows.length === 0) return [];
   const columns = sql.join(Object.keys(rows[0]!).map((column) => sql.ref(column)));
   const stored: R[] = [];

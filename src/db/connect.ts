@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock';
 import { PGliteDialect } from './pglite-dialect';
@@ -10,7 +16,10 @@ import type { Database } from './schema';
 export type Db = Kysely<Database>;
 
 /** Runs `work` in `db` if it is a transaction already (a caller's), else in a transaction of its own. */
-export function withinTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export function withinTransaction<T>(
+  db: Db,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
 }
 
@@ -19,7 +28,9 @@ const DATE_OID = 1082;
 /** node-postgres turns `date` columns into JS Dates at local midnight; we keep "YYYY-MM-DD". */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === DATE_OID
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** How long a request waits for a new connection while PostgreSQL does not answer, before it gets a 503. */
@@ -38,14 +49,18 @@ const PREPARED_PER_CONNECTION = 300;
  */
 export function preparingPool(pool: pg.Pool): PostgresPool {
   const preparedBy = new WeakMap<pg.PoolClient, Map<string, string>>(); // per connection: text → name
-  const statement = (client: pg.PoolClient, text: string, values: readonly unknown[]): pg.QueryConfig => {
+  const statement = (
+    client: pg.PoolClient,
+    text: string,
+    values: readonly unknown[],
+  ): pg.QueryConfig => {
     if (values.length === 0) return { text };
     let prepared = preparedBy.get(client);
-    if (!prepared) preparedBy.set(client, prepared = new Map());
+    if (!prepared) preparedBy.set(client, (prepared = new Map()));
     let name = prepared.get(text);
     if (name === undefined) {
       if (prepared.size >= PREPARED_PER_CONNECTION) return { text, values: [...values] };
-      prepared.set(text, name = `s${createHash('sha1').update(text).digest('hex')}`);
+      prepared.set(text, (name = `s${createHash('sha1').update(text).digest('hex')}`));
     }
     return { name, text, values: [...values] };
   };
@@ -53,7 +68,8 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
     connect: async () => {
       const client = await pool.connect();
       const wrapped = {
-        query: (text: string, values: readonly unknown[]) => client.query(statement(client, text, values)),
+        query: (text: string, values: readonly unknown[]) =>
+          client.query(statement(client, text, values)),
         release: (destroy?: boolean) => client.release(destroy),
       };
       return wrapped as unknown as PostgresPoolClient; // no cursors: Kysely's streaming is not used
@@ -76,7 +92,14 @@ const pools = new WeakMap<Db, pg.Pool>();
 /** The pool's figures now, or undefined on PGlite. */
 export function poolStats(db: Db): PoolStats | undefined {
   const pool = pools.get(db);
-  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
+  return (
+    pool && {
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    }
+  );
 }
 
 /** A node-postgres pool on `url` that lives through PostgreSQL's restarts (see the listeners below). */
@@ -84,7 +107,12 @@ export function postgresPool(url: string, poolSize = 10): pg.Pool {
   // TCP keep-alive, so that a connection to a server gone without a word (a failover that drops
   // packets) is found dead by the kernel rather than waited on for ever.
   const pool = new pg.Pool({
-    connectionString: url, max: poolSize, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
+    connectionString: url,
+    max: poolSize,
+    types,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // A connection lost (PostgreSQL restarted, failed over, or an administrator ended it) makes its
   // client emit 'error'; without a listener node would end the process. The pool listens only
@@ -111,12 +139,19 @@ export function kyselyOn(pool: PostgresPool, counted?: pg.Pool): Db {
  * PostgreSQL through node-postgres when a URL is given; otherwise PGlite, an embedded PostgreSQL
  * persisted under `dataDir`, so that the service runs with no database installed.
  */
-export async function connectDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
+export async function connectDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+}): Promise<Db> {
   if (options.databaseUrl) {
     const pool = postgresPool(options.databaseUrl, options.poolSize);
     return kyselyOn(preparingPool(pool), pool);
   }
-  if (options.dataDir.startsWith('memory://')) return new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create(options.dataDir)) });
+  if (options.dataDir.startsWith('memory://'))
+    return new Kysely<Database>({
+      dialect: new PGliteDialect(await PGlite.create(options.dataDir)),
+    });
   mkdirSync(options.dataDir, { recursive: true });
   const lock = lockDataDir(options.dataDir); // a second process would corrupt the directory
   const pglite = await PGlite.create(options.dataDir).catch((error: unknown) => {

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { basename, isAbsolute, join, relative } from 'node:path';
 
@@ -31,13 +39,20 @@ export interface DataDirLock {
  */
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, hostname: hostname(), command: commandLine(), started_at: STARTED_AT };
+  const me: LockHolder = {
+    pid: process.pid,
+    hostname: hostname(),
+    command: commandLine(),
+    started_at: STARTED_AT,
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (create(path, me)) return heldBy(path, me);
     const holder = readLock(path);
     if (holder === 'none') continue; // released meanwhile
     if (holder === 'unreadable') {
-      throw new DataDirInUseError(`DATA_DIR ${dir} holds a ${LOCK_FILE} this service did not write. If no process uses DATA_DIR, delete ${path} and start again.`);
+      throw new DataDirInUseError(
+        `DATA_DIR ${dir} holds a ${LOCK_FILE} this service did not write. If no process uses DATA_DIR, delete ${path} and start again.`,
+      );
     }
     if (mayStillRun(holder)) throw new DataDirInUseError(inUseMessage(dir, path, holder));
     removeDeadLock(dir, path, holder, me);
@@ -56,14 +71,19 @@ function removeDeadLock(dir: string, path: string, dead: LockHolder, me: LockHol
   if (!create(claim, me)) {
     const claimant = readLock(claim);
     if (claimant === 'none') return; // done meanwhile
-    if (claimant !== 'unreadable' && mayStillRun(claimant)) throw new DataDirInUseError(inUseMessage(dir, path, claimant));
-    throw new DataDirInUseError(`DATA_DIR ${dir}: a process died while taking over the lock that process ${dead.pid} left. `
-      + `If no process uses DATA_DIR, delete ${path} and ${claim}, and start again.`);
+    if (claimant !== 'unreadable' && mayStillRun(claimant))
+      throw new DataDirInUseError(inUseMessage(dir, path, claimant));
+    throw new DataDirInUseError(
+      `DATA_DIR ${dir}: a process died while taking over the lock that process ${dead.pid} left. ` +
+        `If no process uses DATA_DIR, delete ${path} and ${claim}, and start again.`,
+    );
   }
   try {
     if (!sameHolder(readLock(path), dead)) return;
     unlinkSync(path);
-    console.warn(`DATA_DIR ${dir}: process ${dead.pid} (${dead.command}, started ${dead.started_at}) died without removing its lock: taking it over.`);
+    console.warn(
+      `DATA_DIR ${dir}: process ${dead.pid} (${dead.command}, started ${dead.started_at}) died without removing its lock: taking it over.`,
+    );
   } finally {
     unlinkSync(claim);
   }
@@ -113,7 +133,9 @@ function readLock(path: string): LockHolder | 'none' | 'unreadable' {
   }
   try {
     const holder = JSON.parse(text) as LockHolder;
-    return Number.isInteger(holder.pid) && typeof holder.hostname === 'string' ? holder : 'unreadable';
+    return Number.isInteger(holder.pid) && typeof holder.hostname === 'string'
+      ? holder
+      : 'unreadable';
   } catch {
     return 'unreadable';
   }
@@ -138,20 +160,32 @@ function mayStillRun(holder: LockHolder): boolean {
 function inUseMessage(dir: string, path: string, holder: LockHolder): string {
   const what = `(${holder.command}, started ${holder.started_at})`;
   if (holder.hostname === hostname()) {
-    return `DATA_DIR ${dir} is in use by process ${holder.pid} ${what}: PGlite allows one process at a time. `
-      + 'Stop it first (the seed and migrate commands need the service stopped).';
+    return (
+      `DATA_DIR ${dir} is in use by process ${holder.pid} ${what}: PGlite allows one process at a time. ` +
+      'Stop it first (the seed and migrate commands need the service stopped).'
+    );
   }
-  return `DATA_DIR ${dir} is locked by process ${holder.pid} on host ${holder.hostname} ${what}, which this host (${hostname()}) cannot check: `
-    + `PGlite allows one process at a time. Stop it first; if you are sure it no longer runs, delete ${path}.`;
+  return (
+    `DATA_DIR ${dir} is locked by process ${holder.pid} on host ${holder.hostname} ${what}, which this host (${hostname()}) cannot check: ` +
+    `PGlite allows one process at a time. Stop it first; if you are sure it no longer runs, delete ${path}.`
+  );
 }
 
 function sameHolder(found: ReturnType<typeof readLock>, holder: LockHolder): boolean {
-  return typeof found === 'object' && found.pid === holder.pid && found.hostname === holder.hostname && found.started_at === holder.started_at;
+  return (
+    typeof found === 'object' &&
+    found.pid === holder.pid &&
+    found.hostname === holder.hostname &&
+    found.started_at === holder.started_at
+  );
 }
 
 /** `node dist/src/main.js` rather than the absolute paths in process.argv. */
 function commandLine(): string {
-  const shorten = (arg: string) => (isAbsolute(arg) && !relative(process.cwd(), arg).startsWith('..') ? relative(process.cwd(), arg) : arg);
+  const shorten = (arg: string) =>
+    isAbsolute(arg) && !relative(process.cwd(), arg).startsWith('..')
+      ? relative(process.cwd(), arg)
+      : arg;
   return [basename(process.argv0), ...process.argv.slice(1).map(shorten)].join(' ').slice(0, 200);
 }
 

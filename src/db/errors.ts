@@ -15,9 +15,19 @@ const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|25006|40001|40P01)$/;
 /** 40001 and 40P01: serialization failure and deadlock, the transaction undone, to be run again. */
 const CONCURRENT_CHANGE_SQLSTATE = /^(40001|40P01)$/;
 /** Node's own words for a connection that could not be made or was cut. */
-const LOST_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const LOST_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** node-postgres, pg-pool and Kysely say it in words, without a code. */
-const LOST_CONNECTION_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Postgres connection has been discarded)/;
+const LOST_CONNECTION_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Postgres connection has been discarded)/;
 
 /**
  * Whether the error says that the database could not be reached or dropped the connection (or the
@@ -26,7 +36,11 @@ const LOST_CONNECTION_MESSAGE = /^(Connection terminated|timeout exceeded when t
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (TRANSIENT_SQLSTATE.test(code) || LOST_CONNECTION_CODES.has(code))) return true;
+  if (
+    typeof code === 'string' &&
+    (TRANSIENT_SQLSTATE.test(code) || LOST_CONNECTION_CODES.has(code))
+  )
+    return true;
   return typeof message === 'string' && LOST_CONNECTION_MESSAGE.test(message);
 }
 

@@ -1,7 +1,14 @@
 import type { PGlite } from '@electric-sql/pglite';
 import {
-  CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler,
-  type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult,
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
 } from 'kysely';
 
 /**
@@ -16,11 +23,22 @@ const PARSERS = { 1082: (value: string) => value, 20: (value: string) => value }
  * runs once PGlite has closed (destroy): it releases the data directory's lock.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite, private readonly afterClose: () => void = () => undefined) {}
-  createAdapter() { return new PostgresAdapter(); }
-  createDriver(): Driver { return new PGliteDriver(this.pglite, this.afterClose); }
-  createQueryCompiler() { return new PostgresQueryCompiler(); }
-  createIntrospector(db: Kysely<unknown>) { return new PostgresIntrospector(db); }
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly afterClose: () => void = () => undefined,
+  ) {}
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  createDriver(): Driver {
+    return new PGliteDriver(this.pglite, this.afterClose);
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return new PostgresIntrospector(db);
+  }
 }
 
 class PGliteConnection implements DatabaseConnection {
@@ -32,7 +50,9 @@ class PGliteConnection implements DatabaseConnection {
       const results = await this.pglite.exec(query.sql, { parsers: PARSERS });
       return { rows: (results.at(-1)?.rows ?? []) as R[] };
     }
-    const result = await this.pglite.query<R>(query.sql, [...query.parameters], { parsers: PARSERS });
+    const result = await this.pglite.query<R>(query.sql, [...query.parameters], {
+      parsers: PARSERS,
+    });
     return { rows: result.rows, numAffectedRows: BigInt(result.affectedRows ?? 0) };
   }
 
@@ -47,7 +67,10 @@ class PGliteDriver implements Driver {
   private release: (() => void) | undefined;
   private readonly connection: PGliteConnection;
 
-  constructor(private readonly pglite: PGlite, private readonly afterClose: () => void) {
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly afterClose: () => void,
+  ) {
     this.connection = new PGliteConnection(pglite);
   }
 

@@ -45,9 +45,14 @@ const REPLAY_WAIT_MS = 10_000;
  * answers already received are read first (setImmediate runs after the I/O phase): after a stall of
  * our own event loop the timer and the answer are both due, and the service that answered is up.
  */
-export async function answerWithin<T>(check: () => Promise<T>, ms = PROBE_TIMEOUT_MS): Promise<T | undefined> {
+export async function answerWithin<T>(
+  check: () => Promise<T>,
+  ms = PROBE_TIMEOUT_MS,
+): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => setImmediate(() => resolve(undefined)), ms)));
+  const timeout = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => setImmediate(() => resolve(undefined)), ms)),
+  );
   try {
     return await Promise.race([check().catch(() => undefined), timeout]);
   } finally {
@@ -61,11 +66,13 @@ const lsnOf = (text: string): bigint => {
   return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
 };
 
-const lsnFrom = async (pool: pg.Pool, query: string) => (await answerWithin(() => pool.query<{ lsn: string | null }>(query)))?.rows[0];
+const lsnFrom = async (pool: pg.Pool, query: string) =>
+  (await answerWithin(() => pool.query<{ lsn: string | null }>(query)))?.rows[0];
 
 const SAID: Record<ReplicaState, string> = {
   up: 'read replica up: the heavy reads go to it',
-  lagging: 'read replica behind the primary by more than the lag allowed: its reads go to the primary',
+  lagging:
+    'read replica behind the primary by more than the lag allowed: its reads go to the primary',
   down: 'read replica does not answer, or is not a standby: its reads go to the primary',
 };
 
@@ -94,7 +101,10 @@ async function watchReplica(primary: pg.Pool, replica: pg.Pool, options: Replica
     // One position older than the limit is proof enough of lag: the older ones are not kept.
     while (owed.length > 1 && now - owed[1]!.at > maxLagMs) owed.shift();
     // A promoted server keeps its last replayed position: only a standby's counts.
-    const replayed = await lsnFrom(replica, 'SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END AS lsn');
+    const replayed = await lsnFrom(
+      replica,
+      'SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END AS lsn',
+    );
     if (!replayed?.lsn) return 'down';
     const position = lsnOf(replayed.lsn);
     while (owed.length > 0 && owed[0]!.lsn <= position) owed.shift();
@@ -121,7 +131,11 @@ async function watchReplica(primary: pg.Pool, replica: pg.Pool, options: Replica
  * pool (so that falling back never opens more connections to the primary than DATABASE_URL's).
  * Both pools are ended by Databases.close.
  */
-function replicaOrPrimary(replica: PostgresPool, primary: PostgresPool, watch: { state(): ReplicaState; lost(): void }): PostgresPool {
+function replicaOrPrimary(
+  replica: PostgresPool,
+  primary: PostgresPool,
+  watch: { state(): ReplicaState; lost(): void },
+): PostgresPool {
   return {
     connect: async () => {
       if (watch.state() === 'up') {
@@ -142,12 +156,20 @@ function replicaOrPrimary(replica: PostgresPool, primary: PostgresPool, watch: {
  * The primary (`DATABASE_URL`, or PGlite) and, with `readDatabaseUrl`, the replica behind `reads`;
  * without it `reads` is the primary. Each node-postgres pool holds up to `poolSize` connections.
  */
-export async function connectDatabases(options: { databaseUrl?: string; readDatabaseUrl?: string; dataDir: string; poolSize?: number } & ReplicaOptions): Promise<Databases> {
+export async function connectDatabases(
+  options: {
+    databaseUrl?: string;
+    readDatabaseUrl?: string;
+    dataDir: string;
+    poolSize?: number;
+  } & ReplicaOptions,
+): Promise<Databases> {
   if (!options.readDatabaseUrl) {
     const db = await connectDatabase(options);
     return { db, reads: db, replica: undefined, close: () => db.destroy() };
   }
-  if (!options.databaseUrl) throw new Error('a read replica needs its primary on PostgreSQL (databaseUrl)');
+  if (!options.databaseUrl)
+    throw new Error('a read replica needs its primary on PostgreSQL (databaseUrl)');
   const primaryPool = postgresPool(options.databaseUrl, options.poolSize);
   const replicaPool = postgresPool(options.readDatabaseUrl, options.poolSize);
   const primary = preparingPool(primaryPool);
@@ -156,7 +178,9 @@ export async function connectDatabases(options: { databaseUrl?: string; readData
   const db = kyselyOn(primary, primaryPool);
   const reads = kyselyOn(replicaOrPrimary(replica, primary, watch));
   return {
-    db, reads, replica: { state: watch.state },
+    db,
+    reads,
+    replica: { state: watch.state },
     close: async () => {
       watch.stop();
       await Promise.all([reads.destroy(), db.destroy()]);
@@ -170,14 +194,25 @@ export async function connectDatabases(options: { databaseUrl?: string; readData
  * on the primary. For a read on the replica that must not miss the last seconds (a report asked for
  * just after a repayment). `from` says where it ran.
  */
-export async function readAfterPrimary<T>(db: Db, reads: Db, work: (source: Db) => Promise<T>, waitMs = REPLAY_WAIT_MS): Promise<{ result: T; from: 'primary' | 'replica' }> {
+export async function readAfterPrimary<T>(
+  db: Db,
+  reads: Db,
+  work: (source: Db) => Promise<T>,
+  waitMs = REPLAY_WAIT_MS,
+): Promise<{ result: T; from: 'primary' | 'replica' }> {
   if (reads === db) return { result: await work(db), from: 'primary' };
-  const { rows: [written] } = await sql<{ lsn: string }>`SELECT pg_current_wal_lsn()::text AS lsn`.execute(db);
+  const {
+    rows: [written],
+  } = await sql<{ lsn: string }>`SELECT pg_current_wal_lsn()::text AS lsn`.execute(db);
   const deadline = performance.now() + waitMs;
   const done = await reads.connection().execute(async (connection) => {
     for (;;) {
-      const { rows: [at] } = await sql<{ standby: boolean; replayed: boolean }>`SELECT pg_is_in_recovery() AS standby,
-        coalesce(pg_last_wal_replay_lsn() >= ${written!.lsn}::pg_lsn, false) AS replayed`.execute(connection);
+      const {
+        rows: [at],
+      } = await sql<{ standby: boolean; replayed: boolean }>`SELECT pg_is_in_recovery() AS standby,
+        coalesce(pg_last_wal_replay_lsn() >= ${written!.lsn}::pg_lsn, false) AS replayed`.execute(
+        connection,
+      );
       // Not a standby: the primary's pool lent while the replica is away, or a replica promoted
       // behind our back whose data may have left the primary's: either way, the primary does the work.
       if (!at!.standby) return undefined;

@@ -96,13 +96,25 @@ export interface LoansTable {
   outstanding_principal: Generated<Numeric>;
   schedule_version: Generated<number>;
   created_at: Generated<Date>;
-  repaid_on: ColumnType<CalendarDateColumn | null, CalendarDateColumn | null | undefined, CalendarDateColumn | null>;
-  written_off_on: ColumnType<CalendarDateColumn | null, CalendarDateColumn | null | undefined, CalendarDateColumn | null>;
+  repaid_on: ColumnType<
+    CalendarDateColumn | null,
+    CalendarDateColumn | null | undefined,
+    CalendarDateColumn | null
+  >;
+  written_off_on: ColumnType<
+    CalendarDateColumn | null,
+    CalendarDateColumn | null | undefined,
+    CalendarDateColumn | null
+  >;
   written_off_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   written_off_seq: ColumnType<string | null, never, string | null>;
   write_off_reason: ColumnType<string | null, string | null | undefined, string | null>;
   written_off_principal: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
-  current_annual_rate_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
+  current_annual_rate_percent: ColumnType<
+    Numeric | null,
+    Numeric | null | undefined,
+    Numeric | null
+  >;
   revision: ColumnType<number, never, number>;
   /** The reference of a loan brought by a CSV import (migration 015); null for loans entered through the API. */
   external_reference: ColumnType<string | null, string | null | undefined, string | null>;

@@ -16,12 +16,17 @@ export interface Write {
  * round trip to store, not ten. The writes run on one snapshot: none sees another's rows, except
  * through a name; foreign keys and constraint triggers still check at the end (or at commit).
  */
-export async function executeWrites(trx: Transaction<Database>, writes: readonly Write[]): Promise<void> {
+export async function executeWrites(
+  trx: Transaction<Database>,
+  writes: readonly Write[],
+): Promise<void> {
   if (writes.length === 0) return;
   if (writes.length === 1) {
     await sql`${writes[0]!.query}`.execute(trx);
     return;
   }
-  const ctes = writes.map((write, index) => sql`${sql.ref(write.name ?? `w${index}`)} AS (${write.query})`);
+  const ctes = writes.map(
+    (write, index) => sql`${sql.ref(write.name ?? `w${index}`)} AS (${write.query})`,
+  );
   await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
 }

@@ -6,7 +6,12 @@ export const COMPONENTS = ['fees', 'late_interest', 'interest', 'principal'] as 
 export type Component = (typeof COMPONENTS)[number];
 export type Amounts = Readonly<Record<Component, Money>>;
 
-export const NOTHING: Amounts = Object.freeze({ fees: ZERO, late_interest: ZERO, interest: ZERO, principal: ZERO });
+export const NOTHING: Amounts = Object.freeze({
+  fees: ZERO,
+  late_interest: ZERO,
+  interest: ZERO,
+  principal: ZERO,
+});
 
 /** An instalment of the current schedule version and what has been paid towards it so far. */
 export interface InstalmentState {
@@ -29,8 +34,10 @@ export interface AllocationResult {
   readonly remainder: Money;
 }
 
-export const total = (amounts: Amounts): Money => cents(COMPONENTS.reduce((sum, c) => sum + amounts[c], 0n));
-export const unpaidOf = (instalment: InstalmentState): Money => cents(total(instalment.due) - total(instalment.paid));
+export const total = (amounts: Amounts): Money =>
+  cents(COMPONENTS.reduce((sum, c) => sum + amounts[c], 0n));
+export const unpaidOf = (instalment: InstalmentState): Money =>
+  cents(total(instalment.due) - total(instalment.paid));
 
 /** Settles one instalment's components in order with what `available` allows. */
 function settle(instalment: InstalmentState, available: Money): Allocation {
@@ -54,11 +61,18 @@ function settle(instalment: InstalmentState, available: Money): Allocation {
  * of the current schedule version in number order. Pass `payAhead` to go on paying the following
  * instalments in order with what remains (the `pay_ahead` prepayment).
  */
-export function allocatePayment(instalments: readonly InstalmentState[], amount: Money, valueDate: CalendarDate, payAhead = false): AllocationResult {
+export function allocatePayment(
+  instalments: readonly InstalmentState[],
+  amount: Money,
+  valueDate: CalendarDate,
+  payAhead = false,
+): AllocationResult {
   const dueByValueDate = instalments.filter((i) => i.dueDate <= valueDate && unpaidOf(i) > 0n);
   // An instalment of 0.00 ahead (a total deferral period) is still the next one: paying it settles
   // nothing but its period, so a prepayment then reschedules from its due date, never mid-period.
-  const ahead = instalments.filter((i) => i.dueDate > valueDate && (unpaidOf(i) > 0n || (total(i.due) === 0n && !i.settled)));
+  const ahead = instalments.filter(
+    (i) => i.dueDate > valueDate && (unpaidOf(i) > 0n || (total(i.due) === 0n && !i.settled)),
+  );
   const targets = [...dueByValueDate, ...(payAhead ? ahead : ahead.slice(0, 1))];
   const allocations: Allocation[] = [];
   let left: bigint = amount;
@@ -88,8 +102,16 @@ export function arrearsAsOf(instalments: readonly InstalmentState[], asOf: Calen
   const overdue = instalments.filter((i) => i.dueDate < asOf && unpaidOf(i) > 0n);
   const amounts = { ...NOTHING } as Record<Component, Money>;
   for (const instalment of overdue) {
-    for (const c of COMPONENTS) amounts[c] = cents(amounts[c] + instalment.due[c] - instalment.paid[c]);
+    for (const c of COMPONENTS)
+      amounts[c] = cents(amounts[c] + instalment.due[c] - instalment.paid[c]);
   }
-  const oldest = overdue.reduce<CalendarDate | undefined>((min, i) => (min === undefined || i.dueDate < min ? i.dueDate : min), undefined);
-  return { overdue: amounts, overdueInstalments: overdue.length, daysPastDue: oldest === undefined ? 0 : actualDays(oldest, asOf) };
+  const oldest = overdue.reduce<CalendarDate | undefined>(
+    (min, i) => (min === undefined || i.dueDate < min ? i.dueDate : min),
+    undefined,
+  );
+  return {
+    overdue: amounts,
+    overdueInstalments: overdue.length,
+    daysPastDue: oldest === undefined ? 0 : actualDays(oldest, asOf),
+  };
 }

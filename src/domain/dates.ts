@@ -37,14 +37,22 @@ export function parseDate(text: string): CalendarDate {
 }
 
 export function toYmd(date: CalendarDate): Ymd {
-  return { year: Number(date.slice(0, 4)), month: Number(date.slice(5, 7)), day: Number(date.slice(8, 10)) };
+  return {
+    year: Number(date.slice(0, 4)),
+    month: Number(date.slice(5, 7)),
+    day: Number(date.slice(8, 10)),
+  };
 }
 
 /**
  * `date` moved by `months` calendar months onto `anchorDay`, clamped to the end of the month
  * (anchor 31: 31 Jan → 28/29 Feb → 31 Mar → 30 Apr).
  */
-export function addMonths(date: CalendarDate, months: number, anchorDay = toYmd(date).day): CalendarDate {
+export function addMonths(
+  date: CalendarDate,
+  months: number,
+  anchorDay = toYmd(date).day,
+): CalendarDate {
   return monthDate(monthIndex(date) + months, anchorDay);
 }
 
@@ -63,7 +71,10 @@ function anchoredDates(index: number): CalendarDate[] {
   const month = index - year * 12 + 1;
   const length = daysInMonth(year, month);
   const prefix = `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-`;
-  return Array.from({ length: 32 }, (_, day) => `${prefix}${TWO_DIGITS[Math.min(Math.max(day, 1), length)]}` as CalendarDate);
+  return Array.from(
+    { length: 32 },
+    (_, day) => `${prefix}${TWO_DIGITS[Math.min(Math.max(day, 1), length)]}` as CalendarDate,
+  );
 }
 
 /**
@@ -94,5 +105,7 @@ export function actualDays(start: CalendarDate, end: CalendarDate): number {
 export function days30E360(start: CalendarDate, end: CalendarDate): number {
   const a = toYmd(start);
   const b = toYmd(end);
-  return 360 * (b.year - a.year) + 30 * (b.month - a.month) + (Math.min(b.day, 30) - Math.min(a.day, 30));
+  return (
+    360 * (b.year - a.year) + 30 * (b.month - a.month) + (Math.min(b.day, 30) - Math.min(a.day, 30))
+  );
 }

@@ -4,14 +4,22 @@ import Decimal from 'decimal.js';
  * The arithmetic of funding splits (docs/funding.md): exact decimals through one configured clone,
  * rounded with a named mode at the one place each rule says.
  */
-const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP, toExpNeg: -40, toExpPos: 40 });
+const D = Decimal.clone({
+  precision: 40,
+  rounding: Decimal.ROUND_HALF_UP,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
 
 /** Percentages carry at most 6 decimals (numeric(9,6) in SQL). */
 export const PERCENT_DECIMALS = 6;
 const HUNDRED = new D(100);
 const UNIT = new D(1).dividedBy(new D(10).pow(PERCENT_DECIMALS));
 
-export interface Share { readonly sourceId: string; readonly percent: string }
+export interface Share {
+  readonly sourceId: string;
+  readonly percent: string;
+}
 
 /** Whether the shares sum to exactly 100. */
 export function sumsToHundred(shares: readonly Share[]): boolean {
@@ -31,20 +39,28 @@ export const shortPercent = (percent: string) => new D(percent).toFixed();
  * the source listed first, i.e. the oldest). A source whose share is still 0 (under a millionth of a
  * percent of the fund) gets none: a share is above 0.
  */
-export function fundMix(sources: readonly { readonly sourceId: string; readonly committed: string }[]): Share[] {
+export function fundMix(
+  sources: readonly { readonly sourceId: string; readonly committed: string }[],
+): Share[] {
   const total = sources.reduce((sum, s) => sum.plus(s.committed), new D(0));
   if (sources.length === 0 || total.isZero()) return [];
   const exact = sources.map((s) => new D(s.committed).times(HUNDRED).dividedBy(total));
   const cut = exact.map((p) => p.toDecimalPlaces(PERCENT_DECIMALS, Decimal.ROUND_DOWN));
-  let left = HUNDRED.minus(cut.reduce((sum, p) => sum.plus(p), new D(0))).dividedBy(UNIT).toNumber(); // < sources.length
-  const byRemainder = exact.map((p, i) => ({ i, lost: p.minus(cut[i]!) })).sort((a, b) => b.lost.comparedTo(a.lost) || a.i - b.i);
+  let left = HUNDRED.minus(cut.reduce((sum, p) => sum.plus(p), new D(0)))
+    .dividedBy(UNIT)
+    .toNumber(); // < sources.length
+  const byRemainder = exact
+    .map((p, i) => ({ i, lost: p.minus(cut[i]!) }))
+    .sort((a, b) => b.lost.comparedTo(a.lost) || a.i - b.i);
   const percents = [...cut];
   for (const { i } of byRemainder) {
     if (left <= 0) break;
     percents[i] = percents[i]!.plus(UNIT);
     left -= 1;
   }
-  return sources.map((s, i) => ({ sourceId: s.sourceId, percent: percents[i]!.toFixed(PERCENT_DECIMALS) })).filter((s) => !new D(s.percent).isZero());
+  return sources
+    .map((s, i) => ({ sourceId: s.sourceId, percent: percents[i]!.toFixed(PERCENT_DECIMALS) }))
+    .filter((s) => !new D(s.percent).isZero());
 }
 
 /**
@@ -52,13 +68,16 @@ export function fundMix(sources: readonly { readonly sourceId: string; readonly 
  * per source with `toCents`: the rounded sources may then differ from the rounded total by at most
  * half a cent per source, and the remainders are not moved between sources.
  */
-export const hundredth = (sumTimesPercent: string) => new D(sumTimesPercent).dividedBy(HUNDRED).toFixed();
+export const hundredth = (sumTimesPercent: string) =>
+  new D(sumTimesPercent).dividedBy(HUNDRED).toFixed();
 
 /** Σ of exact amounts, exact. */
-export const sumExact = (amounts: readonly string[]) => amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed();
+export const sumExact = (amounts: readonly string[]) =>
+  amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed();
 
 /** An exact amount, half-up to the cent. */
 export const toCents = (exact: string) => new D(exact).toFixed(2, Decimal.ROUND_HALF_UP);
 
 /** An exact a / b, half-up to the cent (an average outstanding over b days); "0.00" when b is 0. */
-export const divideToCents = (a: string, b: number) => (b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, Decimal.ROUND_HALF_UP));
+export const divideToCents = (a: string, b: number) =>
+  b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, Decimal.ROUND_HALF_UP);

@@ -11,7 +11,14 @@ import { cents, type Money } from './money';
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
 type Dec = InstanceType<typeof D>;
 
-export const RATING_CLASSES = ['strong', 'good', 'satisfactory', 'weak', 'bad', 'no_credit_history'] as const;
+export const RATING_CLASSES = [
+  'strong',
+  'good',
+  'satisfactory',
+  'weak',
+  'bad',
+  'no_credit_history',
+] as const;
 export const COLLATERAL_CLASSES = ['high', 'normal', 'low'] as const;
 export type RatingClass = (typeof RATING_CLASSES)[number];
 export type CollateralClass = (typeof COLLATERAL_CLASSES)[number];

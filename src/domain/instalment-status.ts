@@ -8,7 +8,12 @@ export type InstalmentStatus = 'upcoming' | 'due' | 'overdue' | 'paid' | 'partia
  * otherwise upcoming, due (on its due date) or overdue (its due date has passed). An instalment of
  * 0.00 (a total deferral period) is settled once its date has come, upcoming before.
  */
-export function instalmentStatus(dueDate: CalendarDate, total: Money, paid: Money, asOf: CalendarDate): InstalmentStatus {
+export function instalmentStatus(
+  dueDate: CalendarDate,
+  total: Money,
+  paid: Money,
+  asOf: CalendarDate,
+): InstalmentStatus {
   if (paid >= total && (total > 0n || dueDate <= asOf)) return 'paid';
   if (paid > 0n) return 'partially_paid';
   if (dueDate > asOf) return 'upcoming';

@@ -1,7 +1,14 @@
 import { cents, ZERO, type Money } from './money';
 
 /** The accounts of a fund's ledger (DOMAIN.md "Ledger"). */
-export const ACCOUNTS = ['cash', 'loans_receivable', 'interest_income', 'loan_losses', 'recoveries', 'owed_to_borrowers'] as const;
+export const ACCOUNTS = [
+  'cash',
+  'loans_receivable',
+  'interest_income',
+  'loan_losses',
+  'recoveries',
+  'owed_to_borrowers',
+] as const;
 export type Account = (typeof ACCOUNTS)[number];
 
 export interface JournalLine {
@@ -10,8 +17,16 @@ export interface JournalLine {
   readonly credit: Money;
 }
 
-const debit = (account: Account, amount: Money): JournalLine => ({ account, debit: amount, credit: ZERO });
-const credit = (account: Account, amount: Money): JournalLine => ({ account, debit: ZERO, credit: amount });
+const debit = (account: Account, amount: Money): JournalLine => ({
+  account,
+  debit: amount,
+  credit: ZERO,
+});
+const credit = (account: Account, amount: Money): JournalLine => ({
+  account,
+  debit: ZERO,
+  credit: amount,
+});
 
 /** Disbursement: the fund's cash becomes a receivable on the borrower. */
 export function disbursementLines(amount: Money): JournalLine[] {
@@ -23,11 +38,22 @@ export function imbalance(lines: readonly JournalLine[]): Money {
   return cents(lines.reduce((sum, line) => sum + line.debit - line.credit, 0n));
 }
 
-const lines = (...candidates: JournalLine[]): JournalLine[] => candidates.filter((line) => line.debit > 0n || line.credit > 0n);
+const lines = (...candidates: JournalLine[]): JournalLine[] =>
+  candidates.filter((line) => line.debit > 0n || line.credit > 0n);
 
 /** A repayment: cash in; the principal it settles leaves loans receivable, interest is income, any excess is owed back. */
-export function repaymentLines(amount: Money, principal: Money, interest: Money, excess: Money): JournalLine[] {
-  return lines(debit('cash', amount), credit('loans_receivable', principal), credit('interest_income', interest), credit('owed_to_borrowers', excess));
+export function repaymentLines(
+  amount: Money,
+  principal: Money,
+  interest: Money,
+  excess: Money,
+): JournalLine[] {
+  return lines(
+    debit('cash', amount),
+    credit('loans_receivable', principal),
+    credit('interest_income', interest),
+    credit('owed_to_borrowers', excess),
+  );
 }
 
 /** Interest added to the principal (a total deferral period, arrears capitalised by a restructuring). */
@@ -47,28 +73,50 @@ export function recoveryLines(amount: Money): JournalLine[] {
 
 /** The entry that cancels another: every line on the other side. */
 export function oppositeLines(original: readonly JournalLine[]): JournalLine[] {
-  return original.map((line) => ({ account: line.account, debit: line.credit, credit: line.debit }));
+  return original.map((line) => ({
+    account: line.account,
+    debit: line.credit,
+    credit: line.debit,
+  }));
 }
 
 /** A journal entry as a loan's history calls for it or as it stands in the ledger, named by its source. */
-export interface SourcedEntry { readonly source: string; readonly event: string; readonly valueDate: string; readonly lines: readonly JournalLine[] }
+export interface SourcedEntry {
+  readonly source: string;
+  readonly event: string;
+  readonly valueDate: string;
+  readonly lines: readonly JournalLine[];
+}
 
 const sameLines = (a: readonly JournalLine[], b: readonly JournalLine[]) =>
-  a.length === b.length && a.every((line, k) => line.account === b[k]!.account && line.debit === b[k]!.debit && line.credit === b[k]!.credit);
+  a.length === b.length &&
+  a.every(
+    (line, k) =>
+      line.account === b[k]!.account && line.debit === b[k]!.debit && line.credit === b[k]!.credit,
+  );
 
 /**
  * What a history's entries (`wanted`) change in the ledger holding `posted`: each posted entry the
  * history no longer calls for, or calls for otherwise, is `stale` (to reverse on its own value date);
  * each wanted entry not posted as it is, `fresh` (to post).
  */
-export function ledgerChanges<P extends SourcedEntry, W extends SourcedEntry>(posted: readonly P[], wanted: readonly W[]): { stale: P[]; fresh: W[] } {
+export function ledgerChanges<P extends SourcedEntry, W extends SourcedEntry>(
+  posted: readonly P[],
+  wanted: readonly W[],
+): { stale: P[]; fresh: W[] } {
   const standing = new Map(posted.map((entry) => [entry.source, entry]));
   const stale: P[] = [];
   const fresh: W[] = [];
   for (const entry of wanted) {
     const before = standing.get(entry.source);
     standing.delete(entry.source);
-    if (before && before.event === entry.event && before.valueDate === entry.valueDate && sameLines(before.lines, entry.lines)) continue;
+    if (
+      before &&
+      before.event === entry.event &&
+      before.valueDate === entry.valueDate &&
+      sameLines(before.lines, entry.lines)
+    )
+      continue;
     if (before) stale.push(before);
     fresh.push(entry);
   }

@@ -9,10 +9,19 @@ import { reduce, type Fraction } from './rate';
  * digits that a tie could fall beyond. With f = p/q for every period the closed form
  * A = B·r / (1 − (1+r)^−n) is A = B·p·(q+p)^n / (q·((q+p)^n − q^n)).
  */
-export function levelInstalment(balance: Money, fractions: readonly Fraction[], multiple: Money, rounding: Rounding): Money {
+export function levelInstalment(
+  balance: Money,
+  fractions: readonly Fraction[],
+  multiple: Money,
+  rounding: Rounding,
+): Money {
   const n = fractions.length;
   const first = fractions[0]!;
-  if (fractions.every((f) => f === first || f.numerator * first.denominator === first.numerator * f.denominator)) {
+  if (
+    fractions.every(
+      (f) => f === first || f.numerator * first.denominator === first.numerator * f.denominator,
+    )
+  ) {
     const { numerator: p, denominator: q } = reduce(first);
     if (p === 0n) return roundToMultiple(balance, BigInt(n), multiple, rounding);
     const quick = roundedFromFixedPoint(balance, p, q, n, multiple);
@@ -45,7 +54,13 @@ const SAFETY_BITS = 140n;
  * rounding boundary (a half multiple) lies within 2^-140 of it: exact A then rounds the same way in
  * either mode, since a tie sits on a boundary. Otherwise undefined, and the caller computes exactly.
  */
-function roundedFromFixedPoint(balance: Money, p: bigint, q: bigint, n: number, multiple: Money): Money | undefined {
+function roundedFromFixedPoint(
+  balance: Money,
+  p: bigint,
+  q: bigint,
+  n: number,
+  multiple: Money,
+): Money | undefined {
   let power = ONE;
   let base = ((q + p) << FRACTION_BITS) / q;
   for (let e = n; e > 0; e >>= 1) {

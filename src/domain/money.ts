@@ -32,7 +32,11 @@ export function parseMoney(text: string): Money {
   if (!MONEY_INPUT.test(text)) throw new RangeError(`not an amount: ${JSON.stringify(text)}`);
   const dot = text.indexOf('.');
   // "1250.5" → 125050n: the digits with the fraction padded to the minor unit, read as one integer.
-  return BigInt(dot < 0 ? text + '0'.repeat(MINOR_DIGITS) : text.slice(0, dot) + text.slice(dot + 1).padEnd(MINOR_DIGITS, '0')) as Money;
+  return BigInt(
+    dot < 0
+      ? text + '0'.repeat(MINOR_DIGITS)
+      : text.slice(0, dot) + text.slice(dot + 1).padEnd(MINOR_DIGITS, '0'),
+  ) as Money;
 }
 
 /**
@@ -48,7 +52,8 @@ export function parseDecimalAmount(text: string): Money {
 }
 
 /** An amount that may be negative, as PostgreSQL prints a signed numeric ("-12.50"). */
-export const parseSignedMoney = (text: string): Money => (text.startsWith('-') ? cents(-parseMoney(text.slice(1))) : parseMoney(text));
+export const parseSignedMoney = (text: string): Money =>
+  text.startsWith('-') ? cents(-parseMoney(text.slice(1))) : parseMoney(text);
 
 /** "1250.00": always exactly two decimals, a leading "-" for negatives. */
 export function formatMoney(amount: Money): string {
@@ -69,7 +74,8 @@ export function divideRounded(numerator: bigint, denominator: bigint, rounding: 
   const shifted = 2n * numerator + denominator;
   const twice = 2n * denominator;
   const quotient = shifted / twice;
-  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * twice === shifted) return quotient - 1n;
+  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * twice === shifted)
+    return quotient - 1n;
   return quotient;
 }
 
@@ -83,11 +89,21 @@ export function multiplyRounded(amount: Money, by: Fraction, rounding: Rounding)
   if (amount < 0n) return -multiplyRounded(-amount as Money, by, rounding) as Money;
   const shifted = amount * by.twiceNumerator + by.denominator;
   const quotient = shifted / by.twiceDenominator;
-  if (rounding === 'half_even' && (quotient & 1n) === 1n && quotient * by.twiceDenominator === shifted) return (quotient - 1n) as Money;
+  if (
+    rounding === 'half_even' &&
+    (quotient & 1n) === 1n &&
+    quotient * by.twiceDenominator === shifted
+  )
+    return (quotient - 1n) as Money;
   return quotient as Money;
 }
 
 /** Rounds an exact fraction of cents to the nearest multiple of `multiple` (e.g. 100n for whole euros). */
-export function roundToMultiple(numerator: bigint, denominator: bigint, multiple: Money, rounding: Rounding): Money {
+export function roundToMultiple(
+  numerator: bigint,
+  denominator: bigint,
+  multiple: Money,
+  rounding: Rounding,
+): Money {
   return (divideRounded(numerator, denominator * multiple, rounding) * multiple) as Money;
 }

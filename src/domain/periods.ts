@@ -1,10 +1,23 @@
-import { addMonths, actualDays, days30E360, monthDate, monthIndex, toYmd, type CalendarDate } from './dates';
+import {
+  addMonths,
+  actualDays,
+  days30E360,
+  monthDate,
+  monthIndex,
+  toYmd,
+  type CalendarDate,
+} from './dates';
 import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
 
 export type Periodicity = 'monthly' | 'quarterly' | 'semiannual' | 'annual';
 export type DayCount = '30E/360' | 'ACT/365' | 'ACT/360';
 
-export const MONTHS_PER_PERIOD: Record<Periodicity, number> = { monthly: 1, quarterly: 3, semiannual: 6, annual: 12 };
+export const MONTHS_PER_PERIOD: Record<Periodicity, number> = {
+  monthly: 1,
+  quarterly: 3,
+  semiannual: 6,
+  annual: 12,
+};
 
 /** Rule 1: due date k is the first due date moved by k−1 periods, on the anchor day, clamped. */
 export function dueDates(terms: {
@@ -35,18 +48,31 @@ export interface Accrual {
  * a first period that is not whole uses rate × days(30E/360) / 360. Under ACT/365 and ACT/360 every
  * period counts its actual days.
  */
-export function periodFractions(accrual: Accrual, start: CalendarDate, dates: readonly CalendarDate[], firstPeriodWhole: boolean): Fraction[] {
+export function periodFractions(
+  accrual: Accrual,
+  start: CalendarDate,
+  dates: readonly CalendarDate[],
+  firstPeriodWhole: boolean,
+): Fraction[] {
   const { annualRate, dayCount } = accrual;
   if (dayCount !== '30E/360') {
     const daysInYear = dayCount === 'ACT/365' ? 365 : 360;
-    return dates.map((due, k) => rateForDays(annualRate, actualDays(k === 0 ? start : dates[k - 1]!, due), daysInYear));
+    return dates.map((due, k) =>
+      rateForDays(annualRate, actualDays(k === 0 ? start : dates[k - 1]!, due), daysInYear),
+    );
   }
   // Whole periods share one Fraction object: the row loop and the level instalment rely on it being cheap.
-  const fractions: Fraction[] = new Array(dates.length).fill(ratePerPeriod(annualRate, 12 / MONTHS_PER_PERIOD[accrual.periodicity]));
-  if (!firstPeriodWhole && dates.length > 0) fractions[0] = rateForDays(annualRate, days30E360(start, dates[0]!), 360);
+  const fractions: Fraction[] = new Array(dates.length).fill(
+    ratePerPeriod(annualRate, 12 / MONTHS_PER_PERIOD[accrual.periodicity]),
+  );
+  if (!firstPeriodWhole && dates.length > 0)
+    fractions[0] = rateForDays(annualRate, days30E360(start, dates[0]!), 360);
   return fractions;
 }
 
 /** Whether the first period, from disbursement to the first due date, is exactly one period long. */
-export const firstPeriodIsWhole = (periodicity: Periodicity, disbursementDate: CalendarDate, firstDueDate: CalendarDate): boolean =>
-  firstDueDate === addMonths(disbursementDate, MONTHS_PER_PERIOD[periodicity]);
+export const firstPeriodIsWhole = (
+  periodicity: Periodicity,
+  disbursementDate: CalendarDate,
+  firstDueDate: CalendarDate,
+): boolean => firstDueDate === addMonths(disbursementDate, MONTHS_PER_PERIOD[periodicity]);

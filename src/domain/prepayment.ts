@@ -33,7 +33,9 @@ export interface RemainingPeriods {
   readonly level: Money;
 }
 
-export type Reschedule = { readonly kind: 'schedule'; readonly schedule: Schedule } | { readonly kind: 'repaid'; readonly excess: Money };
+export type Reschedule =
+  | { readonly kind: 'schedule'; readonly schedule: Schedule }
+  | { readonly kind: 'repaid'; readonly excess: Money };
 
 /**
  * DOMAIN.md "Prepayment": the prepaid amount reduces the principal that the remaining instalments
@@ -42,10 +44,16 @@ export type Reschedule = { readonly kind: 'schedule'; readonly schedule: Schedul
  * `reduce_term` keeps it and drops the periods no longer needed, the last taking the residue.
  * A prepayment of all that principal or more repays the loan; what is beyond it is an excess.
  */
-export function reschedulePrepayment(terms: KeptTerms, remaining: RemainingPeriods, prepaid: Money, mode: PrepaymentMode): Reschedule {
+export function reschedulePrepayment(
+  terms: KeptTerms,
+  remaining: RemainingPeriods,
+  prepaid: Money,
+  mode: PrepaymentMode,
+): Reschedule {
   const balance = remaining.principal - prepaid;
   if (balance <= 0n) return { kind: 'repaid', excess: cents(-balance) };
-  const keepLevel = mode === 'reduce_term' && terms.method !== 'bullet' ? remaining.level : undefined;
+  const keepLevel =
+    mode === 'reduce_term' && terms.method !== 'bullet' ? remaining.level : undefined;
   const schedule = amortise({
     balance: cents(balance),
     dueDates: remaining.dueDates,

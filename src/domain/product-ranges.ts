@@ -17,20 +17,33 @@ export interface ProductRanges {
 }
 
 /** Every term of a loan outside its product's ranges, named by its API field. */
-export function checkTermsAgainstProduct(terms: ScheduleTerms, product: ProductRanges): FieldError[] {
+export function checkTermsAgainstProduct(
+  terms: ScheduleTerms,
+  product: ProductRanges,
+): FieldError[] {
   const errors: FieldError[] = [];
-  const outside = (field: string, low: string, high: string) => errors.push({ field, message: `must be between ${low} and ${high} for this product` });
+  const outside = (field: string, low: string, high: string) =>
+    errors.push({ field, message: `must be between ${low} and ${high} for this product` });
   if (terms.principal < product.principalMin || terms.principal > product.principalMax) {
     outside('principal', formatMoney(product.principalMin), formatMoney(product.principalMax));
   }
   if (terms.annualRate < product.rateMin || terms.annualRate > product.rateMax) {
     outside('annual_rate_percent', formatRate(product.rateMin), formatRate(product.rateMax));
   }
-  if (terms.termPeriods < product.termMin || terms.termPeriods > product.termMax) outside('term_periods', String(product.termMin), String(product.termMax));
-  if (terms.deferralPeriods > product.deferralMax) outside('deferral_periods', '0', String(product.deferralMax));
-  if (!product.methods.includes(terms.method)) errors.push({ field: 'method', message: `must be one of ${product.methods.join(', ')} for this product` });
+  if (terms.termPeriods < product.termMin || terms.termPeriods > product.termMax)
+    outside('term_periods', String(product.termMin), String(product.termMax));
+  if (terms.deferralPeriods > product.deferralMax)
+    outside('deferral_periods', '0', String(product.deferralMax));
+  if (!product.methods.includes(terms.method))
+    errors.push({
+      field: 'method',
+      message: `must be one of ${product.methods.join(', ')} for this product`,
+    });
   if (!product.periodicities.includes(terms.periodicity)) {
-    errors.push({ field: 'periodicity', message: `must be one of ${product.periodicities.join(', ')} for this product` });
+    errors.push({
+      field: 'periodicity',
+      message: `must be one of ${product.periodicities.join(', ')} for this product`,
+    });
   }
   return errors;
 }

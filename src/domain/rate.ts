@@ -44,7 +44,12 @@ export interface Fraction {
 }
 
 export function fraction(numerator: bigint, denominator: bigint): Fraction {
-  return { numerator, denominator, twiceNumerator: 2n * numerator, twiceDenominator: 2n * denominator };
+  return {
+    numerator,
+    denominator,
+    twiceNumerator: 2n * numerator,
+    twiceDenominator: 2n * denominator,
+  };
 }
 
 function gcd(a: bigint, b: bigint): bigint {

@@ -16,10 +16,15 @@ export function checkScheduleTerms(terms: ScheduleTerms): FieldError[] {
 
   if (terms.principal <= 0n) fail('principal', 'must be greater than 0');
   if (terms.annualRate > MAX_ANNUAL_RATE) fail('annual_rate_percent', 'must be at most 100');
-  if (terms.deferralPeriods >= terms.termPeriods) fail('deferral_periods', 'must be less than term_periods');
+  if (terms.deferralPeriods >= terms.termPeriods)
+    fail('deferral_periods', 'must be less than term_periods');
   if (terms.instalmentMultiple <= 0n) fail('instalment_multiple', 'must be greater than 0');
-  for (const [field, date] of [['disbursement_date', terms.disbursementDate], ['first_due_date', terms.firstDueDate]] as const) {
-    if (date !== undefined && (date < EARLIEST || date > LATEST)) fail(field, `must be between ${EARLIEST} and ${LATEST}`);
+  for (const [field, date] of [
+    ['disbursement_date', terms.disbursementDate],
+    ['first_due_date', terms.firstDueDate],
+  ] as const) {
+    if (date !== undefined && (date < EARLIEST || date > LATEST))
+      fail(field, `must be between ${EARLIEST} and ${LATEST}`);
   }
   if (terms.firstDueDate !== undefined && terms.firstDueDate <= terms.disbursementDate) {
     fail('first_due_date', 'must be after disbursement_date');
@@ -33,10 +38,15 @@ export function checkScheduleTerms(terms: ScheduleTerms): FieldError[] {
  * instalment_multiple so large that the level instalment (or the linear principal part) rounds to
  * 0.00 would repay nothing until the last row, capitalising the interest meanwhile: refused.
  */
-export function checkScheduleAmounts(schedule: Schedule, terms: Pick<ScheduleTerms, 'method' | 'deferralPeriods'>): FieldError[] {
+export function checkScheduleAmounts(
+  schedule: Schedule,
+  terms: Pick<ScheduleTerms, 'method' | 'deferralPeriods'>,
+): FieldError[] {
   const errors: FieldError[] = [];
-  const roundedToNothing = terms.method === 'annuity' ? schedule.instalmentAmount === 0n
-    : terms.method === 'linear' && schedule.rows[terms.deferralPeriods]?.principal === 0n; // linear parts are all alike
+  const roundedToNothing =
+    terms.method === 'annuity'
+      ? schedule.instalmentAmount === 0n
+      : terms.method === 'linear' && schedule.rows[terms.deferralPeriods]?.principal === 0n; // linear parts are all alike
   if (roundedToNothing && schedule.rows.length > terms.deferralPeriods + 1) {
     errors.push({
       field: 'instalment_multiple',

@@ -1,7 +1,13 @@
 import type { CalendarDate } from './dates';
 import { levelInstalment } from './level-instalment';
 import { cents, multiplyRounded, roundToMultiple, ZERO, type Money, type Rounding } from './money';
-import { dueDates, firstPeriodIsWhole, periodFractions, type DayCount, type Periodicity } from './periods';
+import {
+  dueDates,
+  firstPeriodIsWhole,
+  periodFractions,
+  type DayCount,
+  type Periodicity,
+} from './periods';
 import type { Fraction, Rate } from './rate';
 
 export { MONTHS_PER_PERIOD, type DayCount, type Periodicity } from './periods';
@@ -96,8 +102,15 @@ export function amortise(input: Amortisation): Schedule {
 
   const remaining = BigInt(n - deferralPeriods);
   let level: bigint = input.keepLevel ?? 0n;
-  if (method === 'annuity' && input.keepLevel === undefined) level = levelInstalment(cents(balance), fractions.slice(deferralPeriods), input.instalmentMultiple, rounding);
-  if (method === 'linear' && input.keepLevel === undefined) level = roundToMultiple(balance, remaining, input.instalmentMultiple, rounding);
+  if (method === 'annuity' && input.keepLevel === undefined)
+    level = levelInstalment(
+      cents(balance),
+      fractions.slice(deferralPeriods),
+      input.instalmentMultiple,
+      rounding,
+    );
+  if (method === 'linear' && input.keepLevel === undefined)
+    level = roundToMultiple(balance, remaining, input.instalmentMultiple, rounding);
   let end = n;
 
   for (let k = deferralPeriods; k < n; k++) {
@@ -152,7 +165,15 @@ export function amortise(input: Amortisation): Schedule {
   };
 }
 
-function row(k: number, dueDate: CalendarDate, principal: bigint, interest: bigint, total: bigint, capitalised: bigint, balance: bigint): ScheduleRow {
+function row(
+  k: number,
+  dueDate: CalendarDate,
+  principal: bigint,
+  interest: bigint,
+  total: bigint,
+  capitalised: bigint,
+  balance: bigint,
+): ScheduleRow {
   return {
     number: k + 1,
     dueDate,
@@ -170,7 +191,12 @@ export function buildSchedule(terms: ScheduleTerms): Schedule {
   return amortise({
     balance: terms.principal,
     dueDates: dates,
-    fractions: periodFractions(terms, terms.disbursementDate, dates, firstPeriodIsWhole(terms.periodicity, terms.disbursementDate, dates[0]!)),
+    fractions: periodFractions(
+      terms,
+      terms.disbursementDate,
+      dates,
+      firstPeriodIsWhole(terms.periodicity, terms.disbursementDate, dates[0]!),
+    ),
     deferralPeriods: terms.deferralPeriods,
     deferralType: terms.deferralType,
     method: terms.method,

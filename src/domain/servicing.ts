@@ -1,6 +1,21 @@
-import { allocatePayment, COMPONENTS, NOTHING, total, unpaidOf, type Allocation, type Amounts, type Component } from './allocation';
+import {
+  allocatePayment,
+  COMPONENTS,
+  NOTHING,
+  total,
+  unpaidOf,
+  type Allocation,
+  type Amounts,
+  type Component,
+} from './allocation';
 import { monthDate, monthIndex, type CalendarDate } from './dates';
-import { capitalisationLines, recoveryLines, repaymentLines, writeOffLines, type JournalLine } from './ledger';
+import {
+  capitalisationLines,
+  recoveryLines,
+  repaymentLines,
+  writeOffLines,
+  type JournalLine,
+} from './ledger';
 import { cents, ZERO, type Money } from './money';
 import { firstPeriodIsWhole, MONTHS_PER_PERIOD, periodFractions } from './periods';
 import { reschedulePrepayment, type KeptTerms } from './prepayment';
@@ -18,8 +33,20 @@ export type RestructuringChange =
 
 /** What happens to a loan after disbursement, replayed in value-date order (then in the order recorded). */
 export type ServicingEvent =
-  | { readonly kind: 'repayment'; readonly id: string; readonly date: CalendarDate; readonly amount: Money; readonly prepayment: PrepaymentChoice }
-  | { readonly kind: 'restructuring'; readonly id: string; readonly date: CalendarDate; readonly change: RestructuringChange; readonly capitaliseArrears: boolean }
+  | {
+      readonly kind: 'repayment';
+      readonly id: string;
+      readonly date: CalendarDate;
+      readonly amount: Money;
+      readonly prepayment: PrepaymentChoice;
+    }
+  | {
+      readonly kind: 'restructuring';
+      readonly id: string;
+      readonly date: CalendarDate;
+      readonly change: RestructuringChange;
+      readonly capitaliseArrears: boolean;
+    }
   | { readonly kind: 'write_off'; readonly id: string; readonly date: CalendarDate };
 
 /** A schedule row and, for deferral periods, their type. */
@@ -91,8 +118,13 @@ interface Book {
   writtenOffPrincipal: Money;
 }
 
-const add = (a: Amounts, b: Amounts): Amounts => Object.fromEntries(COMPONENTS.map((c) => [c, cents(a[c] + b[c])])) as Record<Component, Money>;
-const dueOf = (row: ScheduleRow): Amounts => ({ ...NOTHING, interest: row.interest, principal: row.principal });
+const add = (a: Amounts, b: Amounts): Amounts =>
+  Object.fromEntries(COMPONENTS.map((c) => [c, cents(a[c] + b[c])])) as Record<Component, Money>;
+const dueOf = (row: ScheduleRow): Amounts => ({
+  ...NOTHING,
+  interest: row.interest,
+  principal: row.principal,
+});
 
 /**
  * Replays a disbursed loan's history (DOMAIN.md "Loan lifecycle and servicing"): allocates each
@@ -129,66 +161,152 @@ export function serviceLoan(origin: LoanOrigin, events: readonly ServicingEvent[
     } else if (event.kind === 'restructuring') {
       const capitalised = restructure(origin, book, event);
       if (capitalised === undefined) ignored.add(event.id);
-      else if (capitalised > 0n) postings.push({ source: `restructuring:${event.id}`, event: 'capitalised_interest', valueDate: event.date, lines: capitalisationLines(cents(capitalised)) });
+      else if (capitalised > 0n)
+        postings.push({
+          source: `restructuring:${event.id}`,
+          event: 'capitalised_interest',
+          valueDate: event.date,
+          lines: capitalisationLines(cents(capitalised)),
+        });
     } else {
-      const outstanding = cents(origin.principal + capitalisedUpTo(book, event.date) + book.arrearsCapitalised - book.principalRepaid);
-      Object.assign(book, { status: 'written_off', closedOn: event.date, writtenOffPrincipal: outstanding });
-      if (outstanding > 0n) postings.push({ source: 'write_off', event: 'write_off', valueDate: event.date, lines: writeOffLines(outstanding) });
+      const outstanding = cents(
+        origin.principal +
+          capitalisedUpTo(book, event.date) +
+          book.arrearsCapitalised -
+          book.principalRepaid,
+      );
+      Object.assign(book, {
+        status: 'written_off',
+        closedOn: event.date,
+        writtenOffPrincipal: outstanding,
+      });
+      if (outstanding > 0n)
+        postings.push({
+          source: 'write_off',
+          event: 'write_off',
+          valueDate: event.date,
+          lines: writeOffLines(outstanding),
+        });
     }
   }
 
   book.rows.forEach((row, i) => {
     const on = book.capitalisedOn[i] ?? row.dueDate;
-    if (row.capitalisedInterest === 0n || (book.status === 'written_off' && on > book.closedOn!)) return;
-    postings.push({ source: `capitalisation:${row.dueDate}`, event: 'capitalised_interest', valueDate: on, lines: capitalisationLines(row.capitalisedInterest) });
+    if (row.capitalisedInterest === 0n || (book.status === 'written_off' && on > book.closedOn!))
+      return;
+    postings.push({
+      source: `capitalisation:${row.dueDate}`,
+      event: 'capitalised_interest',
+      valueDate: on,
+      lines: capitalisationLines(row.capitalisedInterest),
+    });
   });
 
   return {
-    rows: book.rows, paid: book.paid, status: book.status, closedOn: book.closedOn, restructured: book.restructured,
-    annualRate: book.terms.annualRate, writtenOffPrincipal: book.writtenOffPrincipal, outcomes, settlements: book.settlements, ignored, postings,
+    rows: book.rows,
+    paid: book.paid,
+    status: book.status,
+    closedOn: book.closedOn,
+    restructured: book.restructured,
+    annualRate: book.terms.annualRate,
+    writtenOffPrincipal: book.writtenOffPrincipal,
+    outcomes,
+    settlements: book.settlements,
+    ignored,
+    postings,
   };
 }
 
 function capitalisedUpTo(book: Book, date: CalendarDate): bigint {
-  return book.rows.reduce((sum, row, i) => ((book.capitalisedOn[i] ?? row.dueDate) <= date ? sum + row.capitalisedInterest : sum), 0n);
+  return book.rows.reduce(
+    (sum, row, i) =>
+      (book.capitalisedOn[i] ?? row.dueDate) <= date ? sum + row.capitalisedInterest : sum,
+    0n,
+  );
 }
 
-export function repaymentPosting(event: { id: string; date: CalendarDate; amount: Money }, outcome: RepaymentOutcome): DesiredPosting {
+export function repaymentPosting(
+  event: { id: string; date: CalendarDate; amount: Money },
+  outcome: RepaymentOutcome,
+): DesiredPosting {
   const source = `repayment:${event.id}`;
-  if (outcome.recovered > 0n) return { source, event: 'recovery', valueDate: event.date, lines: recoveryLines(outcome.recovered) };
+  if (outcome.recovered > 0n)
+    return {
+      source,
+      event: 'recovery',
+      valueDate: event.date,
+      lines: recoveryLines(outcome.recovered),
+    };
   let principal: bigint = outcome.principalPrepaid;
   let interest = 0n;
   for (const { amounts } of outcome.allocations) {
     principal += amounts.principal;
     interest += amounts.interest + amounts.late_interest + amounts.fees;
   }
-  return { source, event: 'repayment', valueDate: event.date, lines: repaymentLines(event.amount, cents(principal), cents(interest), outcome.excess) };
+  return {
+    source,
+    event: 'repayment',
+    valueDate: event.date,
+    lines: repaymentLines(event.amount, cents(principal), cents(interest), outcome.excess),
+  };
 }
 
-function repay(origin: LoanOrigin, book: Book, event: Extract<ServicingEvent, { kind: 'repayment' }>): RepaymentOutcome {
+function repay(
+  origin: LoanOrigin,
+  book: Book,
+  event: Extract<ServicingEvent, { kind: 'repayment' }>,
+): RepaymentOutcome {
   const none = { allocations: [], principalPrepaid: ZERO, excess: ZERO, recovered: ZERO };
   if (book.status === 'written_off') return { ...none, recovered: event.amount };
   if (book.status === 'repaid') return { ...none, excess: event.amount };
 
-  const states = book.rows.map((row, i) => ({ number: row.number, dueDate: row.dueDate, due: dueOf(row), paid: book.paid[i]!, settled: book.touched[i]! }));
-  const { allocations, remainder } = allocatePayment(states, event.amount, event.date, event.prepayment === 'pay_ahead');
+  const states = book.rows.map((row, i) => ({
+    number: row.number,
+    dueDate: row.dueDate,
+    due: dueOf(row),
+    paid: book.paid[i]!,
+    settled: book.touched[i]!,
+  }));
+  const { allocations, remainder } = allocatePayment(
+    states,
+    event.amount,
+    event.date,
+    event.prepayment === 'pay_ahead',
+  );
   for (const { number, amounts } of allocations) {
     const i = number - 1;
     book.paid[i] = add(book.paid[i]!, amounts);
     book.touched[i] = true;
-    if (book.rows[i]!.dueDate > event.date && book.capitalisedOn[i] === undefined) book.capitalisedOn[i] = event.date;
+    if (book.rows[i]!.dueDate > event.date && book.capitalisedOn[i] === undefined)
+      book.capitalisedOn[i] = event.date;
     book.principalRepaid += amounts.principal;
   }
 
   let principalPrepaid = ZERO;
   let excess = remainder;
-  if (remainder > 0n && event.prepayment !== 'pay_ahead') ({ principalPrepaid, excess } = prepay(origin, book, remainder, event.date, event.prepayment));
+  if (remainder > 0n && event.prepayment !== 'pay_ahead')
+    ({ principalPrepaid, excess } = prepay(origin, book, remainder, event.date, event.prepayment));
   book.principalRepaid += principalPrepaid;
-  if (book.rows.every((row, i) => unpaidOf({ number: row.number, dueDate: row.dueDate, due: dueOf(row), paid: book.paid[i]! }) === 0n)) {
+  if (
+    book.rows.every(
+      (row, i) =>
+        unpaidOf({
+          number: row.number,
+          dueDate: row.dueDate,
+          due: dueOf(row),
+          paid: book.paid[i]!,
+        }) === 0n,
+    )
+  ) {
     book.status = 'repaid';
     book.closedOn = event.date;
   }
-  return { allocations: allocations.filter((a) => total(a.amounts) > 0n), principalPrepaid, excess, recovered: ZERO };
+  return {
+    allocations: allocations.filter((a) => total(a.amounts) > 0n),
+    principalPrepaid,
+    excess,
+    recovered: ZERO,
+  };
 }
 
 /** The rows a new version keeps: those due by `date` and those already settled in advance. */
@@ -210,8 +328,18 @@ const leadingDeferrals = (rows: readonly ServicedRow[]): DeferralType[] => {
 };
 
 /** Puts new rows after the `kept` first ones, numbering them on. */
-function replaceAfter(book: Book, kept: number, keptRows: readonly ServicedRow[], fresh: readonly ScheduleRow[], deferrals: readonly DeferralType[]): void {
-  const renumbered = fresh.map((row, j) => ({ ...row, number: kept + j + 1, deferral: deferrals[j] ?? null }));
+function replaceAfter(
+  book: Book,
+  kept: number,
+  keptRows: readonly ServicedRow[],
+  fresh: readonly ScheduleRow[],
+  deferrals: readonly DeferralType[],
+): void {
+  const renumbered = fresh.map((row, j) => ({
+    ...row,
+    number: kept + j + 1,
+    deferral: deferrals[j] ?? null,
+  }));
   book.rows = [...keptRows, ...renumbered];
   book.paid = [...book.paid.slice(0, kept), ...renumbered.map(() => NOTHING)];
   book.touched = [...book.touched.slice(0, kept), ...renumbered.map(() => false)];
@@ -228,20 +356,31 @@ const openingBalance = (rows: readonly ServicedRow[], from: number): Money => {
 };
 
 /** DOMAIN.md "Prepayment": what remains after the allocation reduces the principal of the rows not yet settled. */
-function prepay(origin: LoanOrigin, book: Book, amount: Money, date: CalendarDate, mode: 'reduce_instalment' | 'reduce_term'): { principalPrepaid: Money; excess: Money } {
+function prepay(
+  origin: LoanOrigin,
+  book: Book,
+  amount: Money,
+  date: CalendarDate,
+  mode: 'reduce_instalment' | 'reduce_term',
+): { principalPrepaid: Money; excess: Money } {
   const kept = keptCount(book, date);
   const remaining = book.rows.slice(kept);
   if (remaining.length === 0) return { principalPrepaid: ZERO, excess: amount };
   const deferrals = leadingDeferrals(remaining);
   const firstAmortising = remaining[deferrals.length]!;
-  const result = reschedulePrepayment(book.terms, {
-    start: kept === 0 ? origin.disbursedOn : book.rows[kept - 1]!.dueDate,
-    dueDates: remaining.map((row) => row.dueDate),
-    deferralAhead: deferrals.length,
-    deferralTypes: deferrals,
-    principal: openingBalance(book.rows, kept),
-    level: book.terms.method === 'linear' ? firstAmortising.principal : firstAmortising.total,
-  }, amount, mode);
+  const result = reschedulePrepayment(
+    book.terms,
+    {
+      start: kept === 0 ? origin.disbursedOn : book.rows[kept - 1]!.dueDate,
+      dueDates: remaining.map((row) => row.dueDate),
+      deferralAhead: deferrals.length,
+      deferralTypes: deferrals,
+      principal: openingBalance(book.rows, kept),
+      level: book.terms.method === 'linear' ? firstAmortising.principal : firstAmortising.total,
+    },
+    amount,
+    mode,
+  );
   if (result.kind === 'repaid') {
     replaceAfter(book, kept, book.rows.slice(0, kept), [], []);
     return { principalPrepaid: cents(amount - result.excess), excess: result.excess };
@@ -255,25 +394,37 @@ function prepay(origin: LoanOrigin, book: Book, amount: Money, date: CalendarDat
  * (those settled in advance stay), rescheduling the principal they would repay. Returns the interest
  * in arrears it capitalised, or undefined when nothing falls due after the date.
  */
-function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEvent, { kind: 'restructuring' }>): bigint | undefined {
+function restructure(
+  origin: LoanOrigin,
+  book: Book,
+  event: Extract<ServicingEvent, { kind: 'restructuring' }>,
+): bigint | undefined {
   const kept = keptCount(book, event.date);
   const remaining = book.rows.slice(kept);
   if (remaining.length === 0) return undefined;
   const keptRows = book.rows.slice(0, kept);
   const { change } = event;
   const months = MONTHS_PER_PERIOD[book.terms.periodicity];
-  const later = (date: CalendarDate, periods: number) => monthDate(monthIndex(date) + periods * months, origin.anchorDay);
+  const later = (date: CalendarDate, periods: number) =>
+    monthDate(monthIndex(date) + periods * months, origin.anchorDay);
   const first = remaining[0]!.dueDate;
   let deferrals = leadingDeferrals(remaining);
   let dueDates = remaining.map((row) => row.dueDate);
   if (change.type === 'extension') {
-    const periods = 'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
+    const periods =
+      'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
     if (periods <= deferrals.length) return undefined;
     dueDates = Array.from({ length: periods }, (_, j) => later(first, j));
   }
   if (change.type === 'moratorium') {
-    dueDates = [...Array.from({ length: change.periods }, (_, j) => later(first, j)), ...dueDates.map((date) => later(date, change.periods))];
-    deferrals = [...Array.from({ length: change.periods }, () => change.deferralType), ...deferrals];
+    dueDates = [
+      ...Array.from({ length: change.periods }, (_, j) => later(first, j)),
+      ...dueDates.map((date) => later(date, change.periods)),
+    ];
+    deferrals = [
+      ...Array.from({ length: change.periods }, () => change.deferralType),
+      ...deferrals,
+    ];
   }
 
   // Nothing changes before this point: an ignored restructuring leaves the book as it was.
@@ -285,9 +436,20 @@ function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEve
     // and in arrears, until this date); what they still owed is settled, on this date, by the capitalisation.
     const settled: Allocation[] = [];
     keptRows.forEach((row, i) => {
-      const owed = cents(unpaidOf({ number: row.number, dueDate: row.dueDate, due: dueOf(row), paid: book.paid[i]! }));
+      const owed = cents(
+        unpaidOf({
+          number: row.number,
+          dueDate: row.dueDate,
+          due: dueOf(row),
+          paid: book.paid[i]!,
+        }),
+      );
       if (row.dueDate > event.date || owed === 0n) return;
-      const amounts = { ...NOTHING, principal: cents(row.principal - book.paid[i]!.principal), interest: cents(row.interest - book.paid[i]!.interest) };
+      const amounts = {
+        ...NOTHING,
+        principal: cents(row.principal - book.paid[i]!.principal),
+        interest: cents(row.interest - book.paid[i]!.interest),
+      };
       moved += amounts.principal;
       capitalised += amounts.interest;
       book.paid[i] = add(book.paid[i]!, amounts);
@@ -297,7 +459,8 @@ function restructure(origin: LoanOrigin, book: Book, event: Extract<ServicingEve
   }
 
   const start = kept === 0 ? origin.disbursedOn : book.rows[kept - 1]!.dueDate;
-  const whole = kept > 0 || firstPeriodIsWhole(book.terms.periodicity, origin.disbursedOn, dueDates[0]!);
+  const whole =
+    kept > 0 || firstPeriodIsWhole(book.terms.periodicity, origin.disbursedOn, dueDates[0]!);
   const schedule = amortise({
     balance: cents(openingBalance(book.rows, kept) + moved + capitalised),
     dueDates,

@@ -15,7 +15,26 @@ export const LA_POSTE_SIREN = '356000000';
 const LA_POSTE_HEAD_OFFICE_SIRET = '35600000000048';
 
 const OVERSEAS_DEPARTMENTS = new Set(['971', '972', '973', '974', '975', '976']);
-const REGIONS = new Set(['01', '02', '03', '04', '06', '11', '24', '27', '28', '32', '44', '52', '53', '75', '76', '84', '93', '94']);
+const REGIONS = new Set([
+  '01',
+  '02',
+  '03',
+  '04',
+  '06',
+  '11',
+  '24',
+  '27',
+  '28',
+  '32',
+  '44',
+  '52',
+  '53',
+  '75',
+  '76',
+  '84',
+  '93',
+  '94',
+]);
 
 /** Luhn checksum over a string of ASCII digits: every second digit from the right is doubled. */
 function isLuhnValid(digits: string): boolean {
@@ -46,7 +65,8 @@ export function isValidSiren(siren: string): boolean {
 
 export function isValidSiret(siret: string): boolean {
   if (!SIRET_FORMAT.test(siret)) return false;
-  if (siret.startsWith(LA_POSTE_SIREN)) return siret === LA_POSTE_HEAD_OFFICE_SIRET || digitSum(siret) % 5 === 0;
+  if (siret.startsWith(LA_POSTE_SIREN))
+    return siret === LA_POSTE_HEAD_OFFICE_SIRET || digitSum(siret) % 5 === 0;
   return isLuhnValid(siret);
 }
 
@@ -77,6 +97,7 @@ export function isValidRegionCode(code: string): boolean {
 
 /** Overseas communes carry a 3-digit department ("97411" → "974"); all others a 2-character one ("2A004" → "2A"). */
 export function departmentOfCommune(communeCode: string): string {
-  if (!isValidCommuneCode(communeCode)) throw new RangeError(`not an INSEE commune code: ${JSON.stringify(communeCode)}`);
+  if (!isValidCommuneCode(communeCode))
+    throw new RangeError(`not an INSEE commune code: ${JSON.stringify(communeCode)}`);
   return communeCode.startsWith('97') ? communeCode.slice(0, 3) : communeCode.slice(0, 2);
 }

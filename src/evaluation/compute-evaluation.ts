@@ -9,8 +9,18 @@ import { evaluationIndicators, type EvaluationIndicators } from './evaluation-in
  * the resilience report is): two reads, in the caller's REPEATABLE READ transaction so that both see
  * the same data, then exact arithmetic in decimal.js.
  */
-export async function computeEvaluation(db: Db, fundId: string, asOf: CalendarDate): Promise<EvaluationIndicators> {
+export async function computeEvaluation(
+  db: Db,
+  fundId: string,
+  asOf: CalendarDate,
+): Promise<EvaluationIndicators> {
   const { currency, loans } = await evaluatedLoans(db, fundId, asOf);
   if (currency === undefined) throw new DomainError('not_found', 'No such fund.');
-  return evaluationIndicators(fundId, asOf, currency, loans, await evaluatedSnapshots(db, fundId, asOf));
+  return evaluationIndicators(
+    fundId,
+    asOf,
+    currency,
+    loans,
+    await evaluatedSnapshots(db, fundId, asOf),
+  );
 }

@@ -4,41 +4,93 @@ import type { EvaluatedLoan, EvaluatedSnapshot } from './evaluation.repository';
 import { nafSection } from './naf-sections';
 
 /** Exact decimals, ≥ 34 digits; ratios rounded half-up to 6 decimals once, at the end (as the resilience report's). */
-const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP, toExpNeg: -40, toExpPos: 40 });
+const D = Decimal.clone({
+  precision: 40,
+  rounding: Decimal.ROUND_HALF_UP,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
 type Dec = InstanceType<typeof D>;
 const ZERO = new D(0);
 const TEN_THOUSAND = new D(10000);
 
 const amount = (value: Dec) => value.toFixed(2);
 /** part / whole as a 6-decimal string, null when whole is 0. */
-const ratio = (part: Dec, whole: Dec) => (whole.isZero() ? null : part.div(whole).toFixed(6, D.ROUND_HALF_UP));
+const ratio = (part: Dec, whole: Dec) =>
+  whole.isZero() ? null : part.div(whole).toFixed(6, D.ROUND_HALF_UP);
 
 export const HORIZONS = [1, 2, 3] as const;
 
-export interface Horizon { readonly key: string; readonly reached: number; readonly survived: number; readonly ceased: number; readonly unreported: number; readonly rate: string | null }
-export interface VintageSurvival { readonly year: number; readonly structure_count: number; readonly horizons: readonly Horizon[] }
+export interface Horizon {
+  readonly key: string;
+  readonly reached: number;
+  readonly survived: number;
+  readonly ceased: number;
+  readonly unreported: number;
+  readonly rate: string | null;
+}
+export interface VintageSurvival {
+  readonly year: number;
+  readonly structure_count: number;
+  readonly horizons: readonly Horizon[];
+}
 export interface GroupFigures {
-  readonly key: string; readonly loan_count: number; readonly structure_count: number; readonly lent: string;
-  readonly qpv_loan_count: number; readonly qpv_lent: string; readonly qpv_loan_share: string | null; readonly qpv_amount_share: string | null;
-  readonly jobs_created: string; readonly jobs_maintained: string; readonly jobs_created_per_10k: string | null; readonly jobs_maintained_per_10k: string | null;
+  readonly key: string;
+  readonly loan_count: number;
+  readonly structure_count: number;
+  readonly lent: string;
+  readonly qpv_loan_count: number;
+  readonly qpv_lent: string;
+  readonly qpv_loan_share: string | null;
+  readonly qpv_amount_share: string | null;
+  readonly jobs_created: string;
+  readonly jobs_maintained: string;
+  readonly jobs_created_per_10k: string | null;
+  readonly jobs_maintained_per_10k: string | null;
   readonly leverage_ratio: string | null;
 }
 export interface EvaluationIndicators {
-  readonly fund_id: string; readonly as_of: CalendarDate; readonly currency: string;
-  readonly loan_count: number; readonly structure_count: number; readonly lent: string;
-  readonly jobs: { readonly reporting_structures: number; readonly created: string; readonly maintained: string; readonly created_per_10k: string | null; readonly maintained_per_10k: string | null };
-  readonly leverage: { readonly bank_loans: string; readonly grants: string; readonly total: string; readonly ratio: string | null };
-  readonly qpv: { readonly loan_count: number; readonly lent: string; readonly loan_share: string | null; readonly amount_share: string | null };
+  readonly fund_id: string;
+  readonly as_of: CalendarDate;
+  readonly currency: string;
+  readonly loan_count: number;
+  readonly structure_count: number;
+  readonly lent: string;
+  readonly jobs: {
+    readonly reporting_structures: number;
+    readonly created: string;
+    readonly maintained: string;
+    readonly created_per_10k: string | null;
+    readonly maintained_per_10k: string | null;
+  };
+  readonly leverage: {
+    readonly bank_loans: string;
+    readonly grants: string;
+    readonly total: string;
+    readonly ratio: string | null;
+  };
+  readonly qpv: {
+    readonly loan_count: number;
+    readonly lent: string;
+    readonly loan_share: string | null;
+    readonly amount_share: string | null;
+  };
   readonly survival: readonly VintageSurvival[];
   readonly by_sector: readonly GroupFigures[];
   readonly by_territory: readonly GroupFigures[];
 }
 
-interface Financed { readonly firstDisbursed: CalendarDate; readonly snapshots: readonly EvaluatedSnapshot[] }
+interface Financed {
+  readonly firstDisbursed: CalendarDate;
+  readonly snapshots: readonly EvaluatedSnapshot[];
+}
 
 /** The latest snapshot dated in (after, until], or undefined. Snapshots come oldest first. */
-const latestBetween = (snapshots: readonly EvaluatedSnapshot[], after: CalendarDate, until: CalendarDate) =>
-  snapshots.filter((s) => s.snapshot_date > after && s.snapshot_date <= until).at(-1);
+const latestBetween = (
+  snapshots: readonly EvaluatedSnapshot[],
+  after: CalendarDate,
+  until: CalendarDate,
+) => snapshots.filter((s) => s.snapshot_date > after && s.snapshot_date <= until).at(-1);
 
 /**
  * At horizon h years after its first disbursement F (H = F + h years, 29 February → 28): reached when
@@ -47,7 +99,9 @@ const latestBetween = (snapshots: readonly EvaluatedSnapshot[], after: CalendarD
  * only an old one): left out of the rate, survived / (survived + ceased).
  */
 function horizonOf(structures: readonly Financed[], years: number, asOf: CalendarDate): Horizon {
-  let reached = 0; let survived = 0; let ceased = 0;
+  let reached = 0;
+  let survived = 0;
+  let ceased = 0;
   for (const s of structures) {
     const horizon = addMonths(s.firstDisbursed, 12 * years);
     if (horizon > asOf) continue;
@@ -56,18 +110,51 @@ function horizonOf(structures: readonly Financed[], years: number, asOf: Calenda
     if (latest && !latest.still_active) ceased += 1;
     else if (latest && latest.snapshot_date > addMonths(horizon, -12)) survived += 1;
   }
-  return { key: `${years}y`, reached, survived, ceased, unreported: reached - survived - ceased, rate: ratio(new D(survived), new D(survived + ceased)) };
+  return {
+    key: `${years}y`,
+    reached,
+    survived,
+    ceased,
+    unreported: reached - survived - ceased,
+    rate: ratio(new D(survived), new D(survived + ceased)),
+  };
 }
 
-interface Totals { loans: number; structures: Set<string>; lent: Dec; qpvLoans: number; qpvLent: Dec; created: Dec; maintained: Dec; leverage: Dec }
-const emptyTotals = (): Totals => ({ loans: 0, structures: new Set(), lent: ZERO, qpvLoans: 0, qpvLent: ZERO, created: ZERO, maintained: ZERO, leverage: ZERO });
+interface Totals {
+  loans: number;
+  structures: Set<string>;
+  lent: Dec;
+  qpvLoans: number;
+  qpvLent: Dec;
+  created: Dec;
+  maintained: Dec;
+  leverage: Dec;
+}
+const emptyTotals = (): Totals => ({
+  loans: 0,
+  structures: new Set(),
+  lent: ZERO,
+  qpvLoans: 0,
+  qpvLent: ZERO,
+  created: ZERO,
+  maintained: ZERO,
+  leverage: ZERO,
+});
 
 function groupFigures(key: string, t: Totals): GroupFigures {
   return {
-    key, loan_count: t.loans, structure_count: t.structures.size, lent: amount(t.lent), qpv_loan_count: t.qpvLoans, qpv_lent: amount(t.qpvLent),
-    qpv_loan_share: ratio(new D(t.qpvLoans), new D(t.loans)), qpv_amount_share: ratio(t.qpvLent, t.lent),
-    jobs_created: amount(t.created), jobs_maintained: amount(t.maintained),
-    jobs_created_per_10k: ratio(t.created.times(TEN_THOUSAND), t.lent), jobs_maintained_per_10k: ratio(t.maintained.times(TEN_THOUSAND), t.lent),
+    key,
+    loan_count: t.loans,
+    structure_count: t.structures.size,
+    lent: amount(t.lent),
+    qpv_loan_count: t.qpvLoans,
+    qpv_lent: amount(t.qpvLent),
+    qpv_loan_share: ratio(new D(t.qpvLoans), new D(t.loans)),
+    qpv_amount_share: ratio(t.qpvLent, t.lent),
+    jobs_created: amount(t.created),
+    jobs_maintained: amount(t.maintained),
+    jobs_created_per_10k: ratio(t.created.times(TEN_THOUSAND), t.lent),
+    jobs_maintained_per_10k: ratio(t.maintained.times(TEN_THOUSAND), t.lent),
     leverage_ratio: ratio(t.leverage, t.lent),
   };
 }
@@ -78,36 +165,70 @@ function groupFigures(key: string, t: Totals): GroupFigures {
  * snapshot dated from its first disbursement to D (jobs created and maintained since the fund first
  * lent, as the snapshot records them), counted once, in its sector and department.
  */
-export function evaluationIndicators(fundId: string, asOf: CalendarDate, currency: string, loans: readonly EvaluatedLoan[], snapshots: readonly EvaluatedSnapshot[]): EvaluationIndicators {
+export function evaluationIndicators(
+  fundId: string,
+  asOf: CalendarDate,
+  currency: string,
+  loans: readonly EvaluatedLoan[],
+  snapshots: readonly EvaluatedSnapshot[],
+): EvaluationIndicators {
   const snapshotsOf = new Map<string, EvaluatedSnapshot[]>();
-  for (const s of snapshots) snapshotsOf.set(s.structure_id, [...(snapshotsOf.get(s.structure_id) ?? []), s]);
+  for (const s of snapshots)
+    snapshotsOf.set(s.structure_id, [...(snapshotsOf.get(s.structure_id) ?? []), s]);
   const financed = new Map<string, Financed>();
-  for (const loan of loans) { // oldest first: the first seen is the first disbursement
-    if (!financed.has(loan.structure_id)) financed.set(loan.structure_id, { firstDisbursed: loan.disbursed_on, snapshots: snapshotsOf.get(loan.structure_id) ?? [] });
+  for (const loan of loans) {
+    // oldest first: the first seen is the first disbursement
+    if (!financed.has(loan.structure_id))
+      financed.set(loan.structure_id, {
+        firstDisbursed: loan.disbursed_on,
+        snapshots: snapshotsOf.get(loan.structure_id) ?? [],
+      });
   }
   const jobsOf = new Map<string, { created: Dec; maintained: Dec }>();
   for (const [id, s] of financed) {
     const latest = s.snapshots.filter((x) => x.snapshot_date >= s.firstDisbursed).at(-1);
-    if (latest) jobsOf.set(id, { created: new D(latest.jobs_created), maintained: new D(latest.jobs_maintained) });
+    if (latest)
+      jobsOf.set(id, {
+        created: new D(latest.jobs_created),
+        maintained: new D(latest.jobs_maintained),
+      });
   }
 
   const total = emptyTotals();
   const bySector = new Map<string, Totals>();
   const byTerritory = new Map<string, Totals>();
-  let bankLoans = ZERO; let grants = ZERO;
+  let bankLoans = ZERO;
+  let grants = ZERO;
   for (const loan of loans) {
     const principal = new D(loan.principal);
     const leverage = new D(loan.leverage_bank_loans).plus(loan.leverage_grants);
-    bankLoans = bankLoans.plus(loan.leverage_bank_loans); grants = grants.plus(loan.leverage_grants);
-    for (const [groups, key] of [[undefined, ''], [bySector, nafSection(loan.naf_code)], [byTerritory, loan.department_code]] as const) {
+    bankLoans = bankLoans.plus(loan.leverage_bank_loans);
+    grants = grants.plus(loan.leverage_grants);
+    for (const [groups, key] of [
+      [undefined, ''],
+      [bySector, nafSection(loan.naf_code)],
+      [byTerritory, loan.department_code],
+    ] as const) {
       let t = total;
-      if (groups) { t = groups.get(key) ?? emptyTotals(); groups.set(key, t); }
-      t.loans += 1; t.lent = t.lent.plus(principal); t.leverage = t.leverage.plus(leverage);
-      if (loan.qpv) { t.qpvLoans += 1; t.qpvLent = t.qpvLent.plus(principal); }
-      if (!t.structures.has(loan.structure_id)) { // a structure's jobs once per group
+      if (groups) {
+        t = groups.get(key) ?? emptyTotals();
+        groups.set(key, t);
+      }
+      t.loans += 1;
+      t.lent = t.lent.plus(principal);
+      t.leverage = t.leverage.plus(leverage);
+      if (loan.qpv) {
+        t.qpvLoans += 1;
+        t.qpvLent = t.qpvLent.plus(principal);
+      }
+      if (!t.structures.has(loan.structure_id)) {
+        // a structure's jobs once per group
         t.structures.add(loan.structure_id);
         const jobs = jobsOf.get(loan.structure_id);
-        if (jobs) { t.created = t.created.plus(jobs.created); t.maintained = t.maintained.plus(jobs.maintained); }
+        if (jobs) {
+          t.created = t.created.plus(jobs.created);
+          t.maintained = t.maintained.plus(jobs.maintained);
+        }
       }
     }
   }
@@ -118,15 +239,43 @@ export function evaluationIndicators(fundId: string, asOf: CalendarDate, currenc
     vintages.set(year, [...(vintages.get(year) ?? []), s]);
   }
   const all = groupFigures('', total);
-  const sorted = (groups: Map<string, Totals>) => [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, t]) => groupFigures(key, t));
+  const sorted = (groups: Map<string, Totals>) =>
+    [...groups]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, t]) => groupFigures(key, t));
   return {
-    fund_id: fundId, as_of: asOf, currency, loan_count: total.loans, structure_count: total.structures.size, lent: all.lent,
-    jobs: { reporting_structures: jobsOf.size, created: all.jobs_created, maintained: all.jobs_maintained, created_per_10k: all.jobs_created_per_10k, maintained_per_10k: all.jobs_maintained_per_10k },
-    leverage: { bank_loans: amount(bankLoans), grants: amount(grants), total: amount(bankLoans.plus(grants)), ratio: all.leverage_ratio },
-    qpv: { loan_count: total.qpvLoans, lent: all.qpv_lent, loan_share: all.qpv_loan_share, amount_share: all.qpv_amount_share },
-    survival: [...vintages].sort(([a], [b]) => a - b).map(([year, structures]) => ({
-      year, structure_count: structures.length, horizons: HORIZONS.map((h) => horizonOf(structures, h, asOf)),
-    })),
+    fund_id: fundId,
+    as_of: asOf,
+    currency,
+    loan_count: total.loans,
+    structure_count: total.structures.size,
+    lent: all.lent,
+    jobs: {
+      reporting_structures: jobsOf.size,
+      created: all.jobs_created,
+      maintained: all.jobs_maintained,
+      created_per_10k: all.jobs_created_per_10k,
+      maintained_per_10k: all.jobs_maintained_per_10k,
+    },
+    leverage: {
+      bank_loans: amount(bankLoans),
+      grants: amount(grants),
+      total: amount(bankLoans.plus(grants)),
+      ratio: all.leverage_ratio,
+    },
+    qpv: {
+      loan_count: total.qpvLoans,
+      lent: all.qpv_lent,
+      loan_share: all.qpv_loan_share,
+      amount_share: all.qpv_amount_share,
+    },
+    survival: [...vintages]
+      .sort(([a], [b]) => a - b)
+      .map(([year, structures]) => ({
+        year,
+        structure_count: structures.length,
+        horizons: HORIZONS.map((h) => horizonOf(structures, h, asOf)),
+      })),
     by_sector: sorted(bySector),
     by_territory: sorted(byTerritory),
   };

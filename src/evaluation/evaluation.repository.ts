@@ -24,8 +24,16 @@ export interface EvaluatedSnapshot {
 }
 
 /** The fund's loans paid out by D (not pending, cancelled nor paid out later), oldest first; and its currency (undefined: no such fund). */
-export async function evaluatedLoans(db: Db, fundId: string, asOf: CalendarDate): Promise<{ currency: string | undefined; loans: EvaluatedLoan[] }> {
-  const fund = await db.selectFrom('funds').select('currency').where('id', '=', fundId).executeTakeFirst();
+export async function evaluatedLoans(
+  db: Db,
+  fundId: string,
+  asOf: CalendarDate,
+): Promise<{ currency: string | undefined; loans: EvaluatedLoan[] }> {
+  const fund = await db
+    .selectFrom('funds')
+    .select('currency')
+    .where('id', '=', fundId)
+    .executeTakeFirst();
   const { rows } = await sql<EvaluatedLoan>`
     SELECT l.structure_id, l.principal::text AS principal, to_char(l.disbursed_on, 'YYYY-MM-DD') AS disbursed_on,
       l.leverage_bank_loans::text AS leverage_bank_loans, l.leverage_grants::text AS leverage_grants,
@@ -37,7 +45,11 @@ export async function evaluatedLoans(db: Db, fundId: string, asOf: CalendarDate)
 }
 
 /** The snapshots of the fund's structures dated by D, oldest first. */
-export async function evaluatedSnapshots(db: Db, fundId: string, asOf: CalendarDate): Promise<EvaluatedSnapshot[]> {
+export async function evaluatedSnapshots(
+  db: Db,
+  fundId: string,
+  asOf: CalendarDate,
+): Promise<EvaluatedSnapshot[]> {
   const { rows } = await sql<EvaluatedSnapshot>`
     SELECT i.structure_id, to_char(i.snapshot_date, 'YYYY-MM-DD') AS snapshot_date, i.jobs_created::text AS jobs_created,
       i.jobs_maintained::text AS jobs_maintained, i.still_active

@@ -19,8 +19,10 @@ export interface EventFilter {
 export function findEvents(db: Db, filter: EventFilter): Promise<EventRow[]> {
   let query = db.selectFrom('events').selectAll();
   if (filter.fundId !== undefined) query = query.where('fund_id', '=', filter.fundId);
-  if (filter.structureId !== undefined) query = query.where('structure_id', '=', filter.structureId);
-  if (filter.types !== undefined && filter.types.length > 0) query = query.where('type', 'in', filter.types);
+  if (filter.structureId !== undefined)
+    query = query.where('structure_id', '=', filter.structureId);
+  if (filter.types !== undefined && filter.types.length > 0)
+    query = query.where('type', 'in', filter.types);
   if (filter.loanId !== undefined) query = query.where('loan_id', '=', filter.loanId);
   if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
   if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq);

@@ -22,8 +22,12 @@ export interface NewEvent {
  */
 export function eventWrites(requestId: string | null, events: readonly NewEvent[]): Write[] {
   if (events.length === 0) return [];
-  const rows = events.map((event) => sql`(${uuidv7()}::uuid, ${event.type}, ${event.fundId}::uuid, ${event.structureId}::uuid, ${event.loanId}::uuid,
-    ${JSON.stringify(event.data)}::jsonb, ${requestId || null}, ${event.dedupKey ?? null})`);
+  const rows = events.map(
+    (
+      event,
+    ) => sql`(${uuidv7()}::uuid, ${event.type}, ${event.fundId}::uuid, ${event.structureId}::uuid, ${event.loanId}::uuid,
+    ${JSON.stringify(event.data)}::jsonb, ${requestId || null}, ${event.dedupKey ?? null})`,
+  );
   return [
     {
       name: 'published_events',
@@ -51,13 +55,30 @@ export function eventWrites(requestId: string | null, events: readonly NewEvent[
  * first: a change of the loan under way commits before these take their place in its order (the
  * changes made through the API hold the loan's row while they write).
  */
-export async function publishEvents(trx: Transaction<Database>, requestId: string | null, events: readonly NewEvent[]): Promise<void> {
-  const loanIds = [...new Set(events.flatMap((event) => (event.loanId === null ? [] : [event.loanId])))].sort();
-  if (loanIds.length > 0) await trx.selectFrom('loans').select('id').where('id', 'in', loanIds).orderBy('id').forShare().execute();
+export async function publishEvents(
+  trx: Transaction<Database>,
+  requestId: string | null,
+  events: readonly NewEvent[],
+): Promise<void> {
+  const loanIds = [
+    ...new Set(events.flatMap((event) => (event.loanId === null ? [] : [event.loanId]))),
+  ].sort();
+  if (loanIds.length > 0)
+    await trx
+      .selectFrom('loans')
+      .select('id')
+      .where('id', 'in', loanIds)
+      .orderBy('id')
+      .forShare()
+      .execute();
   await executeWrites(trx, eventWrites(requestId, events));
 }
 
 /** An event about a loan (or one of its repayments): the loan's fund and structure see it. */
-export function loanEvent(type: EventType, loan: { id: string; fund_id: string; structure_id: string }, data: unknown): NewEvent {
+export function loanEvent(
+  type: EventType,
+  loan: { id: string; fund_id: string; structure_id: string },
+  data: unknown,
+): NewEvent {
   return { type, fundId: loan.fund_id, structureId: loan.structure_id, loanId: loan.id, data };
 }

@@ -7,7 +7,13 @@ import { isDatabaseUnavailable } from '../db/errors';
 import { readAfterPrimary } from '../db/read-replica';
 import type { CalendarDate } from '../domain/dates';
 import { exportFiles } from './export-files';
-import { failExport, finishExport, insertChunk, setExportProgress, startExport } from './exports.repository';
+import {
+  failExport,
+  finishExport,
+  insertChunk,
+  setExportProgress,
+  startExport,
+} from './exports.repository';
 import { writeBundle, type FileSummary } from './write-bundle';
 
 export type ExportOutcome = 'done' | 'done already' | 'failed';
@@ -17,7 +23,10 @@ function generator(): { name: string; version: string } {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
-      const { name, version } = JSON.parse(readFileSync(file, 'utf8')) as { name: string; version: string };
+      const { name, version } = JSON.parse(readFileSync(file, 'utf8')) as {
+        name: string;
+        version: string;
+      };
       return { name, version };
     }
   }
@@ -36,13 +45,24 @@ const GENERATOR = generator(); // read once: package.json does not change under 
  * end; elsewhere the snapshot is READ ONLY and the chunks and the progress go to the primary as
  * they come. A failed attempt deletes its chunks and is retried; the last leaves it `failed`.
  */
-export async function buildExport(db: Db, exportId: string, isLastAttempt: boolean, reads: Db = db): Promise<ExportOutcome> {
+export async function buildExport(
+  db: Db,
+  exportId: string,
+  isLastAttempt: boolean,
+  reads: Db = db,
+): Promise<ExportOutcome> {
   const row = await startExport(db, exportId);
   if (!row) return 'done already';
   try {
     const asOf = row.as_of as CalendarDate;
     const made = new Date();
-    const { rows: [day] } = await sql<{ end: Date }>`SELECT ((${asOf}::date + 1)::timestamp AT TIME ZONE 'Europe/Paris') - interval '1 millisecond' AS end`.execute(db);
+    const {
+      rows: [day],
+    } = await sql<{
+      end: Date;
+    }>`SELECT ((${asOf}::date + 1)::timestamp AT TIME ZONE 'Europe/Paris') - interval '1 millisecond' AS end`.execute(
+      db,
+    );
     const { anchor } = await verifyAuditChain(db, row.fund_id, day!.end);
     const files = exportFiles(row.fund_id, asOf, new Date(anchor.as_of));
     const manifest = (summaries: readonly FileSummary[]) => ({
@@ -61,9 +81,13 @@ export async function buildExport(db: Db, exportId: string, isLastAttempt: boole
       return (inSnapshot ? snapshot : snapshot.setAccessMode('read only')).execute((trx) => {
         const writes = inSnapshot ? trx : db;
         return writeBundle({
-          trx, files, made, manifest,
+          trx,
+          files,
+          made,
+          manifest,
           store: (seq, bytes) => insertChunk(writes, exportId, seq, bytes),
-          fileDone: (done, of) => setExportProgress(writes, exportId, Math.floor((100 * done) / of)),
+          fileDone: (done, of) =>
+            setExportProgress(writes, exportId, Math.floor((100 * done) / of)),
         });
       });
     };
@@ -71,7 +95,12 @@ export async function buildExport(db: Db, exportId: string, isLastAttempt: boole
     return (await finishExport(db, exportId, result)) ? 'done' : 'done already';
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw error; // not the export's failure: its job is tried again later
-    await failExport(db, exportId, (error as { message?: string } | undefined)?.message ?? String(error), isLastAttempt);
+    await failExport(
+      db,
+      exportId,
+      (error as { message?: string } | undefined)?.message ?? String(error),
+      isLastAttempt,
+    );
     if (isLastAttempt) return 'failed';
     throw error;
   }

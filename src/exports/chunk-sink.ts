@@ -37,7 +37,9 @@ export function chunkSink(store: (seq: number, bytes: Buffer) => Promise<void>) 
       flush().then(() => done(), done);
     },
     final(done) {
-      flush().then(() => storing).then(() => done(), done);
+      flush()
+        .then(() => storing)
+        .then(() => done(), done);
     },
   });
   return { sink, result: () => ({ size, sha256: hash.digest('hex') }) };

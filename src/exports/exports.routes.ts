@@ -6,7 +6,13 @@ import { todayInParis } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { exportView } from './export.view';
-import { chunkBytes, chunkSeqs, findExportById, findExports, type ExportRow } from './exports.repository';
+import {
+  chunkBytes,
+  chunkSeqs,
+  findExportById,
+  findExports,
+  type ExportRow,
+} from './exports.repository';
 import { requestExport } from './request-export';
 
 /** An export its fund's keys (and the admin) read; for anyone else, including structures, it does not exist. */
@@ -21,18 +27,34 @@ export function exportsRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/exports', async (req, res) => {
-    const made = await requestExport(db, contextOf(req), req.body as { fund_id: string; as_of?: string }, todayInParis(), idempotencyOf(req));
+    const made = await requestExport(
+      db,
+      contextOf(req),
+      req.body as { fund_id: string; as_of?: string },
+      todayInParis(),
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/exports/${made.body.id}`), made);
   });
 
   router.get('/v1/exports', async (req, res) => {
     const actor = actorOf(req);
     const query = req.query as { fund_id?: string; status?: string };
-    if (actor.role === 'structure' || (query.fund_id !== undefined && !seesFund(actor, query.fund_id))) {
-      throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found', in: 'query' }]);
+    if (
+      actor.role === 'structure' ||
+      (query.fund_id !== undefined && !seesFund(actor, query.fund_id))
+    ) {
+      throw new DomainError('not_found', 'No such fund.', [
+        { field: 'fund_id', message: 'not found', in: 'query' },
+      ]);
     }
     const page = pageOf(req.query, SERIAL_KEY);
-    const rows = await findExports(reads, { fundId: query.fund_id ?? actor.fundId ?? undefined, status: query.status, afterSeq: page.after, limit: page.limit + 1 });
+    const rows = await findExports(reads, {
+      fundId: query.fund_id ?? actor.fundId ?? undefined,
+      status: query.status,
+      afterSeq: page.after,
+      limit: page.limit + 1,
+    });
     const { items, next_cursor } = pageResult(rows, page, (row) => row.seq);
     res.json({ items: items.map(exportView), next_cursor });
   });
@@ -46,9 +68,12 @@ export function exportsRouter(db: Db, reads: Db): Router {
   // The archive, chunk by chunk from PostgreSQL: one chunk (~1 MB) in memory at a time, whatever its size.
   router.get('/v1/exports/:export_id/bundle.zip', async (req, res) => {
     const row = await findVisibleExport(db, actorOf(req), String(req.params.export_id));
-    if (row.status !== 'done') throw new DomainError('conflict', `The export is not ready: it is ${row.status}.`);
+    if (row.status !== 'done')
+      throw new DomainError('conflict', `The export is not ready: it is ${row.status}.`);
     const seqs = await chunkSeqs(db, row.id);
-    res.status(200).type('application/zip')
+    res
+      .status(200)
+      .type('application/zip')
       .set('Content-Disposition', `attachment; filename="export-${row.fund_id}-${row.as_of}.zip"`)
       .set('Content-Length', row.size!)
       .set('ETag', `"${row.sha256!}"`);

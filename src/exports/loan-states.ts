@@ -10,15 +10,40 @@ import { instalmentStates, statusesOf } from '../loans/get-loan-schedule';
 export const LOAN_PAGE = 500;
 
 export interface LoanTapeRow {
-  id: string; structure_id: string; structure_name: string; product_id: string; product_name: string; kind: string;
-  principal: string; annual_rate_percent: string; current_annual_rate_percent: string; periodicity: string; term_periods: number;
-  deferral_periods: number; deferral_type: string; method: string; day_count: string; rounding: string;
-  disbursed_on: string; first_due_date: string | null; schedule_version: number; status: string;
-  repaid_on: string | null; written_off_on: string | null; written_off_principal: string | null; restructured: boolean;
+  id: string;
+  structure_id: string;
+  structure_name: string;
+  product_id: string;
+  product_name: string;
+  kind: string;
+  principal: string;
+  annual_rate_percent: string;
+  current_annual_rate_percent: string;
+  periodicity: string;
+  term_periods: number;
+  deferral_periods: number;
+  deferral_type: string;
+  method: string;
+  day_count: string;
+  rounding: string;
+  disbursed_on: string;
+  first_due_date: string | null;
+  schedule_version: number;
+  status: string;
+  repaid_on: string | null;
+  written_off_on: string | null;
+  written_off_principal: string | null;
+  restructured: boolean;
 }
 
 export interface ScheduleLine {
-  number: number; due_date: string; principal: string; interest: string; total: string; balance_after: string; capitalised_interest: string;
+  number: number;
+  due_date: string;
+  principal: string;
+  interest: string;
+  total: string;
+  balance_after: string;
+  capitalised_interest: string;
 }
 
 /** A loan of the tape as of a date, with its current schedule and each instalment's payments and status then. */
@@ -40,7 +65,12 @@ export interface LoanState {
  * instalment (instalmentStatus); the outstanding principal = the loans-receivable balance of the
  * loan's entries valued by then; arrears (arrearsAsOf), none for a loan repaid or written off by then.
  */
-export async function* loanStates(trx: Db, fundId: string, asOf: CalendarDate, withOutstanding = true): AsyncGenerator<LoanState[]> {
+export async function* loanStates(
+  trx: Db,
+  fundId: string,
+  asOf: CalendarDate,
+  withOutstanding = true,
+): AsyncGenerator<LoanState[]> {
   // The next page is asked for before this one is handed over: the database works while it is written.
   let next = loanPage(trx, fundId, asOf, FIRST, withOutstanding);
   for (;;) {
@@ -55,7 +85,13 @@ export async function* loanStates(trx: Db, fundId: string, asOf: CalendarDate, w
 const FIRST = '00000000-0000-0000-0000-000000000000';
 
 /** The LOAN_PAGE loans after `after`, in id order, each as of `asOf` (outstanding 0 unless `withOutstanding`). */
-async function loanPage(trx: Db, fundId: string, asOf: CalendarDate, after: string, withOutstanding: boolean): Promise<LoanState[]> {
+async function loanPage(
+  trx: Db,
+  fundId: string,
+  asOf: CalendarDate,
+  after: string,
+  withOutstanding: boolean,
+): Promise<LoanState[]> {
   const d = sql`${asOf}::date`;
   const { rows: loans } = await sql<LoanTapeRow>`
     SELECT l.id, l.structure_id, s.legal_name AS structure_name, l.product_id, p.name AS product_name, l.kind,
@@ -90,22 +126,40 @@ async function loanPage(trx: Db, fundId: string, asOf: CalendarDate, after: stri
         FROM loans l JOIN restructurings x ON x.loan_id = l.id JOIN arrears_settlements s ON s.restructuring_id = x.id
         WHERE ${page} AND x.effective_date <= ${d}) x
       GROUP BY x.loan_id, x.number`.execute(trx),
-    withOutstanding ? await sql<{ loan_id: string; receivable: string }>`
+    withOutstanding
+      ? await sql<{ loan_id: string; receivable: string }>`
       SELECT e.loan_id, sum(jl.debit - jl.credit)::text AS receivable
       FROM loans l JOIN journal_entries e ON e.loan_id = l.id JOIN journal_lines jl ON jl.entry_id = e.id
       WHERE ${page} AND jl.account = 'loans_receivable' AND e.value_date <= ${d}
-      GROUP BY e.loan_id`.execute(trx) : { rows: [] },
+      GROUP BY e.loan_id`.execute(trx)
+      : { rows: [] },
   ];
   const linesOf = groupBy(instalments, (row) => row.loan_id);
-  const paidOf = new Map(paid.map((row) => [`${row.loan_id}/${row.number}`, { ...NOTHING, interest: parseMoney(row.interest), principal: parseMoney(row.principal) }]));
-  const receivableOf = new Map(receivable.map((row) => [row.loan_id, parseSignedMoney(row.receivable)]));
+  const paidOf = new Map(
+    paid.map((row) => [
+      `${row.loan_id}/${row.number}`,
+      { ...NOTHING, interest: parseMoney(row.interest), principal: parseMoney(row.principal) },
+    ]),
+  );
+  const receivableOf = new Map(
+    receivable.map((row) => [row.loan_id, parseSignedMoney(row.receivable)]),
+  );
   return loans.map((loan) => {
     const lines = linesOf.get(loan.id) ?? [];
     const paidTowards = lines.map((line) => paidOf.get(`${loan.id}/${line.number}`) ?? NOTHING);
     const statuses = statusesOf(lines, paidTowards, asOf);
     const closed = loan.status !== 'active';
-    const states = closed ? [] : instalmentStates({ projected: false, instalments: lines, paid: paidTowards });
-    return { loan, instalments: lines, paid: paidTowards, statuses, outstanding: receivableOf.get(loan.id) ?? ZERO, arrears: arrearsAsOf(states, asOf) };
+    const states = closed
+      ? []
+      : instalmentStates({ projected: false, instalments: lines, paid: paidTowards });
+    return {
+      loan,
+      instalments: lines,
+      paid: paidTowards,
+      statuses,
+      outstanding: receivableOf.get(loan.id) ?? ZERO,
+      arrears: arrearsAsOf(states, asOf),
+    };
   });
 }
 

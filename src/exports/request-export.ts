@@ -17,15 +17,41 @@ import { BUILD_EXPORT, exportJobId, findExportById, insertExportWrite } from './
  * only reads them. The export, its job and the audit event land together; a worker builds the
  * bundle (202: the caller polls its Location).
  */
-export async function requestExport(db: Db, context: RequestContext, body: { fund_id: string; as_of?: string }, today: CalendarDate, idempotency?: IdempotentRequest) {
+export async function requestExport(
+  db: Db,
+  context: RequestContext,
+  body: { fund_id: string; as_of?: string },
+  today: CalendarDate,
+  idempotency?: IdempotentRequest,
+) {
   const { actor } = context;
   const fund = await findVisibleFund(db, actor, body.fund_id, 'fund_id'); // 404 if unknown, not the key's, or a structure's key
   const asOf = (body.as_of ?? today) as CalendarDate;
-  if (asOf > today) throw new DomainError('rule_violation', 'An export cannot be as of a day to come.', [{ field: 'as_of', message: `must not be after today, ${today}` }]);
+  if (asOf > today)
+    throw new DomainError('rule_violation', 'An export cannot be as of a day to come.', [
+      { field: 'as_of', message: `must not be after today, ${today}` },
+    ]);
   const id = uuidv7();
-  return transactOnce(db, idempotency, (trx) => executeWrites(trx, [
-    insertExportWrite({ id, fundId: fund.id, asOf, requestedBy: actor.keyId }),
-    outboxWrite({ queue: 'exports', name: BUILD_EXPORT, jobId: exportJobId(id), payload: { export_id: id, request_id: context.requestId || null } }),
-    ...auditEvent(context, { fundId: fund.id, action: 'export.requested', entityType: 'export', entityId: id, state: { id, fund_id: fund.id, as_of: asOf } }),
-  ]).then(async () => (await findExportById(trx, id))!), (row) => ({ status: 202, body: exportView(row) }));
+  return transactOnce(
+    db,
+    idempotency,
+    (trx) =>
+      executeWrites(trx, [
+        insertExportWrite({ id, fundId: fund.id, asOf, requestedBy: actor.keyId }),
+        outboxWrite({
+          queue: 'exports',
+          name: BUILD_EXPORT,
+          jobId: exportJobId(id),
+          payload: { export_id: id, request_id: context.requestId || null },
+        }),
+        ...auditEvent(context, {
+          fundId: fund.id,
+          action: 'export.requested',
+          entityType: 'export',
+          entityId: id,
+          state: { id, fund_id: fund.id, as_of: asOf },
+        }),
+      ]).then(async () => (await findExportById(trx, id))!),
+    (row) => ({ status: 202, body: exportView(row) }),
+  );
 }

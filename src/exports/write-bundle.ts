@@ -7,12 +7,21 @@ import { csvField } from '../reports/report-csv';
 import { chunkSink } from './chunk-sink';
 import type { Cell, CsvFile } from './export-files';
 
-export interface FileSummary { readonly name: string; readonly rows: number; readonly bytes: number; readonly sha256: string }
+export interface FileSummary {
+  readonly name: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+}
 
 const cell = (value: Cell) => csvField(value === null || value === undefined ? '' : String(value));
 
 /** A CSV file's lines (RFC 4180, CRLF), a page at a time (one string, one buffer: little for the GC), counted and hashed as they go into the archive. */
-function csvStream(file: CsvFile, trx: Db, summary: { rows: number; bytes: number; hash: ReturnType<typeof createHash> }): Readable {
+function csvStream(
+  file: CsvFile,
+  trx: Db,
+  summary: { rows: number; bytes: number; hash: ReturnType<typeof createHash> },
+): Readable {
   const text = (lines: readonly (readonly Cell[])[]) => {
     let out = '';
     for (const cells of lines) out += `${cells.map(cell).join(',')}\r\n`;
@@ -38,7 +47,9 @@ function csvStream(file: CsvFile, trx: Db, summary: { rows: number; bytes: numbe
  * holds a page of rows and a chunk, whatever the fund's size. `fileDone(k)` after each file.
  */
 export async function writeBundle(options: {
-  trx: Db; files: readonly CsvFile[]; made: Date;
+  trx: Db;
+  files: readonly CsvFile[];
+  made: Date;
   manifest: (files: readonly FileSummary[]) => unknown;
   store: (seq: number, bytes: Buffer) => Promise<void>;
   fileDone: (done: number, of: number) => Promise<void>;
@@ -46,27 +57,41 @@ export async function writeBundle(options: {
   const archive = archiver('zip', { zlib: { level: 6 } });
   const { sink, result } = chunkSink(options.store);
   const piped = pipeline(archive, sink);
-  const entryWritten = (name: string) => new Promise<void>((resolve) => {
-    const seen = (entry: archiver.EntryData) => {
-      if (entry.name !== name) return;
-      archive.off('entry', seen);
-      resolve();
-    };
-    archive.on('entry', seen);
+  const entryWritten = (name: string) =>
+    new Promise<void>((resolve) => {
+      const seen = (entry: archiver.EntryData) => {
+        if (entry.name !== name) return;
+        archive.off('entry', seen);
+        resolve();
+      };
+      archive.on('entry', seen);
+    });
+  const ended = piped.then(() => {
+    throw new Error('the archive ended before its files were written');
   });
-  const ended = piped.then(() => { throw new Error('the archive ended before its files were written'); });
   ended.catch(() => undefined); // raced against each file; what failed is thrown from there
   const summaries: FileSummary[] = [];
   try {
     for (const [k, file] of options.files.entries()) {
       const summary = { rows: 0, bytes: 0, hash: createHash('sha256') };
       const written = entryWritten(file.name);
-      archive.append(csvStream(file, options.trx, summary), { name: file.name, date: options.made });
+      archive.append(csvStream(file, options.trx, summary), {
+        name: file.name,
+        date: options.made,
+      });
       await Promise.race([written, ended]);
-      summaries.push({ name: file.name, rows: summary.rows, bytes: summary.bytes, sha256: summary.hash.digest('hex') });
+      summaries.push({
+        name: file.name,
+        rows: summary.rows,
+        bytes: summary.bytes,
+        sha256: summary.hash.digest('hex'),
+      });
       await options.fileDone(k + 1, options.files.length + 1);
     }
-    archive.append(`${JSON.stringify(options.manifest(summaries), null, 2)}\n`, { name: 'manifest.json', date: options.made });
+    archive.append(`${JSON.stringify(options.manifest(summaries), null, 2)}\n`, {
+      name: 'manifest.json',
+      date: options.made,
+    });
     await archive.finalize();
     await piped;
   } catch (error) {

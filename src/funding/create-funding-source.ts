@@ -11,24 +11,42 @@ import { fundingSourceView } from './funding-source.view';
 import { insertFundingSource } from './funding.repository';
 
 /** POST /v1/funds/{fund_id}/funding-sources: the fund's manager (or the admin) records a resource of the fund. */
-export async function createFundingSource(db: Db, context: RequestContext, fundId: string, body: FundingSourceFields, idempotency?: IdempotentRequest) {
+export async function createFundingSource(
+  db: Db,
+  context: RequestContext,
+  fundId: string,
+  body: FundingSourceFields,
+  idempotency?: IdempotentRequest,
+) {
   await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
   const broken = checkFundingSource(body);
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The funding source breaks a business rule.', broken);
-  return transactOnce(db, idempotency, async (trx) => {
-    const source = await insertFundingSource(trx, {
-      id: uuidv7(),
-      fund_id: fundId,
-      origin: body.origin,
-      programme_code: body.programme_code ?? null,
-      priority: body.priority ?? null,
-      label: body.label,
-      amount_committed: formatMoney(parseMoney(body.amount_committed)),
-      start_date: body.start_date,
-      end_date: body.end_date ?? null,
-    });
-    await recordAuditEvent(trx, context, { fundId, action: 'funding_source.created', entityType: 'funding_source', entityId: source.id, state: fundingSourceView(source) });
-    return source;
-  }, (source) => ({ status: 201, body: fundingSourceView(source) }));
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The funding source breaks a business rule.', broken);
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const source = await insertFundingSource(trx, {
+        id: uuidv7(),
+        fund_id: fundId,
+        origin: body.origin,
+        programme_code: body.programme_code ?? null,
+        priority: body.priority ?? null,
+        label: body.label,
+        amount_committed: formatMoney(parseMoney(body.amount_committed)),
+        start_date: body.start_date,
+        end_date: body.end_date ?? null,
+      });
+      await recordAuditEvent(trx, context, {
+        fundId,
+        action: 'funding_source.created',
+        entityType: 'funding_source',
+        entityId: source.id,
+        state: fundingSourceView(source),
+      });
+      return source;
+    },
+    (source) => ({ status: 201, body: fundingSourceView(source) }),
+  );
 }

@@ -1,7 +1,14 @@
 import type { Db } from '../db/connect';
 import { actualDays, type CalendarDate } from '../domain/dates';
 import { divideToCents, hundredth, toCents } from '../domain/funding-split';
-import { FLOW_FIGURES, fundFlowsBySource, listFundingSources, type FlowFigure, type FlowsBySource, type FundingSourceRow } from './funding.repository';
+import {
+  FLOW_FIGURES,
+  fundFlowsBySource,
+  listFundingSources,
+  type FlowFigure,
+  type FlowsBySource,
+  type FundingSourceRow,
+} from './funding.repository';
 
 /** One line of the report: every figure in euros (2 decimals), and the management-fee base. */
 function line(exact: Readonly<Record<FlowFigure, string>>, days: number) {
@@ -17,7 +24,10 @@ function line(exact: Readonly<Record<FlowFigure, string>>, days: number) {
   };
 }
 
-const ZERO_FIGURES = Object.fromEntries(FLOW_FIGURES.map((f) => [f, '0'])) as Record<FlowFigure, string>;
+const ZERO_FIGURES = Object.fromEntries(FLOW_FIGURES.map((f) => [f, '0'])) as Record<
+  FlowFigure,
+  string
+>;
 
 /**
  * The one home of the figures by funding source (docs/funding.md "The report by source"): per
@@ -27,7 +37,12 @@ const ZERO_FIGURES = Object.fromEntries(FLOW_FIGURES.map((f) => [f, '0'])) as Re
  * (fundingFigures) or the resilience report's own (report-indicators), which reads them in the same
  * pass over the ledger as its outstanding principal.
  */
-export function figuresBySource(sources: readonly FundingSourceRow[], flows: FlowsBySource, from: CalendarDate, to: CalendarDate) {
+export function figuresBySource(
+  sources: readonly FundingSourceRow[],
+  flows: FlowsBySource,
+  from: CalendarDate,
+  to: CalendarDate,
+) {
   const days = actualDays(from, to) + 1; // both ends included
   const sums = new Map(flows.sources.map((s) => [s.funding_source_id, s]));
   const { loan_count: unallocatedCount, ...unallocated } = flows.unallocated;
@@ -38,8 +53,21 @@ export function figuresBySource(sources: readonly FundingSourceRow[], flows: Flo
     days,
     sources: sources.map((s) => {
       const sum = sums.get(s.id);
-      const exact = sum ? Object.fromEntries(FLOW_FIGURES.map((f) => [f, hundredth(sum[f])])) as Record<FlowFigure, string> : ZERO_FIGURES;
-      return { funding_source_id: s.id, origin: s.origin, label: s.label, programme_code: s.programme_code, priority: s.priority, amount_committed: s.amount_committed, ...line(exact, days) };
+      const exact = sum
+        ? (Object.fromEntries(FLOW_FIGURES.map((f) => [f, hundredth(sum[f])])) as Record<
+            FlowFigure,
+            string
+          >)
+        : ZERO_FIGURES;
+      return {
+        funding_source_id: s.id,
+        origin: s.origin,
+        label: s.label,
+        programme_code: s.programme_code,
+        priority: s.priority,
+        amount_committed: s.amount_committed,
+        ...line(exact, days),
+      };
     }),
     unallocated: { loan_count: unallocatedCount, ...line(unallocated, days) },
     total: { loan_count: totalCount, ...line(total, days) },
@@ -48,7 +76,10 @@ export function figuresBySource(sources: readonly FundingSourceRow[], flows: Flo
 
 /** The live funding report's figures. No access check and no validation: getFundingReport does them. */
 export async function fundingFigures(db: Db, fundId: string, from: CalendarDate, to: CalendarDate) {
-  const [sources, flows] = await Promise.all([listFundingSources(db, fundId), fundFlowsBySource(db, fundId, from, to)]);
+  const [sources, flows] = await Promise.all([
+    listFundingSources(db, fundId),
+    fundFlowsBySource(db, fundId, from, to),
+  ]);
   return { fund_id: fundId, ...figuresBySource(sources, flows, from, to) };
 }
 
@@ -60,9 +91,17 @@ export async function fundingFigures(db: Db, fundId: string, from: CalendarDate,
  * the outstanding on D. Each source is named by `key` (its id), so that the report's CSV names its
  * lines by it.
  */
-export function figuresBySourceSinceInception(sources: readonly FundingSourceRow[], flows: FlowsBySource, from: CalendarDate, asOf: CalendarDate) {
+export function figuresBySourceSinceInception(
+  sources: readonly FundingSourceRow[],
+  flows: FlowsBySource,
+  from: CalendarDate,
+  asOf: CalendarDate,
+) {
   const { sources: lines, ...rest } = figuresBySource(sources, flows, from, asOf);
-  return { ...rest, sources: lines.map(({ funding_source_id: key, ...source }) => ({ key, ...source })) };
+  return {
+    ...rest,
+    sources: lines.map(({ funding_source_id: key, ...source }) => ({ key, ...source })),
+  };
 }
 
 export type FundingFigures = Awaited<ReturnType<typeof fundingFigures>>;

@@ -2,7 +2,17 @@ import type { FieldError } from '../domain/errors';
 import { parseMoney, ZERO } from '../domain/money';
 
 /** The closed list of origins (docs/funding.md); the EU funds carry their programme's CCI and priority. */
-export const ORIGINS = ['erdf', 'esf_plus', 'region', 'department', 'intermunicipality', 'state', 'public_bank', 'private_bank', 'own_funds'] as const;
+export const ORIGINS = [
+  'erdf',
+  'esf_plus',
+  'region',
+  'department',
+  'intermunicipality',
+  'state',
+  'public_bank',
+  'private_bank',
+  'own_funds',
+] as const;
 export const EU_ORIGINS: ReadonlySet<string> = new Set(['erdf', 'esf_plus']);
 
 export interface FundingSourceFields {
@@ -20,10 +30,14 @@ export function checkFundingSource(f: FundingSourceFields): FieldError[] {
   const errors: FieldError[] = [];
   const eu = EU_ORIGINS.has(f.origin);
   for (const field of ['programme_code', 'priority'] as const) {
-    if (eu && (f[field] ?? null) === null) errors.push({ field, message: `is required for a source of origin ${f.origin}` });
-    if (!eu && (f[field] ?? null) !== null) errors.push({ field, message: 'is only for the EU funds (erdf, esf_plus)' });
+    if (eu && (f[field] ?? null) === null)
+      errors.push({ field, message: `is required for a source of origin ${f.origin}` });
+    if (!eu && (f[field] ?? null) !== null)
+      errors.push({ field, message: 'is only for the EU funds (erdf, esf_plus)' });
   }
-  if (parseMoney(f.amount_committed) === ZERO) errors.push({ field: 'amount_committed', message: 'must be greater than 0' });
-  if (f.end_date != null && f.end_date < f.start_date) errors.push({ field: 'end_date', message: 'is before start_date' });
+  if (parseMoney(f.amount_committed) === ZERO)
+    errors.push({ field: 'amount_committed', message: 'must be greater than 0' });
+  if (f.end_date != null && f.end_date < f.start_date)
+    errors.push({ field: 'end_date', message: 'is before start_date' });
   return errors;
 }

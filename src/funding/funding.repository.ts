@@ -3,43 +3,104 @@ import type { Db } from '../db/connect';
 import type { Database, FundingSourcesTable } from '../db/schema';
 
 export type FundingSourceRow = Selectable<FundingSourcesTable>;
-export interface ShareRow { readonly loan_id: string; readonly funding_source_id: string; readonly percent: string }
+export interface ShareRow {
+  readonly loan_id: string;
+  readonly funding_source_id: string;
+  readonly percent: string;
+}
 
-export async function insertFundingSource(trx: Transaction<Database>, source: Omit<FundingSourceRow, 'created_at'>): Promise<FundingSourceRow> {
+export async function insertFundingSource(
+  trx: Transaction<Database>,
+  source: Omit<FundingSourceRow, 'created_at'>,
+): Promise<FundingSourceRow> {
   return trx.insertInto('funding_sources').values(source).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function findFundingSourceById(db: Db | Transaction<Database>, id: string): Promise<FundingSourceRow | undefined> {
+export async function findFundingSourceById(
+  db: Db | Transaction<Database>,
+  id: string,
+): Promise<FundingSourceRow | undefined> {
   return db.selectFrom('funding_sources').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** The source, locked until the transaction ends (an edit reads and writes it in one step). */
-export async function lockFundingSource(trx: Transaction<Database>, id: string): Promise<FundingSourceRow | undefined> {
-  return trx.selectFrom('funding_sources').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+export async function lockFundingSource(
+  trx: Transaction<Database>,
+  id: string,
+): Promise<FundingSourceRow | undefined> {
+  return trx
+    .selectFrom('funding_sources')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
-export async function updateFundingSourceRow(trx: Transaction<Database>, id: string, changes: Partial<Pick<FundingSourceRow, 'label' | 'amount_committed' | 'end_date'>>) {
-  return trx.updateTable('funding_sources').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+export async function updateFundingSourceRow(
+  trx: Transaction<Database>,
+  id: string,
+  changes: Partial<Pick<FundingSourceRow, 'label' | 'amount_committed' | 'end_date'>>,
+) {
+  return trx
+    .updateTable('funding_sources')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** A fund's sources, oldest first (a fund has a handful: the list is not paged). */
-export async function listFundingSources(db: Db | Transaction<Database>, fundId: string): Promise<FundingSourceRow[]> {
-  return db.selectFrom('funding_sources').selectAll().where('fund_id', '=', fundId).orderBy('created_at').orderBy('id').execute();
+export async function listFundingSources(
+  db: Db | Transaction<Database>,
+  fundId: string,
+): Promise<FundingSourceRow[]> {
+  return db
+    .selectFrom('funding_sources')
+    .selectAll()
+    .where('fund_id', '=', fundId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
-export async function listLoanShares(db: Db | Transaction<Database>, loanId: string): Promise<ShareRow[]> {
-  return db.selectFrom('loan_funding_shares').select(['loan_id', 'funding_source_id', 'percent']).where('loan_id', '=', loanId).orderBy('funding_source_id').execute();
+export async function listLoanShares(
+  db: Db | Transaction<Database>,
+  loanId: string,
+): Promise<ShareRow[]> {
+  return db
+    .selectFrom('loan_funding_shares')
+    .select(['loan_id', 'funding_source_id', 'percent'])
+    .where('loan_id', '=', loanId)
+    .orderBy('funding_source_id')
+    .execute();
 }
 
 /** A loan's split, replaced as a whole. */
-export async function replaceLoanShares(trx: Transaction<Database>, loanId: string, shares: readonly { sourceId: string; percent: string }[]): Promise<void> {
+export async function replaceLoanShares(
+  trx: Transaction<Database>,
+  loanId: string,
+  shares: readonly { sourceId: string; percent: string }[],
+): Promise<void> {
   await trx.deleteFrom('loan_funding_shares').where('loan_id', '=', loanId).execute();
   if (shares.length === 0) return;
-  await trx.insertInto('loan_funding_shares').values(shares.map((s) => ({ loan_id: loanId, funding_source_id: s.sourceId, percent: s.percent }))).execute();
+  await trx
+    .insertInto('loan_funding_shares')
+    .values(
+      shares.map((s) => ({ loan_id: loanId, funding_source_id: s.sourceId, percent: s.percent })),
+    )
+    .execute();
 }
 
 /** The figures of a loan's flows on loans receivable (docs/funding.md "The report by source"). */
-export const FLOW_FIGURES = ['disbursed', 'repaid', 'written_off', 'capitalised_interest', 'outstanding_start', 'outstanding_end', 'outstanding_days'] as const;
+export const FLOW_FIGURES = [
+  'disbursed',
+  'repaid',
+  'written_off',
+  'capitalised_interest',
+  'outstanding_start',
+  'outstanding_end',
+  'outstanding_days',
+] as const;
 export type FlowFigure = (typeof FLOW_FIGURES)[number];
 /** Decimal strings with every digit: per source, Σ over its loans of figure × percent (not yet / 100). */
 export type FlowSums = Readonly<Record<FlowFigure, string>>;
@@ -59,7 +120,11 @@ export interface FlowsBySource {
  * (from max(value date, from) to `to`). The resilience report reads its outstanding principal from
  * it too, in the same pass over the ledger.
  */
-export function loanFlowsSql(fund: RawBuilder<unknown>, from: RawBuilder<unknown>, to: RawBuilder<unknown>) {
+export function loanFlowsSql(
+  fund: RawBuilder<unknown>,
+  from: RawBuilder<unknown>,
+  to: RawBuilder<unknown>,
+) {
   return sql`
     SELECT x.loan_id,
       coalesce(sum(x.net) FILTER (WHERE x.event = 'disbursement' AND x.value_date >= ${from}), 0) AS disbursed,
@@ -94,8 +159,15 @@ export const flowsBySourceJson = sql`json_build_object(
   'total', (SELECT json_build_object('loan_count', count(*)::int, ${sumsOf((f) => sql`sum(${sql.ref(`f.${f}`)})`)}) FROM flows f))`;
 
 /** The fund's flows over [from, to], by source (the live funding report's one statement). */
-export async function fundFlowsBySource(db: Db, fundId: string, from: string, to: string): Promise<FlowsBySource> {
-  const { rows: [row] } = await sql<{ flows: FlowsBySource }>`
+export async function fundFlowsBySource(
+  db: Db,
+  fundId: string,
+  from: string,
+  to: string,
+): Promise<FlowsBySource> {
+  const {
+    rows: [row],
+  } = await sql<{ flows: FlowsBySource }>`
     WITH flows AS (${loanFlowsSql(sql`${fundId}::uuid`, sql`${from}::date`, sql`${to}::date`)})
     SELECT ${flowsBySourceJson} AS flows`.execute(db);
   return row!.flows;
@@ -118,10 +190,14 @@ export interface SupportedEnterprise {
  * first counted disbursement to `to` (the figure is cumulative: the latest says it all), null when
  * none was recorded.
  */
-export async function supportedEnterprises(db: Db, filter: { fundIds: readonly string[]; from: string; to: string; sourceId?: string }): Promise<SupportedEnterprise[]> {
-  const bySource = filter.sourceId === undefined
-    ? sql`fs.origin IN ('erdf', 'esf_plus')`
-    : sql`fs.id = ${filter.sourceId}::uuid`;
+export async function supportedEnterprises(
+  db: Db,
+  filter: { fundIds: readonly string[]; from: string; to: string; sourceId?: string },
+): Promise<SupportedEnterprise[]> {
+  const bySource =
+    filter.sourceId === undefined
+      ? sql`fs.origin IN ('erdf', 'esf_plus')`
+      : sql`fs.id = ${filter.sourceId}::uuid`;
   const result = await sql<SupportedEnterprise>`
     WITH counted AS (
       SELECT DISTINCT l.id AS loan_id, l.structure_id, l.disbursed_on, coalesce(left(st.siret, 9), st.rna) AS enterprise

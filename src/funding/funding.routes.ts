@@ -23,7 +23,13 @@ export function fundingRouter(db: Db, reads: Db): Router {
 
   router.post('/v1/funds/:fund_id/funding-sources', async (req, res) => {
     const fundId = String(req.params.fund_id);
-    const created = await createFundingSource(db, contextOf(req), fundId, req.body as FundingSourceFields, idempotencyOf(req));
+    const created = await createFundingSource(
+      db,
+      contextOf(req),
+      fundId,
+      req.body as FundingSourceFields,
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/funds/${fundId}/funding-sources/${created.body.id}`), created);
   });
 
@@ -34,34 +40,69 @@ export function fundingRouter(db: Db, reads: Db): Router {
 
   router.get('/v1/funds/:fund_id/funding-sources/:source_id', async (req, res) => {
     const source = await findFundingSourceById(db, String(req.params.source_id));
-    if (!source || source.fund_id !== req.params.fund_id || !seesFund(actorOf(req), source.fund_id)) throw new DomainError('not_found', 'No such funding source.');
+    if (!source || source.fund_id !== req.params.fund_id || !seesFund(actorOf(req), source.fund_id))
+      throw new DomainError('not_found', 'No such funding source.');
     res.json(fundingSourceView(source));
   });
 
   router.patch('/v1/funds/:fund_id/funding-sources/:source_id', async (req, res) => {
-    const source = await updateFundingSource(db, contextOf(req), String(req.params.fund_id), String(req.params.source_id), req.body as UpdateFundingSourceBody);
+    const source = await updateFundingSource(
+      db,
+      contextOf(req),
+      String(req.params.fund_id),
+      String(req.params.source_id),
+      req.body as UpdateFundingSourceBody,
+    );
     res.json(fundingSourceView(source));
   });
 
   // The CSV versions (issue 15 item 3): the same figures and query, as a file to save.
   router.get('/v1/funds/:fund_id/funding-report.csv', async (req, res) => {
     const query = req.query as { from: CalendarDate; to: CalendarDate };
-    const report = await getFundingReport(reads, actorOf(req), String(req.params.fund_id), query.from, query.to);
-    sendCsv(res, `funding-report-${report.fund_id}-${report.from}-${report.to}.csv`, fundingReportCsv(report));
+    const report = await getFundingReport(
+      reads,
+      actorOf(req),
+      String(req.params.fund_id),
+      query.from,
+      query.to,
+    );
+    sendCsv(
+      res,
+      `funding-report-${report.fund_id}-${report.from}-${report.to}.csv`,
+      fundingReportCsv(report),
+    );
   });
 
   router.get('/v1/funds/:fund_id/eu-indicators.csv', async (req, res) => {
-    const indicators = await getEuIndicators(reads, actorOf(req), String(req.params.fund_id), req.query as unknown as EuIndicatorsQuery);
-    sendCsv(res, `eu-indicators-${indicators.fund_ids[0]!}-${indicators.from}-${indicators.to}.csv`, euIndicatorsCsv(indicators));
+    const indicators = await getEuIndicators(
+      reads,
+      actorOf(req),
+      String(req.params.fund_id),
+      req.query as unknown as EuIndicatorsQuery,
+    );
+    sendCsv(
+      res,
+      `eu-indicators-${indicators.fund_ids[0]!}-${indicators.from}-${indicators.to}.csv`,
+      euIndicatorsCsv(indicators),
+    );
   });
 
   router.get('/v1/funds/:fund_id/funding-report', async (req, res) => {
     const query = req.query as { from: CalendarDate; to: CalendarDate };
-    res.json(await getFundingReport(reads, actorOf(req), String(req.params.fund_id), query.from, query.to));
+    res.json(
+      await getFundingReport(reads, actorOf(req), String(req.params.fund_id), query.from, query.to),
+    );
   });
 
   router.get('/v1/funds/:fund_id/eu-indicators', async (req, res) => {
-    res.json(await getEuIndicators(reads, actorOf(req), String(req.params.fund_id), req.query as unknown as EuIndicatorsQuery));
+    res.json(
+      await getEuIndicators(
+        reads,
+        actorOf(req),
+        String(req.params.fund_id),
+        req.query as unknown as EuIndicatorsQuery,
+      ),
+    );
   });
 
   router.get('/v1/loans/:loan_id/funding', async (req, res) => {
@@ -70,7 +111,14 @@ export function fundingRouter(db: Db, reads: Db): Router {
   });
 
   router.put('/v1/loans/:loan_id/funding', async (req, res) => {
-    res.json(await setLoanFunding(db, contextOf(req), String(req.params.loan_id), req.body as { shares: ShareBody[] }));
+    res.json(
+      await setLoanFunding(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        req.body as { shares: ShareBody[] },
+      ),
+    );
   });
 
   return router;

@@ -10,8 +10,17 @@ import { fundingFigures } from './funding-figures';
  * of the loans over [from, to], each loan's figures split by its percentages (docs/funding.md "The
  * report by source"; the computation is fundingFigures, shared with the resilience report).
  */
-export async function getFundingReport(db: Db, actor: Actor, fundId: string, from: CalendarDate, to: CalendarDate) {
+export async function getFundingReport(
+  db: Db,
+  actor: Actor,
+  fundId: string,
+  from: CalendarDate,
+  to: CalendarDate,
+) {
   await findVisibleFund(db, actor, fundId);
-  if (to < from) throw new DomainError('rule_violation', 'The period ends before it starts.', [{ field: 'to', message: 'is before from', in: 'query' }]);
+  if (to < from)
+    throw new DomainError('rule_violation', 'The period ends before it starts.', [
+      { field: 'to', message: 'is before from', in: 'query' },
+    ]);
   return fundingFigures(db, fundId, from, to);
 }

@@ -11,14 +11,26 @@ import { assignLoanFunding, loanFundingView, type ShareBody } from './loan-fundi
  * on a transaction-scoped advisory lock on the loan's id: the delete-then-insert of one never meets
  * the other's rows.
  */
-export async function setLoanFunding(db: Db, context: RequestContext, loanId: string, body: { shares: ShareBody[] }) {
+export async function setLoanFunding(
+  db: Db,
+  context: RequestContext,
+  loanId: string,
+  body: { shares: ShareBody[] },
+) {
   const loan = await findVisibleLoan(db, context.actor, loanId);
   assertCanWrite(context.actor);
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`loan_funding:${loan.id}`}))`.execute(trx);
     const shares = await assignLoanFunding(trx, loan.fund_id, loan.id, body.shares, 'shares');
     const view = loanFundingView(loan.id, shares);
-    await recordAuditEvent(trx, context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.funding_set', entityType: 'loan', entityId: loan.id, state: view });
+    await recordAuditEvent(trx, context, {
+      fundId: loan.fund_id,
+      stream: loan.id,
+      action: 'loan.funding_set',
+      entityType: 'loan',
+      entityId: loan.id,
+      state: view,
+    });
     return view;
   });
 }

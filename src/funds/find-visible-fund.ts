@@ -9,7 +9,12 @@ export type { FundRow };
  * A fund the key may see, or a 404 — the same whether the fund is missing or outside the key's
  * scope. `field` names the request field that referred to it, when it came from a body.
  */
-export async function findVisibleFund(db: Db, actor: Actor, fundId: string, field?: string): Promise<FundRow> {
+export async function findVisibleFund(
+  db: Db,
+  actor: Actor,
+  fundId: string,
+  field?: string,
+): Promise<FundRow> {
   const fund = seesFund(actor, fundId) ? await findFundById(db, fundId) : undefined;
   if (!fund) {
     const fields: FieldError[] = field ? [{ field, message: 'not found' }] : [];

@@ -16,14 +16,25 @@ export function fundsRouter(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/funds', async (req, res) => {
-    const created = await createFund(db, contextOf(req), req.body as CreateFundBody, outbound, idempotencyOf(req));
+    const created = await createFund(
+      db,
+      contextOf(req),
+      req.body as CreateFundBody,
+      outbound,
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/funds/${created.body.id}`), created);
   });
 
   router.get('/v1/funds', async (req, res) => {
     const actor = actorOf(req);
     const page = pageOf(req.query, UUID_KEY);
-    const ids = actor.role === 'admin' ? undefined : actor.role === 'structure' || !actor.fundId ? [] : [actor.fundId];
+    const ids =
+      actor.role === 'admin'
+        ? undefined
+        : actor.role === 'structure' || !actor.fundId
+          ? []
+          : [actor.fundId];
     const rows = await listFunds(db, { ids, afterId: page.after, limit: page.limit + 1 });
     const { items, next_cursor } = pageResult(rows, page, (fund) => fund.id);
     res.json({ items: items.map(fundView), next_cursor });
@@ -34,16 +45,29 @@ export function fundsRouter(db: Db, outbound: OutboundPolicy): Router {
   });
 
   router.patch('/v1/funds/:fund_id', async (req, res) => {
-    res.json(fundView(await updateFund(db, contextOf(req), String(req.params.fund_id), req.body as UpdateFundBody, outbound)));
+    res.json(
+      fundView(
+        await updateFund(
+          db,
+          contextOf(req),
+          String(req.params.fund_id),
+          req.body as UpdateFundBody,
+          outbound,
+        ),
+      ),
+    );
   });
 
   // The secret a partner verifies the fund's webhooks with: for those who run the fund, not its auditors.
   router.get('/v1/funds/:fund_id/webhook-secret', async (req, res) => {
     const actor = actorOf(req);
     const fund = await findVisibleFund(db, actor, String(req.params.fund_id));
-    if (actor.role === 'auditor') throw new DomainError('forbidden', 'An auditor key does not read the webhook secret.');
+    if (actor.role === 'auditor')
+      throw new DomainError('forbidden', 'An auditor key does not read the webhook secret.');
     assertCanWrite(actor);
-    res.set('Cache-Control', 'no-store').json({ fund_id: fund.id, secret: await findWebhookSecret(db, fund.id) });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ fund_id: fund.id, secret: await findWebhookSecret(db, fund.id) });
   });
 
   return router;

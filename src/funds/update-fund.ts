@@ -21,14 +21,27 @@ export interface UpdateFundBody {
  * absent fields are kept, `webhook_url: null` removes the webhook. Reminders already made keep
  * their offsets; the next scan uses the new ones. Territory and currency do not change.
  */
-export async function updateFund(db: Db, context: RequestContext, fundId: string, body: UpdateFundBody, outbound: OutboundPolicy = STRICT_OUTBOUND): Promise<FundRow> {
+export async function updateFund(
+  db: Db,
+  context: RequestContext,
+  fundId: string,
+  body: UpdateFundBody,
+  outbound: OutboundPolicy = STRICT_OUTBOUND,
+): Promise<FundRow> {
   await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
   const broken = webhookUrlErrors(body.webhook_url, outbound);
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The fund’s webhook URL is refused.', broken);
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The fund’s webhook URL is refused.', broken);
   return db.transaction().execute(async (trx) => {
     const fund = await updateFundSettings(trx, fundId, body);
-    await recordAuditEvent(trx, context, { fundId, action: 'fund.updated', entityType: 'fund', entityId: fundId, state: fundView(fund) });
+    await recordAuditEvent(trx, context, {
+      fundId,
+      action: 'fund.updated',
+      entityType: 'fund',
+      entityId: fundId,
+      state: fundView(fund),
+    });
     return fund;
   });
 }

@@ -8,7 +8,12 @@ import { docsSecurityHeaders } from './security-headers';
 const ASSETS_URL = '/docs/assets';
 
 /** The files of swagger-ui-dist the page loads, and nothing else of the folder (no demo page, no source maps). */
-const SWAGGER_UI_FILES = new Set(['swagger-ui-bundle.js', 'swagger-ui.css', 'index.css', 'favicon-32x32.png']);
+const SWAGGER_UI_FILES = new Set([
+  'swagger-ui-bundle.js',
+  'swagger-ui.css',
+  'index.css',
+  'favicon-32x32.png',
+]);
 
 /**
  * The page: no inline script or style, so that the Content-Security-Policy can forbid both. Absolute

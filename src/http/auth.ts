@@ -1,7 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { DomainError } from '../domain/errors';
-import { clientAddress, countAgainstQuotas, refuseIfBlocked, type Counted, type RateLimiters } from './rate-limit';
+import {
+  clientAddress,
+  countAgainstQuotas,
+  refuseIfBlocked,
+  type Counted,
+  type RateLimiters,
+} from './rate-limit';
 
 export type Role = 'admin' | 'manager' | 'auditor' | 'structure';
 
@@ -19,7 +25,12 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export const ADMIN: Actor = Object.freeze({ keyId: 'admin', role: 'admin', fundId: null, structureId: null });
+export const ADMIN: Actor = Object.freeze({
+  keyId: 'admin',
+  role: 'admin',
+  fundId: null,
+  structureId: null,
+});
 
 /** Keys are 256-bit random secrets, so a plain SHA-256 is enough to store and look them up. */
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -59,7 +70,10 @@ export const isApiPath = (path: string) => /^\/v1(\/|$)/i.test(path);
  * failure, which Redis counts over the quota (a 429): at most one more failure per process gets a 401.
  */
 export function authenticate(options: {
-  adminKeyHash: string | undefined; lookup: KeyLookup; publicPaths: ReadonlySet<string>; limiters: RateLimiters;
+  adminKeyHash: string | undefined;
+  lookup: KeyLookup;
+  publicPaths: ReadonlySet<string>;
+  limiters: RateLimiters;
 }): RequestHandler {
   const admin = options.adminKeyHash ? Buffer.from(options.adminKeyHash) : undefined;
   return async (req, res, next) => {
@@ -68,21 +82,35 @@ export function authenticate(options: {
       return;
     }
     const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
-    const byFamily: Counted[] = secret === undefined ? [] : [{ limiter: options.limiters.authFailuresPerKeyPrefix, key: keyFamily(secret) }];
+    const byFamily: Counted[] =
+      secret === undefined
+        ? []
+        : [{ limiter: options.limiters.authFailuresPerKeyPrefix, key: keyFamily(secret) }];
     refuseIfBlocked(res, byFamily);
     const hash = secret === undefined ? undefined : hashSecret(secret);
-    const actor = hash === undefined ? undefined : admin && timingSafeEqual(Buffer.from(hash), admin) ? ADMIN : await options.lookup(hash);
+    const actor =
+      hash === undefined
+        ? undefined
+        : admin && timingSafeEqual(Buffer.from(hash), admin)
+          ? ADMIN
+          : await options.lookup(hash);
     if (actor) {
       req.actor = actor;
       next();
       return;
     }
-    const failed = [{ limiter: options.limiters.authFailuresPerAddress, key: clientAddress(req) }, ...byFamily];
+    const failed = [
+      { limiter: options.limiters.authFailuresPerAddress, key: clientAddress(req) },
+      ...byFamily,
+    ];
     refuseIfBlocked(res, failed);
     await countAgainstQuotas(res, failed);
     if (secret === undefined) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      throw new DomainError('unauthenticated', 'An API key is required: Authorization: Bearer <key>.');
+      throw new DomainError(
+        'unauthenticated',
+        'An API key is required: Authorization: Bearer <key>.',
+      );
     }
     res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
     throw new DomainError('unauthenticated', 'This API key is unknown or revoked.');
@@ -100,16 +128,24 @@ export interface RequestContext {
   readonly requestId: string;
 }
 
-export const contextOf = (req: Request): RequestContext => ({ actor: actorOf(req), requestId: String(req.id ?? '') });
+export const contextOf = (req: Request): RequestContext => ({
+  actor: actorOf(req),
+  requestId: String(req.id ?? ''),
+});
 
 /** May this key read the fund's data (its products, structures, loans, ledger, audit trail)? */
 export function seesFund(actor: Actor, fundId: string): boolean {
-  return actor.role === 'admin' || ((actor.role === 'manager' || actor.role === 'auditor') && actor.fundId === fundId);
+  return (
+    actor.role === 'admin' ||
+    ((actor.role === 'manager' || actor.role === 'auditor') && actor.fundId === fundId)
+  );
 }
 
 /** May this key read this structure and its loans? */
 export function seesStructure(actor: Actor, fundId: string, structureId: string): boolean {
-  return seesFund(actor, fundId) || (actor.role === 'structure' && actor.structureId === structureId);
+  return (
+    seesFund(actor, fundId) || (actor.role === 'structure' && actor.structureId === structureId)
+  );
 }
 
 /** May this key read what belongs to the fund itself (`structureId` null) or to one of its structures? */
@@ -119,7 +155,8 @@ export function seesOwner(actor: Actor, fundId: string, structureId: string | nu
 
 /** Writes are for admins and managers; inside its scope, any other role gets a 403. */
 export function assertCanWrite(actor: Actor): void {
-  if (actor.role !== 'admin' && actor.role !== 'manager') throw new DomainError('forbidden', `A ${actor.role} key is read-only.`);
+  if (actor.role !== 'admin' && actor.role !== 'manager')
+    throw new DomainError('forbidden', `A ${actor.role} key is read-only.`);
 }
 
 /**
@@ -127,9 +164,13 @@ export function assertCanWrite(actor: Actor): void {
  * names), its own structure (a structure key), or everything (an admin naming no fund). Naming a
  * fund outside the key's scope is a 404.
  */
-export function listScope(actor: Actor, requestedFundId: string | undefined): { fundId?: string; structureId?: string } {
+export function listScope(
+  actor: Actor,
+  requestedFundId: string | undefined,
+): { fundId?: string; structureId?: string } {
   const ownStructureFund = actor.role === 'structure' && actor.fundId === requestedFundId;
-  if (requestedFundId !== undefined && !seesFund(actor, requestedFundId) && !ownStructureFund) throw new DomainError('not_found', 'No such fund.');
+  if (requestedFundId !== undefined && !seesFund(actor, requestedFundId) && !ownStructureFund)
+    throw new DomainError('not_found', 'No such fund.');
   if (actor.role === 'structure') return { structureId: actor.structureId ?? undefined };
   const fundId = requestedFundId ?? actor.fundId ?? undefined;
   return fundId === undefined ? {} : { fundId };

@@ -9,7 +9,10 @@ import { DomainError, type FieldError } from '../domain/errors';
  */
 export const BODY_LIMITS = Object.freeze({ depth: 32, values: 1000, members: 100 });
 
-const tooComplex = (message: string) => new DomainError('invalid_request', `The request body is too complex: it ${message}.`, [{ field: '', message }]);
+const tooComplex = (message: string) =>
+  new DomainError('invalid_request', `The request body is too complex: it ${message}.`, [
+    { field: '', message },
+  ]);
 
 /**
  * Checks the raw JSON text against BODY_LIMITS before it is parsed: nesting depth, values in all,
@@ -24,7 +27,8 @@ export function checkJsonStructure(text: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -39,17 +43,20 @@ export function checkJsonStructure(text: string): void {
     if (c === 0x22) {
       inString = true;
     } else if (c === 0x5b || c === 0x7b) {
-      if (containers.push({ object: c === 0x7b, members: 0 }) > BODY_LIMITS.depth) throw tooComplex(`is nested deeper than ${BODY_LIMITS.depth} levels`);
+      if (containers.push({ object: c === 0x7b, members: 0 }) > BODY_LIMITS.depth)
+        throw tooComplex(`is nested deeper than ${BODY_LIMITS.depth} levels`);
       awaitingFirst = true;
     } else if (closing) {
       containers.pop();
     } else if (c === 0x2c) {
       values++;
       const top = containers.at(-1);
-      if (top && ++top.members > BODY_LIMITS.members && top.object) throw tooComplex(`has an object with more than ${BODY_LIMITS.members} members`);
+      if (top && ++top.members > BODY_LIMITS.members && top.object)
+        throw tooComplex(`has an object with more than ${BODY_LIMITS.members} members`);
       awaitingFirst = false;
     }
-    if (values > BODY_LIMITS.values) throw tooComplex(`holds more than ${BODY_LIMITS.values} values`);
+    if (values > BODY_LIMITS.values)
+      throw tooComplex(`holds more than ${BODY_LIMITS.values} values`);
   }
 }
 
@@ -58,9 +65,17 @@ export function checkJsonStructure(text: string): void {
  * exchanged between systems is UTF-8, RFC 8259): a body in another charset would be read one way
  * here and another by the parser (UTF-16's byte order is guessed), and slip past the limits.
  */
-export function verifyJsonStructure(_req: IncomingMessage, _res: unknown, body: Buffer, encoding: string): void {
+export function verifyJsonStructure(
+  _req: IncomingMessage,
+  _res: unknown,
+  body: Buffer,
+  encoding: string,
+): void {
   if (encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') {
-    throw new DomainError('unsupported_media_type', `The request body's charset ${encoding} is not supported: send UTF-8.`);
+    throw new DomainError(
+      'unsupported_media_type',
+      `The request body's charset ${encoding} is not supported: send UTF-8.`,
+    );
   }
   checkJsonStructure(body.toString('utf8'));
 }
@@ -71,13 +86,20 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
 
 function unstorableFields(value: unknown, path: string, found: FieldError[]): void {
   if (typeof value === 'string') {
-    if (UNSTORABLE.test(value)) found.push({ field: path, message: 'contains a NUL character or an unpaired surrogate' });
+    if (UNSTORABLE.test(value))
+      found.push({ field: path, message: 'contains a NUL character or an unpaired surrogate' });
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => unstorableFields(item, path ? `${path}.${index}` : String(index), found));
+    value.forEach((item, index) =>
+      unstorableFields(item, path ? `${path}.${index}` : String(index), found),
+    );
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       const field = path ? `${path}.${key}` : key;
-      if (UNSTORABLE.test(key)) found.push({ field, message: 'the name contains a NUL character or an unpaired surrogate' });
+      if (UNSTORABLE.test(key))
+        found.push({
+          field,
+          message: 'the name contains a NUL character or an unpaired surrogate',
+        });
       unstorableFields(item, field, found);
     }
   }
@@ -91,6 +113,11 @@ function unstorableFields(value: unknown, path: string, found: FieldError[]): vo
 export const rejectUnstorableStrings: RequestHandler = (req, _res, next) => {
   const found: FieldError[] = [];
   unstorableFields(req.body, '', found);
-  if (found.length > 0) throw new DomainError('invalid_request', 'The request body holds text that cannot be stored.', found);
+  if (found.length > 0)
+    throw new DomainError(
+      'invalid_request',
+      'The request body holds text that cannot be stored.',
+      found,
+    );
   next();
 };

@@ -1,11 +1,16 @@
 import type { CalendarDate } from '../domain/dates';
 
-const PARIS_OFFSET = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Paris', timeZoneName: 'longOffset' });
+const PARIS_OFFSET = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'Europe/Paris',
+  timeZoneName: 'longOffset',
+});
 const HOUR_MS = 3_600_000;
 
 /** Paris's offset from UTC at `instant`, in ms, from Intl's "GMT+01:00" (or "GMT" at offset 0). */
 function parisOffsetMs(instant: number): number {
-  const name = PARIS_OFFSET.formatToParts(instant).find((part) => part.type === 'timeZoneName')!.value;
+  const name = PARIS_OFFSET.formatToParts(instant).find(
+    (part) => part.type === 'timeZoneName',
+  )!.value;
   const [, sign, hours, minutes] = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name) ?? [];
   if (hours === undefined) return 0;
   return (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000;
@@ -29,4 +34,5 @@ export function todayInParis(instant: number = Date.now()): CalendarDate {
 }
 
 /** The `as_of` query parameter (validated against openapi.yaml), or today. */
-export const asOfOf = (query: unknown): CalendarDate => ((query as { as_of?: string }).as_of as CalendarDate | undefined) ?? todayInParis();
+export const asOfOf = (query: unknown): CalendarDate =>
+  ((query as { as_of?: string }).as_of as CalendarDate | undefined) ?? todayInParis();

@@ -11,7 +11,10 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
  * on a portal, and a key of theirs has no business in one. GET /v1/funds is left out: it answers a
  * structure key an empty list. Paths as in openapi.yaml.
  */
-export const CORS_ROUTES: readonly { readonly path: string; readonly methods: readonly Method[] }[] = [
+export const CORS_ROUTES: readonly {
+  readonly path: string;
+  readonly methods: readonly Method[];
+}[] = [
   { path: '/v1/schedules/preview', methods: ['POST'] },
   { path: '/v1/structures', methods: ['GET'] },
   { path: '/v1/structures/{structure_id}', methods: ['GET'] },
@@ -39,7 +42,15 @@ export const CORS_ROUTES: readonly { readonly path: string; readonly methods: re
 
 /** What a page may send and read. Keys travel in Authorization, never in cookies: no credentials. */
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'];
-const EXPOSED_HEADERS = ['X-Request-Id', 'Idempotency-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location', 'ETag'];
+const EXPOSED_HEADERS = [
+  'X-Request-Id',
+  'Idempotency-Replayed',
+  'Retry-After',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Location',
+  'ETag',
+];
 /** How long a browser may reuse a preflight's answer (seconds); Chromium caps it at 7,200. */
 const PREFLIGHT_MAX_AGE = 600;
 
@@ -54,7 +65,8 @@ export function mountCors(app: Express, origins: readonly string[]): void {
   const allowed = new Set(origins);
   for (const { path, methods } of CORS_ROUTES) {
     const corsHandler = cors({
-      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+      origin: (origin, callback) =>
+        callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
       methods: [...methods],
       allowedHeaders: ALLOWED_HEADERS,
       exposedHeaders: EXPOSED_HEADERS,

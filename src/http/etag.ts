@@ -7,7 +7,8 @@ import { DomainError } from '../domain/errors';
  */
 export const etagOf = (version: number) => `"v${version}"`;
 
-export const setEtag = (res: Response, version: number): Response => res.set('ETag', etagOf(version));
+export const setEtag = (res: Response, version: number): Response =>
+  res.set('ETag', etagOf(version));
 
 /** What the client sent in If-Match: undefined when absent (a PATCH without it applies). */
 export const ifMatchOf = (req: Request): string | undefined => req.get('If-Match');
@@ -21,7 +22,9 @@ export function assertIfMatch(ifMatch: string | undefined, version: number): voi
   if (ifMatch === undefined) return;
   const tags = ifMatch.split(',').map((tag) => tag.trim());
   if (tags.includes('*') || tags.includes(etagOf(version))) return;
-  throw new DomainError('precondition_failed', 'The resource changed since it was read: read it again (its ETag) and repeat the change.', [
-    { field: 'If-Match', in: 'header', message: 'matches no current ETag of the resource' },
-  ]);
+  throw new DomainError(
+    'precondition_failed',
+    'The resource changed since it was read: read it again (its ETag) and repeat the change.',
+    [{ field: 'If-Match', in: 'header', message: 'matches no current ETag of the resource' }],
+  );
 }

@@ -8,9 +8,10 @@ import { formatRate, parseRate, RATE_INPUT } from '../domain/rate';
 import { UUID_KEY } from './pagination';
 
 /** The contract, at the repository root: two levels up from src/http, three from dist/src/http. */
-export const OPENAPI_PATH = ['../..', '../../..']
-  .map((up) => path.resolve(__dirname, up, 'openapi.yaml'))
-  .find((candidate) => existsSync(candidate)) ?? 'openapi.yaml';
+export const OPENAPI_PATH =
+  ['../..', '../../..']
+    .map((up) => path.resolve(__dirname, up, 'openapi.yaml'))
+    .find((candidate) => existsSync(candidate)) ?? 'openapi.yaml';
 
 /** Validates every request against openapi.yaml (responses are checked by the tests). */
 export function openApiValidator(): RequestHandler[] {
@@ -39,7 +40,12 @@ interface ValidatorError {
 }
 
 export function isValidatorError(error: unknown): error is ValidatorError {
-  return typeof error === 'object' && error !== null && typeof (error as ValidatorError).status === 'number' && Array.isArray((error as ValidatorError).errors);
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as ValidatorError).status === 'number' &&
+    Array.isArray((error as ValidatorError).errors)
+  );
 }
 
 /** The one range of every date and instant the contract takes (openapi.yaml's CalendarDate and Instant). */
@@ -50,12 +56,19 @@ const INSTANT_IN_RANGE = String.raw`^(19|2\d)\d{2}-`;
 const PATTERN_MESSAGES: Record<string, string> = {
   [DATE_IN_RANGE]: 'must be a date between 1900-01-01 and 2999-12-31 (YYYY-MM-DD)',
   [INSTANT_IN_RANGE]: 'must be an instant between the years 1900 and 2999 (RFC 3339)',
-  [MONEY_INPUT.source]: 'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"',
-  [RATE_INPUT.source]: 'must be a rate in percent: a decimal string with at most 6 decimals, e.g. "3.5"',
+  [MONEY_INPUT.source]:
+    'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"',
+  [RATE_INPUT.source]:
+    'must be a rate in percent: a decimal string with at most 6 decimals, e.g. "3.5"',
   [UUID_KEY.source]: 'must be an id as this API writes them: lowercase hexadecimal with hyphens',
 };
 
-const LOCATIONS: Record<string, FieldError['in']> = { body: 'body', query: 'query', params: 'path', headers: 'header' };
+const LOCATIONS: Record<string, FieldError['in']> = {
+  body: 'body',
+  query: 'query',
+  params: 'path',
+  headers: 'header',
+};
 
 /** "/body/instalments/0/amount" → { in: "body", field: "instalments.0.amount" }; one error per field. */
 export function fieldErrorsFromValidator(error: ValidatorError): FieldError[] {

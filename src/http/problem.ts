@@ -67,28 +67,53 @@ interface ClientError {
  */
 function bodyParserError(error: unknown): DomainError | undefined {
   const { status, expose, type, message } = (error ?? {}) as ClientError;
-  if (expose !== true || typeof status !== 'number' || status < 400 || status > 499) return undefined;
-  if (type === 'entity.parse.failed') return new DomainError('invalid_request', 'The request body is not valid JSON.', [{ field: '', message: 'is not valid JSON' }]);
-  if (type === 'entity.too.large') return new DomainError('invalid_request', 'The request body is larger than 100 kB.', [{ field: '', message: 'is larger than 100 kB' }]);
-  if (status === 415) return new DomainError('unsupported_media_type', `The request body cannot be read: ${message}.`);
-  return new DomainError('invalid_request', `The request body cannot be read: ${message}.`, [{ field: '', message }]);
+  if (expose !== true || typeof status !== 'number' || status < 400 || status > 499)
+    return undefined;
+  if (type === 'entity.parse.failed')
+    return new DomainError('invalid_request', 'The request body is not valid JSON.', [
+      { field: '', message: 'is not valid JSON' },
+    ]);
+  if (type === 'entity.too.large')
+    return new DomainError('invalid_request', 'The request body is larger than 100 kB.', [
+      { field: '', message: 'is larger than 100 kB' },
+    ]);
+  if (status === 415)
+    return new DomainError(
+      'unsupported_media_type',
+      `The request body cannot be read: ${message}.`,
+    );
+  return new DomainError('invalid_request', `The request body cannot be read: ${message}.`, [
+    { field: '', message },
+  ]);
 }
 
 function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
   if (isDatabaseUnavailable(error)) {
     return conflictsWithAnother(error)
-      ? new DomainError('unavailable', 'The request met a concurrent change and was not applied: try it again.')
-      : new DomainError('unavailable', 'The database did not answer (restarting or failing over). Try again in a few seconds: a change lost '
-        + 'with the connection while it committed may have been made, so repeat a money movement under the same Idempotency-Key (it '
-        + 'then answers as the first time) and look before repeating another change.');
+      ? new DomainError(
+          'unavailable',
+          'The request met a concurrent change and was not applied: try it again.',
+        )
+      : new DomainError(
+          'unavailable',
+          'The database did not answer (restarting or failing over). Try again in a few seconds: a change lost ' +
+            'with the connection while it committed may have been made, so repeat a money movement under the same Idempotency-Key (it ' +
+            'then answers as the first time) and look before repeating another change.',
+        );
   }
   const fromBody = bodyParserError(error);
   if (fromBody) return fromBody;
   if (isValidatorError(error)) {
     const code = CODE_BY_VALIDATOR_STATUS[error.status];
-    if (code === 'invalid_request') return new DomainError(code, 'The request does not match the API contract.', fieldErrorsFromValidator(error));
-    if (code === 'unsupported_media_type') return new DomainError(code, 'The request body must be application/json.');
+    if (code === 'invalid_request')
+      return new DomainError(
+        code,
+        'The request does not match the API contract.',
+        fieldErrorsFromValidator(error),
+      );
+    if (code === 'unsupported_media_type')
+      return new DomainError(code, 'The request body must be application/json.');
     if (code) return new DomainError(code, error.message);
   }
   return undefined;
@@ -104,21 +129,41 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (!known) {
       logger.error({ err: error, request_id: requestId }, 'unhandled error');
       res.status(500).type('application/problem+json').json({
-        type: '/problems/internal-error', title: 'Internal server error', status: 500,
-        detail: 'The server failed to handle this request; it has been logged.', instance: req.originalUrl, request_id: requestId,
+        type: '/problems/internal-error',
+        title: 'Internal server error',
+        status: 500,
+        detail: 'The server failed to handle this request; it has been logged.',
+        instance: req.originalUrl,
+        request_id: requestId,
       });
       return;
     }
     const { status, title } = problemKind(known.code);
     if (status === 503) {
-      logger.warn({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, request_id: requestId }, 'database unavailable, or a transaction to try again');
+      logger.warn(
+        {
+          err: { message: (error as Error).message, code: (error as { code?: unknown }).code },
+          request_id: requestId,
+        },
+        'database unavailable, or a transaction to try again',
+      );
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     }
     const allow = isValidatorError(error) ? error.headers?.Allow : undefined;
     if (allow) res.setHeader('Allow', allow);
-    const body: Record<string, unknown> = { ...known.extensions, type: typeUri(known.code), title, status, detail: known.message, instance: req.originalUrl, request_id: requestId };
-    if (known.fields.length > 0) body.errors = known.fields.slice(0, MAX_LISTED_ERRORS).map(withLocation);
-    if (known.fields.length > MAX_LISTED_ERRORS) body.errors_omitted = known.fields.length - MAX_LISTED_ERRORS;
+    const body: Record<string, unknown> = {
+      ...known.extensions,
+      type: typeUri(known.code),
+      title,
+      status,
+      detail: known.message,
+      instance: req.originalUrl,
+      request_id: requestId,
+    };
+    if (known.fields.length > 0)
+      body.errors = known.fields.slice(0, MAX_LISTED_ERRORS).map(withLocation);
+    if (known.fields.length > MAX_LISTED_ERRORS)
+      body.errors_omitted = known.fields.length - MAX_LISTED_ERRORS;
     res.status(status).type('application/problem+json').json(body);
   };
 }

@@ -62,7 +62,13 @@ function limiter(policy: Policy, redis: { client: Redis; keyPrefix: string } | u
   // While Redis is down, or answers too slowly (the connection's command timeout), the limit holds in
   // each process's memory: the library's insurance limiter, with the same quota and window.
   const counter = redis
-    ? new RateLimiterRedis({ ...options, keyPrefix: `${redis.keyPrefix}:${policy.name}`, storeClient: redis.client, rejectIfRedisNotReady: true, insuranceLimiter: memory })
+    ? new RateLimiterRedis({
+        ...options,
+        keyPrefix: `${redis.keyPrefix}:${policy.name}`,
+        storeClient: redis.client,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+      })
     : memory;
   const blockedUntil = new Map<string, number>();
   const blockedFor = (key: string) => Math.max((blockedUntil.get(key) ?? 0) - Date.now(), 0);
@@ -78,9 +84,16 @@ function limiter(policy: Policy, redis: { client: Redis; keyPrefix: string } | u
       const remaining = Math.max(policy.quota - counted.consumedPoints, 0);
       if (remaining === 0) {
         blockedUntil.set(key, Date.now() + counted.msBeforeNext);
-        if (blockedUntil.size > 1000) for (const [other] of blockedUntil) if (blockedFor(other) === 0) blockedUntil.delete(other);
+        if (blockedUntil.size > 1000)
+          for (const [other] of blockedUntil)
+            if (blockedFor(other) === 0) blockedUntil.delete(other);
       }
-      return { policy, remaining, resetMs: counted.msBeforeNext, exceeded: counted.consumedPoints > policy.quota };
+      return {
+        policy,
+        remaining,
+        resetMs: counted.msBeforeNext,
+        exceeded: counted.consumedPoints > policy.quota,
+      };
     },
   };
 }
@@ -96,9 +109,33 @@ export function rateLimiters(settings: RateLimitSettings, redis?: Redis): RateLi
   const store = redis ? { client: redis, keyPrefix: settings.redisKeyPrefix } : undefined;
   const authWindow = settings.authFailureWindowSeconds;
   return {
-    authFailuresPerAddress: limiter({ name: 'auth-failures-per-address', quota: settings.authFailuresPerAddress, window: authWindow, refusal: 'Too many failed authentications from this address' }, store),
-    authFailuresPerKeyPrefix: limiter({ name: 'auth-failures-per-key-prefix', quota: settings.authFailuresPerKeyPrefix, window: authWindow, refusal: 'Too many failed authentications with keys beginning like this one' }, store),
-    previewPerAddress: limiter({ name: 'preview-per-address', quota: settings.previewRequestsPerAddress, window: settings.previewWindowSeconds, refusal: 'Too many previews from this address' }, store),
+    authFailuresPerAddress: limiter(
+      {
+        name: 'auth-failures-per-address',
+        quota: settings.authFailuresPerAddress,
+        window: authWindow,
+        refusal: 'Too many failed authentications from this address',
+      },
+      store,
+    ),
+    authFailuresPerKeyPrefix: limiter(
+      {
+        name: 'auth-failures-per-key-prefix',
+        quota: settings.authFailuresPerKeyPrefix,
+        window: authWindow,
+        refusal: 'Too many failed authentications with keys beginning like this one',
+      },
+      store,
+    ),
+    previewPerAddress: limiter(
+      {
+        name: 'preview-per-address',
+        quota: settings.previewRequestsPerAddress,
+        window: settings.previewWindowSeconds,
+        refusal: 'Too many previews from this address',
+      },
+      store,
+    ),
   };
 }
 
@@ -116,27 +153,47 @@ const seconds = (ms: number) => Math.max(Math.ceil(ms / 1000), 0);
  * r (remaining) and t (seconds until more quota), e.g. `"auth-failures-per-address";r=0;t=37`.
  */
 function setRateLimitFields(res: Response, states: readonly QuotaState[]): void {
-  res.setHeader('RateLimit-Policy', states.map(({ policy }) => `"${policy.name}";q=${policy.quota};w=${policy.window}`).join(', '));
-  res.setHeader('RateLimit', states.map(({ policy, remaining, resetMs }) => `"${policy.name}";r=${remaining};t=${seconds(resetMs)}`).join(', '));
+  res.setHeader(
+    'RateLimit-Policy',
+    states.map(({ policy }) => `"${policy.name}";q=${policy.quota};w=${policy.window}`).join(', '),
+  );
+  res.setHeader(
+    'RateLimit',
+    states
+      .map(
+        ({ policy, remaining, resetMs }) => `"${policy.name}";r=${remaining};t=${seconds(resetMs)}`,
+      )
+      .join(', '),
+  );
 }
 
 function refuse(res: Response, states: readonly QuotaState[]): never {
   setRateLimitFields(res, states);
   const retryAfter = Math.max(...states.map(({ resetMs }) => seconds(resetMs)));
   res.setHeader('Retry-After', String(retryAfter));
-  throw new DomainError('too_many_requests', `${states[0]!.policy.refusal}: retry in ${retryAfter} s.`);
+  throw new DomainError(
+    'too_many_requests',
+    `${states[0]!.policy.refusal}: retry in ${retryAfter} s.`,
+  );
 }
 
 /** 429 when any of these keys used up its quota, from this process's memory alone (no Redis call). */
 export function refuseIfBlocked(res: Response, counted: readonly Counted[]): void {
   const blocked = counted
-    .map(({ limiter, key }) => ({ policy: limiter.policy, remaining: 0, resetMs: limiter.blockedFor(key) }))
+    .map(({ limiter, key }) => ({
+      policy: limiter.policy,
+      remaining: 0,
+      resetMs: limiter.blockedFor(key),
+    }))
     .filter(({ resetMs }) => resetMs > 0);
   if (blocked.length > 0) refuse(res, blocked);
 }
 
 /** Counts this request against each key: 429 once a quota is exceeded, else the fields say what is left. */
-export async function countAgainstQuotas(res: Response, counted: readonly Counted[]): Promise<void> {
+export async function countAgainstQuotas(
+  res: Response,
+  counted: readonly Counted[],
+): Promise<void> {
   const states = await Promise.all(counted.map(({ limiter, key }) => limiter.count(key)));
   const exceeded = states.filter((state) => state.exceeded);
   if (exceeded.length > 0) refuse(res, exceeded);
@@ -156,11 +213,19 @@ export function clientAddress(req: Request): string {
 /** "2001:db8:0:1:a:b:c:d" or "2001:db8::1%eth0" → "2001:db8:0:1::/64". */
 export function ipv6Network64(address: string): string {
   const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);
+  const groups = (part: string | undefined) =>
+    part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : [];
   const left = groups(head);
   const right = tail === undefined ? [] : groups(tail);
-  const full = [...left, ...Array<string>(Math.max(8 - left.length - right.length, 0)).fill('0'), ...right];
-  return `${full.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const full = [
+    ...left,
+    ...Array<string>(Math.max(8 - left.length - right.length, 0)).fill('0'),
+    ...right,
+  ];
+  return `${full
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** Every request to the route counts against its client address's quota. */

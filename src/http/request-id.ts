@@ -27,7 +27,11 @@ export function requestLogger(logger: Logger): RequestHandler {
     const done = () => {
       res.removeListener('finish', done);
       res.removeListener('close', done);
-      const line = { req: { id, method: req.method, url: req.originalUrl }, res: { status: res.headersSent ? res.statusCode : null }, responseTime: Math.round(performance.now() - started) };
+      const line = {
+        req: { id, method: req.method, url: req.originalUrl },
+        res: { status: res.headersSent ? res.statusCode : null },
+        responseTime: Math.round(performance.now() - started),
+      };
       if (!res.writableFinished) logger.warn(line, 'request aborted');
       else if (res.statusCode >= 500) logger.error(line, 'request failed');
       else logger.info(line, 'request completed');

@@ -10,7 +10,11 @@ import type { IdempotentRequest, StoredResponse } from './run-idempotently';
 export function idempotencyOf(req: Request): IdempotentRequest | undefined {
   const key = req.get('Idempotency-Key');
   if (key === undefined) return undefined;
-  return { owner: actorOf(req).keyId, key, fingerprint: { method: req.method, path: req.path, body: (req.body as unknown) ?? null } };
+  return {
+    owner: actorOf(req).keyId,
+    key,
+    fingerprint: { method: req.method, path: req.path, body: (req.body as unknown) ?? null },
+  };
 }
 
 /** Sends a use case's answer, first or replayed (then with `Idempotency-Replayed: true`), as it was. */
@@ -24,7 +28,14 @@ export function sendStored(res: Response, stored: StoredResponse): void {
  * answer without the secret: a bearer secret must not lie in plain text among stored responses. Its
  * replay is a 409 naming what the first request made, and how to get a secret again.
  */
-export function refuseSecretReplay(stored: StoredResponse<{ id: string }>, what: string, advice: string): void {
+export function refuseSecretReplay(
+  stored: StoredResponse<{ id: string }>,
+  what: string,
+  advice: string,
+): void {
   if (!stored.replayed) return;
-  throw new DomainError('conflict', `This Idempotency-Key already created ${what} ${stored.body.id}; its secret was shown once, in that answer, and is not kept: ${advice}.`);
+  throw new DomainError(
+    'conflict',
+    `This Idempotency-Key already created ${what} ${stored.body.id}; its secret was shown once, in that answer, and is not kept: ${advice}.`,
+  );
 }

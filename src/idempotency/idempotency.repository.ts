@@ -28,9 +28,17 @@ export type Companion<Row> = (proceed: RawBuilder<boolean>) => RawBuilder<Row>;
  * if any, and the companion query's row (or undefined when it has none or did not run).
  */
 export async function claimKey<Row extends object>(
-  trx: Transaction<Database>, owner: string, key: string, companion?: Companion<Row>,
+  trx: Transaction<Database>,
+  owner: string,
+  key: string,
+  companion?: Companion<Row>,
 ): Promise<KeyClaim & { companion: Row | undefined }> {
-  const { rows } = await sql<{ claim_held: boolean; claim_stored: KeyClaim['stored'] | null; claim_expired: boolean; claim_companion: boolean }>`
+  const { rows } = await sql<{
+    claim_held: boolean;
+    claim_stored: KeyClaim['stored'] | null;
+    claim_expired: boolean;
+    claim_companion: boolean;
+  }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${`idempotency:${owner}:${key}`}, 0)) AS held,
         (SELECT json_build_object('request_hash', k.request_hash, 'status_code', k.status_code, 'response', k.response)
@@ -38,18 +46,38 @@ export async function claimKey<Row extends object>(
         EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at < now() - ${RETENTION}::interval) AS expired)
     SELECT claim.held AS claim_held, claim.stored AS claim_stored, claim.expired AS claim_expired,
       ${companion ? sql`NOT (companion IS NULL) AS claim_companion, companion.*` : sql`false AS claim_companion`}
-    FROM claim ${companion ? sql`LEFT JOIN LATERAL (${companion(sql<boolean>`(claim.held AND claim.stored IS NULL)`)}) companion ON true` : sql``}`.execute(trx);
-  const { claim_held: held, claim_stored: stored, claim_expired: expired, claim_companion: ran, ...rest } = rows[0]!;
-  return { held, stored: stored ?? undefined, expired, companion: ran ? rest as Row : undefined };
+    FROM claim ${companion ? sql`LEFT JOIN LATERAL (${companion(sql<boolean>`(claim.held AND claim.stored IS NULL)`)}) companion ON true` : sql``}`.execute(
+    trx,
+  );
+  const {
+    claim_held: held,
+    claim_stored: stored,
+    claim_expired: expired,
+    claim_companion: ran,
+    ...rest
+  } = rows[0]!;
+  return { held, stored: stored ?? undefined, expired, companion: ran ? (rest as Row) : undefined };
 }
 
 /** Forgets a key past its retention, so that it can be used again. */
-export async function forgetExpiredKey(trx: Transaction<Database>, owner: string, key: string): Promise<void> {
-  await sql`DELETE FROM idempotency_keys WHERE owner = ${owner} AND key = ${key} AND created_at < now() - ${RETENTION}::interval`.execute(trx);
+export async function forgetExpiredKey(
+  trx: Transaction<Database>,
+  owner: string,
+  key: string,
+): Promise<void> {
+  await sql`DELETE FROM idempotency_keys WHERE owner = ${owner} AND key = ${key} AND created_at < now() - ${RETENTION}::interval`.execute(
+    trx,
+  );
 }
 
 /** The key and the response, stored with the change they report (a write of its transaction): both land, or neither. */
-export function storeKeyWrite(row: { owner: string; key: string; request_hash: string; status_code: number; response: unknown }): Write {
+export function storeKeyWrite(row: {
+  owner: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response: unknown;
+}): Write {
   return {
     query: sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response)
       VALUES (${row.owner}, ${row.key}, ${row.request_hash}, ${row.status_code}::integer, ${JSON.stringify(row.response)}::jsonb)`,
@@ -59,6 +87,8 @@ export function storeKeyWrite(row: { owner: string; key: string; request_hash: s
 /** Deletes up to `batch` keys past their retention, oldest first; returns how many. */
 export async function deleteExpiredKeys(db: Db, batch: number): Promise<number> {
   const result = await sql`DELETE FROM idempotency_keys WHERE (owner, key) IN (
-    SELECT owner, key FROM idempotency_keys WHERE created_at < now() - ${RETENTION}::interval ORDER BY created_at LIMIT ${batch})`.execute(db);
+    SELECT owner, key FROM idempotency_keys WHERE created_at < now() - ${RETENTION}::interval ORDER BY created_at LIMIT ${batch})`.execute(
+    db,
+  );
   return Number(result.numAffectedRows ?? 0);
 }

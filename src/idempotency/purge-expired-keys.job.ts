@@ -9,5 +9,7 @@ export const PURGE_EXPIRED_KEYS_SCHEDULE = { pattern: '30 3 * * *', tz: 'Europe/
 
 /** The BullMQ processor: a retried run deletes what is left, so at-least-once delivery is harmless. */
 export function purgeExpiredKeysJob(db: Db) {
-  return async (_job: Job): Promise<{ deleted: number }> => ({ deleted: await purgeExpiredKeys(db) });
+  return async (_job: Job): Promise<{ deleted: number }> => ({
+    deleted: await purgeExpiredKeys(db),
+  });
 }

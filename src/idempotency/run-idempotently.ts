@@ -8,7 +8,12 @@ import { DomainError } from '../domain/errors';
 import { auditEvent, type AuditedChange } from '../audit/record-audit-event';
 import { executeWrites, type Write } from '../db/writes';
 import type { RequestContext } from '../http/auth';
-import { claimKey, forgetExpiredKey, storeKeyWrite, type Companion } from './idempotency.repository';
+import {
+  claimKey,
+  forgetExpiredKey,
+  storeKeyWrite,
+  type Companion,
+} from './idempotency.repository';
 
 export interface IdempotentRequest {
   /** The API key the Idempotency-Key belongs to: keys of different callers never meet. */
@@ -37,11 +42,19 @@ export interface StoredResponse<Body = unknown> extends Answer<Body> {
  * instead of with `db.transaction()`.
  */
 export async function transactOnce<Result, Body>(
-  db: Db, request: IdempotentRequest | undefined,
-  work: (trx: Transaction<Database>) => Promise<Result>, answer: (result: Result) => Answer<Body>,
+  db: Db,
+  request: IdempotentRequest | undefined,
+  work: (trx: Transaction<Database>) => Promise<Result>,
+  answer: (result: Result) => Answer<Body>,
 ): Promise<StoredResponse<Body>> {
-  if (!request) return db.transaction().execute(async (trx) => ({ ...answer(await work(trx)), replayed: false }));
-  const stored = await claimThenRun(db, request, async (trx) => ({ ...answer(await work(trx)), writes: [] }));
+  if (!request)
+    return db
+      .transaction()
+      .execute(async (trx) => ({ ...answer(await work(trx)), replayed: false }));
+  const stored = await claimThenRun(db, request, async (trx) => ({
+    ...answer(await work(trx)),
+    writes: [],
+  }));
   return stored as StoredResponse<Body>; // a replay's body is the JSON of the same view
 }
 
@@ -55,14 +68,24 @@ export async function transactOnce<Result, Body>(
  * `companion` query, which runs with the claim (one round trip) when the request is to proceed.
  */
 export async function runIdempotently<Row extends object>(
-  db: Db, context: RequestContext, request: IdempotentRequest,
-  perform: (trx: Transaction<Database>, companion: Row | undefined) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
+  db: Db,
+  context: RequestContext,
+  request: IdempotentRequest,
+  perform: (
+    trx: Transaction<Database>,
+    companion: Row | undefined,
+  ) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
   companion?: Companion<Row>,
 ): Promise<StoredResponse> {
-  return claimThenRun(db, request, async (trx, row) => {
-    const { status, body, writes, audit } = await perform(trx, row);
-    return { status, body, writes: [...writes, ...auditEvent(context, audit)] };
-  }, companion);
+  return claimThenRun(
+    db,
+    request,
+    async (trx, row) => {
+      const { status, body, writes, audit } = await perform(trx, row);
+      return { status, body, writes: [...writes, ...auditEvent(context, audit)] };
+    },
+    companion,
+  );
 }
 
 /**
@@ -70,28 +93,56 @@ export async function runIdempotently<Row extends object>(
  * with the key and its response, in one statement.
  */
 async function claimThenRun<Row extends object>(
-  db: Db, request: IdempotentRequest,
-  perform: (trx: Transaction<Database>, companion: Row | undefined) => Promise<Answer & { writes: readonly Write[] }>,
+  db: Db,
+  request: IdempotentRequest,
+  perform: (
+    trx: Transaction<Database>,
+    companion: Row | undefined,
+  ) => Promise<Answer & { writes: readonly Write[] }>,
   companion?: Companion<Row>,
 ): Promise<StoredResponse> {
   const requestHash = createHash('sha256').update(canonicalJson(request.fingerprint)).digest('hex');
-  const run = () => db.transaction().execute(async (trx): Promise<StoredResponse> => {
-    const { held, stored, expired, companion: row } = await claimKey(trx, request.owner, request.key, companion);
-    if (stored && stored.request_hash !== requestHash) {
-      throw new DomainError('rule_violation', 'This Idempotency-Key was used for a different request.', [
-        { in: 'header', field: 'Idempotency-Key', message: 'was already used with another request body' },
-      ]);
-    }
-    if (stored) return { status: stored.status_code, body: stored.response, replayed: true };
-    if (!held) throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry later.');
-    if (expired) await forgetExpiredKey(trx, request.owner, request.key);
+  const run = () =>
+    db.transaction().execute(async (trx): Promise<StoredResponse> => {
+      const {
+        held,
+        stored,
+        expired,
+        companion: row,
+      } = await claimKey(trx, request.owner, request.key, companion);
+      if (stored && stored.request_hash !== requestHash) {
+        throw new DomainError(
+          'rule_violation',
+          'This Idempotency-Key was used for a different request.',
+          [
+            {
+              in: 'header',
+              field: 'Idempotency-Key',
+              message: 'was already used with another request body',
+            },
+          ],
+        );
+      }
+      if (stored) return { status: stored.status_code, body: stored.response, replayed: true };
+      if (!held)
+        throw new DomainError(
+          'conflict',
+          'A request with this Idempotency-Key is still being processed; retry later.',
+        );
+      if (expired) await forgetExpiredKey(trx, request.owner, request.key);
 
-    const { status, body, writes } = await perform(trx, row);
-    // The change, its audit event and the key with its response in one statement.
-    const key = { owner: request.owner, key: request.key, request_hash: requestHash, status_code: status, response: body };
-    await executeWrites(trx, [...writes, storeKeyWrite(key)]);
-    return { status, body, replayed: false };
-  });
+      const { status, body, writes } = await perform(trx, row);
+      // The change, its audit event and the key with its response in one statement.
+      const key = {
+        owner: request.owner,
+        key: request.key,
+        request_hash: requestHash,
+        status_code: status,
+        response: body,
+      };
+      await executeWrites(trx, [...writes, storeKeyWrite(key)]);
+      return { status, body, replayed: false };
+    });
   try {
     return await run();
   } catch (error) {

@@ -15,13 +15,21 @@ export function impactRouter(db: Db, reads: Db): Router {
 
   router.post('/v1/structures/:structure_id/impact-snapshots', async (req, res) => {
     const structureId = String(req.params.structure_id);
-    const stored = await recordImpactSnapshot(db, contextOf(req), structureId, req.body as ImpactSnapshotBody, todayInParis(), idempotencyOf(req));
+    const stored = await recordImpactSnapshot(
+      db,
+      contextOf(req),
+      structureId,
+      req.body as ImpactSnapshotBody,
+      todayInParis(),
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/structures/${structureId}/impact-snapshots`), stored);
   });
 
   router.get('/v1/structures/:structure_id/impact-snapshots', async (req, res) => {
     const structure = await findStructure(db, String(req.params.structure_id));
-    if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
+    if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id))
+      throw new DomainError('not_found', 'No such structure.');
     const query = req.query as { from?: string; to?: string };
     const rows = await listImpactSnapshots(reads, structure.id, query);
     res.json({ items: rows.map(impactSnapshotView) });

@@ -31,36 +31,67 @@ function assertMayRecord(actor: Actor, structureId: string): void {
 }
 
 const duplicate = (date: string) =>
-  new DomainError('conflict', `The structure already has an impact snapshot dated ${date}.`, [{ field: 'snapshot_date', message: 'already recorded' }]);
+  new DomainError('conflict', `The structure already has an impact snapshot dated ${date}.`, [
+    { field: 'snapshot_date', message: 'already recorded' },
+  ]);
 
 /** POST /v1/structures/{id}/impact-snapshots: one per structure and date (409 on a second), audited in the fund's chain. */
-export async function recordImpactSnapshot(db: Db, context: RequestContext, structureId: string, body: ImpactSnapshotBody, today: CalendarDate, idempotency?: IdempotentRequest) {
+export async function recordImpactSnapshot(
+  db: Db,
+  context: RequestContext,
+  structureId: string,
+  body: ImpactSnapshotBody,
+  today: CalendarDate,
+  idempotency?: IdempotentRequest,
+) {
   const structure = await findStructure(db, structureId);
-  if (!structure || !seesStructure(context.actor, structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
+  if (!structure || !seesStructure(context.actor, structure.fund_id, structure.id))
+    throw new DomainError('not_found', 'No such structure.');
   assertMayRecord(context.actor, structure.id);
   const broken: FieldError[] = [];
-  const jobs = { jobs_fte: jobsText(body.jobs_fte), jobs_created: jobsText(body.jobs_created), jobs_maintained: jobsText(body.jobs_maintained) };
-  for (const [field, text] of Object.entries(jobs)) if (text === undefined) broken.push({ field, message: 'must have at most 2 decimals' });
-  if (body.snapshot_date > today) broken.push({ field: 'snapshot_date', message: `is after today (${today}): a snapshot says what was` });
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The impact snapshot breaks a business rule.', broken);
-  return transactOnce(db, idempotency, async (trx) => {
-    const snapshot = await insertImpactSnapshot(trx, {
-      id: uuidv7(),
-      fund_id: structure.fund_id,
-      structure_id: structure.id,
-      snapshot_date: body.snapshot_date,
-      jobs_fte: jobs.jobs_fte!,
-      jobs_created: jobs.jobs_created!,
-      jobs_maintained: jobs.jobs_maintained!,
-      still_active: body.still_active,
-      revenue: body.revenue ?? null,
-      recorded_by: context.actor.keyId,
+  const jobs = {
+    jobs_fte: jobsText(body.jobs_fte),
+    jobs_created: jobsText(body.jobs_created),
+    jobs_maintained: jobsText(body.jobs_maintained),
+  };
+  for (const [field, text] of Object.entries(jobs))
+    if (text === undefined) broken.push({ field, message: 'must have at most 2 decimals' });
+  if (body.snapshot_date > today)
+    broken.push({
+      field: 'snapshot_date',
+      message: `is after today (${today}): a snapshot says what was`,
     });
-    await recordAuditEvent(trx, context, {
-      fundId: snapshot.fund_id, action: 'impact_snapshot.recorded', entityType: 'impact_snapshot', entityId: snapshot.id, state: impactSnapshotView(snapshot),
-    });
-    return snapshot;
-  }, (snapshot) => ({ status: 201, body: impactSnapshotView(snapshot) })).catch((error: unknown) => {
-    throw isUniqueViolation(error, 'impact_snapshots_structure_date_key') ? duplicate(body.snapshot_date) : error;
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The impact snapshot breaks a business rule.', broken);
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const snapshot = await insertImpactSnapshot(trx, {
+        id: uuidv7(),
+        fund_id: structure.fund_id,
+        structure_id: structure.id,
+        snapshot_date: body.snapshot_date,
+        jobs_fte: jobs.jobs_fte!,
+        jobs_created: jobs.jobs_created!,
+        jobs_maintained: jobs.jobs_maintained!,
+        still_active: body.still_active,
+        revenue: body.revenue ?? null,
+        recorded_by: context.actor.keyId,
+      });
+      await recordAuditEvent(trx, context, {
+        fundId: snapshot.fund_id,
+        action: 'impact_snapshot.recorded',
+        entityType: 'impact_snapshot',
+        entityId: snapshot.id,
+        state: impactSnapshotView(snapshot),
+      });
+      return snapshot;
+    },
+    (snapshot) => ({ status: 201, body: impactSnapshotView(snapshot) }),
+  ).catch((error: unknown) => {
+    throw isUniqueViolation(error, 'impact_snapshots_structure_date_key')
+      ? duplicate(body.snapshot_date)
+      : error;
   });
 }

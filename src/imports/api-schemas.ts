@@ -22,7 +22,12 @@ function validatorOf(schema: string): ValidateFunction {
     addFormats(ajv, { mode: 'full' });
     ajv.addFormat('amount', MONEY_INPUT);
     ajv.addFormat('rate', RATE_INPUT);
-    ajv.addSchema(YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as object, SPEC_ID, undefined, false);
+    ajv.addSchema(
+      YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as object,
+      SPEC_ID,
+      undefined,
+      false,
+    );
   }
   let validate = compiled.get(schema);
   if (!validate) {
@@ -39,8 +44,15 @@ const asValidatorItem = (error: ErrorObject) => ({
 });
 
 /** The fields of `body` that break the schema, by field, as a 400 of the API names them. */
-export function schemaErrors(schema: 'StructureCreate' | 'LoanCreate' | 'RepaymentCreate', body: unknown): FieldError[] {
+export function schemaErrors(
+  schema: 'StructureCreate' | 'LoanCreate' | 'RepaymentCreate',
+  body: unknown,
+): FieldError[] {
   const validate = validatorOf(schema);
   if (validate(body)) return [];
-  return fieldErrorsFromValidator({ status: 400, message: '', errors: (validate.errors ?? []).map(asValidatorItem) });
+  return fieldErrorsFromValidator({
+    status: 400,
+    message: '',
+    errors: (validate.errors ?? []).map(asValidatorItem),
+  });
 }

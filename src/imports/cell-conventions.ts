@@ -44,8 +44,14 @@ function numberPattern(mark: DecimalMark, suffix: string): RegExp {
   return new RegExp(`^(\\d+|\\d{1,3}(?:${GROUP_SPACE}\\d{3})+)(?:${decimal}(\\d+))?${suffix}$`);
 }
 
-const AMOUNT = { '.': numberPattern('.', `(?:${GROUP_SPACE}?€)?`), ',': numberPattern(',', `(?:${GROUP_SPACE}?€)?`) };
-const PERCENT = { '.': numberPattern('.', `(?:${GROUP_SPACE}?%)?`), ',': numberPattern(',', `(?:${GROUP_SPACE}?%)?`) };
+const AMOUNT = {
+  '.': numberPattern('.', `(?:${GROUP_SPACE}?€)?`),
+  ',': numberPattern(',', `(?:${GROUP_SPACE}?€)?`),
+};
+const PERCENT = {
+  '.': numberPattern('.', `(?:${GROUP_SPACE}?%)?`),
+  ',': numberPattern(',', `(?:${GROUP_SPACE}?%)?`),
+};
 const PLAIN = { '.': numberPattern('.', ''), ',': numberPattern(',', '') };
 
 function canonicalNumber(cell: string, pattern: RegExp): string {
@@ -56,13 +62,16 @@ function canonicalNumber(cell: string, pattern: RegExp): string {
 }
 
 /** "1 250,50 €" (`,` file) or "1250.50" (`.` file) → "1250.50"; the decimals are kept as written for the API to judge. */
-export const canonicalAmount = (cell: string, mark: DecimalMark): string => canonicalNumber(cell, AMOUNT[mark]);
+export const canonicalAmount = (cell: string, mark: DecimalMark): string =>
+  canonicalNumber(cell, AMOUNT[mark]);
 
 /** "3,5 %" / "3.5" → "3.5". */
-export const canonicalRate = (cell: string, mark: DecimalMark): string => canonicalNumber(cell, PERCENT[mark]);
+export const canonicalRate = (cell: string, mark: DecimalMark): string =>
+  canonicalNumber(cell, PERCENT[mark]);
 
 /** A decimal count such as jobs in FTEs: "12,5" → "12.5". */
-export const canonicalDecimal = (cell: string, mark: DecimalMark): string => canonicalNumber(cell, PLAIN[mark]);
+export const canonicalDecimal = (cell: string, mark: DecimalMark): string =>
+  canonicalNumber(cell, PLAIN[mark]);
 
 const FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 
@@ -74,7 +83,8 @@ export function canonicalDate(cell: string): string {
 }
 
 /** A whole number ("12") as a number; anything else as written (the schema then says what is expected). */
-export const canonicalInteger = (cell: string): number | string => (/^\d{1,9}$/.test(cell) ? Number(cell) : cell);
+export const canonicalInteger = (cell: string): number | string =>
+  /^\d{1,9}$/.test(cell) ? Number(cell) : cell;
 
 const TRUE_WORDS = new Set(['true', 'yes', 'oui', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'non', '0']);

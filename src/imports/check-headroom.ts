@@ -18,7 +18,8 @@ interface AidLine {
 }
 
 /** A structure's undertaking before links: its SIREN (the SIRET's first 9 digits), else its RNA number. */
-const undertakingKey = (siret: unknown, rna: unknown) => (typeof siret === 'string' ? `siren:${siret.slice(0, 9)}` : `rna:${String(rna)}`);
+const undertakingKey = (siret: unknown, rna: unknown) =>
+  typeof siret === 'string' ? `siren:${siret.slice(0, 9)}` : `rna:${String(rna)}`;
 
 /**
  * The undertaking of each structure the new loans name, as undertakingOf (src/state-aid/headroom.ts)
@@ -28,10 +29,21 @@ const undertakingKey = (siret: unknown, rna: unknown) => (typeof siret === 'stri
  * A new structure of the file joins the undertaking of the fund's structures with its SIREN.
  * Answers each key's group, and each fund structure's group.
  */
-async function undertakingsOf(db: Db, fundId: string): Promise<{ groupOfKey: (key: string) => string; groupOfStructure: Map<string, string> }> {
+async function undertakingsOf(
+  db: Db,
+  fundId: string,
+): Promise<{ groupOfKey: (key: string) => string; groupOfStructure: Map<string, string> }> {
   const [structures, links] = await Promise.all([
-    db.selectFrom('structures').select(['id', 'siret', 'rna']).where('fund_id', '=', fundId).execute(),
-    db.selectFrom('undertaking_links').select(['structure_id', 'linked_id']).where('fund_id', '=', fundId).execute(),
+    db
+      .selectFrom('structures')
+      .select(['id', 'siret', 'rna'])
+      .where('fund_id', '=', fundId)
+      .execute(),
+    db
+      .selectFrom('undertaking_links')
+      .select(['structure_id', 'linked_id'])
+      .where('fund_id', '=', fundId)
+      .execute(),
   ]);
   const parent = new Map<string, string>();
   const find = (key: string): string => {
@@ -45,22 +57,44 @@ async function undertakingsOf(db: Db, fundId: string): Promise<{ groupOfKey: (ke
     if (ra !== rb) parent.set(ra, rb);
   };
   // A structure with neither identifier (none should exist) is its own undertaking, as in undertakingOf.
-  const keyOfStructure = new Map(structures.map((s) => [s.id, s.siret === null && s.rna === null ? `id:${s.id}` : undertakingKey(s.siret ?? undefined, s.rna)]));
-  for (const { structure_id: a, linked_id: b } of links) if (keyOfStructure.has(a) && keyOfStructure.has(b)) union(keyOfStructure.get(a)!, keyOfStructure.get(b)!);
-  return { groupOfKey: find, groupOfStructure: new Map([...keyOfStructure].map(([id, key]) => [id, find(key)])) };
+  const keyOfStructure = new Map(
+    structures.map((s) => [
+      s.id,
+      s.siret === null && s.rna === null
+        ? `id:${s.id}`
+        : undertakingKey(s.siret ?? undefined, s.rna),
+    ]),
+  );
+  for (const { structure_id: a, linked_id: b } of links)
+    if (keyOfStructure.has(a) && keyOfStructure.has(b))
+      union(keyOfStructure.get(a)!, keyOfStructure.get(b)!);
+  return {
+    groupOfKey: find,
+    groupOfStructure: new Map([...keyOfStructure].map(([id, key]) => [id, find(key)])),
+  };
 }
 
 /** The de minimis aid (loans' grants and declared aid) the fund holds for these structures, by group. */
 async function aidHeld(db: Db, groupOf: ReadonlyMap<string, string>): Promise<AidLine[]> {
   if (groupOf.size === 0) return [];
   const ids = [...groupOf.keys()];
-  const { rows } = await sql<{ structure_id: string; grant_date: string; legal_basis: 'de_minimis' | 'sgei_de_minimis'; amount_cents: string }>`
+  const { rows } = await sql<{
+    structure_id: string;
+    grant_date: string;
+    legal_basis: 'de_minimis' | 'sgei_de_minimis';
+    amount_cents: string;
+  }>`
     SELECT structure_id, grant_date::text AS grant_date, legal_basis, round(amount * 100)::text AS amount_cents FROM (
       SELECT structure_id, grant_date, legal_basis, amount FROM aid_grants WHERE structure_id = ANY(${ids}::uuid[])
       UNION ALL
       SELECT structure_id, grant_date, legal_basis, amount FROM declared_aid WHERE structure_id = ANY(${ids}::uuid[])
     ) aid WHERE legal_basis IN ('de_minimis', 'sgei_de_minimis')`.execute(db);
-  return rows.map((r) => ({ group: groupOf.get(r.structure_id)!, date: r.grant_date, basis: r.legal_basis, amount: cents(BigInt(r.amount_cents)) }));
+  return rows.map((r) => ({
+    group: groupOf.get(r.structure_id)!,
+    date: r.grant_date,
+    basis: r.legal_basis,
+    amount: cents(BigInt(r.amount_cents)),
+  }));
 }
 
 /**
@@ -72,12 +106,19 @@ async function aidHeld(db: Db, groupOf: ReadonlyMap<string, string>): Promise<Ai
  * count them. An imported loan is de minimis (the file has no legal basis column), with its
  * product's classes. A loan above the headroom is an error on its row, under `principal`.
  */
-export async function checkLoanHeadroom(db: Db, fundId: string, loans: CheckedLoans, loanRows: readonly CsvRow[], products: ReadonlyMap<string, ProductRow>): Promise<void> {
+export async function checkLoanHeadroom(
+  db: Db,
+  fundId: string,
+  loans: CheckedLoans,
+  loanRows: readonly CsvRow[],
+  products: ReadonlyMap<string, ProductRow>,
+): Promise<void> {
   if (loans.created.size === 0) return;
   const rates = await findBaseRatesOfFund(db, fundId);
   const fields = new Map(loanRows.map((r) => [r.row, r.fields]));
   const created = [...loans.created.values()].sort((a, b) => a.row - b.row);
-  const keyOf = (row: number) => undertakingKey(fields.get(row)!.structure_siret, fields.get(row)!.structure_rna);
+  const keyOf = (row: number) =>
+    undertakingKey(fields.get(row)!.structure_siret, fields.get(row)!.structure_rna);
 
   const { groupOfKey, groupOfStructure } = await undertakingsOf(db, fundId);
   const byGroup = new Map<string, AidLine[]>();
@@ -92,15 +133,34 @@ export async function checkLoanHeadroom(db: Db, fundId: string, loans: CheckedLo
     const product = products.get(f.product_id as string)!;
     const classes = loanAidColumns({}, product).columns;
     const loanRates = ratesFor(base.rate_percent, ratingOf(classes), collateralOf(classes));
-    const gge = grossGrantEquivalent({ principal: terms.principal, grantDate: date, rows: buildSchedule(terms).rows, referenceRatePercent: loanRates.reference, discountRatePercent: loanRates.discount });
+    const gge = grossGrantEquivalent({
+      principal: terms.principal,
+      grantDate: date,
+      rows: buildSchedule(terms).rows,
+      referenceRatePercent: loanRates.reference,
+      discountRatePercent: loanRates.discount,
+    });
     if (gge <= 0n) continue;
     const group = groupOfKey(keyOf(row));
     const lines = linesOf(group);
     const from = windowStart(date);
-    const inWindow = (basis: AidLine['basis']) => cents(lines.filter((l) => l.basis === basis && l.date > from && l.date <= date).reduce((sum, l) => sum + l.amount, 0n));
-    const left = headroomOf({ deMinimis: inWindow('de_minimis'), sgei: inWindow('sgei_de_minimis') }).deMinimis;
+    const inWindow = (basis: AidLine['basis']) =>
+      cents(
+        lines
+          .filter((l) => l.basis === basis && l.date > from && l.date <= date)
+          .reduce((sum, l) => sum + l.amount, 0n),
+      );
+    const left = headroomOf({
+      deMinimis: inWindow('de_minimis'),
+      sgei: inWindow('sgei_de_minimis'),
+    }).deMinimis;
     if (gge > left) {
-      loans.checks.failSettled(row, 'rule_violation', 'principal', `the gross grant equivalent ${formatMoney(gge)} exceeds the de minimis headroom ${formatMoney(left)}`);
+      loans.checks.failSettled(
+        row,
+        'rule_violation',
+        'principal',
+        `the gross grant equivalent ${formatMoney(gge)} exceeds the de minimis headroom ${formatMoney(left)}`,
+      );
       continue;
     }
     lines.push({ group, date, basis: 'de_minimis', amount: gge });

@@ -30,23 +30,60 @@ export interface CheckedLoans {
  * external_reference the fund already has is already present.
  */
 export function checkLoanRows(
-  rows: readonly CsvRow[], structures: StructureKeys, products: ReadonlyMap<string, ProductRow>, inFund: ReadonlySet<string>, today: CalendarDate,
+  rows: readonly CsvRow[],
+  structures: StructureKeys,
+  products: ReadonlyMap<string, ProductRow>,
+  inFund: ReadonlySet<string>,
+  today: CalendarDate,
 ): CheckedLoans {
   const checks = fileChecks('loans', rows.length);
   const created = new Map<string, ImportedLoan>();
   const firstLine = new Map<string, number>();
   for (const { row, fields } of rows) {
-    const { external_reference: reference, structure_siret: siret, structure_rna: rna, ...loanFields } = fields;
-    if (typeof reference !== 'string') checks.fail(row, 'invalid_request', 'external_reference', 'is required');
-    else if (reference.length > REFERENCE_MAX) checks.fail(row, 'invalid_request', 'external_reference', `must NOT have more than ${REFERENCE_MAX} characters`);
-    else if (firstLine.has(reference)) checks.fail(row, 'conflict', 'external_reference', `is also on line ${firstLine.get(reference)}: one row per loan`);
+    const {
+      external_reference: reference,
+      structure_siret: siret,
+      structure_rna: rna,
+      ...loanFields
+    } = fields;
+    if (typeof reference !== 'string')
+      checks.fail(row, 'invalid_request', 'external_reference', 'is required');
+    else if (reference.length > REFERENCE_MAX)
+      checks.fail(
+        row,
+        'invalid_request',
+        'external_reference',
+        `must NOT have more than ${REFERENCE_MAX} characters`,
+      );
+    else if (firstLine.has(reference))
+      checks.fail(
+        row,
+        'conflict',
+        'external_reference',
+        `is also on line ${firstLine.get(reference)}: one row per loan`,
+      );
     else firstLine.set(reference, row);
 
     const structure = structureKey(siret, rna);
-    if (structure === undefined) checks.fail(row, 'invalid_request', 'structure_siret', 'a structure_siret or, for an association without one, a structure_rna is required');
-    else if (!structures.has(structure)) checks.fail(row, 'not_found', siret === undefined ? 'structure_rna' : 'structure_siret', 'not found: no valid row of the structures file, and no structure of the fund, has it');
+    if (structure === undefined)
+      checks.fail(
+        row,
+        'invalid_request',
+        'structure_siret',
+        'a structure_siret or, for an association without one, a structure_rna is required',
+      );
+    else if (!structures.has(structure))
+      checks.fail(
+        row,
+        'not_found',
+        siret === undefined ? 'structure_rna' : 'structure_siret',
+        'not found: no valid row of the structures file, and no structure of the fund, has it',
+      );
 
-    const body = { ...loanFields, structure_id: SOME_STRUCTURE_ID } as ScheduleTermsBody & { product_id: string; structure_id: string };
+    const body = { ...loanFields, structure_id: SOME_STRUCTURE_ID } as ScheduleTermsBody & {
+      product_id: string;
+      structure_id: string;
+    };
     const invalid = schemaErrors('LoanCreate', body);
     checks.failFields(row, 'invalid_request', invalid);
     const product = invalid.length === 0 ? products.get(body.product_id) : undefined;
@@ -56,7 +93,8 @@ export function checkLoanRows(
       continue;
     }
     const { terms, broken } = checkLoanTerms(body, product);
-    if (terms.disbursementDate > today) broken.push({ field: 'disbursement_date', message: 'must not be in the future' });
+    if (terms.disbursementDate > today)
+      broken.push({ field: 'disbursement_date', message: 'must not be in the future' });
     checks.failFields(row, 'rule_violation', broken);
 
     const present = typeof reference === 'string' && inFund.has(reference);

@@ -4,7 +4,13 @@ import { COMPONENTS, type Amounts } from '../domain/allocation';
 import { appendRepayment, type StandingRow } from '../domain/append-repayment';
 import { cents, formatMoney, parseMoney, ZERO, type Money } from '../domain/money';
 import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-limit';
-import { serviceLoan, type PrepaymentChoice, type ServicedRow, type Servicing, type ServicingEvent } from '../domain/servicing';
+import {
+  serviceLoan,
+  type PrepaymentChoice,
+  type ServicedRow,
+  type Servicing,
+  type ServicingEvent,
+} from '../domain/servicing';
 import { originOfTerms } from '../servicing/loan-origin';
 import { schemaErrors } from './api-schemas';
 import type { ImportedLoan } from './check-loans';
@@ -20,7 +26,8 @@ interface RepaymentLine {
 }
 
 /** What identifies a repayment already recorded: value date, amount and payer's reference. */
-const matchKey = (valueDate: string, amount: string, reference: string | null | undefined) => `${valueDate}|${amount}|${reference ?? ''}`;
+const matchKey = (valueDate: string, amount: string, reference: string | null | undefined) =>
+  `${valueDate}|${amount}|${reference ?? ''}`;
 
 /**
  * Each row as POST /v1/loans/{id}/repayments would take it. The repayments of a loan the import
@@ -32,7 +39,11 @@ const matchKey = (valueDate: string, amount: string, reference: string | null | 
  * (see checkImport).
  */
 export function checkRepaymentRows(
-  rows: readonly CsvRow[], created: ReadonlyMap<string, ImportedLoan>, inFund: ReadonlyMap<string, string>, recorded: readonly KnownRepayment[], today: CalendarDate,
+  rows: readonly CsvRow[],
+  created: ReadonlyMap<string, ImportedLoan>,
+  inFund: ReadonlyMap<string, string>,
+  recorded: readonly KnownRepayment[],
+  today: CalendarDate,
   replayLoans = true,
 ): FileChecks {
   const checks = fileChecks('repayments', rows.length);
@@ -54,11 +65,22 @@ export function checkRepaymentRows(
     }
     const loan = created.get(reference);
     const storedId = inFund.get(reference);
-    if (!loan && !storedId) checks.fail(row, 'not_found', 'loan_external_reference', 'not found: no valid row of the loans file, and no loan of the fund, has it');
+    if (!loan && !storedId)
+      checks.fail(
+        row,
+        'not_found',
+        'loan_external_reference',
+        'not found: no valid row of the loans file, and no loan of the fund, has it',
+      );
     if (invalid.length > 0 || checks.hasFailed(row)) continue;
     const amount = formatMoney(parseMoney(body.amount as string));
     if (loan) {
-      const line = { row, amount: parseMoney(amount), valueDate: body.value_date as CalendarDate, prepayment: (body.prepayment ?? 'reduce_instalment') as PrepaymentChoice };
+      const line = {
+        row,
+        amount: parseMoney(amount),
+        valueDate: body.value_date as CalendarDate,
+        prepayment: (body.prepayment ?? 'reduce_instalment') as PrepaymentChoice,
+      };
       queued.set(reference, [...(queued.get(reference) ?? []), line]);
       continue;
     }
@@ -68,11 +90,17 @@ export function checkRepaymentRows(
       recordedKeys.set(key, left - 1);
       present.add(row);
     } else {
-      checks.fail(row, 'rule_violation', 'loan_external_reference', 'is a loan the fund already has: an import adds repayments only to the loans it creates (record this one through POST /v1/loans/{loan_id}/repayments)');
+      checks.fail(
+        row,
+        'rule_violation',
+        'loan_external_reference',
+        'is a loan the fund already has: an import adds repayments only to the loans it creates (record this one through POST /v1/loans/{loan_id}/repayments)',
+      );
     }
   }
 
-  if (replayLoans) for (const [reference, lines] of queued) replay(created.get(reference)!, lines, checks, today);
+  if (replayLoans)
+    for (const [reference, lines] of queued) replay(created.get(reference)!, lines, checks, today);
   for (const { row } of rows) checks.settle(row, present.has(row));
   return checks;
 }
@@ -105,7 +133,12 @@ function appended(standing: Standing, event: ServicingEvent & { kind: 'repayment
   for (const allocation of result.outcome.allocations) {
     const i = standing.rows.findIndex((row) => row.number === allocation.number);
     const row = standing.rows[i]!;
-    standing.rows[i] = { ...row, paid: Object.fromEntries(COMPONENTS.map((c) => [c, cents(row.paid[c] + allocation.amounts[c])])) as Amounts };
+    standing.rows[i] = {
+      ...row,
+      paid: Object.fromEntries(
+        COMPONENTS.map((c) => [c, cents(row.paid[c] + allocation.amounts[c])]),
+      ) as Amounts,
+    };
   }
   return true;
 }
@@ -115,14 +148,26 @@ function appended(standing: Standing, event: ServicingEvent & { kind: 'repayment
  * loan. Replaying the whole history for each would cost its square; as through the API, a repayment
  * is appended to where the loan stands, and the history replayed only when that is not enough.
  */
-function replay(loan: ImportedLoan, lines: RepaymentLine[], checks: FileChecks, today: CalendarDate): void {
+function replay(
+  loan: ImportedLoan,
+  lines: RepaymentLine[],
+  checks: FileChecks,
+  today: CalendarDate,
+): void {
   const origin = originOfTerms(loan.terms);
   const accepted: ServicingEvent[] = [];
   let standing = standingOf(serviceLoan(origin, accepted));
-  const ordered = [...lines].sort((a, b) => (a.valueDate < b.valueDate ? -1 : a.valueDate > b.valueDate ? 1 : a.row - b.row));
+  const ordered = [...lines].sort((a, b) =>
+    a.valueDate < b.valueDate ? -1 : a.valueDate > b.valueDate ? 1 : a.row - b.row,
+  );
   for (const line of ordered) {
     if (standing.status === 'repaid') {
-      checks.fail(line.row, 'conflict', null, 'The loan is repaid: there is nothing left to repay.');
+      checks.fail(
+        line.row,
+        'conflict',
+        null,
+        'The loan is repaid: there is nothing left to repay.',
+      );
       continue;
     }
     const broken: FieldError[] = [];
@@ -130,15 +175,29 @@ function replay(loan: ImportedLoan, lines: RepaymentLine[], checks: FileChecks, 
     const { totalPayable } = standing;
     const largest = largestRepayment(totalPayable);
     if (line.amount > largest) {
-      broken.push({ field: 'amount', message: `must be at most ${formatMoney(largest)}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %` });
+      broken.push({
+        field: 'amount',
+        message: `must be at most ${formatMoney(largest)}: everything the loan's schedule asks for (${formatMoney(totalPayable)}) plus ${REPAYMENT_MARGIN_PERCENT} %`,
+      });
     }
-    if (line.valueDate > today) broken.push({ field: 'value_date', message: 'must not be in the future' });
-    if (line.valueDate < origin.disbursedOn) broken.push({ field: 'value_date', message: `must not be before the disbursement, ${origin.disbursedOn}` });
+    if (line.valueDate > today)
+      broken.push({ field: 'value_date', message: 'must not be in the future' });
+    if (line.valueDate < origin.disbursedOn)
+      broken.push({
+        field: 'value_date',
+        message: `must not be before the disbursement, ${origin.disbursedOn}`,
+      });
     if (broken.length > 0) {
       checks.failFields(line.row, 'rule_violation', broken);
       continue;
     }
-    const event = { kind: 'repayment', id: `line:${line.row}`, date: line.valueDate, amount: line.amount, prepayment: line.prepayment } as const;
+    const event = {
+      kind: 'repayment',
+      id: `line:${line.row}`,
+      date: line.valueDate,
+      amount: line.amount,
+      prepayment: line.prepayment,
+    } as const;
     accepted.push(event);
     if (!appended(standing, event)) standing = standingOf(serviceLoan(origin, accepted));
   }

@@ -17,7 +17,13 @@ import type { StructureRow } from '../structures/structures.repository';
 import { loanAidColumns } from '../state-aid/loan-aid';
 import { structureKey } from './check-structures';
 import { checkImport, type ImportBody, type ImportPlan } from './dry-run-import';
-import { failImport, finishImport, setImportProgress, startImport, type ImportRow } from './imports.repository';
+import {
+  failImport,
+  finishImport,
+  setImportProgress,
+  startImport,
+  type ImportRow,
+} from './imports.repository';
 import { replayLoan, type ImportedRepayment, type ReplayedLoan } from './replay-loan';
 
 export type ImportOutcome = 'done' | 'done already' | 'failed';
@@ -34,15 +40,29 @@ const LOANS_PER_BATCH = 500;
  * `failed` with them and nothing written. Progress (rows_done) goes to the import's row from another
  * connection as batches are written; on PGlite (one connection) it shows at the end.
  */
-export async function commitImport(db: Db, importId: string, today: CalendarDate, isLastAttempt = true): Promise<ImportOutcome> {
+export async function commitImport(
+  db: Db,
+  importId: string,
+  today: CalendarDate,
+  isLastAttempt = true,
+): Promise<ImportOutcome> {
   const row = await startImport(db, importId);
   if (!row) return 'done already';
   try {
     const report = await db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('import:' || ${row.fund_id}))`.execute(trx);
-      const checked = await checkImport(trx, { actor: ADMIN, requestId: '' }, bodyOf(row), today, true);
+      const checked = await checkImport(
+        trx,
+        { actor: ADMIN, requestId: '' },
+        bodyOf(row),
+        today,
+        true,
+      );
       if (checked.report.errors.length > 0) return checked.report;
-      const progress = poolStats(db) === undefined ? async () => undefined : (done: number) => setImportProgress(db, row.id, done);
+      const progress =
+        poolStats(db) === undefined
+          ? async () => undefined
+          : (done: number) => setImportProgress(db, row.id, done);
       const created = await writeImport(trx, row, checked.plan, today, progress);
       await finishImport(trx, row.id, created, row.rows_total);
       return undefined;
@@ -67,17 +87,39 @@ const bodyOf = (row: ImportRow): ImportBody => ({
 });
 
 /** The import's changes are made by its requester, under its request id, as through the API. */
-const contextOf = (row: ImportRow): RequestContext => ({ actor: { ...ADMIN, keyId: row.requested_by }, requestId: row.request_id ?? '' });
+const contextOf = (row: ImportRow): RequestContext => ({
+  actor: { ...ADMIN, keyId: row.requested_by },
+  requestId: row.request_id ?? '',
+});
 
 async function writeImport(
-  trx: Transaction<Database>, row: ImportRow, plan: ImportPlan, today: CalendarDate, progress: (done: number) => Promise<void>,
+  trx: Transaction<Database>,
+  row: ImportRow,
+  plan: ImportPlan,
+  today: CalendarDate,
+  progress: (done: number) => Promise<void>,
 ): Promise<Record<string, number>> {
   const context = contextOf(row);
-  const structures = await insertRowsReturning<'structures', StructureRow>(trx, 'structures', plan.structures.map(({ fields: f }) => ({
-    id: uuidv7(), fund_id: row.fund_id, legal_name: f.legal_name, siret: f.siret ?? null, rna: f.rna ?? null, legal_form: f.legal_form,
-    esus: f.esus ?? false, naf_code: nafWithDot(f.naf_code as string), commune_code: f.commune_code, department_code: f.department_code,
-    region_code: f.region_code, jobs_fte: jobsAsText(f.jobs_fte as string)!, contact_email: f.contact_email, webhook_url: null,
-  })));
+  const structures = await insertRowsReturning<'structures', StructureRow>(
+    trx,
+    'structures',
+    plan.structures.map(({ fields: f }) => ({
+      id: uuidv7(),
+      fund_id: row.fund_id,
+      legal_name: f.legal_name,
+      siret: f.siret ?? null,
+      rna: f.rna ?? null,
+      legal_form: f.legal_form,
+      esus: f.esus ?? false,
+      naf_code: nafWithDot(f.naf_code as string),
+      commune_code: f.commune_code,
+      department_code: f.department_code,
+      region_code: f.region_code,
+      jobs_fte: jobsAsText(f.jobs_fte as string)!,
+      contact_email: f.contact_email,
+      webhook_url: null,
+    })),
+  );
   const structureIds = new Map(plan.structureIds);
   for (const s of structures) structureIds.set(structureKey(s.siret, s.rna)!, s.id);
   let done = structures.length;
@@ -86,25 +128,46 @@ async function writeImport(
   let repayments = 0;
   for (let start = 0; start < plan.loans.length; start += LOANS_PER_BATCH) {
     const batch = plan.loans.slice(start, start + LOANS_PER_BATCH);
-    const pending = await insertRowsReturning<'loans', LoanRow>(trx, 'loans', batch.map(({ fields: f, terms }) => {
-      const product = plan.products.get(f.product_id as string)!;
-      return {
-        id: uuidv7(), fund_id: row.fund_id, product_id: product.id, structure_id: structureIds.get(structureKey(f.structure_siret, f.structure_rna)!)!,
-        kind: product.kind, principal: formatMoney(terms.principal), annual_rate_percent: formatRate(terms.annualRate), periodicity: terms.periodicity,
-        term_periods: terms.termPeriods, deferral_periods: terms.deferralPeriods, deferral_type: terms.deferralType, method: terms.method,
-        day_count: terms.dayCount, rounding: terms.rounding, instalment_multiple: formatMoney(terms.instalmentMultiple),
-        disbursement_date: terms.disbursementDate, first_due_date: terms.firstDueDate ?? null, external_reference: f.external_reference,
-        // The state-aid columns POST /v1/loans gives a loan that names none: its product's classes, de minimis.
-        ...loanAidColumns({}, product).columns,
-      };
-    }));
+    const pending = await insertRowsReturning<'loans', LoanRow>(
+      trx,
+      'loans',
+      batch.map(({ fields: f, terms }) => {
+        const product = plan.products.get(f.product_id as string)!;
+        return {
+          id: uuidv7(),
+          fund_id: row.fund_id,
+          product_id: product.id,
+          structure_id: structureIds.get(structureKey(f.structure_siret, f.structure_rna)!)!,
+          kind: product.kind,
+          principal: formatMoney(terms.principal),
+          annual_rate_percent: formatRate(terms.annualRate),
+          periodicity: terms.periodicity,
+          term_periods: terms.termPeriods,
+          deferral_periods: terms.deferralPeriods,
+          deferral_type: terms.deferralType,
+          method: terms.method,
+          day_count: terms.dayCount,
+          rounding: terms.rounding,
+          instalment_multiple: formatMoney(terms.instalmentMultiple),
+          disbursement_date: terms.disbursementDate,
+          first_due_date: terms.firstDueDate ?? null,
+          external_reference: f.external_reference,
+          // The state-aid columns POST /v1/loans gives a loan that names none: its product's classes, de minimis.
+          ...loanAidColumns({}, product).columns,
+        };
+      }),
+    );
     const byId = new Map(pending.map((loan) => [loan.id, loan]));
     const replayed: ReplayedLoan[] = [];
     for (const loan of pending.map((p) => byId.get(p.id)!)) {
-      const lines = (plan.repayments.get(loan.external_reference!) ?? []).map(({ fields: f }): ImportedRepayment => ({
-        amount: f.amount as string, value_date: f.value_date as CalendarDate, reference: (f.reference as string | undefined) ?? null,
-        prepayment: (f.prepayment as PrepaymentChoice | undefined) ?? 'reduce_instalment',
-      }));
+      const lines = (plan.repayments.get(loan.external_reference!) ?? []).map(
+        ({ fields: f }): ImportedRepayment => ({
+          amount: f.amount as string,
+          value_date: f.value_date as CalendarDate,
+          reference: (f.reference as string | undefined) ?? null,
+          prepayment: (f.prepayment as PrepaymentChoice | undefined) ?? 'reduce_instalment',
+        }),
+      );
       replayed.push(await replayLoan(trx, loan, lines, today));
       repayments += lines.length;
     }
@@ -114,43 +177,120 @@ async function writeImport(
   }
 
   await appendToFundChain(trx, context, row.fund_id, [
-    ...structures.map((s) => ({ action: 'structure.created', entity_type: 'structure', entity_id: s.id, state: structureView(s) })),
-    { action: 'import.completed', entity_type: 'import', entity_id: row.id, state: { id: row.id, created: { structures: structures.length, loans: plan.loans.length, repayments } } },
+    ...structures.map((s) => ({
+      action: 'structure.created',
+      entity_type: 'structure',
+      entity_id: s.id,
+      state: structureView(s),
+    })),
+    {
+      action: 'import.completed',
+      entity_type: 'import',
+      entity_id: row.id,
+      state: {
+        id: row.id,
+        created: { structures: structures.length, loans: plan.loans.length, repayments },
+      },
+    },
   ]);
   return { structures: structures.length, loans: plan.loans.length, repayments };
 }
 
 /** A batch of replayed loans, table by table, each table in a few statements. */
-async function writeLoans(trx: Transaction<Database>, context: RequestContext, loans: readonly ReplayedLoan[]): Promise<void> {
+async function writeLoans(
+  trx: Transaction<Database>,
+  context: RequestContext,
+  loans: readonly ReplayedLoan[],
+): Promise<void> {
   const all = <T>(pick: (loan: ReplayedLoan) => readonly T[]) => loans.flatMap(pick);
-  await insertRows(trx, 'schedule_versions', all((l) => l.versions));
-  await insertRows(trx, 'instalments', all((l) => l.instalments));
-  await insertRows(trx, 'repayments', all((l) => l.repayments)); // in order: seq numbers them so
-  await insertRows(trx, 'allocations', all((l) => l.allocations));
-  await insertRows(trx, 'aid_grants', all((l) => l.aidGrants)); // state aid (docs/state-aid.md)
-  await insertRows(trx, 'journal_entries', all((l) => l.journal.map((j) => ({ ...j.entry, created_at: j.at }))));
-  await insertRows(trx, 'journal_lines', all((l) => l.journal.flatMap(({ entry, lines }) => lines.map((line, k) => ({
-    entry_id: entry.id, line: k + 1, account: line.account, debit: formatMoney(line.debit), credit: formatMoney(line.credit),
-  })))));
-  const chains = loans.map((l) => chain(context, l.loan.fund_id, l.loan.id, 0, GENESIS_HASH, l.changes.map((c) => ({
-    action: c.action, entity_type: c.entityType, entity_id: c.entityId, state: c.state,
-  }))));
+  await insertRows(
+    trx,
+    'schedule_versions',
+    all((l) => l.versions),
+  );
+  await insertRows(
+    trx,
+    'instalments',
+    all((l) => l.instalments),
+  );
+  await insertRows(
+    trx,
+    'repayments',
+    all((l) => l.repayments),
+  ); // in order: seq numbers them so
+  await insertRows(
+    trx,
+    'allocations',
+    all((l) => l.allocations),
+  );
+  await insertRows(
+    trx,
+    'aid_grants',
+    all((l) => l.aidGrants),
+  ); // state aid (docs/state-aid.md)
+  await insertRows(
+    trx,
+    'journal_entries',
+    all((l) => l.journal.map((j) => ({ ...j.entry, created_at: j.at }))),
+  );
+  await insertRows(
+    trx,
+    'journal_lines',
+    all((l) =>
+      l.journal.flatMap(({ entry, lines }) =>
+        lines.map((line, k) => ({
+          entry_id: entry.id,
+          line: k + 1,
+          account: line.account,
+          debit: formatMoney(line.debit),
+          credit: formatMoney(line.credit),
+        })),
+      ),
+    ),
+  );
+  const chains = loans.map((l) =>
+    chain(
+      context,
+      l.loan.fund_id,
+      l.loan.id,
+      0,
+      GENESIS_HASH,
+      l.changes.map((c) => ({
+        action: c.action,
+        entity_type: c.entityType,
+        entity_id: c.entityId,
+        state: c.state,
+      })),
+    ),
+  );
   await insertRows(trx, 'audit_events', chains.flat());
   await sql`INSERT INTO audit_chain_heads (stream, fund_id, seq, prev_hash, hash)
     SELECT stream, fund_id, seq, prev_hash, hash FROM jsonb_to_recordset(${JSON.stringify(chains.map((events) => events.at(-1)!))}::jsonb)
       AS h(stream uuid, fund_id uuid, seq integer, prev_hash text, hash text)`.execute(trx);
   // The loans as their last step left them (what each step's loan write would have made of the row).
   const finals = loans.map(({ loan: l }) => ({
-    id: l.id, status: l.status, disbursed_on: l.disbursed_on, repaid_on: l.repaid_on, outstanding_principal: l.outstanding_principal,
-    schedule_version: l.schedule_version, restructured: l.restructured, written_off_principal: l.written_off_principal,
-    current_annual_rate_percent: l.current_annual_rate_percent, revision: l.revision,
-    base_rate_percent: l.base_rate_percent, reference_rate_percent: l.reference_rate_percent, discount_rate_percent: l.discount_rate_percent, gross_grant_equivalent: l.gross_grant_equivalent,
+    id: l.id,
+    status: l.status,
+    disbursed_on: l.disbursed_on,
+    repaid_on: l.repaid_on,
+    outstanding_principal: l.outstanding_principal,
+    schedule_version: l.schedule_version,
+    restructured: l.restructured,
+    written_off_principal: l.written_off_principal,
+    current_annual_rate_percent: l.current_annual_rate_percent,
+    revision: l.revision,
+    base_rate_percent: l.base_rate_percent,
+    reference_rate_percent: l.reference_rate_percent,
+    discount_rate_percent: l.discount_rate_percent,
+    gross_grant_equivalent: l.gross_grant_equivalent,
   }));
   await sql`UPDATE loans l SET status = f.status, disbursed_on = f.disbursed_on, repaid_on = f.repaid_on, outstanding_principal = f.outstanding_principal,
       schedule_version = f.schedule_version, restructured = f.restructured, written_off_principal = f.written_off_principal,
       current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision,
       base_rate_percent = f.base_rate_percent, reference_rate_percent = f.reference_rate_percent, discount_rate_percent = f.discount_rate_percent, gross_grant_equivalent = f.gross_grant_equivalent
-    FROM jsonb_populate_recordset(NULL::loans, ${JSON.stringify(finals)}::jsonb) f WHERE l.id = f.id`.execute(trx);
+    FROM jsonb_populate_recordset(NULL::loans, ${JSON.stringify(finals)}::jsonb) f WHERE l.id = f.id`.execute(
+    trx,
+  );
 }
 
 interface Change {
@@ -161,12 +301,26 @@ interface Change {
 }
 
 /** Events appended to a chain after (seq, hash), hashed as PostgreSQL hashes them when the API appends one (audit-chain.ts). */
-function chain(context: RequestContext, fundId: string, stream: string, seq: number, hash: string, changes: readonly Change[]) {
+function chain(
+  context: RequestContext,
+  fundId: string,
+  stream: string,
+  seq: number,
+  hash: string,
+  changes: readonly Change[],
+) {
   const events = [];
   for (const change of changes) {
     const event = {
-      fund_id: fundId, stream, seq: seq + 1, occurred_at: new Date(), actor_key_id: context.actor.keyId, request_id: context.requestId || null,
-      ...change, state: JSON.parse(JSON.stringify(change.state)) as unknown, prev_hash: hash,
+      fund_id: fundId,
+      stream,
+      seq: seq + 1,
+      occurred_at: new Date(),
+      actor_key_id: context.actor.keyId,
+      request_id: context.requestId || null,
+      ...change,
+      state: JSON.parse(JSON.stringify(change.state)) as unknown,
+      prev_hash: hash,
     };
     hash = eventHash(event);
     seq += 1;
@@ -176,13 +330,25 @@ function chain(context: RequestContext, fundId: string, stream: string, seq: num
 }
 
 /** The fund's own chain, last: its head is locked only from here to the commit, as the API's changes do. */
-async function appendToFundChain(trx: Transaction<Database>, context: RequestContext, fundId: string, changes: readonly Change[]): Promise<void> {
-  const { rows } = await sql<{ seq: number; hash: string }>`SELECT seq, hash FROM audit_chain_heads WHERE stream = ${fundId}::uuid FOR UPDATE`.execute(trx);
+async function appendToFundChain(
+  trx: Transaction<Database>,
+  context: RequestContext,
+  fundId: string,
+  changes: readonly Change[],
+): Promise<void> {
+  const { rows } = await sql<{
+    seq: number;
+    hash: string;
+  }>`SELECT seq, hash FROM audit_chain_heads WHERE stream = ${fundId}::uuid FOR UPDATE`.execute(
+    trx,
+  );
   const head = rows[0] ?? { seq: 0, hash: GENESIS_HASH };
   const events = chain(context, fundId, fundId, head.seq, head.hash, changes);
   await insertRows(trx, 'audit_events', events);
   const last = events.at(-1)!;
   await sql`INSERT INTO audit_chain_heads AS h (stream, fund_id, seq, prev_hash, hash)
     VALUES (${fundId}::uuid, ${fundId}::uuid, ${last.seq}::integer, ${last.prev_hash}, ${last.hash})
-    ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash`.execute(trx);
+    ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash`.execute(
+    trx,
+  );
 }

@@ -11,17 +11,37 @@ import { checkRepaymentRows } from './check-repayments';
 import { checkStructureRows, knownStructureKeys, structureKey } from './check-structures';
 import { IMPORT_KINDS, type ImportKind } from './import-columns';
 import { reportOf, type FileChecks, type ImportReport } from './import-report';
-import { findLoansByExternalReference, findProductsOfFund, findRepaymentsOfLoans, findStructuresByIdentifiers } from './imports.repository';
+import {
+  findLoansByExternalReference,
+  findProductsOfFund,
+  findRepaymentsOfLoans,
+  findStructuresByIdentifiers,
+} from './imports.repository';
 import { readCsv, type CsvRow, type ReadFile } from './read-csv';
 
-export type ImportBody = { fund_id: string; mode?: 'dry_run' | 'commit' } & Partial<Record<ImportKind, string>>;
+export type ImportBody = { fund_id: string; mode?: 'dry_run' | 'commit' } & Partial<
+  Record<ImportKind, string>
+>;
 
-const texts = (rows: readonly CsvRow[], ...columns: string[]) =>
-  [...new Set(rows.flatMap((r) => columns.map((c) => r.fields[c]).filter((v): v is string => typeof v === 'string')))];
+const texts = (rows: readonly CsvRow[], ...columns: string[]) => [
+  ...new Set(
+    rows.flatMap((r) =>
+      columns.map((c) => r.fields[c]).filter((v): v is string => typeof v === 'string'),
+    ),
+  ),
+];
 
 /** The fund's products the loans file names, in one statement. */
-async function productsNamed(db: Db, fundId: string, rows: readonly CsvRow[]): Promise<Map<string, ProductRow>> {
-  const products = await findProductsOfFund(db, fundId, texts(rows, 'product_id').filter((id) => UUID_KEY.test(id)));
+async function productsNamed(
+  db: Db,
+  fundId: string,
+  rows: readonly CsvRow[],
+): Promise<Map<string, ProductRow>> {
+  const products = await findProductsOfFund(
+    db,
+    fundId,
+    texts(rows, 'product_id').filter((id) => UUID_KEY.test(id)),
+  );
   return new Map(products.map((p) => [p.id, p]));
 }
 
@@ -30,7 +50,10 @@ export interface ImportPlan {
   /** The valid rows of the structures file the fund does not have, in line order. */
   readonly structures: CsvRow[];
   /** The valid rows of the loans file the fund does not have, in line order, with their terms. */
-  readonly loans: { readonly fields: Record<string, unknown>; readonly terms: ImportedLoan['terms'] }[];
+  readonly loans: {
+    readonly fields: Record<string, unknown>;
+    readonly terms: ImportedLoan['terms'];
+  }[];
   /** Each new loan's repayments, by external_reference, in the order they are entered: value date, then line. */
   readonly repayments: Map<string, CsvRow[]>;
   /** The fund's structures the loans name, by key (siret:… or rna:…). */
@@ -49,7 +72,12 @@ export interface CheckedImport {
  * conventions it states, each row checked by the API's own schemas and rules, the files checked
  * against one another and against what the fund already holds (docs/imports.md).
  */
-export async function dryRunImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate): Promise<ImportReport> {
+export async function dryRunImport(
+  db: Db,
+  context: RequestContext,
+  body: ImportBody,
+  today: CalendarDate,
+): Promise<ImportReport> {
   return (await checkImport(db, context, body, today)).report;
 }
 
@@ -60,34 +88,83 @@ export async function dryRunImport(db: Db, context: RequestContext, body: Import
  * (a date in the future then is not one now): what may have changed is the fund — structures, loans,
  * repayments and products — and that is checked again.
  */
-export async function checkImport(db: Db, context: RequestContext, body: ImportBody, today: CalendarDate, recheck = false): Promise<CheckedImport> {
+export async function checkImport(
+  db: Db,
+  context: RequestContext,
+  body: ImportBody,
+  today: CalendarDate,
+  recheck = false,
+): Promise<CheckedImport> {
   const fund = await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const given = IMPORT_KINDS.filter((kind) => body[kind] !== undefined);
-  if (given.length === 0) throw new DomainError('invalid_request', 'An import needs at least one file.', IMPORT_KINDS.map((field) => ({ field, message: 'none of structures, loans and repayments was sent' })));
+  if (given.length === 0)
+    throw new DomainError(
+      'invalid_request',
+      'An import needs at least one file.',
+      IMPORT_KINDS.map((field) => ({
+        field,
+        message: 'none of structures, loans and repayments was sent',
+      })),
+    );
 
   const read: Partial<Record<ImportKind, ReadFile>> = {};
   for (const kind of given) read[kind] = await readCsv(kind, body[kind]!);
   const rowsOf = (kind: ImportKind) => read[kind]?.rows ?? [];
-  const [structureRows, loanRows, repaymentRows] = [rowsOf('structures'), rowsOf('loans'), rowsOf('repayments')];
+  const [structureRows, loanRows, repaymentRows] = [
+    rowsOf('structures'),
+    rowsOf('loans'),
+    rowsOf('repayments'),
+  ];
 
   const [structuresInFund, loansInFund, products] = await Promise.all([
-    findStructuresByIdentifiers(db, fund.id, texts([...structureRows, ...loanRows], 'siret', 'structure_siret'), texts([...structureRows, ...loanRows], 'rna', 'structure_rna')),
-    findLoansByExternalReference(db, fund.id, texts([...loanRows, ...repaymentRows], 'external_reference', 'loan_external_reference')),
+    findStructuresByIdentifiers(
+      db,
+      fund.id,
+      texts([...structureRows, ...loanRows], 'siret', 'structure_siret'),
+      texts([...structureRows, ...loanRows], 'rna', 'structure_rna'),
+    ),
+    findLoansByExternalReference(
+      db,
+      fund.id,
+      texts([...loanRows, ...repaymentRows], 'external_reference', 'loan_external_reference'),
+    ),
     productsNamed(db, fund.id, loanRows),
   ]);
-  const recorded = await findRepaymentsOfLoans(db, loansInFund.map((loan) => loan.id));
+  const recorded = await findRepaymentsOfLoans(
+    db,
+    loansInFund.map((loan) => loan.id),
+  );
 
   const inFund = knownStructureKeys(structuresInFund);
   const structures = checkStructureRows(fund.id, structureRows, inFund);
   const loanReferences = new Map(loansInFund.map((loan) => [loan.external_reference, loan.id]));
-  const loans = checkLoanRows(loanRows, new Set([...inFund, ...structures.keys]), products, new Set(loanReferences.keys()), today);
+  const loans = checkLoanRows(
+    loanRows,
+    new Set([...inFund, ...structures.keys]),
+    products,
+    new Set(loanReferences.keys()),
+    today,
+  );
   await checkLoanHeadroom(db, fund.id, loans, loanRows, products);
-  const repayments = checkRepaymentRows(repaymentRows, loans.created, loanReferences, recorded, today, !recheck);
+  const repayments = checkRepaymentRows(
+    repaymentRows,
+    loans.created,
+    loanReferences,
+    recorded,
+    today,
+    !recheck,
+  );
 
-  const checks: FileChecks[] = [structures.checks, loans.checks, repayments].filter((check) => given.includes(check.kind));
+  const checks: FileChecks[] = [structures.checks, loans.checks, repayments].filter((check) =>
+    given.includes(check.kind),
+  );
   for (const check of checks) check.tally.rows_read = read[check.kind]!.lines;
-  const report = reportOf(fund.id, checks, given.flatMap((kind) => read[kind]!.errors));
+  const report = reportOf(
+    fund.id,
+    checks,
+    given.flatMap((kind) => read[kind]!.errors),
+  );
 
   const structureIds = new Map<string, string>();
   for (const s of structuresInFund) {
@@ -101,9 +178,17 @@ export async function checkImport(db: Db, context: RequestContext, body: ImportB
     const reference = r.fields.loan_external_reference as string;
     if (loans.created.has(reference)) byLoan.set(reference, [...(byLoan.get(reference) ?? []), r]);
   }
-  for (const lines of byLoan.values()) lines.sort((a, b) => String(a.fields.value_date).localeCompare(String(b.fields.value_date)) || a.row - b.row);
+  for (const lines of byLoan.values())
+    lines.sort(
+      (a, b) =>
+        String(a.fields.value_date).localeCompare(String(b.fields.value_date)) || a.row - b.row,
+    );
   const plan: ImportPlan = {
-    structures: structureRows.filter((r) => !structures.checks.hasFailed(r.row) && !inFund.has(structureKey(r.fields.siret, r.fields.rna)!)),
+    structures: structureRows.filter(
+      (r) =>
+        !structures.checks.hasFailed(r.row) &&
+        !inFund.has(structureKey(r.fields.siret, r.fields.rna)!),
+    ),
     loans: newLoans.map((loan) => ({ fields: lineOf.get(loan.row)!.fields, terms: loan.terms })),
     repayments: byLoan,
     structureIds,

@@ -1,5 +1,11 @@
 import {
-  canonicalAmount, canonicalBoolean, canonicalDate, canonicalDecimal, canonicalInteger, canonicalRate, type DecimalMark,
+  canonicalAmount,
+  canonicalBoolean,
+  canonicalDate,
+  canonicalDecimal,
+  canonicalInteger,
+  canonicalRate,
+  type DecimalMark,
 } from './cell-conventions';
 
 export const IMPORT_KINDS = ['structures', 'loans', 'repayments'] as const;
@@ -60,7 +66,12 @@ export const COLUMNS: Record<ImportKind, readonly Column[]> = {
 
 /** "Date valeur" / "date_valeur" / "Montant" → the column they name, if any. */
 export function columnOfHeader(kind: ImportKind, header: string): Column | undefined {
-  const key = header.trim().toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[\s-]+/g, '_');
+  const key = header
+    .trim()
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[\s-]+/g, '_');
   return COLUMNS[kind].find((column) => column.name === key || column.aliases?.includes(key));
 }
 
@@ -69,12 +80,19 @@ export function canonicalCell(column: Column, cell: string, mark: DecimalMark): 
   const text = cell.trim();
   if (text === '') return undefined;
   switch (column.type) {
-    case 'text': return text;
-    case 'amount': return canonicalAmount(text, mark);
-    case 'rate': return canonicalRate(text, mark);
-    case 'decimal': return canonicalDecimal(text, mark);
-    case 'date': return canonicalDate(text);
-    case 'integer': return canonicalInteger(text);
-    case 'boolean': return canonicalBoolean(text);
+    case 'text':
+      return text;
+    case 'amount':
+      return canonicalAmount(text, mark);
+    case 'rate':
+      return canonicalRate(text, mark);
+    case 'decimal':
+      return canonicalDecimal(text, mark);
+    case 'date':
+      return canonicalDate(text);
+    case 'integer':
+      return canonicalInteger(text);
+    case 'boolean':
+      return canonicalBoolean(text);
   }
 }

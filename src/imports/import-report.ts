@@ -37,15 +37,24 @@ export interface FileChecks {
 
 export function fileChecks(kind: ImportKind, rowsRead: number): FileChecks {
   const errors: ImportError[] = [];
-  const tally: FileTally = { rows_read: rowsRead, rows_valid: 0, rows_to_create: 0, rows_already_present: 0 };
+  const tally: FileTally = {
+    rows_read: rowsRead,
+    rows_valid: 0,
+    rows_to_create: 0,
+    rows_already_present: 0,
+  };
   const failed = new Set<number>();
   const fail = (row: number, rule: ErrorCode, column: string | null, message: string) => {
     errors.push({ file: kind, row, column, rule, message });
     failed.add(row);
   };
   return {
-    kind, errors, tally, fail,
-    failFields: (row, rule, fields) => fields.forEach((field) => fail(row, rule, field.field || null, field.message)),
+    kind,
+    errors,
+    tally,
+    fail,
+    failFields: (row, rule, fields) =>
+      fields.forEach((field) => fail(row, rule, field.field || null, field.message)),
     hasFailed: (row) => failed.has(row),
     settle: (row, present) => {
       if (failed.has(row)) return;
@@ -64,10 +73,15 @@ export function fileChecks(kind: ImportKind, rowsRead: number): FileChecks {
 }
 
 /** Every file's errors in file order (structures, loans, repayments), then line order; capped at ERRORS_SHOWN. */
-export function reportOf(fundId: string, checks: FileChecks[], unreadable: ImportError[]): ImportReport {
+export function reportOf(
+  fundId: string,
+  checks: FileChecks[],
+  unreadable: ImportError[],
+): ImportReport {
   const order = (error: ImportError) => IMPORT_KINDS.indexOf(error.file);
-  const errors = [...unreadable, ...checks.flatMap((check) => check.errors)]
-    .sort((a, b) => order(a) - order(b) || (a.row ?? 0) - (b.row ?? 0));
+  const errors = [...unreadable, ...checks.flatMap((check) => check.errors)].sort(
+    (a, b) => order(a) - order(b) || (a.row ?? 0) - (b.row ?? 0),
+  );
   return {
     mode: 'dry_run',
     fund_id: fundId,

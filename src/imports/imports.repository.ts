@@ -15,10 +15,23 @@ export interface KnownStructure {
   readonly rna: string | null;
 }
 
-export async function findStructuresByIdentifiers(db: Db, fundId: string, sirets: string[], rnas: string[]): Promise<KnownStructure[]> {
+export async function findStructuresByIdentifiers(
+  db: Db,
+  fundId: string,
+  sirets: string[],
+  rnas: string[],
+): Promise<KnownStructure[]> {
   if (sirets.length === 0 && rnas.length === 0) return [];
-  return db.selectFrom('structures').select(['id', 'siret', 'rna']).where('fund_id', '=', fundId)
-    .where((eb) => eb.or([sql<boolean>`siret = ANY(${sirets}::text[])`, sql<boolean>`rna = ANY(${rnas}::text[])`]))
+  return db
+    .selectFrom('structures')
+    .select(['id', 'siret', 'rna'])
+    .where('fund_id', '=', fundId)
+    .where((eb) =>
+      eb.or([
+        sql<boolean>`siret = ANY(${sirets}::text[])`,
+        sql<boolean>`rna = ANY(${rnas}::text[])`,
+      ]),
+    )
     .execute();
 }
 
@@ -27,10 +40,18 @@ export interface KnownLoan {
   readonly external_reference: string;
 }
 
-export async function findLoansByExternalReference(db: Db, fundId: string, references: string[]): Promise<KnownLoan[]> {
+export async function findLoansByExternalReference(
+  db: Db,
+  fundId: string,
+  references: string[],
+): Promise<KnownLoan[]> {
   if (references.length === 0) return [];
-  const rows = await db.selectFrom('loans').select(['id', 'external_reference']).where('fund_id', '=', fundId)
-    .where(sql<boolean>`external_reference = ANY(${references}::text[])`).execute();
+  const rows = await db
+    .selectFrom('loans')
+    .select(['id', 'external_reference'])
+    .where('fund_id', '=', fundId)
+    .where(sql<boolean>`external_reference = ANY(${references}::text[])`)
+    .execute();
   return rows.map((row) => ({ id: row.id, external_reference: row.external_reference! }));
 }
 
@@ -44,30 +65,60 @@ export interface KnownRepayment {
 /** The repayments in force (not reversed) of these loans. */
 export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<KnownRepayment[]> {
   if (loanIds.length === 0) return [];
-  return db.selectFrom('repayments').select(['loan_id', 'value_date', 'amount', 'reference'])
-    .where(sql<boolean>`loan_id = ANY(${loanIds}::uuid[])`).where('reversed_at', 'is', null).execute();
+  return db
+    .selectFrom('repayments')
+    .select(['loan_id', 'value_date', 'amount', 'reference'])
+    .where(sql<boolean>`loan_id = ANY(${loanIds}::uuid[])`)
+    .where('reversed_at', 'is', null)
+    .execute();
 }
 
 /** The fund's products among `ids` (a product of another fund is not found, as through the API). */
-export async function findProductsOfFund(db: Db, fundId: string, ids: string[]): Promise<ProductRow[]> {
+export async function findProductsOfFund(
+  db: Db,
+  fundId: string,
+  ids: string[],
+): Promise<ProductRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('products').selectAll().where('fund_id', '=', fundId).where(sql<boolean>`id = ANY(${ids}::uuid[])`).execute();
+  return db
+    .selectFrom('products')
+    .selectAll()
+    .where('fund_id', '=', fundId)
+    .where(sql<boolean>`id = ANY(${ids}::uuid[])`)
+    .execute();
 }
 
 export type ImportRow = Selectable<ImportsTable>;
 export const COMMIT_IMPORT = 'commit-import';
 
-export async function findImportById(db: Db | Transaction<Database>, id: string): Promise<ImportRow | undefined> {
+export async function findImportById(
+  db: Db | Transaction<Database>,
+  id: string,
+): Promise<ImportRow | undefined> {
   return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** An attempt begins: `running`, one more attempt; nothing if the import is done or failed (a job delivered again). */
 export async function startImport(db: Db, id: string): Promise<ImportRow | undefined> {
-  return db.updateTable('imports').set({ status: 'running', attempts: sql<number>`attempts + 1`, started_at: sql<Date>`now()`, rows_done: 0 })
-    .where('id', '=', id).where('status', 'in', ['queued', 'running']).returningAll().executeTakeFirst();
+  return db
+    .updateTable('imports')
+    .set({
+      status: 'running',
+      attempts: sql<number>`attempts + 1`,
+      started_at: sql<Date>`now()`,
+      rows_done: 0,
+    })
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'running'])
+    .returningAll()
+    .executeTakeFirst();
 }
 
-export async function setImportProgress(db: Db | Transaction<Database>, id: string, rowsDone: number): Promise<void> {
+export async function setImportProgress(
+  db: Db | Transaction<Database>,
+  id: string,
+  rowsDone: number,
+): Promise<void> {
   await db.updateTable('imports').set({ rows_done: rowsDone }).where('id', '=', id).execute();
 }
 
@@ -75,15 +126,46 @@ export async function setImportProgress(db: Db | Transaction<Database>, id: stri
 const NO_FILES = { structures_csv: null, loans_csv: null, repayments_csv: null };
 
 /** Done, in the transaction that wrote the import: the status says `done` exactly when the rows are there. */
-export async function finishImport(trx: Transaction<Database>, id: string, created: Record<string, number>, rowsDone: number): Promise<void> {
-  await trx.updateTable('imports').set({ status: 'done', created: JSON.stringify(created), rows_done: rowsDone, finished_at: sql<Date>`now()`, ...NO_FILES })
-    .where('id', '=', id).execute();
+export async function finishImport(
+  trx: Transaction<Database>,
+  id: string,
+  created: Record<string, number>,
+  rowsDone: number,
+): Promise<void> {
+  await trx
+    .updateTable('imports')
+    .set({
+      status: 'done',
+      created: JSON.stringify(created),
+      rows_done: rowsDone,
+      finished_at: sql<Date>`now()`,
+      ...NO_FILES,
+    })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Failed — for the errors the files now have against the fund, or `error` — with nothing of the import written. */
-export async function failImport(db: Db, id: string, errors: unknown[], notShown: number, error: string | null): Promise<void> {
-  await db.updateTable('imports').set({ status: 'failed', errors: JSON.stringify(errors), errors_not_shown: notShown, error, rows_done: 0, finished_at: sql<Date>`now()`, ...NO_FILES })
-    .where('id', '=', id).execute();
+export async function failImport(
+  db: Db,
+  id: string,
+  errors: unknown[],
+  notShown: number,
+  error: string | null,
+): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set({
+      status: 'failed',
+      errors: JSON.stringify(errors),
+      errors_not_shown: notShown,
+      error,
+      rows_done: 0,
+      finished_at: sql<Date>`now()`,
+      ...NO_FILES,
+    })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Imports no worker finished, an hour on: a new job, or `failed` after six attempts or a day (as reports and exports). */

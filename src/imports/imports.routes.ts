@@ -24,10 +24,23 @@ export const IMPORT_BODY_LIMIT = '20mb';
  * so this route alone takes IMPORT_BODY_LIMIT (with the same structure check and UTF-8 only).
  */
 export function importBodyParser(): RequestHandler {
-  const parse = express.json({ limit: IMPORT_BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: verifyJsonStructure });
+  const parse = express.json({
+    limit: IMPORT_BODY_LIMIT,
+    type: ['application/json', 'application/*+json'],
+    verify: verifyJsonStructure,
+  });
   // The app's problem for a large body names its 100 kB: this one names the route's own limit.
-  const tooLarge = new DomainError('invalid_request', 'The import is larger than 20 MB: split it.', [{ field: '', message: 'is larger than 20 MB' }]);
-  return (req, res, next) => parse(req, res, (error?: unknown) => next((error as { type?: string } | undefined)?.type === 'entity.too.large' ? tooLarge : error));
+  const tooLarge = new DomainError(
+    'invalid_request',
+    'The import is larger than 20 MB: split it.',
+    [{ field: '', message: 'is larger than 20 MB' }],
+  );
+  return (req, res, next) =>
+    parse(req, res, (error?: unknown) =>
+      next(
+        (error as { type?: string } | undefined)?.type === 'entity.too.large' ? tooLarge : error,
+      ),
+    );
 }
 
 export function importsRouter(db: Db): Router {
@@ -39,22 +52,34 @@ export function importsRouter(db: Db): Router {
       res.json(await dryRunImport(db, contextOf(req), body, todayInParis()));
       return;
     }
-    const answer = await requestImport(db, contextOf(req), body, todayInParis(), idempotencyOf(req));
+    const answer = await requestImport(
+      db,
+      contextOf(req),
+      body,
+      todayInParis(),
+      idempotencyOf(req),
+    );
     if (answer.status === 202) res.location(`/v1/imports/${(answer.body as { id: string }).id}`);
     sendStored(res, answer);
   });
 
   router.get('/v1/imports/:import_id', async (req, res) => {
     const row = await findImportById(db, String(req.params.import_id));
-    if (!row || !seesFund(actorOf(req), row.fund_id)) throw new DomainError('not_found', 'No such import.');
+    if (!row || !seesFund(actorOf(req), row.fund_id))
+      throw new DomainError('not_found', 'No such import.');
     res.json(importView(row));
   });
 
   router.get('/v1/imports/templates/:kind.csv', (req, res) => {
     const kind = String(req.params.kind) as ImportKind;
-    const conventions = ((req.query as { conventions?: string }).conventions ?? 'en') as Conventions;
-    res.type('text/csv; charset=utf-8')
-      .set('Content-Disposition', `attachment; filename="${kind}${conventions === 'fr' ? '-fr' : ''}.csv"`)
+    const conventions = ((req.query as { conventions?: string }).conventions ??
+      'en') as Conventions;
+    res
+      .type('text/csv; charset=utf-8')
+      .set(
+        'Content-Disposition',
+        `attachment; filename="${kind}${conventions === 'fr' ? '-fr' : ''}.csv"`,
+      )
       .send(importTemplate(kind, conventions));
   });
 

@@ -10,10 +10,23 @@ import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentRows } from '../loans/schedule-rows';
-import { appendToHistory, rebookLoan, type Rebooked, type RecordedRepayment } from '../servicing/rebook-loan';
+import {
+  appendToHistory,
+  rebookLoan,
+  type Rebooked,
+  type RecordedRepayment,
+} from '../servicing/rebook-loan';
 import { loanStateView, repaymentView } from '../servicing/repayment.view';
 import { aidAtDisbursement, cachedBaseRate, type LoanAid } from '../state-aid/loan-aid';
-import type { AllocationRow, InstalmentRow, LoanHistory, LoanRow, LoanStanding, RepaymentRow, StandingEntry } from '../servicing/servicing.repository';
+import type {
+  AllocationRow,
+  InstalmentRow,
+  LoanHistory,
+  LoanRow,
+  LoanStanding,
+  RepaymentRow,
+  StandingEntry,
+} from '../servicing/servicing.repository';
 
 /** A repayment of the file, canonical (the API's spelling), in the order it is entered. */
 export interface ImportedRepayment {
@@ -34,7 +47,13 @@ export interface LoanChange {
 /** Everything one loan's history leaves in the database, as rows to insert in bulk. */
 export interface ReplayedLoan {
   readonly loan: LoanRow;
-  readonly versions: { loan_id: string; version: number; reason: string; effective_date: string; created_at: Date }[];
+  readonly versions: {
+    loan_id: string;
+    version: number;
+    reason: string;
+    effective_date: string;
+    created_at: Date;
+  }[];
   readonly instalments: InstalmentRow[];
   /** In the order entered: the database numbers them (seq) in this order. */
   readonly repayments: Omit<RepaymentRow, 'seq'>[];
@@ -53,7 +72,7 @@ export interface ReplayedLoan {
  */
 function stepClock(): () => Date {
   let last = 0;
-  return () => new Date(last = Math.max(Date.now(), last + 1));
+  return () => new Date((last = Math.max(Date.now(), last + 1)));
 }
 
 /**
@@ -63,10 +82,29 @@ function stepClock(): () => Date {
  * instead of from the database (nothing of the loan is stored yet). The created loan is the stored
  * row (pending, as POST /v1/loans leaves it); repayments come in value-date order, then line order.
  */
-export async function replayLoan(trx: Transaction<Database>, created: LoanRow, repayments: readonly ImportedRepayment[], today: CalendarDate): Promise<ReplayedLoan> {
-  const out: ReplayedLoan = { loan: created, versions: [], instalments: [], repayments: [], allocations: [], journal: [], changes: [], aidGrants: [] };
+export async function replayLoan(
+  trx: Transaction<Database>,
+  created: LoanRow,
+  repayments: readonly ImportedRepayment[],
+  today: CalendarDate,
+): Promise<ReplayedLoan> {
+  const out: ReplayedLoan = {
+    loan: created,
+    versions: [],
+    instalments: [],
+    repayments: [],
+    allocations: [],
+    journal: [],
+    changes: [],
+    aidGrants: [],
+  };
   const tick = stepClock();
-  out.changes.push({ action: 'loan.created', entityType: 'loan', entityId: created.id, state: loanView(created) });
+  out.changes.push({
+    action: 'loan.created',
+    entityType: 'loan',
+    entityId: created.id,
+    state: loanView(created),
+  });
 
   // disburseLoan: schedule version 1 from the actual date, the disbursement entry, then a rebooking
   // that posts the interest a total deferral capitalises.
@@ -78,30 +116,77 @@ export async function replayLoan(trx: Transaction<Database>, created: LoanRow, r
   const aid = await aidAtDisbursement(trx, created, date, firstSchedule, cachedBaseRate);
   out.aidGrants.push(...(aid.grants ?? []));
   const disbursedAt = tick();
-  out.versions.push({ loan_id: created.id, version: 1, reason: 'disbursement', effective_date: date, created_at: disbursedAt });
+  out.versions.push({
+    loan_id: created.id,
+    version: 1,
+    reason: 'disbursement',
+    effective_date: date,
+    created_at: disbursedAt,
+  });
   out.instalments.push(...firstRows);
-  const disbursement = entryRows({ fundId: created.fund_id, loanId: created.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
+  const disbursement = entryRows({
+    fundId: created.fund_id,
+    loanId: created.id,
+    event: 'disbursement',
+    valueDate: date,
+    lines: disbursementLines(terms.principal),
+  });
   out.journal.push({ ...disbursement, at: disbursedAt });
 
   const state: LoanState = {
-    loan: { ...created, status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1, ...aid.changes },
-    instalments: firstRows, repayments: [], allocations: [], entries: [standingEntry(disbursement)],
+    loan: {
+      ...created,
+      status: 'active',
+      disbursed_on: date,
+      outstanding_principal: formatMoney(terms.principal),
+      schedule_version: 1,
+      ...aid.changes,
+    },
+    instalments: firstRows,
+    repayments: [],
+    allocations: [],
+    entries: [standingEntry(disbursement)],
   };
-  const booked = await rebookLoan(trx, state.loan, { reason: 'disbursement', effectiveDate: date }, today, { history: historyOf(state), deferRewrites: true });
+  const booked = await rebookLoan(
+    trx,
+    state.loan,
+    { reason: 'disbursement', effectiveDate: date },
+    today,
+    { history: historyOf(state), deferRewrites: true },
+  );
   apply(state, out, booked, disbursedAt);
-  out.changes.push({ action: 'loan.disbursed', entityType: 'loan', entityId: created.id, state: loanView(state.loan) });
+  out.changes.push({
+    action: 'loan.disbursed',
+    entityType: 'loan',
+    entityId: created.id,
+    state: loanView(state.loan),
+  });
 
   for (const [k, line] of repayments.entries()) {
     const fresh = { id: uuidv7(), loan_id: created.id, ...line };
-    const reason = (servicing: Servicing) => ((servicing.outcomes.get(fresh.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment');
+    const reason = (servicing: Servicing) =>
+      (servicing.outcomes.get(fresh.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment';
     const stepAt = tick();
-    const recorded = appendToHistory(state.loan, standingOf(state), fresh)
-      ?? await rebookLoan(trx, state.loan, { reason, effectiveDate: line.value_date }, today, { fresh, history: historyOf(state), deferRewrites: true });
+    const recorded =
+      appendToHistory(state.loan, standingOf(state), fresh) ??
+      (await rebookLoan(trx, state.loan, { reason, effectiveDate: line.value_date }, today, {
+        fresh,
+        history: historyOf(state),
+        deferRewrites: true,
+      }));
     const repayment = { ...recorded.repayment!, seq: String(k + 1), created_at: tick() };
     state.repayments.push(repayment);
     apply(state, out, recorded, stepAt);
-    const view = { ...repaymentView(repayment, recorded.allocations), loan: loanStateView(recorded.loan) };
-    out.changes.push({ action: 'repayment.recorded', entityType: 'repayment', entityId: fresh.id, state: view });
+    const view = {
+      ...repaymentView(repayment, recorded.allocations),
+      loan: loanStateView(recorded.loan),
+    };
+    out.changes.push({
+      action: 'repayment.recorded',
+      entityType: 'repayment',
+      entityId: fresh.id,
+      state: view,
+    });
   }
 
   return {
@@ -126,7 +211,12 @@ interface LoanState {
 }
 
 /** One step's results folded into the state, its new rows into the loan's output. */
-function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRepayment, at: Date): void {
+function apply(
+  state: LoanState,
+  out: ReplayedLoan,
+  step: Rebooked | RecordedRepayment,
+  at: Date,
+): void {
   // Each step's loan write moves the revision on (loanStateWrite, outstandingWrite).
   state.loan = { ...step.loan, revision: state.loan.revision + 1 };
   if ('reallocated' in step) {
@@ -147,32 +237,62 @@ function apply(state: LoanState, out: ReplayedLoan, step: Rebooked | RecordedRep
   }
   for (const posted of step.journal) {
     out.journal.push({ ...posted, at });
-    if (posted.entry.reverses) state.entries = state.entries.filter((e) => e.id !== posted.entry.reverses);
+    if (posted.entry.reverses)
+      state.entries = state.entries.filter((e) => e.id !== posted.entry.reverses);
     else state.entries.push(standingEntry(posted));
   }
 }
 
 const standingEntry = ({ entry, lines }: EntryRows): StandingEntry => ({
-  id: entry.id, source: entry.source ?? entry.event, event: entry.event, value_date: entry.value_date,
+  id: entry.id,
+  source: entry.source ?? entry.event,
+  event: entry.event,
+  value_date: entry.value_date,
   lines: lines.map((l) => [l.account, formatMoney(l.debit), formatMoney(l.credit)]),
 });
 
 function historyOf(state: LoanState): LoanHistory {
-  return { repayments: state.repayments, restructurings: [], settlements: [], allocations: state.allocations, instalments: state.instalments, entries: state.entries };
+  return {
+    repayments: state.repayments,
+    restructurings: [],
+    settlements: [],
+    allocations: state.allocations,
+    instalments: state.instalments,
+    entries: state.entries,
+  };
 }
 
 /** Where the loan stands, as lockLoanWithStandingQuery reads it (an import's loans are never restructured). */
 function standingOf(state: LoanState): LoanStanding {
-  const sum = (amounts: string[]) => formatMoney(cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n)));
-  const derived = state.derived ??= {
+  const sum = (amounts: string[]) =>
+    formatMoney(cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n)));
+  const derived = (state.derived ??= {
     paid: addPaid(new Map(), state.allocations),
-    rows: state.instalments.map((i) => [i.number, i.due_date, i.principal, i.interest, i.capitalised_interest]),
+    rows: state.instalments.map((i) => [
+      i.number,
+      i.due_date,
+      i.principal,
+      i.interest,
+      i.capitalised_interest,
+    ]),
     totalPayable: sum(state.instalments.map((i) => i.total)),
-  };
-  const lastRepaid = state.repayments.reduce<string | null>((last, r) => (last === null || r.value_date > last ? r.value_date : last), null);
+  });
+  const lastRepaid = state.repayments.reduce<string | null>(
+    (last, r) => (last === null || r.value_date > last ? r.value_date : last),
+    null,
+  );
   return {
     rows: derived.rows,
-    paid: [...derived.paid].map(([number, sums]) => [number, ...sums.map((c) => formatMoney(cents(c)))] as [number, string, string, string, string]),
+    paid: [...derived.paid].map(
+      ([number, sums]) =>
+        [number, ...sums.map((c) => formatMoney(cents(c)))] as [
+          number,
+          string,
+          string,
+          string,
+          string,
+        ],
+    ),
     last_repaid_on: lastRepaid,
     principal_prepaid: sum(state.repayments.map((r) => r.principal_prepaid)),
     total_payable: derived.totalPayable,
@@ -181,10 +301,18 @@ function standingOf(state: LoanState): LoanStanding {
 }
 
 /** Adds allocations to the sums paid per instalment number: [fees, late interest, interest, principal]. */
-function addPaid(paid: Map<number, bigint[]>, allocations: readonly Omit<AllocationRow, 'repayment_id'>[]): Map<number, bigint[]> {
+function addPaid(
+  paid: Map<number, bigint[]>,
+  allocations: readonly Omit<AllocationRow, 'repayment_id'>[],
+): Map<number, bigint[]> {
   for (const a of allocations) {
     const sums = paid.get(a.number) ?? [0n, 0n, 0n, 0n];
-    paid.set(a.number, [a.fees, a.late_interest, a.interest, a.principal].map((amount, k) => sums[k]! + parseMoney(amount)));
+    paid.set(
+      a.number,
+      [a.fees, a.late_interest, a.interest, a.principal].map(
+        (amount, k) => sums[k]! + parseMoney(amount),
+      ),
+    );
   }
   return paid;
 }

@@ -27,7 +27,11 @@ export interface StatementLine {
 }
 
 const net = (lines: readonly JournalLine[], account: Account, sign: 1n | -1n): Money =>
-  cents(lines.filter((l) => l.account === account).reduce((sum, l) => sum + sign * (l.debit - l.credit), 0n));
+  cents(
+    lines
+      .filter((l) => l.account === account)
+      .reduce((sum, l) => sum + sign * (l.debit - l.credit), 0n),
+  );
 
 /**
  * The movements a borrower sees: the entries that stand, and each cancelled movement (a reversed
@@ -35,12 +39,18 @@ const net = (lines: readonly JournalLine[], account: Account, sign: 1n | -1n): M
  * repayment re-allocated after a back-dated change) and their technical reversals stay in the
  * ledger but are left out here: shown in value-date order they would give balances the loan never had.
  */
-function movements<E extends { id: string; source: string | null; event: string; reverses: string | null }>(entries: readonly E[]): E[] {
+function movements<
+  E extends { id: string; source: string | null; event: string; reverses: string | null },
+>(entries: readonly E[]): E[] {
   const reversed = new Map(entries.filter((e) => e.reverses !== null).map((e) => [e.reverses!, e]));
   const sourceOf = (e: E) => e.source ?? e.event;
-  const standingSources = new Set(entries.filter((e) => e.reverses === null && !reversed.has(e.id)).map(sourceOf));
+  const standingSources = new Set(
+    entries.filter((e) => e.reverses === null && !reversed.has(e.id)).map(sourceOf),
+  );
   const lastCancelled = new Map<string, E>();
-  for (const e of entries) if (e.reverses === null && reversed.has(e.id) && !standingSources.has(sourceOf(e))) lastCancelled.set(sourceOf(e), e);
+  for (const e of entries)
+    if (e.reverses === null && reversed.has(e.id) && !standingSources.has(sourceOf(e)))
+      lastCancelled.set(sourceOf(e), e);
   const shown: E[] = [];
   for (const e of entries) {
     if (e.reverses !== null) continue;
@@ -61,9 +71,19 @@ export async function getLoanStatement(db: Db, actor: Actor, loanId: string, asO
     const principal = net(entry.lines, 'loans_receivable', 1n);
     balance += principal;
     return {
-      entryId: entry.id, valueDate: entry.value_date, type: entry.event, reverses: entry.reverses, repaymentId: entry.repayment_id, reference: entry.reference,
-      cash: net(entry.lines, 'cash', 1n), principal, interest: net(entry.lines, 'interest_income', -1n), excess: net(entry.lines, 'owed_to_borrowers', -1n),
-      recovered: net(entry.lines, 'recoveries', -1n), writtenOff: net(entry.lines, 'loan_losses', 1n), balance: cents(balance),
+      entryId: entry.id,
+      valueDate: entry.value_date,
+      type: entry.event,
+      reverses: entry.reverses,
+      repaymentId: entry.repayment_id,
+      reference: entry.reference,
+      cash: net(entry.lines, 'cash', 1n),
+      principal,
+      interest: net(entry.lines, 'interest_income', -1n),
+      excess: net(entry.lines, 'owed_to_borrowers', -1n),
+      recovered: net(entry.lines, 'recoveries', -1n),
+      writtenOff: net(entry.lines, 'loan_losses', 1n),
+      balance: cents(balance),
     };
   });
   return { loan, asOf, lines, outstanding: cents(balance) };

@@ -27,9 +27,17 @@ export interface TrialBalance {
  * Σ credits. The fund is found on the primary (`db`: one made a second ago exists), the sums are
  * made on `reads`, the replica if any, in one statement, so that they balance even there.
  */
-export async function getTrialBalance(db: Db, actor: Actor, fundId: string, asOf: CalendarDate, reads: Db = db): Promise<TrialBalance> {
+export async function getTrialBalance(
+  db: Db,
+  actor: Actor,
+  fundId: string,
+  asOf: CalendarDate,
+  reads: Db = db,
+): Promise<TrialBalance> {
   const fund = await findVisibleFund(db, actor, fundId);
-  const totals = new Map((await accountTotals(reads, fund.id, asOf)).map((row) => [row.account, row]));
+  const totals = new Map(
+    (await accountTotals(reads, fund.id, asOf)).map((row) => [row.account, row]),
+  );
   const lines = ACCOUNTS.map((account) => {
     const row = totals.get(account);
     // Sums, not amounts: an account's total may run past what one amount column holds.

@@ -16,36 +16,72 @@ export interface JournalEntry {
 
 /** The entry and its lines, as two writes (the deferred trigger checks the balance at commit). */
 export function journalEntryWrites(entry: JournalEntry, lines: readonly JournalLine[]): Write[] {
-  const values = lines.map((line, index) => sql`(${entry.id}::uuid, ${index + 1}::integer, ${line.account}, ${formatMoney(line.debit)}::numeric, ${formatMoney(line.credit)}::numeric)`);
+  const values = lines.map(
+    (line, index) =>
+      sql`(${entry.id}::uuid, ${index + 1}::integer, ${line.account}, ${formatMoney(line.debit)}::numeric, ${formatMoney(line.credit)}::numeric)`,
+  );
   return [
     {
       query: sql`INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source, reverses)
         VALUES (${entry.id}::uuid, ${entry.fund_id}::uuid, ${entry.loan_id}::uuid, ${entry.event}, ${entry.value_date}::date, ${entry.source}, ${entry.reverses}::uuid)`,
     },
-    { query: sql`INSERT INTO journal_lines (entry_id, line, account, debit, credit) VALUES ${sql.join(values)}` },
+    {
+      query: sql`INSERT INTO journal_lines (entry_id, line, account, debit, credit) VALUES ${sql.join(values)}`,
+    },
   ];
 }
 
 /** Debit and credit totals per account of a fund, for entries valued on or before `asOf`. */
 export async function accountTotals(db: Db, fundId: string, asOf: string) {
-  return db.selectFrom('journal_lines as l').innerJoin('journal_entries as e', 'e.id', 'l.entry_id')
-    .select(['l.account', sql<string>`sum(l.debit)::text`.as('debits'), sql<string>`sum(l.credit)::text`.as('credits')])
-    .where('e.fund_id', '=', fundId).where('e.value_date', '<=', asOf)
-    .groupBy('l.account').execute();
+  return db
+    .selectFrom('journal_lines as l')
+    .innerJoin('journal_entries as e', 'e.id', 'l.entry_id')
+    .select([
+      'l.account',
+      sql<string>`sum(l.debit)::text`.as('debits'),
+      sql<string>`sum(l.credit)::text`.as('credits'),
+    ])
+    .where('e.fund_id', '=', fundId)
+    .where('e.value_date', '<=', asOf)
+    .groupBy('l.account')
+    .execute();
 }
 
 /** A loan's entries valued on or before `asOf`, in value-date order, with their lines and the repayment they stand for. */
 export async function loanEntries(db: Db, loanId: string, asOf: string) {
-  const rows = await db.selectFrom('journal_entries as e')
-    .leftJoin('repayments as r', (join) => join.on(sql<boolean>`e.source = 'repayment:' || r.id::text`))
-    .select(['e.id', 'e.event', 'e.value_date', 'e.source', 'e.reverses', 'e.created_at', 'r.id as repayment_id', 'r.reference'])
-    .select(sql<[string, string, string][]>`(SELECT json_agg(json_build_array(l.account, l.debit::text, l.credit::text) ORDER BY l.line)
-      FROM journal_lines l WHERE l.entry_id = e.id)`.as('lines'))
-    .where('e.loan_id', '=', loanId).where('e.value_date', '<=', asOf)
-    .orderBy('e.value_date').orderBy('e.created_at').orderBy('e.id')
+  const rows = await db
+    .selectFrom('journal_entries as e')
+    .leftJoin('repayments as r', (join) =>
+      join.on(sql<boolean>`e.source = 'repayment:' || r.id::text`),
+    )
+    .select([
+      'e.id',
+      'e.event',
+      'e.value_date',
+      'e.source',
+      'e.reverses',
+      'e.created_at',
+      'r.id as repayment_id',
+      'r.reference',
+    ])
+    .select(
+      sql<
+        [string, string, string][]
+      >`(SELECT json_agg(json_build_array(l.account, l.debit::text, l.credit::text) ORDER BY l.line)
+      FROM journal_lines l WHERE l.entry_id = e.id)`.as('lines'),
+    )
+    .where('e.loan_id', '=', loanId)
+    .where('e.value_date', '<=', asOf)
+    .orderBy('e.value_date')
+    .orderBy('e.created_at')
+    .orderBy('e.id')
     .execute();
   return rows.map((row) => ({
     ...row,
-    lines: row.lines.map(([account, debit, credit]) => ({ account: account as Account, debit: parseMoney(debit), credit: parseMoney(credit) })),
+    lines: row.lines.map(([account, debit, credit]) => ({
+      account: account as Account,
+      debit: parseMoney(debit),
+      credit: parseMoney(credit),
+    })),
   }));
 }

@@ -11,11 +11,25 @@ export function ledgerRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.get('/v1/funds/:fund_id/ledger/trial-balance', async (req, res) => {
-    res.json(trialBalanceView(await getTrialBalance(db, actorOf(req), String(req.params.fund_id), asOfOf(req.query), reads)));
+    res.json(
+      trialBalanceView(
+        await getTrialBalance(
+          db,
+          actorOf(req),
+          String(req.params.fund_id),
+          asOfOf(req.query),
+          reads,
+        ),
+      ),
+    );
   });
 
   router.get('/v1/loans/:loan_id/statement', async (req, res) => {
-    res.json(loanStatementView(await getLoanStatement(db, actorOf(req), String(req.params.loan_id), asOfOf(req.query))));
+    res.json(
+      loanStatementView(
+        await getLoanStatement(db, actorOf(req), String(req.params.loan_id), asOfOf(req.query)),
+      ),
+    );
   });
 
   return router;

@@ -8,7 +8,10 @@ export function trialBalanceView(trial: TrialBalance) {
     as_of: trial.asOf,
     currency: trial.fund.currency,
     accounts: trial.lines.map((line) => ({
-      account: line.account, debits: formatMoney(line.debits), credits: formatMoney(line.credits), balance: formatMoney(line.balance),
+      account: line.account,
+      debits: formatMoney(line.debits),
+      credits: formatMoney(line.credits),
+      balance: formatMoney(line.balance),
     })),
     total_debits: formatMoney(trial.totalDebits),
     total_credits: formatMoney(trial.totalCredits),

@@ -5,7 +5,8 @@ import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
 import { executeWrites, type Write } from '../db/writes';
 import { journalEntryWrites, type JournalEntry } from './ledger.repository';
 
-export type LedgerEvent = 'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
+export type LedgerEvent =
+  'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
 
 export interface Posting {
   readonly fundId: string;
@@ -23,7 +24,10 @@ export interface Posting {
  * Posts one balanced journal entry inside the caller's transaction. An unbalanced entry is a bug in
  * a posting rule, refused here and, should it get past, by the database at commit.
  */
-export async function postJournalEntry(trx: Transaction<Database>, posting: Posting): Promise<void> {
+export async function postJournalEntry(
+  trx: Transaction<Database>,
+  posting: Posting,
+): Promise<void> {
   await executeWrites(trx, journalEntry(posting));
 }
 
@@ -35,11 +39,17 @@ export interface EntryRows {
 
 /** One balanced journal entry, with its id: refused here if a posting rule ever made it unbalanced. */
 export function entryRows(posting: Posting): EntryRows {
-  if (imbalance(posting.lines) !== 0n || posting.lines.length < 2) throw new Error(`unbalanced ${posting.event} entry`);
+  if (imbalance(posting.lines) !== 0n || posting.lines.length < 2)
+    throw new Error(`unbalanced ${posting.event} entry`);
   return {
     entry: {
-      id: uuidv7(), fund_id: posting.fundId, loan_id: posting.loanId, event: posting.event, value_date: posting.valueDate,
-      source: posting.source ?? posting.event, reverses: posting.reverses ?? null,
+      id: uuidv7(),
+      fund_id: posting.fundId,
+      loan_id: posting.loanId,
+      event: posting.event,
+      value_date: posting.valueDate,
+      source: posting.source ?? posting.event,
+      reverses: posting.reverses ?? null,
     },
     lines: posting.lines,
   };
@@ -50,7 +60,8 @@ export function journalEntry(posting: Posting): Write[] {
   return entryWrites(entryRows(posting));
 }
 
-export const entryWrites = ({ entry, lines }: EntryRows): Write[] => journalEntryWrites(entry, lines);
+export const entryWrites = ({ entry, lines }: EntryRows): Write[] =>
+  journalEntryWrites(entry, lines);
 
 export interface PostedEntry {
   readonly id: string;
@@ -62,5 +73,13 @@ export interface PostedEntry {
 
 /** The entry that cancels another with its opposite, on the same value date so that every as-of balance is corrected. */
 export function reversalOf(fundId: string, loanId: string, entry: PostedEntry): EntryRows {
-  return entryRows({ fundId, loanId, event: 'reversal', valueDate: entry.valueDate, lines: oppositeLines(entry.lines), source: entry.source, reverses: entry.id });
+  return entryRows({
+    fundId,
+    loanId,
+    event: 'reversal',
+    valueDate: entry.valueDate,
+    lines: oppositeLines(entry.lines),
+    source: entry.source,
+    reverses: entry.id,
+  });
 }

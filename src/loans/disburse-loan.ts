@@ -28,41 +28,95 @@ export interface DisbursementBody {
  * Pays the loan out: it becomes active, and schedule version 1 is fixed from the actual
  * disbursement date. The whole principal is paid out at once.
  */
-export async function disburseLoan(db: Db, context: RequestContext, loanId: string, body: DisbursementBody, today: CalendarDate, idempotency?: IdempotentRequest) {
-  return transactOnce(db, idempotency, async (trx) => {
-    const loan = await lockLoanForUpdate(trx, loanId);
-    if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
-    assertCanWrite(context.actor);
-    if (loan.status !== 'pending') throw new DomainError('conflict', `The loan is ${loan.status}: only a pending loan can be disbursed.`);
+export async function disburseLoan(
+  db: Db,
+  context: RequestContext,
+  loanId: string,
+  body: DisbursementBody,
+  today: CalendarDate,
+  idempotency?: IdempotentRequest,
+) {
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const loan = await lockLoanForUpdate(trx, loanId);
+      if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id))
+        throw new DomainError('not_found', 'No such loan.');
+      assertCanWrite(context.actor);
+      if (loan.status !== 'pending')
+        throw new DomainError(
+          'conflict',
+          `The loan is ${loan.status}: only a pending loan can be disbursed.`,
+        );
 
-    const date = parseDate(body.date);
-    const terms = termsOfLoan(loan, date);
-    const broken: FieldError[] = [];
-    if (parseMoney(body.amount) !== terms.principal) broken.push({ field: 'amount', message: `must be the loan's principal, ${loan.principal}` });
-    if (date > today) broken.push({ field: 'date', message: 'must not be in the future' });
-    for (const error of checkScheduleTerms(terms)) {
-      if (error.field === 'first_due_date') broken.push({ field: 'date', message: 'must be before the loan’s first_due_date' });
-      else if (error.field === 'disbursement_date') broken.push({ ...error, field: 'date' });
-      else broken.push(error);
-    }
-    const schedule = broken.length === 0 ? buildSchedule(terms) : undefined;
-    if (schedule) broken.push(...checkScheduleAmounts(schedule, terms));
-    if (!schedule || broken.length > 0) throw new DomainError('rule_violation', 'The disbursement breaks a rule.', broken);
+      const date = parseDate(body.date);
+      const terms = termsOfLoan(loan, date);
+      const broken: FieldError[] = [];
+      if (parseMoney(body.amount) !== terms.principal)
+        broken.push({
+          field: 'amount',
+          message: `must be the loan's principal, ${loan.principal}`,
+        });
+      if (date > today) broken.push({ field: 'date', message: 'must not be in the future' });
+      for (const error of checkScheduleTerms(terms)) {
+        if (error.field === 'first_due_date')
+          broken.push({ field: 'date', message: 'must be before the loan’s first_due_date' });
+        else if (error.field === 'disbursement_date') broken.push({ ...error, field: 'date' });
+        else broken.push(error);
+      }
+      const schedule = broken.length === 0 ? buildSchedule(terms) : undefined;
+      if (schedule) broken.push(...checkScheduleAmounts(schedule, terms));
+      if (!schedule || broken.length > 0)
+        throw new DomainError('rule_violation', 'The disbursement breaks a rule.', broken);
 
-    // State aid (docs/state-aid.md): the GGE of schedule version 1, refused above the headroom.
-    const aid = await aidAtDisbursement(trx, loan, date, schedule.rows);
-    await checkHeadroom(trx, loan, date, aid.granted, 'amount');
-    await insertScheduleVersion(trx, { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date }, instalmentRows(loan.id, 1, schedule.rows));
-    const active = await updateLoan(trx, loan.id, {
-      status: 'active', disbursed_on: date, outstanding_principal: formatMoney(terms.principal), schedule_version: 1, ...aid.changes,
-    });
-    await postJournalEntry(trx, { fundId: loan.fund_id, loanId: loan.id, event: 'disbursement', valueDate: date, lines: disbursementLines(terms.principal) });
-    // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
-    // holds the loan's principal as of any date, as the schedule does.
-    const { loan: booked, writes } = await rebookLoan(trx, active, { reason: 'disbursement', effectiveDate: date }, today);
-    const view = loanView(booked);
-    const published = eventWrites(context.requestId, [loanEvent('loan.disbursed', booked, view)]);
-    await executeWrites(trx, [...writes, ...aid.writes, ...published, ...auditEvent(context, { fundId: loan.fund_id, stream: loan.id, action: 'loan.disbursed', entityType: 'loan', entityId: loan.id, state: view })]);
-    return booked;
-  }, (booked) => ({ status: 200, body: loanView(booked) }));
+      // State aid (docs/state-aid.md): the GGE of schedule version 1, refused above the headroom.
+      const aid = await aidAtDisbursement(trx, loan, date, schedule.rows);
+      await checkHeadroom(trx, loan, date, aid.granted, 'amount');
+      await insertScheduleVersion(
+        trx,
+        { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date },
+        instalmentRows(loan.id, 1, schedule.rows),
+      );
+      const active = await updateLoan(trx, loan.id, {
+        status: 'active',
+        disbursed_on: date,
+        outstanding_principal: formatMoney(terms.principal),
+        schedule_version: 1,
+        ...aid.changes,
+      });
+      await postJournalEntry(trx, {
+        fundId: loan.fund_id,
+        loanId: loan.id,
+        event: 'disbursement',
+        valueDate: date,
+        lines: disbursementLines(terms.principal),
+      });
+      // Interest a total deferral capitalises is posted now, each on its due date: the ledger then
+      // holds the loan's principal as of any date, as the schedule does.
+      const { loan: booked, writes } = await rebookLoan(
+        trx,
+        active,
+        { reason: 'disbursement', effectiveDate: date },
+        today,
+      );
+      const view = loanView(booked);
+      const published = eventWrites(context.requestId, [loanEvent('loan.disbursed', booked, view)]);
+      await executeWrites(trx, [
+        ...writes,
+        ...aid.writes,
+        ...published,
+        ...auditEvent(context, {
+          fundId: loan.fund_id,
+          stream: loan.id,
+          action: 'loan.disbursed',
+          entityType: 'loan',
+          entityId: loan.id,
+          state: view,
+        }),
+      ]);
+      return booked;
+    },
+    (booked) => ({ status: 200, body: loanView(booked) }),
+  );
 }

@@ -6,6 +6,7 @@ import { findLoanById, type LoanRow } from './loans.repository';
 /** A loan the key may see (its fund's, or its structure's), or a 404. */
 export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<LoanRow> {
   const loan = await findLoanById(db, loanId);
-  if (!loan || !seesStructure(actor, loan.fund_id, loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+  if (!loan || !seesStructure(actor, loan.fund_id, loan.structure_id))
+    throw new DomainError('not_found', 'No such loan.');
   return loan;
 }

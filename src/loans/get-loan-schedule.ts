@@ -26,34 +26,77 @@ export interface LoanSchedule {
  * A schedule version (the current one by default) with each instalment's payments and status as of
  * a date. A loan not yet disbursed has only a projection, computed from its expected disbursement date.
  */
-export async function getLoanSchedule(db: Db, actor: Actor, loanId: string, asOf: CalendarDate, version?: number, withOutstanding = false): Promise<LoanSchedule> {
+export async function getLoanSchedule(
+  db: Db,
+  actor: Actor,
+  loanId: string,
+  asOf: CalendarDate,
+  version?: number,
+  withOutstanding = false,
+): Promise<LoanSchedule> {
   const found = await findLoanWithInstalments(db, loanId, asOf, version, withOutstanding);
-  if (!found || !seesStructure(actor, found.loan.fund_id, found.loan.structure_id)) throw new DomainError('not_found', 'No such loan.');
+  if (!found || !seesStructure(actor, found.loan.fund_id, found.loan.structure_id))
+    throw new DomainError('not_found', 'No such loan.');
   const { loan } = found;
   const projected = loan.schedule_version === 0;
   const wanted = version ?? loan.schedule_version;
-  if (wanted > loan.schedule_version || (version !== undefined && projected)) throw new DomainError('not_found', 'No such schedule version.');
+  if (wanted > loan.schedule_version || (version !== undefined && projected))
+    throw new DomainError('not_found', 'No such schedule version.');
   // A cancelled loan was never paid out: it has no schedule, not even a projected one.
   const cancelled = loan.status === 'cancelled';
   let rows = found.instalments;
   if (cancelled) rows = [];
   else if (projected) rows = instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows);
-  const paidBy = new Map(found.paid.map((p) => [p.number, { ...NOTHING, interest: parseMoney(p.interest), principal: parseMoney(p.principal) }]));
+  const paidBy = new Map(
+    found.paid.map((p) => [
+      p.number,
+      { ...NOTHING, interest: parseMoney(p.interest), principal: parseMoney(p.principal) },
+    ]),
+  );
   const paid = rows.map((row) => paidBy.get(row.number) ?? NOTHING);
   const statuses = statusesOf(rows, paid, asOf);
-  return { loan, version: wanted, projected: projected && !cancelled, instalments: rows, paid, statuses, outstanding: found.outstanding === undefined ? undefined : parseSignedMoney(found.outstanding) };
+  return {
+    loan,
+    version: wanted,
+    projected: projected && !cancelled,
+    instalments: rows,
+    paid,
+    statuses,
+    outstanding: found.outstanding === undefined ? undefined : parseSignedMoney(found.outstanding),
+  };
 }
 
 /** What the schedule's status and arrears read of an instalment as stored. */
-interface StoredInstalment { readonly number: number; readonly due_date: string; readonly principal: string; readonly interest: string; readonly total: string }
+interface StoredInstalment {
+  readonly number: number;
+  readonly due_date: string;
+  readonly principal: string;
+  readonly interest: string;
+  readonly total: string;
+}
 
 /** Each instalment's status as of a date, from what it owes and what was paid towards it (the schedule's and the export's). */
-export function statusesOf(rows: readonly StoredInstalment[], paid: readonly Amounts[], asOf: CalendarDate): InstalmentStatus[] {
-  return rows.map((row, k) => instalmentStatus(row.due_date as CalendarDate, parseMoney(row.total), cents(paid[k]!.interest + paid[k]!.principal), asOf));
+export function statusesOf(
+  rows: readonly StoredInstalment[],
+  paid: readonly Amounts[],
+  asOf: CalendarDate,
+): InstalmentStatus[] {
+  return rows.map((row, k) =>
+    instalmentStatus(
+      row.due_date as CalendarDate,
+      parseMoney(row.total),
+      cents(paid[k]!.interest + paid[k]!.principal),
+      asOf,
+    ),
+  );
 }
 
 /** The instalments as the allocation sees them: what each owes and what was paid towards it. */
-export function instalmentStates(schedule: { readonly projected: boolean; readonly instalments: readonly StoredInstalment[]; readonly paid: readonly Amounts[] }): InstalmentState[] {
+export function instalmentStates(schedule: {
+  readonly projected: boolean;
+  readonly instalments: readonly StoredInstalment[];
+  readonly paid: readonly Amounts[];
+}): InstalmentState[] {
   if (schedule.projected) return [];
   return schedule.instalments.map((row, k) => ({
     number: row.number,

@@ -16,10 +16,17 @@ export interface LoanFilters {
  * One page (plus one row, to tell whether another follows) of the loans the key may see, filtered;
  * amounts as of today. Read on `reads`, the replica if any: a loan made a second ago may be missing.
  */
-export async function listLoans(reads: Db, actor: Actor, filters: LoanFilters, page: Page, today: CalendarDate): Promise<LoanRow[]> {
+export async function listLoans(
+  reads: Db,
+  actor: Actor,
+  filters: LoanFilters,
+  page: Page,
+  today: CalendarDate,
+): Promise<LoanRow[]> {
   const scope = listScope(actor, filters.fund_id);
   // A structure key may name its own structure, no other.
-  if (scope.structureId && filters.structure_id && filters.structure_id !== scope.structureId) throw new DomainError('not_found', 'No such structure.');
+  if (scope.structureId && filters.structure_id && filters.structure_id !== scope.structureId)
+    throw new DomainError('not_found', 'No such structure.');
   return loansWhere(reads, {
     ...scope,
     asOf: today,

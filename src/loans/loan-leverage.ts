@@ -5,12 +5,20 @@ import { formatMoney, parseMoney } from '../domain/money';
  * project — bank loans and grants obtained alongside it — as the fund records it, at creation
  * (POST /v1/loans) or later (PATCH /v1/loans/{id}). Amounts ≥ 0, validated by openapi.yaml's pattern.
  */
-export interface LeverageBody { leverage_bank_loans?: string; leverage_grants?: string }
+export interface LeverageBody {
+  leverage_bank_loans?: string;
+  leverage_grants?: string;
+}
 
 /** The columns of the members given ("500" stored as "500.00"); a member absent is left out. */
-export function leverageColumns(body: LeverageBody): { leverage_bank_loans?: string; leverage_grants?: string } {
+export function leverageColumns(body: LeverageBody): {
+  leverage_bank_loans?: string;
+  leverage_grants?: string;
+} {
   const columns: { leverage_bank_loans?: string; leverage_grants?: string } = {};
-  if (body.leverage_bank_loans !== undefined) columns.leverage_bank_loans = formatMoney(parseMoney(body.leverage_bank_loans));
-  if (body.leverage_grants !== undefined) columns.leverage_grants = formatMoney(parseMoney(body.leverage_grants));
+  if (body.leverage_bank_loans !== undefined)
+    columns.leverage_bank_loans = formatMoney(parseMoney(body.leverage_bank_loans));
+  if (body.leverage_grants !== undefined)
+    columns.leverage_grants = formatMoney(parseMoney(body.leverage_grants));
   return columns;
 }

@@ -3,7 +3,14 @@ import type { FieldError } from '../domain/errors';
 import { parseMoney, type Rounding } from '../domain/money';
 import { checkTermsAgainstProduct, type ProductRanges } from '../domain/product-ranges';
 import { parseRate } from '../domain/rate';
-import { buildSchedule, type DayCount, type DeferralType, type Method, type Periodicity, type ScheduleTerms } from '../domain/schedule';
+import {
+  buildSchedule,
+  type DayCount,
+  type DeferralType,
+  type Method,
+  type Periodicity,
+  type ScheduleTerms,
+} from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import type { ProductRow } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
@@ -46,10 +53,19 @@ export function rangesOfProduct(product: ProductRow): ProductRanges {
  * the schedule's, the product's ranges, then the amounts of the schedule they make. One definition
  * for POST /v1/loans and the import's dry run.
  */
-export function checkLoanTerms(body: ScheduleTermsBody & { product_id: string; structure_id: string }, product: ProductRow): { terms: ScheduleTerms; broken: FieldError[] } {
+export function checkLoanTerms(
+  body: ScheduleTermsBody & { product_id: string; structure_id: string },
+  product: ProductRow,
+): { terms: ScheduleTerms; broken: FieldError[] } {
   const { product_id: _product, structure_id: _structure, ...termsBody } = body;
-  const terms = termsFromBody({ ...termsBody, rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even') });
-  const broken = [...checkScheduleTerms(terms), ...checkTermsAgainstProduct(terms, rangesOfProduct(product))];
+  const terms = termsFromBody({
+    ...termsBody,
+    rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even'),
+  });
+  const broken = [
+    ...checkScheduleTerms(terms),
+    ...checkTermsAgainstProduct(terms, rangesOfProduct(product)),
+  ];
   if (broken.length === 0) broken.push(...checkScheduleAmounts(buildSchedule(terms), terms));
   return { terms, broken };
 }

@@ -33,7 +33,9 @@ export function loanView(loan: LoanRow) {
     cancelled_on: loan.cancelled_on,
     outstanding_principal: loan.outstanding_principal,
     schedule_version: loan.schedule_version,
-    current_annual_rate_percent: normaliseRate(loan.current_annual_rate_percent ?? loan.annual_rate_percent),
+    current_annual_rate_percent: normaliseRate(
+      loan.current_annual_rate_percent ?? loan.annual_rate_percent,
+    ),
     repaid_on: loan.repaid_on,
     written_off_on: loan.written_off_on,
     written_off_principal: loan.written_off_principal,
@@ -67,18 +69,30 @@ export function loanScheduleView(schedule: LoanSchedule, asOf: CalendarDate) {
   };
 }
 
-export function scheduleVersionsView({ loan, versions }: Awaited<ReturnType<typeof listScheduleVersions>>) {
+export function scheduleVersionsView({
+  loan,
+  versions,
+}: Awaited<ReturnType<typeof listScheduleVersions>>) {
   return {
     loan_id: loan.id,
     current_version: loan.schedule_version,
     items: versions.map((v) => ({
-      version: v.version, reason: v.reason, effective_date: v.effective_date, instalment_count: Number(v.instalment_count), created_at: v.created_at.toISOString(),
+      version: v.version,
+      reason: v.reason,
+      effective_date: v.effective_date,
+      instalment_count: Number(v.instalment_count),
+      created_at: v.created_at.toISOString(),
     })),
   };
 }
 
 /** The loan with where it stands as of a date: what is overdue, and since when. */
-export function loanDetailView(loan: LoanRow, arrears: Arrears, outstanding: Money, asOf: CalendarDate) {
+export function loanDetailView(
+  loan: LoanRow,
+  arrears: Arrears,
+  outstanding: Money,
+  asOf: CalendarDate,
+) {
   const { overdue } = arrears;
   return {
     ...loanView(loan),
@@ -89,7 +103,9 @@ export function loanDetailView(loan: LoanRow, arrears: Arrears, outstanding: Mon
       overdue_principal: formatMoney(overdue.principal),
       overdue_interest: formatMoney(cents(overdue.interest + overdue.late_interest)),
       overdue_fees: formatMoney(overdue.fees),
-      overdue_total: formatMoney(cents(overdue.principal + overdue.interest + overdue.late_interest + overdue.fees)),
+      overdue_total: formatMoney(
+        cents(overdue.principal + overdue.interest + overdue.late_interest + overdue.fees),
+      ),
       overdue_instalments: arrears.overdueInstalments,
       days_past_due: arrears.daysPastDue,
     },

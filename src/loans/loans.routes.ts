@@ -20,50 +20,109 @@ export function loansRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/loans', async (req, res) => {
-    const created = await createLoan(db, contextOf(req), req.body as CreateLoanBody, idempotencyOf(req));
+    const created = await createLoan(
+      db,
+      contextOf(req),
+      req.body as CreateLoanBody,
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/loans/${created.body.id}`), created);
   });
 
   router.get('/v1/loans', async (req, res) => {
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listLoans(reads, actorOf(req), req.query as LoanFilters, page, todayInParis());
+    const rows = await listLoans(
+      reads,
+      actorOf(req),
+      req.query as LoanFilters,
+      page,
+      todayInParis(),
+    );
     const { items, next_cursor } = pageResult(rows, page, (loan) => loan.id);
     res.json({ items: items.map(loanView), next_cursor });
   });
 
   router.get('/v1/loans/:loan_id', async (req, res) => {
     const asOf = asOfOf(req.query);
-    const { loan, arrears, outstanding } = await getLoan(db, actorOf(req), String(req.params.loan_id), asOf);
+    const { loan, arrears, outstanding } = await getLoan(
+      db,
+      actorOf(req),
+      String(req.params.loan_id),
+      asOf,
+    );
     res.json(loanDetailView(loan, arrears, outstanding, asOf));
   });
 
   // Issue 15 item 4 (h-terr): the financing the loan unlocked, its one editable part.
   router.patch('/v1/loans/:loan_id', async (req, res) => {
-    res.json(loanView(await updateLoanLeverage(db, contextOf(req), String(req.params.loan_id), req.body as LeverageBody)));
+    res.json(
+      loanView(
+        await updateLoanLeverage(
+          db,
+          contextOf(req),
+          String(req.params.loan_id),
+          req.body as LeverageBody,
+        ),
+      ),
+    );
   });
 
   router.post('/v1/loans/:loan_id/disbursement', async (req, res) => {
-    sendStored(res, await disburseLoan(db, contextOf(req), String(req.params.loan_id), req.body as DisbursementBody, todayInParis(), idempotencyOf(req)));
+    sendStored(
+      res,
+      await disburseLoan(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        req.body as DisbursementBody,
+        todayInParis(),
+        idempotencyOf(req),
+      ),
+    );
   });
 
   router.post('/v1/loans/:loan_id/cancellation', async (req, res) => {
     const reason = (req.body as { reason?: string } | undefined)?.reason;
-    sendStored(res, await cancelLoan(db, contextOf(req), String(req.params.loan_id), todayInParis(), reason, idempotencyOf(req)));
+    sendStored(
+      res,
+      await cancelLoan(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        todayInParis(),
+        reason,
+        idempotencyOf(req),
+      ),
+    );
   });
 
   router.get('/v1/loans/:loan_id/schedule', async (req, res) => {
     const asOf = asOfOf(req.query);
-    res.json(loanScheduleView(await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf), asOf));
+    res.json(
+      loanScheduleView(
+        await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf),
+        asOf,
+      ),
+    );
   });
 
   router.get('/v1/loans/:loan_id/schedule/versions', async (req, res) => {
-    res.json(scheduleVersionsView(await listScheduleVersions(db, actorOf(req), String(req.params.loan_id))));
+    res.json(
+      scheduleVersionsView(
+        await listScheduleVersions(db, actorOf(req), String(req.params.loan_id)),
+      ),
+    );
   });
 
   router.get('/v1/loans/:loan_id/schedule/versions/:version', async (req, res) => {
     const asOf = asOfOf(req.query);
     const version = Number(req.params.version);
-    res.json(loanScheduleView(await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf, version), asOf));
+    res.json(
+      loanScheduleView(
+        await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf, version),
+        asOf,
+      ),
+    );
   });
 
   return router;

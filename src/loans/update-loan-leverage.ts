@@ -14,19 +14,37 @@ import { lockLoanForUpdate, updateLoan, type LoanRow } from './loans.repository'
  * edit it (403), an auditor neither. Audited with the values before and after; a patch that changes
  * nothing writes nothing.
  */
-export async function updateLoanLeverage(db: Db, context: RequestContext, loanId: string, body: LeverageBody): Promise<LoanRow> {
+export async function updateLoanLeverage(
+  db: Db,
+  context: RequestContext,
+  loanId: string,
+  body: LeverageBody,
+): Promise<LoanRow> {
   await findVisibleLoan(db, context.actor, loanId); // 404 outside the key's scope
   assertCanWrite(context.actor);
   const changes = leverageColumns(body);
   return db.transaction().execute(async (trx) => {
     const before = await lockLoanForUpdate(trx, loanId);
     if (!before) throw new DomainError('not_found', 'No such loan.');
-    const changed = Object.entries(changes).filter(([column, value]) => before[column as keyof typeof changes] !== value);
+    const changed = Object.entries(changes).filter(
+      ([column, value]) => before[column as keyof typeof changes] !== value,
+    );
     if (changed.length === 0) return before;
     const after = await updateLoan(trx, loanId, Object.fromEntries(changed));
     await recordAuditEvent(trx, context, {
-      fundId: after.fund_id, stream: after.id, action: 'loan.leverage_updated', entityType: 'loan', entityId: after.id,
-      state: { ...loanView(after), changes: changed.map(([field, value]) => ({ field, from: before[field as keyof typeof changes], to: value })) },
+      fundId: after.fund_id,
+      stream: after.id,
+      action: 'loan.leverage_updated',
+      entityType: 'loan',
+      entityId: after.id,
+      state: {
+        ...loanView(after),
+        changes: changed.map(([field, value]) => ({
+          field,
+          from: before[field as keyof typeof changes],
+          to: value,
+        })),
+      },
     });
     return after;
   });

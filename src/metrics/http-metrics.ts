@@ -30,7 +30,11 @@ export function httpMetrics(): RequestHandler {
     const done = () => {
       res.removeListener('finish', done);
       res.removeListener('close', done);
-      const labels = { route: routeOf(req), method: METHODS.has(req.method) ? req.method : 'other', status_code: res.writableFinished ? String(res.statusCode) : '499' };
+      const labels = {
+        route: routeOf(req),
+        method: METHODS.has(req.method) ? req.method : 'other',
+        status_code: res.writableFinished ? String(res.statusCode) : '499',
+      };
       httpRequests.inc(labels);
       stop(labels);
     };

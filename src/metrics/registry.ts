@@ -21,7 +21,7 @@ export const httpRequests = new Counter({
 
 export const httpDuration = new Histogram({
   name: `${PREFIX}http_request_duration_seconds`,
-  help: 'Time from a request\'s arrival to the end of its answer, by route template, method and status code',
+  help: "Time from a request's arrival to the end of its answer, by route template, method and status code",
   labelNames: ['route', 'method', 'status_code'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [activity],
@@ -65,7 +65,10 @@ const reportDuration = new Histogram({
 /** Outcomes become label values written the Prometheus way ("no channel" → "no_channel"). */
 const label = (outcome: string) => outcome.replaceAll(' ', '_');
 
-export function recordReminderChannel(channel: 'webhook' | 'email', outcome: 'sent' | 'failed'): void {
+export function recordReminderChannel(
+  channel: 'webhook' | 'email',
+  outcome: 'sent' | 'failed',
+): void {
   reminderChannels.inc({ channel, outcome });
 }
 
@@ -78,7 +81,9 @@ export function recordWebhookDelivery(outcome: 'delivered' | 'failed' | 'disable
 }
 
 /** Times one report computation and counts its outcome ("error" when it throws, to be retried). */
-export async function timeReportComputation<T extends string>(compute: () => Promise<T>): Promise<T> {
+export async function timeReportComputation<T extends string>(
+  compute: () => Promise<T>,
+): Promise<T> {
   const stop = reportDuration.startTimer();
   try {
     const outcome = await compute();

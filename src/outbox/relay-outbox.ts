@@ -14,7 +14,11 @@ export interface JobSink {
  * stamped (a crash in between) is added again by the next pass under the same job id, which BullMQ
  * keeps once. Returns how many rows were relayed.
  */
-export async function relayOutbox(db: Db, queues: (name: QueueName) => JobSink, limit = 100): Promise<number> {
+export async function relayOutbox(
+  db: Db,
+  queues: (name: QueueName) => JobSink,
+  limit = 100,
+): Promise<number> {
   const rows = await findUnsent(db, limit);
   const added: string[] = [];
   let failure: unknown;

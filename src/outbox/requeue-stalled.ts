@@ -18,7 +18,10 @@ const PROGRESS = { reports: 'progress', exports: 'progress', imports: 'rows_done
  * processor (a worker killed again and again) — an hour after they were asked for or last started:
  * a new job through the outbox, one an hour; `failed`, saying so, after six attempts or a day.
  */
-export async function requeueStalled(db: Db, work: StalledWork): Promise<{ queued: number; failed: number }> {
+export async function requeueStalled(
+  db: Db,
+  work: StalledWork,
+): Promise<{ queued: number; failed: number }> {
   const table = sql.table(work.table);
   const { rows } = await sql<{ queued: number; failed: number }>`
     WITH stalled AS (
@@ -37,6 +40,8 @@ export async function requeueStalled(db: Db, work: StalledWork): Promise<{ queue
       ON CONFLICT (job_id) DO NOTHING
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM queued)::int AS queued, (SELECT count(*) FROM given_up)::int AS failed`.execute(db);
+    SELECT (SELECT count(*) FROM queued)::int AS queued, (SELECT count(*) FROM given_up)::int AS failed`.execute(
+    db,
+  );
   return rows[0]!;
 }

@@ -35,41 +35,67 @@ function checkProduct(body: CreateProductBody): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   if (parseMoney(body.principal_min) <= 0n) fail('principal_min', 'must be greater than 0');
-  if (parseMoney(body.principal_min) > parseMoney(body.principal_max)) fail('principal_max', 'must be at least principal_min');
-  if (parseRate(body.annual_rate_percent_max) > MAX_ANNUAL_RATE) fail('annual_rate_percent_max', 'must be at most 100');
-  if (parseRate(body.annual_rate_percent_min) > parseRate(body.annual_rate_percent_max)) fail('annual_rate_percent_max', 'must be at least annual_rate_percent_min');
-  if (body.term_periods_min > body.term_periods_max) fail('term_periods_max', 'must be at least term_periods_min');
-  if (body.deferral_periods_max >= body.term_periods_max) fail('deferral_periods_max', 'must be less than term_periods_max');
-  if (body.guarantee_coverage_percent !== undefined && parseRate(body.guarantee_coverage_percent) > MAX_PERCENT) fail('guarantee_coverage_percent', 'must be at most 100');
+  if (parseMoney(body.principal_min) > parseMoney(body.principal_max))
+    fail('principal_max', 'must be at least principal_min');
+  if (parseRate(body.annual_rate_percent_max) > MAX_ANNUAL_RATE)
+    fail('annual_rate_percent_max', 'must be at most 100');
+  if (parseRate(body.annual_rate_percent_min) > parseRate(body.annual_rate_percent_max))
+    fail('annual_rate_percent_max', 'must be at least annual_rate_percent_min');
+  if (body.term_periods_min > body.term_periods_max)
+    fail('term_periods_max', 'must be at least term_periods_min');
+  if (body.deferral_periods_max >= body.term_periods_max)
+    fail('deferral_periods_max', 'must be less than term_periods_max');
+  if (
+    body.guarantee_coverage_percent !== undefined &&
+    parseRate(body.guarantee_coverage_percent) > MAX_PERCENT
+  )
+    fail('guarantee_coverage_percent', 'must be at most 100');
   return errors;
 }
 
-export async function createProduct(db: Db, context: RequestContext, body: CreateProductBody, idempotency?: IdempotentRequest) {
+export async function createProduct(
+  db: Db,
+  context: RequestContext,
+  body: CreateProductBody,
+  idempotency?: IdempotentRequest,
+) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const broken = checkProduct(body);
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The product’s ranges do not hold together.', broken);
-  return transactOnce(db, idempotency, async (trx) => {
-    const product = await insertProduct(trx, {
-      id: uuidv7(),
-      fund_id: body.fund_id,
-      name: body.name,
-      kind: body.kind,
-      principal_min: body.principal_min,
-      principal_max: body.principal_max,
-      annual_rate_percent_min: body.annual_rate_percent_min,
-      annual_rate_percent_max: body.annual_rate_percent_max,
-      term_periods_min: body.term_periods_min,
-      term_periods_max: body.term_periods_max,
-      deferral_periods_max: body.deferral_periods_max,
-      methods: [...new Set(body.methods)],
-      periodicities: [...new Set(body.periodicities)],
-      rounding: body.rounding ?? 'half_up',
-      guarantee_coverage_percent: body.guarantee_coverage_percent ?? '0',
-      rating_class: body.rating_class ?? null,
-      collateral_class: body.collateral_class ?? null,
-    });
-    await recordAuditEvent(trx, context, { fundId: product.fund_id, action: 'product.created', entityType: 'product', entityId: product.id, state: productView(product) });
-    return product;
-  }, (product) => ({ status: 201, body: productView(product) }));
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The product’s ranges do not hold together.', broken);
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const product = await insertProduct(trx, {
+        id: uuidv7(),
+        fund_id: body.fund_id,
+        name: body.name,
+        kind: body.kind,
+        principal_min: body.principal_min,
+        principal_max: body.principal_max,
+        annual_rate_percent_min: body.annual_rate_percent_min,
+        annual_rate_percent_max: body.annual_rate_percent_max,
+        term_periods_min: body.term_periods_min,
+        term_periods_max: body.term_periods_max,
+        deferral_periods_max: body.deferral_periods_max,
+        methods: [...new Set(body.methods)],
+        periodicities: [...new Set(body.periodicities)],
+        rounding: body.rounding ?? 'half_up',
+        guarantee_coverage_percent: body.guarantee_coverage_percent ?? '0',
+        rating_class: body.rating_class ?? null,
+        collateral_class: body.collateral_class ?? null,
+      });
+      await recordAuditEvent(trx, context, {
+        fundId: product.fund_id,
+        action: 'product.created',
+        entityType: 'product',
+        entityId: product.id,
+        state: productView(product),
+      });
+      return product;
+    },
+    (product) => ({ status: 201, body: productView(product) }),
+  );
 }

@@ -15,7 +15,12 @@ export function productsRouter(db: Db, reads: Db): Router {
   const router = Router();
 
   router.post('/v1/products', async (req, res) => {
-    const created = await createProduct(db, contextOf(req), req.body as CreateProductBody, idempotencyOf(req));
+    const created = await createProduct(
+      db,
+      contextOf(req),
+      req.body as CreateProductBody,
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/products/${created.body.id}`), created);
   });
 
@@ -26,19 +31,31 @@ export function productsRouter(db: Db, reads: Db): Router {
     const { fundId } = listScope(actor, query.fund_id);
     const page = pageOf(req.query, UUID_KEY);
     const active = query.active === undefined ? undefined : String(query.active) === 'true';
-    const rows = await listProducts(reads, { fundId, active, afterId: page.after, limit: page.limit + 1 });
+    const rows = await listProducts(reads, {
+      fundId,
+      active,
+      afterId: page.after,
+      limit: page.limit + 1,
+    });
     const { items, next_cursor } = pageResult(rows, page, (p) => p.id);
     res.json({ items: items.map(productView), next_cursor });
   });
 
   router.get('/v1/products/:product_id', async (req, res) => {
     const product = await findProductById(db, String(req.params.product_id));
-    if (!product || !seesFund(actorOf(req), product.fund_id)) throw new DomainError('not_found', 'No such product.');
+    if (!product || !seesFund(actorOf(req), product.fund_id))
+      throw new DomainError('not_found', 'No such product.');
     setEtag(res, product.version).json(productView(product));
   });
 
   router.patch('/v1/products/:product_id', async (req, res) => {
-    const product = await updateProduct(db, contextOf(req), String(req.params.product_id), req.body as UpdateProductBody, ifMatchOf(req));
+    const product = await updateProduct(
+      db,
+      contextOf(req),
+      String(req.params.product_id),
+      req.body as UpdateProductBody,
+      ifMatchOf(req),
+    );
     setEtag(res, product.version).json(productView(product));
   });
 

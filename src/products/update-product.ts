@@ -5,7 +5,12 @@ import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { assertIfMatch } from '../http/etag';
 import { changedMembers, fieldChanges } from '../http/merge-patch';
 import { productView } from './product.view';
-import { findProductById, lockProductForUpdate, updateProductRow, type ProductRow } from './products.repository';
+import {
+  findProductById,
+  lockProductForUpdate,
+  updateProductRow,
+  type ProductRow,
+} from './products.repository';
 
 /**
  * What may change on a product: its name, and whether it takes new loans. Never its ranges, methods,
@@ -25,25 +30,45 @@ export interface UpdateProductBody {
  * product (422 naming product_id); its existing loans are disbursed and serviced as before. The ETag
  * check and the write happen under the row's lock; an edit that changes nothing writes nothing.
  */
-export async function updateProduct(db: Db, context: RequestContext, productId: string, body: UpdateProductBody, ifMatch: string | undefined): Promise<ProductRow> {
+export async function updateProduct(
+  db: Db,
+  context: RequestContext,
+  productId: string,
+  body: UpdateProductBody,
+  ifMatch: string | undefined,
+): Promise<ProductRow> {
   const found = await findProductById(db, productId);
-  if (!found || !seesFund(context.actor, found.fund_id)) throw new DomainError('not_found', 'No such product.');
+  if (!found || !seesFund(context.actor, found.fund_id))
+    throw new DomainError('not_found', 'No such product.');
   assertCanWrite(context.actor);
   return db.transaction().execute(async (trx) => {
     const before = (await lockProductForUpdate(trx, productId))!;
     assertIfMatch(ifMatch, before.version);
     const changes = changedMembers(
-      { name: before.name, active: before.active, rating_class: before.rating_class, collateral_class: before.collateral_class },
       {
-        name: body.name ?? before.name, active: body.active ?? before.active,
+        name: before.name,
+        active: before.active,
+        rating_class: before.rating_class,
+        collateral_class: before.collateral_class,
+      },
+      {
+        name: body.name ?? before.name,
+        active: body.active ?? before.active,
         rating_class: body.rating_class === undefined ? before.rating_class : body.rating_class,
-        collateral_class: body.collateral_class === undefined ? before.collateral_class : body.collateral_class,
+        collateral_class:
+          body.collateral_class === undefined ? before.collateral_class : body.collateral_class,
       },
     );
     if (Object.keys(changes).length === 0) return before;
     const after = await updateProductRow(trx, productId, changes);
     const changed = fieldChanges(productView(before), productView(after));
-    await recordAuditEvent(trx, context, { fundId: after.fund_id, action: 'product.updated', entityType: 'product', entityId: after.id, state: { ...productView(after), changes: changed } });
+    await recordAuditEvent(trx, context, {
+      fundId: after.fund_id,
+      action: 'product.updated',
+      entityType: 'product',
+      entityId: after.id,
+      state: { ...productView(after), changes: changed },
+    });
     return after;
   });
 }

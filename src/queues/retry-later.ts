@@ -4,7 +4,10 @@
  * without spending one of its attempts, so that it never fails for good for such a reason.
  */
 export class RetryLater extends Error {
-  constructor(message: string, readonly delayMs: number) {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
     super(message);
     this.name = 'RetryLater';
   }

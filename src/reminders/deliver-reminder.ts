@@ -6,7 +6,12 @@ import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
 import type { OutboundPolicy } from '../webhooks/outbound';
 import { postWebhook, reminderMessage, sendEmail } from './reminder-channels';
-import { claimReminder, findReminderToDeliver, recordAttempt, stampChannel } from './reminders.repository';
+import {
+  claimReminder,
+  findReminderToDeliver,
+  recordAttempt,
+  stampChannel,
+} from './reminders.repository';
 
 export interface DeliveryDeps {
   readonly db: Db;
@@ -22,7 +27,8 @@ export interface DeliveryDeps {
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'no channel' | 'done already';
 
-const messageOf = (error: unknown) => (error as { message?: string } | undefined)?.message ?? String(error);
+const messageOf = (error: unknown) =>
+  (error as { message?: string } | undefined)?.message ?? String(error);
 
 /**
  * One delivery attempt of a reminder (a job of the reminders queue, delivered at least once). The
@@ -35,7 +41,11 @@ const messageOf = (error: unknown) => (error as { message?: string } | undefined
  * to, it stays `pending`, saying why, and the daily scan queues it again (a webhook may be set since).
  * Throws on a failed attempt that is not the last, so that BullMQ retries it with its backoff.
  */
-export async function deliverReminder(deps: DeliveryDeps, reminderId: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
+export async function deliverReminder(
+  deps: DeliveryDeps,
+  reminderId: string,
+  isLastAttempt: boolean,
+): Promise<DeliveryOutcome> {
   // Held longer than an attempt lasts: the webhook's timeout, then SMTP's (its timeouts are per phase).
   const claim = await claimReminder(deps.db, reminderId, 4 * deps.timeoutMs + 10_000);
   const reminder = await findReminderToDeliver(deps.db, reminderId, deps.today());
@@ -52,14 +62,34 @@ export async function deliverReminder(deps: DeliveryDeps, reminderId: string, is
 
   const message = reminderMessage(reminder);
   // Partners' endpoints that subscribe to reminders get it as an event (once, whatever the retries).
-  await deps.db.transaction().execute((trx) => publishEvents(trx, null, [{
-    type: `reminder.${reminder.kind}`, fundId: reminder.fund_id, structureId: reminder.structure_id, loanId: reminder.loan_id, data: message, dedupKey: `reminder:${reminder.id}`,
-  }]));
+  await deps.db.transaction().execute((trx) =>
+    publishEvents(trx, null, [
+      {
+        type: `reminder.${reminder.kind}`,
+        fundId: reminder.fund_id,
+        structureId: reminder.structure_id,
+        loanId: reminder.loan_id,
+        data: message,
+        dedupKey: `reminder:${reminder.id}`,
+      },
+    ]),
+  );
   const { webhook_url: webhookUrl } = reminder;
   const { mailer } = deps;
   const routes = {
-    webhook: webhookUrl === null ? undefined : () => postWebhook(webhookUrl, reminder.webhook_secret, message, { timeoutMs: deps.timeoutMs, policy: deps.outbound, now: deps.now() }),
-    email: mailer === undefined ? undefined : () => sendEmail(mailer, reminder.contact_email, reminder.legal_name, message),
+    webhook:
+      webhookUrl === null
+        ? undefined
+        : () =>
+            postWebhook(webhookUrl, reminder.webhook_secret, message, {
+              timeoutMs: deps.timeoutMs,
+              policy: deps.outbound,
+              now: deps.now(),
+            }),
+    email:
+      mailer === undefined
+        ? undefined
+        : () => sendEmail(mailer, reminder.contact_email, reminder.legal_name, message),
   };
   const open = reminder.channels.filter((channel) => routes[channel] !== undefined);
   if (open.length === 0) {
@@ -89,7 +119,11 @@ export async function deliverReminder(deps: DeliveryDeps, reminderId: string, is
   }
   const error = errors.join('; ');
   const final = isLastAttempt || gone;
-  await recordAttempt(deps.db, reminderId, { status: final ? 'failed' : 'pending', error, counted: true });
+  await recordAttempt(deps.db, reminderId, {
+    status: final ? 'failed' : 'pending',
+    error,
+    counted: true,
+  });
   if (final) return 'failed';
   throw new Error(error);
 }

@@ -10,7 +10,18 @@ export interface ReminderFilters {
 }
 
 /** One page (plus one row) of the reminders the key may see: its fund's, or its structure's own. Read on `reads`, the replica if any. */
-export function listReminders(reads: Db, actor: Actor, filters: ReminderFilters, page: Page): Promise<ReminderRow[]> {
+export function listReminders(
+  reads: Db,
+  actor: Actor,
+  filters: ReminderFilters,
+  page: Page,
+): Promise<ReminderRow[]> {
   const scope = listScope(actor, filters.fund_id);
-  return findReminders(reads, { ...scope, loanId: filters.loan_id, status: filters.status, afterSeq: page.after, limit: page.limit + 1 });
+  return findReminders(reads, {
+    ...scope,
+    loanId: filters.loan_id,
+    status: filters.status,
+    afterSeq: page.after,
+    limit: page.limit + 1,
+  });
 }

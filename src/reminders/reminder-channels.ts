@@ -30,19 +30,44 @@ export type ReminderMessage = ReturnType<typeof reminderMessage>;
  * receiver's answer and the stamp sends it again); the timestamp is the attempt's. Anything but a
  * 2xx within `timeoutMs` is a failed attempt. Errors name no URL (it may carry a token).
  */
-export async function postWebhook(url: string, secret: string, message: ReminderMessage, options: { timeoutMs: number; policy: OutboundPolicy; now: Date }): Promise<void> {
+export async function postWebhook(
+  url: string,
+  secret: string,
+  message: ReminderMessage,
+  options: { timeoutMs: number; policy: OutboundPolicy; now: Date },
+): Promise<void> {
   // The event's time is the reminder's: the same body on every retry. The header's is the attempt's.
-  const body = JSON.stringify({ type: `reminder.${message.kind}`, timestamp: message.created_at, data: message });
-  const outcome = await postJson(url, body, standardWebhookHeaders(message.reminder_id, [secret], options.now, body), { policy: options.policy, timeoutMs: options.timeoutMs });
+  const body = JSON.stringify({
+    type: `reminder.${message.kind}`,
+    timestamp: message.created_at,
+    data: message,
+  });
+  const outcome = await postJson(
+    url,
+    body,
+    standardWebhookHeaders(message.reminder_id, [secret], options.now, body),
+    { policy: options.policy, timeoutMs: options.timeoutMs },
+  );
   if (outcome.error === null) return;
   // 410 Gone: the receiver asks for no more messages (Standard Webhooks): no retry.
-  if (outcome.statusCode === 410) throw Object.assign(new Error(`webhook ${outcome.error}: no more retries`), { permanent: true });
+  if (outcome.statusCode === 410)
+    throw Object.assign(new Error(`webhook ${outcome.error}: no more retries`), {
+      permanent: true,
+    });
   throw new Error(`webhook ${outcome.error}`);
 }
 
 /** An e-mail to the structure's contact address; its Message-ID is the reminder's, for the same reason. */
-export async function sendEmail(mailer: { transport: Transporter; from: string }, to: string, legalName: string, message: ReminderMessage): Promise<void> {
-  const when = message.kind === 'before_due' ? `is due on ${message.due_date}` : `was due on ${message.due_date} and is unpaid`;
+export async function sendEmail(
+  mailer: { transport: Transporter; from: string },
+  to: string,
+  legalName: string,
+  message: ReminderMessage,
+): Promise<void> {
+  const when =
+    message.kind === 'before_due'
+      ? `is due on ${message.due_date}`
+      : `was due on ${message.due_date} and is unpaid`;
   await mailer.transport.sendMail({
     from: mailer.from,
     to,

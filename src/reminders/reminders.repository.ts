@@ -21,7 +21,11 @@ export const DELIVER_REMINDER = 'deliver';
  * of what is already due). One transaction; two scans of a fund at once take turns (its row is
  * locked first). Returns how many were made.
  */
-export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: string | undefined): Promise<number> {
+export async function createDueReminders(
+  db: Db,
+  asOf: CalendarDate,
+  fundId: string | undefined,
+): Promise<number> {
   const d = sql`${asOf}::date`;
   const funds = fundId === undefined ? sql`` : sql`WHERE f.id = ${fundId}::uuid`;
   return withinTransaction(db, async (trx) => {
@@ -82,7 +86,9 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
         SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
       )
       SELECT count(*)::int AS made FROM made`.execute(trx);
-    await sql`UPDATE funds f SET reminders_scanned_through = greatest(f.reminders_scanned_through, ${d}) ${funds}`.execute(trx);
+    await sql`UPDATE funds f SET reminders_scanned_through = greatest(f.reminders_scanned_through, ${d}) ${funds}`.execute(
+      trx,
+    );
     return rows[0]!.made;
   });
 }
@@ -90,7 +96,17 @@ export async function createDueReminders(db: Db, asOf: CalendarDate, fundId: str
 export type ReminderRow = Selectable<RemindersTable>;
 
 /** One page (plus one row) of reminders in the scope given, oldest first. */
-export function findReminders(db: Db, filter: { fundId?: string; structureId?: string; loanId?: string; status?: string; afterSeq?: string; limit: number }): Promise<ReminderRow[]> {
+export function findReminders(
+  db: Db,
+  filter: {
+    fundId?: string;
+    structureId?: string;
+    loanId?: string;
+    status?: string;
+    afterSeq?: string;
+    limit: number;
+  },
+): Promise<ReminderRow[]> {
   let query = db.selectFrom('reminders').selectAll().orderBy('seq').limit(filter.limit);
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
   if (filter.structureId) query = query.where('structure_id', '=', filter.structureId);
@@ -117,14 +133,27 @@ export interface ReminderToDeliver extends ReminderRow {
  * finds it claimed. A claim left by a worker that died expires. Not claimed when the reminder is not
  * pending, or claimed by a run still under way (until `heldUntil`).
  */
-export async function claimReminder(db: Db, reminderId: string, ms: number): Promise<{ claimed: true } | { claimed: false; heldUntil: Date | null }> {
-  const claimed = await db.updateTable('reminders')
+export async function claimReminder(
+  db: Db,
+  reminderId: string,
+  ms: number,
+): Promise<{ claimed: true } | { claimed: false; heldUntil: Date | null }> {
+  const claimed = await db
+    .updateTable('reminders')
     .set({ claimed_until: sql<Date>`now() + make_interval(secs => ${ms / 1000})` })
-    .where('id', '=', reminderId).where('status', '=', 'pending')
-    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', sql<Date>`now()`)]))
-    .returning('id').executeTakeFirst();
+    .where('id', '=', reminderId)
+    .where('status', '=', 'pending')
+    .where((eb) =>
+      eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', sql<Date>`now()`)]),
+    )
+    .returning('id')
+    .executeTakeFirst();
   if (claimed) return { claimed: true };
-  const held = await db.selectFrom('reminders').select('claimed_until').where('id', '=', reminderId).executeTakeFirst();
+  const held = await db
+    .selectFrom('reminders')
+    .select('claimed_until')
+    .where('id', '=', reminderId)
+    .executeTakeFirst();
   return { claimed: false, heldUntil: held?.claimed_until ?? null };
 }
 
@@ -135,7 +164,11 @@ export async function claimReminder(db: Db, reminderId: string, ms: number): Pro
  * falls short of its total — and, for a before-due reminder, the due date has not passed (a late
  * delivery does not announce what is already due). The webhook is the structure's, or the fund's.
  */
-export async function findReminderToDeliver(db: Db, reminderId: string, today: CalendarDate): Promise<ReminderToDeliver | undefined> {
+export async function findReminderToDeliver(
+  db: Db,
+  reminderId: string,
+  today: CalendarDate,
+): Promise<ReminderToDeliver | undefined> {
   const { rows } = await sql<ReminderToDeliver>`
     SELECT r.*, f.reminder_channels AS channels, coalesce(s.webhook_url, f.webhook_url) AS webhook_url, f.webhook_secret,
       s.contact_email, s.legal_name, i.total, (i.total - p.paid)::text AS unpaid,
@@ -155,14 +188,28 @@ export async function findReminderToDeliver(db: Db, reminderId: string, today: C
 }
 
 /** A channel took the reminder: stamped once, whatever retries follow. */
-export async function stampChannel(db: Db, reminderId: string, channel: 'webhook' | 'email'): Promise<void> {
+export async function stampChannel(
+  db: Db,
+  reminderId: string,
+  channel: 'webhook' | 'email',
+): Promise<void> {
   const column = channel === 'webhook' ? 'webhook_sent_at' : 'email_sent_at';
-  await db.updateTable('reminders').set({ [column]: sql`now()` }).where('id', '=', reminderId).where(column, 'is', null).execute();
+  await db
+    .updateTable('reminders')
+    .set({ [column]: sql`now()` })
+    .where('id', '=', reminderId)
+    .where(column, 'is', null)
+    .execute();
 }
 
 /** The outcome of one delivery attempt (`pending`: to be tried again), releasing the claim. */
-export async function recordAttempt(db: Db, reminderId: string, outcome: { status: ReminderRow['status']; error: string | null; counted: boolean }): Promise<void> {
-  await db.updateTable('reminders')
+export async function recordAttempt(
+  db: Db,
+  reminderId: string,
+  outcome: { status: ReminderRow['status']; error: string | null; counted: boolean },
+): Promise<void> {
+  await db
+    .updateTable('reminders')
     .set((eb) => ({
       status: outcome.status,
       last_error: outcome.error,
@@ -170,7 +217,8 @@ export async function recordAttempt(db: Db, reminderId: string, outcome: { statu
       sent_at: outcome.status === 'sent' ? sql<Date>`now()` : null,
       claimed_until: null,
     }))
-    .where('id', '=', reminderId).where('status', '=', 'pending')
+    .where('id', '=', reminderId)
+    .where('status', '=', 'pending')
     .execute();
 }
 
@@ -213,7 +261,11 @@ export interface NewlyOverdueRow {
  * reminders count it) and were not announced overdue yet: a month of downtime is caught up, older
  * arrears are not news.
  */
-export async function findNewlyOverdue(trx: Transaction<Database>, asOf: CalendarDate, fundId: string | undefined): Promise<NewlyOverdueRow[]> {
+export async function findNewlyOverdue(
+  trx: Transaction<Database>,
+  asOf: CalendarDate,
+  fundId: string | undefined,
+): Promise<NewlyOverdueRow[]> {
   const d = sql`${asOf}::date`;
   const { rows } = await sql<NewlyOverdueRow>`
     WITH due AS MATERIALIZED (

@@ -20,7 +20,16 @@ export function remindersRouter(db: Db, reads: Db): Router {
   });
 
   router.post('/v1/reminders/scan', async (req, res) => {
-    sendStored(res, await requestReminderScan(db, actorOf(req), req.body as { as_of?: string; fund_id?: string }, todayInParis(), idempotencyOf(req)));
+    sendStored(
+      res,
+      await requestReminderScan(
+        db,
+        actorOf(req),
+        req.body as { as_of?: string; fund_id?: string },
+        todayInParis(),
+        idempotencyOf(req),
+      ),
+    );
   });
 
   return router;

@@ -10,5 +10,7 @@ export const SCAN_REMINDERS_SCHEDULE = { pattern: '0 7 * * *', tz: 'Europe/Paris
 
 /** The BullMQ processor: every fund, as of today in Paris; a retried run makes only what is missing. */
 export function scanRemindersJob(db: Db) {
-  return async (_job: Job): Promise<{ made: number }> => ({ made: await scanReminders(db, todayInParis()) });
+  return async (_job: Job): Promise<{ made: number }> => ({
+    made: await scanReminders(db, todayInParis()),
+  });
 }

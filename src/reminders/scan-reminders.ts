@@ -5,7 +5,11 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type Actor } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { createDueReminders, findNewlyOverdue, requeuePendingReminders } from './reminders.repository';
+import {
+  createDueReminders,
+  findNewlyOverdue,
+  requeuePendingReminders,
+} from './reminders.repository';
 
 /**
  * Makes every reminder due by `asOf` that was not made yet (of one fund, or of all), each with its
@@ -21,17 +25,34 @@ export async function scanReminders(db: Db, asOf: CalendarDate, fundId?: string)
 }
 
 /** A `loan.overdue` event for each instalment that became overdue since the last scans (once each). */
-async function announceOverdueInstalments(db: Db, asOf: CalendarDate, fundId: string | undefined): Promise<void> {
+async function announceOverdueInstalments(
+  db: Db,
+  asOf: CalendarDate,
+  fundId: string | undefined,
+): Promise<void> {
   await withinTransaction(db, async (trx) => {
     const overdue = await findNewlyOverdue(trx, asOf, fundId);
-    await publishEvents(trx, null, overdue.map((row) => ({
-      type: 'loan.overdue', fundId: row.fund_id, structureId: row.structure_id, loanId: row.loan_id,
-      dedupKey: `loan.overdue:${row.loan_id}:${row.number}:${row.due_date}`,
-      data: {
-        loan_id: row.loan_id, structure_id: row.structure_id, instalment_number: row.number, due_date: row.due_date,
-        overdue_since: row.overdue_since, amount_due: row.total, amount_unpaid: row.unpaid, currency: 'EUR',
-      },
-    })));
+    await publishEvents(
+      trx,
+      null,
+      overdue.map((row) => ({
+        type: 'loan.overdue',
+        fundId: row.fund_id,
+        structureId: row.structure_id,
+        loanId: row.loan_id,
+        dedupKey: `loan.overdue:${row.loan_id}:${row.number}:${row.due_date}`,
+        data: {
+          loan_id: row.loan_id,
+          structure_id: row.structure_id,
+          instalment_number: row.number,
+          due_date: row.due_date,
+          overdue_since: row.overdue_since,
+          amount_due: row.total,
+          amount_unpaid: row.unpaid,
+          currency: 'EUR',
+        },
+      })),
+    );
   });
 }
 
@@ -40,12 +61,26 @@ async function announceOverdueInstalments(db: Db, asOf: CalendarDate, fundId: st
  * come: its reminders would go out before their send dates. Under an Idempotency-Key, the scan runs in
  * the key's transaction and a replay answers how many the first one made.
  */
-export async function requestReminderScan(db: Db, actor: Actor, body: { as_of?: string; fund_id?: string }, today: CalendarDate, idempotency?: IdempotentRequest) {
+export async function requestReminderScan(
+  db: Db,
+  actor: Actor,
+  body: { as_of?: string; fund_id?: string },
+  today: CalendarDate,
+  idempotency?: IdempotentRequest,
+) {
   if (actor.role === 'structure') throw new DomainError('not_found', 'No such fund.');
   if (body.fund_id !== undefined) await findVisibleFund(db, actor, body.fund_id, 'fund_id'); // 404 if unknown or not the key's
   assertCanWrite(actor);
   const asOf = (body.as_of ?? today) as CalendarDate;
-  if (asOf > today) throw new DomainError('rule_violation', 'A scan cannot be as of a day to come.', [{ field: 'as_of', message: `must not be after today, ${today}` }]);
+  if (asOf > today)
+    throw new DomainError('rule_violation', 'A scan cannot be as of a day to come.', [
+      { field: 'as_of', message: `must not be after today, ${today}` },
+    ]);
   const fundId = body.fund_id ?? actor.fundId ?? undefined;
-  return transactOnce(db, idempotency, (trx) => scanReminders(trx, asOf, fundId), (created) => ({ status: 200, body: { as_of: asOf, fund_id: fundId ?? null, created } }));
+  return transactOnce(
+    db,
+    idempotency,
+    (trx) => scanReminders(trx, asOf, fundId),
+    (created) => ({ status: 200, body: { as_of: asOf, fund_id: fundId ?? null, created } }),
+  );
 }

@@ -24,32 +24,65 @@ export type ReportOutcome = 'done' | 'done already' | 'failed';
  * began, else on the primary: a repayment recorded, even back-dated, just before the report was
  * asked for is never missed. Everything else reads and writes `db`.
  */
-export async function computeReport(db: Db, reportId: string, isLastAttempt: boolean, requestId: string | null = null, reads: Db = db): Promise<ReportOutcome> {
+export async function computeReport(
+  db: Db,
+  reportId: string,
+  isLastAttempt: boolean,
+  requestId: string | null = null,
+  reads: Db = db,
+): Promise<ReportOutcome> {
   const report = await startReport(db, reportId);
   if (!report) return 'done already';
   try {
     // The report's type picks its figures: the resilience indicators, or the evaluation (issue 15 item 4, docs/evaluation.md).
     const figures = report.type === 'evaluation' ? computeEvaluation : computeReportIndicators;
-    const indicators = (source: Db) => source.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
-      .execute((trx): Promise<unknown> => figures(trx, report.fund_id, report.as_of as CalendarDate));
-    const result = await readAfterPrimary(db, reads, indicators).then(({ result }) => result, (error: unknown) => {
-      // A standby cancels a long read whose rows its replay must remove (a recovery conflict, 40001):
-      // the primary computes it now, rather than the replica again at every retry.
-      if (reads === db || !conflictsWithAnother(error)) throw error;
-      return indicators(db);
-    });
+    const indicators = (source: Db) =>
+      source
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .setAccessMode('read only')
+        .execute((trx): Promise<unknown> =>
+          figures(trx, report.fund_id, report.as_of as CalendarDate),
+        );
+    const result = await readAfterPrimary(db, reads, indicators).then(
+      ({ result }) => result,
+      (error: unknown) => {
+        // A standby cancels a long read whose rows its replay must remove (a recovery conflict, 40001):
+        // the primary computes it now, rather than the replica again at every retry.
+        if (reads === db || !conflictsWithAnother(error)) throw error;
+        return indicators(db);
+      },
+    );
     await setReportProgress(db, reportId, 80);
     const csv = reportCsv(result);
     // Done and announced together (report.completed, with the request id of the POST that asked for it).
     await db.transaction().execute(async (trx) => {
-      const done = await finishReport(trx, reportId, { result, csv, sha256: sha256(canonicalJson(result)), csvSha256: sha256(csv) });
+      const done = await finishReport(trx, reportId, {
+        result,
+        csv,
+        sha256: sha256(canonicalJson(result)),
+        csvSha256: sha256(csv),
+      });
       if (!done) return;
-      await publishEvents(trx, requestId, [{ type: 'report.completed', fundId: done.fund_id, structureId: null, loanId: null, data: reportSummaryView(done) }]);
+      await publishEvents(trx, requestId, [
+        {
+          type: 'report.completed',
+          fundId: done.fund_id,
+          structureId: null,
+          loanId: null,
+          data: reportSummaryView(done),
+        },
+      ]);
     });
     return 'done';
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw error; // not the report's failure: its job is tried again later
-    await failReport(db, reportId, (error as { message?: string } | undefined)?.message ?? String(error), isLastAttempt);
+    await failReport(
+      db,
+      reportId,
+      (error as { message?: string } | undefined)?.message ?? String(error),
+      isLastAttempt,
+    );
     if (isLastAttempt) return 'failed';
     throw error;
   }

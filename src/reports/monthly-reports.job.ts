@@ -18,5 +18,7 @@ export function endOfPreviousMonth(today: CalendarDate): CalendarDate {
 
 /** The BullMQ processor: every fund's report as of the end of last month, once each, whatever the retries. */
 export function monthlyReportsJob(db: Db) {
-  return async (_job: Job): Promise<{ made: number }> => ({ made: await createScheduledReports(db, endOfPreviousMonth(todayInParis())) });
+  return async (_job: Job): Promise<{ made: number }> => ({
+    made: await createScheduledReports(db, endOfPreviousMonth(todayInParis())),
+  });
 }

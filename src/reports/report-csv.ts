@@ -30,11 +30,13 @@ const join = (path: string, segment: string) => {
   return path === '' ? escaped : `${path}/${escaped}`;
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The member that names a list item is in the item's path, not a line of its own. */
 function withoutName(item: Record<string, unknown>): Record<string, unknown> {
-  const name = 'key' in item ? 'key' : 'year' in item ? 'year' : 'month' in item ? 'month' : undefined;
+  const name =
+    'key' in item ? 'key' : 'year' in item ? 'year' : 'month' in item ? 'month' : undefined;
   if (name === undefined) return item;
   const { [name]: _named, ...rest } = item;
   return rest;
@@ -56,4 +58,3 @@ export function csvField(value: string): string {
   const text = /^[=+\-@\t\r]/.test(value) && !NUMBER.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
-

@@ -3,7 +3,12 @@ import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { figuresBySourceSinceInception } from '../funding/funding-figures';
-import { flowsBySourceJson, listFundingSources, loanFlowsSql, type FlowsBySource } from '../funding/funding.repository';
+import {
+  flowsBySourceJson,
+  listFundingSources,
+  loanFlowsSql,
+  type FlowsBySource,
+} from '../funding/funding.repository';
 
 /** Arrears ageing buckets by days past due (DOMAIN.md "Resilience reporting"), in their order. */
 export const AGEING_BUCKETS = [
@@ -18,20 +23,47 @@ export type AgeingBucketKey = (typeof AGEING_BUCKETS)[number]['key'];
 
 /** The share of an active loan's outstanding principal expected to be lost, by ageing bucket. */
 export const LOSS_RATES: Readonly<Record<AgeingBucketKey, string>> = Object.freeze({
-  current: '0.01', '1_30': '0.10', '31_60': '0.25', '61_90': '0.50', '91_180': '0.75', over_180: '1.00',
+  current: '0.01',
+  '1_30': '0.10',
+  '31_60': '0.25',
+  '61_90': '0.50',
+  '91_180': '0.75',
+  over_180: '1.00',
 });
 
 /** Money: a decimal string with 2 decimals. Ratio: a decimal string with 6 decimals, null when its denominator is 0. */
 type Money = string;
 type Ratio = string | null;
 
-export interface Breakdown { readonly key: string; readonly loan_count: number; readonly outstanding_principal: Money }
-export interface AgeingFigures { readonly loan_count: number; readonly outstanding_principal: Money; readonly arrears: Money }
-export interface SupportedGroup { readonly key: string; readonly structure_count: number; readonly jobs_fte: string }
-export interface Vintage {
-  readonly year: number; readonly loan_count: number; readonly current: Ratio; readonly in_arrears: Ratio; readonly repaid: Ratio; readonly written_off: Ratio;
+export interface Breakdown {
+  readonly key: string;
+  readonly loan_count: number;
+  readonly outstanding_principal: Money;
 }
-export interface ExpectedMonth { readonly month: string; readonly principal: Money; readonly interest: Money; readonly total: Money }
+export interface AgeingFigures {
+  readonly loan_count: number;
+  readonly outstanding_principal: Money;
+  readonly arrears: Money;
+}
+export interface SupportedGroup {
+  readonly key: string;
+  readonly structure_count: number;
+  readonly jobs_fte: string;
+}
+export interface Vintage {
+  readonly year: number;
+  readonly loan_count: number;
+  readonly current: Ratio;
+  readonly in_arrears: Ratio;
+  readonly repaid: Ratio;
+  readonly written_off: Ratio;
+}
+export interface ExpectedMonth {
+  readonly month: string;
+  readonly principal: Money;
+  readonly interest: Money;
+  readonly total: Money;
+}
 
 /** A fund's resilience indicators as of a date (see computeReportIndicators for each definition). */
 export interface ReportIndicators {
@@ -49,22 +81,47 @@ export interface ReportIndicators {
   readonly ageing: Readonly<Record<AgeingBucketKey, AgeingFigures>>;
   readonly par30: Ratio;
   readonly par90: Ratio;
-  readonly restructured: { readonly loan_count: number; readonly outstanding_principal: Money; readonly share: Ratio };
+  readonly restructured: {
+    readonly loan_count: number;
+    readonly outstanding_principal: Money;
+    readonly share: Ratio;
+  };
   readonly write_off: {
-    readonly disbursed_principal: Money; readonly written_off_principal: Money; readonly recovered: Money; readonly write_off_rate: Ratio; readonly recovery_rate: Ratio;
+    readonly disbursed_principal: Money;
+    readonly written_off_principal: Money;
+    readonly recovered: Money;
+    readonly write_off_rate: Ratio;
+    readonly recovery_rate: Ratio;
   };
-  readonly expected_loss: { readonly amount: Money; readonly gross_amount: Money; readonly loss_rates: Readonly<Record<AgeingBucketKey, string>> };
+  readonly expected_loss: {
+    readonly amount: Money;
+    readonly gross_amount: Money;
+    readonly loss_rates: Readonly<Record<AgeingBucketKey, string>>;
+  };
   readonly vintage: readonly Vintage[];
-  readonly concentration: { readonly top10_exposure_share: Ratio; readonly herfindahl_sector: Ratio; readonly herfindahl_territory: Ratio };
-  readonly supported: {
-    readonly structure_count: number; readonly jobs_fte: string; readonly by_territory: readonly SupportedGroup[]; readonly by_sector: readonly SupportedGroup[];
+  readonly concentration: {
+    readonly top10_exposure_share: Ratio;
+    readonly herfindahl_sector: Ratio;
+    readonly herfindahl_territory: Ratio;
   };
-  readonly expected_repayments: { readonly arrears: Money; readonly months: readonly ExpectedMonth[] };
+  readonly supported: {
+    readonly structure_count: number;
+    readonly jobs_fte: string;
+    readonly by_territory: readonly SupportedGroup[];
+    readonly by_sector: readonly SupportedGroup[];
+  };
+  readonly expected_repayments: {
+    readonly arrears: Money;
+    readonly months: readonly ExpectedMonth[];
+  };
   /** Per funding source, since the fund's first disbursement (issue 15 item 3; docs/rules/reports.md "By funding source"). */
   readonly by_funding_source: ReturnType<typeof figuresBySourceSinceInception>;
 }
 
-type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expected_loss' | 'by_funding_source'> & {
+type Figures = Omit<
+  ReportIndicators,
+  'fund_id' | 'as_of' | 'currency' | 'expected_loss' | 'by_funding_source'
+> & {
   readonly currency: string | null;
   readonly funding_from: CalendarDate;
   readonly funding_flows: FlowsBySource;
@@ -77,20 +134,42 @@ type Figures = Omit<ReportIndicators, 'fund_id' | 'as_of' | 'currency' | 'expect
  * every indicator from those per-loan figures. Read-only: run it in the caller's (REPEATABLE READ)
  * transaction, or alone in one of its own. Works on PGlite too.
  */
-export async function computeReportIndicators(db: Db, fundId: string, asOf: CalendarDate): Promise<ReportIndicators> {
+export async function computeReportIndicators(
+  db: Db,
+  fundId: string,
+  asOf: CalendarDate,
+): Promise<ReportIndicators> {
   // The figures by source come from the funding report's own rules (funding.repository's SQL, figuresBySource), computed in the statement's pass over the ledger.
-  const [figures, sources] = await withReportSettings(db, async (trx) => [
-    (await indicatorsQuery(fundId, asOf).execute(trx)).rows[0]!.figures,
-    await listFundingSources(trx, fundId),
-  ] as const);
+  const [figures, sources] = await withReportSettings(
+    db,
+    async (trx) =>
+      [
+        (await indicatorsQuery(fundId, asOf).execute(trx)).rows[0]!.figures,
+        await listFundingSources(trx, fundId),
+      ] as const,
+  );
   if (figures.currency === null) throw new DomainError('not_found', 'No such fund.');
   const {
-    currency, funding_from: fundingFrom, funding_flows: fundingFlows, expected_loss: expectedLoss, vintage, concentration, supported,
-    expected_repayments: expectedRepayments, ...first
+    currency,
+    funding_from: fundingFrom,
+    funding_flows: fundingFlows,
+    expected_loss: expectedLoss,
+    vintage,
+    concentration,
+    supported,
+    expected_repayments: expectedRepayments,
+    ...first
   } = figures;
   return {
-    fund_id: fundId, as_of: asOf, currency, ...first, expected_loss: { ...expectedLoss, loss_rates: LOSS_RATES },
-    vintage, concentration, supported, expected_repayments: expectedRepayments,
+    fund_id: fundId,
+    as_of: asOf,
+    currency,
+    ...first,
+    expected_loss: { ...expectedLoss, loss_rates: LOSS_RATES },
+    vintage,
+    concentration,
+    supported,
+    expected_repayments: expectedRepayments,
     by_funding_source: figuresBySourceSinceInception(sources, fundingFlows, fundingFrom, asOf),
   };
 }
@@ -107,12 +186,22 @@ export async function computeReportIndicators(db: Db, fundId: string, asOf: Cale
  */
 const REPORT_WORK_MEM = '64MB';
 async function withReportSettings<T>(db: Db, run: (trx: Db) => Promise<T>): Promise<T> {
-  if (!db.isTransaction) return db.transaction().setAccessMode('read only').execute((trx) => withReportSettings(trx, run));
-  const { rows: [was] } = await sql<{ jit: string; plans: string; memory: string }>`
+  if (!db.isTransaction)
+    return db
+      .transaction()
+      .setAccessMode('read only')
+      .execute((trx) => withReportSettings(trx, run));
+  const {
+    rows: [was],
+  } = await sql<{ jit: string; plans: string; memory: string }>`
     SELECT current_setting('jit') AS jit, current_setting('plan_cache_mode') AS plans, current_setting('work_mem') AS memory,
-      set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', ${REPORT_WORK_MEM}, true)`.execute(db);
+      set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', ${REPORT_WORK_MEM}, true)`.execute(
+    db,
+  );
   const result = await run(db);
-  await sql`SELECT set_config('jit', ${was!.jit}, true), set_config('plan_cache_mode', ${was!.plans}, true), set_config('work_mem', ${was!.memory}, true)`.execute(db);
+  await sql`SELECT set_config('jit', ${was!.jit}, true), set_config('plan_cache_mode', ${was!.plans}, true), set_config('work_mem', ${was!.memory}, true)`.execute(
+    db,
+  );
   return result;
 }
 
@@ -120,30 +209,41 @@ const money = (amount: RawBuilder<unknown>) => sql`round(coalesce(${amount}, 0),
 /** part / whole, half-up to 6 decimals; null when whole is 0 (or there is nothing to divide). */
 const ratio = (part: RawBuilder<unknown>, whole: RawBuilder<unknown>) =>
   sql`CASE WHEN coalesce(${whole}, 0) = 0 THEN NULL ELSE round(coalesce(${part}, 0)::numeric / (${whole}), 6)::text END`;
-const orderedBy = (list: RawBuilder<unknown>, order: RawBuilder<unknown>) => sql`coalesce(json_agg(${list} ORDER BY ${order}), '[]'::json)`;
+const orderedBy = (list: RawBuilder<unknown>, order: RawBuilder<unknown>) =>
+  sql`coalesce(json_agg(${list} ORDER BY ${order}), '[]'::json)`;
 
 /** Loans, and their outstanding principal, grouped by a column of loan_figures, in key order. */
-const breakdown = (column: string) => sql`(SELECT ${orderedBy(
-  sql`json_build_object('key', b.key, 'loan_count', b.loan_count, 'outstanding_principal', ${money(sql`b.outstanding`)})`, sql`b.key COLLATE "C"`,
-)} FROM (SELECT ${sql.ref(`f.${column}`)} AS key, count(*)::int AS loan_count, sum(f.outstanding) AS outstanding FROM loan_figures f GROUP BY 1) b)`;
+const breakdown = (column: string) =>
+  sql`(SELECT ${orderedBy(
+    sql`json_build_object('key', b.key, 'loan_count', b.loan_count, 'outstanding_principal', ${money(sql`b.outstanding`)})`,
+    sql`b.key COLLATE "C"`,
+  )} FROM (SELECT ${sql.ref(`f.${column}`)} AS key, count(*)::int AS loan_count, sum(f.outstanding) AS outstanding FROM loan_figures f GROUP BY 1) b)`;
 
 /** Supported structures, and their jobs, grouped by a column of theirs, in key order. */
-const supportedBy = (column: string) => sql`(SELECT ${orderedBy(
-  sql`json_build_object('key', g.key, 'structure_count', g.structure_count, 'jobs_fte', ${money(sql`g.jobs_fte`)})`, sql`g.key COLLATE "C"`,
-)} FROM (SELECT ${sql.ref(`s.${column}`)} AS key, count(*)::int AS structure_count, sum(s.jobs_fte) AS jobs_fte FROM supported s GROUP BY 1) g)`;
+const supportedBy = (column: string) =>
+  sql`(SELECT ${orderedBy(
+    sql`json_build_object('key', g.key, 'structure_count', g.structure_count, 'jobs_fte', ${money(sql`g.jobs_fte`)})`,
+    sql`g.key COLLATE "C"`,
+  )} FROM (SELECT ${sql.ref(`s.${column}`)} AS key, count(*)::int AS structure_count, sum(s.jobs_fte) AS jobs_fte FROM supported s GROUP BY 1) g)`;
 
 /** Σ over groups of (group's outstanding / total outstanding)², computed as Σ outstanding² / total². */
 const herfindahl = (column: string) =>
-  ratio(sql`(SELECT sum(g.outstanding * g.outstanding) FROM (SELECT sum(f.outstanding) AS outstanding FROM loan_figures f GROUP BY ${sql.ref(`f.${column}`)}) g)`,
-    sql`t.outstanding * t.outstanding`);
+  ratio(
+    sql`(SELECT sum(g.outstanding * g.outstanding) FROM (SELECT sum(f.outstanding) AS outstanding FROM loan_figures f GROUP BY ${sql.ref(`f.${column}`)}) g)`,
+    sql`t.outstanding * t.outstanding`,
+  );
 
 function indicatorsQuery(fundId: string, asOf: CalendarDate) {
   const d = sql`${asOf}::date`;
   const fund = sql`${fundId}::uuid`;
   // Instalments falling due in the 12 calendar months from the one of D are expected repayments.
   const horizon = sql`(date_trunc('month', ${d}::timestamp) + interval '12 months')::date`;
-  const buckets = sql.join(AGEING_BUCKETS.map((b, position) =>
-    sql`(${b.key}::text, ${b.fromDays}::int, ${b.toDays}::int, ${LOSS_RATES[b.key]}::numeric, ${position}::int)`));
+  const buckets = sql.join(
+    AGEING_BUCKETS.map(
+      (b, position) =>
+        sql`(${b.key}::text, ${b.fromDays}::int, ${b.toDays}::int, ${LOSS_RATES[b.key]}::numeric, ${position}::int)`,
+    ),
+  );
   return sql<{ figures: Figures }>`
     WITH population AS MATERIALIZED ( -- the fund's loans paid out by D (not pending, cancelled, nor paid out later), with their state as of D
       SELECT l.id, l.kind, l.product_id, l.structure_id, l.principal, extract(year FROM l.disbursed_on)::int AS year,
@@ -265,23 +365,32 @@ function indicatorsQuery(fundId: string, asOf: CalendarDate) {
         'recovered', ${money(sql`t.recovered`)}, 'write_off_rate', ${ratio(sql`t.written_off`, sql`t.disbursed`)}, 'recovery_rate', ${ratio(sql`t.recovered`, sql`t.written_off`)}),
       'expected_loss', json_build_object('amount', ${money(sql`t.expected_loss`)}, 'gross_amount', ${money(sql`t.gross_expected_loss`)}),
       -- by disbursement year, the share of its loans current (active, DPD 0), in arrears (active, DPD > 0), repaid, written off
-      'vintage', (SELECT ${orderedBy(sql`json_build_object('year', v.year, 'loan_count', v.loan_count,
+      'vintage', (SELECT ${orderedBy(
+        sql`json_build_object('year', v.year, 'loan_count', v.loan_count,
           'current', ${ratio(sql`v.current`, sql`v.loan_count`)}, 'in_arrears', ${ratio(sql`v.in_arrears`, sql`v.loan_count`)},
-          'repaid', ${ratio(sql`v.repaid`, sql`v.loan_count`)}, 'written_off', ${ratio(sql`v.written_off`, sql`v.loan_count`)})`, sql`v.year`)}
+          'repaid', ${ratio(sql`v.repaid`, sql`v.loan_count`)}, 'written_off', ${ratio(sql`v.written_off`, sql`v.loan_count`)})`,
+        sql`v.year`,
+      )}
         FROM (SELECT f.year, count(*)::int AS loan_count, count(*) FILTER (WHERE f.dpd = 0) AS current, count(*) FILTER (WHERE f.dpd > 0) AS in_arrears,
             count(*) FILTER (WHERE f.state = 'repaid') AS repaid, count(*) FILTER (WHERE f.state = 'written_off') AS written_off
           FROM loan_figures f GROUP BY f.year) v),
       -- the 10 largest exposures (outstanding per structure) / all outstanding; Herfindahl: Σ (a group's share of the outstanding)²
       'concentration', json_build_object(
-        'top10_exposure_share', ${ratio(sql`(SELECT sum(e.outstanding) FROM (
-          SELECT sum(f.outstanding) AS outstanding FROM loan_figures f GROUP BY f.structure_id ORDER BY 1 DESC LIMIT 10) e)`, sql`t.outstanding`)},
+        'top10_exposure_share', ${ratio(
+          sql`(SELECT sum(e.outstanding) FROM (
+          SELECT sum(f.outstanding) AS outstanding FROM loan_figures f GROUP BY f.structure_id ORDER BY 1 DESC LIMIT 10) e)`,
+          sql`t.outstanding`,
+        )},
         'herfindahl_sector', ${herfindahl('naf_code')}, 'herfindahl_territory', ${herfindahl('department_code')}),
       'supported', json_build_object('structure_count', (SELECT count(*)::int FROM supported), 'jobs_fte', ${money(sql`(SELECT sum(s.jobs_fte) FROM supported s)`)},
         'by_territory', ${supportedBy('department_code')}, 'by_sector', ${supportedBy('naf_code')}),
       -- for each of the 12 months from D's: what is unpaid of the instalments due in it after D, and the arrears already late
-      'expected_repayments', json_build_object('arrears', ${money(sql`t.arrears`)}, 'months', (SELECT ${orderedBy(sql`json_build_object(
+      'expected_repayments', json_build_object('arrears', ${money(sql`t.arrears`)}, 'months', (SELECT ${orderedBy(
+        sql`json_build_object(
           'month', to_char(m.first_day, 'YYYY-MM'), 'principal', ${money(sql`x.principal`)}, 'interest', ${money(sql`x.interest`)},
-          'total', ${money(sql`x.principal + x.interest`)})`, sql`m.k`)} FROM months m LEFT JOIN falling_due x ON x.first_day = m.first_day))
+          'total', ${money(sql`x.principal + x.interest`)})`,
+        sql`m.k`,
+      )} FROM months m LEFT JOIN falling_due x ON x.first_day = m.first_day))
     ) AS figures
     FROM totals t`;
 }

@@ -13,7 +13,13 @@ export const reportJobId = (reportId: string) => `report-${reportId}`;
 
 export type ReportType = 'resilience' | 'evaluation';
 
-export function insertReportWrite(report: { id: string; fundId: string; asOf: CalendarDate; requestedBy: string; type?: ReportType }): Write {
+export function insertReportWrite(report: {
+  id: string;
+  fundId: string;
+  asOf: CalendarDate;
+  requestedBy: string;
+  type?: ReportType;
+}): Write {
   return {
     query: sql`INSERT INTO reports (id, fund_id, as_of, trigger, requested_by, type)
       VALUES (${report.id}::uuid, ${report.fundId}::uuid, ${report.asOf}::date, 'request', ${report.requestedBy}, ${report.type ?? 'resilience'})`,
@@ -44,13 +50,31 @@ export function findReportById(db: Db, id: string): Promise<ReportRow | undefine
 }
 
 const SUMMARY_COLUMNS = [
-  'id', 'seq', 'fund_id', 'as_of', 'type', 'trigger', 'requested_by', 'status', 'progress', 'attempts', 'error', 'sha256', 'csv_sha256', 'created_at', 'started_at', 'finished_at',
+  'id',
+  'seq',
+  'fund_id',
+  'as_of',
+  'type',
+  'trigger',
+  'requested_by',
+  'status',
+  'progress',
+  'attempts',
+  'error',
+  'sha256',
+  'csv_sha256',
+  'created_at',
+  'started_at',
+  'finished_at',
 ] as const;
 
 export type ReportSummaryRow = Pick<ReportRow, (typeof SUMMARY_COLUMNS)[number]>;
 
 /** One page (plus one row) of a fund's reports, oldest first, without their results. */
-export function findReports(db: Db, filter: { fundId?: string; status?: string; asOf?: string; afterSeq?: string; limit: number }): Promise<ReportSummaryRow[]> {
+export function findReports(
+  db: Db,
+  filter: { fundId?: string; status?: string; asOf?: string; afterSeq?: string; limit: number },
+): Promise<ReportSummaryRow[]> {
   let query = db.selectFrom('reports').select(SUMMARY_COLUMNS).orderBy('seq').limit(filter.limit);
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
   if (filter.status) query = query.where('status', '=', filter.status as ReportRow['status']);
@@ -61,28 +85,61 @@ export function findReports(db: Db, filter: { fundId?: string; status?: string; 
 
 /** Claims a report for an attempt: `running`, counted. Undefined when it is done (or unknown). */
 export async function startReport(db: Db, id: string): Promise<ReportRow | undefined> {
-  return db.updateTable('reports')
-    .set((eb) => ({ status: 'running', progress: 10, attempts: eb('attempts', '+', 1), started_at: sql<Date>`now()`, error: null }))
-    .where('id', '=', id).where('status', '<>', 'done')
-    .returningAll().executeTakeFirst();
+  return db
+    .updateTable('reports')
+    .set((eb) => ({
+      status: 'running',
+      progress: 10,
+      attempts: eb('attempts', '+', 1),
+      started_at: sql<Date>`now()`,
+      error: null,
+    }))
+    .where('id', '=', id)
+    .where('status', '<>', 'done')
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function setReportProgress(db: Db, id: string, progress: number): Promise<void> {
-  await db.updateTable('reports').set({ progress }).where('id', '=', id).where('status', '=', 'running').execute();
+  await db
+    .updateTable('reports')
+    .set({ progress })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .execute();
 }
 
 /** Stores the result, once; returns the report as done (undefined if it was done already). */
-export function finishReport(trx: Transaction<Database>, id: string, done: { result: unknown; csv: string; sha256: string; csvSha256: string }): Promise<ReportSummaryRow | undefined> {
-  return trx.updateTable('reports')
-    .set({ status: 'done', progress: 100, result: JSON.stringify(done.result), csv: done.csv, sha256: done.sha256, csv_sha256: done.csvSha256, finished_at: sql<Date>`now()` })
-    .where('id', '=', id).where('status', '<>', 'done')
-    .returning(SUMMARY_COLUMNS).executeTakeFirst();
+export function finishReport(
+  trx: Transaction<Database>,
+  id: string,
+  done: { result: unknown; csv: string; sha256: string; csvSha256: string },
+): Promise<ReportSummaryRow | undefined> {
+  return trx
+    .updateTable('reports')
+    .set({
+      status: 'done',
+      progress: 100,
+      result: JSON.stringify(done.result),
+      csv: done.csv,
+      sha256: done.sha256,
+      csv_sha256: done.csvSha256,
+      finished_at: sql<Date>`now()`,
+    })
+    .where('id', '=', id)
+    .where('status', '<>', 'done')
+    .returning(SUMMARY_COLUMNS)
+    .executeTakeFirst();
 }
 
 /** A failed attempt: `queued` again while BullMQ retries, `failed` after the last. */
 export async function failReport(db: Db, id: string, error: string, last: boolean): Promise<void> {
-  await db.updateTable('reports').set({ status: last ? 'failed' : 'queued', error, progress: 0 })
-    .where('id', '=', id).where('status', '<>', 'done').execute();
+  await db
+    .updateTable('reports')
+    .set({ status: last ? 'failed' : 'queued', error, progress: 0 })
+    .where('id', '=', id)
+    .where('status', '<>', 'done')
+    .execute();
 }
 
 /** Reports no worker finished: a new job an hour, or given up (src/outbox/requeue-stalled.ts). */

@@ -8,6 +8,7 @@ export function previewSchedule(body: ScheduleTermsBody): Schedule {
   const terms = parseScheduleTerms(body);
   const schedule = buildSchedule(terms);
   const broken = checkScheduleAmounts(schedule, terms);
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The schedule would hold amounts it cannot.', broken);
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The schedule would hold amounts it cannot.', broken);
   return schedule;
 }

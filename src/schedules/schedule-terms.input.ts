@@ -2,7 +2,13 @@ import { parseDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { parseMoney } from '../domain/money';
 import { parseRate } from '../domain/rate';
-import type { DayCount, DeferralType, Method, Periodicity, ScheduleTerms } from '../domain/schedule';
+import type {
+  DayCount,
+  DeferralType,
+  Method,
+  Periodicity,
+  ScheduleTerms,
+} from '../domain/schedule';
 import { checkScheduleTerms } from '../domain/schedule-terms';
 
 /** The JSON body of schedule terms, as openapi.yaml's ScheduleTerms has already validated it. */
@@ -43,6 +49,7 @@ export function termsFromBody(body: ScheduleTermsBody): ScheduleTerms {
 export function parseScheduleTerms(body: ScheduleTermsBody): ScheduleTerms {
   const terms = termsFromBody(body);
   const broken = checkScheduleTerms(terms);
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The schedule terms break a business rule.', broken);
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The schedule terms break a business rule.', broken);
   return terms;
 }

@@ -11,7 +11,9 @@ export function schedulesRouter(): Router {
     const body = req.body as ScheduleTermsBody & { state_aid?: PreviewAidInput };
     const schedule = previewSchedule(body);
     // State aid (docs/state-aid.md): the GGE at the base rate and classes the caller gives.
-    const aid = body.state_aid ? { state_aid: previewAid(body.state_aid, parseScheduleTerms(body), schedule.rows) } : {};
+    const aid = body.state_aid
+      ? { state_aid: previewAid(body.state_aid, parseScheduleTerms(body), schedule.rows) }
+      : {};
     res.json({ ...schedulePreviewView(schedule), ...aid });
   });
   return router;

@@ -17,6 +17,9 @@ export function originOfTerms(terms: ScheduleTerms): LoanOrigin {
     principal: terms.principal,
     disbursedOn: terms.disbursementDate,
     anchorDay: toYmd(terms.firstDueDate ?? terms.disbursementDate).day,
-    rows: schedule.rows.map((row, k) => ({ ...row, deferral: k < terms.deferralPeriods ? terms.deferralType : null })),
+    rows: schedule.rows.map((row, k) => ({
+      ...row,
+      deferral: k < terms.deferralPeriods ? terms.deferralType : null,
+    })),
   };
 }

@@ -3,8 +3,11 @@ import type { AllocationRow, LoanRow, RepaymentRow } from './servicing.repositor
 
 /** A repayment as the API shows it: what it paid, instalment by instalment, and what became of the rest. */
 export function repaymentView(repayment: RepaymentRow, allocations: readonly AllocationRow[]) {
-  const mine = allocations.filter((a) => a.repayment_id === repayment.id).sort((a, b) => a.number - b.number);
-  const sum = (pick: (a: AllocationRow) => bigint) => formatMoney(cents(mine.reduce((s, a) => s + pick(a), 0n)));
+  const mine = allocations
+    .filter((a) => a.repayment_id === repayment.id)
+    .sort((a, b) => a.number - b.number);
+  const sum = (pick: (a: AllocationRow) => bigint) =>
+    formatMoney(cents(mine.reduce((s, a) => s + pick(a), 0n)));
   return {
     id: repayment.id,
     loan_id: repayment.loan_id,
@@ -20,10 +23,19 @@ export function repaymentView(repayment: RepaymentRow, allocations: readonly All
       late_interest: a.late_interest,
       interest: a.interest,
       principal: a.principal,
-      total: formatMoney(cents(parseMoney(a.fees) + parseMoney(a.late_interest) + parseMoney(a.interest) + parseMoney(a.principal))),
+      total: formatMoney(
+        cents(
+          parseMoney(a.fees) +
+            parseMoney(a.late_interest) +
+            parseMoney(a.interest) +
+            parseMoney(a.principal),
+        ),
+      ),
     })),
     principal_allocated: sum((a) => parseMoney(a.principal)),
-    interest_allocated: sum((a) => parseMoney(a.interest) + parseMoney(a.late_interest) + parseMoney(a.fees)),
+    interest_allocated: sum(
+      (a) => parseMoney(a.interest) + parseMoney(a.late_interest) + parseMoney(a.fees),
+    ),
     principal_prepaid: repayment.principal_prepaid,
     excess: repayment.excess,
     recovered: repayment.kind === 'recovery' ? repayment.amount : '0.00',

@@ -13,7 +13,8 @@ export function restructuringView(r: RestructuringRow) {
     deferral_type: r.deferral_type,
     remaining_periods: r.remaining_periods,
     term_periods: r.term_periods,
-    annual_rate_percent: r.annual_rate_percent === null ? null : normaliseRate(r.annual_rate_percent),
+    annual_rate_percent:
+      r.annual_rate_percent === null ? null : normaliseRate(r.annual_rate_percent),
     capitalise_arrears: r.capitalise_arrears,
     moratorium_id: r.moratorium_id,
     schedule_version: r.schedule_version,

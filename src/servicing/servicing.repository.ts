@@ -1,7 +1,12 @@
 import { sql, type RawBuilder, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
-import type { AllocationsTable, Database, RepaymentsTable, RestructuringsTable } from '../db/schema';
+import type {
+  AllocationsTable,
+  Database,
+  RepaymentsTable,
+  RestructuringsTable,
+} from '../db/schema';
 
 export type LoanRow = Selectable<Database['loans']>;
 export type RepaymentRow = Selectable<RepaymentsTable>;
@@ -9,77 +14,188 @@ export type AllocationRow = Selectable<AllocationsTable>;
 export type RestructuringRow = Selectable<RestructuringsTable>;
 type Executor = Db | Transaction<Database>;
 
-export async function restructuringsOfLoan(db: Executor, loanId: string): Promise<RestructuringRow[]> {
-  return db.selectFrom('restructurings').selectAll().where('loan_id', '=', loanId).orderBy('effective_date').orderBy('seq').execute();
+export async function restructuringsOfLoan(
+  db: Executor,
+  loanId: string,
+): Promise<RestructuringRow[]> {
+  return db
+    .selectFrom('restructurings')
+    .selectAll()
+    .where('loan_id', '=', loanId)
+    .orderBy('effective_date')
+    .orderBy('seq')
+    .execute();
 }
 
 export async function allocationsOfLoan(db: Executor, loanId: string): Promise<AllocationRow[]> {
-  return db.selectFrom('allocations as a').innerJoin('repayments as r', 'r.id', 'a.repayment_id')
-    .selectAll('a').where('r.loan_id', '=', loanId).orderBy('a.repayment_id').orderBy('a.number').execute();
+  return db
+    .selectFrom('allocations as a')
+    .innerJoin('repayments as r', 'r.id', 'a.repayment_id')
+    .selectAll('a')
+    .where('r.loan_id', '=', loanId)
+    .orderBy('a.repayment_id')
+    .orderBy('a.number')
+    .execute();
 }
 
-export async function lockRepayment(trx: Transaction<Database>, loanId: string, id: string): Promise<RepaymentRow | undefined> {
-  return trx.selectFrom('repayments').selectAll().where('id', '=', id).where('loan_id', '=', loanId).forUpdate().executeTakeFirst();
+export async function lockRepayment(
+  trx: Transaction<Database>,
+  loanId: string,
+  id: string,
+): Promise<RepaymentRow | undefined> {
+  return trx
+    .selectFrom('repayments')
+    .selectAll()
+    .where('id', '=', id)
+    .where('loan_id', '=', loanId)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
-export async function findRepayment(db: Executor, loanId: string, id: string): Promise<RepaymentRow | undefined> {
-  return db.selectFrom('repayments').selectAll().where('id', '=', id).where('loan_id', '=', loanId).executeTakeFirst();
+export async function findRepayment(
+  db: Executor,
+  loanId: string,
+  id: string,
+): Promise<RepaymentRow | undefined> {
+  return db
+    .selectFrom('repayments')
+    .selectAll()
+    .where('id', '=', id)
+    .where('loan_id', '=', loanId)
+    .executeTakeFirst();
 }
 
-export async function markRepaymentReversed(trx: Transaction<Database>, id: string, reason: string): Promise<void> {
-  await trx.updateTable('repayments').set({ reversed_at: sql<Date>`now()`, reversal_reason: reason }).where('id', '=', id).execute();
+export async function markRepaymentReversed(
+  trx: Transaction<Database>,
+  id: string,
+  reason: string,
+): Promise<void> {
+  await trx
+    .updateTable('repayments')
+    .set({ reversed_at: sql<Date>`now()`, reversal_reason: reason })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Σ total of a schedule version's instalments: everything that version asks of the borrower. */
-export async function scheduledTotalPayable(db: Executor, loanId: string, version: number): Promise<string> {
-  const { rows } = await sql<{ total: string }>`SELECT coalesce(sum(total), 0)::text AS total FROM instalments WHERE loan_id = ${loanId} AND version = ${version}::integer`.execute(db);
+export async function scheduledTotalPayable(
+  db: Executor,
+  loanId: string,
+  version: number,
+): Promise<string> {
+  const { rows } = await sql<{
+    total: string;
+  }>`SELECT coalesce(sum(total), 0)::text AS total FROM instalments WHERE loan_id = ${loanId} AND version = ${version}::integer`.execute(
+    db,
+  );
   return rows[0]!.total;
 }
 
 /** What a replay made of a repayment: its split, and its allocations replaced. */
 export async function saveRepaymentOutcome(
-  trx: Transaction<Database>, id: string, split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>, allocations: Omit<AllocationRow, 'repayment_id'>[],
+  trx: Transaction<Database>,
+  id: string,
+  split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>,
+  allocations: Omit<AllocationRow, 'repayment_id'>[],
 ): Promise<void> {
   await trx.updateTable('repayments').set(split).where('id', '=', id).execute();
   await trx.deleteFrom('allocations').where('repayment_id', '=', id).execute();
-  if (allocations.length > 0) await trx.insertInto('allocations').values(allocations.map((a) => ({ repayment_id: id, ...a }))).execute();
+  if (allocations.length > 0)
+    await trx
+      .insertInto('allocations')
+      .values(allocations.map((a) => ({ repayment_id: id, ...a })))
+      .execute();
 }
 
 /** Repayments of a loan newest first by value date, keyset-paginated on seq; with their allocations. */
-export async function listRepayments(db: Db, loanId: string, afterSeq: string | undefined, limit: number) {
-  let query = db.selectFrom('repayments').selectAll().where('loan_id', '=', loanId).orderBy('seq').limit(limit);
+export async function listRepayments(
+  db: Db,
+  loanId: string,
+  afterSeq: string | undefined,
+  limit: number,
+) {
+  let query = db
+    .selectFrom('repayments')
+    .selectAll()
+    .where('loan_id', '=', loanId)
+    .orderBy('seq')
+    .limit(limit);
   if (afterSeq) query = query.where('seq', '>', afterSeq);
   const repayments = await query.execute();
-  const allocations = repayments.length === 0 ? [] : await db.selectFrom('allocations').selectAll()
-    .where('repayment_id', 'in', repayments.map((r) => r.id)).orderBy('number').execute();
+  const allocations =
+    repayments.length === 0
+      ? []
+      : await db
+          .selectFrom('allocations')
+          .selectAll()
+          .where(
+            'repayment_id',
+            'in',
+            repayments.map((r) => r.id),
+          )
+          .orderBy('number')
+          .execute();
   return { repayments, allocations };
 }
 
-export async function insertRestructuring(trx: Transaction<Database>, row: Omit<RestructuringRow, 'seq' | 'created_at'>): Promise<RestructuringRow> {
+export async function insertRestructuring(
+  trx: Transaction<Database>,
+  row: Omit<RestructuringRow, 'seq' | 'created_at'>,
+): Promise<RestructuringRow> {
   return trx.insertInto('restructurings').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 export type InstalmentRow = Selectable<Database['instalments']>;
 
-export async function lockLoan(trx: Transaction<Database>, id: string): Promise<LoanRow | undefined> {
+export async function lockLoan(
+  trx: Transaction<Database>,
+  id: string,
+): Promise<LoanRow | undefined> {
   return trx.selectFrom('loans').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 /** A fund's active loans (of one kind, if given), locked in id order so that two moratoria cannot deadlock. */
-export async function lockActiveLoansOfFund(trx: Transaction<Database>, fundId: string, kind: string | undefined): Promise<LoanRow[]> {
-  let query = trx.selectFrom('loans').selectAll().where('fund_id', '=', fundId).where('status', '=', 'active').orderBy('id').forUpdate();
+export async function lockActiveLoansOfFund(
+  trx: Transaction<Database>,
+  fundId: string,
+  kind: string | undefined,
+): Promise<LoanRow[]> {
+  let query = trx
+    .selectFrom('loans')
+    .selectAll()
+    .where('fund_id', '=', fundId)
+    .where('status', '=', 'active')
+    .orderBy('id')
+    .forUpdate();
   if (kind) query = query.where('kind', '=', kind);
   return query.execute();
 }
 
-export async function insertMoratorium(trx: Transaction<Database>, row: Omit<Selectable<Database['moratoria']>, 'created_at'>) {
+export async function insertMoratorium(
+  trx: Transaction<Database>,
+  row: Omit<Selectable<Database['moratoria']>, 'created_at'>,
+) {
   return trx.insertInto('moratoria').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Records the write-off's facts; the replay then closes the loan. Stamped with the database clock, like repayments. */
-export async function markWrittenOff(trx: Transaction<Database>, id: string, date: string, reason: string): Promise<LoanRow> {
-  return trx.updateTable('loans').set({ written_off_on: date, written_off_at: sql<Date>`now()`, written_off_seq: sql<string>`nextval('servicing_facts_seq')`, write_off_reason: reason })
-    .where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+export async function markWrittenOff(
+  trx: Transaction<Database>,
+  id: string,
+  date: string,
+  reason: string,
+): Promise<LoanRow> {
+  return trx
+    .updateTable('loans')
+    .set({
+      written_off_on: date,
+      written_off_at: sql<Date>`now()`,
+      written_off_seq: sql<string>`nextval('servicing_facts_seq')`,
+      write_off_reason: reason,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export interface StandingEntry {
@@ -112,8 +228,14 @@ export interface LoanHistory {
  * standing repayments, restructurings, current allocations, the current version's instalments, and
  * the loan's journal entries that stand (neither reversed nor reversals).
  */
-export async function loadHistory(trx: Transaction<Database>, loanId: string, version: number): Promise<LoanHistory> {
-  const { rows } = await sql<{ history: LoanHistory }>`SELECT ${historyJson(loanId, sql`${version}::integer`)} AS history`.execute(trx);
+export async function loadHistory(
+  trx: Transaction<Database>,
+  loanId: string,
+  version: number,
+): Promise<LoanHistory> {
+  const { rows } = await sql<{
+    history: LoanHistory;
+  }>`SELECT ${historyJson(loanId, sql`${version}::integer`)} AS history`.execute(trx);
   return withDates(rows[0]!.history);
 }
 
@@ -122,14 +244,20 @@ export async function loadHistory(trx: Transaction<Database>, loanId: string, ve
  * change of the loan, the history was read before that change committed (one snapshot per
  * statement): the revision it saw then differs from the locked row's, and it is read again.
  */
-export async function lockLoanWithHistory(trx: Transaction<Database>, loanId: string): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
+export async function lockLoanWithHistory(
+  trx: Transaction<Database>,
+  loanId: string,
+): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
   const { rows } = await sql<LoanRow & { history: LoanHistory; seen_revision: number }>`
     SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
     FROM loans l WHERE l.id = ${loanId} FOR UPDATE OF l`.execute(trx);
   const row = rows[0];
   if (!row) return undefined;
   const { history, seen_revision: seen, ...loan } = row;
-  const fresh = seen === loan.revision ? withDates(history) : await loadHistory(trx, loanId, loan.schedule_version);
+  const fresh =
+    seen === loan.revision
+      ? withDates(history)
+      : await loadHistory(trx, loanId, loan.schedule_version);
   return { loan, history: fresh };
 }
 
@@ -155,7 +283,10 @@ export interface LoanStanding {
 export type LockedStandingRow = LoanRow & { standing: LoanStanding; seen_revision: number };
 
 /** Locks the loan and reads where it stands, in one statement, to run inside another (see claimKey); nothing unless `proceed`. */
-export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<boolean>): RawBuilder<LockedStandingRow> {
+export function lockLoanWithStandingQuery(
+  loanId: string,
+  proceed: RawBuilder<boolean>,
+): RawBuilder<LockedStandingRow> {
   const standing = sql`r.loan_id = ${loanId} AND r.reversed_at IS NULL`;
   return sql<LockedStandingRow>`
     SELECT l.*, json_build_object(
@@ -174,16 +305,27 @@ export function lockLoanWithStandingQuery(loanId: string, proceed: RawBuilder<bo
 }
 
 /** The loan and where it stands, from a row of lockLoanWithStandingQuery; no standing if it was read before a change the lock waited for. */
-export function lockedLoanStanding(row: LockedStandingRow | undefined): { loan: LoanRow; standing: LoanStanding | undefined } | undefined {
+export function lockedLoanStanding(
+  row: LockedStandingRow | undefined,
+): { loan: LoanRow; standing: LoanStanding | undefined } | undefined {
   if (!row) return undefined;
   const { standing, seen_revision: seen, ...loan } = row;
   return { loan, standing: seen === loan.revision ? standing : undefined };
 }
 
 function withDates(history: LoanHistory): LoanHistory {
-  const timestamps = <T extends { created_at: Date; reversed_at?: Date | null }>(row: T): T =>
-    ({ ...row, created_at: new Date(row.created_at), ...('reversed_at' in row ? { reversed_at: row.reversed_at ? new Date(row.reversed_at) : null } : {}) });
-  return { ...history, repayments: history.repayments.map(timestamps), restructurings: history.restructurings.map(timestamps) };
+  const timestamps = <T extends { created_at: Date; reversed_at?: Date | null }>(row: T): T => ({
+    ...row,
+    created_at: new Date(row.created_at),
+    ...('reversed_at' in row
+      ? { reversed_at: row.reversed_at ? new Date(row.reversed_at) : null }
+      : {}),
+  });
+  return {
+    ...history,
+    repayments: history.repayments.map(timestamps),
+    restructurings: history.restructurings.map(timestamps),
+  };
 }
 
 /** Everything a replay compares against, as one JSON value (see loadHistory). */
@@ -215,50 +357,103 @@ function historyJson(loanId: string, version: RawBuilder<unknown>) {
   )`;
 }
 
-export async function findSameMoratorium(trx: Transaction<Database>, m: { fund_id: string; kind: string | null; effective_date: string; periods: number; deferral_type: string }) {
-  let query = trx.selectFrom('moratoria').select(['id', 'created_at']).where('fund_id', '=', m.fund_id).where('effective_date', '=', m.effective_date)
-    .where('periods', '=', m.periods).where('deferral_type', '=', m.deferral_type);
+export async function findSameMoratorium(
+  trx: Transaction<Database>,
+  m: {
+    fund_id: string;
+    kind: string | null;
+    effective_date: string;
+    periods: number;
+    deferral_type: string;
+  },
+) {
+  let query = trx
+    .selectFrom('moratoria')
+    .select(['id', 'created_at'])
+    .where('fund_id', '=', m.fund_id)
+    .where('effective_date', '=', m.effective_date)
+    .where('periods', '=', m.periods)
+    .where('deferral_type', '=', m.deferral_type);
   query = m.kind === null ? query.where('kind', 'is', null) : query.where('kind', '=', m.kind);
   return query.executeTakeFirst();
 }
 
 /** A new repayment with what the replay made of it, as writes (raw SQL: the hottest write there is, built on every repayment). */
-export function newRepaymentWrites(row: Omit<RepaymentRow, 'seq' | 'reversed_at' | 'reversal_reason'>, allocations: Omit<AllocationRow, 'repayment_id'>[]): Write[] {
-  const writes: Write[] = [{
-    query: sql`INSERT INTO repayments (id, loan_id, amount, value_date, reference, prepayment, kind, principal_prepaid, excess, created_at)
+export function newRepaymentWrites(
+  row: Omit<RepaymentRow, 'seq' | 'reversed_at' | 'reversal_reason'>,
+  allocations: Omit<AllocationRow, 'repayment_id'>[],
+): Write[] {
+  const writes: Write[] = [
+    {
+      query: sql`INSERT INTO repayments (id, loan_id, amount, value_date, reference, prepayment, kind, principal_prepaid, excess, created_at)
       VALUES (${row.id}::uuid, ${row.loan_id}::uuid, ${row.amount}::numeric, ${row.value_date}::date, ${row.reference}, ${row.prepayment}, ${row.kind},
         ${row.principal_prepaid}::numeric, ${row.excess}::numeric, ${row.created_at}::timestamptz)`,
-  }];
+    },
+  ];
   if (allocations.length > 0) {
-    const values = allocations.map((a) => sql`(${row.id}::uuid, ${a.number}::integer, ${a.fees}::numeric, ${a.late_interest}::numeric, ${a.interest}::numeric, ${a.principal}::numeric)`);
-    writes.push({ query: sql`INSERT INTO allocations (repayment_id, number, fees, late_interest, interest, principal) VALUES ${sql.join(values)}` });
+    const values = allocations.map(
+      (a) =>
+        sql`(${row.id}::uuid, ${a.number}::integer, ${a.fees}::numeric, ${a.late_interest}::numeric, ${a.interest}::numeric, ${a.principal}::numeric)`,
+    );
+    writes.push({
+      query: sql`INSERT INTO allocations (repayment_id, number, fees, late_interest, interest, principal) VALUES ${sql.join(values)}`,
+    });
   }
   return writes;
 }
 
 /** A new schedule version and its instalments, as writes. */
 export function scheduleVersionWrites(
-  trx: Transaction<Database>, version: { loan_id: string; version: number; reason: string; effective_date: string }, instalments: InstalmentRow[],
+  trx: Transaction<Database>,
+  version: { loan_id: string; version: number; reason: string; effective_date: string },
+  instalments: InstalmentRow[],
 ): Write[] {
   const writes: Write[] = [{ query: trx.insertInto('schedule_versions').values(version) }];
-  if (instalments.length > 0) writes.push({ query: trx.insertInto('instalments').values(instalments) });
+  if (instalments.length > 0)
+    writes.push({ query: trx.insertInto('instalments').values(instalments) });
   return writes;
 }
 
 /** The loan's new state; its revision moves on, telling a history read before it that it is stale. */
-export function loanStateWrite(trx: Transaction<Database>, id: string, changes: Updateable<Database['loans']>): Write {
-  return { query: trx.updateTable('loans').set({ ...changes, revision: sql<number>`revision + 1` }).where('id', '=', id) };
+export function loanStateWrite(
+  trx: Transaction<Database>,
+  id: string,
+  changes: Updateable<Database['loans']>,
+): Write {
+  return {
+    query: trx
+      .updateTable('loans')
+      .set({ ...changes, revision: sql<number>`revision + 1` })
+      .where('id', '=', id),
+  };
 }
 
 /** The loan's outstanding principal after a repayment appended to its history (its revision moves on too). */
 export function outstandingWrite(id: string, outstanding: string): Write {
-  return { query: sql`UPDATE loans SET outstanding_principal = ${outstanding}::numeric, revision = revision + 1 WHERE id = ${id}::uuid` };
+  return {
+    query: sql`UPDATE loans SET outstanding_principal = ${outstanding}::numeric, revision = revision + 1 WHERE id = ${id}::uuid`,
+  };
 }
 
 /** A restructuring's arrears settlements, replaced: the old ones go at once, the new ones are returned as a write. */
 export async function replaceSettlements(
-  trx: Transaction<Database>, restructuringId: string, hadAny: boolean, rows: Omit<SettlementRow, 'restructuring_id'>[],
+  trx: Transaction<Database>,
+  restructuringId: string,
+  hadAny: boolean,
+  rows: Omit<SettlementRow, 'restructuring_id'>[],
 ): Promise<Write[]> {
-  if (hadAny) await trx.deleteFrom('arrears_settlements').where('restructuring_id', '=', restructuringId).execute();
-  return rows.length === 0 ? [] : [{ query: trx.insertInto('arrears_settlements').values(rows.map((r) => ({ restructuring_id: restructuringId, ...r }))) }];
+  if (hadAny)
+    await trx
+      .deleteFrom('arrears_settlements')
+      .where('restructuring_id', '=', restructuringId)
+      .execute();
+  return rows.length === 0
+    ? []
+    : [
+        {
+          query: trx
+            .insertInto('arrears_settlements')
+            .values(rows.map((r) => ({ restructuring_id: restructuringId, ...r }))),
+        },
+      ];
 }

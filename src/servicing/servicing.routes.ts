@@ -19,30 +19,68 @@ export function servicingRouter(db: Db): Router {
   router.post('/v1/loans/:loan_id/repayments', async (req, res) => {
     const loanId = String(req.params.loan_id);
     const key = String(req.get('Idempotency-Key'));
-    const result = await recordRepayment(db, contextOf(req), loanId, req.body as RepaymentBody, key, todayInParis());
-    sendStored(res.location(`/v1/loans/${loanId}/repayments/${(result.body as { id: string }).id}`), result);
+    const result = await recordRepayment(
+      db,
+      contextOf(req),
+      loanId,
+      req.body as RepaymentBody,
+      key,
+      todayInParis(),
+    );
+    sendStored(
+      res.location(`/v1/loans/${loanId}/repayments/${(result.body as { id: string }).id}`),
+      result,
+    );
   });
 
   router.get('/v1/loans/:loan_id/repayments', async (req, res) => {
     const page = pageOf(req.query, SERIAL_KEY);
-    const { repayments, allocations } = await listRepaymentsOfLoan(db, actorOf(req), String(req.params.loan_id), page);
+    const { repayments, allocations } = await listRepaymentsOfLoan(
+      db,
+      actorOf(req),
+      String(req.params.loan_id),
+      page,
+    );
     const { items, next_cursor } = pageResult(repayments, page, (r) => r.seq);
     res.json({ items: items.map((r) => repaymentView(r, allocations)), next_cursor });
   });
 
   router.get('/v1/loans/:loan_id/repayments/:repayment_id', async (req, res) => {
-    const { repayment, allocations } = await getRepayment(db, actorOf(req), String(req.params.loan_id), String(req.params.repayment_id));
+    const { repayment, allocations } = await getRepayment(
+      db,
+      actorOf(req),
+      String(req.params.loan_id),
+      String(req.params.repayment_id),
+    );
     res.json(repaymentView(repayment, allocations));
   });
 
   router.post('/v1/loans/:loan_id/repayments/:repayment_id/reversal', async (req, res) => {
     const { reason } = req.body as { reason: string };
-    sendStored(res, await reverseRepayment(db, contextOf(req), String(req.params.loan_id), String(req.params.repayment_id), reason, todayInParis(), idempotencyOf(req)));
+    sendStored(
+      res,
+      await reverseRepayment(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        String(req.params.repayment_id),
+        reason,
+        todayInParis(),
+        idempotencyOf(req),
+      ),
+    );
   });
 
   router.post('/v1/loans/:loan_id/restructurings', async (req, res) => {
     const loanId = String(req.params.loan_id);
-    const restructuring = await restructureLoan(db, contextOf(req), loanId, req.body as RestructuringBody, todayInParis(), idempotencyOf(req));
+    const restructuring = await restructureLoan(
+      db,
+      contextOf(req),
+      loanId,
+      req.body as RestructuringBody,
+      todayInParis(),
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/loans/${loanId}/restructurings`), restructuring);
   });
 
@@ -52,11 +90,31 @@ export function servicingRouter(db: Db): Router {
   });
 
   router.post('/v1/loans/:loan_id/write-off', async (req, res) => {
-    sendStored(res, await writeOffLoan(db, contextOf(req), String(req.params.loan_id), req.body as WriteOffBody, todayInParis(), idempotencyOf(req)));
+    sendStored(
+      res,
+      await writeOffLoan(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        req.body as WriteOffBody,
+        todayInParis(),
+        idempotencyOf(req),
+      ),
+    );
   });
 
   router.post('/v1/funds/:fund_id/moratoria', async (req, res) => {
-    sendStored(res, await declareMoratorium(db, contextOf(req), String(req.params.fund_id), req.body as MoratoriumBody, todayInParis(), idempotencyOf(req)));
+    sendStored(
+      res,
+      await declareMoratorium(
+        db,
+        contextOf(req),
+        String(req.params.fund_id),
+        req.body as MoratoriumBody,
+        todayInParis(),
+        idempotencyOf(req),
+      ),
+    );
   });
 
   return router;

@@ -8,20 +8,52 @@ import { findStructure, type StructureRow } from '../structures/find-structure';
 import { declaredAidView } from './state-aid.view';
 import { insertDeclaredAid } from './state-aid.repository';
 
-export async function findVisibleStructure(db: Db, context: RequestContext, structureId: string): Promise<StructureRow> {
+export async function findVisibleStructure(
+  db: Db,
+  context: RequestContext,
+  structureId: string,
+): Promise<StructureRow> {
   const structure = await findStructure(db, structureId);
   // The fund's keys only: a structure's own key does not see the undertaking's aid (other structures' included).
-  if (!structure || !seesFund(context.actor, structure.fund_id)) throw new DomainError('not_found', 'No such structure.');
+  if (!structure || !seesFund(context.actor, structure.fund_id))
+    throw new DomainError('not_found', 'No such structure.');
   return structure;
 }
 
 /** POST /v1/structures/{id}/declared-aid: de minimis aid the structure declared from another grantor. */
-export async function declareAid(db: Db, context: RequestContext, structureId: string, body: { grantor: string; grant_date: string; amount: string; legal_basis?: string }, idempotency?: IdempotentRequest) {
+export async function declareAid(
+  db: Db,
+  context: RequestContext,
+  structureId: string,
+  body: { grantor: string; grant_date: string; amount: string; legal_basis?: string },
+  idempotency?: IdempotentRequest,
+) {
   const structure = await findVisibleStructure(db, context, structureId);
   assertCanWrite(context.actor);
-  return transactOnce(db, idempotency, async (trx) => {
-    const row = await insertDeclaredAid(trx, { fund_id: structure.fund_id, structure_id: structure.id, grantor: body.grantor, grant_date: body.grant_date, amount: body.amount, legal_basis: body.legal_basis ?? 'de_minimis' });
-    await executeWrites(trx, auditEvent(context, { fundId: row.fund_id, action: 'declared_aid.recorded', entityType: 'declared_aid', entityId: row.id, state: declaredAidView(row) }));
-    return row;
-  }, (row) => ({ status: 201, body: declaredAidView(row) }));
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const row = await insertDeclaredAid(trx, {
+        fund_id: structure.fund_id,
+        structure_id: structure.id,
+        grantor: body.grantor,
+        grant_date: body.grant_date,
+        amount: body.amount,
+        legal_basis: body.legal_basis ?? 'de_minimis',
+      });
+      await executeWrites(
+        trx,
+        auditEvent(context, {
+          fundId: row.fund_id,
+          action: 'declared_aid.recorded',
+          entityType: 'declared_aid',
+          entityId: row.id,
+          state: declaredAidView(row),
+        }),
+      );
+      return row;
+    },
+    (row) => ({ status: 201, body: declaredAidView(row) }),
+  );
 }

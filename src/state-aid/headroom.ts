@@ -49,7 +49,11 @@ export interface AidTotals {
 }
 
 /** De minimis aid granted to the undertaking in the window ending `date`: loans' aid grants and declared aid. */
-export async function aidInWindow(db: Executor, members: readonly string[], date: CalendarDate): Promise<AidTotals> {
+export async function aidInWindow(
+  db: Executor,
+  members: readonly string[],
+  date: CalendarDate,
+): Promise<AidTotals> {
   const from = windowStart(date);
   const { rows } = await sql<{ legal_basis: string; total: string }>`
     SELECT legal_basis, round(sum(amount) * 100)::text AS total FROM (
@@ -58,7 +62,8 @@ export async function aidInWindow(db: Executor, members: readonly string[], date
       SELECT legal_basis, amount FROM declared_aid WHERE structure_id = ANY(${[...members]}::uuid[]) AND grant_date > ${from} AND grant_date <= ${date}
     ) aid WHERE legal_basis IN ('de_minimis', 'sgei_de_minimis') GROUP BY legal_basis`.execute(db);
   // In cents: declared aid may add up beyond what one amount may hold.
-  const total = (basis: string) => cents(BigInt(rows.find((r) => r.legal_basis === basis)?.total ?? '0'));
+  const total = (basis: string) =>
+    cents(BigInt(rows.find((r) => r.legal_basis === basis)?.total ?? '0'));
   return { deMinimis: total('de_minimis'), sgei: total('sgei_de_minimis') };
 }
 
@@ -84,15 +89,35 @@ export function headroomOf(totals: AidTotals): Headroom {
  * `what` names the aid in the message (a restructuring's is the increase, not the whole GGE).
  */
 export async function checkHeadroom(
-  db: Executor, loan: { structure_id: string; legal_basis: string }, date: CalendarDate, granted: Money, field: string, what = "The loan's gross grant equivalent",
+  db: Executor,
+  loan: { structure_id: string; legal_basis: string },
+  date: CalendarDate,
+  granted: Money,
+  field: string,
+  what = "The loan's gross grant equivalent",
 ): Promise<void> {
-  if (granted <= 0n || (loan.legal_basis !== 'de_minimis' && loan.legal_basis !== 'sgei_de_minimis')) return;
-  const headroom = headroomOf(await aidInWindow(db, await undertakingOf(db, loan.structure_id), date));
+  if (
+    granted <= 0n ||
+    (loan.legal_basis !== 'de_minimis' && loan.legal_basis !== 'sgei_de_minimis')
+  )
+    return;
+  const headroom = headroomOf(
+    await aidInWindow(db, await undertakingOf(db, loan.structure_id), date),
+  );
   const left = loan.legal_basis === 'de_minimis' ? headroom.deMinimis : headroom.sgei;
   if (granted > left) {
-    const ceiling = loan.legal_basis === 'de_minimis' ? 'de minimis (€300,000)' : 'SGEI de minimis (€750,000)';
-    throw new DomainError('rule_violation', `${what}, ${formatMoney(granted)}, exceeds the undertaking's ${ceiling} headroom of ${formatMoney(left)} over the three years to ${date}.`, [
-      { field, message: `the gross grant equivalent ${formatMoney(granted)} exceeds the de minimis headroom ${formatMoney(left)}` },
-    ], { headroom: formatMoney(left), gross_grant_equivalent: formatMoney(granted) });
+    const ceiling =
+      loan.legal_basis === 'de_minimis' ? 'de minimis (€300,000)' : 'SGEI de minimis (€750,000)';
+    throw new DomainError(
+      'rule_violation',
+      `${what}, ${formatMoney(granted)}, exceeds the undertaking's ${ceiling} headroom of ${formatMoney(left)} over the three years to ${date}.`,
+      [
+        {
+          field,
+          message: `the gross grant equivalent ${formatMoney(granted)} exceeds the de minimis headroom ${formatMoney(left)}`,
+        },
+      ],
+      { headroom: formatMoney(left), gross_grant_equivalent: formatMoney(granted) },
+    );
   }
 }

@@ -5,19 +5,35 @@ import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
 import {
-  addBasisPoints, DISCOUNT_MARGIN_BP, grossGrantEquivalent, marginBasisPoints, normalisePercent, type AidRow, type CollateralClass, type RatingClass,
+  addBasisPoints,
+  DISCOUNT_MARGIN_BP,
+  grossGrantEquivalent,
+  marginBasisPoints,
+  normalisePercent,
+  type AidRow,
+  type CollateralClass,
+  type RatingClass,
 } from '../domain/gge';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import type { LoanRow } from '../loans/loans.repository';
-import { aidGrantInsert, findAidGrantsOfLoan, findBaseRateInForce, findBaseRatesOfFund, updateLoanAid, type AidGrantRow } from './state-aid.repository';
+import {
+  aidGrantInsert,
+  findAidGrantsOfLoan,
+  findBaseRateInForce,
+  findBaseRatesOfFund,
+  updateLoanAid,
+  type AidGrantRow,
+} from './state-aid.repository';
 
 /** Without a class on the loan or its product: no credit history (+400 bp), normal collateral (docs/state-aid.md). */
 export const DEFAULT_RATING: RatingClass = 'no_credit_history';
 export const DEFAULT_COLLATERAL: CollateralClass = 'normal';
 
-export const ratingOf = (loan: Pick<LoanRow, 'rating_class'>) => (loan.rating_class ?? DEFAULT_RATING) as RatingClass;
-export const collateralOf = (loan: Pick<LoanRow, 'collateral_class'>) => (loan.collateral_class ?? DEFAULT_COLLATERAL) as CollateralClass;
+export const ratingOf = (loan: Pick<LoanRow, 'rating_class'>) =>
+  (loan.rating_class ?? DEFAULT_RATING) as RatingClass;
+export const collateralOf = (loan: Pick<LoanRow, 'collateral_class'>) =>
+  (loan.collateral_class ?? DEFAULT_COLLATERAL) as CollateralClass;
 
 export interface GrantRates {
   readonly base: string;
@@ -26,13 +42,27 @@ export interface GrantRates {
 }
 
 /** The grant date's rates for the loan's classes, from a base rate in percent. */
-export function ratesFor(basePercent: string, rating: RatingClass, collateral: CollateralClass): GrantRates {
-  return { base: normalisePercent(basePercent), reference: addBasisPoints(basePercent, marginBasisPoints(rating, collateral)), discount: addBasisPoints(basePercent, DISCOUNT_MARGIN_BP) };
+export function ratesFor(
+  basePercent: string,
+  rating: RatingClass,
+  collateral: CollateralClass,
+): GrantRates {
+  return {
+    base: normalisePercent(basePercent),
+    reference: addBasisPoints(basePercent, marginBasisPoints(rating, collateral)),
+    discount: addBasisPoints(basePercent, DISCOUNT_MARGIN_BP),
+  };
 }
 
 /** The loan's state-aid columns and aid grant, once disbursed (or restructured). */
 export interface LoanAid {
-  readonly changes: Pick<LoanRow, 'base_rate_percent' | 'reference_rate_percent' | 'discount_rate_percent' | 'gross_grant_equivalent'>;
+  readonly changes: Pick<
+    LoanRow,
+    | 'base_rate_percent'
+    | 'reference_rate_percent'
+    | 'discount_rate_percent'
+    | 'gross_grant_equivalent'
+  >;
   readonly writes: Write[];
   /** The same aid grant as rows, for a bulk insert (the import). */
   readonly grants?: readonly Omit<AidGrantRow, 'id' | 'seq' | 'created_at'>[];
@@ -46,28 +76,79 @@ export interface LoanAid {
  * its aid grant. No base rate recorded on or before that date: the GGE stays null (the loan view
  * says so); the disbursement is not refused, since the rates are the fund's data to complete.
  */
-export async function aidAtDisbursement(trx: Transaction<Database>, loan: LoanRow, grantDate: CalendarDate, rows: readonly AidRow[], baseRate: BaseRateLookup = findBaseRateInForce): Promise<LoanAid> {
+export async function aidAtDisbursement(
+  trx: Transaction<Database>,
+  loan: LoanRow,
+  grantDate: CalendarDate,
+  rows: readonly AidRow[],
+  baseRate: BaseRateLookup = findBaseRateInForce,
+): Promise<LoanAid> {
   const base = await baseRate(trx, loan.fund_id, grantDate);
-  if (!base) return { changes: { base_rate_percent: null, reference_rate_percent: null, discount_rate_percent: null, gross_grant_equivalent: null }, writes: [], grants: [], granted: 0n as Money };
+  if (!base)
+    return {
+      changes: {
+        base_rate_percent: null,
+        reference_rate_percent: null,
+        discount_rate_percent: null,
+        gross_grant_equivalent: null,
+      },
+      writes: [],
+      grants: [],
+      granted: 0n as Money,
+    };
   const rates = ratesFor(base.rate_percent, ratingOf(loan), collateralOf(loan));
-  const gge = grossGrantEquivalent({ principal: parseMoney(loan.principal), grantDate, rows, referenceRatePercent: rates.reference, discountRatePercent: rates.discount });
-  const grants = gge > 0n ? [{ fund_id: loan.fund_id, structure_id: loan.structure_id, loan_id: loan.id, grant_date: grantDate, amount: formatMoney(gge), reason: 'disbursement', legal_basis: loan.legal_basis }] : [];
+  const gge = grossGrantEquivalent({
+    principal: parseMoney(loan.principal),
+    grantDate,
+    rows,
+    referenceRatePercent: rates.reference,
+    discountRatePercent: rates.discount,
+  });
+  const grants =
+    gge > 0n
+      ? [
+          {
+            fund_id: loan.fund_id,
+            structure_id: loan.structure_id,
+            loan_id: loan.id,
+            grant_date: grantDate,
+            amount: formatMoney(gge),
+            reason: 'disbursement',
+            legal_basis: loan.legal_basis,
+          },
+        ]
+      : [];
   return {
-    changes: { base_rate_percent: rates.base, reference_rate_percent: rates.reference, discount_rate_percent: rates.discount, gross_grant_equivalent: formatMoney(gge) },
-    writes: grants.map(aidGrantInsert), grants, granted: gge,
+    changes: {
+      base_rate_percent: rates.base,
+      reference_rate_percent: rates.reference,
+      discount_rate_percent: rates.discount,
+      gross_grant_equivalent: formatMoney(gge),
+    },
+    writes: grants.map(aidGrantInsert),
+    grants,
+    granted: gge,
   };
 }
 
-type BaseRateLookup = (trx: Transaction<Database>, fundId: string, date: string) => Promise<{ rate_percent: string } | undefined>;
+type BaseRateLookup = (
+  trx: Transaction<Database>,
+  fundId: string,
+  date: string,
+) => Promise<{ rate_percent: string } | undefined>;
 
 /**
  * For the CSV import's replay, which disburses thousands of loans of one fund in one transaction:
  * the fund's base rates read once per transaction, then the one in force picked in memory.
  */
-const ratesByTransaction = new WeakMap<object, Map<string, Promise<{ effective_date: string; rate_percent: string }[]>>>();
+const ratesByTransaction = new WeakMap<
+  object,
+  Map<string, Promise<{ effective_date: string; rate_percent: string }[]>>
+>();
 export const cachedBaseRate: BaseRateLookup = async (trx, fundId, date) => {
   const byFund = ratesByTransaction.get(trx) ?? ratesByTransaction.set(trx, new Map()).get(trx)!;
-  const rates = byFund.get(fundId) ?? byFund.set(fundId, findBaseRatesOfFund(trx, fundId)).get(fundId)!;
+  const rates =
+    byFund.get(fundId) ?? byFund.set(fundId, findBaseRatesOfFund(trx, fundId)).get(fundId)!;
   return [...(await rates)].reverse().find((r) => r.effective_date <= date);
 };
 
@@ -79,16 +160,52 @@ export const cachedBaseRate: BaseRateLookup = async (trx, fundId, date) => {
  * last GGE, a later increase is not counted twice. A loan with no GGE (no base rate at
  * disbursement) stays without one.
  */
-export async function aidAtRestructuring(trx: Transaction<Database>, loan: LoanRow, effectiveDate: CalendarDate, rows: readonly AidRow[]): Promise<LoanAid | undefined> {
-  if (loan.gross_grant_equivalent === null || loan.reference_rate_percent === null || loan.discount_rate_percent === null || loan.disbursed_on === null) return undefined;
+export async function aidAtRestructuring(
+  trx: Transaction<Database>,
+  loan: LoanRow,
+  effectiveDate: CalendarDate,
+  rows: readonly AidRow[],
+): Promise<LoanAid | undefined> {
+  if (
+    loan.gross_grant_equivalent === null ||
+    loan.reference_rate_percent === null ||
+    loan.discount_rate_percent === null ||
+    loan.disbursed_on === null
+  )
+    return undefined;
   const gge = grossGrantEquivalent({
-    principal: parseMoney(loan.principal), grantDate: loan.disbursed_on as CalendarDate, rows, referenceRatePercent: loan.reference_rate_percent, discountRatePercent: loan.discount_rate_percent,
+    principal: parseMoney(loan.principal),
+    grantDate: loan.disbursed_on as CalendarDate,
+    rows,
+    referenceRatePercent: loan.reference_rate_percent,
+    discountRatePercent: loan.discount_rate_percent,
   });
-  const granted = (await findAidGrantsOfLoan(trx, loan.id)).reduce((sum, g) => sum + parseMoney(g.amount), 0n);
+  const granted = (await findAidGrantsOfLoan(trx, loan.id)).reduce(
+    (sum, g) => sum + parseMoney(g.amount),
+    0n,
+  );
   const increase = gge - granted;
   return {
-    changes: { base_rate_percent: loan.base_rate_percent, reference_rate_percent: loan.reference_rate_percent, discount_rate_percent: loan.discount_rate_percent, gross_grant_equivalent: formatMoney(gge) },
-    writes: increase > 0n ? [aidGrantInsert({ fund_id: loan.fund_id, structure_id: loan.structure_id, loan_id: loan.id, grant_date: effectiveDate, amount: formatMoney(increase as Money), reason: 'restructuring', legal_basis: loan.legal_basis })] : [],
+    changes: {
+      base_rate_percent: loan.base_rate_percent,
+      reference_rate_percent: loan.reference_rate_percent,
+      discount_rate_percent: loan.discount_rate_percent,
+      gross_grant_equivalent: formatMoney(gge),
+    },
+    writes:
+      increase > 0n
+        ? [
+            aidGrantInsert({
+              fund_id: loan.fund_id,
+              structure_id: loan.structure_id,
+              loan_id: loan.id,
+              grant_date: effectiveDate,
+              amount: formatMoney(increase as Money),
+              reason: 'restructuring',
+              legal_basis: loan.legal_basis,
+            }),
+          ]
+        : [],
     granted: (increase > 0n ? increase : 0n) as Money,
   };
 }
@@ -108,12 +225,24 @@ export interface LoanAidBody {
  * platform's defaults, fixed on the loan so that a product changed later does not move them;
  * a block-exemption scheme reference exactly when the basis is block_exemption.
  */
-export function loanAidColumns(body: LoanAidBody, product: { rating_class: string | null; collateral_class: string | null }) {
+export function loanAidColumns(
+  body: LoanAidBody,
+  product: { rating_class: string | null; collateral_class: string | null },
+) {
   const legalBasis = body.legal_basis ?? 'de_minimis';
   const reference = body.aid_scheme_reference ?? null;
   const broken: FieldError[] = [];
-  if (legalBasis === 'block_exemption' && reference === null) broken.push({ field: 'aid_scheme_reference', message: 'is required when legal_basis is block_exemption (the scheme’s reference, e.g. SA.12345)' });
-  if (legalBasis !== 'block_exemption' && reference !== null) broken.push({ field: 'aid_scheme_reference', message: 'applies only when legal_basis is block_exemption' });
+  if (legalBasis === 'block_exemption' && reference === null)
+    broken.push({
+      field: 'aid_scheme_reference',
+      message:
+        'is required when legal_basis is block_exemption (the scheme’s reference, e.g. SA.12345)',
+    });
+  if (legalBasis !== 'block_exemption' && reference !== null)
+    broken.push({
+      field: 'aid_scheme_reference',
+      message: 'applies only when legal_basis is block_exemption',
+    });
   return {
     broken,
     columns: {
@@ -129,11 +258,26 @@ export function loanAidColumns(body: LoanAidBody, product: { rating_class: strin
  * The GGE a pending loan would grant if disbursed on its expected date (its projected schedule, the
  * base rate in force then); undefined without a base rate. POST /v1/loans checks it against the headroom.
  */
-export async function expectedAid(db: Db | Transaction<Database>, fundId: string, classes: { rating_class: string; collateral_class: string }, terms: ScheduleTerms): Promise<Money | undefined> {
+export async function expectedAid(
+  db: Db | Transaction<Database>,
+  fundId: string,
+  classes: { rating_class: string; collateral_class: string },
+  terms: ScheduleTerms,
+): Promise<Money | undefined> {
   const base = await findBaseRateInForce(db, fundId, terms.disbursementDate);
   if (!base) return undefined;
-  const rates = ratesFor(base.rate_percent, classes.rating_class as RatingClass, classes.collateral_class as CollateralClass);
-  return grossGrantEquivalent({ principal: terms.principal, grantDate: terms.disbursementDate, rows: buildSchedule(terms).rows, referenceRatePercent: rates.reference, discountRatePercent: rates.discount });
+  const rates = ratesFor(
+    base.rate_percent,
+    classes.rating_class as RatingClass,
+    classes.collateral_class as CollateralClass,
+  );
+  return grossGrantEquivalent({
+    principal: terms.principal,
+    grantDate: terms.disbursementDate,
+    rows: buildSchedule(terms).rows,
+    referenceRatePercent: rates.reference,
+    discountRatePercent: rates.discount,
+  });
 }
 
 /** What POST /v1/schedules/preview takes to show a GGE: the base rate to assume, and the classes. */
@@ -148,14 +292,28 @@ export function previewAid(input: PreviewAidInput, terms: ScheduleTerms, rows: r
   const rating = input.rating_class ?? DEFAULT_RATING;
   const collateral = input.collateral_class ?? DEFAULT_COLLATERAL;
   const rates = ratesFor(input.base_rate_percent, rating, collateral);
-  const gge = grossGrantEquivalent({ principal: terms.principal, grantDate: terms.disbursementDate, rows, referenceRatePercent: rates.reference, discountRatePercent: rates.discount });
+  const gge = grossGrantEquivalent({
+    principal: terms.principal,
+    grantDate: terms.disbursementDate,
+    rows,
+    referenceRatePercent: rates.reference,
+    discountRatePercent: rates.discount,
+  });
   return {
-    rating_class: rating, collateral_class: collateral, base_rate_percent: normalisePercent(rates.base),
-    reference_rate_percent: normalisePercent(rates.reference), discount_rate_percent: normalisePercent(rates.discount), gross_grant_equivalent: formatMoney(gge),
+    rating_class: rating,
+    collateral_class: collateral,
+    base_rate_percent: normalisePercent(rates.base),
+    reference_rate_percent: normalisePercent(rates.reference),
+    discount_rate_percent: normalisePercent(rates.discount),
+    gross_grant_equivalent: formatMoney(gge),
   };
 }
 
 /** Stores a restructuring's recomputed GGE on the loan (the aid grant goes with the caller's writes). */
-export async function saveLoanAid(trx: Transaction<Database>, loanId: string, aid: LoanAid): Promise<void> {
+export async function saveLoanAid(
+  trx: Transaction<Database>,
+  loanId: string,
+  aid: LoanAid,
+): Promise<void> {
   await updateLoanAid(trx, loanId, { gross_grant_equivalent: aid.changes.gross_grant_equivalent });
 }

@@ -13,13 +13,41 @@ import { insertBaseRate } from './state-aid.repository';
  * force from a date. One rate per date: a second one for the same date is a 409 (a rate already used
  * by stored GGEs is not rewritten under them).
  */
-export async function recordBaseRate(db: Db, context: RequestContext, body: { fund_id: string; effective_date: string; rate_percent: string }, idempotency?: IdempotentRequest) {
+export async function recordBaseRate(
+  db: Db,
+  context: RequestContext,
+  body: { fund_id: string; effective_date: string; rate_percent: string },
+  idempotency?: IdempotentRequest,
+) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
-  return transactOnce(db, idempotency, async (trx) => {
-    const row = await insertBaseRate(trx, { fund_id: body.fund_id, effective_date: body.effective_date, rate_percent: body.rate_percent });
-    if (!row) throw new DomainError('conflict', `The fund already has an EU base rate effective on ${body.effective_date}.`, [{ field: 'effective_date', message: 'already has a rate' }]);
-    await executeWrites(trx, auditEvent(context, { fundId: row.fund_id, action: 'eu_base_rate.recorded', entityType: 'eu_base_rate', entityId: row.id, state: baseRateView(row) }));
-    return row;
-  }, (row) => ({ status: 201, body: baseRateView(row) }));
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const row = await insertBaseRate(trx, {
+        fund_id: body.fund_id,
+        effective_date: body.effective_date,
+        rate_percent: body.rate_percent,
+      });
+      if (!row)
+        throw new DomainError(
+          'conflict',
+          `The fund already has an EU base rate effective on ${body.effective_date}.`,
+          [{ field: 'effective_date', message: 'already has a rate' }],
+        );
+      await executeWrites(
+        trx,
+        auditEvent(context, {
+          fundId: row.fund_id,
+          action: 'eu_base_rate.recorded',
+          entityType: 'eu_base_rate',
+          entityId: row.id,
+          state: baseRateView(row),
+        }),
+      );
+      return row;
+    },
+    (row) => ({ status: 201, body: baseRateView(row) }),
+  );
 }

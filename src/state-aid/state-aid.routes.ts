@@ -17,9 +17,16 @@ import { fundAidRegister, REGISTER_COLUMNS, structureStateAid } from './structur
 type Register = Awaited<ReturnType<typeof fundAidRegister>>;
 
 function sendRegisterCsv(res: Response, register: Register): void {
-  const lines = [REGISTER_COLUMNS.join(','), ...register.items.map((item) => REGISTER_COLUMNS.map((c) => csvField(item[c] ?? '')).join(','))];
-  res.type('text/csv; charset=utf-8')
-    .set('Content-Disposition', `attachment; filename="state-aid-${register.fund_id}-${register.from}-${register.to}.csv"`)
+  const lines = [
+    REGISTER_COLUMNS.join(','),
+    ...register.items.map((item) => REGISTER_COLUMNS.map((c) => csvField(item[c] ?? '')).join(',')),
+  ];
+  res
+    .type('text/csv; charset=utf-8')
+    .set(
+      'Content-Disposition',
+      `attachment; filename="state-aid-${register.fund_id}-${register.from}-${register.to}.csv"`,
+    )
     .send(`${lines.join('\r\n')}\r\n`);
 }
 
@@ -28,14 +35,22 @@ export function stateAidRouter(db: Db): Router {
   const router = Router();
 
   router.post('/v1/eu-base-rates', async (req, res) => {
-    const stored = await recordBaseRate(db, contextOf(req), req.body as { fund_id: string; effective_date: string; rate_percent: string }, idempotencyOf(req));
+    const stored = await recordBaseRate(
+      db,
+      contextOf(req),
+      req.body as { fund_id: string; effective_date: string; rate_percent: string },
+      idempotencyOf(req),
+    );
     sendStored(res, stored);
   });
 
   router.get('/v1/eu-base-rates', async (req, res) => {
     const actor = actorOf(req);
     const fundId = (req.query as { fund_id?: string }).fund_id ?? actor.fundId ?? undefined;
-    if (fundId === undefined || !seesFund(actor, fundId)) throw new DomainError('not_found', 'No such fund.', [{ field: 'fund_id', message: 'not found', in: 'query' }]);
+    if (fundId === undefined || !seesFund(actor, fundId))
+      throw new DomainError('not_found', 'No such fund.', [
+        { field: 'fund_id', message: 'not found', in: 'query' },
+      ]);
     const page = pageOf(req.query, SERIAL_KEY);
     const rows = await findBaseRates(db, fundId, page.after, page.limit + 1);
     const { items, next_cursor } = pageResult(rows, page, (row) => row.seq);
@@ -43,20 +58,47 @@ export function stateAidRouter(db: Db): Router {
   });
 
   router.post('/v1/structures/:structure_id/declared-aid', async (req, res) => {
-    sendStored(res, await declareAid(db, contextOf(req), String(req.params.structure_id), req.body as never, idempotencyOf(req)));
+    sendStored(
+      res,
+      await declareAid(
+        db,
+        contextOf(req),
+        String(req.params.structure_id),
+        req.body as never,
+        idempotencyOf(req),
+      ),
+    );
   });
 
   router.get('/v1/structures/:structure_id/declared-aid', async (req, res) => {
-    const structure = await findVisibleStructure(db, contextOf(req), String(req.params.structure_id));
+    const structure = await findVisibleStructure(
+      db,
+      contextOf(req),
+      String(req.params.structure_id),
+    );
     res.json({ items: (await findDeclaredAid(db, structure.id)).map(declaredAidView) });
   });
 
   router.post('/v1/structures/:structure_id/undertaking-links', async (req, res) => {
-    sendStored(res, await linkStructures(db, contextOf(req), String(req.params.structure_id), req.body as { structure_id: string }, idempotencyOf(req)));
+    sendStored(
+      res,
+      await linkStructures(
+        db,
+        contextOf(req),
+        String(req.params.structure_id),
+        req.body as { structure_id: string },
+        idempotencyOf(req),
+      ),
+    );
   });
 
   router.delete('/v1/structures/:structure_id/undertaking-links/:linked_id', async (req, res) => {
-    await unlinkStructures(db, contextOf(req), String(req.params.structure_id), String(req.params.linked_id));
+    await unlinkStructures(
+      db,
+      contextOf(req),
+      String(req.params.structure_id),
+      String(req.params.linked_id),
+    );
     res.status(204).end();
   });
 
@@ -68,13 +110,23 @@ export function stateAidRouter(db: Db): Router {
   // Before /v1/funds/:fund_id/state-aid, which the .csv suffix would otherwise reach as well.
   router.get('/v1/funds/:fund_id/state-aid.csv', async (req, res) => {
     const query = req.query as { from: string; to: string };
-    sendRegisterCsv(res, await fundAidRegister(db, contextOf(req), String(req.params.fund_id), query.from, query.to));
+    sendRegisterCsv(
+      res,
+      await fundAidRegister(db, contextOf(req), String(req.params.fund_id), query.from, query.to),
+    );
   });
 
   router.get('/v1/funds/:fund_id/state-aid', async (req, res) => {
     const query = req.query as { from: string; to: string };
-    const register = await fundAidRegister(db, contextOf(req), String(req.params.fund_id), query.from, query.to);
-    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') sendRegisterCsv(res, register);
+    const register = await fundAidRegister(
+      db,
+      contextOf(req),
+      String(req.params.fund_id),
+      query.from,
+      query.to,
+    );
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv')
+      sendRegisterCsv(res, register);
     else res.json(register);
   });
 

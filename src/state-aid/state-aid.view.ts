@@ -17,18 +17,40 @@ export function loanStateAidView(loan: LoanRow) {
     discount_rate_percent: percentOrNull(loan.discount_rate_percent),
     gross_grant_equivalent: loan.gross_grant_equivalent,
     // Why a disbursed loan has no GGE: no EU base rate was recorded on or before its disbursement date.
-    missing: loan.disbursed_on !== null && loan.gross_grant_equivalent === null ? 'eu_base_rate' : null,
+    missing:
+      loan.disbursed_on !== null && loan.gross_grant_equivalent === null ? 'eu_base_rate' : null,
   };
 }
 
 export function baseRateView(row: BaseRateRow) {
-  return { id: row.id, fund_id: row.fund_id, effective_date: row.effective_date, rate_percent: normalisePercent(row.rate_percent), created_at: row.created_at.toISOString() };
+  return {
+    id: row.id,
+    fund_id: row.fund_id,
+    effective_date: row.effective_date,
+    rate_percent: normalisePercent(row.rate_percent),
+    created_at: row.created_at.toISOString(),
+  };
 }
 
 export function aidGrantView(row: AidGrantRow) {
-  return { loan_id: row.loan_id, structure_id: row.structure_id, grant_date: row.grant_date, amount: row.amount, reason: row.reason, legal_basis: row.legal_basis };
+  return {
+    loan_id: row.loan_id,
+    structure_id: row.structure_id,
+    grant_date: row.grant_date,
+    amount: row.amount,
+    reason: row.reason,
+    legal_basis: row.legal_basis,
+  };
 }
 
 export function declaredAidView(row: DeclaredAidRow) {
-  return { id: row.id, structure_id: row.structure_id, grantor: row.grantor, grant_date: row.grant_date, amount: row.amount, legal_basis: row.legal_basis, created_at: row.created_at.toISOString() };
+  return {
+    id: row.id,
+    structure_id: row.structure_id,
+    grantor: row.grantor,
+    grant_date: row.grant_date,
+    amount: row.amount,
+    legal_basis: row.legal_basis,
+    created_at: row.created_at.toISOString(),
+  };
 }

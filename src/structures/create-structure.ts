@@ -8,7 +8,13 @@ import { findVisibleFund } from '../funds/find-visible-fund';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
 import { webhookUrlErrors } from '../webhooks/webhook-url-field';
-import { checkStructure, duplicateSiret, jobsAsText, nafWithDot, type StructureFields } from './structure-rules';
+import {
+  checkStructure,
+  duplicateSiret,
+  jobsAsText,
+  nafWithDot,
+  type StructureFields,
+} from './structure-rules';
 import { structureView } from './structure.view';
 import { insertStructure } from './structures.repository';
 
@@ -16,33 +22,51 @@ export interface CreateStructureBody extends StructureFields {
   fund_id: string;
 }
 
-export async function createStructure(db: Db, context: RequestContext, body: CreateStructureBody, outbound: OutboundPolicy = STRICT_OUTBOUND, idempotency?: IdempotentRequest) {
+export async function createStructure(
+  db: Db,
+  context: RequestContext,
+  body: CreateStructureBody,
+  outbound: OutboundPolicy = STRICT_OUTBOUND,
+  idempotency?: IdempotentRequest,
+) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
   assertCanWrite(context.actor);
   const broken = [...checkStructure(body), ...webhookUrlErrors(body.webhook_url, outbound)];
-  if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
-  return transactOnce(db, idempotency, async (trx) => {
-    const structure = await insertStructure(trx, {
-      id: uuidv7(),
-      fund_id: body.fund_id,
-      legal_name: body.legal_name,
-      siret: body.siret ?? null,
-      rna: body.rna ?? null,
-      legal_form: body.legal_form,
-      esus: body.esus ?? false,
-      naf_code: nafWithDot(body.naf_code),
-      commune_code: body.commune_code,
-      department_code: body.department_code,
-      region_code: body.region_code,
-      jobs_fte: jobsAsText(body.jobs_fte)!,
-      contact_email: body.contact_email,
-      webhook_url: body.webhook_url ?? null,
-      size_class: body.size_class ?? null,
-      qpv: body.qpv ?? false,
-    });
-    await recordAuditEvent(trx, context, { fundId: structure.fund_id, action: 'structure.created', entityType: 'structure', entityId: structure.id, state: structureView(structure) });
-    return structure;
-  }, (structure) => ({ status: 201, body: structureView(structure) })).catch((error: unknown) => {
+  if (broken.length > 0)
+    throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
+  return transactOnce(
+    db,
+    idempotency,
+    async (trx) => {
+      const structure = await insertStructure(trx, {
+        id: uuidv7(),
+        fund_id: body.fund_id,
+        legal_name: body.legal_name,
+        siret: body.siret ?? null,
+        rna: body.rna ?? null,
+        legal_form: body.legal_form,
+        esus: body.esus ?? false,
+        naf_code: nafWithDot(body.naf_code),
+        commune_code: body.commune_code,
+        department_code: body.department_code,
+        region_code: body.region_code,
+        jobs_fte: jobsAsText(body.jobs_fte)!,
+        contact_email: body.contact_email,
+        webhook_url: body.webhook_url ?? null,
+        size_class: body.size_class ?? null,
+        qpv: body.qpv ?? false,
+      });
+      await recordAuditEvent(trx, context, {
+        fundId: structure.fund_id,
+        action: 'structure.created',
+        entityType: 'structure',
+        entityId: structure.id,
+        state: structureView(structure),
+      });
+      return structure;
+    },
+    (structure) => ({ status: 201, body: structureView(structure) }),
+  ).catch((error: unknown) => {
     throw isUniqueViolation(error, 'structures_fund_id_siret_key') ? duplicateSiret() : error;
   });
 }

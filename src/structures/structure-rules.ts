@@ -1,6 +1,12 @@
 import { DomainError, type FieldError } from '../domain/errors';
 import {
-  departmentOfCommune, isValidCommuneCode, isValidDepartmentCode, isValidNafCode, isValidRegionCode, isValidRna, isValidSiret,
+  departmentOfCommune,
+  isValidCommuneCode,
+  isValidDepartmentCode,
+  isValidNafCode,
+  isValidRegionCode,
+  isValidRna,
+  isValidSiret,
 } from '../domain/structure-identifiers';
 
 /** What a structure is made of, as a request gives it: checked alike at creation and after an edit. */
@@ -24,7 +30,8 @@ export interface StructureFields {
 }
 
 /** "8899B" → "88.99B": NAF codes are stored as INSEE writes them. */
-export const nafWithDot = (code: string) => (code.includes('.') ? code : `${code.slice(0, 2)}.${code.slice(2)}`);
+export const nafWithDot = (code: string) =>
+  code.includes('.') ? code : `${code.slice(0, 2)}.${code.slice(2)}`;
 
 /** FTEs as numeric(9,2) text, or undefined when a number has more than 2 decimals. */
 export function jobsAsText(jobs: number | string): string | undefined {
@@ -37,20 +44,32 @@ export function checkStructure(body: StructureFields): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   const { siret, rna } = body;
-  if (siret == null && rna == null) fail('siret', 'a SIRET or, for an association without one, an RNA number is required');
-  if (siret != null && !isValidSiret(siret)) fail('siret', 'is not a valid SIRET (14 digits with a valid check digit)');
+  if (siret == null && rna == null)
+    fail('siret', 'a SIRET or, for an association without one, an RNA number is required');
+  if (siret != null && !isValidSiret(siret))
+    fail('siret', 'is not a valid SIRET (14 digits with a valid check digit)');
   if (rna != null && !isValidRna(rna)) fail('rna', 'is not an RNA number (W and 9 digits)');
-  if (rna != null && siret == null && body.legal_form !== 'association') fail('rna', 'only associations may be identified by an RNA number alone');
-  if (!isValidNafCode(nafWithDot(body.naf_code))) fail('naf_code', 'is not a NAF code such as "88.99B"');
+  if (rna != null && siret == null && body.legal_form !== 'association')
+    fail('rna', 'only associations may be identified by an RNA number alone');
+  if (!isValidNafCode(nafWithDot(body.naf_code)))
+    fail('naf_code', 'is not a NAF code such as "88.99B"');
   if (jobsAsText(body.jobs_fte) === undefined) fail('jobs_fte', 'must have at most 2 decimals');
   if (!isValidCommuneCode(body.commune_code)) fail('commune_code', 'is not an INSEE commune code');
-  if (!isValidDepartmentCode(body.department_code)) fail('department_code', 'is not a French department code');
+  if (!isValidDepartmentCode(body.department_code))
+    fail('department_code', 'is not a French department code');
   if (!isValidRegionCode(body.region_code)) fail('region_code', 'is not an INSEE region code');
-  if (isValidCommuneCode(body.commune_code) && isValidDepartmentCode(body.department_code) && departmentOfCommune(body.commune_code) !== body.department_code) {
+  if (
+    isValidCommuneCode(body.commune_code) &&
+    isValidDepartmentCode(body.department_code) &&
+    departmentOfCommune(body.commune_code) !== body.department_code
+  ) {
     fail('commune_code', `is not in department ${body.department_code}`);
   }
   return errors;
 }
 
 /** The unique index on (fund, SIRET) decides, also between two requests racing with the same SIRET. */
-export const duplicateSiret = () => new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [{ field: 'siret', message: 'is already registered in this fund' }]);
+export const duplicateSiret = () =>
+  new DomainError('conflict', 'A structure with this SIRET already exists in this fund.', [
+    { field: 'siret', message: 'is already registered in this fund' },
+  ]);

@@ -16,26 +16,44 @@ export function structuresRouter(db: Db, reads: Db, outbound: OutboundPolicy): R
   const router = Router();
 
   router.post('/v1/structures', async (req, res) => {
-    const created = await createStructure(db, contextOf(req), req.body as CreateStructureBody, outbound, idempotencyOf(req));
+    const created = await createStructure(
+      db,
+      contextOf(req),
+      req.body as CreateStructureBody,
+      outbound,
+      idempotencyOf(req),
+    );
     sendStored(res.location(`/v1/structures/${created.body.id}`), created);
   });
 
   router.get('/v1/structures', async (req, res) => {
     const scope = listScope(actorOf(req), (req.query as { fund_id?: string }).fund_id);
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listStructures(reads, { ...scope, afterId: page.after, limit: page.limit + 1 });
+    const rows = await listStructures(reads, {
+      ...scope,
+      afterId: page.after,
+      limit: page.limit + 1,
+    });
     const { items, next_cursor } = pageResult(rows, page, (s) => s.id);
     res.json({ items: items.map(structureView), next_cursor });
   });
 
   router.get('/v1/structures/:structure_id', async (req, res) => {
     const structure = await findStructureById(db, String(req.params.structure_id));
-    if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id)) throw new DomainError('not_found', 'No such structure.');
+    if (!structure || !seesStructure(actorOf(req), structure.fund_id, structure.id))
+      throw new DomainError('not_found', 'No such structure.');
     setEtag(res, structure.version).json(structureView(structure));
   });
 
   router.patch('/v1/structures/:structure_id', async (req, res) => {
-    const structure = await updateStructure(db, contextOf(req), String(req.params.structure_id), req.body as UpdateStructureBody, ifMatchOf(req), outbound);
+    const structure = await updateStructure(
+      db,
+      contextOf(req),
+      String(req.params.structure_id),
+      req.body as UpdateStructureBody,
+      ifMatchOf(req),
+      outbound,
+    );
     setEtag(res, structure.version).json(structureView(structure));
   });
 

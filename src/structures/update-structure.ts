@@ -7,10 +7,21 @@ import { assertIfMatch } from '../http/etag';
 import { changedMembers, fieldChanges } from '../http/merge-patch';
 import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
 import { webhookUrlErrors } from '../webhooks/webhook-url-field';
-import { checkStructure, duplicateSiret, jobsAsText, nafWithDot, type StructureFields } from './structure-rules';
+import {
+  checkStructure,
+  duplicateSiret,
+  jobsAsText,
+  nafWithDot,
+  type StructureFields,
+} from './structure-rules';
 import { structureView } from './structure.view';
 import {
-  findStructureById, lockStructureForUpdate, structureHasLoans, updateStructureRow, type StructureChanges, type StructureRow,
+  findStructureById,
+  lockStructureForUpdate,
+  structureHasLoans,
+  updateStructureRow,
+  type StructureChanges,
+  type StructureRow,
 } from './structures.repository';
 
 /** A JSON merge patch of the structure: a member absent is kept, `null` clears an optional one. */
@@ -22,21 +33,43 @@ const IDENTIFIERS = ['siret', 'rna'] as const;
 const CONTACT = new Set(['contact_email']);
 
 const storedFields = (s: StructureRow): StructureFields => ({
-  legal_name: s.legal_name, siret: s.siret, rna: s.rna, legal_form: s.legal_form, esus: s.esus, naf_code: s.naf_code, commune_code: s.commune_code,
-  department_code: s.department_code, region_code: s.region_code, jobs_fte: s.jobs_fte, contact_email: s.contact_email, webhook_url: s.webhook_url, size_class: s.size_class,
+  legal_name: s.legal_name,
+  siret: s.siret,
+  rna: s.rna,
+  legal_form: s.legal_form,
+  esus: s.esus,
+  naf_code: s.naf_code,
+  commune_code: s.commune_code,
+  department_code: s.department_code,
+  region_code: s.region_code,
+  jobs_fte: s.jobs_fte,
+  contact_email: s.contact_email,
+  webhook_url: s.webhook_url,
+  size_class: s.size_class,
   qpv: s.qpv,
 });
 
 /** The columns a valid merged structure is stored as (creation stores the same). */
 const columnsOf = (f: StructureFields): StructureChanges => ({
-  legal_name: f.legal_name, siret: f.siret ?? null, rna: f.rna ?? null, legal_form: f.legal_form, esus: f.esus ?? false, naf_code: nafWithDot(f.naf_code),
-  commune_code: f.commune_code, department_code: f.department_code, region_code: f.region_code, jobs_fte: jobsAsText(f.jobs_fte)!,
-  contact_email: f.contact_email, webhook_url: f.webhook_url ?? null, size_class: f.size_class ?? null,
+  legal_name: f.legal_name,
+  siret: f.siret ?? null,
+  rna: f.rna ?? null,
+  legal_form: f.legal_form,
+  esus: f.esus ?? false,
+  naf_code: nafWithDot(f.naf_code),
+  commune_code: f.commune_code,
+  department_code: f.department_code,
+  region_code: f.region_code,
+  jobs_fte: jobsAsText(f.jobs_fte)!,
+  contact_email: f.contact_email,
+  webhook_url: f.webhook_url ?? null,
+  size_class: f.size_class ?? null,
   qpv: f.qpv ?? false,
 });
 
 /** "12.5" and "12.50" are one number of jobs. */
-const sameColumn = (field: keyof StructureChanges, a: unknown, b: unknown) => (field === 'jobs_fte' ? Number(a) === Number(b) : a === b);
+const sameColumn = (field: keyof StructureChanges, a: unknown, b: unknown) =>
+  field === 'jobs_fte' ? Number(a) === Number(b) : a === b;
 
 /**
  * PATCH /v1/structures/{id}: the fund's manager (or the admin) edits a structure; a structure key reads
@@ -45,30 +78,52 @@ const sameColumn = (field: keyof StructureChanges, a: unknown, b: unknown) => (f
  * the same ETag cannot both pass. An edit that changes nothing writes nothing (same ETag, no event).
  */
 export async function updateStructure(
-  db: Db, context: RequestContext, structureId: string, body: UpdateStructureBody, ifMatch: string | undefined, outbound: OutboundPolicy = STRICT_OUTBOUND,
+  db: Db,
+  context: RequestContext,
+  structureId: string,
+  body: UpdateStructureBody,
+  ifMatch: string | undefined,
+  outbound: OutboundPolicy = STRICT_OUTBOUND,
 ): Promise<StructureRow> {
   const found = await findStructureById(db, structureId);
-  if (!found || !seesStructure(context.actor, found.fund_id, found.id)) throw new DomainError('not_found', 'No such structure.');
+  if (!found || !seesStructure(context.actor, found.fund_id, found.id))
+    throw new DomainError('not_found', 'No such structure.');
   assertCanWrite(context.actor);
-  const urlErrors = body.webhook_url === undefined ? [] : webhookUrlErrors(body.webhook_url, outbound);
-  return db.transaction().execute(async (trx) => {
-    const before = (await lockStructureForUpdate(trx, structureId))!;
-    assertIfMatch(ifMatch, before.version);
-    const merged: StructureFields = { ...storedFields(before), ...body };
-    const renamed: FieldError[] = IDENTIFIERS.filter((field) => (merged[field] ?? null) !== before[field])
-      .map((field) => ({ field, message: 'cannot change: the structure has loans' }));
-    if (renamed.length > 0 && await structureHasLoans(trx, structureId)) {
-      throw new DomainError('conflict', 'The structure’s identifiers cannot change once a loan has been granted to it.', renamed);
-    }
-    const broken = [...checkStructure(merged), ...urlErrors];
-    if (broken.length > 0) throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
-    const changes = changedMembers<StructureChanges>(before, columnsOf(merged), sameColumn);
-    if (Object.keys(changes).length === 0) return before;
-    const after = await updateStructureRow(trx, structureId, changes);
-    const changed = fieldChanges(structureView(before), structureView(after), CONTACT);
-    await recordAuditEvent(trx, context, { fundId: after.fund_id, action: 'structure.updated', entityType: 'structure', entityId: after.id, state: { ...structureView(after), changes: changed } });
-    return after;
-  }).catch((error: unknown) => {
-    throw isUniqueViolation(error, 'structures_fund_id_siret_key') ? duplicateSiret() : error;
-  });
+  const urlErrors =
+    body.webhook_url === undefined ? [] : webhookUrlErrors(body.webhook_url, outbound);
+  return db
+    .transaction()
+    .execute(async (trx) => {
+      const before = (await lockStructureForUpdate(trx, structureId))!;
+      assertIfMatch(ifMatch, before.version);
+      const merged: StructureFields = { ...storedFields(before), ...body };
+      const renamed: FieldError[] = IDENTIFIERS.filter(
+        (field) => (merged[field] ?? null) !== before[field],
+      ).map((field) => ({ field, message: 'cannot change: the structure has loans' }));
+      if (renamed.length > 0 && (await structureHasLoans(trx, structureId))) {
+        throw new DomainError(
+          'conflict',
+          'The structure’s identifiers cannot change once a loan has been granted to it.',
+          renamed,
+        );
+      }
+      const broken = [...checkStructure(merged), ...urlErrors];
+      if (broken.length > 0)
+        throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
+      const changes = changedMembers<StructureChanges>(before, columnsOf(merged), sameColumn);
+      if (Object.keys(changes).length === 0) return before;
+      const after = await updateStructureRow(trx, structureId, changes);
+      const changed = fieldChanges(structureView(before), structureView(after), CONTACT);
+      await recordAuditEvent(trx, context, {
+        fundId: after.fund_id,
+        action: 'structure.updated',
+        entityType: 'structure',
+        entityId: after.id,
+        state: { ...structureView(after), changes: changed },
+      });
+      return after;
+    })
+    .catch((error: unknown) => {
+      throw isUniqueViolation(error, 'structures_fund_id_siret_key') ? duplicateSiret() : error;
+    });
 }

@@ -10,11 +10,17 @@ import { readFileSync } from 'node:fs';
 export type Level = 'commune' | 'epci' | 'department' | 'region';
 export const LEVELS: readonly Level[] = ['commune', 'epci', 'department', 'region'];
 
-export interface Division { readonly code: string; readonly name: string | null }
+export interface Division {
+  readonly code: string;
+  readonly name: string | null;
+}
 
 /** A current commune and what it belongs to; `epci` null for the few communes in none (islands: Île-de-Bréhat, Ouessant…). */
 export interface Placement {
-  readonly commune: Division; readonly epci: Division | null; readonly department: Division; readonly region: Division;
+  readonly commune: Division;
+  readonly epci: Division | null;
+  readonly department: Division;
+  readonly region: Division;
 }
 
 export interface Divisions {
@@ -23,12 +29,25 @@ export interface Divisions {
 }
 
 interface CommuneEntry {
-  code: string; nom: string; type: string; departement: string; region: string;
-  commune?: string; chefLieu?: string; anciensCodes?: string[];
+  code: string;
+  nom: string;
+  type: string;
+  departement: string;
+  region: string;
+  commune?: string;
+  chefLieu?: string;
+  anciensCodes?: string[];
 }
-interface NamedEntry { code: string; nom: string; membres?: { code: string }[] }
+interface NamedEntry {
+  code: string;
+  nom: string;
+  membres?: { code: string }[];
+}
 
-const read = <T>(file: string): T => JSON.parse(readFileSync(require.resolve(`@etalab/decoupage-administratif/data/${file}`), 'utf8')) as T;
+const read = <T>(file: string): T =>
+  JSON.parse(
+    readFileSync(require.resolve(`@etalab/decoupage-administratif/data/${file}`), 'utf8'),
+  ) as T;
 
 /**
  * Builds the maps. Codes that are no longer a commune of their own are sent to the one that holds
@@ -36,7 +55,12 @@ const read = <T>(file: string): T => JSON.parse(readFileSync(require.resolve(`@e
  * commune (`commune`: 75056, 69123, 13055); a commune merged into a commune nouvelle (its code in
  * `anciensCodes`, or a commune déléguée or associée, `chefLieu`) to that commune.
  */
-export function buildDivisions(communes: readonly CommuneEntry[], epcis: readonly NamedEntry[], departments: readonly NamedEntry[], regions: readonly NamedEntry[]): Divisions {
+export function buildDivisions(
+  communes: readonly CommuneEntry[],
+  epcis: readonly NamedEntry[],
+  departments: readonly NamedEntry[],
+  regions: readonly NamedEntry[],
+): Divisions {
   const departmentNames = new Map(departments.map((d) => [d.code, d.nom]));
   const regionNames = new Map(regions.map((r) => [r.code, r.nom]));
   const epciOf = new Map<string, Division>();
@@ -48,21 +72,24 @@ export function buildDivisions(communes: readonly CommuneEntry[], epcis: readonl
   for (const c of communes) {
     if (c.type !== 'commune-actuelle') continue;
     placements.set(c.code, {
-      commune: { code: c.code, name: c.nom }, epci: epciOf.get(c.code) ?? null,
+      commune: { code: c.code, name: c.nom },
+      epci: epciOf.get(c.code) ?? null,
       department: { code: c.departement, name: departmentNames.get(c.departement) ?? null },
       region: { code: c.region, name: regionNames.get(c.region) ?? null },
     });
   }
   const former = new Map<string, string>();
   for (const c of communes) {
-    if (c.type === 'commune-actuelle') for (const old of c.anciensCodes ?? []) former.set(old, c.code);
+    if (c.type === 'commune-actuelle')
+      for (const old of c.anciensCodes ?? []) former.set(old, c.code);
     else if (c.type === 'arrondissement-municipal' && c.commune) former.set(c.code, c.commune);
     else if (c.chefLieu && c.chefLieu !== c.code) former.set(c.code, c.chefLieu);
   }
   for (const [old, current] of former) {
     // A chef-lieu may itself be a former code: follow it (a couple of steps at most).
     let target: string | undefined = current;
-    for (let step = 0; target !== undefined && !placements.has(target) && step < 3; step++) target = former.get(target);
+    for (let step = 0; target !== undefined && !placements.has(target) && step < 3; step++)
+      target = former.get(target);
     const placement = target === undefined ? undefined : placements.get(target);
     if (placement && !placements.has(old)) placements.set(old, placement);
   }
@@ -73,6 +100,11 @@ let loaded: Divisions | undefined;
 
 /** The divisions of the installed package, read on first use and kept for the life of the process. */
 export function divisions(): Divisions {
-  loaded ??= buildDivisions(read('communes.json'), read('epci.json'), read('departements.json'), read('regions.json'));
+  loaded ??= buildDivisions(
+    read('communes.json'),
+    read('epci.json'),
+    read('departements.json'),
+    read('regions.json'),
+  );
   return loaded;
 }

@@ -26,23 +26,44 @@ export interface Territory {
   readonly structureCount: number;
 }
 
-export interface TerritoryBreakdown { readonly fund: FundRow; readonly level: Level; readonly asOf: CalendarDate; readonly territories: readonly Territory[] }
+export interface TerritoryBreakdown {
+  readonly fund: FundRow;
+  readonly level: Level;
+  readonly asOf: CalendarDate;
+  readonly territories: readonly Territory[];
+}
 
 /** The territory a commune code counts in at a level. */
-function territoryOf(placement: Placement | undefined, communeCode: string, level: Level): Pick<Territory, 'code' | 'name' | 'status'> {
+function territoryOf(
+  placement: Placement | undefined,
+  communeCode: string,
+  level: Level,
+): Pick<Territory, 'code' | 'name' | 'status'> {
   if (!placement) return { code: communeCode, name: null, status: 'unknown_commune' };
   const division = placement[level];
-  if (!division) return { code: placement.commune.code, name: placement.commune.name, status: 'no_epci' };
+  if (!division)
+    return { code: placement.commune.code, name: placement.commune.name, status: 'no_epci' };
   return { code: division.code, name: division.name, status: 'official' };
 }
 
 /** Commune figures summed into the level's territories, in code order within each status (official first). */
-export function rollUp(rows: readonly CommuneFigures[], level: Level, place: (code: string) => Placement | undefined): Territory[] {
+export function rollUp(
+  rows: readonly CommuneFigures[],
+  level: Level,
+  place: (code: string) => Placement | undefined,
+): Territory[] {
   const byKey = new Map<string, Territory>();
   for (const row of rows) {
     const where = territoryOf(place(row.commune_code), row.commune_code, level);
     const key = `${where.status}:${where.code}`;
-    const was = byKey.get(key) ?? { ...where, loanCount: 0, disbursed: ZERO, outstanding: ZERO, jobsFte: 0n, structureCount: 0 };
+    const was = byKey.get(key) ?? {
+      ...where,
+      loanCount: 0,
+      disbursed: ZERO,
+      outstanding: ZERO,
+      jobsFte: 0n,
+      structureCount: 0,
+    };
     byKey.set(key, {
       ...was,
       loanCount: was.loanCount + row.loan_count,
@@ -53,11 +74,20 @@ export function rollUp(rows: readonly CommuneFigures[], level: Level, place: (co
     });
   }
   const order: Record<TerritoryStatus, number> = { official: 0, no_epci: 1, unknown_commune: 2 };
-  return [...byKey.values()].sort((a, b) => order[a.status] - order[b.status] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return [...byKey.values()].sort(
+    (a, b) => order[a.status] - order[b.status] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
 }
 
 /** GET /v1/funds/{id}/territories: the admin, the fund's manager and auditor; anyone else 404. */
-export async function getTerritories(db: Db, actor: Actor, fundId: string, level: Level, asOf: CalendarDate, reads: Db = db): Promise<TerritoryBreakdown> {
+export async function getTerritories(
+  db: Db,
+  actor: Actor,
+  fundId: string,
+  level: Level,
+  asOf: CalendarDate,
+  reads: Db = db,
+): Promise<TerritoryBreakdown> {
   const fund = await findVisibleFund(db, actor, fundId);
   const rows = await communeFigures(reads, fund.id, asOf);
   const { place } = divisions();

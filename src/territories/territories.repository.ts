@@ -18,7 +18,11 @@ export interface CommuneFigures {
  * principal at D (the ledger's loans receivable, Σ debit − credit of the entries valued by D, as the
  * resilience report counts it), and the structures holding them, each once, with their jobs (FTE).
  */
-export async function communeFigures(db: Db, fundId: string, asOf: CalendarDate): Promise<CommuneFigures[]> {
+export async function communeFigures(
+  db: Db,
+  fundId: string,
+  asOf: CalendarDate,
+): Promise<CommuneFigures[]> {
   const d = sql`${asOf}::date`;
   const fund = sql`${fundId}::uuid`;
   const { rows } = await sql<CommuneFigures>`

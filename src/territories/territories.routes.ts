@@ -10,15 +10,26 @@ import { territoriesCsv, territoriesView } from './territories.view';
 export function territoriesRouter(db: Db, reads: Db): Router {
   const router = Router();
   const breakdown = (req: Request) => {
-    const level = ((req.query as { level?: Level }).level ?? 'department'); // validated against openapi.yaml
-    return getTerritories(db, actorOf(req), String(req.params.fund_id), level, asOfOf(req.query), reads);
+    const level = (req.query as { level?: Level }).level ?? 'department'; // validated against openapi.yaml
+    return getTerritories(
+      db,
+      actorOf(req),
+      String(req.params.fund_id),
+      level,
+      asOfOf(req.query),
+      reads,
+    );
   };
 
   // Before /v1/funds/:fund_id/territories: the same figures, one line per territory.
   router.get('/v1/funds/:fund_id/territories.csv', async (req, res) => {
     const b = await breakdown(req);
-    res.type('text/csv; charset=utf-8')
-      .set('Content-Disposition', `attachment; filename="territories-${b.fund.id}-${b.level}-${b.asOf}.csv"`)
+    res
+      .type('text/csv; charset=utf-8')
+      .set(
+        'Content-Disposition',
+        `attachment; filename="territories-${b.fund.id}-${b.level}-${b.asOf}.csv"`,
+      )
       .send(territoriesCsv(b));
   });
 

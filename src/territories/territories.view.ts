@@ -6,16 +6,37 @@ const hundredths = (value: bigint) => formatMoney(value as Money); // FTE to the
 
 function territoryView(t: Territory) {
   return {
-    code: t.code, name: t.name, status: t.status, loan_count: t.loanCount, disbursed_principal: formatMoney(t.disbursed),
-    outstanding_principal: formatMoney(t.outstanding), jobs_fte: hundredths(t.jobsFte), structure_count: t.structureCount,
+    code: t.code,
+    name: t.name,
+    status: t.status,
+    loan_count: t.loanCount,
+    disbursed_principal: formatMoney(t.disbursed),
+    outstanding_principal: formatMoney(t.outstanding),
+    jobs_fte: hundredths(t.jobsFte),
+    structure_count: t.structureCount,
   };
 }
 
 export function territoriesView(b: TerritoryBreakdown) {
-  return { fund_id: b.fund.id, level: b.level, as_of: b.asOf, currency: b.fund.currency, items: b.territories.map(territoryView) };
+  return {
+    fund_id: b.fund.id,
+    level: b.level,
+    as_of: b.asOf,
+    currency: b.fund.currency,
+    items: b.territories.map(territoryView),
+  };
 }
 
-export const CSV_COLUMNS = ['code', 'name', 'status', 'loan_count', 'disbursed_principal', 'outstanding_principal', 'jobs_fte', 'structure_count'] as const;
+export const CSV_COLUMNS = [
+  'code',
+  'name',
+  'status',
+  'loan_count',
+  'disbursed_principal',
+  'outstanding_principal',
+  'jobs_fte',
+  'structure_count',
+] as const;
 
 /**
  * RFC 4180, CRLF, one line per territory, the columns of the JSON items: `code` first, the key a
@@ -24,6 +45,7 @@ export const CSV_COLUMNS = ['code', 'name', 'status', 'loan_count', 'disbursed_p
  */
 export function territoriesCsv(b: TerritoryBreakdown): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const item of b.territories.map(territoryView)) lines.push(CSV_COLUMNS.map((column) => csvField(String(item[column] ?? ''))).join(','));
+  for (const item of b.territories.map(territoryView))
+    lines.push(CSV_COLUMNS.map((column) => csvField(String(item[column] ?? ''))).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }

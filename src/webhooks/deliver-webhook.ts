@@ -4,7 +4,11 @@ import { eventBody } from '../events/event.view';
 import { publishEvents } from '../events/publish-events';
 import { postJson, type OutboundPolicy } from './outbound';
 import { standardWebhookHeaders } from './signature';
-import { recordDelivered, recordFailed, type ClaimedDelivery } from './webhook-deliveries.repository';
+import {
+  recordDelivered,
+  recordFailed,
+  type ClaimedDelivery,
+} from './webhook-deliveries.repository';
 import { abandonPendingDeliveries, disableWebhookEndpoint } from './webhook-endpoints.repository';
 import { webhookEndpointView } from './webhook-endpoint.view';
 
@@ -26,8 +30,10 @@ export interface WebhookDelivery {
   readonly perEndpoint: number;
 }
 
-export const retryDelayMs = (settings: Pick<WebhookDelivery, 'backoffMs' | 'maxBackoffMs'>, attempt: number) =>
-  Math.min(settings.backoffMs * 2 ** Math.min(attempt - 1, 30), settings.maxBackoffMs);
+export const retryDelayMs = (
+  settings: Pick<WebhookDelivery, 'backoffMs' | 'maxBackoffMs'>,
+  attempt: number,
+) => Math.min(settings.backoffMs * 2 ** Math.min(attempt - 1, 30), settings.maxBackoffMs);
 
 /**
  * One attempt to deliver an event to an endpoint, signed per Standard Webhooks (`webhook-id` is the
@@ -39,22 +45,45 @@ export const retryDelayMs = (settings: Pick<WebhookDelivery, 'backoffMs' | 'maxB
  * dispatcher batches them: recordDelivered).
  */
 export async function deliverWebhook(
-  db: Db, delivery: ClaimedDelivery, settings: WebhookDelivery, logger: Logger, answered: () => void,
+  db: Db,
+  delivery: ClaimedDelivery,
+  settings: WebhookDelivery,
+  logger: Logger,
+  answered: () => void,
   recordTaken: (taken: Taken) => Promise<void>,
 ): Promise<'delivered' | 'failed' | 'disabled'> {
   const body = eventBody(delivery.event, delivery.event.data_json);
   const startedAt = new Date();
-  const outcome = await postJson(delivery.url, body, {
-    ...standardWebhookHeaders(delivery.event.id, delivery.secrets, startedAt, body),
-    ...(delivery.event.request_id ? { 'x-request-id': delivery.event.request_id } : {}),
-  }, { policy: settings.policy, timeoutMs: settings.timeoutMs });
+  const outcome = await postJson(
+    delivery.url,
+    body,
+    {
+      ...standardWebhookHeaders(delivery.event.id, delivery.secrets, startedAt, body),
+      ...(delivery.event.request_id ? { 'x-request-id': delivery.event.request_id } : {}),
+    },
+    { policy: settings.policy, timeoutMs: settings.timeoutMs },
+  );
   answered();
 
   const attempt = {
-    delivery_id: delivery.id, endpoint_id: delivery.endpoint_id, event_id: delivery.event.id, attempt: delivery.attempt,
-    started_at: startedAt, duration_ms: outcome.durationMs, status_code: outcome.statusCode, error: outcome.error,
+    delivery_id: delivery.id,
+    endpoint_id: delivery.endpoint_id,
+    event_id: delivery.event.id,
+    attempt: delivery.attempt,
+    started_at: startedAt,
+    duration_ms: outcome.durationMs,
+    status_code: outcome.statusCode,
+    error: outcome.error,
   };
-  const log = { request_id: delivery.event.request_id, event_id: delivery.event.id, event_type: delivery.event.type, endpoint_id: delivery.endpoint_id, attempt: delivery.attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs };
+  const log = {
+    request_id: delivery.event.request_id,
+    event_id: delivery.event.id,
+    event_type: delivery.event.type,
+    endpoint_id: delivery.endpoint_id,
+    attempt: delivery.attempt,
+    status_code: outcome.statusCode,
+    duration_ms: outcome.durationMs,
+  };
   if (outcome.error === null) {
     await recordTaken({ ...attempt, order_key: delivery.order_key });
     logger.info(log, 'webhook delivered');
@@ -64,17 +93,30 @@ export async function deliverWebhook(
   const disabled = await db.transaction().execute(async (trx) => {
     const failingSince = await recordFailed(trx, attempt, retryAt);
     if (failingSince === undefined) return false; // given up meanwhile: its endpoint is disabled or deleted
-    const reason = outcome.statusCode === 410 ? 'the endpoint answered 410 Gone'
-      : Date.now() - failingSince.getTime() >= settings.disableAfterMs ? `every attempt failed since ${failingSince.toISOString()}` : undefined;
+    const reason =
+      outcome.statusCode === 410
+        ? 'the endpoint answered 410 Gone'
+        : Date.now() - failingSince.getTime() >= settings.disableAfterMs
+          ? `every attempt failed since ${failingSince.toISOString()}`
+          : undefined;
     if (reason === undefined) return false;
     const endpoint = await disableWebhookEndpoint(trx, delivery.endpoint_id, reason);
     if (!endpoint) return false;
     await abandonPendingDeliveries(trx, delivery.endpoint_id);
-    await publishEvents(trx, delivery.event.request_id, [{
-      type: 'webhook_endpoint.disabled', fundId: endpoint.fund_id, structureId: endpoint.structure_id, loanId: null, data: webhookEndpointView(endpoint),
-    }]);
+    await publishEvents(trx, delivery.event.request_id, [
+      {
+        type: 'webhook_endpoint.disabled',
+        fundId: endpoint.fund_id,
+        structureId: endpoint.structure_id,
+        loanId: null,
+        data: webhookEndpointView(endpoint),
+      },
+    ]);
     return true;
   });
-  logger.warn({ ...log, error: outcome.error, disabled }, disabled ? 'webhook failed: endpoint disabled' : 'webhook failed: will retry');
+  logger.warn(
+    { ...log, error: outcome.error, disabled },
+    disabled ? 'webhook failed: endpoint disabled' : 'webhook failed: will retry',
+  );
   return disabled ? 'disabled' : 'failed';
 }

@@ -5,7 +5,12 @@ import { Webhook } from 'standardwebhooks';
  * receiver to drop what it has), the attempt's timestamp, and one signature per secret, space-separated
  * (two during a rotation).
  */
-export function standardWebhookHeaders(id: string, secrets: readonly string[], at: Date, body: string): Record<string, string> {
+export function standardWebhookHeaders(
+  id: string,
+  secrets: readonly string[],
+  at: Date,
+  body: string,
+): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),

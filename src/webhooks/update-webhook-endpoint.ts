@@ -6,7 +6,11 @@ import type { RequestContext } from '../http/auth';
 import { lockEndpointToChange } from './find-visible-webhook-endpoint';
 import { refuseWebhookUrl, type OutboundPolicy } from './outbound';
 import { webhookEndpointView } from './webhook-endpoint.view';
-import { abandonPendingDeliveries, updateWebhookEndpoint, type WebhookEndpointRow } from './webhook-endpoints.repository';
+import {
+  abandonPendingDeliveries,
+  updateWebhookEndpoint,
+  type WebhookEndpointRow,
+} from './webhook-endpoints.repository';
 
 export interface UpdateWebhookEndpointBody {
   url?: string;
@@ -19,12 +23,21 @@ export interface UpdateWebhookEndpointBody {
  * Changes what is given. Enabling an endpoint (one disabled by its failures, say) starts it afresh:
  * no failure counted; disabling it gives up the deliveries it is still owed (redeliver them by event).
  */
-export async function changeWebhookEndpoint(db: Db, context: RequestContext, id: string, body: UpdateWebhookEndpointBody, policy: OutboundPolicy): Promise<WebhookEndpointRow> {
+export async function changeWebhookEndpoint(
+  db: Db,
+  context: RequestContext,
+  id: string,
+  body: UpdateWebhookEndpointBody,
+  policy: OutboundPolicy,
+): Promise<WebhookEndpointRow> {
   return db.transaction().execute(async (trx) => {
     const endpoint = await lockEndpointToChange(trx, context.actor, id); // who may, before what they send
     if (body.url !== undefined) {
       const refused = refuseWebhookUrl(body.url, policy);
-      if (refused) throw new DomainError('rule_violation', 'The webhook URL is refused.', [{ field: 'url', message: refused }]);
+      if (refused)
+        throw new DomainError('rule_violation', 'The webhook URL is refused.', [
+          { field: 'url', message: refused },
+        ]);
     }
     const enabling = body.enabled === true && !endpoint.enabled;
     const disabling = body.enabled === false && endpoint.enabled;
@@ -37,7 +50,13 @@ export async function changeWebhookEndpoint(db: Db, context: RequestContext, id:
       ...(disabling ? { disabled_reason: 'disabled through the API' } : {}),
     });
     if (disabling) await abandonPendingDeliveries(trx, id);
-    await recordAuditEvent(trx, context, { fundId: endpoint.fund_id, action: 'webhook_endpoint.updated', entityType: 'webhook_endpoint', entityId: id, state: webhookEndpointView(updated) });
+    await recordAuditEvent(trx, context, {
+      fundId: endpoint.fund_id,
+      action: 'webhook_endpoint.updated',
+      entityType: 'webhook_endpoint',
+      entityId: id,
+      state: webhookEndpointView(updated),
+    });
     return updated;
   });
 }

@@ -13,7 +13,10 @@ export interface ClaimedDelivery {
   readonly url: string;
   /** The secrets that sign: the current one, and the previous one within 24 h of a rotation. */
   readonly secrets: string[];
-  readonly event: Pick<EventRow, 'id' | 'type' | 'created_at' | 'fund_id' | 'structure_id' | 'loan_id' | 'request_id'> & { readonly data_json: string };
+  readonly event: Pick<
+    EventRow,
+    'id' | 'type' | 'created_at' | 'fund_id' | 'structure_id' | 'loan_id' | 'request_id'
+  > & { readonly data_json: string };
 }
 
 /**
@@ -24,8 +27,19 @@ export interface ClaimedDelivery {
  * claim the same delivery: the claim re-checks the hold on the locked row. The event's data comes as
  * its JSON text, to be sent as it is.
  */
-export async function claimDeliveries(db: Db, limit: number, perEndpoint: number, leaseMs: number, skipEndpoints: readonly string[] = []): Promise<ClaimedDelivery[]> {
-  const { rows } = await sql<Omit<ClaimedDelivery, 'event' | 'secrets'> & { secret: string; previous_secret: string | null } & ClaimedDelivery['event'] & { event_id: string }>`
+export async function claimDeliveries(
+  db: Db,
+  limit: number,
+  perEndpoint: number,
+  leaseMs: number,
+  skipEndpoints: readonly string[] = [],
+): Promise<ClaimedDelivery[]> {
+  const { rows } = await sql<
+    Omit<ClaimedDelivery, 'event' | 'secrets'> & {
+      secret: string;
+      previous_secret: string | null;
+    } & ClaimedDelivery['event'] & { event_id: string }
+  >`
     WITH chosen AS (
       SELECT x.id FROM webhook_endpoints w
       CROSS JOIN LATERAL (
@@ -43,11 +57,26 @@ export async function claimDeliveries(db: Db, limit: number, perEndpoint: number
       AND d.status = 'pending' AND (d.claimed_until IS NULL OR d.claimed_until < now())
     RETURNING d.id, d.attempts AS attempt, d.endpoint_id, d.order_key, w.url, w.secret,
       CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END AS previous_secret,
-      e.id AS event_id, e.type, e.created_at, e.fund_id, e.structure_id, e.loan_id, e.request_id, e.data::text AS data_json`.execute(db);
+      e.id AS event_id, e.type, e.created_at, e.fund_id, e.structure_id, e.loan_id, e.request_id, e.data::text AS data_json`.execute(
+    db,
+  );
   return rows.map((row) => ({
-    id: row.id, attempt: row.attempt, endpoint_id: row.endpoint_id, order_key: row.order_key, url: row.url,
+    id: row.id,
+    attempt: row.attempt,
+    endpoint_id: row.endpoint_id,
+    order_key: row.order_key,
+    url: row.url,
     secrets: row.previous_secret === null ? [row.secret] : [row.secret, row.previous_secret],
-    event: { id: row.event_id, type: row.type, created_at: row.created_at, fund_id: row.fund_id, structure_id: row.structure_id, loan_id: row.loan_id, request_id: row.request_id, data_json: row.data_json },
+    event: {
+      id: row.event_id,
+      type: row.type,
+      created_at: row.created_at,
+      fund_id: row.fund_id,
+      structure_id: row.structure_id,
+      loan_id: row.loan_id,
+      request_id: row.request_id,
+      data_json: row.data_json,
+    },
   }));
 }
 
@@ -70,8 +99,11 @@ export async function releaseOrphanedWaits(db: Db): Promise<number> {
  * while it was being disabled commits its delivery after the endpoint gave up the others.
  */
 export async function abandonDeliveriesOfClosedEndpoints(db: Db): Promise<number> {
-  const result = await sql`UPDATE webhook_deliveries SET status = 'failed', finished_at = now(), claimed_until = NULL
-    WHERE status = 'pending' AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE NOT enabled OR deleted_at IS NOT NULL)`.execute(db);
+  const result =
+    await sql`UPDATE webhook_deliveries SET status = 'failed', finished_at = now(), claimed_until = NULL
+    WHERE status = 'pending' AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE NOT enabled OR deleted_at IS NOT NULL)`.execute(
+      db,
+    );
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -82,7 +114,10 @@ type Attempt = Omit<WebhookAttemptsTable, 'id'>;
  * forgotten, and the next delivery of each endpoint and loan let go. Not worth waiting for the disk:
  * an outcome lost in a crash sends its delivery again (at least once).
  */
-export async function recordDelivered(db: Db, taken: readonly (Attempt & { order_key: string })[]): Promise<void> {
+export async function recordDelivered(
+  db: Db,
+  taken: readonly (Attempt & { order_key: string })[],
+): Promise<void> {
   if (taken.length === 0) return;
   const column = <T>(pick: (item: Attempt & { order_key: string }) => T) => taken.map(pick);
   await sql`WITH taken AS (
@@ -102,7 +137,9 @@ export async function recordDelivered(db: Db, taken: readonly (Attempt & { order
     )
     INSERT INTO webhook_attempts (delivery_id, endpoint_id, event_id, attempt, started_at, duration_ms, status_code, error)
     SELECT t.delivery_id, t.endpoint_id, t.event_id, t.attempt, t.started_at, t.duration_ms, t.status_code, NULL
-    FROM taken t, (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only`.execute(db);
+    FROM taken t, (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only`.execute(
+    db,
+  );
 }
 
 /**
@@ -110,7 +147,11 @@ export async function recordDelivered(db: Db, taken: readonly (Attempt & { order
  * its last success kept. Returns since when the endpoint has been failing, or undefined when the
  * delivery was given up meanwhile (its endpoint disabled or deleted): nothing more to decide.
  */
-export async function recordFailed(trx: Transaction<Database>, attempt: Attempt, retryAt: Date): Promise<Date | undefined> {
+export async function recordFailed(
+  trx: Transaction<Database>,
+  attempt: Attempt,
+  retryAt: Date,
+): Promise<Date | undefined> {
   const { rows } = await sql<{ failing_since: Date }>`WITH retried AS (
       UPDATE webhook_deliveries SET next_attempt_at = ${retryAt}::timestamptz, claimed_until = NULL
       WHERE id = ${attempt.delivery_id}::uuid AND status = 'pending' RETURNING id
@@ -129,19 +170,35 @@ export async function recordFailed(trx: Transaction<Database>, attempt: Attempt,
 export type AttemptRow = Selectable<WebhookAttemptsTable> & { readonly event_type: string };
 
 /** One page (plus one row) of an endpoint's delivery log, newest first. */
-export function findAttempts(db: Db, filter: { endpointId: string; eventId?: string; beforeId?: string; limit: number }): Promise<AttemptRow[]> {
-  let query = db.selectFrom('webhook_attempts as a').innerJoin('events as e', 'e.id', 'a.event_id')
-    .selectAll('a').select('e.type as event_type').where('a.endpoint_id', '=', filter.endpointId);
+export function findAttempts(
+  db: Db,
+  filter: { endpointId: string; eventId?: string; beforeId?: string; limit: number },
+): Promise<AttemptRow[]> {
+  let query = db
+    .selectFrom('webhook_attempts as a')
+    .innerJoin('events as e', 'e.id', 'a.event_id')
+    .selectAll('a')
+    .select('e.type as event_type')
+    .where('a.endpoint_id', '=', filter.endpointId);
   if (filter.eventId !== undefined) query = query.where('a.event_id', '=', filter.eventId);
   if (filter.beforeId !== undefined) query = query.where('a.id', '<', filter.beforeId);
   return query.orderBy('a.id', 'desc').limit(filter.limit).execute();
 }
 
 /** Owes the event again to each endpoint given: new deliveries, queued behind what each is still owed for the loan. */
-export async function insertRedeliveries(trx: Transaction<Database>, event: { id: string; loan_id: string | null }, endpointIds: readonly string[]) {
+export async function insertRedeliveries(
+  trx: Transaction<Database>,
+  event: { id: string; loan_id: string | null },
+  endpointIds: readonly string[],
+) {
   if (endpointIds.length === 0) return [];
   const orderKey = event.loan_id ?? event.id;
-  const { rows } = await sql<{ id: string; endpoint_id: string; status: 'pending'; created_at: Date }>`
+  const { rows } = await sql<{
+    id: string;
+    endpoint_id: string;
+    status: 'pending';
+    created_at: Date;
+  }>`
     INSERT INTO webhook_deliveries (endpoint_id, event_id, order_key, waiting)
     SELECT t.id, ${event.id}::uuid, ${orderKey}::uuid,
       EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = t.id AND p.order_key = ${orderKey}::uuid AND p.status = 'pending')

@@ -12,7 +12,10 @@ export function webhookEndpointView(row: WebhookEndpointRow) {
     enabled: row.enabled,
     disabled_reason: row.disabled_reason,
     failing_since: row.failing_since?.toISOString() ?? null,
-    previous_secret_expires_at: row.previous_secret_until && row.previous_secret_until > new Date() ? row.previous_secret_until.toISOString() : null,
+    previous_secret_expires_at:
+      row.previous_secret_until && row.previous_secret_until > new Date()
+        ? row.previous_secret_until.toISOString()
+        : null,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

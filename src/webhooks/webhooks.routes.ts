@@ -19,26 +19,54 @@ export function webhooksRouter(db: Db, policy: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/v1/webhook-endpoints', async (req, res) => {
-    const created = await createWebhookEndpoint(db, contextOf(req), req.body as CreateWebhookEndpointBody, policy, idempotencyOf(req));
-    refuseSecretReplay(created, 'webhook endpoint', `rotate its secret (POST /v1/webhook-endpoints/${created.body.id}/secret-rotation) if it was lost`);
+    const created = await createWebhookEndpoint(
+      db,
+      contextOf(req),
+      req.body as CreateWebhookEndpointBody,
+      policy,
+      idempotencyOf(req),
+    );
+    refuseSecretReplay(
+      created,
+      'webhook endpoint',
+      `rotate its secret (POST /v1/webhook-endpoints/${created.body.id}/secret-rotation) if it was lost`,
+    );
     // The secret is shown this once: no cache may keep it.
-    res.status(201).location(`/v1/webhook-endpoints/${created.body.id}`).set('Cache-Control', 'no-store').json({ ...created.body, secret: created.secret });
+    res
+      .status(201)
+      .location(`/v1/webhook-endpoints/${created.body.id}`)
+      .set('Cache-Control', 'no-store')
+      .json({ ...created.body, secret: created.secret });
   });
 
   router.get('/v1/webhook-endpoints', async (req, res) => {
     const scope = listScope(actorOf(req), (req.query as { fund_id?: string }).fund_id);
     const page = pageOf(req.query, SERIAL_KEY);
-    const rows = await findWebhookEndpoints(db, { ...scope, afterSeq: page.after, limit: page.limit + 1 });
+    const rows = await findWebhookEndpoints(db, {
+      ...scope,
+      afterSeq: page.after,
+      limit: page.limit + 1,
+    });
     const { items, next_cursor } = pageResult(rows, page, (row) => row.seq);
     res.json({ items: items.map(webhookEndpointView), next_cursor });
   });
 
   router.get('/v1/webhook-endpoints/:endpoint_id', async (req, res) => {
-    res.json(webhookEndpointView(await findVisibleWebhookEndpoint(db, actorOf(req), String(req.params.endpoint_id))));
+    res.json(
+      webhookEndpointView(
+        await findVisibleWebhookEndpoint(db, actorOf(req), String(req.params.endpoint_id)),
+      ),
+    );
   });
 
   router.patch('/v1/webhook-endpoints/:endpoint_id', async (req, res) => {
-    const updated = await changeWebhookEndpoint(db, contextOf(req), String(req.params.endpoint_id), req.body as UpdateWebhookEndpointBody, policy);
+    const updated = await changeWebhookEndpoint(
+      db,
+      contextOf(req),
+      String(req.params.endpoint_id),
+      req.body as UpdateWebhookEndpointBody,
+      policy,
+    );
     res.json(webhookEndpointView(updated));
   });
 
@@ -48,23 +76,51 @@ export function webhooksRouter(db: Db, policy: OutboundPolicy): Router {
   });
 
   router.post('/v1/webhook-endpoints/:endpoint_id/secret-rotation', async (req, res) => {
-    const rotated = await rotateWebhookSecret(db, contextOf(req), String(req.params.endpoint_id), new Date(), idempotencyOf(req));
-    refuseSecretReplay(rotated, 'a new secret for webhook endpoint', 'rotate it again if it was lost');
+    const rotated = await rotateWebhookSecret(
+      db,
+      contextOf(req),
+      String(req.params.endpoint_id),
+      new Date(),
+      idempotencyOf(req),
+    );
+    refuseSecretReplay(
+      rotated,
+      'a new secret for webhook endpoint',
+      'rotate it again if it was lost',
+    );
     res.set('Cache-Control', 'no-store').json({ ...rotated.body, secret: rotated.secret });
   });
 
   router.get('/v1/webhook-endpoints/:endpoint_id/deliveries', async (req, res) => {
-    const endpoint = await findVisibleWebhookEndpoint(db, actorOf(req), String(req.params.endpoint_id));
+    const endpoint = await findVisibleWebhookEndpoint(
+      db,
+      actorOf(req),
+      String(req.params.endpoint_id),
+    );
     const page = pageOf(req.query, SERIAL_KEY);
     const eventId = (req.query as { event_id?: string }).event_id;
-    const rows = await findAttempts(db, { endpointId: endpoint.id, eventId, beforeId: page.after, limit: page.limit + 1 });
+    const rows = await findAttempts(db, {
+      endpointId: endpoint.id,
+      eventId,
+      beforeId: page.after,
+      limit: page.limit + 1,
+    });
     const { items, next_cursor } = pageResult(rows, page, (row) => row.id);
     res.json({ items: items.map(attemptView), next_cursor });
   });
 
   router.post('/v1/events/:event_id/redeliveries', async (req, res) => {
     const body = (req.body ?? {}) as { endpoint_id?: string };
-    sendStored(res, await redeliverEvent(db, contextOf(req), String(req.params.event_id), body, idempotencyOf(req)));
+    sendStored(
+      res,
+      await redeliverEvent(
+        db,
+        contextOf(req),
+        String(req.params.event_id),
+        body,
+        idempotencyOf(req),
+      ),
+    );
   });
 
   return router;

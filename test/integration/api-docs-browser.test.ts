@@ -18,7 +18,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT_DIR = 'test/output';
 
 /** The little of the DOM the page's scripts touch here (tsconfig has no DOM library: this is a Node project). */
-interface Violation { violatedDirective: string; blockedURI: string }
+interface Violation {
+  violatedDirective: string;
+  blockedURI: string;
+}
 declare const document: {
   body: { innerText: string };
   querySelectorAll(selector: string): { length: number };
@@ -27,12 +30,22 @@ declare const document: {
 };
 declare const window: { cspViolations?: string[] };
 
-interface Operation { summary?: string }
-const spec = YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+interface Operation {
+  summary?: string;
+}
+const spec = YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as {
+  paths: Record<string, Record<string, Operation>>;
+};
 const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 /** Every operation of openapi.yaml, read now: what the page must show for it (its summary; each has one, see openapi-examples.test.ts). */
 const OPERATIONS = Object.entries(spec.paths).flatMap(([path, item]) =>
-  Object.entries(item).filter(([method]) => METHODS.has(method)).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, shows: operation.summary ?? `(no summary) ${method} ${path}` })));
+  Object.entries(item)
+    .filter(([method]) => METHODS.has(method))
+    .map(([method, operation]) => ({
+      name: `${method.toUpperCase()} ${path}`,
+      shows: operation.summary ?? `(no summary) ${method} ${path}`,
+    })),
+);
 
 let app: Express;
 let server: Server;
@@ -42,16 +55,26 @@ let origin: string;
 const seen: { line: string; withAdminKey: boolean }[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`,
+    );
   app = await testApp();
   server = createServer((req, res) => {
-    seen.push({ line: `${req.method} ${req.url}`, withAdminKey: req.headers.authorization === `Bearer ${ADMIN_KEY}` });
+    seen.push({
+      line: `${req.method} ${req.url}`,
+      withAdminKey: req.headers.authorization === `Bearer ${ADMIN_KEY}`,
+    });
     app(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // headless: true is --headless=new in puppeteer 24; --no-sandbox as the tests run as root
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -66,7 +89,9 @@ async function watchedPage(): Promise<{ page: Page; problems: string[]; requeste
   const problems: string[] = [];
   const requested: string[] = [];
   page.on('request', (req) => requested.push(req.url()));
-  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (req) =>
+    problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`),
+  );
   page.on('response', (res) => {
     if (res.status() >= 400) problems.push(`answer ${res.status()}: ${res.url()}`);
   });
@@ -76,7 +101,9 @@ async function watchedPage(): Promise<{ page: Page; problems: string[]; requeste
   page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`));
   await page.evaluateOnNewDocument(() => {
     window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => window.cspViolations!.push(`${event.violatedDirective} ${event.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (event) =>
+      window.cspViolations!.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
   });
   return { page, problems, requested };
 }
@@ -87,9 +114,17 @@ it('shows every operation of openapi.yaml, loads nothing from elsewhere, breaks 
   const { page, problems, requested } = await watchedPage();
   await page.goto(`${origin}/docs`);
   // docExpansion "list": every tag open, every operation's summary line on the page
-  await page.waitForFunction((count: number) => document.querySelectorAll('.opblock-tag-section .opblock').length >= count, { timeout: 15_000 }, OPERATIONS.length);
+  await page.waitForFunction(
+    (count: number) => document.querySelectorAll('.opblock-tag-section .opblock').length >= count,
+    { timeout: 15_000 },
+    OPERATIONS.length,
+  );
   const text = collapse(await page.evaluate(() => document.body.innerText));
-  expect(OPERATIONS.filter((operation) => !text.includes(collapse(operation.shows))).map((operation) => operation.name)).toEqual([]);
+  expect(
+    OPERATIONS.filter((operation) => !text.includes(collapse(operation.shows))).map(
+      (operation) => operation.name,
+    ),
+  ).toEqual([]);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOT_DIR}/api-docs.png` });
 
@@ -101,14 +136,24 @@ it('shows every operation of openapi.yaml, loads nothing from elsewhere, breaks 
   await page.click('#operations-funds-listFunds button.opblock-summary-control');
   await page.click('#operations-funds-listFunds button.try-out__btn');
   await page.click('#operations-funds-listFunds button.execute');
-  const status = await page.waitForFunction(() => document.querySelector('#operations-funds-listFunds .live-responses-table tr.response .response-col_status')?.textContent, { timeout: 5_000 });
+  const status = await page.waitForFunction(
+    () =>
+      document.querySelector(
+        '#operations-funds-listFunds .live-responses-table tr.response .response-col_status',
+      )?.textContent,
+    { timeout: 5_000 },
+  );
   expect(await status.jsonValue()).toBe('200');
-  expect(seen.filter((call) => call.line.startsWith('GET /v1/funds'))).toEqual([{ line: expect.stringMatching(/^GET \/v1\/funds(\?|$)/), withAdminKey: true }]);
+  expect(seen.filter((call) => call.line.startsWith('GET /v1/funds'))).toEqual([
+    { line: expect.stringMatching(/^GET \/v1\/funds(\?|$)/), withAdminKey: true },
+  ]);
   expect(page.url()).toBe(`${origin}/docs#/funds/listFunds`);
 
   expect(await page.evaluate(() => window.cspViolations)).toEqual([]);
   expect(problems).toEqual([]);
-  expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))).toEqual([]);
+  expect(
+    requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:')),
+  ).toEqual([]);
   await page.close();
 }, 60_000); // 17 to 24 s where this was written, on 2 cores shared with five other test runs
 
@@ -122,7 +167,10 @@ describe('over HTTP', () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toMatch(/unsafe-|\*/);
     const scripts = [...page.text.matchAll(/<script src="([^"]+)"/g)].map((match) => match[1]!);
-    expect(scripts).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-initializer.js']);
+    expect(scripts).toEqual([
+      '/docs/assets/swagger-ui-bundle.js',
+      '/docs/assets/swagger-initializer.js',
+    ]);
     expect(page.text).not.toMatch(/<script>|<style|style=/); // nothing inline
     for (const script of scripts) {
       const res = await request(app).get(script);
@@ -132,18 +180,33 @@ describe('over HTTP', () => {
     }
   });
 
-  it('keeps the JSON API\'s strict policy everywhere else', async () => {
+  it("keeps the JSON API's strict policy everywhere else", async () => {
     for (const path of ['/healthz', '/openapi.yaml', '/docs/assets/swagger-ui-bundle.js']) {
-      expect((await request(app).get(path)).headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+      expect((await request(app).get(path)).headers['content-security-policy']).toBe(
+        "default-src 'none';frame-ancestors 'none'",
+      );
     }
     const api = await request(app).get('/v1/funds').set('Authorization', `Bearer ${ADMIN_KEY}`);
-    expect(api.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(api.headers['content-security-policy']).toBe(
+      "default-src 'none';frame-ancestors 'none'",
+    );
   });
 
   it('answers unknown paths outside /v1/ with a 404 problem, key or none; under /v1/ no key is a 401 whatever the path', async () => {
-    for (const path of ['/docs/nope', '/favicon.ico', '/', '/docs/assets/index.html', '/docs/assets/swagger-ui-bundle.js.map', '/docs/assets/..%2fpackage.json']) {
+    for (const path of [
+      '/docs/nope',
+      '/favicon.ico',
+      '/',
+      '/docs/assets/index.html',
+      '/docs/assets/swagger-ui-bundle.js.map',
+      '/docs/assets/..%2fpackage.json',
+    ]) {
       const res = await request(app).get(path);
-      expect([path, res.status, res.headers['content-type']]).toEqual([path, 404, expect.stringMatching(/^application\/problem\+json/)]);
+      expect([path, res.status, res.headers['content-type']]).toEqual([
+        path,
+        404,
+        expect.stringMatching(/^application\/problem\+json/),
+      ]);
       expect(res.body).toMatchObject({ status: 404, type: '/problems/not-found' });
     }
     for (const path of ['/v1/nope', '/V1/funds', '/v1']) {

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
-import { as, createKey, createStructure, fieldsOf, fundWithManager, unique } from '../support/portfolio';
+import {
+  as,
+  createKey,
+  createStructure,
+  fieldsOf,
+  fundWithManager,
+  unique,
+} from '../support/portfolio';
 
 let app: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
@@ -13,10 +20,20 @@ describe('issuing a key', () => {
   it('shows the secret once, in the 201; never in a GET or a list', async () => {
     const { fund } = await fundWithManager(app);
     const label = unique('Trésorière du fonds');
-    const res = await as(app, ADMIN_KEY).post('/v1/api-keys', { role: 'manager', fund_id: fund.id, label });
+    const res = await as(app, ADMIN_KEY).post('/v1/api-keys', {
+      role: 'manager',
+      fund_id: fund.id,
+      label,
+    });
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/api-keys/${res.body.id}`);
-    expect(res.body).toMatchObject({ role: 'manager', fund_id: fund.id, structure_id: null, label, revoked_at: null });
+    expect(res.body).toMatchObject({
+      role: 'manager',
+      fund_id: fund.id,
+      structure_id: null,
+      label,
+      revoked_at: null,
+    });
     expect(res.body.secret).toMatch(/^sk_[A-Za-z0-9_-]{43}$/);
 
     const fetched = await as(app, ADMIN_KEY).get(res.headers.location!);
@@ -39,15 +56,29 @@ describe('issuing a key', () => {
   it('a manager issues an auditor key and a structure key inside its own fund', async () => {
     const { fund, manager } = await fundWithManager(app);
     const structure = await createStructure(app, fund.id, manager.secret);
-    const auditor = await as(app, manager.secret).post('/v1/api-keys', { role: 'auditor', fund_id: fund.id, label: unique('Commissaire aux comptes') });
+    const auditor = await as(app, manager.secret).post('/v1/api-keys', {
+      role: 'auditor',
+      fund_id: fund.id,
+      label: unique('Commissaire aux comptes'),
+    });
     expect(auditor.status).toBe(201);
     expect(auditor.body).toMatchObject({ role: 'auditor', fund_id: fund.id, structure_id: null });
-    const portal = await as(app, manager.secret).post('/v1/api-keys', { role: 'structure', structure_id: structure.id, label: unique('Portail partenaire') });
+    const portal = await as(app, manager.secret).post('/v1/api-keys', {
+      role: 'structure',
+      structure_id: structure.id,
+      label: unique('Portail partenaire'),
+    });
     expect(portal.status).toBe(201);
-    expect(portal.body).toMatchObject({ role: 'structure', fund_id: fund.id, structure_id: structure.id });
+    expect(portal.body).toMatchObject({
+      role: 'structure',
+      fund_id: fund.id,
+      structure_id: structure.id,
+    });
 
     expect((await as(app, auditor.body.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);
-    expect((await as(app, portal.body.secret).get(`/v1/structures/${structure.id}`)).status).toBe(200);
+    expect((await as(app, portal.body.secret).get(`/v1/structures/${structure.id}`)).status).toBe(
+      200,
+    );
   });
 
   it('a manager cannot issue a key for another fund, nor for its structures: 404 as if they did not exist', async () => {
@@ -55,10 +86,18 @@ describe('issuing a key', () => {
     const other = await fundWithManager(app);
     const foreignStructure = await createStructure(app, other.fund.id, other.manager.secret);
 
-    const forFund = await as(app, manager.secret).post('/v1/api-keys', { role: 'manager', fund_id: other.fund.id, label: 'takeover' });
+    const forFund = await as(app, manager.secret).post('/v1/api-keys', {
+      role: 'manager',
+      fund_id: other.fund.id,
+      label: 'takeover',
+    });
     expect(forFund.status).toBe(404);
     expect(fieldsOf(forFund)).toEqual(['fund_id']);
-    const forStructure = await as(app, manager.secret).post('/v1/api-keys', { role: 'structure', structure_id: foreignStructure.id, label: 'peek' });
+    const forStructure = await as(app, manager.secret).post('/v1/api-keys', {
+      role: 'structure',
+      structure_id: foreignStructure.id,
+      label: 'peek',
+    });
     expect(forStructure.status).toBe(404);
     expect(fieldsOf(forStructure)).toEqual(['structure_id']);
     expect((await as(app, other.manager.secret).get('/v1/api-keys')).body.items).toHaveLength(1);
@@ -70,29 +109,55 @@ describe('issuing a key', () => {
     const { fund, manager } = await fundWithManager(app);
     const other = await fundWithManager(app);
     const foreignStructure = await createStructure(app, other.fund.id, other.manager.secret);
-    const probe = (structureId: string) => as(app, manager.secret).post('/v1/api-keys', { role: 'structure', structure_id: structureId, fund_id: fund.id, label: 'probe' });
+    const probe = (structureId: string) =>
+      as(app, manager.secret).post('/v1/api-keys', {
+        role: 'structure',
+        structure_id: structureId,
+        fund_id: fund.id,
+        label: 'probe',
+      });
     const unknown = await probe(randomUUID());
     expect(unknown.status).toBe(404);
     expect((await probe(foreignStructure.id)).status).toBe(404);
   });
 
-  const mismatches: [string, (fundId: string, structureId: string) => Record<string, unknown>, string[]][] = [
+  const mismatches: [
+    string,
+    (fundId: string, structureId: string) => Record<string, unknown>,
+    string[],
+  ][] = [
     ['a manager key without fund_id', () => ({ role: 'manager' }), ['fund_id']],
     ['an auditor key without fund_id', () => ({ role: 'auditor' }), ['fund_id']],
-    ['a structure key without structure_id', (fundId) => ({ role: 'structure', fund_id: fundId }), ['structure_id']],
-    ['a manager key naming a structure', (fundId, structureId) => ({ role: 'manager', fund_id: fundId, structure_id: structureId }), ['structure_id']],
+    [
+      'a structure key without structure_id',
+      (fundId) => ({ role: 'structure', fund_id: fundId }),
+      ['structure_id'],
+    ],
+    [
+      'a manager key naming a structure',
+      (fundId, structureId) => ({ role: 'manager', fund_id: fundId, structure_id: structureId }),
+      ['structure_id'],
+    ],
   ];
   it.each(mismatches)('%s → 422 naming the field', async (_name, bodyFor, fields) => {
     const { fund, manager } = await fundWithManager(app);
     const structure = await createStructure(app, fund.id, manager.secret);
-    const res = await as(app, manager.secret).post('/v1/api-keys', { ...bodyFor(fund.id, structure.id), label: 'mismatch' });
+    const res = await as(app, manager.secret).post('/v1/api-keys', {
+      ...bodyFor(fund.id, structure.id),
+      label: 'mismatch',
+    });
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(fields);
   });
 
   it('an admin role cannot be issued, nor an unknown field sent: 400', async () => {
     const { fund } = await fundWithManager(app);
-    const res = await as(app, ADMIN_KEY).post('/v1/api-keys', { role: 'admin', fund_id: fund.id, label: 'root', scopes: ['*'] });
+    const res = await as(app, ADMIN_KEY).post('/v1/api-keys', {
+      role: 'admin',
+      fund_id: fund.id,
+      label: 'root',
+      scopes: ['*'],
+    });
     expect(res.status).toBe(400);
     expect(fieldsOf(res)).toEqual(['role', 'scopes']);
   });
@@ -100,7 +165,11 @@ describe('issuing a key', () => {
   it('read-only keys cannot issue keys: an auditor gets 403', async () => {
     const { fund, manager } = await fundWithManager(app);
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
-    const res = await as(app, auditor.secret).post('/v1/api-keys', { role: 'auditor', fund_id: fund.id, label: 'second pair of eyes' });
+    const res = await as(app, auditor.secret).post('/v1/api-keys', {
+      role: 'auditor',
+      fund_id: fund.id,
+      label: 'second pair of eyes',
+    });
     expect(res.status).toBe(403);
     expect(res.body.type).toBe('/problems/forbidden');
   });
@@ -123,14 +192,18 @@ describe('revoking a key', () => {
     const again = await as(app, manager.secret).delete(`/v1/api-keys/${auditor.id}`);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(revoked.body);
-    expect((await as(app, manager.secret).get(`/v1/api-keys/${auditor.id}`)).body.revoked_at).toBe(revoked.body.revoked_at);
+    expect((await as(app, manager.secret).get(`/v1/api-keys/${auditor.id}`)).body.revoked_at).toBe(
+      revoked.body.revoked_at,
+    );
   });
 
   it('a key revoked by another process (straight in the database) is refused within two seconds', async () => {
     const { fund, manager } = await fundWithManager(app);
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
     expect((await as(app, auditor.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);
-    await sql`UPDATE api_keys SET revoked_at = now() WHERE id = ${auditor.id}`.execute(await testDb());
+    await sql`UPDATE api_keys SET revoked_at = now() WHERE id = ${auditor.id}`.execute(
+      await testDb(),
+    );
     const now = performance.now();
     const clock = jest.spyOn(performance, 'now');
     try {
@@ -148,8 +221,12 @@ describe('revoking a key', () => {
     const other = await fundWithManager(app);
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
 
-    expect((await as(app, other.manager.secret).delete(`/v1/api-keys/${manager.id}`)).status).toBe(404);
-    expect((await as(app, other.manager.secret).get(`/v1/api-keys/${manager.id}`)).status).toBe(404);
+    expect((await as(app, other.manager.secret).delete(`/v1/api-keys/${manager.id}`)).status).toBe(
+      404,
+    );
+    expect((await as(app, other.manager.secret).get(`/v1/api-keys/${manager.id}`)).status).toBe(
+      404,
+    );
     expect((await as(app, auditor.secret).delete(`/v1/api-keys/${manager.id}`)).status).toBe(403);
     expect((await as(app, ADMIN_KEY).delete(`/v1/api-keys/${randomUUID()}`)).status).toBe(404);
     expect((await as(app, manager.secret).get(`/v1/funds/${fund.id}`)).status).toBe(200);
@@ -158,7 +235,11 @@ describe('revoking a key', () => {
   it('a structure key sees no keys at all', async () => {
     const { fund, manager } = await fundWithManager(app);
     const structure = await createStructure(app, fund.id, manager.secret);
-    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: structure.id },
+      manager.secret,
+    );
     expect((await as(app, portal.secret).get('/v1/api-keys')).status).toBe(404);
     expect((await as(app, portal.secret).get(`/v1/api-keys/${portal.id}`)).status).toBe(404);
     expect((await as(app, portal.secret).delete(`/v1/api-keys/${manager.id}`)).status).toBe(404);

@@ -9,7 +9,15 @@ import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
 import { disbursedLoan, repay, servicingDesk } from '../support/servicing';
 import {
-  as, createFund, createKey, createProduct, createStructure, fieldsOf, fundWithManager, productBody, type AuditEvent,
+  as,
+  createFund,
+  createKey,
+  createProduct,
+  createStructure,
+  fieldsOf,
+  fundWithManager,
+  productBody,
+  type AuditEvent,
 } from '../support/portfolio';
 import { until } from '../support/until';
 
@@ -26,14 +34,21 @@ async function trailOf(fundId: string, key = ADMIN_KEY): Promise<AuditEvent[]> {
   return res.body.items as AuditEvent[];
 }
 
-const verify = (fundId: string, key = ADMIN_KEY) => as(app, key).get(`/v1/audit-events/verify?fund_id=${fundId}`);
-const verifyAsOf = (fundId: string, asOf: string) => as(app, ADMIN_KEY).get(`/v1/audit-events/verify?fund_id=${fundId}&as_of=${encodeURIComponent(asOf)}`);
+const verify = (fundId: string, key = ADMIN_KEY) =>
+  as(app, key).get(`/v1/audit-events/verify?fund_id=${fundId}`);
+const verifyAsOf = (fundId: string, asOf: string) =>
+  as(app, ADMIN_KEY).get(
+    `/v1/audit-events/verify?fund_id=${fundId}&as_of=${encodeURIComponent(asOf)}`,
+  );
 
 type ChainedEvent = AuditEvent & { stream: string };
-const chainOf = async (fundId: string, stream: string) => ((await trailOf(fundId)) as ChainedEvent[]).filter((e) => e.stream === stream);
+const chainOf = async (fundId: string, stream: string) =>
+  ((await trailOf(fundId)) as ChainedEvent[]).filter((e) => e.stream === stream);
 
 /** Runs `change` with the append-only trigger skipped (replica mode): what someone with direct database access could do. */
-async function behindTheTrigger(change: (trx: Transaction<Database>) => Promise<unknown>): Promise<void> {
+async function behindTheTrigger(
+  change: (trx: Transaction<Database>) => Promise<unknown>,
+): Promise<void> {
   await (await testDb()).transaction().execute(async (trx) => {
     await sql`SET LOCAL session_replication_role = replica`.execute(trx);
     await change(trx);
@@ -44,30 +59,51 @@ async function behindTheTrigger(change: (trx: Transaction<Database>) => Promise<
  * Alters the state of a chain's event at `seq` and recomputes the hashes from there on with the
  * service's own eventHash, so that every link holds; with `head`, the head follows too.
  */
-async function rewriteChain(stream: string, seq: number, alter: (state: Record<string, unknown>) => unknown, options: { head: boolean }): Promise<void> {
+async function rewriteChain(
+  stream: string,
+  seq: number,
+  alter: (state: Record<string, unknown>) => unknown,
+  options: { head: boolean },
+): Promise<void> {
   await behindTheTrigger(async (trx) => {
-    const events = await trx.selectFrom('audit_events').selectAll().where('stream', '=', stream).orderBy('seq').execute();
+    const events = await trx
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('stream', '=', stream)
+      .orderBy('seq')
+      .execute();
     let prevHash = GENESIS_HASH;
     for (const event of events) {
       if (event.seq >= seq) {
-        const state = event.seq === seq ? alter(event.state as Record<string, unknown>) : event.state;
+        const state =
+          event.seq === seq ? alter(event.state as Record<string, unknown>) : event.state;
         const hash = eventHash({ ...event, state, prev_hash: prevHash });
-        await sql`UPDATE audit_events SET state = ${JSON.stringify(state)}::jsonb, prev_hash = ${prevHash}, hash = ${hash} WHERE id = ${event.id}`.execute(trx);
+        await sql`UPDATE audit_events SET state = ${JSON.stringify(state)}::jsonb, prev_hash = ${prevHash}, hash = ${hash} WHERE id = ${event.id}`.execute(
+          trx,
+        );
         prevHash = hash;
       } else prevHash = event.hash;
     }
     const last = events.at(-1)!;
-    if (options.head) await sql`UPDATE audit_chain_heads SET seq = ${last.seq}, prev_hash = ${last.prev_hash}, hash = ${prevHash} WHERE stream = ${stream}`.execute(trx);
+    if (options.head)
+      await sql`UPDATE audit_chain_heads SET seq = ${last.seq}, prev_hash = ${last.prev_hash}, hash = ${prevHash} WHERE stream = ${stream}`.execute(
+        trx,
+      );
   });
 }
 
-const deleteEvent = (event: { id: string }) => behindTheTrigger((trx) => sql`DELETE FROM audit_events WHERE id = ${event.id}`.execute(trx));
+const deleteEvent = (event: { id: string }) =>
+  behindTheTrigger((trx) => sql`DELETE FROM audit_events WHERE id = ${event.id}`.execute(trx));
 
 /** The anchor as openapi.yaml (AuditAnchor) tells an auditor to recompute it from the trail. */
 function anchorOf(trail: ChainedEvent[], asOf: string): { heads: number; digest: string } {
   const last = new Map<string, ChainedEvent>();
   for (const event of trail) {
-    if (Date.parse(event.occurred_at) <= Date.parse(asOf) && event.seq > (last.get(event.stream)?.seq ?? 0)) last.set(event.stream, event);
+    if (
+      Date.parse(event.occurred_at) <= Date.parse(asOf) &&
+      event.seq > (last.get(event.stream)?.seq ?? 0)
+    )
+      last.set(event.stream, event);
   }
   const lines = [...last.values()].map((e) => `${e.stream} ${e.seq} ${e.hash}\n`).sort();
   return { heads: lines.length, digest: createHash('sha256').update(lines.join('')).digest('hex') };
@@ -87,7 +123,11 @@ async function fundWithHistory() {
   const product = await createProduct(app, fund.id, manager.secret);
   const structure = await createStructure(app, fund.id, manager.secret);
   const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
-  const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+  const portal = await createKey(
+    app,
+    { role: 'structure', structure_id: structure.id },
+    manager.secret,
+  );
   expect((await as(app, manager.secret).delete(`/v1/api-keys/${portal.id}`)).status).toBe(200);
   return { fund, manager, product, structure, auditor, portal };
 }
@@ -116,7 +156,9 @@ describe('the audit trail records every change', () => {
 
   it('each event holds the entity as the API showed it, and never a key’s secret', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const product = await createProduct(app, fund.id, manager.secret, { annual_rate_percent_max: '3.500000' });
+    const product = await createProduct(app, fund.id, manager.secret, {
+      annual_rate_percent_max: '3.500000',
+    });
     const trail = await trailOf(fund.id);
     expect(trail[0]!.state).toEqual(fund);
     expect(trail[2]!.state).toEqual(product);
@@ -127,25 +169,44 @@ describe('the audit trail records every change', () => {
 
   it('keeps the caller’s request id, so that an event can be traced to its request', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const res = await request(app).post('/v1/products').set('Authorization', `Bearer ${manager.secret}`).set('X-Request-Id', 'portal-audit-7')
+    const res = await request(app)
+      .post('/v1/products')
+      .set('Authorization', `Bearer ${manager.secret}`)
+      .set('X-Request-Id', 'portal-audit-7')
       .send(productBody(fund.id));
     expectContract(res, 'post', '/v1/products');
     expect(res.status).toBe(201);
-    expect((await trailOf(fund.id)).at(-1)).toMatchObject({ action: 'product.created', request_id: 'portal-audit-7' });
+    expect((await trailOf(fund.id)).at(-1)).toMatchObject({
+      action: 'product.created',
+      request_id: 'portal-audit-7',
+    });
   });
 
   it('an auditor can recompute every hash: SHA-256 of prev_hash then the canonical JSON of the chained fields', async () => {
     const { fund } = await fundWithHistory();
-    for (const { id: _id, hash, prev_hash: prevHash, created_at: _createdAt, stream, ...chained } of (await trailOf(fund.id)) as (AuditEvent & { created_at: string; stream: string })[]) {
+    for (const {
+      id: _id,
+      hash,
+      prev_hash: prevHash,
+      created_at: _createdAt,
+      stream,
+      ...chained
+    } of (await trailOf(fund.id)) as (AuditEvent & { created_at: string; stream: string })[]) {
       // The stream is hashed when it is not the fund (a loan's chain).
       const fields = stream === fund.id ? chained : { ...chained, stream };
-      expect(createHash('sha256').update(prevHash).update(canonical(fields)).digest('hex')).toBe(hash);
+      expect(createHash('sha256').update(prevHash).update(canonical(fields)).digest('hex')).toBe(
+        hash,
+      );
     }
   });
 
   it('changes made at the same moment still form one unbroken chain', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const created = await Promise.all(Array.from({ length: 6 }, () => as(app, manager.secret).post('/v1/products', productBody(fund.id))));
+    const created = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        as(app, manager.secret).post('/v1/products', productBody(fund.id)),
+      ),
+    );
     expect(created.map((res) => res.status)).toEqual(Array(6).fill(201));
     expect((await trailOf(fund.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect((await verify(fund.id)).body).toMatchObject({ valid: true, events_checked: 8 });
@@ -163,18 +224,32 @@ describe('who may read and verify the trail', () => {
     const verdict = await verify(fund.id, auditor.secret);
     expect(verdict.status).toBe(200);
     expect(verdict.body).toEqual({
-      fund_id: fund.id, valid: true, events_checked: 7, first_broken: null, chains_checked: 1, broken_chains: [], anchor: expect.objectContaining({ as_of: expect.any(String) }),
+      fund_id: fund.id,
+      valid: true,
+      events_checked: 7,
+      first_broken: null,
+      chains_checked: 1,
+      broken_chains: [],
+      anchor: expect.objectContaining({ as_of: expect.any(String) }),
     });
 
-    expect((await as(app, auditor.secret).get(`/v1/audit-events?fund_id=${other.id}`)).status).toBe(404);
+    expect((await as(app, auditor.secret).get(`/v1/audit-events?fund_id=${other.id}`)).status).toBe(
+      404,
+    );
     expect((await verify(other.id, auditor.secret)).status).toBe(404);
   });
 
   it('a structure key sees no trail, not even its own fund’s', async () => {
     const { fund, manager, structure } = await fundWithHistory();
-    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: structure.id },
+      manager.secret,
+    );
     expect((await as(app, portal.secret).get('/v1/audit-events')).status).toBe(404);
-    expect((await as(app, portal.secret).get(`/v1/audit-events?fund_id=${fund.id}`)).status).toBe(404);
+    expect((await as(app, portal.secret).get(`/v1/audit-events?fund_id=${fund.id}`)).status).toBe(
+      404,
+    );
     expect((await verify(fund.id, portal.secret)).status).toBe(404);
   });
 
@@ -189,20 +264,32 @@ describe('the trail cannot be rewritten unnoticed', () => {
   it('an UPDATE through SQL is refused by the append-only trigger', async () => {
     const { fund } = await fundWithManager(app);
     const db = await testDb();
-    await expect(sql`UPDATE audit_events SET action = 'fund.deleted' WHERE fund_id = ${fund.id} AND seq = 1`.execute(db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`UPDATE audit_events SET action = 'fund.deleted' WHERE fund_id = ${fund.id} AND seq = 1`.execute(
+        db,
+      ),
+    ).rejects.toThrow(/append-only/);
     expect((await trailOf(fund.id))[0]!.action).toBe('fund.created');
   });
 
   it('an event altered behind the trigger’s back breaks the chain at its seq', async () => {
     const { fund } = await fundWithHistory();
     const before = await trailOf(fund.id);
-    await behindTheTrigger((trx) => sql`UPDATE audit_events SET state = jsonb_set(state, '{label}', '"renamed"') WHERE fund_id = ${fund.id} AND seq = 2`.execute(trx));
+    await behindTheTrigger((trx) =>
+      sql`UPDATE audit_events SET state = jsonb_set(state, '{label}', '"renamed"') WHERE fund_id = ${fund.id} AND seq = 2`.execute(
+        trx,
+      ),
+    );
     expect(((await trailOf(fund.id))[1]!.state as { label: string }).label).toBe('renamed');
 
     const verdict = await verify(fund.id);
     expect(verdict.status).toBe(200);
     expect(verdict.body.valid).toBe(false);
-    expect(verdict.body.first_broken).toMatchObject({ seq: 2, event_id: before[1]!.id, reason: expect.stringMatching(/altered/) });
+    expect(verdict.body.first_broken).toMatchObject({
+      seq: 2,
+      event_id: before[1]!.id,
+      reason: expect.stringMatching(/altered/),
+    });
   });
 });
 
@@ -212,18 +299,37 @@ describe('a loan’s own chain', () => {
     const loan = await disbursedLoan(desk);
     const paid = await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
     const chain = await chainOf(desk.fund.id, loan.id);
-    expect(chain.map((e) => [e.seq, e.action])).toEqual([[1, 'loan.created'], [2, 'loan.disbursed'], [3, 'repayment.recorded']]);
+    expect(chain.map((e) => [e.seq, e.action])).toEqual([
+      [1, 'loan.created'],
+      [2, 'loan.disbursed'],
+      [3, 'repayment.recorded'],
+    ]);
     expect(chain[0]!.prev_hash).toBe(GENESIS);
     expect(chain[2]!.prev_hash).toBe(chain[1]!.hash);
-    expect((await verify(desk.fund.id)).body).toMatchObject({ valid: true, events_checked: (await trailOf(desk.fund.id)).length });
+    expect((await verify(desk.fund.id)).body).toMatchObject({
+      valid: true,
+      events_checked: (await trailOf(desk.fund.id)).length,
+    });
 
-    await behindTheTrigger((trx) => sql`UPDATE audit_events SET state = jsonb_set(state, '{amount}', '"8.49"') WHERE entity_id = ${paid.body.id}`.execute(trx));
-    expect((await verify(desk.fund.id)).body).toMatchObject({ valid: false, first_broken: { seq: 3, event_id: chain[2]!.id } });
+    await behindTheTrigger((trx) =>
+      sql`UPDATE audit_events SET state = jsonb_set(state, '{amount}', '"8.49"') WHERE entity_id = ${paid.body.id}`.execute(
+        trx,
+      ),
+    );
+    expect((await verify(desk.fund.id)).body).toMatchObject({
+      valid: false,
+      first_broken: { seq: 3, event_id: chain[2]!.id },
+    });
   });
 });
 
 describe('each chain ends where its head says', () => {
-  const brokenAt = (stream: string, seq: number, eventId: string | null, reason: RegExp) => ({ stream, seq, event_id: eventId, reason: expect.stringMatching(reason) });
+  const brokenAt = (stream: string, seq: number, eventId: string | null, reason: RegExp) => ({
+    stream,
+    seq,
+    event_id: eventId,
+    reason: expect.stringMatching(reason),
+  });
 
   it('deleting the last event of a fund’s chain leaves every link whole, but its head further on: broken', async () => {
     const { fund } = await fundWithHistory();
@@ -231,8 +337,19 @@ describe('each chain ends where its head says', () => {
     await deleteEvent(trail[6]!);
 
     const verdict = (await verify(fund.id)).body;
-    expect(verdict).toMatchObject({ valid: false, events_checked: 6, chains_checked: 1, broken_chains: [brokenAt(fund.id, 7, trail[5]!.id, /head is at seq 7 but the chain ends at seq 6/)] });
-    expect(verdict.first_broken).toEqual({ seq: 7, event_id: trail[5]!.id, reason: verdict.broken_chains[0].reason });
+    expect(verdict).toMatchObject({
+      valid: false,
+      events_checked: 6,
+      chains_checked: 1,
+      broken_chains: [
+        brokenAt(fund.id, 7, trail[5]!.id, /head is at seq 7 but the chain ends at seq 6/),
+      ],
+    });
+    expect(verdict.first_broken).toEqual({
+      seq: 7,
+      event_id: trail[5]!.id,
+      reason: verdict.broken_chains[0].reason,
+    });
   });
 
   it('deleting a loan’s latest event (its repayment) is caught on the loan’s chain', async () => {
@@ -241,28 +358,47 @@ describe('each chain ends where its head says', () => {
     await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
     const chain = await chainOf(desk.fund.id, loan.id);
     await deleteEvent(chain[2]!);
-    expect((await verify(desk.fund.id)).body).toMatchObject({ valid: false, chains_checked: 2, broken_chains: [brokenAt(loan.id, 3, chain[1]!.id, /deleted/)] });
+    expect((await verify(desk.fund.id)).body).toMatchObject({
+      valid: false,
+      chains_checked: 2,
+      broken_chains: [brokenAt(loan.id, 3, chain[1]!.id, /deleted/)],
+    });
   });
 
   it('deleting the whole chain of a loan that has one event leaves its head alone: an orphaned head, broken', async () => {
     const desk = await servicingDesk(app);
     const loan = await desk.api.post('/v1/loans', {
-      product_id: desk.product.id, structure_id: desk.structure.id, principal: '5000.00', annual_rate_percent: '2', periodicity: 'monthly', term_periods: 12,
-      method: 'annuity', disbursement_date: '2025-03-31',
+      product_id: desk.product.id,
+      structure_id: desk.structure.id,
+      principal: '5000.00',
+      annual_rate_percent: '2',
+      periodicity: 'monthly',
+      term_periods: 12,
+      method: 'annuity',
+      disbursement_date: '2025-03-31',
     });
     const [created] = await chainOf(desk.fund.id, loan.body.id);
     await deleteEvent(created!);
     const verdict = (await verify(desk.fund.id)).body;
-    expect(verdict).toMatchObject({ valid: false, chains_checked: 2, broken_chains: [brokenAt(loan.body.id, 1, null, /no event/)] });
+    expect(verdict).toMatchObject({
+      valid: false,
+      chains_checked: 2,
+      broken_chains: [brokenAt(loan.body.id, 1, null, /no event/)],
+    });
     expect(verdict.first_broken).toMatchObject({ seq: 1, event_id: null });
   });
 
   it('editing the last event and recomputing its hash keeps the links whole, but the head holds the old hash: broken', async () => {
     const { fund } = await fundWithHistory();
     const trail = await trailOf(fund.id);
-    await rewriteChain(fund.id, 7, (state) => ({ ...state, label: 'never revoked' }), { head: false });
+    await rewriteChain(fund.id, 7, (state) => ({ ...state, label: 'never revoked' }), {
+      head: false,
+    });
     expect(((await trailOf(fund.id))[6]!.state as { label: string }).label).toBe('never revoked');
-    expect((await verify(fund.id)).body).toMatchObject({ valid: false, broken_chains: [brokenAt(fund.id, 7, trail[6]!.id, /head is not the last event's hash/)] });
+    expect((await verify(fund.id)).body).toMatchObject({
+      valid: false,
+      broken_chains: [brokenAt(fund.id, 7, trail[6]!.id, /head is not the last event's hash/)],
+    });
   });
 
   it('every broken chain is reported, in stream order, not only the first', async () => {
@@ -270,13 +406,22 @@ describe('each chain ends where its head says', () => {
     const loans = [await disbursedLoan(desk), await disbursedLoan(desk), await disbursedLoan(desk)];
     const [first, second] = [...loans].sort((a, b) => (a.id < b.id ? -1 : 1));
     const events = (await trailOf(desk.fund.id)).length;
-    await behindTheTrigger((trx) => sql`DELETE FROM audit_chain_heads WHERE stream = ${second!.id}`.execute(trx));
+    await behindTheTrigger((trx) =>
+      sql`DELETE FROM audit_chain_heads WHERE stream = ${second!.id}`.execute(trx),
+    );
     await deleteEvent((await chainOf(desk.fund.id, first!.id))[1]!);
 
     const verdict = (await verify(desk.fund.id)).body;
     expect(verdict).toMatchObject({ valid: false, events_checked: events - 1, chains_checked: 4 });
-    expect(verdict.broken_chains).toEqual([brokenAt(first!.id, 2, expect.any(String), /deleted/), brokenAt(second!.id, 2, expect.any(String), /no head/)]);
-    expect(verdict.first_broken).toEqual({ seq: 2, event_id: verdict.broken_chains[0].event_id, reason: verdict.broken_chains[0].reason });
+    expect(verdict.broken_chains).toEqual([
+      brokenAt(first!.id, 2, expect.any(String), /deleted/),
+      brokenAt(second!.id, 2, expect.any(String), /no head/),
+    ]);
+    expect(verdict.first_broken).toEqual({
+      seq: 2,
+      event_id: verdict.broken_chains[0].event_id,
+      reason: verdict.broken_chains[0].reason,
+    });
   });
 });
 
@@ -290,12 +435,30 @@ describe('the anchor: a digest of every chain’s position at an instant, for an
   beforeAll(async () => {
     desks = await Promise.all([0, 1, 2, 3].map(() => servicingDesk(app)));
     loans = await Promise.all(desks.map((desk) => disbursedLoan(desk)));
-    await Promise.all(desks.map((desk, i) => repay(desk, loans[i]!.id, { amount: '888.49', value_date: '2025-02-15' })));
-    const newest = Math.max(...(await Promise.all(desks.map((desk) => trailOf(desk.fund.id)))).flat().map((e) => Date.parse(e.occurred_at)));
+    await Promise.all(
+      desks.map((desk, i) =>
+        repay(desk, loans[i]!.id, { amount: '888.49', value_date: '2025-02-15' }),
+      ),
+    );
+    const newest = Math.max(
+      ...(await Promise.all(desks.map((desk) => trailOf(desk.fund.id))))
+        .flat()
+        .map((e) => Date.parse(e.occurred_at)),
+    );
     anchorAt = new Date(newest).toISOString();
-    await until(async () => Date.parse((await verify(desks[0]!.fund.id)).body.anchor.as_of) >= newest + 1_000, 'the cutoff to pass the histories', 30_000, 250);
+    await until(
+      async () => Date.parse((await verify(desks[0]!.fund.id)).body.anchor.as_of) >= newest + 1_000,
+      'the cutoff to pass the histories',
+      30_000,
+      250,
+    );
   });
-  const keptAnchor = async (fundId: string) => (await verifyAsOf(fundId, anchorAt)).body.anchor as { as_of: string; heads: number; digest: string };
+  const keptAnchor = async (fundId: string) =>
+    (await verifyAsOf(fundId, anchorAt)).body.anchor as {
+      as_of: string;
+      heads: number;
+      digest: string;
+    };
 
   it('is the same each time it is asked for as of the same instant, and is what an auditor recomputes from the trail', async () => {
     const fundId = desks[0]!.fund.id;
@@ -312,9 +475,14 @@ describe('the anchor: a digest of every chain’s position at an instant, for an
 
     // As of an earlier instant, each chain is taken at its last event then.
     const disbursed = trail.find((e) => e.action === 'loan.disbursed')!;
-    expect((await verifyAsOf(fundId, disbursed.occurred_at)).body.anchor).toEqual({ as_of: disbursed.occurred_at, ...anchorOf(trail, disbursed.occurred_at) });
+    expect((await verifyAsOf(fundId, disbursed.occurred_at)).body.anchor).toEqual({
+      as_of: disbursed.occurred_at,
+      ...anchorOf(trail, disbursed.occurred_at),
+    });
     expect((await verifyAsOf(fundId, '2000-01-01T00:00:00Z')).body.anchor).toEqual({
-      as_of: '2000-01-01T00:00:00.000Z', heads: 0, digest: createHash('sha256').digest('hex'),
+      as_of: '2000-01-01T00:00:00.000Z',
+      heads: 0,
+      digest: createHash('sha256').digest('hex'),
     });
   });
 
@@ -324,7 +492,11 @@ describe('the anchor: a digest of every chain’s position at an instant, for an
     await rewriteChain(loanId, 2, (state) => ({ ...state, principal: '1000.00' }), { head: true });
 
     const later = (await verifyAsOf(fundId, anchorAt)).body;
-    expect(later).toMatchObject({ valid: true, broken_chains: [], anchor: { as_of: anchorAt, heads: 2 } });
+    expect(later).toMatchObject({
+      valid: true,
+      broken_chains: [],
+      anchor: { as_of: anchorAt, heads: 2 },
+    });
     expect(later.anchor.digest).not.toBe(kept.digest);
   });
 
@@ -337,7 +509,11 @@ describe('the anchor: a digest of every chain’s position at an instant, for an
     });
 
     const later = (await verifyAsOf(fundId, anchorAt)).body;
-    expect(later).toMatchObject({ valid: true, chains_checked: 1, anchor: { as_of: anchorAt, heads: 1 } });
+    expect(later).toMatchObject({
+      valid: true,
+      chains_checked: 1,
+      anchor: { as_of: anchorAt, heads: 1 },
+    });
     expect(later.anchor.digest).not.toBe(kept.digest);
   });
 
@@ -348,12 +524,19 @@ describe('the anchor: a digest of every chain’s position at an instant, for an
     await createProduct(app, desk.fund.id, desk.manager.secret);
     await disbursedLoan(desk);
 
-    expect((await verifyAsOf(desk.fund.id, anchorAt)).body).toMatchObject({ valid: true, chains_checked: 3, anchor: kept });
+    expect((await verifyAsOf(desk.fund.id, anchorAt)).body).toMatchObject({
+      valid: true,
+      chains_checked: 3,
+      anchor: kept,
+    });
   });
 
   it('is never later than the safe cutoff: a few seconds before now (or before the oldest transaction still open)', async () => {
     const fundId = desks[0]!.fund.id;
-    for (const path of [`/v1/audit-events/verify?fund_id=${fundId}`, `/v1/audit-events/verify?fund_id=${fundId}&as_of=2999-01-01T00:00:00Z`]) {
+    for (const path of [
+      `/v1/audit-events/verify?fund_id=${fundId}`,
+      `/v1/audit-events/verify?fund_id=${fundId}&as_of=2999-01-01T00:00:00Z`,
+    ]) {
       const res = await as(app, ADMIN_KEY).get(path);
       expect(res.status).toBe(200);
       expect(Date.parse(res.body.anchor.as_of)).toBeLessThanOrEqual(Date.now() - 5_000);
@@ -366,7 +549,9 @@ describe('the anchor: a digest of every chain’s position at an instant, for an
       expect(fieldsOf(await verifyAsOf(fundId, asOf))).toEqual(['as_of']);
     }
     // RFC 3339 allows the leap second, so the contract lets it through; the service says why it refuses it.
-    expect((await verifyAsOf(fundId, '2016-12-31T23:59:60Z')).body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/leap second/) })]);
+    expect((await verifyAsOf(fundId, '2016-12-31T23:59:60Z')).body.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/leap second/) }),
+    ]);
   });
 });
 
@@ -376,8 +561,12 @@ describe('paging through the trail', () => {
     const first = await as(app, manager.secret).get('/v1/audit-events?limit=1');
     expect(first.body.items.map((e: AuditEvent) => e.seq)).toEqual([1]);
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const second = await as(app, manager.secret).get(`/v1/audit-events?limit=1&cursor=${first.body.next_cursor}`);
-    expect(second.body.items.map((e: AuditEvent) => [e.seq, e.action])).toEqual([[2, 'api_key.created']]);
+    const second = await as(app, manager.secret).get(
+      `/v1/audit-events?limit=1&cursor=${first.body.next_cursor}`,
+    );
+    expect(second.body.items.map((e: AuditEvent) => [e.seq, e.action])).toEqual([
+      [2, 'api_key.created'],
+    ]);
     expect(second.body.items[0].fund_id).toBe(fund.id);
     expect(second.body.next_cursor).toBeNull(); // the fund has two events: the last page says so
   });
@@ -385,13 +574,16 @@ describe('paging through the trail', () => {
   it('a forged cursor is a 400 naming cursor', async () => {
     const { manager } = await fundWithManager(app);
     await createFund(app); // two funds at least, so that the funds list has a next page
-    const fundsCursor = (await as(app, ADMIN_KEY).get('/v1/funds?limit=1')).body.next_cursor as string;
+    const fundsCursor = (await as(app, ADMIN_KEY).get('/v1/funds?limit=1')).body
+      .next_cursor as string;
     for (const cursor of ['not-a-cursor', Buffer.from('-1').toString('base64url'), fundsCursor]) {
       const res = await as(app, manager.secret).get(`/v1/audit-events?cursor=${cursor}`);
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'cursor', in: 'query' })]);
     }
-    expect(fieldsOf(await as(app, manager.secret).get('/v1/audit-events?limit=0'))).toEqual(['limit']);
+    expect(fieldsOf(await as(app, manager.secret).get('/v1/audit-events?limit=0'))).toEqual([
+      'limit',
+    ]);
   });
 });
 
@@ -403,6 +595,8 @@ describe('verifying without naming the fund', () => {
     expect(own.body).toMatchObject({ fund_id: fund.id, valid: true });
     const admin = await as(app, ADMIN_KEY).get('/v1/audit-events/verify');
     expect(admin.status).toBe(400);
-    expect(admin.body.errors).toEqual([{ in: 'query', field: 'fund_id', message: 'is required for the admin' }]);
+    expect(admin.body.errors).toEqual([
+      { in: 'query', field: 'fund_id', message: 'is required for the admin' },
+    ]);
   });
 });

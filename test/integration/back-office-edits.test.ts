@@ -16,7 +16,16 @@ import { loanBody } from '../support/authorization-matrix';
 import { expectContract } from '../support/contract';
 import { testDb } from '../support/db';
 import {
-  as, createKey, createProduct, createStructure, fieldsOf, fundWithManager, randomSiret, type AuditEvent, type CreatedKey, type Fund,
+  as,
+  createKey,
+  createProduct,
+  createStructure,
+  fieldsOf,
+  fundWithManager,
+  randomSiret,
+  type AuditEvent,
+  type CreatedKey,
+  type Fund,
 } from '../support/portfolio';
 
 const logLines: string[] = [];
@@ -38,15 +47,29 @@ beforeAll(async () => {
 });
 
 /** A PATCH with an optional If-Match, its answer checked against openapi.yaml. */
-async function patch(path: string, body: unknown, options: { key?: string; ifMatch?: string; on?: Express } = {}): Promise<Response> {
-  let call = request(options.on ?? app).patch(path).set('Authorization', `Bearer ${options.key ?? manager.secret}`).set('Content-Type', 'application/json');
+async function patch(
+  path: string,
+  body: unknown,
+  options: { key?: string; ifMatch?: string; on?: Express } = {},
+): Promise<Response> {
+  let call = request(options.on ?? app)
+    .patch(path)
+    .set('Authorization', `Bearer ${options.key ?? manager.secret}`)
+    .set('Content-Type', 'application/json');
   if (options.ifMatch !== undefined) call = call.set('If-Match', options.ifMatch);
   const res = await call.send(JSON.stringify(body));
-  expectContract(res, 'patch', path.startsWith('/v1/products/') ? '/v1/products/{product_id}' : '/v1/structures/{structure_id}');
+  expectContract(
+    res,
+    'patch',
+    path.startsWith('/v1/products/')
+      ? '/v1/products/{product_id}'
+      : '/v1/structures/{structure_id}',
+  );
   return res;
 }
 
-const newStructure = (overrides: Record<string, unknown> = {}) => createStructure(app, fund.id, manager.secret, overrides);
+const newStructure = (overrides: Record<string, unknown> = {}) =>
+  createStructure(app, fund.id, manager.secret, overrides);
 const newProduct = () => createProduct(app, fund.id, manager.secret);
 
 async function newLoan(productId: string, structureId: string): Promise<Response> {
@@ -74,7 +97,8 @@ describe('editing a structure', () => {
       { webhook_url: 'https://jardins.example.org/other' },
       { webhook_url: null },
     ];
-    let current = (await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).body as Record<string, unknown>;
+    let current = (await as(app, manager.secret).get(`/v1/structures/${structure.id}`))
+      .body as Record<string, unknown>;
     for (const edit of edits) {
       const res = await patch(`/v1/structures/${structure.id}`, edit);
       expect(res.status).toBe(200);
@@ -82,12 +106,17 @@ describe('editing a structure', () => {
       expect(res.body).toEqual(expected);
       current = res.body;
     }
-    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).body).toEqual(current);
+    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).body).toEqual(
+      current,
+    );
   });
 
   it('refuses what creation refuses, on the structure as merged: 422 naming every field, nothing written', async () => {
     const structure = await newStructure();
-    const res = await patch(`/v1/structures/${structure.id}`, { commune_code: '75056', jobs_fte: 1.234 });
+    const res = await patch(`/v1/structures/${structure.id}`, {
+      commune_code: '75056',
+      jobs_fte: 1.234,
+    });
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(['commune_code', 'jobs_fte']);
     // An RNA alone is for associations: clearing the SIRET of a cooperative that has only an RNA is refused.
@@ -95,16 +124,26 @@ describe('editing a structure', () => {
     const cleared = await patch(`/v1/structures/${coop.id}`, { siret: null, rna: 'W691234567' });
     expect(cleared.status).toBe(422);
     expect(fieldsOf(cleared)).toEqual(['rna']);
-    expect((await as(app, manager.secret).get(`/v1/structures/${coop.id}`)).body.siret).toBe(coop.siret);
+    expect((await as(app, manager.secret).get(`/v1/structures/${coop.id}`)).body.siret).toBe(
+      coop.siret,
+    );
   });
 
   it('refuses a webhook URL the outbound policy refuses (strict: no private address): 422 naming webhook_url', async () => {
     const strict = await testApp({ outbound: STRICT_OUTBOUND });
     const structure = await newStructure();
-    const res = await patch(`/v1/structures/${structure.id}`, { webhook_url: 'https://10.0.0.7/hook' }, { on: strict });
+    const res = await patch(
+      `/v1/structures/${structure.id}`,
+      { webhook_url: 'https://10.0.0.7/hook' },
+      { on: strict },
+    );
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(['webhook_url']);
-    const accepted = await patch(`/v1/structures/${structure.id}`, { webhook_url: 'https://jardins.example.org/hook' }, { on: strict });
+    const accepted = await patch(
+      `/v1/structures/${structure.id}`,
+      { webhook_url: 'https://jardins.example.org/hook' },
+      { on: strict },
+    );
     expect(accepted.status).toBe(200);
   });
 
@@ -121,11 +160,17 @@ describe('editing a structure', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.type).toBe('/problems/conflict');
     expect(fieldsOf(refused)).toEqual(['siret']);
-    const cleared = await patch(`/v1/structures/${structure.id}`, { rna: null, legal_name: 'Un autre nom' });
+    const cleared = await patch(`/v1/structures/${structure.id}`, {
+      rna: null,
+      legal_name: 'Un autre nom',
+    });
     expect(cleared.status).toBe(409);
     expect(fieldsOf(cleared)).toEqual(['rna']);
     // The same identifiers given again change nothing: accepted, with the other fields.
-    const same = await patch(`/v1/structures/${structure.id}`, { siret, legal_name: 'Un autre nom' });
+    const same = await patch(`/v1/structures/${structure.id}`, {
+      siret,
+      legal_name: 'Un autre nom',
+    });
     expect(same.status).toBe(200);
     expect(same.body).toMatchObject({ siret, rna: 'W691234567', legal_name: 'Un autre nom' });
   });
@@ -139,16 +184,29 @@ describe('editing a structure', () => {
 
   it('records each edit in the audit trail: fields from/to, the contact e-mail as "changed" only; none for an edit that changes nothing', async () => {
     const structure = await newStructure();
-    const res = await patch(`/v1/structures/${structure.id}`, { legal_name: 'Nouveau nom', jobs_fte: '20', contact_email: 'nouvelle@example.org' });
+    const res = await patch(`/v1/structures/${structure.id}`, {
+      legal_name: 'Nouveau nom',
+      jobs_fte: '20',
+      contact_email: 'nouvelle@example.org',
+    });
     expect(res.status).toBe(200);
-    const again = await patch(`/v1/structures/${structure.id}`, { legal_name: 'Nouveau nom', jobs_fte: 20 });
+    const again = await patch(`/v1/structures/${structure.id}`, {
+      legal_name: 'Nouveau nom',
+      jobs_fte: 20,
+    });
     expect(again.status).toBe(200);
-    const updates = (await auditEventsOf(structure.id)).filter((event) => event.action === 'structure.updated');
+    const updates = (await auditEventsOf(structure.id)).filter(
+      (event) => event.action === 'structure.updated',
+    );
     expect(updates).toHaveLength(1);
     const state = updates[0]!.state as { changes: unknown[]; legal_name: string };
     expect(state.legal_name).toBe('Nouveau nom');
     expect(state.changes).toEqual([
-      { field: 'legal_name', from: (structure as unknown as { legal_name: string }).legal_name, to: 'Nouveau nom' },
+      {
+        field: 'legal_name',
+        from: (structure as unknown as { legal_name: string }).legal_name,
+        to: 'Nouveau nom',
+      },
       { field: 'jobs_fte', from: 12.5, to: 20 },
       { field: 'contact_email', changed: true },
     ]);
@@ -156,28 +214,53 @@ describe('editing a structure', () => {
     expect(verdict.body.valid).toBe(true);
   });
 
-  it('scope: another fund\'s manager 404, the auditor 403, the structure\'s own key 403, another structure\'s key 404; nothing written', async () => {
+  it("scope: another fund's manager 404, the auditor 403, the structure's own key 403, another structure's key 404; nothing written", async () => {
     const structure = await newStructure();
     const other = await fundWithManager(app);
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id });
-    const own = await createKey(app, { role: 'structure', fund_id: fund.id, structure_id: structure.id });
+    const own = await createKey(app, {
+      role: 'structure',
+      fund_id: fund.id,
+      structure_id: structure.id,
+    });
     const neighbour = await newStructure();
-    const neighbourKey = await createKey(app, { role: 'structure', fund_id: fund.id, structure_id: neighbour.id });
+    const neighbourKey = await createKey(app, {
+      role: 'structure',
+      fund_id: fund.id,
+      structure_id: neighbour.id,
+    });
     const edit = { legal_name: 'Pris en main' };
-    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: other.manager.secret })).status).toBe(404);
-    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: auditor.secret })).status).toBe(403);
-    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: own.secret })).status).toBe(403);
-    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: neighbourKey.secret })).status).toBe(404);
+    expect(
+      (await patch(`/v1/structures/${structure.id}`, edit, { key: other.manager.secret })).status,
+    ).toBe(404);
+    expect(
+      (await patch(`/v1/structures/${structure.id}`, edit, { key: auditor.secret })).status,
+    ).toBe(403);
+    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: own.secret })).status).toBe(
+      403,
+    );
+    expect(
+      (await patch(`/v1/structures/${structure.id}`, edit, { key: neighbourKey.secret })).status,
+    ).toBe(404);
     expect((await patch(`/v1/structures/${randomUUID()}`, edit)).status).toBe(404);
-    expect((await as(app, own.secret).get(`/v1/structures/${structure.id}`)).body.legal_name).toBe((structure as unknown as { legal_name: string }).legal_name);
-    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: ADMIN_KEY })).status).toBe(200);
+    expect((await as(app, own.secret).get(`/v1/structures/${structure.id}`)).body.legal_name).toBe(
+      (structure as unknown as { legal_name: string }).legal_name,
+    );
+    expect((await patch(`/v1/structures/${structure.id}`, edit, { key: ADMIN_KEY })).status).toBe(
+      200,
+    );
   });
 
   it('writes no contact data in the logs', async () => {
     const structure = await newStructure();
     const email = `secret-${randomUUID().slice(0, 8)}@example.org`;
-    expect((await patch(`/v1/structures/${structure.id}`, { contact_email: email })).status).toBe(200);
-    expect((await patch(`/v1/structures/${structure.id}`, { contact_email: email, siret: '1234' })).status).toBe(400);
+    expect((await patch(`/v1/structures/${structure.id}`, { contact_email: email })).status).toBe(
+      200,
+    );
+    expect(
+      (await patch(`/v1/structures/${structure.id}`, { contact_email: email, siret: '1234' }))
+        .status,
+    ).toBe(400);
     expect(logLines.join('')).toContain(`/v1/structures/${structure.id}`);
     expect(logLines.join('')).not.toContain(email);
   });
@@ -189,43 +272,92 @@ describe('ETag and If-Match', () => {
     const read = await as(app, manager.secret).get(`/v1/structures/${structure.id}`);
     const tag = read.headers.etag!;
     expect(tag).toMatch(/^"v\d+"$/);
-    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).headers.etag).toBe(tag);
-    const unchanged = await patch(`/v1/structures/${structure.id}`, { esus: true }, { ifMatch: tag });
+    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).headers.etag).toBe(
+      tag,
+    );
+    const unchanged = await patch(
+      `/v1/structures/${structure.id}`,
+      { esus: true },
+      { ifMatch: tag },
+    );
     expect(unchanged.status).toBe(200);
     expect(unchanged.headers.etag).toBe(tag);
-    const changed = await patch(`/v1/structures/${structure.id}`, { esus: false }, { ifMatch: tag });
+    const changed = await patch(
+      `/v1/structures/${structure.id}`,
+      { esus: false },
+      { ifMatch: tag },
+    );
     expect(changed.status).toBe(200);
     expect(changed.headers.etag).not.toBe(tag);
-    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).headers.etag).toBe(changed.headers.etag);
+    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).headers.etag).toBe(
+      changed.headers.etag,
+    );
   });
 
   it('a stale If-Match is a 412 naming the header, and nothing is written; a list with the current tag, or *, applies', async () => {
     const structure = await newStructure();
-    const stale = (await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).headers.etag!;
-    const first = await patch(`/v1/structures/${structure.id}`, { legal_name: 'Premier' }, { ifMatch: stale });
+    const stale = (await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).headers
+      .etag!;
+    const first = await patch(
+      `/v1/structures/${structure.id}`,
+      { legal_name: 'Premier' },
+      { ifMatch: stale },
+    );
     expect(first.status).toBe(200);
-    const refused = await patch(`/v1/structures/${structure.id}`, { legal_name: 'Second' }, { ifMatch: stale });
+    const refused = await patch(
+      `/v1/structures/${structure.id}`,
+      { legal_name: 'Second' },
+      { ifMatch: stale },
+    );
     expect(refused.status).toBe(412);
-    expect(refused.body).toMatchObject({ type: '/problems/precondition-failed', status: 412, errors: [{ field: 'If-Match', in: 'header' }] });
-    expect((await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).body.legal_name).toBe('Premier');
+    expect(refused.body).toMatchObject({
+      type: '/problems/precondition-failed',
+      status: 412,
+      errors: [{ field: 'If-Match', in: 'header' }],
+    });
+    expect(
+      (await as(app, manager.secret).get(`/v1/structures/${structure.id}`)).body.legal_name,
+    ).toBe('Premier');
     // A weak tag never matches (strong comparison).
-    expect((await patch(`/v1/structures/${structure.id}`, { legal_name: 'Faible' }, { ifMatch: `W/${first.headers.etag!}` })).status).toBe(412);
-    const listed = await patch(`/v1/structures/${structure.id}`, { legal_name: 'Troisième' }, { ifMatch: `${stale}, ${first.headers.etag!}` });
+    expect(
+      (
+        await patch(
+          `/v1/structures/${structure.id}`,
+          { legal_name: 'Faible' },
+          { ifMatch: `W/${first.headers.etag!}` },
+        )
+      ).status,
+    ).toBe(412);
+    const listed = await patch(
+      `/v1/structures/${structure.id}`,
+      { legal_name: 'Troisième' },
+      { ifMatch: `${stale}, ${first.headers.etag!}` },
+    );
     expect(listed.status).toBe(200);
-    expect((await patch(`/v1/structures/${structure.id}`, { legal_name: 'Quatrième' }, { ifMatch: '*' })).status).toBe(200);
-    expect((await patch(`/v1/structures/${structure.id}`, { legal_name: 'Sans If-Match' })).status).toBe(200);
+    expect(
+      (await patch(`/v1/structures/${structure.id}`, { legal_name: 'Quatrième' }, { ifMatch: '*' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await patch(`/v1/structures/${structure.id}`, { legal_name: 'Sans If-Match' })).status,
+    ).toBe(200);
   });
 
   it('of concurrent PATCHes with the same ETag, exactly one wins; the others get 412 (structures and products)', async () => {
     const structure = await newStructure();
     const product = await newProduct();
-    for (const [path, body] of [[`/v1/structures/${structure.id}`, (i: number) => ({ legal_name: `Concurrent ${i}` })], [`/v1/products/${product.id}`, (i: number) => ({ name: `Concurrent ${i}` })]] as const) {
+    for (const [path, body] of [
+      [`/v1/structures/${structure.id}`, (i: number) => ({ legal_name: `Concurrent ${i}` })],
+      [`/v1/products/${product.id}`, (i: number) => ({ name: `Concurrent ${i}` })],
+    ] as const) {
       const tag = (await as(app, manager.secret).get(path)).headers.etag!;
       // All of them queue behind a lock this test holds, then race for the row from the same version
       // (three: with this transaction and the probe, the pool's five connections).
       const answers = await db.transaction().execute(async (trx) => {
         const table = path.startsWith('/v1/products') ? 'products' : 'structures';
-        await sql`SELECT 1 FROM ${sql.table(table)} WHERE id = ${path.split('/')[3]}::uuid FOR UPDATE`.execute(trx);
+        await sql`SELECT 1 FROM ${sql.table(table)} WHERE id = ${path.split('/')[3]}::uuid FOR UPDATE`.execute(
+          trx,
+        );
         const sent = [0, 1, 2].map((i) => patch(path, body(i), { ifMatch: tag }));
         await waitForLockedRequests(table, 3);
         return sent;
@@ -239,11 +371,19 @@ describe('ETag and If-Match', () => {
     const product = await newProduct();
     const tag = (await as(app, manager.secret).get(`/v1/products/${product.id}`)).headers.etag!;
     expect(tag).toMatch(/^"v\d+"$/);
-    const renamed = await patch(`/v1/products/${product.id}`, { name: 'Prêt rebaptisé' }, { ifMatch: tag });
+    const renamed = await patch(
+      `/v1/products/${product.id}`,
+      { name: 'Prêt rebaptisé' },
+      { ifMatch: tag },
+    );
     expect(renamed.status).toBe(200);
     expect(renamed.headers.etag).not.toBe(tag);
-    expect((await patch(`/v1/products/${product.id}`, { active: false }, { ifMatch: tag })).status).toBe(412);
-    expect((await as(app, manager.secret).get(`/v1/products/${product.id}`)).body.active).toBe(true);
+    expect(
+      (await patch(`/v1/products/${product.id}`, { active: false }, { ifMatch: tag })).status,
+    ).toBe(412);
+    expect((await as(app, manager.secret).get(`/v1/products/${product.id}`)).body.active).toBe(
+      true,
+    );
   });
 });
 
@@ -251,10 +391,18 @@ describe('ETag and If-Match', () => {
  * Waits until `count` sessions wait for a lock on the row this transaction locked: the first behind
  * this transaction, the others behind the first (a row lock's queue), so counted by what they wait on.
  */
-async function waitForLockedRequests(table: string, count: number, query = `select * from "${table}" where "id" = $1 for update`): Promise<void> {
+async function waitForLockedRequests(
+  table: string,
+  count: number,
+  query = `select * from "${table}" where "id" = $1 for update`,
+): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
-    const { rows } = await sql<{ waiting: number }>`SELECT count(*)::int AS waiting FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query = ${query}`.execute(db);
+    const { rows } = await sql<{
+      waiting: number;
+    }>`SELECT count(*)::int AS waiting FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query = ${query}`.execute(
+      db,
+    );
     if ((rows[0]?.waiting ?? 0) >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -276,11 +424,20 @@ describe('editing a product', () => {
     expect(refused.body.detail).toBe('The product is deactivated: it takes no new loans.');
     expect(fieldsOf(refused)).toEqual(['product_id']);
 
-    const disbursed = await as(app, manager.secret).post(`/v1/loans/${loan.body.id}/disbursement`, { date: '2025-01-15', amount: '10000.00' });
+    const disbursed = await as(app, manager.secret).post(`/v1/loans/${loan.body.id}/disbursement`, {
+      date: '2025-01-15',
+      amount: '10000.00',
+    });
     expect(disbursed.status).toBe(200);
-    const repaid = await as(app, manager.secret).post(`/v1/loans/${loan.body.id}/repayments`, { amount: '500.00', value_date: '2025-02-15' }, { 'Idempotency-Key': randomUUID() });
+    const repaid = await as(app, manager.secret).post(
+      `/v1/loans/${loan.body.id}/repayments`,
+      { amount: '500.00', value_date: '2025-02-15' },
+      { 'Idempotency-Key': randomUUID() },
+    );
     expect(repaid.status).toBe(201);
-    expect((await as(app, manager.secret).get(`/v1/loans/${loan.body.id}`)).body.status).toBe('active');
+    expect((await as(app, manager.secret).get(`/v1/loans/${loan.body.id}`)).body.status).toBe(
+      'active',
+    );
 
     const on = await patch(`/v1/products/${product.id}`, { active: true });
     expect(on.body.active).toBe(true);
@@ -294,21 +451,32 @@ describe('editing a product', () => {
       // This transaction stands for a deactivation under way: the row locked, then changed.
       await sql`SELECT 1 FROM products WHERE id = ${product.id}::uuid FOR UPDATE`.execute(trx);
       const sent = newLoan(product.id, structure.id);
-      await waitForLockedRequests('products', 1, 'select "active" from "products" where "id" = $1 for share');
+      await waitForLockedRequests(
+        'products',
+        1,
+        'select "active" from "products" where "id" = $1 for share',
+      );
       await sql`UPDATE products SET active = false WHERE id = ${product.id}::uuid`.execute(trx);
       return { answer: sent }; // wrapped: a promise returned would be awaited before the commit
     });
     const res = await answer;
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(['product_id']);
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM loans WHERE product_id = ${product.id}::uuid`.execute(db);
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM loans WHERE product_id = ${product.id}::uuid`.execute(db);
     expect(rows[0]!.n).toBe(0);
   });
 
   it('the list filters on active; the ranges cannot be changed (400: not in the contract)', async () => {
     const [kept, dropped] = await Promise.all([newProduct(), newProduct()]);
     expect((await patch(`/v1/products/${dropped.id}`, { active: false })).status).toBe(200);
-    const ids = async (query: string) => ((await as(app, manager.secret).get(`/v1/products?limit=200${query}`)).body.items as { id: string }[]).map((p) => p.id);
+    const ids = async (query: string) =>
+      (
+        (await as(app, manager.secret).get(`/v1/products?limit=200${query}`)).body.items as {
+          id: string;
+        }[]
+      ).map((p) => p.id);
     expect(await ids('&active=true')).toContain(kept.id);
     expect(await ids('&active=true')).not.toContain(dropped.id);
     expect(await ids('&active=false')).toEqual(expect.arrayContaining([dropped.id]));
@@ -320,8 +488,12 @@ describe('editing a product', () => {
 
   it('records each edit in the audit trail with from/to', async () => {
     const product = await newProduct();
-    expect((await patch(`/v1/products/${product.id}`, { active: false, name: 'Prêt fermé' })).status).toBe(200);
-    const updates = (await auditEventsOf(product.id)).filter((event) => event.action === 'product.updated');
+    expect(
+      (await patch(`/v1/products/${product.id}`, { active: false, name: 'Prêt fermé' })).status,
+    ).toBe(200);
+    const updates = (await auditEventsOf(product.id)).filter(
+      (event) => event.action === 'product.updated',
+    );
     expect(updates).toHaveLength(1);
     expect((updates[0]!.state as { changes: unknown }).changes).toEqual([
       { field: 'name', from: (product as unknown as { name: string }).name, to: 'Prêt fermé' },
@@ -329,15 +501,30 @@ describe('editing a product', () => {
     ]);
   });
 
-  it('scope: another fund\'s manager 404, the auditor 403, a structure key 404', async () => {
+  it("scope: another fund's manager 404, the auditor 403, a structure key 404", async () => {
     const product = await newProduct();
     const structure = await newStructure();
     const other = await fundWithManager(app);
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id });
-    const structureKey = await createKey(app, { role: 'structure', fund_id: fund.id, structure_id: structure.id });
-    expect((await patch(`/v1/products/${product.id}`, { active: false }, { key: other.manager.secret })).status).toBe(404);
-    expect((await patch(`/v1/products/${product.id}`, { active: false }, { key: auditor.secret })).status).toBe(403);
-    expect((await patch(`/v1/products/${product.id}`, { active: false }, { key: structureKey.secret })).status).toBe(404);
-    expect((await as(app, manager.secret).get(`/v1/products/${product.id}`)).body.active).toBe(true);
+    const structureKey = await createKey(app, {
+      role: 'structure',
+      fund_id: fund.id,
+      structure_id: structure.id,
+    });
+    expect(
+      (await patch(`/v1/products/${product.id}`, { active: false }, { key: other.manager.secret }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await patch(`/v1/products/${product.id}`, { active: false }, { key: auditor.secret }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await patch(`/v1/products/${product.id}`, { active: false }, { key: structureKey.secret }))
+        .status,
+    ).toBe(404);
+    expect((await as(app, manager.secret).get(`/v1/products/${product.id}`)).body.active).toBe(
+      true,
+    );
   });
 });

@@ -9,7 +9,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataDirInUseError, LOCK_FILE, lockDataDir, type LockHolder } from '../../src/db/data-dir-lock';
+import {
+  DataDirInUseError,
+  LOCK_FILE,
+  lockDataDir,
+  type LockHolder,
+} from '../../src/db/data-dir-lock';
 import { until } from '../support/until';
 
 const ROOT = join(__dirname, '..', '..');
@@ -19,7 +24,8 @@ const children: ChildProcess[] = [];
 afterEach(() => jest.restoreAllMocks());
 
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -32,13 +38,17 @@ function tempDir(): string {
 /** A node process with tsx, as the entry points run in development; its output kept, its end awaitable. */
 function tsx(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: 'redis://127.0.0.1:1', ...env },
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: 'redis://127.0.0.1:1', ...env },
   });
   children.push(child);
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const closed = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
   return { child, pid: child.pid!, output, closed };
 }
 
@@ -53,7 +63,10 @@ async function run(script: string, env: Record<string, string>) {
 }
 
 async function healthy(port: number): Promise<boolean> {
-  return fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
+  return fetch(`http://127.0.0.1:${port}/healthz`).then(
+    (response) => response.ok,
+    () => false,
+  );
 }
 
 /** The pid of a process that has exited (the kernel may give it again, but not within a test). */
@@ -65,15 +78,28 @@ async function deadPid(): Promise<number> {
 
 const lockPath = (dir: string) => join(dir, LOCK_FILE);
 const readLockFile = (dir: string) => JSON.parse(readFileSync(lockPath(dir), 'utf8')) as LockHolder;
-const writeLockFile = (dir: string, holder: Partial<LockHolder>) => writeFileSync(lockPath(dir), JSON.stringify({
-  pid: process.pid, hostname: hostname(), command: 'node dist/src/main.js', started_at: new Date().toISOString(), ...holder,
-}));
+const writeLockFile = (dir: string, holder: Partial<LockHolder>) =>
+  writeFileSync(
+    lockPath(dir),
+    JSON.stringify({
+      pid: process.pid,
+      hostname: hostname(),
+      command: 'node dist/src/main.js',
+      started_at: new Date().toISOString(),
+      ...holder,
+    }),
+  );
 
 describe('the DATA_DIR lock', () => {
   it('names its process in DATA_DIR, and its release removes it', () => {
     const dir = tempDir();
     const lock = lockDataDir(dir);
-    expect(readLockFile(dir)).toEqual({ pid: process.pid, hostname: hostname(), command: expect.any(String), started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(readLockFile(dir)).toEqual({
+      pid: process.pid,
+      hostname: hostname(),
+      command: expect.any(String),
+      started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     lock.release();
     expect(readdirSync(dir)).toEqual([]);
     lockDataDir(dir).release(); // free again
@@ -81,10 +107,22 @@ describe('the DATA_DIR lock', () => {
 
   it('refuses a second process while the first lives, naming it; the first one’s exit frees DATA_DIR', async () => {
     const dir = tempDir();
-    const holder = tsx(['-e', "require('./src/db/data-dir-lock').lockDataDir(process.argv[1]); console.log('locked'); process.stdin.resume();", dir]);
-    await until(() => holder.output.stdout === 'locked\n' || holder.child.exitCode !== null, 'the other process to take the lock', 10_000);
+    const holder = tsx([
+      '-e',
+      "require('./src/db/data-dir-lock').lockDataDir(process.argv[1]); console.log('locked'); process.stdin.resume();",
+      dir,
+    ]);
+    await until(
+      () => holder.output.stdout === 'locked\n' || holder.child.exitCode !== null,
+      'the other process to take the lock',
+      10_000,
+    );
     expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
-    expect(() => lockDataDir(dir)).toThrow(new RegExp(`^DATA_DIR ${dir} is in use by process ${holder.pid} \\(node .*\\): PGlite allows one process at a time\\. Stop it first`));
+    expect(() => lockDataDir(dir)).toThrow(
+      new RegExp(
+        `^DATA_DIR ${dir} is in use by process ${holder.pid} \\(node .*\\): PGlite allows one process at a time\\. Stop it first`,
+      ),
+    );
     holder.child.stdin!.end();
     expect(await holder.closed).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
@@ -96,7 +134,9 @@ describe('the DATA_DIR lock', () => {
     writeLockFile(dir, { pid: dead, started_at: '2026-12-07T10:00:00.000Z' });
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const lock = lockDataDir(dir);
-    expect(warn).toHaveBeenCalledWith(`DATA_DIR ${dir}: process ${dead} (node dist/src/main.js, started 2026-12-07T10:00:00.000Z) died without removing its lock: taking it over.`);
+    expect(warn).toHaveBeenCalledWith(
+      `DATA_DIR ${dir}: process ${dead} (node dist/src/main.js, started 2026-12-07T10:00:00.000Z) died without removing its lock: taking it over.`,
+    );
     expect(readLockFile(dir).pid).toBe(process.pid);
     lock.release();
   });
@@ -114,7 +154,11 @@ describe('the DATA_DIR lock', () => {
     writeLockFile(dir, { pid: process.pid, started_at: earlier });
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const lock = lockDataDir(dir);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`process ${process.pid} (node dist/src/main.js, started ${earlier}) died without removing its lock`));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining(
+        `process ${process.pid} (node dist/src/main.js, started ${earlier}) died without removing its lock`,
+      ),
+    );
     expect(readLockFile(dir).started_at).not.toBe(earlier);
     lock.release();
   });
@@ -124,31 +168,50 @@ describe('the DATA_DIR lock', () => {
     writeLockFile(dir, { pid: 1, started_at: '2000-01-01T00:00:00.000Z' }); // pid 1 always runs
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     lockDataDir(dir).release();
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('process 1 (node dist/src/main.js, started 2000-01-01T00:00:00.000Z) died without removing its lock'));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining(
+        'process 1 (node dist/src/main.js, started 2000-01-01T00:00:00.000Z) died without removing its lock',
+      ),
+    );
   });
 
   it('refuses a lock written on another host, which it cannot check, and says how to remove it', () => {
     const dir = tempDir();
     writeLockFile(dir, { pid: 4242, hostname: 'elsewhere.example' });
-    expect(() => lockDataDir(dir)).toThrow(`DATA_DIR ${dir} is locked by process 4242 on host elsewhere.example (node dist/src/main.js, started `);
-    expect(() => lockDataDir(dir)).toThrow(`cannot check: PGlite allows one process at a time. Stop it first; if you are sure it no longer runs, delete ${lockPath(dir)}.`);
+    expect(() => lockDataDir(dir)).toThrow(
+      `DATA_DIR ${dir} is locked by process 4242 on host elsewhere.example (node dist/src/main.js, started `,
+    );
+    expect(() => lockDataDir(dir)).toThrow(
+      `cannot check: PGlite allows one process at a time. Stop it first; if you are sure it no longer runs, delete ${lockPath(dir)}.`,
+    );
     expect(readLockFile(dir).hostname).toBe('elsewhere.example');
   });
 
   it('of four processes racing for a dead process’s lock, gives it to one; the others refuse, naming one of them', async () => {
     const dir = tempDir();
     writeLockFile(dir, { pid: await deadPid() });
-    const racer = "const { lockDataDir } = require('./src/db/data-dir-lock'); console.log('ready');"
-      + "process.stdin.once('data', () => { try { lockDataDir(process.argv[1]); console.log('won'); } catch (error) { console.log(error.message); } });";
+    const racer =
+      "const { lockDataDir } = require('./src/db/data-dir-lock'); console.log('ready');" +
+      "process.stdin.once('data', () => { try { lockDataDir(process.argv[1]); console.log('won'); } catch (error) { console.log(error.message); } });";
     const racers = [1, 2, 3, 4].map(() => tsx(['-e', racer, dir]));
-    await until(() => racers.every((r) => r.output.stdout === 'ready\n'), 'the racers to be ready', 20_000);
+    await until(
+      () => racers.every((r) => r.output.stdout === 'ready\n'),
+      'the racers to be ready',
+      20_000,
+    );
     for (const r of racers) r.child.stdin!.write('go\n');
-    await until(() => racers.every((r) => r.output.stdout.split('\n').length === 3), 'every racer to try', 10_000);
+    await until(
+      () => racers.every((r) => r.output.stdout.split('\n').length === 3),
+      'every racer to try',
+      10_000,
+    );
 
     const results = racers.map((r) => r.output.stdout.split('\n')[1]!);
     expect(results.filter((result) => result === 'won')).toHaveLength(1);
     for (const result of results.filter((r) => r !== 'won')) {
-      expect(racers.map((r) => r.pid)).toContain(Number(/^DATA_DIR \S+ is in use by process (\d+) /.exec(result)?.[1]));
+      expect(racers.map((r) => r.pid)).toContain(
+        Number(/^DATA_DIR \S+ is in use by process (\d+) /.exec(result)?.[1]),
+      );
     }
     for (const r of racers) r.child.stdin!.end();
     expect(await Promise.all(racers.map((r) => r.closed))).toEqual([0, 0, 0, 0]);
@@ -171,8 +234,13 @@ describe('the entry points on one DATA_DIR', () => {
   /** `npm start` on DATA_DIR, once it answers /healthz. */
   async function startService(port: number) {
     const service = tsx(['src/main.ts'], { DATA_DIR: dataDir, PORT: String(port) });
-    await until(async () => service.child.exitCode !== null || await healthy(port), 'the service to answer /healthz', 30_000);
-    if (service.child.exitCode !== null) throw new Error(`the service exited: ${service.output.stderr}`);
+    await until(
+      async () => service.child.exitCode !== null || (await healthy(port)),
+      'the service to answer /healthz',
+      30_000,
+    );
+    if (service.child.exitCode !== null)
+      throw new Error(`the service exited: ${service.output.stderr}`);
     return service;
   }
 
@@ -180,15 +248,21 @@ describe('the entry points on one DATA_DIR', () => {
     const port = await freePort();
     const service = await startService(port);
 
-    const refusal = new RegExp(`^DATA_DIR ${dataDir} is in use by process ${service.pid} \\(node src/main\\.ts, started [^)]+\\): `
-      + 'PGlite allows one process at a time\\. Stop it first \\(the seed and migrate commands need the service stopped\\)\\.\\n$');
+    const refusal = new RegExp(
+      `^DATA_DIR ${dataDir} is in use by process ${service.pid} \\(node src/main\\.ts, started [^)]+\\): ` +
+        'PGlite allows one process at a time\\. Stop it first \\(the seed and migrate commands need the service stopped\\)\\.\\n$',
+    );
     const [migrate, seed, second] = await Promise.all([
       run('src/migrate.ts', { DATA_DIR: dataDir }),
       run('src/seed.ts', { DATA_DIR: dataDir }),
       run('src/main.ts', { DATA_DIR: dataDir, PORT: String(await freePort()) }),
     ]);
     for (const refused of [migrate, seed, second]) {
-      expect(refused).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(refusal) }); // the message alone: no stack
+      expect(refused).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringMatching(refusal),
+      }); // the message alone: no stack
       expect(refused.ms).toBeLessThan(8000); // tsx compiling three entry points at once on a busy machine; the lock itself takes milliseconds
     }
     expect(await healthy(port)).toBe(true);
@@ -196,7 +270,11 @@ describe('the entry points on one DATA_DIR', () => {
     service.child.kill('SIGTERM');
     expect(await service.closed).toBe(0);
     expect(existsSync(lockPath(dataDir))).toBe(false);
-    expect(await run('src/migrate.ts', { DATA_DIR: dataDir })).toMatchObject({ code: 0, stdout: 'nothing to apply\n', stderr: '' });
+    expect(await run('src/migrate.ts', { DATA_DIR: dataDir })).toMatchObject({
+      code: 0,
+      stdout: 'nothing to apply\n',
+      stderr: '',
+    });
   }, 60_000);
 
   it('a service killed with SIGKILL leaves its lock, which the next start takes over', async () => {
@@ -207,7 +285,9 @@ describe('the entry points on one DATA_DIR', () => {
     expect(readLockFile(dataDir).pid).toBe(killed.pid);
 
     const next = await startService(port);
-    expect(next.output.stderr).toContain(`DATA_DIR ${dataDir}: process ${killed.pid} (node src/main.ts, started `);
+    expect(next.output.stderr).toContain(
+      `DATA_DIR ${dataDir}: process ${killed.pid} (node src/main.ts, started `,
+    );
     expect(next.output.stderr).toContain(') died without removing its lock: taking it over.');
     expect(readLockFile(dataDir).pid).toBe(next.pid);
     next.child.kill('SIGTERM');

@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import { testApp } from '../support/app';
-import { adminAuth, as, createProduct, createStructure, fundWithManager } from '../support/portfolio';
+import {
+  adminAuth,
+  as,
+  createProduct,
+  createStructure,
+  fundWithManager,
+} from '../support/portfolio';
 
 /** Inputs that once reached PostgreSQL and failed there as 500s: now each is a 4xx naming what is wrong. */
 let app: Express;
@@ -20,7 +26,11 @@ describe('ids and numbers PostgreSQL could not take', () => {
     const upper = await as(app, admin).get(`/v1/funds/${fund.id.toUpperCase()}`);
     expect(upper.status).toBe(400);
     expect(upper.body.errors[0]).toMatchObject({ in: 'path', field: 'fund_id' });
-    const body = await as(app, admin).post('/v1/api-keys', { role: 'manager', fund_id: `urn:uuid:${fund.id}`, label: 'x' });
+    const body = await as(app, admin).post('/v1/api-keys', {
+      role: 'manager',
+      fund_id: `urn:uuid:${fund.id}`,
+      label: 'x',
+    });
     expect(body.status).toBe(400);
   });
 
@@ -41,8 +51,14 @@ describe('loans at the edges of their lifecycle', () => {
     const product = await createProduct(app, fund.id, manager.secret);
     const structure = await createStructure(app, fund.id, manager.secret);
     const res = await as(app, manager.secret).post('/v1/loans', {
-      product_id: product.id, structure_id: structure.id, principal: '20000.00', annual_rate_percent: '2', periodicity: 'monthly',
-      term_periods: 24, method: 'annuity', disbursement_date: '2025-01-10',
+      product_id: product.id,
+      structure_id: structure.id,
+      principal: '20000.00',
+      annual_rate_percent: '2',
+      periodicity: 'monthly',
+      term_periods: 24,
+      method: 'annuity',
+      disbursement_date: '2025-01-10',
     });
     expect(res.status).toBe(201);
     return { manager, loanId: res.body.id as string };
@@ -50,23 +66,42 @@ describe('loans at the edges of their lifecycle', () => {
 
   it('a disbursement dated before 1900 is a 400 naming `date`, the field the request has: every date has one range, 1900 to 2999', async () => {
     const { manager, loanId } = await pendingLoan();
-    const res = await as(app, manager.secret).post(`/v1/loans/${loanId}/disbursement`, { date: '1899-12-31', amount: '20000.00' });
+    const res = await as(app, manager.secret).post(`/v1/loans/${loanId}/disbursement`, {
+      date: '1899-12-31',
+      amount: '20000.00',
+    });
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ in: 'body', field: 'date', message: 'must be a date between 1900-01-01 and 2999-12-31 (YYYY-MM-DD)' }]);
+    expect(res.body.errors).toEqual([
+      {
+        in: 'body',
+        field: 'date',
+        message: 'must be a date between 1900-01-01 and 2999-12-31 (YYYY-MM-DD)',
+      },
+    ]);
     expect((await as(app, manager.secret).get(`/v1/loans/${loanId}`)).body.status).toBe('pending');
   });
 
   it('a cancelled loan has no schedule: no instalments, nothing overdue', async () => {
     const { manager, loanId } = await pendingLoan();
-    expect((await as(app, manager.secret).post(`/v1/loans/${loanId}/cancellation`, { reason: 'project abandoned' })).status).toBe(200);
-    const schedule = await as(app, manager.secret).get(`/v1/loans/${loanId}/schedule?as_of=2026-01-01`);
+    expect(
+      (
+        await as(app, manager.secret).post(`/v1/loans/${loanId}/cancellation`, {
+          reason: 'project abandoned',
+        })
+      ).status,
+    ).toBe(200);
+    const schedule = await as(app, manager.secret).get(
+      `/v1/loans/${loanId}/schedule?as_of=2026-01-01`,
+    );
     expect(schedule.status).toBe(200);
     expect(schedule.body).toMatchObject({ projected: false, version: 0, instalments: [] });
   });
 
   it('a cancellation reason with an unpaired surrogate is a 400 and the loan stays pending', async () => {
     const { manager, loanId } = await pendingLoan();
-    const res = await as(app, manager.secret).post(`/v1/loans/${loanId}/cancellation`, { reason: 'x\ud800' });
+    const res = await as(app, manager.secret).post(`/v1/loans/${loanId}/cancellation`, {
+      reason: 'x\ud800',
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].field).toBe('reason');
     expect((await as(app, manager.secret).get(`/v1/loans/${loanId}`)).body.status).toBe('pending');
@@ -74,7 +109,14 @@ describe('loans at the edges of their lifecycle', () => {
 });
 
 describe('bodies built to cost the server', () => {
-  const preview = { principal: '10000.00', annual_rate_percent: '12', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-31' };
+  const preview = {
+    principal: '10000.00',
+    annual_rate_percent: '12',
+    periodicity: 'monthly',
+    term_periods: 12,
+    method: 'annuity',
+    disbursement_date: '2025-01-31',
+  };
   const send = (path: string, body: string, key?: string) => {
     const call = request(app).post(path).set('Content-Type', 'application/json');
     return (key ? call.set('Authorization', `Bearer ${key}`) : call).send(body);
@@ -85,7 +127,9 @@ describe('bodies built to cost the server', () => {
     const res = await send('/v1/funds', deep, admin);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body.errors).toEqual([{ in: 'body', field: '', message: 'is nested deeper than 32 levels' }]);
+    expect(res.body.errors).toEqual([
+      { in: 'body', field: '', message: 'is nested deeper than 32 levels' },
+    ]);
     expect((await send('/v1/funds', deep)).status).toBe(401);
     expect((await send('/v1/schedules/preview', deep)).status).toBe(400); // public: no key to ask for
   });
@@ -96,15 +140,23 @@ describe('bodies built to cost the server', () => {
     const server = app.listen(0, '127.0.0.1'); // supertest would send a Buffer as JSON, not as its bytes
     try {
       await once(server, 'listening');
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/schedules/preview`, {
-        method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-16' }, body: utf16be,
-      });
+      const res = await fetch(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/schedules/preview`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json; charset=utf-16' },
+          body: utf16be,
+        },
+      );
       expect(res.status).toBe(415);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     } finally {
       server.close();
     }
-    const latin = await request(app).post('/v1/schedules/preview').set('Content-Type', 'application/json; charset=iso-8859-1').send(JSON.stringify(preview));
+    const latin = await request(app)
+      .post('/v1/schedules/preview')
+      .set('Content-Type', 'application/json; charset=iso-8859-1')
+      .send(JSON.stringify(preview));
     expect(latin.status).toBe(415);
   });
 
@@ -119,7 +171,9 @@ describe('bodies built to cost the server', () => {
     const many = Object.fromEntries(Array.from({ length: 10_000 }, (_, k) => [k.toString(36), 0])); // 80 kB
     const huge = await send('/v1/schedules/preview', JSON.stringify({ ...preview, ...many }));
     expect(huge.status).toBe(400);
-    expect(huge.body.errors).toEqual([{ in: 'body', field: '', message: 'has an object with more than 100 members' }]);
+    expect(huge.body.errors).toEqual([
+      { in: 'body', field: '', message: 'has an object with more than 100 members' },
+    ]);
     expect(huge.text.length).toBeLessThan(1000);
 
     const some = Object.fromEntries(Array.from({ length: 90 }, (_, k) => [`f${k}`, k]));
@@ -132,18 +186,38 @@ describe('bodies built to cost the server', () => {
 
   it('an array of 990 integers where strings are expected: one 400, 50 errors listed; past 1,000 values in all, refused outright', async () => {
     const codes = Array.from({ length: 990 }, (_, k) => k);
-    const res = await send('/v1/funds', JSON.stringify({ name: 'Fonds', region_code: '84', department_codes: codes }), admin);
+    const res = await send(
+      '/v1/funds',
+      JSON.stringify({ name: 'Fonds', region_code: '84', department_codes: codes }),
+      admin,
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors).toHaveLength(50);
     expect(res.body.errors_omitted).toBe(941); // 990 items of the wrong type, and the list itself too long
-    const more = await send('/v1/funds', JSON.stringify({ name: 'Fonds', region_code: '84', department_codes: [...codes, ...codes] }), admin);
-    expect(more.body.errors).toEqual([{ in: 'body', field: '', message: 'holds more than 1000 values' }]);
+    const more = await send(
+      '/v1/funds',
+      JSON.stringify({ name: 'Fonds', region_code: '84', department_codes: [...codes, ...codes] }),
+      admin,
+    );
+    expect(more.body.errors).toEqual([
+      { in: 'body', field: '', message: 'holds more than 1000 values' },
+    ]);
   });
 
   it('a list longer than the contract allows is a 400 naming the field', async () => {
-    const res = await send('/v1/funds', JSON.stringify({ name: 'Fonds', region_code: '84', department_codes: Array.from({ length: 121 }, () => '69') }), admin);
+    const res = await send(
+      '/v1/funds',
+      JSON.stringify({
+        name: 'Fonds',
+        region_code: '84',
+        department_codes: Array.from({ length: 121 }, () => '69'),
+      }),
+      admin,
+    );
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([expect.objectContaining({ in: 'body', field: 'department_codes' })]);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ in: 'body', field: 'department_codes' }),
+    ]);
   });
 
   it('year 0000, and dates past 2999, are 400s naming the field before any query', async () => {
@@ -154,9 +228,18 @@ describe('bodies built to cost the server', () => {
     ] as const) {
       const res = await as(app, admin).get(path);
       expect(res.status).toBe(400);
-      expect(res.body.errors).toEqual([{ in: where, field, message: 'must be a date between 1900-01-01 and 2999-12-31 (YYYY-MM-DD)' }]);
+      expect(res.body.errors).toEqual([
+        {
+          in: where,
+          field,
+          message: 'must be a date between 1900-01-01 and 2999-12-31 (YYYY-MM-DD)',
+        },
+      ]);
     }
-    const report = await as(app, admin).post('/v1/reports', { fund_id: fund.id, as_of: '0000-01-01' });
+    const report = await as(app, admin).post('/v1/reports', {
+      fund_id: fund.id,
+      as_of: '0000-01-01',
+    });
     expect(report.status).toBe(400);
     expect(report.body.errors[0]).toMatchObject({ field: 'as_of' });
   });
@@ -165,14 +248,24 @@ describe('bodies built to cost the server', () => {
 describe('headers', () => {
   it('every answer says nosniff, deny framing, no referrer, and not what it runs on', async () => {
     const res = await request(app).get('/healthz');
-    expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
-    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(res.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(res.headers['content-security-policy']).toBe(
+      "default-src 'none';frame-ancestors 'none'",
+    );
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
   it('a new API key, whose secret is shown once, is never to be cached', async () => {
     const { fund } = await fundWithManager(app);
-    const res = await as(app, admin).post('/v1/api-keys', { role: 'auditor', fund_id: fund.id, label: 'audit 2026' });
+    const res = await as(app, admin).post('/v1/api-keys', {
+      role: 'auditor',
+      fund_id: fund.id,
+      label: 'audit 2026',
+    });
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
   });
@@ -181,8 +274,16 @@ describe('headers', () => {
 describe('instants out of range', () => {
   it('an audit anchor as of the year 0000 is a 400 naming as_of', async () => {
     const { fund } = await fundWithManager(app);
-    const res = await as(app, admin).get(`/v1/audit-events/verify?fund_id=${fund.id}&as_of=0000-01-01T00:00:00Z`);
+    const res = await as(app, admin).get(
+      `/v1/audit-events/verify?fund_id=${fund.id}&as_of=0000-01-01T00:00:00Z`,
+    );
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ in: 'query', field: 'as_of', message: 'must be an instant between the years 1900 and 2999 (RFC 3339)' }]);
+    expect(res.body.errors).toEqual([
+      {
+        in: 'query',
+        field: 'as_of',
+        message: 'must be an instant between the years 1900 and 2999 (RFC 3339)',
+      },
+    ]);
   });
 });

@@ -9,7 +9,14 @@ import type { Express } from 'express';
 import { sql } from 'kysely';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
-import { as, createKey, productBody, randomSiret, structureBody, unique } from '../support/portfolio';
+import {
+  as,
+  createKey,
+  productBody,
+  randomSiret,
+  structureBody,
+  unique,
+} from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
 
 let app: Express;
@@ -17,8 +24,14 @@ beforeAll(async () => {
   app = await testApp();
 });
 
-const count = async (query: ReturnType<typeof sql<{ n: number }>>) => (await query.execute(await testDb())).rows[0]!.n;
-const audited = (action: string, entityId: string) => count(sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_events WHERE action = ${action} AND entity_id = ${entityId}::uuid`);
+const count = async (query: ReturnType<typeof sql<{ n: number }>>) =>
+  (await query.execute(await testDb())).rows[0]!.n;
+const audited = (action: string, entityId: string) =>
+  count(
+    sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM audit_events WHERE action = ${action} AND entity_id = ${entityId}::uuid`,
+  );
 
 /** A pending loan of the desk's product and structure. */
 async function pendingLoan(desk: Desk, structureId = desk.structure.id): Promise<string> {
@@ -27,8 +40,14 @@ async function pendingLoan(desk: Desk, structureId = desk.structure.id): Promise
   return res.body.id as string;
 }
 const loanBody = (desk: Desk, structureId: string, principal = '10000.00') => ({
-  product_id: desk.product.id, structure_id: structureId, principal, annual_rate_percent: '12', periodicity: 'monthly', term_periods: 12,
-  method: 'annuity', disbursement_date: '2025-01-15',
+  product_id: desk.product.id,
+  structure_id: structureId,
+  principal,
+  annual_rate_percent: '12',
+  periodicity: 'monthly',
+  term_periods: 12,
+  method: 'annuity',
+  disbursement_date: '2025-01-15',
 });
 
 interface Case {
@@ -48,127 +67,245 @@ interface Case {
 const routes: Record<string, (desk: Desk) => Promise<Case>> = {
   // --- issue 15 items 3-4: funding sources and impact snapshots
   'POST /v1/funds/{fund_id}/funding-sources': async (desk) => {
-    const body = { origin: 'region', label: unique('Région'), amount_committed: '1000.00', start_date: '2024-01-01' };
+    const body = {
+      origin: 'region',
+      label: unique('Région'),
+      amount_committed: '1000.00',
+      start_date: '2024-01-01',
+    };
     return {
-      path: `/v1/funds/${desk.fund.id}/funding-sources`, status: 201, body, otherBody: { ...body, amount_committed: '2000.00' },
-      made: () => count(sql`SELECT count(*)::int AS n FROM funding_sources WHERE label = ${body.label}`),
+      path: `/v1/funds/${desk.fund.id}/funding-sources`,
+      status: 201,
+      body,
+      otherBody: { ...body, amount_committed: '2000.00' },
+      made: () =>
+        count(sql`SELECT count(*)::int AS n FROM funding_sources WHERE label = ${body.label}`),
     };
   },
   'POST /v1/structures/{structure_id}/impact-snapshots': async (desk) => {
-    const { id } = (await desk.api.post('/v1/structures', structureBody(desk.fund.id))).body as { id: string };
-    const body = { snapshot_date: '2025-12-31', jobs_fte: 4, jobs_created: 1, jobs_maintained: 3, still_active: true };
+    const { id } = (await desk.api.post('/v1/structures', structureBody(desk.fund.id))).body as {
+      id: string;
+    };
+    const body = {
+      snapshot_date: '2025-12-31',
+      jobs_fte: 4,
+      jobs_created: 1,
+      jobs_maintained: 3,
+      still_active: true,
+    };
     return {
-      path: `/v1/structures/${id}/impact-snapshots`, status: 201, body, otherBody: { ...body, jobs_fte: 5 },
-      made: () => count(sql`SELECT count(*)::int AS n FROM impact_snapshots WHERE structure_id = ${id}::uuid`),
+      path: `/v1/structures/${id}/impact-snapshots`,
+      status: 201,
+      body,
+      otherBody: { ...body, jobs_fte: 5 },
+      made: () =>
+        count(
+          sql`SELECT count(*)::int AS n FROM impact_snapshots WHERE structure_id = ${id}::uuid`,
+        ),
     };
   },
   'POST /v1/funds': async () => {
     const name = unique('Fonds rejoué');
     return {
-      caller: () => ADMIN_KEY, path: '/v1/funds', status: 201,
-      body: { name, region_code: '84', department_codes: ['69'] }, otherBody: { name, region_code: '84', department_codes: ['01'] },
+      caller: () => ADMIN_KEY,
+      path: '/v1/funds',
+      status: 201,
+      body: { name, region_code: '84', department_codes: ['69'] },
+      otherBody: { name, region_code: '84', department_codes: ['01'] },
       made: () => count(sql`SELECT count(*)::int AS n FROM funds WHERE name = ${name}`),
     };
   },
   'POST /v1/products': async (desk) => {
     const body = productBody(desk.fund.id);
-    return { path: '/v1/products', status: 201, body, otherBody: { ...body, term_periods_max: 60 }, made: () => count(sql`SELECT count(*)::int AS n FROM products WHERE name = ${body.name}`) };
+    return {
+      path: '/v1/products',
+      status: 201,
+      body,
+      otherBody: { ...body, term_periods_max: 60 },
+      made: () => count(sql`SELECT count(*)::int AS n FROM products WHERE name = ${body.name}`),
+    };
   },
   'POST /v1/structures': async (desk) => {
     const body = structureBody(desk.fund.id);
     return {
-      path: '/v1/structures', status: 201, body, otherBody: { ...body, siret: randomSiret() },
+      path: '/v1/structures',
+      status: 201,
+      body,
+      otherBody: { ...body, siret: randomSiret() },
       made: () => count(sql`SELECT count(*)::int AS n FROM structures WHERE siret = ${body.siret}`),
     };
   },
   'POST /v1/loans': async (desk) => ({
-    path: '/v1/loans', status: 201, body: loanBody(desk, desk.structure.id), otherBody: loanBody(desk, desk.structure.id, '20000.00'),
-    made: () => count(sql`SELECT count(*)::int AS n FROM loans WHERE structure_id = ${desk.structure.id}::uuid`),
+    path: '/v1/loans',
+    status: 201,
+    body: loanBody(desk, desk.structure.id),
+    otherBody: loanBody(desk, desk.structure.id, '20000.00'),
+    made: () =>
+      count(
+        sql`SELECT count(*)::int AS n FROM loans WHERE structure_id = ${desk.structure.id}::uuid`,
+      ),
   }),
   'POST /v1/loans/{loan_id}/disbursement': async (desk) => {
     const loanId = await pendingLoan(desk);
     return {
-      path: `/v1/loans/${loanId}/disbursement`, status: 200, body: { date: '2025-01-15', amount: '10000.00' }, otherBody: { date: '2025-01-16', amount: '10000.00' },
+      path: `/v1/loans/${loanId}/disbursement`,
+      status: 200,
+      body: { date: '2025-01-15', amount: '10000.00' },
+      otherBody: { date: '2025-01-16', amount: '10000.00' },
       made: () => audited('loan.disbursed', loanId),
     };
   },
   'POST /v1/loans/{loan_id}/cancellation': async (desk) => {
     const loanId = await pendingLoan(desk);
-    return { path: `/v1/loans/${loanId}/cancellation`, status: 200, body: { reason: 'abandoned' }, otherBody: { reason: 'merged' }, made: () => audited('loan.cancelled', loanId) };
+    return {
+      path: `/v1/loans/${loanId}/cancellation`,
+      status: 200,
+      body: { reason: 'abandoned' },
+      otherBody: { reason: 'merged' },
+      made: () => audited('loan.cancelled', loanId),
+    };
   },
   'POST /v1/loans/{loan_id}/restructurings': async (desk) => {
     const { id } = await disbursedLoan(desk);
-    const body = { type: 'rate_change', effective_date: '2025-03-15', annual_rate_percent: '6', reason: 'hardship' };
+    const body = {
+      type: 'rate_change',
+      effective_date: '2025-03-15',
+      annual_rate_percent: '6',
+      reason: 'hardship',
+    };
     return {
-      path: `/v1/loans/${id}/restructurings`, status: 201, body, otherBody: { ...body, annual_rate_percent: '5' },
-      made: () => count(sql`SELECT count(*)::int AS n FROM restructurings WHERE loan_id = ${id}::uuid`),
+      path: `/v1/loans/${id}/restructurings`,
+      status: 201,
+      body,
+      otherBody: { ...body, annual_rate_percent: '5' },
+      made: () =>
+        count(sql`SELECT count(*)::int AS n FROM restructurings WHERE loan_id = ${id}::uuid`),
     };
   },
   'POST /v1/funds/{fund_id}/moratoria': async (desk) => {
     await disbursedLoan(desk);
     const body = { effective_date: '2025-03-15', periods: 3, reason: 'flood' };
     return {
-      path: `/v1/funds/${desk.fund.id}/moratoria`, status: 201, body, otherBody: { ...body, periods: 2 },
-      made: () => count(sql`SELECT count(*)::int AS n FROM moratoria WHERE fund_id = ${desk.fund.id}::uuid`),
+      path: `/v1/funds/${desk.fund.id}/moratoria`,
+      status: 201,
+      body,
+      otherBody: { ...body, periods: 2 },
+      made: () =>
+        count(sql`SELECT count(*)::int AS n FROM moratoria WHERE fund_id = ${desk.fund.id}::uuid`),
     };
   },
   'POST /v1/loans/{loan_id}/write-off': async (desk) => {
     const { id } = await disbursedLoan(desk);
-    return { path: `/v1/loans/${id}/write-off`, status: 200, body: { date: '2025-03-20', reason: 'liquidation' }, otherBody: { date: '2025-03-21', reason: 'liquidation' }, made: () => audited('loan.written_off', id) };
+    return {
+      path: `/v1/loans/${id}/write-off`,
+      status: 200,
+      body: { date: '2025-03-20', reason: 'liquidation' },
+      otherBody: { date: '2025-03-21', reason: 'liquidation' },
+      made: () => audited('loan.written_off', id),
+    };
   },
   'POST /v1/loans/{loan_id}/repayments/{repayment_id}/reversal': async (desk) => {
     const { id } = await disbursedLoan(desk);
-    const repayment = (await repay(desk, id, { amount: '500.00', value_date: '2025-02-15' })).body.id as string;
+    const repayment = (await repay(desk, id, { amount: '500.00', value_date: '2025-02-15' })).body
+      .id as string;
     return {
-      path: `/v1/loans/${id}/repayments/${repayment}/reversal`, status: 200, body: { reason: 'bounced' }, otherBody: { reason: 'mistaken' },
+      path: `/v1/loans/${id}/repayments/${repayment}/reversal`,
+      status: 200,
+      body: { reason: 'bounced' },
+      otherBody: { reason: 'mistaken' },
       made: () => audited('repayment.reversed', repayment),
     };
   },
   'POST /v1/api-keys': async (desk) => {
     const label = unique('portal');
     return {
-      path: '/v1/api-keys', status: 201, body: { role: 'auditor', fund_id: desk.fund.id, label }, otherBody: { role: 'manager', fund_id: desk.fund.id, label },
-      made: () => count(sql`SELECT count(*)::int AS n FROM api_keys WHERE label = ${label}`), secretShownOnce: true,
+      path: '/v1/api-keys',
+      status: 201,
+      body: { role: 'auditor', fund_id: desk.fund.id, label },
+      otherBody: { role: 'manager', fund_id: desk.fund.id, label },
+      made: () => count(sql`SELECT count(*)::int AS n FROM api_keys WHERE label = ${label}`),
+      secretShownOnce: true,
     };
   },
   'POST /v1/webhook-endpoints': async () => {
     const description = unique('portal');
     return {
-      path: '/v1/webhook-endpoints', status: 201, secretShownOnce: true,
+      path: '/v1/webhook-endpoints',
+      status: 201,
+      secretShownOnce: true,
       body: { url: 'https://portal.example.org/hooks', event_types: ['loan.created'], description },
-      otherBody: { url: 'https://portal.example.org/hooks', event_types: ['loan.repaid'], description },
-      made: () => count(sql`SELECT count(*)::int AS n FROM webhook_endpoints WHERE description = ${description}`),
+      otherBody: {
+        url: 'https://portal.example.org/hooks',
+        event_types: ['loan.repaid'],
+        description,
+      },
+      made: () =>
+        count(
+          sql`SELECT count(*)::int AS n FROM webhook_endpoints WHERE description = ${description}`,
+        ),
     };
   },
   'POST /v1/webhook-endpoints/{endpoint_id}/secret-rotation': async (desk) => {
-    const id = (await desk.api.post('/v1/webhook-endpoints', { url: 'https://portal.example.org/hooks', event_types: ['loan.created'] })).body.id as string;
+    const id = (
+      await desk.api.post('/v1/webhook-endpoints', {
+        url: 'https://portal.example.org/hooks',
+        event_types: ['loan.created'],
+      })
+    ).body.id as string;
     return {
-      path: `/v1/webhook-endpoints/${id}/secret-rotation`, status: 200, secretShownOnce: true, body: {}, otherBody: { unexpected: true },
+      path: `/v1/webhook-endpoints/${id}/secret-rotation`,
+      status: 200,
+      secretShownOnce: true,
+      body: {},
+      otherBody: { unexpected: true },
       made: () => audited('webhook_endpoint.secret_rotated', id),
     };
   },
   'POST /v1/events/{event_id}/redeliveries': async (desk) => {
-    const endpoint = (await desk.api.post('/v1/webhook-endpoints', { url: 'https://portal.example.org/hooks', event_types: ['loan.created'] })).body.id as string;
+    const endpoint = (
+      await desk.api.post('/v1/webhook-endpoints', {
+        url: 'https://portal.example.org/hooks',
+        event_types: ['loan.created'],
+      })
+    ).body.id as string;
     const loan = await pendingLoan(desk);
     const event = (await desk.api.get(`/v1/events?loan_id=${loan}`)).body.items[0].id as string;
     return {
-      path: `/v1/events/${event}/redeliveries`, status: 202, body: { endpoint_id: endpoint }, otherBody: {},
-      made: () => count(sql`SELECT count(*)::int - 1 AS n FROM webhook_deliveries WHERE event_id = ${event}::uuid`), // the first delivery, and one more
+      path: `/v1/events/${event}/redeliveries`,
+      status: 202,
+      body: { endpoint_id: endpoint },
+      otherBody: {},
+      made: () =>
+        count(
+          sql`SELECT count(*)::int - 1 AS n FROM webhook_deliveries WHERE event_id = ${event}::uuid`,
+        ), // the first delivery, and one more
     };
   },
   'POST /v1/reports': async (desk) => ({
-    path: '/v1/reports', status: 202, body: { fund_id: desk.fund.id, as_of: '2025-06-30' }, otherBody: { fund_id: desk.fund.id, as_of: '2025-05-31' },
-    made: () => count(sql`SELECT count(*)::int AS n FROM reports WHERE fund_id = ${desk.fund.id}::uuid`),
+    path: '/v1/reports',
+    status: 202,
+    body: { fund_id: desk.fund.id, as_of: '2025-06-30' },
+    otherBody: { fund_id: desk.fund.id, as_of: '2025-05-31' },
+    made: () =>
+      count(sql`SELECT count(*)::int AS n FROM reports WHERE fund_id = ${desk.fund.id}::uuid`),
   }),
   'POST /v1/exports': async (desk) => ({
-    path: '/v1/exports', status: 202, body: { fund_id: desk.fund.id, as_of: '2025-06-30' }, otherBody: { fund_id: desk.fund.id, as_of: '2025-05-31' },
-    made: () => count(sql`SELECT count(*)::int AS n FROM exports WHERE fund_id = ${desk.fund.id}::uuid`),
+    path: '/v1/exports',
+    status: 202,
+    body: { fund_id: desk.fund.id, as_of: '2025-06-30' },
+    otherBody: { fund_id: desk.fund.id, as_of: '2025-05-31' },
+    made: () =>
+      count(sql`SELECT count(*)::int AS n FROM exports WHERE fund_id = ${desk.fund.id}::uuid`),
   }),
   'POST /v1/reminders/scan': async (desk) => {
     await disbursedLoan(desk); // due 2025-02-15: a first scan on the 20th makes its reminder of 1 day after (the day-15 one waits)
     return {
-      path: '/v1/reminders/scan', status: 200, body: { fund_id: desk.fund.id, as_of: '2025-02-20' }, otherBody: { fund_id: desk.fund.id, as_of: '2025-02-21' },
-      made: () => count(sql`SELECT count(*)::int AS n FROM reminders WHERE fund_id = ${desk.fund.id}::uuid`),
+      path: '/v1/reminders/scan',
+      status: 200,
+      body: { fund_id: desk.fund.id, as_of: '2025-02-20' },
+      otherBody: { fund_id: desk.fund.id, as_of: '2025-02-21' },
+      made: () =>
+        count(sql`SELECT count(*)::int AS n FROM reminders WHERE fund_id = ${desk.fund.id}::uuid`),
     };
   },
 };
@@ -198,7 +335,9 @@ describe.each(Object.entries(routes))('%s', (_route, open) => {
     const other = await api.post(route.path, route.otherBody, { 'Idempotency-Key': key });
     expect(other.status).toBe(422);
     expect(other.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(other.body.errors).toEqual([expect.objectContaining({ in: 'header', field: 'Idempotency-Key' })]);
+    expect(other.body.errors).toEqual([
+      expect.objectContaining({ in: 'header', field: 'Idempotency-Key' }),
+    ]);
     expect(await route.made()).toBe(1);
   });
 
@@ -211,20 +350,30 @@ describe.each(Object.entries(routes))('%s', (_route, open) => {
     expect(first.status).toBe(route.status);
     // Two other keys (for a fund, managers, who may not open one) under the same Idempotency-Key: the
     // same request is not a replay, another is not a reuse of the key (whatever the route says of it).
-    const [one, two] = caller === ADMIN_KEY ? [desk.manager.secret, (await createKey(app, { role: 'manager', fund_id: desk.fund.id })).secret]
-      : [ADMIN_KEY, (await createKey(app, { role: 'manager', fund_id: desk.fund.id })).secret];
+    const [one, two] =
+      caller === ADMIN_KEY
+        ? [
+            desk.manager.secret,
+            (await createKey(app, { role: 'manager', fund_id: desk.fund.id })).secret,
+          ]
+        : [ADMIN_KEY, (await createKey(app, { role: 'manager', fund_id: desk.fund.id })).secret];
     const same = await as(app, one).post(route.path, route.body, { 'Idempotency-Key': key });
     expect(same.headers['idempotency-replayed']).toBeUndefined();
     if (same.status === 201) expect(same.body.id).not.toBe(first.body.id);
     const other = await as(app, two).post(route.path, route.otherBody, { 'Idempotency-Key': key });
     expect(other.headers['idempotency-replayed']).toBeUndefined();
-    expect((other.body.errors ?? []).map((error: { field: string }) => error.field)).not.toContain('Idempotency-Key');
+    expect((other.body.errors ?? []).map((error: { field: string }) => error.field)).not.toContain(
+      'Idempotency-Key',
+    );
   });
 
   it('without a key, works as before', async () => {
     const desk = await servicingDesk(app);
     const route = await open(desk);
-    const res = await as(app, route.caller?.(desk) ?? desk.manager.secret).post(route.path, route.body);
+    const res = await as(app, route.caller?.(desk) ?? desk.manager.secret).post(
+      route.path,
+      route.body,
+    );
     expect(res.status).toBe(route.status);
     expect(res.headers['idempotency-replayed']).toBeUndefined();
     expect(await route.made()).toBe(1);
@@ -234,10 +383,15 @@ describe.each(Object.entries(routes))('%s', (_route, open) => {
 describe('two identical requests at once under one key', () => {
   it('make one loan: one 201, and the other a replay of it or a 409', async () => {
     const desk = await servicingDesk(app);
-    const { id: structureId } = (await desk.api.post('/v1/structures', structureBody(desk.fund.id))).body as { id: string };
+    const { id: structureId } = (await desk.api.post('/v1/structures', structureBody(desk.fund.id)))
+      .body as { id: string };
     const headers = { 'Idempotency-Key': randomUUID() };
-    const answers = await Promise.all([1, 2].map(() => desk.api.post('/v1/loans', loanBody(desk, structureId), headers)));
-    const first = answers.find((res) => res.status === 201 && res.headers['idempotency-replayed'] === undefined)!;
+    const answers = await Promise.all(
+      [1, 2].map(() => desk.api.post('/v1/loans', loanBody(desk, structureId), headers)),
+    );
+    const first = answers.find(
+      (res) => res.status === 201 && res.headers['idempotency-replayed'] === undefined,
+    )!;
     expect(first).toBeDefined();
     const second = answers.find((res) => res !== first)!;
     if (second.status === 201) {
@@ -246,6 +400,10 @@ describe('two identical requests at once under one key', () => {
     } else {
       expect(second.status).toBe(409);
     }
-    expect(await count(sql`SELECT count(*)::int AS n FROM loans WHERE structure_id = ${structureId}::uuid`)).toBe(1);
+    expect(
+      await count(
+        sql`SELECT count(*)::int AS n FROM loans WHERE structure_id = ${structureId}::uuid`,
+      ),
+    ).toBe(1);
   });
 });

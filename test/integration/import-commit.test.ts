@@ -19,8 +19,23 @@ import { hashSecret } from '../../src/http/auth';
 import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
 import { isolatedDatabase } from '../support/db';
-import { differences, fundLabels, loanHistory, normalise, normalisedHistory } from '../support/loan-history';
-import { as, createKey, createProduct, createStructure, fundWithManager, randomSiret, type CreatedKey, type Fund } from '../support/portfolio';
+import {
+  differences,
+  fundLabels,
+  loanHistory,
+  normalise,
+  normalisedHistory,
+} from '../support/loan-history';
+import {
+  as,
+  createKey,
+  createProduct,
+  createStructure,
+  fundWithManager,
+  randomSiret,
+  type CreatedKey,
+  type Fund,
+} from '../support/portfolio';
 import { until } from '../support/until';
 
 jest.setTimeout(240_000);
@@ -34,7 +49,12 @@ const QUEUE_PREFIX = `test-import-commit-${randomUUID()}`;
 beforeAll(async () => {
   iso = await isolatedDatabase('import_commit');
   db = iso.db;
-  app = createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH });
+  app = createApp({
+    logger: pino({ level: 'silent' }),
+    db,
+    adminKeyHash: hashSecret(ADMIN_KEY),
+    rateLimits: LIMITS_OUT_OF_REACH,
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +64,12 @@ afterAll(async () => {
 /** The real workers while `work` runs. */
 async function withWorkers<T>(work: () => Promise<T>): Promise<T> {
   const workers = await startWorkers({
-    db, redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), reminders: loadConfig({}).reminders, queuePrefix: QUEUE_PREFIX, relayIntervalMs: 50,
+    db,
+    redisUrl: 'redis://127.0.0.1:6379',
+    logger: pino({ level: 'silent' }),
+    reminders: loadConfig({}).reminders,
+    queuePrefix: QUEUE_PREFIX,
+    relayIntervalMs: 50,
   });
   try {
     return await work();
@@ -64,8 +89,15 @@ interface Lender {
 async function lender(): Promise<Lender> {
   const { fund, manager } = await fundWithManager(app);
   const product = await createProduct(app, fund.id, manager.secret, {
-    kind: 'common_law', principal_min: '100.00', principal_max: '1000000.00', annual_rate_percent_max: '20', term_periods_min: 1, term_periods_max: 360,
-    deferral_periods_max: 60, methods: ['annuity', 'linear', 'bullet'], periodicities: ['monthly', 'quarterly', 'semiannual', 'annual'],
+    kind: 'common_law',
+    principal_min: '100.00',
+    principal_max: '1000000.00',
+    annual_rate_percent_max: '20',
+    term_periods_min: 1,
+    term_periods_max: 360,
+    deferral_periods_max: 60,
+    methods: ['annuity', 'linear', 'bullet'],
+    periodicities: ['monthly', 'quarterly', 'semiannual', 'annual'],
   });
   return { fund, manager, productId: product.id, api: as(app, manager.secret) };
 }
@@ -74,19 +106,52 @@ async function lender(): Promise<Lender> {
 const cents = (amount: string) => BigInt(amount.replace('.', ''));
 const money = (value: bigint) => `${value / 100n}.${String(value % 100n).padStart(2, '0')}`;
 const plus = (...amounts: string[]) => money(amounts.reduce((sum, a) => sum + cents(a), 0n));
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const addDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 // ---- the story ----
-interface Instalment { number: number; due_date: string; principal: string; interest: string; total: string; capitalised_interest: string }
-interface RepaymentBody { amount: string; value_date: string; reference?: string; prepayment?: 'reduce_instalment' | 'reduce_term' | 'pay_ahead' }
+interface Instalment {
+  number: number;
+  due_date: string;
+  principal: string;
+  interest: string;
+  total: string;
+  capitalised_interest: string;
+}
+interface RepaymentBody {
+  amount: string;
+  value_date: string;
+  reference?: string;
+  prepayment?: 'reduce_instalment' | 'reduce_term' | 'pay_ahead';
+}
 /** A repayment, decided on the loan's schedule as it stands (after the ones before it). */
 type Step = (rows: Instalment[]) => RepaymentBody;
-interface StructureData { legal_name: string; siret: string | null; rna: string | null; legal_form: string; esus: boolean; naf_code: string; jobs_fte: string; contact_email: string }
+interface StructureData {
+  legal_name: string;
+  siret: string | null;
+  rna: string | null;
+  legal_form: string;
+  esus: boolean;
+  naf_code: string;
+  jobs_fte: string;
+  contact_email: string;
+}
 interface LoanCase {
   ref: string;
   structure: number;
-  terms: { principal: string; annual_rate_percent: string; periodicity: string; term_periods: number; method: string; disbursement_date: string;
-    deferral_periods?: number; deferral_type?: string; day_count?: string; rounding?: string; first_due_date?: string };
+  terms: {
+    principal: string;
+    annual_rate_percent: string;
+    periodicity: string;
+    term_periods: number;
+    method: string;
+    disbursement_date: string;
+    deferral_periods?: number;
+    deferral_type?: string;
+    day_count?: string;
+    rounding?: string;
+    first_due_date?: string;
+  };
   steps: Step[];
 }
 
@@ -94,39 +159,247 @@ const TERRITORY = { commune_code: '69123', department_code: '69', region_code: '
 
 function structuresOfStory(): StructureData[] {
   return [
-    { legal_name: 'Les Jardins du Lac', siret: randomSiret(), rna: null, legal_form: 'association', esus: true, naf_code: '88.99B', jobs_fte: '12.5', contact_email: 'jardins@example.org' },
-    { legal_name: 'Coop Habitat, Lyon', siret: randomSiret(), rna: null, legal_form: 'cooperative', esus: false, naf_code: '41.20A', jobs_fte: '3.25', contact_email: 'coop@example.org' },
-    { legal_name: 'Repair Café', siret: null, rna: `W${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`, legal_form: 'association', esus: false, naf_code: '94.99Z', jobs_fte: '0.5', contact_email: 'cafe@example.org' },
+    {
+      legal_name: 'Les Jardins du Lac',
+      siret: randomSiret(),
+      rna: null,
+      legal_form: 'association',
+      esus: true,
+      naf_code: '88.99B',
+      jobs_fte: '12.5',
+      contact_email: 'jardins@example.org',
+    },
+    {
+      legal_name: 'Coop Habitat, Lyon',
+      siret: randomSiret(),
+      rna: null,
+      legal_form: 'cooperative',
+      esus: false,
+      naf_code: '41.20A',
+      jobs_fte: '3.25',
+      contact_email: 'coop@example.org',
+    },
+    {
+      legal_name: 'Repair Café',
+      siret: null,
+      rna: `W${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`,
+      legal_form: 'association',
+      esus: false,
+      naf_code: '94.99Z',
+      jobs_fte: '0.5',
+      contact_email: 'cafe@example.org',
+    },
   ];
 }
 
-const onDue = (k: number, reference?: string): Step => (rows) => ({ amount: rows[k]!.total, value_date: rows[k]!.due_date, ...(reference ? { reference } : {}) });
+const onDue =
+  (k: number, reference?: string): Step =>
+  (rows) => ({
+    amount: rows[k]!.total,
+    value_date: rows[k]!.due_date,
+    ...(reference ? { reference } : {}),
+  });
 
 /** The loans: every path of the servicing core the brief names. */
 const CASES: LoanCase[] = [
-  { ref: 'A-ANNUITY', structure: 0, terms: { principal: '10000.00', annual_rate_percent: '12', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-15' },
-    steps: [onDue(0, 'VIR A1'), onDue(1, 'VIR A2'), onDue(2, 'VIR A3')] },
-  { ref: 'B-LINEAR-QUARTERLY', structure: 0, terms: { principal: '24000.00', annual_rate_percent: '4', periodicity: 'quarterly', term_periods: 8, method: 'linear', day_count: 'ACT/365', disbursement_date: '2025-01-31' },
-    steps: [onDue(0, 'VIR B1'), onDue(1)] },
-  { ref: 'C-TOTAL-DEFERRAL', structure: 0, terms: { principal: '15000.00', annual_rate_percent: '6', periodicity: 'monthly', term_periods: 24, deferral_periods: 6, deferral_type: 'total', method: 'annuity', disbursement_date: '2025-01-10' },
-    steps: [onDue(6, 'VIR C7'), onDue(7, 'VIR C8')] },
-  { ref: 'D-PARTIAL-DEFERRAL', structure: 0, terms: { principal: '8000.00', annual_rate_percent: '5', periodicity: 'monthly', term_periods: 18, deferral_periods: 3, deferral_type: 'partial', method: 'linear', disbursement_date: '2025-02-05', first_due_date: '2025-03-15' },
-    steps: [onDue(0), onDue(1), onDue(2), onDue(3, 'VIR D4')] },
-  { ref: 'E-REDUCE-INSTALMENT', structure: 1, terms: { principal: '20000.00', annual_rate_percent: '4.5', periodicity: 'monthly', term_periods: 36, method: 'annuity', disbursement_date: '2025-01-20' },
-    steps: [onDue(0, 'VIR E1'), (rows) => ({ amount: plus(rows[1]!.total, '5000.00'), value_date: rows[1]!.due_date, reference: 'VIR E2 + 5000', prepayment: 'reduce_instalment' }), onDue(3, 'VIR E4')] },
-  { ref: 'F-REDUCE-TERM', structure: 1, terms: { principal: '18000.00', annual_rate_percent: '7', periodicity: 'monthly', term_periods: 24, method: 'annuity', disbursement_date: '2025-03-01' },
-    steps: [onDue(0, 'VIR F1'), (rows) => ({ amount: plus(rows[1]!.total, '4000.00'), value_date: addDays(rows[1]!.due_date, -10), reference: 'VIR F2 + 4000', prepayment: 'reduce_term' }), onDue(2, 'VIR F3')] },
-  { ref: 'G-PAY-AHEAD', structure: 1, terms: { principal: '9000.00', annual_rate_percent: '5', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-25' },
-    steps: [(rows) => ({ amount: plus(rows[0]!.total, rows[1]!.total, '300.00'), value_date: rows[0]!.due_date, reference: 'VIR G1-2', prepayment: 'pay_ahead' }), onDue(3, 'VIR G4')] },
-  { ref: 'H-LATE', structure: 1, terms: { principal: '6000.00', annual_rate_percent: '8', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-10' },
-    steps: [(rows) => ({ amount: rows[0]!.total, value_date: addDays(rows[0]!.due_date, 20), reference: 'VIR H1 late' }),
-      (rows) => ({ amount: plus(rows[1]!.total, '100.00'), value_date: addDays(rows[2]!.due_date, 5), reference: 'VIR H2 late' })] },
-  { ref: 'I-EXCESS', structure: 2, terms: { principal: '3000.00', annual_rate_percent: '3', periodicity: 'monthly', term_periods: 6, method: 'linear', disbursement_date: '2025-02-01' },
-    steps: [onDue(0, 'VIR I1'), (rows) => ({ amount: plus(...rows.slice(1).map((r) => r.total), '150.00'), value_date: rows[1]!.due_date, reference: 'VIR I solde' })] },
-  { ref: 'J-SAME-DAY', structure: 2, terms: { principal: '5000.00', annual_rate_percent: '2', periodicity: 'monthly', term_periods: 10, method: 'linear', disbursement_date: '2025-01-31' },
-    steps: [(rows) => ({ amount: '200.00', value_date: rows[0]!.due_date, reference: 'CHQ 1' }), (rows) => ({ amount: '300.00', value_date: rows[0]!.due_date, reference: 'CHQ 2' }), onDue(1, 'VIR J2')] },
-  { ref: 'K-HALF-EVEN', structure: 2, terms: { principal: '1001.00', annual_rate_percent: '6', periodicity: 'monthly', term_periods: 6, method: 'annuity', rounding: 'half_even', disbursement_date: '2025-01-15' },
-    steps: [onDue(0, 'VIR K1'), onDue(1, 'VIR K2')] },
+  {
+    ref: 'A-ANNUITY',
+    structure: 0,
+    terms: {
+      principal: '10000.00',
+      annual_rate_percent: '12',
+      periodicity: 'monthly',
+      term_periods: 12,
+      method: 'annuity',
+      disbursement_date: '2025-01-15',
+    },
+    steps: [onDue(0, 'VIR A1'), onDue(1, 'VIR A2'), onDue(2, 'VIR A3')],
+  },
+  {
+    ref: 'B-LINEAR-QUARTERLY',
+    structure: 0,
+    terms: {
+      principal: '24000.00',
+      annual_rate_percent: '4',
+      periodicity: 'quarterly',
+      term_periods: 8,
+      method: 'linear',
+      day_count: 'ACT/365',
+      disbursement_date: '2025-01-31',
+    },
+    steps: [onDue(0, 'VIR B1'), onDue(1)],
+  },
+  {
+    ref: 'C-TOTAL-DEFERRAL',
+    structure: 0,
+    terms: {
+      principal: '15000.00',
+      annual_rate_percent: '6',
+      periodicity: 'monthly',
+      term_periods: 24,
+      deferral_periods: 6,
+      deferral_type: 'total',
+      method: 'annuity',
+      disbursement_date: '2025-01-10',
+    },
+    steps: [onDue(6, 'VIR C7'), onDue(7, 'VIR C8')],
+  },
+  {
+    ref: 'D-PARTIAL-DEFERRAL',
+    structure: 0,
+    terms: {
+      principal: '8000.00',
+      annual_rate_percent: '5',
+      periodicity: 'monthly',
+      term_periods: 18,
+      deferral_periods: 3,
+      deferral_type: 'partial',
+      method: 'linear',
+      disbursement_date: '2025-02-05',
+      first_due_date: '2025-03-15',
+    },
+    steps: [onDue(0), onDue(1), onDue(2), onDue(3, 'VIR D4')],
+  },
+  {
+    ref: 'E-REDUCE-INSTALMENT',
+    structure: 1,
+    terms: {
+      principal: '20000.00',
+      annual_rate_percent: '4.5',
+      periodicity: 'monthly',
+      term_periods: 36,
+      method: 'annuity',
+      disbursement_date: '2025-01-20',
+    },
+    steps: [
+      onDue(0, 'VIR E1'),
+      (rows) => ({
+        amount: plus(rows[1]!.total, '5000.00'),
+        value_date: rows[1]!.due_date,
+        reference: 'VIR E2 + 5000',
+        prepayment: 'reduce_instalment',
+      }),
+      onDue(3, 'VIR E4'),
+    ],
+  },
+  {
+    ref: 'F-REDUCE-TERM',
+    structure: 1,
+    terms: {
+      principal: '18000.00',
+      annual_rate_percent: '7',
+      periodicity: 'monthly',
+      term_periods: 24,
+      method: 'annuity',
+      disbursement_date: '2025-03-01',
+    },
+    steps: [
+      onDue(0, 'VIR F1'),
+      (rows) => ({
+        amount: plus(rows[1]!.total, '4000.00'),
+        value_date: addDays(rows[1]!.due_date, -10),
+        reference: 'VIR F2 + 4000',
+        prepayment: 'reduce_term',
+      }),
+      onDue(2, 'VIR F3'),
+    ],
+  },
+  {
+    ref: 'G-PAY-AHEAD',
+    structure: 1,
+    terms: {
+      principal: '9000.00',
+      annual_rate_percent: '5',
+      periodicity: 'monthly',
+      term_periods: 12,
+      method: 'annuity',
+      disbursement_date: '2025-01-25',
+    },
+    steps: [
+      (rows) => ({
+        amount: plus(rows[0]!.total, rows[1]!.total, '300.00'),
+        value_date: rows[0]!.due_date,
+        reference: 'VIR G1-2',
+        prepayment: 'pay_ahead',
+      }),
+      onDue(3, 'VIR G4'),
+    ],
+  },
+  {
+    ref: 'H-LATE',
+    structure: 1,
+    terms: {
+      principal: '6000.00',
+      annual_rate_percent: '8',
+      periodicity: 'monthly',
+      term_periods: 12,
+      method: 'annuity',
+      disbursement_date: '2025-01-10',
+    },
+    steps: [
+      (rows) => ({
+        amount: rows[0]!.total,
+        value_date: addDays(rows[0]!.due_date, 20),
+        reference: 'VIR H1 late',
+      }),
+      (rows) => ({
+        amount: plus(rows[1]!.total, '100.00'),
+        value_date: addDays(rows[2]!.due_date, 5),
+        reference: 'VIR H2 late',
+      }),
+    ],
+  },
+  {
+    ref: 'I-EXCESS',
+    structure: 2,
+    terms: {
+      principal: '3000.00',
+      annual_rate_percent: '3',
+      periodicity: 'monthly',
+      term_periods: 6,
+      method: 'linear',
+      disbursement_date: '2025-02-01',
+    },
+    steps: [
+      onDue(0, 'VIR I1'),
+      (rows) => ({
+        amount: plus(...rows.slice(1).map((r) => r.total), '150.00'),
+        value_date: rows[1]!.due_date,
+        reference: 'VIR I solde',
+      }),
+    ],
+  },
+  {
+    ref: 'J-SAME-DAY',
+    structure: 2,
+    terms: {
+      principal: '5000.00',
+      annual_rate_percent: '2',
+      periodicity: 'monthly',
+      term_periods: 10,
+      method: 'linear',
+      disbursement_date: '2025-01-31',
+    },
+    steps: [
+      (rows) => ({ amount: '200.00', value_date: rows[0]!.due_date, reference: 'CHQ 1' }),
+      (rows) => ({ amount: '300.00', value_date: rows[0]!.due_date, reference: 'CHQ 2' }),
+      onDue(1, 'VIR J2'),
+    ],
+  },
+  {
+    ref: 'K-HALF-EVEN',
+    structure: 2,
+    terms: {
+      principal: '1001.00',
+      annual_rate_percent: '6',
+      periodicity: 'monthly',
+      term_periods: 6,
+      method: 'annuity',
+      rounding: 'half_even',
+      disbursement_date: '2025-01-15',
+    },
+    steps: [onDue(0, 'VIR K1'), onDue(1, 'VIR K2')],
+  },
 ];
 
 interface Entered {
@@ -140,22 +413,41 @@ interface Entered {
 /** The story entered through the API, as a fund's staff would: structures, loans, disbursements, repayments in value-date order. */
 async function enterByHand(l: Lender, structures: StructureData[]): Promise<Entered> {
   const structureIds: string[] = [];
-  for (const s of structures) structureIds.push((await createStructure(app, l.fund.id, l.manager.secret, { ...s, ...TERRITORY })).id);
+  for (const s of structures)
+    structureIds.push(
+      (await createStructure(app, l.fund.id, l.manager.secret, { ...s, ...TERRITORY })).id,
+    );
   const loans = new Map<string, string>();
   const repayments = new Map<string, RepaymentBody[]>();
   for (const c of CASES) {
-    const created = await l.api.post('/v1/loans', { product_id: l.productId, structure_id: structureIds[c.structure], ...c.terms });
-    if (created.status !== 201) throw new Error(`${c.ref}: ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await l.api.post('/v1/loans', {
+      product_id: l.productId,
+      structure_id: structureIds[c.structure],
+      ...c.terms,
+    });
+    if (created.status !== 201)
+      throw new Error(`${c.ref}: ${created.status} ${JSON.stringify(created.body)}`);
     const id = created.body.id as string;
-    const disbursed = await l.api.post(`/v1/loans/${id}/disbursement`, { date: c.terms.disbursement_date, amount: c.terms.principal });
-    if (disbursed.status !== 200) throw new Error(`${c.ref} disbursement: ${disbursed.status} ${JSON.stringify(disbursed.body)}`);
+    const disbursed = await l.api.post(`/v1/loans/${id}/disbursement`, {
+      date: c.terms.disbursement_date,
+      amount: c.terms.principal,
+    });
+    if (disbursed.status !== 200)
+      throw new Error(
+        `${c.ref} disbursement: ${disbursed.status} ${JSON.stringify(disbursed.body)}`,
+      );
     loans.set(id, c.ref);
     const bodies: RepaymentBody[] = [];
     for (const step of c.steps) {
       const schedule = await l.api.get(`/v1/loans/${id}/schedule`);
       const body = step(schedule.body.instalments as Instalment[]);
-      const res = await l.api.post(`/v1/loans/${id}/repayments`, body, { 'Idempotency-Key': randomUUID() });
-      if (res.status !== 201) throw new Error(`${c.ref} repayment ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.body)}`);
+      const res = await l.api.post(`/v1/loans/${id}/repayments`, body, {
+        'Idempotency-Key': randomUUID(),
+      });
+      if (res.status !== 201)
+        throw new Error(
+          `${c.ref} repayment ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.body)}`,
+        );
       bodies.push(body);
     }
     repayments.set(c.ref, bodies);
@@ -165,43 +457,146 @@ async function enterByHand(l: Lender, structures: StructureData[]): Promise<Ente
 
 // ---- the same story as CSV files ----
 type Conventions = 'en' | 'fr';
-const quoted = (sep: string) => (cell: string) => (cell.includes(sep) || cell.includes('"') || /[\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
-const frAmount = (amount: string) => amount.replace(/\B(?=(\d{3})+\.)/g, '\u00A0').replace('.', ',');
+const quoted = (sep: string) => (cell: string) =>
+  cell.includes(sep) || cell.includes('"') || /[\r\n]/.test(cell)
+    ? `"${cell.replaceAll('"', '""')}"`
+    : cell;
+const frAmount = (amount: string) =>
+  amount.replace(/\B(?=(\d{3})+\.)/g, '\u00A0').replace('.', ',');
 const frDate = (date: string) => date.split('-').reverse().join('/');
 const frRate = (rate: string) => `${rate.replace('.', ',')} %`;
 
 function csvFiles(entered: Entered, productId: string, conventions: Conventions) {
   const fr = conventions === 'fr';
   const sep = fr ? ';' : ',';
-  const line = (cells: (string | number | boolean | null | undefined)[]) => cells.map((c) => quoted(sep)(c === null || c === undefined ? '' : String(c))).join(sep);
-  const file = (header: string[], lines: string[]) => `${fr ? '\uFEFF' : ''}${[line(header), ...lines].join('\r\n')}\r\n`;
+  const line = (cells: (string | number | boolean | null | undefined)[]) =>
+    cells.map((c) => quoted(sep)(c === null || c === undefined ? '' : String(c))).join(sep);
+  const file = (header: string[], lines: string[]) =>
+    `${fr ? '\uFEFF' : ''}${[line(header), ...lines].join('\r\n')}\r\n`;
   const amount = (a: string) => (fr ? frAmount(a) : a);
   const date = (d: string | undefined) => (d === undefined ? '' : fr ? frDate(d) : d);
   const bool = (b: boolean) => (fr ? (b ? 'oui' : 'non') : String(b));
 
   const structures = file(
-    fr ? ['raison_sociale', 'siret', 'rna', 'forme_juridique', 'esus', 'code_naf', 'code_commune', 'code_departement', 'code_region', 'etp', 'email']
-      : ['legal_name', 'siret', 'rna', 'legal_form', 'esus', 'naf_code', 'commune_code', 'department_code', 'region_code', 'jobs_fte', 'contact_email'],
-    entered.structures.map((s) => line([s.legal_name, s.siret, s.rna, s.legal_form, bool(s.esus), fr ? s.naf_code.replace('.', '') : s.naf_code,
-      TERRITORY.commune_code, TERRITORY.department_code, TERRITORY.region_code, fr ? s.jobs_fte.replace('.', ',') : s.jobs_fte, s.contact_email])),
+    fr
+      ? [
+          'raison_sociale',
+          'siret',
+          'rna',
+          'forme_juridique',
+          'esus',
+          'code_naf',
+          'code_commune',
+          'code_departement',
+          'code_region',
+          'etp',
+          'email',
+        ]
+      : [
+          'legal_name',
+          'siret',
+          'rna',
+          'legal_form',
+          'esus',
+          'naf_code',
+          'commune_code',
+          'department_code',
+          'region_code',
+          'jobs_fte',
+          'contact_email',
+        ],
+    entered.structures.map((s) =>
+      line([
+        s.legal_name,
+        s.siret,
+        s.rna,
+        s.legal_form,
+        bool(s.esus),
+        fr ? s.naf_code.replace('.', '') : s.naf_code,
+        TERRITORY.commune_code,
+        TERRITORY.department_code,
+        TERRITORY.region_code,
+        fr ? s.jobs_fte.replace('.', ',') : s.jobs_fte,
+        s.contact_email,
+      ]),
+    ),
   );
   const loans = file(
-    fr ? ['reference_pret', 'siret', 'rna', 'produit', 'capital', 'taux', 'periodicite', 'duree', 'differe', 'type_differe', 'methode', 'base_calcul', 'arrondi', 'date_premiere_echeance', 'date_decaissement']
-      : ['external_reference', 'structure_siret', 'structure_rna', 'product_id', 'principal', 'annual_rate_percent', 'periodicity', 'term_periods', 'deferral_periods', 'deferral_type', 'method', 'day_count', 'rounding', 'first_due_date', 'disbursement_date'],
+    fr
+      ? [
+          'reference_pret',
+          'siret',
+          'rna',
+          'produit',
+          'capital',
+          'taux',
+          'periodicite',
+          'duree',
+          'differe',
+          'type_differe',
+          'methode',
+          'base_calcul',
+          'arrondi',
+          'date_premiere_echeance',
+          'date_decaissement',
+        ]
+      : [
+          'external_reference',
+          'structure_siret',
+          'structure_rna',
+          'product_id',
+          'principal',
+          'annual_rate_percent',
+          'periodicity',
+          'term_periods',
+          'deferral_periods',
+          'deferral_type',
+          'method',
+          'day_count',
+          'rounding',
+          'first_due_date',
+          'disbursement_date',
+        ],
     CASES.map((c) => {
       const s = entered.structures[c.structure]!;
       const t = c.terms;
-      return line([c.ref, s.siret, s.rna, productId, fr ? `${amount(t.principal)} €` : t.principal, fr ? frRate(t.annual_rate_percent) : t.annual_rate_percent,
-        t.periodicity, t.term_periods, t.deferral_periods, t.deferral_type, t.method, t.day_count, t.rounding, date(t.first_due_date), date(t.disbursement_date)]);
+      return line([
+        c.ref,
+        s.siret,
+        s.rna,
+        productId,
+        fr ? `${amount(t.principal)} €` : t.principal,
+        fr ? frRate(t.annual_rate_percent) : t.annual_rate_percent,
+        t.periodicity,
+        t.term_periods,
+        t.deferral_periods,
+        t.deferral_type,
+        t.method,
+        t.day_count,
+        t.rounding,
+        date(t.first_due_date),
+        date(t.disbursement_date),
+      ]);
     }),
   );
   // Lines in value-date order in English; newest first in French (the import orders each loan's
   // repayments by value date, then line: the same-day pair keeps its order of lines).
-  const rows = CASES.flatMap((c) => entered.repayments.get(c.ref)!.map((r, i) => ({ ref: c.ref, r, i })));
-  if (fr) rows.sort((a, b) => b.r.value_date.localeCompare(a.r.value_date) || (a.ref === b.ref ? a.i - b.i : a.ref.localeCompare(b.ref)));
+  const rows = CASES.flatMap((c) =>
+    entered.repayments.get(c.ref)!.map((r, i) => ({ ref: c.ref, r, i })),
+  );
+  if (fr)
+    rows.sort(
+      (a, b) =>
+        b.r.value_date.localeCompare(a.r.value_date) ||
+        (a.ref === b.ref ? a.i - b.i : a.ref.localeCompare(b.ref)),
+    );
   const repayments = file(
-    fr ? ['Référence prêt', 'Date valeur', 'Montant', 'Libellé', 'remboursement_anticipe'] : ['loan_external_reference', 'value_date', 'amount', 'reference', 'prepayment'],
-    rows.map(({ ref, r }) => line([ref, date(r.value_date), amount(r.amount), r.reference, r.prepayment])),
+    fr
+      ? ['Référence prêt', 'Date valeur', 'Montant', 'Libellé', 'remboursement_anticipe']
+      : ['loan_external_reference', 'value_date', 'amount', 'reference', 'prepayment'],
+    rows.map(({ ref, r }) =>
+      line([ref, date(r.value_date), amount(r.amount), r.reference, r.prepayment]),
+    ),
   );
   return { structures, loans, repayments };
 }
@@ -222,24 +617,37 @@ async function footprint(fundId: string) {
            (SELECT count(*) FROM journal_entries WHERE fund_id = ${fundId}::uuid) AS journal_entries,
            (SELECT count(*) FROM audit_events WHERE fund_id = ${fundId}::uuid AND action NOT LIKE 'import.%') AS audit_events,
            (SELECT count(*) FROM events WHERE fund_id = ${fundId}::uuid) AS events,
-           (SELECT count(*) FROM outbox WHERE payload::text LIKE ${`%${fundId}%`} AND queue <> 'imports') AS outbox`.execute(db);
+           (SELECT count(*) FROM outbox WHERE payload::text LIKE ${`%${fundId}%`} AND queue <> 'imports') AS outbox`.execute(
+    db,
+  );
   return rows[0]!;
 }
 
-const importsOf = (fundId: string) => count(sql<{ n: string }>`SELECT count(*) AS n FROM imports WHERE fund_id = ${fundId}::uuid`);
+const importsOf = (fundId: string) =>
+  count(sql<{ n: string }>`SELECT count(*) AS n FROM imports WHERE fund_id = ${fundId}::uuid`);
 
 /** POSTs a commit and waits for the real worker to finish it; returns the import as GET shows it, and the statuses seen. */
 async function commitAndWait(l: Lender, files: Record<string, string>) {
-  const posted = await l.api.post('/v1/imports', { fund_id: l.fund.id, mode: 'commit', ...files }, { 'Idempotency-Key': randomUUID() });
-  if (posted.status !== 202) throw new Error(`commit: ${posted.status} ${JSON.stringify(posted.body)}`);
+  const posted = await l.api.post(
+    '/v1/imports',
+    { fund_id: l.fund.id, mode: 'commit', ...files },
+    { 'Idempotency-Key': randomUUID() },
+  );
+  if (posted.status !== 202)
+    throw new Error(`commit: ${posted.status} ${JSON.stringify(posted.body)}`);
   const seen = new Set<string>([posted.body.status as string]);
   const done = await withWorkers(async () => {
     let last: { status: string } = posted.body;
-    await until(async () => {
-      last = (await l.api.get(posted.headers.location!)).body;
-      seen.add(last.status);
-      return last.status === 'done' || last.status === 'failed';
-    }, 'the import to end', 120_000, 50);
+    await until(
+      async () => {
+        last = (await l.api.get(posted.headers.location!)).body;
+        seen.add(last.status);
+        return last.status === 'done' || last.status === 'failed';
+      },
+      'the import to end',
+      120_000,
+      50,
+    );
     return last;
   });
   return { posted, done: done as Record<string, unknown>, seen };
@@ -247,11 +655,18 @@ async function commitAndWait(l: Lender, files: Record<string, string>) {
 
 /** The fund's loans by reference, and the labels of its ids. */
 async function labelsOf(l: Lender, loanRefs: Map<string, string>) {
-  return fundLabels(db, { id: l.fund.id, productId: l.productId, managerKeyId: l.manager.id }, loanRefs);
+  return fundLabels(
+    db,
+    { id: l.fund.id, productId: l.productId, managerKeyId: l.manager.id },
+    loanRefs,
+  );
 }
 
 async function importedLoans(fundId: string): Promise<Map<string, string>> {
-  const { rows } = await sql<{ id: string; external_reference: string }>`SELECT id::text, external_reference FROM loans WHERE fund_id = ${fundId}::uuid`.execute(db);
+  const { rows } = await sql<{
+    id: string;
+    external_reference: string;
+  }>`SELECT id::text, external_reference FROM loans WHERE fund_id = ${fundId}::uuid`.execute(db);
   return new Map(rows.map((r) => [r.id, r.external_reference]));
 }
 
@@ -272,8 +687,12 @@ function takeExternalReferences(value: unknown, found: unknown[] = []): unknown[
 /** The fund's audit events of one action on its own stream, normalised, in a stable order. */
 async function fundStreamStates(fundId: string, action: string, labels: Map<string, string>) {
   const { rows } = await sql<{ state: unknown; entity_id: string; actor_key_id: string }>`
-    SELECT state, entity_id::text, actor_key_id::text FROM audit_events WHERE stream = ${fundId}::uuid AND action = ${action} ORDER BY seq`.execute(db);
-  return (normalise(rows, labels) as unknown[]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    SELECT state, entity_id::text, actor_key_id::text FROM audit_events WHERE stream = ${fundId}::uuid AND action = ${action} ORDER BY seq`.execute(
+    db,
+  );
+  return (normalise(rows, labels) as unknown[]).sort((a, b) =>
+    JSON.stringify(a).localeCompare(JSON.stringify(b)),
+  );
 }
 
 describe('the import’s commit, against hand entry', () => {
@@ -283,24 +702,43 @@ describe('the import’s commit, against hand entry', () => {
     const entered = await enterByHand(hand, structures);
     const handLabels = await labelsOf(hand, entered.loans);
     const handHistories = new Map<string, ReturnType<typeof normalisedHistory>>();
-    for (const [id, ref] of entered.loans) handHistories.set(ref, normalisedHistory(await loanHistory(db, hand.api, id), handLabels));
+    for (const [id, ref] of entered.loans)
+      handHistories.set(ref, normalisedHistory(await loanHistory(db, hand.api, id), handLabels));
 
     // The story did take the paths it is meant to (else equal histories would prove little).
-    const h = (ref: string) => handHistories.get(ref) as unknown as {
-      api: { schedule: { instalments: { interest: string }[] }; versions: { items: { reason: string }[] }; loan: { status: string; arrears: { days_past_due: number } }; repayments: { excess: string; reference: string }[] };
-      db: { journal: { event: string }[] };
-    };
+    const h = (ref: string) =>
+      handHistories.get(ref) as unknown as {
+        api: {
+          schedule: { instalments: { interest: string }[] };
+          versions: { items: { reason: string }[] };
+          loan: { status: string; arrears: { days_past_due: number } };
+          repayments: { excess: string; reference: string }[];
+        };
+        db: { journal: { event: string }[] };
+      };
     expect(h('K-HALF-EVEN').api.schedule.instalments[0]!.interest).toBe('5.00'); // 1001.00 × 0.5 % = 5.005: half_even
-    expect(h('C-TOTAL-DEFERRAL').db.journal.filter((e) => e.event === 'capitalised_interest')).toHaveLength(6);
-    expect(h('E-REDUCE-INSTALMENT').api.versions.items.map((v) => v.reason)).toEqual(['disbursement', 'prepayment']);
+    expect(
+      h('C-TOTAL-DEFERRAL').db.journal.filter((e) => e.event === 'capitalised_interest'),
+    ).toHaveLength(6);
+    expect(h('E-REDUCE-INSTALMENT').api.versions.items.map((v) => v.reason)).toEqual([
+      'disbursement',
+      'prepayment',
+    ]);
     expect(h('F-REDUCE-TERM').api.versions.items).toHaveLength(2);
     expect(h('G-PAY-AHEAD').api.versions.items).toHaveLength(1);
     expect(h('H-LATE').api.loan.arrears.days_past_due).toBeGreaterThan(0);
     expect(h('I-EXCESS').api.loan.status).toBe('repaid');
     expect(cents(h('I-EXCESS').api.repayments[1]!.excess)).toBeGreaterThan(0n);
-    expect(h('J-SAME-DAY').api.repayments.map((r) => r.reference)).toEqual(['CHQ 1', 'CHQ 2', 'VIR J2']);
+    expect(h('J-SAME-DAY').api.repayments.map((r) => r.reference)).toEqual([
+      'CHQ 1',
+      'CHQ 2',
+      'VIR J2',
+    ]);
 
-    const handTrial = normalise((await hand.api.get(`/v1/funds/${hand.fund.id}/ledger/trial-balance`)).body, handLabels);
+    const handTrial = normalise(
+      (await hand.api.get(`/v1/funds/${hand.fund.id}/ledger/trial-balance`)).body,
+      handLabels,
+    );
     const handStructures = await fundStreamStates(hand.fund.id, 'structure.created', handLabels);
     const found: string[] = [];
     for (const conventions of ['en', 'fr'] as const) {
@@ -310,8 +748,21 @@ describe('the import’s commit, against hand entry', () => {
       expect({ conventions, errors: checked.body.errors }).toEqual({ conventions, errors: [] });
       const { done } = await commitAndWait(mine, files);
       const repayments = CASES.reduce((n, c) => n + c.steps.length, 0);
-      expect({ conventions, status: done.status, errors: done.errors, created: done.created, rows_done: done.rows_done, rows_total: done.rows_total })
-        .toEqual({ conventions, status: 'done', errors: [], created: { structures: 3, loans: CASES.length, repayments }, rows_done: 3 + CASES.length + repayments, rows_total: 3 + CASES.length + repayments });
+      expect({
+        conventions,
+        status: done.status,
+        errors: done.errors,
+        created: done.created,
+        rows_done: done.rows_done,
+        rows_total: done.rows_total,
+      }).toEqual({
+        conventions,
+        status: 'done',
+        errors: [],
+        created: { structures: 3, loans: CASES.length, repayments },
+        rows_done: 3 + CASES.length + repayments,
+        rows_total: 3 + CASES.length + repayments,
+      });
       const loans = await importedLoans(mine.fund.id);
       expect([...loans.values()].sort()).toEqual(CASES.map((c) => c.ref).sort());
       const labels = await labelsOf(mine, loans);
@@ -322,23 +773,64 @@ describe('the import’s commit, against hand entry', () => {
         // The external reference is what an import adds: the loan's own, where hand entry has none.
         const importedRefs = takeExternalReferences(imported);
         const handRefs = takeExternalReferences(byHand);
-        expect({ ref, importedRefs: [...new Set(importedRefs)] }).toEqual({ ref, importedRefs: [ref] });
-        expect({ ref, handRefs: [...new Set(handRefs)] }).toEqual({ ref, handRefs: handRefs.length ? [null] : [] });
+        expect({ ref, importedRefs: [...new Set(importedRefs)] }).toEqual({
+          ref,
+          importedRefs: [ref],
+        });
+        expect({ ref, handRefs: [...new Set(handRefs)] }).toEqual({
+          ref,
+          handRefs: handRefs.length ? [null] : [],
+        });
         found.push(...differences(byHand, imported, `${conventions} ${ref}`));
       }
-      found.push(...differences(handTrial, normalise((await mine.api.get(`/v1/funds/${mine.fund.id}/ledger/trial-balance`)).body, labels), `${conventions} trial balance`));
-      found.push(...differences(handStructures, await fundStreamStates(mine.fund.id, 'structure.created', labels), `${conventions} structure.created`));
+      found.push(
+        ...differences(
+          handTrial,
+          normalise(
+            (await mine.api.get(`/v1/funds/${mine.fund.id}/ledger/trial-balance`)).body,
+            labels,
+          ),
+          `${conventions} trial balance`,
+        ),
+      );
+      found.push(
+        ...differences(
+          handStructures,
+          await fundStreamStates(mine.fund.id, 'structure.created', labels),
+          `${conventions} structure.created`,
+        ),
+      );
 
       // Each chain (the fund's, each loan's) recomputes to its head.
       for (const fundId of [hand.fund.id, mine.fund.id]) {
         const verified = await as(app, ADMIN_KEY).get(`/v1/audit-events/verify?fund_id=${fundId}`);
-        expect({ fundId, valid: verified.body.valid, broken: verified.body.broken_chains }).toEqual({ fundId, valid: true, broken: [] });
+        expect({ fundId, valid: verified.body.valid, broken: verified.body.broken_chains }).toEqual(
+          { fundId, valid: true, broken: [] },
+        );
       }
       // No webhook events for the history an import brings in; one import.completed on the fund's stream.
-      expect(await count(sql<{ n: string }>`SELECT count(*) AS n FROM events WHERE fund_id = ${mine.fund.id}::uuid AND loan_id IS NOT NULL`)).toBe(0);
-      expect(await count(sql<{ n: string }>`SELECT count(*) AS n FROM audit_events WHERE stream = ${mine.fund.id}::uuid AND action = 'import.completed'`)).toBe(1);
+      expect(
+        await count(
+          sql<{
+            n: string;
+          }>`SELECT count(*) AS n FROM events WHERE fund_id = ${mine.fund.id}::uuid AND loan_id IS NOT NULL`,
+        ),
+      ).toBe(0);
+      expect(
+        await count(
+          sql<{
+            n: string;
+          }>`SELECT count(*) AS n FROM audit_events WHERE stream = ${mine.fund.id}::uuid AND action = 'import.completed'`,
+        ),
+      ).toBe(1);
     }
-    expect(await count(sql<{ n: string }>`SELECT count(*) AS n FROM events WHERE fund_id = ${hand.fund.id}::uuid AND loan_id IS NOT NULL`)).toBeGreaterThan(0);
+    expect(
+      await count(
+        sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM events WHERE fund_id = ${hand.fund.id}::uuid AND loan_id IS NOT NULL`,
+      ),
+    ).toBeGreaterThan(0);
     expect(found).toEqual([]);
   });
 });
@@ -351,13 +843,18 @@ describe('the comparison itself', () => {
       const entered = await enterByHand(l, structures);
       const labels = await labelsOf(l, entered.loans);
       const byRef = new Map<string, unknown>();
-      for (const [id, ref] of entered.loans) byRef.set(ref, normalisedHistory(await loanHistory(db, l.api, id), labels));
+      for (const [id, ref] of entered.loans)
+        byRef.set(ref, normalisedHistory(await loanHistory(db, l.api, id), labels));
       histories.push(byRef);
     }
     const [first, second] = histories as [Map<string, unknown>, Map<string, unknown>];
-    expect(CASES.flatMap((c) => differences(first.get(c.ref), second.get(c.ref), c.ref))).toEqual([]);
+    expect(CASES.flatMap((c) => differences(first.get(c.ref), second.get(c.ref), c.ref))).toEqual(
+      [],
+    );
     expect(JSON.stringify(first.get('A-ANNUITY'))).not.toContain('UNLABELLED-ID');
-    const changed = JSON.parse(JSON.stringify(second.get('A-ANNUITY')).replace('"888.49"', '"888.50"'));
+    const changed = JSON.parse(
+      JSON.stringify(second.get('A-ANNUITY')).replace('"888.49"', '"888.50"'),
+    );
     expect(differences(first.get('A-ANNUITY'), changed).length).toBeGreaterThan(0);
   });
 });
@@ -394,14 +891,42 @@ describe('committing an import', () => {
     expect(posted.status).toBe(202);
     expect(posted.headers.location).toBe(`/v1/imports/${posted.body.id}`);
     expect(posted.body).toEqual({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/), fund_id: l.fund.id, status: 'queued',
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      fund_id: l.fund.id,
+      status: 'queued',
       files: {
-        structures: { sha256: sha256(files.structures), rows_read: 1, rows_valid: 1, rows_to_create: 1, rows_already_present: 0 },
-        loans: { sha256: sha256(files.loans), rows_read: 2, rows_valid: 2, rows_to_create: 2, rows_already_present: 0 },
-        repayments: { sha256: sha256(files.repayments), rows_read: 3, rows_valid: 3, rows_to_create: 3, rows_already_present: 0 },
+        structures: {
+          sha256: sha256(files.structures),
+          rows_read: 1,
+          rows_valid: 1,
+          rows_to_create: 1,
+          rows_already_present: 0,
+        },
+        loans: {
+          sha256: sha256(files.loans),
+          rows_read: 2,
+          rows_valid: 2,
+          rows_to_create: 2,
+          rows_already_present: 0,
+        },
+        repayments: {
+          sha256: sha256(files.repayments),
+          rows_read: 3,
+          rows_valid: 3,
+          rows_to_create: 3,
+          rows_already_present: 0,
+        },
       },
-      rows_total: 6, rows_done: 0, created: null, error: null, errors: [], errors_not_shown: 0, attempts: 0,
-      created_at: expect.any(String), started_at: null, finished_at: null,
+      rows_total: 6,
+      rows_done: 0,
+      created: null,
+      error: null,
+      errors: [],
+      errors_not_shown: 0,
+      attempts: 0,
+      created_at: expect.any(String),
+      started_at: null,
+      finished_at: null,
     });
     const replayed = await l.api.post('/v1/imports', body, { 'Idempotency-Key': key });
     expect(replayed.status).toBe(202);
@@ -413,36 +938,62 @@ describe('committing an import', () => {
     const seen = new Set<string>();
     const done = await withWorkers(async () => {
       let last: Record<string, unknown> = {};
-      await until(async () => {
-        last = (await l.api.get(posted.headers.location!)).body;
-        seen.add(last.status as string);
-        return last.status === 'done' || last.status === 'failed';
-      }, 'the import to end', 120_000, 20);
+      await until(
+        async () => {
+          last = (await l.api.get(posted.headers.location!)).body;
+          seen.add(last.status as string);
+          return last.status === 'done' || last.status === 'failed';
+        },
+        'the import to end',
+        120_000,
+        20,
+      );
       return last;
     });
     expect(done).toEqual({
-      ...posted.body, status: 'done', rows_done: 6, created: { structures: 1, loans: 2, repayments: 3 }, attempts: 1,
-      started_at: expect.any(String), finished_at: expect.any(String),
+      ...posted.body,
+      status: 'done',
+      rows_done: 6,
+      created: { structures: 1, loans: 2, repayments: 3 },
+      attempts: 1,
+      started_at: expect.any(String),
+      finished_at: expect.any(String),
     });
     expect([...seen].every((status) => ['queued', 'running', 'done'].includes(status))).toBe(true);
     // The files are not kept once applied: only their SHA-256.
-    const { rows: [kept] } = await sql<{ files: number }>`SELECT num_nonnulls(structures_csv, loans_csv, repayments_csv) AS files FROM imports WHERE id = ${posted.body.id}::uuid`.execute(db);
+    const {
+      rows: [kept],
+    } = await sql<{
+      files: number;
+    }>`SELECT num_nonnulls(structures_csv, loans_csv, repayments_csv) AS files FROM imports WHERE id = ${posted.body.id}::uuid`.execute(
+      db,
+    );
     expect(kept).toEqual({ files: 0 });
     const after = await footprint(l.fund.id);
-    expect({ structures: after.structures, loans: after.loans, repayments: after.repayments })
-      .toEqual({ structures: String(Number(before.structures) + 1), loans: String(Number(before.loans) + 2), repayments: String(Number(before.repayments) + 3) });
+    expect({
+      structures: after.structures,
+      loans: after.loans,
+      repayments: after.repayments,
+    }).toEqual({
+      structures: String(Number(before.structures) + 1),
+      loans: String(Number(before.loans) + 2),
+      repayments: String(Number(before.repayments) + 3),
+    });
 
     // The same files again: everything is there already.
     const again = await l.api.post('/v1/imports', body, { 'Idempotency-Key': randomUUID() });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({
-      mode: 'commit', fund_id: l.fund.id, no_op: true,
+      mode: 'commit',
+      fund_id: l.fund.id,
+      no_op: true,
       files: {
         structures: { rows_read: 1, rows_valid: 1, rows_to_create: 0, rows_already_present: 1 },
         loans: { rows_read: 2, rows_valid: 2, rows_to_create: 0, rows_already_present: 2 },
         repayments: { rows_read: 3, rows_valid: 3, rows_to_create: 0, rows_already_present: 3 },
       },
-      errors: [], errors_not_shown: 0,
+      errors: [],
+      errors_not_shown: 0,
     });
     expect(await footprint(l.fund.id)).toEqual(after);
     expect(await importsOf(l.fund.id)).toBe(1);
@@ -452,16 +1003,46 @@ describe('committing an import', () => {
     const l = await lender();
     const { files, siret } = smallPortfolio(l.productId);
     // A third loan, without repayments, whose principal has three decimals: line 4 of the loans file.
-    const bad = { ...files, loans: `${files.loans}\r\nP-3,${siret},${l.productId},5000.001,0,monthly,12,linear,2025-01-15` };
+    const bad = {
+      ...files,
+      loans: `${files.loans}\r\nP-3,${siret},${l.productId},5000.001,0,monthly,12,linear,2025-01-15`,
+    };
     const before = await footprint(l.fund.id);
-    const res = await l.api.post('/v1/imports', { fund_id: l.fund.id, mode: 'commit', ...bad }, { 'Idempotency-Key': randomUUID() });
+    const res = await l.api.post(
+      '/v1/imports',
+      { fund_id: l.fund.id, mode: 'commit', ...bad },
+      { 'Idempotency-Key': randomUUID() },
+    );
     expect(res.status).toBe(422);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status: 422, detail: expect.stringMatching(/^The import has errors: nothing was written/), report: { mode: 'commit', fund_id: l.fund.id } });
+    expect(res.body).toMatchObject({
+      status: 422,
+      detail: expect.stringMatching(/^The import has errors: nothing was written/),
+      report: { mode: 'commit', fund_id: l.fund.id },
+    });
     // `in` as every problem of the API has it.
-    expect(res.body.errors).toEqual([{ in: 'body', field: 'loans[4].principal', message: 'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"' }]);
-    expect(res.body.report.files.loans).toEqual({ rows_read: 3, rows_valid: 2, rows_to_create: 2, rows_already_present: 0 });
-    expect(res.body.report.errors).toEqual([expect.objectContaining({ file: 'loans', row: 4, column: 'principal', rule: 'invalid_request' })]);
+    expect(res.body.errors).toEqual([
+      {
+        in: 'body',
+        field: 'loans[4].principal',
+        message:
+          'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"',
+      },
+    ]);
+    expect(res.body.report.files.loans).toEqual({
+      rows_read: 3,
+      rows_valid: 2,
+      rows_to_create: 2,
+      rows_already_present: 0,
+    });
+    expect(res.body.report.errors).toEqual([
+      expect.objectContaining({
+        file: 'loans',
+        row: 4,
+        column: 'principal',
+        rule: 'invalid_request',
+      }),
+    ]);
     expect(await footprint(l.fund.id)).toEqual(before);
     expect(await importsOf(l.fund.id)).toBe(0);
     expect(res.body.title).toBe('Business rule violated'); // the title of every 422: `detail` says what
@@ -472,14 +1053,28 @@ describe('committing an import', () => {
     const stranger = await lender();
     const auditor = await createKey(app, { role: 'auditor', fund_id: l.fund.id });
     const structure = await createStructure(app, l.fund.id, l.manager.secret);
-    const portal = await createKey(app, { role: 'structure', fund_id: l.fund.id, structure_id: structure.id });
+    const portal = await createKey(app, {
+      role: 'structure',
+      fund_id: l.fund.id,
+      structure_id: structure.id,
+    });
     const { files } = smallPortfolio(l.productId);
     const body = { fund_id: l.fund.id, mode: 'commit', ...files };
-    expect((await as(app, auditor.secret).post('/v1/imports', body, { 'Idempotency-Key': randomUUID() })).status).toBe(403);
-    expect((await stranger.api.post('/v1/imports', body, { 'Idempotency-Key': randomUUID() })).status).toBe(404);
-    expect((await as(app, portal.secret).post('/v1/imports', body, { 'Idempotency-Key': randomUUID() })).status).toBe(404);
+    expect(
+      (await as(app, auditor.secret).post('/v1/imports', body, { 'Idempotency-Key': randomUUID() }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await stranger.api.post('/v1/imports', body, { 'Idempotency-Key': randomUUID() })).status,
+    ).toBe(404);
+    expect(
+      (await as(app, portal.secret).post('/v1/imports', body, { 'Idempotency-Key': randomUUID() }))
+        .status,
+    ).toBe(404);
     expect(await importsOf(l.fund.id)).toBe(0);
-    const posted = await as(app, ADMIN_KEY).post('/v1/imports', body, { 'Idempotency-Key': randomUUID() });
+    const posted = await as(app, ADMIN_KEY).post('/v1/imports', body, {
+      'Idempotency-Key': randomUUID(),
+    });
     expect(posted.status).toBe(202);
     const location = posted.headers.location!;
     expect((await as(app, auditor.secret).get(location)).status).toBe(200);
@@ -487,7 +1082,13 @@ describe('committing an import', () => {
     expect((await as(app, ADMIN_KEY).get(location)).status).toBe(200);
     expect((await as(app, portal.secret).get(location)).status).toBe(404);
     expect((await stranger.api.get(location)).status).toBe(404);
-    await withWorkers(() => until(async () => (await l.api.get(location)).body.status === 'done', 'the import to be done', 120_000));
+    await withWorkers(() =>
+      until(
+        async () => (await l.api.get(location)).body.status === 'done',
+        'the import to be done',
+        120_000,
+      ),
+    );
   });
 });
 
@@ -495,8 +1096,16 @@ describe('all or nothing in the job', () => {
   /** Everything of the portfolio's: its structure, loans, their repayments, journal entries and audit streams. */
   async function traces(fundId: string, siret: string) {
     return {
-      structures: await count(sql<{ n: string }>`SELECT count(*) AS n FROM structures WHERE fund_id = ${fundId}::uuid AND siret = ${siret}`),
-      loans: await count(sql<{ n: string }>`SELECT count(*) AS n FROM loans WHERE fund_id = ${fundId}::uuid AND external_reference IN ('P-1', 'P-2')`),
+      structures: await count(
+        sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM structures WHERE fund_id = ${fundId}::uuid AND siret = ${siret}`,
+      ),
+      loans: await count(
+        sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM loans WHERE fund_id = ${fundId}::uuid AND external_reference IN ('P-1', 'P-2')`,
+      ),
       footprint: await footprint(fundId),
     };
   }
@@ -504,26 +1113,68 @@ describe('all or nothing in the job', () => {
   it('fails whole when the fund changed between the request and the job (a loan of the same reference entered meanwhile)', async () => {
     const l = await lender();
     const { files, siret } = smallPortfolio(l.productId);
-    const posted = await l.api.post('/v1/imports', { fund_id: l.fund.id, mode: 'commit', ...files }, { 'Idempotency-Key': randomUUID() });
+    const posted = await l.api.post(
+      '/v1/imports',
+      { fund_id: l.fund.id, mode: 'commit', ...files },
+      { 'Idempotency-Key': randomUUID() },
+    );
     expect(posted.status).toBe(202);
     // Meanwhile, P-2 entered through the API (with the reference an import would give it).
     const other = await createStructure(app, l.fund.id, l.manager.secret);
-    const loan = await l.api.post('/v1/loans', { product_id: l.productId, structure_id: other.id, principal: '5000.00', annual_rate_percent: '0', periodicity: 'monthly', term_periods: 12, method: 'linear', disbursement_date: '2025-01-15' });
-    expect((await l.api.post(`/v1/loans/${loan.body.id}/disbursement`, { date: '2025-01-15', amount: '5000.00' })).status).toBe(200);
-    await sql`UPDATE loans SET external_reference = 'P-2' WHERE id = ${loan.body.id}::uuid`.execute(db);
+    const loan = await l.api.post('/v1/loans', {
+      product_id: l.productId,
+      structure_id: other.id,
+      principal: '5000.00',
+      annual_rate_percent: '0',
+      periodicity: 'monthly',
+      term_periods: 12,
+      method: 'linear',
+      disbursement_date: '2025-01-15',
+    });
+    expect(
+      (
+        await l.api.post(`/v1/loans/${loan.body.id}/disbursement`, {
+          date: '2025-01-15',
+          amount: '5000.00',
+        })
+      ).status,
+    ).toBe(200);
+    await sql`UPDATE loans SET external_reference = 'P-2' WHERE id = ${loan.body.id}::uuid`.execute(
+      db,
+    );
     const before = await traces(l.fund.id, siret);
 
     const failed = await withWorkers(async () => {
       let last: Record<string, unknown> = {};
-      await until(async () => ['done', 'failed'].includes((last = (await l.api.get(posted.headers.location!)).body).status as string), 'the import to end', 120_000);
+      await until(
+        async () =>
+          ['done', 'failed'].includes(
+            (last = (await l.api.get(posted.headers.location!)).body).status as string,
+          ),
+        'the import to end',
+        120_000,
+      );
       return last;
     });
-    expect(failed).toMatchObject({ status: 'failed', created: null, rows_done: 0, attempts: 1, error: null, finished_at: expect.any(String) });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      created: null,
+      rows_done: 0,
+      attempts: 1,
+      error: null,
+      finished_at: expect.any(String),
+    });
     // P-2's repayment is history of a loan the fund has: the job's re-check names it.
-    expect(failed.errors).toEqual([{
-      file: 'repayments', row: 4, column: 'loan_external_reference', rule: 'rule_violation',
-      message: 'is a loan the fund already has: an import adds repayments only to the loans it creates (record this one through POST /v1/loans/{loan_id}/repayments)',
-    }]);
+    expect(failed.errors).toEqual([
+      {
+        file: 'repayments',
+        row: 4,
+        column: 'loan_external_reference',
+        rule: 'rule_violation',
+        message:
+          'is a loan the fund already has: an import adds repayments only to the loans it creates (record this one through POST /v1/loans/{loan_id}/repayments)',
+      },
+    ]);
     expect(await traces(l.fund.id, siret)).toEqual({ ...before, structures: 0, loans: 1 });
   });
 
@@ -533,18 +1184,37 @@ describe('all or nothing in the job', () => {
     // The last repayment's row cannot be written: the structure, the loans and the other repayments are by then.
     const boom = `BOOM ${randomUUID()}`;
     const poisoned = { ...files, repayments: files.repayments.replace('CHQ 1', boom) };
-    await sql.raw(`CREATE OR REPLACE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-        IF NEW.reference = '${boom}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`).execute(db);
-    await sql.raw('CREATE TRIGGER refuse_boom BEFORE INSERT ON repayments FOR EACH ROW EXECUTE FUNCTION refuse_boom()').execute(db);
+    await sql
+      .raw(
+        `CREATE OR REPLACE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.reference = '${boom}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`,
+      )
+      .execute(db);
+    await sql
+      .raw(
+        'CREATE TRIGGER refuse_boom BEFORE INSERT ON repayments FOR EACH ROW EXECUTE FUNCTION refuse_boom()',
+      )
+      .execute(db);
     try {
       const before = await traces(l.fund.id, siret);
-      const posted = await l.api.post('/v1/imports', { fund_id: l.fund.id, mode: 'commit', ...poisoned }, { 'Idempotency-Key': randomUUID() });
+      const posted = await l.api.post(
+        '/v1/imports',
+        { fund_id: l.fund.id, mode: 'commit', ...poisoned },
+        { 'Idempotency-Key': randomUUID() },
+      );
       expect(posted.status).toBe(202);
       // The job's last attempt, run here (the worker would first retry it twice, 30 s of backoff).
       expect(await commitImport(db, posted.body.id as string, todayInParis(), true)).toBe('failed');
       const failed = (await l.api.get(posted.headers.location!)).body as Record<string, unknown>;
       // Not the files' fault: `error` says why, `errors` lists none.
-      expect(failed).toMatchObject({ status: 'failed', created: null, rows_done: 0, errors: [], error: 'refused by the test', finished_at: expect.any(String) });
+      expect(failed).toMatchObject({
+        status: 'failed',
+        created: null,
+        rows_done: 0,
+        errors: [],
+        error: 'refused by the test',
+        finished_at: expect.any(String),
+      });
       expect(await traces(l.fund.id, siret)).toEqual({ ...before, structures: 0, loans: 0 });
     } finally {
       await sql.raw('DROP TRIGGER IF EXISTS refuse_boom ON repayments').execute(db);

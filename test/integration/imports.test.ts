@@ -8,7 +8,18 @@ import type { Express } from 'express';
 import { sql } from 'kysely';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
-import { as, breakCheckDigit, createKey, createProduct, createStructure, fundWithManager, randomSiret, type CreatedKey, type Fund, type Product } from '../support/portfolio';
+import {
+  as,
+  breakCheckDigit,
+  createKey,
+  createProduct,
+  createStructure,
+  fundWithManager,
+  randomSiret,
+  type CreatedKey,
+  type Fund,
+  type Product,
+} from '../support/portfolio';
 
 let app: Express;
 beforeAll(async () => {
@@ -26,7 +37,8 @@ async function lender(): Promise<Lender> {
   return { fund, manager, product: await createProduct(app, fund.id, manager.secret) };
 }
 
-const dryRun = (key: string, body: Record<string, unknown>) => as(app, key).post('/v1/imports', body);
+const dryRun = (key: string, body: Record<string, unknown>) =>
+  as(app, key).post('/v1/imports', body);
 
 /** What the fund holds, and the audit trail and outbox: a dry run changes none of it. */
 async function footprint(fundId: string) {
@@ -35,7 +47,9 @@ async function footprint(fundId: string) {
          + (SELECT count(*) FROM loans WHERE fund_id = ${fundId}::uuid)
          + (SELECT count(*) FROM repayments r JOIN loans l ON l.id = r.loan_id WHERE l.fund_id = ${fundId}::uuid)
          + (SELECT count(*) FROM audit_events WHERE fund_id = ${fundId}::uuid)
-         + (SELECT count(*) FROM events WHERE fund_id = ${fundId}::uuid) AS n`.execute(await testDb());
+         + (SELECT count(*) FROM events WHERE fund_id = ${fundId}::uuid) AS n`.execute(
+    await testDb(),
+  );
   return rows[0]!.n;
 }
 
@@ -144,7 +158,14 @@ describe('a dry run', () => {
       ].join('\n'),
     });
     expect(res.status).toBe(200);
-    const errors = res.body.errors.map((e: { file: string; row: number; column: string | null; rule: string }) => [e.file, e.row, e.column, e.rule]);
+    const errors = res.body.errors.map(
+      (e: { file: string; row: number; column: string | null; rule: string }) => [
+        e.file,
+        e.row,
+        e.column,
+        e.rule,
+      ],
+    );
     expect(errors).toEqual([
       ['structures', 3, 'siret', 'conflict'],
       ['structures', 4, 'siret', 'rule_violation'],
@@ -160,9 +181,15 @@ describe('a dry run', () => {
       ['repayments', 5, 'loan_external_reference', 'not_found'],
       ['repayments', 6, 'value_date', 'invalid_request'],
     ]);
-    const message = (file: string, row: number) => res.body.errors.find((e: { file: string; row: number }) => e.file === file && e.row === row).message;
-    expect(message('structures', 4)).toBe('is not a valid SIRET (14 digits with a valid check digit)');
-    expect(message('loans', 5)).toBe('must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"');
+    const message = (file: string, row: number) =>
+      res.body.errors.find((e: { file: string; row: number }) => e.file === file && e.row === row)
+        .message;
+    expect(message('structures', 4)).toBe(
+      'is not a valid SIRET (14 digits with a valid check digit)',
+    );
+    expect(message('loans', 5)).toBe(
+      'must be an amount: a decimal string with at most 2 decimals and no sign or exponent, e.g. "1250.00"',
+    );
     expect(message('loans', 6)).toBe('must not be in the future');
     expect(message('repayments', 3)).toBe('must not be before the disbursement, 2025-01-31');
     expect(res.body.files).toEqual({
@@ -176,10 +203,28 @@ describe('a dry run', () => {
     const { fund, manager, product } = await lender();
     const structure = await createStructure(app, fund.id, manager.secret);
     const api = as(app, manager.secret);
-    const terms = { principal: '10000.00', annual_rate_percent: '3.5', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-31' };
-    const loan = await api.post('/v1/loans', { product_id: product.id, structure_id: structure.id, ...terms });
-    await api.post(`/v1/loans/${loan.body.id}/disbursement`, { date: '2025-01-31', amount: '10000.00' });
-    const refused = await api.post(`/v1/loans/${loan.body.id}/repayments`, { amount: '30000.00', value_date: '2025-02-28' }, { 'Idempotency-Key': crypto.randomUUID() });
+    const terms = {
+      principal: '10000.00',
+      annual_rate_percent: '3.5',
+      periodicity: 'monthly',
+      term_periods: 12,
+      method: 'annuity',
+      disbursement_date: '2025-01-31',
+    };
+    const loan = await api.post('/v1/loans', {
+      product_id: product.id,
+      structure_id: structure.id,
+      ...terms,
+    });
+    await api.post(`/v1/loans/${loan.body.id}/disbursement`, {
+      date: '2025-01-31',
+      amount: '10000.00',
+    });
+    const refused = await api.post(
+      `/v1/loans/${loan.body.id}/repayments`,
+      { amount: '30000.00', value_date: '2025-02-28' },
+      { 'Idempotency-Key': crypto.randomUUID() },
+    );
     expect(refused.status).toBe(422);
 
     const res = await dryRun(manager.secret, {
@@ -187,7 +232,15 @@ describe('a dry run', () => {
       loans: `external_reference,structure_siret,product_id,principal,annual_rate_percent,periodicity,term_periods,method,disbursement_date\nX1,${structure.siret},${product.id},10000.00,3.5,monthly,12,annuity,2025-01-31\n`,
       repayments: 'loan_external_reference,value_date,amount\nX1,2025-02-28,30000.00\n',
     });
-    expect(res.body.errors).toEqual([{ file: 'repayments', row: 2, column: 'amount', rule: 'rule_violation', message: refused.body.errors[0].message }]);
+    expect(res.body.errors).toEqual([
+      {
+        file: 'repayments',
+        row: 2,
+        column: 'amount',
+        rule: 'rule_violation',
+        message: refused.body.errors[0].message,
+      },
+    ]);
   });
 
   it('replays each loan’s repayments in value-date order: one after the loan is repaid is a conflict, as through the API', async () => {
@@ -196,9 +249,18 @@ describe('a dry run', () => {
     const res = await dryRun(manager.secret, {
       fund_id: fund.id,
       loans: `external_reference,structure_siret,product_id,principal,annual_rate_percent,periodicity,term_periods,method,disbursement_date\nZ,${structure.siret},${product.id},5000.00,0,monthly,12,linear,2025-01-15\n`,
-      repayments: 'loan_external_reference,value_date,amount\nZ,2025-03-15,10.00\nZ,2025-02-15,5000.00\n',
+      repayments:
+        'loan_external_reference,value_date,amount\nZ,2025-03-15,10.00\nZ,2025-02-15,5000.00\n',
     });
-    expect(res.body.errors).toEqual([{ file: 'repayments', row: 2, column: null, rule: 'conflict', message: 'The loan is repaid: there is nothing left to repay.' }]);
+    expect(res.body.errors).toEqual([
+      {
+        file: 'repayments',
+        row: 2,
+        column: null,
+        rule: 'conflict',
+        message: 'The loan is repaid: there is nothing left to repay.',
+      },
+    ]);
   });
 
   it('finds what the fund already has: structures by SIRET or RNA, loans by external reference, their recorded repayments', async () => {
@@ -211,10 +273,28 @@ describe('a dry run', () => {
     // PRET-1 entered through the API, with its first repayment, then given its external reference
     // (what the commit of an import will store).
     const api = as(app, manager.secret);
-    const loan = await api.post('/v1/loans', { product_id: product.id, structure_id: jardins.id, principal: '12500.00', annual_rate_percent: '3.5', periodicity: 'monthly', term_periods: 36, method: 'annuity', disbursement_date: '2025-01-31' });
-    await api.post(`/v1/loans/${loan.body.id}/disbursement`, { date: '2025-01-31', amount: '12500.00' });
-    await api.post(`/v1/loans/${loan.body.id}/repayments`, { amount: '366.28', value_date: '2025-02-28', reference: 'VIR 2025-02' }, { 'Idempotency-Key': crypto.randomUUID() });
-    await sql`UPDATE loans SET external_reference = 'PRET-1' WHERE id = ${loan.body.id}::uuid`.execute(await testDb());
+    const loan = await api.post('/v1/loans', {
+      product_id: product.id,
+      structure_id: jardins.id,
+      principal: '12500.00',
+      annual_rate_percent: '3.5',
+      periodicity: 'monthly',
+      term_periods: 36,
+      method: 'annuity',
+      disbursement_date: '2025-01-31',
+    });
+    await api.post(`/v1/loans/${loan.body.id}/disbursement`, {
+      date: '2025-01-31',
+      amount: '12500.00',
+    });
+    await api.post(
+      `/v1/loans/${loan.body.id}/repayments`,
+      { amount: '366.28', value_date: '2025-02-28', reference: 'VIR 2025-02' },
+      { 'Idempotency-Key': crypto.randomUUID() },
+    );
+    await sql`UPDATE loans SET external_reference = 'PRET-1' WHERE id = ${loan.body.id}::uuid`.execute(
+      await testDb(),
+    );
 
     const res = await dryRun(ADMIN_KEY, { fund_id: fund.id, ...english });
     expect(res.body.files).toEqual({
@@ -223,7 +303,14 @@ describe('a dry run', () => {
       repayments: { rows_read: 3, rows_valid: 2, rows_to_create: 1, rows_already_present: 1 },
     });
     // The second repayment of PRET-1 is new history on a loan the fund has: the import does not add it.
-    expect(res.body.errors).toEqual([expect.objectContaining({ file: 'repayments', row: 3, column: 'loan_external_reference', rule: 'rule_violation' })]);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        file: 'repayments',
+        row: 3,
+        column: 'loan_external_reference',
+        rule: 'rule_violation',
+      }),
+    ]);
   });
 
   it('reports a file that cannot be read as a whole: not UTF-8, no separator, an unknown or missing column', async () => {
@@ -235,22 +322,53 @@ describe('a dry run', () => {
       repayments: 'loan_external_reference,value_date,montant_du\nP1,2025-01-01,3\n',
     });
     expect(res.body.errors).toEqual([
-      { file: 'structures', row: null, column: null, rule: 'invalid_request', message: 'is not UTF-8: save the file as "CSV UTF-8"' },
+      {
+        file: 'structures',
+        row: null,
+        column: null,
+        rule: 'invalid_request',
+        message: 'is not UTF-8: save the file as "CSV UTF-8"',
+      },
       expect.objectContaining({ file: 'loans', row: 1, column: null }),
-      { file: 'repayments', row: 1, column: 'montant_du', rule: 'invalid_request', message: 'is not a column of the repayments file (docs/imports.md lists them)' },
-      { file: 'repayments', row: 1, column: 'amount', rule: 'invalid_request', message: 'is a required column: the header has no such column' },
+      {
+        file: 'repayments',
+        row: 1,
+        column: 'montant_du',
+        rule: 'invalid_request',
+        message: 'is not a column of the repayments file (docs/imports.md lists them)',
+      },
+      {
+        file: 'repayments',
+        row: 1,
+        column: 'amount',
+        rule: 'invalid_request',
+        message: 'is a required column: the header has no such column',
+      },
     ]);
-    expect(res.body.files.structures).toEqual({ rows_read: 0, rows_valid: 0, rows_to_create: 0, rows_already_present: 0 });
+    expect(res.body.files.structures).toEqual({
+      rows_read: 0,
+      rows_valid: 0,
+      rows_to_create: 0,
+      rows_already_present: 0,
+    });
   });
 
   it('takes more than the other routes’ 100 kB, and lists at most 1,000 errors, counting the rest', async () => {
     const { fund, manager } = await lender();
-    const lines = Array.from({ length: 3000 }, (_, i) => `NOWHERE-${i},2025-02-28,100.00,a reference long enough to weigh`);
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) => `NOWHERE-${i},2025-02-28,100.00,a reference long enough to weigh`,
+    );
     const repayments = ['loan_external_reference,value_date,amount,reference', ...lines].join('\n');
     expect(repayments.length).toBeGreaterThan(150_000);
     const res = await dryRun(manager.secret, { fund_id: fund.id, repayments });
     expect(res.status).toBe(200);
-    expect(res.body.files.repayments).toEqual({ rows_read: 3000, rows_valid: 0, rows_to_create: 0, rows_already_present: 0 });
+    expect(res.body.files.repayments).toEqual({
+      rows_read: 3000,
+      rows_valid: 0,
+      rows_to_create: 0,
+      rows_already_present: 0,
+    });
     expect(res.body.errors).toHaveLength(1000);
     expect(res.body.errors_not_shown).toBe(2000);
   });
@@ -268,7 +386,11 @@ describe('who may check an import', () => {
     const stranger = await lender();
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id });
     const structure = await createStructure(app, fund.id, manager.secret);
-    const portal = await createKey(app, { role: 'structure', fund_id: fund.id, structure_id: structure.id });
+    const portal = await createKey(app, {
+      role: 'structure',
+      fund_id: fund.id,
+      structure_id: structure.id,
+    });
     const body = { fund_id: fund.id, repayments: 'loan_external_reference,value_date,amount\n' };
     expect((await dryRun(manager.secret, body)).status).toBe(200);
     expect((await dryRun(ADMIN_KEY, body)).status).toBe(200);
@@ -282,18 +404,30 @@ describe('the templates', () => {
   it('give each file’s header and examples, in English or French conventions, that a dry run reads alike', async () => {
     const { fund, manager } = await lender();
     const read = async (conventions: string) => {
-      const res = await as(app, manager.secret).get(`/v1/imports/templates/repayments.csv?conventions=${conventions}`);
+      const res = await as(app, manager.secret).get(
+        `/v1/imports/templates/repayments.csv?conventions=${conventions}`,
+      );
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
       return res.text;
     };
     const [en, fr] = [await read('en'), await read('fr')];
-    expect(en.split('\r\n')[0]).toBe('loan_external_reference,value_date,amount,reference,prepayment');
+    expect(en.split('\r\n')[0]).toBe(
+      'loan_external_reference,value_date,amount,reference,prepayment',
+    );
     expect(fr).toContain('1 250,50');
-    const [enReport, frReport] = [await dryRun(manager.secret, { fund_id: fund.id, repayments: en }), await dryRun(manager.secret, { fund_id: fund.id, repayments: fr })];
+    const [enReport, frReport] = [
+      await dryRun(manager.secret, { fund_id: fund.id, repayments: en }),
+      await dryRun(manager.secret, { fund_id: fund.id, repayments: fr }),
+    ];
     expect(frReport.body).toEqual(enReport.body);
-    expect(enReport.body.errors.map((e: { column: string }) => e.column)).toEqual(['loan_external_reference', 'loan_external_reference']); // PRET-2025-001 is no loan of this fund
+    expect(enReport.body.errors.map((e: { column: string }) => e.column)).toEqual([
+      'loan_external_reference',
+      'loan_external_reference',
+    ]); // PRET-2025-001 is no loan of this fund
     const loans = await as(app, ADMIN_KEY).get('/v1/imports/templates/loans.csv');
-    expect(loans.text.split('\r\n')[0]).toContain('external_reference,structure_siret,structure_rna,product_id,principal');
+    expect(loans.text.split('\r\n')[0]).toContain(
+      'external_reference,structure_siret,structure_rna,product_id,principal',
+    );
   });
 });

@@ -24,15 +24,27 @@ describe('PostgreSQL keeps a loan’s rules itself', () => {
     const desk = await servicingDesk(app);
     const loan = await disbursedLoan(desk);
     const db = await testDb();
-    await expect(sql`UPDATE loans SET ${change} WHERE id = ${loan.id}`.execute(db)).rejects.toMatchObject({ code: '23514' });
-    const row = await db.selectFrom('loans').select(['status', 'outstanding_principal', 'schedule_version']).where('id', '=', loan.id).executeTakeFirstOrThrow();
-    expect(row).toEqual({ status: 'active', outstanding_principal: '10000.00', schedule_version: 1 });
+    await expect(
+      sql`UPDATE loans SET ${change} WHERE id = ${loan.id}`.execute(db),
+    ).rejects.toMatchObject({ code: '23514' });
+    const row = await db
+      .selectFrom('loans')
+      .select(['status', 'outstanding_principal', 'schedule_version'])
+      .where('id', '=', loan.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'active',
+      outstanding_principal: '10000.00',
+      schedule_version: 1,
+    });
   });
 
   it('still refuses rules across columns (an active loan without a disbursement date)', async () => {
     const desk = await servicingDesk(app);
     const loan = await disbursedLoan(desk);
-    await expect(sql`UPDATE loans SET disbursed_on = NULL WHERE id = ${loan.id}`.execute(await testDb())).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      sql`UPDATE loans SET disbursed_on = NULL WHERE id = ${loan.id}`.execute(await testDb()),
+    ).rejects.toMatchObject({ code: '23514' });
   });
 });
 
@@ -46,12 +58,25 @@ describe('PostgreSQL keeps the servicing rows’ rules itself', () => {
     const loan = await disbursedLoan(desk);
     const repaid = await repay(desk, loan.id, { amount: '100.00', value_date: '2025-02-15' });
     expect(repaid.status).toBe(201);
-    const { rows: [row] } = await sql<{ fund_id: string; entry: string }>`
-      SELECT l.fund_id, e.id AS entry FROM loans l JOIN journal_entries e ON e.loan_id = l.id WHERE l.id = ${loan.id} LIMIT 1`.execute(await testDb());
-    ids = { loan: loan.id, fund: row!.fund_id, repayment: repaid.body.id as string, entry: row!.entry };
+    const {
+      rows: [row],
+    } = await sql<{ fund_id: string; entry: string }>`
+      SELECT l.fund_id, e.id AS entry FROM loans l JOIN journal_entries e ON e.loan_id = l.id WHERE l.id = ${loan.id} LIMIT 1`.execute(
+      await testDb(),
+    );
+    ids = {
+      loan: loan.id,
+      fund: row!.fund_id,
+      repayment: repaid.body.id as string,
+      entry: row!.entry,
+    };
   });
 
-  const repayment = (amount: string, prepayment = 'reduce_instalment', reference: string | null = null) => sql`
+  const repayment = (
+    amount: string,
+    prepayment = 'reduce_instalment',
+    reference: string | null = null,
+  ) => sql`
     INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind, reference) VALUES (gen_random_uuid(), ${ids.loan}, ${amount}::numeric, '2025-02-20', ${prepayment}, 'repayment', ${reference})`;
   const allocation = (number: number, principal: string, fees = '0') => sql`
     INSERT INTO allocations (repayment_id, number, principal, fees) VALUES (${ids.repayment}, ${number}, ${principal}::numeric, ${fees}::numeric)`;
@@ -70,16 +95,32 @@ describe('PostgreSQL keeps the servicing rows’ rules itself', () => {
     ['a journal line on an unknown account', () => line('petty_cash', '1')],
     ['a negative debit beside a credit', () => line('cash', '-1', '1')],
     ['an audit event whose hash is not SHA-256 hex', () => auditEvent('not a hash')],
-    ['an empty Idempotency-Key', () => sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response) VALUES ('test', '', 'x', 201, '{}')`],
-    ['an unknown repayment kind', () => sql`
-      INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind) VALUES (gen_random_uuid(), ${ids.loan}, 1, '2025-02-20', 'reduce_instalment', 'gift')`],
-    ['a negative excess', () => sql`
-      INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind, excess) VALUES (gen_random_uuid(), ${ids.loan}, 1, '2025-02-20', 'reduce_instalment', 'repayment', -1)`],
-    ['an unknown journal event', () => sql`
-      INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source) VALUES (gen_random_uuid(), ${ids.fund}, ${ids.loan}, 'gift', '2025-02-20', 'gift')`],
+    [
+      'an empty Idempotency-Key',
+      () =>
+        sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response) VALUES ('test', '', 'x', 201, '{}')`,
+    ],
+    [
+      'an unknown repayment kind',
+      () => sql`
+      INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind) VALUES (gen_random_uuid(), ${ids.loan}, 1, '2025-02-20', 'reduce_instalment', 'gift')`,
+    ],
+    [
+      'a negative excess',
+      () => sql`
+      INSERT INTO repayments (id, loan_id, amount, value_date, prepayment, kind, excess) VALUES (gen_random_uuid(), ${ids.loan}, 1, '2025-02-20', 'reduce_instalment', 'repayment', -1)`,
+    ],
+    [
+      'an unknown journal event',
+      () => sql`
+      INSERT INTO journal_entries (id, fund_id, loan_id, event, value_date, source) VALUES (gen_random_uuid(), ${ids.fund}, ${ids.loan}, 'gift', '2025-02-20', 'gift')`,
+    ],
     ['a negative credit beside a debit', () => line('cash', '1', '-1')],
-    ['an audit chain head whose hash is not SHA-256 hex', () => sql`
-      INSERT INTO audit_chain_heads (stream, fund_id, seq, prev_hash, hash) VALUES (gen_random_uuid(), ${ids.fund}, 1, ${zeros}, 'xyz')`],
+    [
+      'an audit chain head whose hash is not SHA-256 hex',
+      () => sql`
+      INSERT INTO audit_chain_heads (stream, fund_id, seq, prev_hash, hash) VALUES (gen_random_uuid(), ${ids.fund}, 1, ${zeros}, 'xyz')`,
+    ],
     ['an allocation of nothing at all (a rule across columns)', () => allocation(91, '0')],
   ])('refuses %s', async (_name, insert) => {
     await expect(insert().execute(await testDb())).rejects.toMatchObject({ code: '23514' });

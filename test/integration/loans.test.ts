@@ -3,7 +3,13 @@ import type { Express } from 'express';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
 import {
-  as, createKey, createProduct, createStructure, fieldsOf, fundWithManager, type AuditEvent,
+  as,
+  createKey,
+  createProduct,
+  createStructure,
+  fieldsOf,
+  fundWithManager,
+  type AuditEvent,
 } from '../support/portfolio';
 
 let app: Express;
@@ -31,7 +37,11 @@ interface LoanInstalment {
 }
 
 /** 20,000.00 at 3.5 % over 24 months, annuity, expected to be paid out on 2025-01-10. */
-const loanBody = (productId: string, structureId: string, overrides: Record<string, unknown> = {}) => ({
+const loanBody = (
+  productId: string,
+  structureId: string,
+  overrides: Record<string, unknown> = {},
+) => ({
   product_id: productId,
   structure_id: structureId,
   principal: '20000.00',
@@ -59,7 +69,8 @@ async function lendingFund(productOverrides: Record<string, unknown> = {}) {
 
 async function createLoan(key: string, body: Record<string, unknown>): Promise<Loan> {
   const res = await as(app, key).post('/v1/loans', body);
-  if (res.status !== 201) throw new Error(`creating a loan answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`creating a loan answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body as Loan;
 }
 
@@ -67,13 +78,20 @@ async function disburse(key: string, loanId: string, date: string, amount = '200
   return as(app, key).post(`/v1/loans/${loanId}/disbursement`, { date, amount });
 }
 
-const scheduleOf = async (key: string, loanId: string, asOf: string) => as(app, key).get(`/v1/loans/${loanId}/schedule?as_of=${asOf}`);
+const scheduleOf = async (key: string, loanId: string, asOf: string) =>
+  as(app, key).get(`/v1/loans/${loanId}/schedule?as_of=${asOf}`);
 
 /** The preview's rows as a loan schedule shows them before anything is paid. */
 async function previewRows(terms: Record<string, unknown>, status: string) {
   const res = await as(app, undefined).post('/v1/schedules/preview', terms);
   expect(res.status).toBe(200);
-  return (res.body.instalments as object[]).map((row) => ({ ...row, paid: '0.00', paid_interest: '0.00', paid_principal: '0.00', status }));
+  return (res.body.instalments as object[]).map((row) => ({
+    ...row,
+    paid: '0.00',
+    paid_interest: '0.00',
+    paid_principal: '0.00',
+    status,
+  }));
 }
 
 /** Tomorrow where the funds are: a disbursement date in the future. */
@@ -90,15 +108,39 @@ describe('granting a loan', () => {
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/loans/${res.body.id}`);
     expect(res.body).toMatchObject({
-      fund_id: fund.id, product_id: product.id, structure_id: structure.id, kind: 'common_law', status: 'pending', restructured: false,
-      principal: '20000.00', annual_rate_percent: '3.5', rounding: 'half_up', deferral_periods: 0, deferral_type: 'partial',
-      day_count: '30E/360', instalment_multiple: '0.01', disbursement_date: '2025-01-10', first_due_date: null,
-      disbursed_on: null, cancelled_on: null, outstanding_principal: '0.00', schedule_version: 0,
+      fund_id: fund.id,
+      product_id: product.id,
+      structure_id: structure.id,
+      kind: 'common_law',
+      status: 'pending',
+      restructured: false,
+      principal: '20000.00',
+      annual_rate_percent: '3.5',
+      rounding: 'half_up',
+      deferral_periods: 0,
+      deferral_type: 'partial',
+      day_count: '30E/360',
+      instalment_multiple: '0.01',
+      disbursement_date: '2025-01-10',
+      first_due_date: null,
+      disbursed_on: null,
+      cancelled_on: null,
+      outstanding_principal: '0.00',
+      schedule_version: 0,
     });
-    expect((await as(app, manager.secret).get(`${res.headers.location!}?as_of=2025-06-01`)).body).toEqual({
+    expect(
+      (await as(app, manager.secret).get(`${res.headers.location!}?as_of=2025-06-01`)).body,
+    ).toEqual({
       ...res.body,
       as_of: '2025-06-01',
-      arrears: { overdue_principal: '0.00', overdue_interest: '0.00', overdue_fees: '0.00', overdue_total: '0.00', overdue_instalments: 0, days_past_due: 0 },
+      arrears: {
+        overdue_principal: '0.00',
+        overdue_interest: '0.00',
+        overdue_fees: '0.00',
+        overdue_total: '0.00',
+        overdue_instalments: 0,
+        days_past_due: 0,
+      },
     });
   });
 
@@ -106,23 +148,45 @@ describe('granting a loan', () => {
   // which the request validator writes into the body before createLoan can fall back to the product.
   it('a loan that names no rounding takes its product’s (half_even)', async () => {
     const { manager, product, structure } = await lendingFund({ rounding: 'half_even' });
-    expect((await as(app, manager.secret).get(`/v1/products/${product.id}`)).body.rounding).toBe('half_even');
-    expect((await createLoan(manager.secret, loanBody(product.id, structure.id))).rounding).toBe('half_even');
+    expect((await as(app, manager.secret).get(`/v1/products/${product.id}`)).body.rounding).toBe(
+      'half_even',
+    );
+    expect((await createLoan(manager.secret, loanBody(product.id, structure.id))).rounding).toBe(
+      'half_even',
+    );
   });
 
   it('terms outside every range of the product → one 422 naming each offending field', async () => {
     const { manager, product, structure } = await lendingFund();
-    const res = await as(app, manager.secret).post('/v1/loans', loanBody(product.id, structure.id, {
-      principal: '150000.00', annual_rate_percent: '5', term_periods: 120, deferral_periods: 30, method: 'bullet', periodicity: 'annual',
-    }));
+    const res = await as(app, manager.secret).post(
+      '/v1/loans',
+      loanBody(product.id, structure.id, {
+        principal: '150000.00',
+        annual_rate_percent: '5',
+        term_periods: 120,
+        deferral_periods: 30,
+        method: 'bullet',
+        periodicity: 'annual',
+      }),
+    );
     expect(res.status).toBe(422);
     expect(res.body.type).toBe('/problems/rule-violation');
-    expect(fieldsOf(res)).toEqual(['annual_rate_percent', 'deferral_periods', 'method', 'periodicity', 'principal', 'term_periods']);
+    expect(fieldsOf(res)).toEqual([
+      'annual_rate_percent',
+      'deferral_periods',
+      'method',
+      'periodicity',
+      'principal',
+      'term_periods',
+    ]);
   });
 
   it('a deferral as long as the term breaks a schedule rule → 422 naming deferral_periods', async () => {
     const { manager, product, structure } = await lendingFund();
-    const res = await as(app, manager.secret).post('/v1/loans', loanBody(product.id, structure.id, { term_periods: 12, deferral_periods: 12 }));
+    const res = await as(app, manager.secret).post(
+      '/v1/loans',
+      loanBody(product.id, structure.id, { term_periods: 12, deferral_periods: 12 }),
+    );
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(['deferral_periods']);
   });
@@ -131,7 +195,10 @@ describe('granting a loan', () => {
     const { manager, structure } = await lendingFund();
     const elsewhere = await lendingFund();
     for (const productId of [elsewhere.product.id, randomUUID()]) {
-      const res = await as(app, manager.secret).post('/v1/loans', loanBody(productId, structure.id));
+      const res = await as(app, manager.secret).post(
+        '/v1/loans',
+        loanBody(productId, structure.id),
+      );
       expect(res.status).toBe(404);
       expect(fieldsOf(res)).toEqual(['product_id']);
     }
@@ -140,7 +207,10 @@ describe('granting a loan', () => {
   it('the admin pairing a product with another fund’s structure → 422 naming structure_id', async () => {
     const { product } = await lendingFund();
     const elsewhere = await lendingFund();
-    const res = await as(app, ADMIN_KEY).post('/v1/loans', loanBody(product.id, elsewhere.structure.id));
+    const res = await as(app, ADMIN_KEY).post(
+      '/v1/loans',
+      loanBody(product.id, elsewhere.structure.id),
+    );
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(['structure_id']);
   });
@@ -148,7 +218,10 @@ describe('granting a loan', () => {
   it('a manager naming another fund’s structure → 404 naming structure_id', async () => {
     const { manager, product } = await lendingFund();
     const elsewhere = await lendingFund();
-    const res = await as(app, manager.secret).post('/v1/loans', loanBody(product.id, elsewhere.structure.id));
+    const res = await as(app, manager.secret).post(
+      '/v1/loans',
+      loanBody(product.id, elsewhere.structure.id),
+    );
     expect(res.status).toBe(404);
     expect(fieldsOf(res)).toEqual(['structure_id']);
   });
@@ -156,12 +229,23 @@ describe('granting a loan', () => {
   it('an auditor may not grant (403); a structure key does not see the product (404); nothing is created', async () => {
     const { fund, manager, product, structure } = await lendingFund();
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
-    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
-    expect((await as(app, auditor.secret).post('/v1/loans', loanBody(product.id, structure.id))).status).toBe(403);
-    const fromPortal = await as(app, portal.secret).post('/v1/loans', loanBody(product.id, structure.id));
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: structure.id },
+      manager.secret,
+    );
+    expect(
+      (await as(app, auditor.secret).post('/v1/loans', loanBody(product.id, structure.id))).status,
+    ).toBe(403);
+    const fromPortal = await as(app, portal.secret).post(
+      '/v1/loans',
+      loanBody(product.id, structure.id),
+    );
     expect(fromPortal.status).toBe(404);
     expect(fieldsOf(fromPortal)).toEqual(['product_id']);
-    expect((await as(app, manager.secret).get(`/v1/loans?fund_id=${fund.id}`)).body.items).toEqual([]);
+    expect((await as(app, manager.secret).get(`/v1/loans?fund_id=${fund.id}`)).body.items).toEqual(
+      [],
+    );
   });
 });
 
@@ -172,7 +256,12 @@ describe('the schedule of a pending loan is a projection', () => {
     const loan = await createLoan(manager.secret, body);
     const res = await scheduleOf(manager.secret, loan.id, '2025-01-10');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ loan_id: loan.id, version: 0, projected: true, as_of: '2025-01-10' });
+    expect(res.body).toMatchObject({
+      loan_id: loan.id,
+      version: 0,
+      projected: true,
+      as_of: '2025-01-10',
+    });
     expect(res.body.instalments).toHaveLength(24);
     expect(res.body.instalments[0].due_date).toBe('2025-02-10');
     expect(res.body.instalments).toEqual(await previewRows(termsOf(body), 'upcoming'));
@@ -187,13 +276,20 @@ describe('disbursing a loan', () => {
     const res = await disburse(manager.secret, loan.id, '2025-01-15');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      id: loan.id, status: 'active', disbursement_date: '2025-01-10', disbursed_on: '2025-01-15', outstanding_principal: '20000.00', schedule_version: 1,
+      id: loan.id,
+      status: 'active',
+      disbursement_date: '2025-01-10',
+      disbursed_on: '2025-01-15',
+      outstanding_principal: '20000.00',
+      schedule_version: 1,
     });
 
     const schedule = await scheduleOf(manager.secret, loan.id, '2025-01-15');
     expect(schedule.body).toMatchObject({ version: 1, projected: false });
     expect(schedule.body.instalments[0].due_date).toBe('2025-02-15');
-    expect(schedule.body.instalments).toEqual(await previewRows({ ...termsOf(body), disbursement_date: '2025-01-15' }, 'upcoming'));
+    expect(schedule.body.instalments).toEqual(
+      await previewRows({ ...termsOf(body), disbursement_date: '2025-01-15' }, 'upcoming'),
+    );
   });
 
   it('an amount other than the principal → 422 naming amount', async () => {
@@ -214,7 +310,10 @@ describe('disbursing a loan', () => {
 
   it('a date on or after the first due date → 422 naming date', async () => {
     const { manager, product, structure } = await lendingFund();
-    const loan = await createLoan(manager.secret, loanBody(product.id, structure.id, { first_due_date: '2025-02-15' }));
+    const loan = await createLoan(
+      manager.secret,
+      loanBody(product.id, structure.id, { first_due_date: '2025-02-15' }),
+    );
     for (const date of ['2025-02-15', '2025-03-01']) {
       const res = await disburse(manager.secret, loan.id, date);
       expect(res.status).toBe(422);
@@ -231,7 +330,9 @@ describe('disbursing a loan', () => {
     expect(twice.body.type).toBe('/problems/conflict');
 
     const cancelled = await createLoan(manager.secret, loanBody(product.id, structure.id));
-    expect((await as(app, manager.secret).post(`/v1/loans/${cancelled.id}/cancellation`, {})).status).toBe(200);
+    expect(
+      (await as(app, manager.secret).post(`/v1/loans/${cancelled.id}/cancellation`, {})).status,
+    ).toBe(200);
     expect((await disburse(manager.secret, cancelled.id, '2025-01-10')).status).toBe(409);
   });
 
@@ -240,13 +341,20 @@ describe('disbursing a loan', () => {
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
     expect((await disburse(auditor.secret, loan.id, '2025-01-10')).status).toBe(403);
-    expect((await as(app, auditor.secret).get(`/v1/loans/${loan.id}`)).body).toMatchObject({ status: 'pending', schedule_version: 0 });
+    expect((await as(app, auditor.secret).get(`/v1/loans/${loan.id}`)).body).toMatchObject({
+      status: 'pending',
+      schedule_version: 0,
+    });
   });
 
   // The loan is in the portal's scope (it reads it): a write is a 403, as for an auditor (openapi.yaml, security).
   it('a structure key may read its loan but not disburse it: 403, not 404', async () => {
     const { manager, product, structure } = await lendingFund();
-    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: structure.id },
+      manager.secret,
+    );
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
     expect((await as(app, portal.secret).get(`/v1/loans/${loan.id}`)).status).toBe(200);
     expect((await disburse(portal.secret, loan.id, '2025-01-10')).status).toBe(403);
@@ -257,25 +365,44 @@ describe('disbursing a loan', () => {
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
     expect((await disburse(manager.secret, loan.id, '2025-01-10', '20000.01')).status).toBe(422);
 
-    expect((await as(app, manager.secret).get(`/v1/loans/${loan.id}`)).body).toMatchObject({ status: 'pending', disbursed_on: null, schedule_version: 0 });
-    expect((await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions`)).body.items).toEqual([]);
+    expect((await as(app, manager.secret).get(`/v1/loans/${loan.id}`)).body).toMatchObject({
+      status: 'pending',
+      disbursed_on: null,
+      schedule_version: 0,
+    });
+    expect(
+      (await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions`)).body.items,
+    ).toEqual([]);
     const db = await testDb();
-    expect(await db.selectFrom('schedule_versions').selectAll().where('loan_id', '=', loan.id).execute()).toEqual([]);
-    expect(await db.selectFrom('instalments').selectAll().where('loan_id', '=', loan.id).execute()).toEqual([]);
+    expect(
+      await db.selectFrom('schedule_versions').selectAll().where('loan_id', '=', loan.id).execute(),
+    ).toEqual([]);
+    expect(
+      await db.selectFrom('instalments').selectAll().where('loan_id', '=', loan.id).execute(),
+    ).toEqual([]);
   });
 });
 
 describe('instalment statuses as of a date', () => {
   it('on a 0 % loan paid out on 31 January: as of 31 March, February is overdue, March due, the rest upcoming', async () => {
     const { manager, product, structure } = await lendingFund();
-    const loan = await createLoan(manager.secret, loanBody(product.id, structure.id, {
-      principal: '12000.00', annual_rate_percent: '0', term_periods: 12, disbursement_date: '2025-01-31',
-    }));
+    const loan = await createLoan(
+      manager.secret,
+      loanBody(product.id, structure.id, {
+        principal: '12000.00',
+        annual_rate_percent: '0',
+        term_periods: 12,
+        disbursement_date: '2025-01-31',
+      }),
+    );
     expect((await disburse(manager.secret, loan.id, '2025-01-31', '12000.00')).status).toBe(200);
     const res = await scheduleOf(manager.secret, loan.id, '2025-03-31');
     const rows = res.body.instalments as LoanInstalment[];
     expect(rows.slice(0, 4).map((row) => [row.due_date, row.total, row.status])).toEqual([
-      ['2025-02-28', '1000.00', 'overdue'], ['2025-03-31', '1000.00', 'due'], ['2025-04-30', '1000.00', 'upcoming'], ['2025-05-31', '1000.00', 'upcoming'],
+      ['2025-02-28', '1000.00', 'overdue'],
+      ['2025-03-31', '1000.00', 'due'],
+      ['2025-04-30', '1000.00', 'upcoming'],
+      ['2025-05-31', '1000.00', 'upcoming'],
     ]);
     expect(rows.slice(2).every((row) => row.status === 'upcoming')).toBe(true);
     expect(rows.every((row) => row.paid === '0.00')).toBe(true);
@@ -283,13 +410,24 @@ describe('instalment statuses as of a date', () => {
 
   it('a 0.00 instalment of a total deferral is settled once its date has passed, upcoming before', async () => {
     const { manager, product, structure } = await lendingFund();
-    const loan = await createLoan(manager.secret, loanBody(product.id, structure.id, {
-      principal: '12000.00', annual_rate_percent: '0', term_periods: 12, deferral_periods: 2, deferral_type: 'total', disbursement_date: '2025-01-31',
-    }));
+    const loan = await createLoan(
+      manager.secret,
+      loanBody(product.id, structure.id, {
+        principal: '12000.00',
+        annual_rate_percent: '0',
+        term_periods: 12,
+        deferral_periods: 2,
+        deferral_type: 'total',
+        disbursement_date: '2025-01-31',
+      }),
+    );
     expect((await disburse(manager.secret, loan.id, '2025-01-31', '12000.00')).status).toBe(200);
-    const rows = (await scheduleOf(manager.secret, loan.id, '2025-03-15')).body.instalments as LoanInstalment[];
+    const rows = (await scheduleOf(manager.secret, loan.id, '2025-03-15')).body
+      .instalments as LoanInstalment[];
     expect(rows.slice(0, 3).map((row) => [row.due_date, row.total, row.status])).toEqual([
-      ['2025-02-28', '0.00', 'paid'], ['2025-03-31', '0.00', 'upcoming'], ['2025-04-30', '1200.00', 'upcoming'],
+      ['2025-02-28', '0.00', 'paid'],
+      ['2025-03-31', '0.00', 'upcoming'],
+      ['2025-04-30', '1200.00', 'upcoming'],
     ]);
   });
 
@@ -312,12 +450,24 @@ describe('schedule versions', () => {
     const versions = await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions`);
     expect(versions.status).toBe(200);
     expect(versions.body).toMatchObject({ loan_id: loan.id, current_version: 1 });
-    expect(versions.body.items).toEqual([{ version: 1, reason: 'disbursement', effective_date: '2025-01-15', instalment_count: 24, created_at: expect.any(String) }]);
+    expect(versions.body.items).toEqual([
+      {
+        version: 1,
+        reason: 'disbursement',
+        effective_date: '2025-01-15',
+        instalment_count: 24,
+        created_at: expect.any(String),
+      },
+    ]);
 
-    const first = await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions/1?as_of=2025-06-01`);
+    const first = await as(app, manager.secret).get(
+      `/v1/loans/${loan.id}/schedule/versions/1?as_of=2025-06-01`,
+    );
     expect(first.status).toBe(200);
     expect(first.body).toEqual((await scheduleOf(manager.secret, loan.id, '2025-06-01')).body);
-    expect((await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions/2`)).status).toBe(404);
+    expect(
+      (await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions/2`)).status,
+    ).toBe(404);
   });
 
   it('a pending loan has no version yet: an empty list, and version 1 → 404', async () => {
@@ -325,7 +475,9 @@ describe('schedule versions', () => {
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
     const versions = await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions`);
     expect(versions.body).toEqual({ loan_id: loan.id, current_version: 0, items: [] });
-    expect((await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions/1`)).status).toBe(404);
+    expect(
+      (await as(app, manager.secret).get(`/v1/loans/${loan.id}/schedule/versions/1`)).status,
+    ).toBe(404);
   });
 });
 
@@ -333,9 +485,15 @@ describe('cancelling a loan', () => {
   it('a pending loan is cancelled on today’s date; cancelling again changes nothing', async () => {
     const { manager, product, structure } = await lendingFund();
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
-    const res = await as(app, manager.secret).post(`/v1/loans/${loan.id}/cancellation`, { reason: 'the structure found a bank loan' });
+    const res = await as(app, manager.secret).post(`/v1/loans/${loan.id}/cancellation`, {
+      reason: 'the structure found a bank loan',
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'cancelled', cancelled_on: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), schedule_version: 0 });
+    expect(res.body).toMatchObject({
+      status: 'cancelled',
+      cancelled_on: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      schedule_version: 0,
+    });
     const again = await as(app, manager.secret).post(`/v1/loans/${loan.id}/cancellation`, {});
     expect(again.status).toBe(200);
     expect(again.body).toEqual(res.body);
@@ -345,7 +503,9 @@ describe('cancelling a loan', () => {
     const { manager, product, structure } = await lendingFund();
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
     expect((await disburse(manager.secret, loan.id, '2025-01-10')).status).toBe(200);
-    expect((await as(app, manager.secret).post(`/v1/loans/${loan.id}/cancellation`, {})).status).toBe(409);
+    expect(
+      (await as(app, manager.secret).post(`/v1/loans/${loan.id}/cancellation`, {})).status,
+    ).toBe(409);
     expect((await as(app, manager.secret).get(`/v1/loans/${loan.id}`)).body.status).toBe('active');
   });
 });
@@ -360,17 +520,25 @@ describe('listing loans', () => {
     const active = await createLoan(manager.secret, loanBody(commonLaw.id, structure.id));
     expect((await disburse(manager.secret, active.id, '2025-01-10')).status).toBe(200);
     const cancelled = await createLoan(manager.secret, loanBody(product.id, sibling.id));
-    expect((await as(app, manager.secret).post(`/v1/loans/${cancelled.id}/cancellation`, {})).status).toBe(200);
+    expect(
+      (await as(app, manager.secret).post(`/v1/loans/${cancelled.id}/cancellation`, {})).status,
+    ).toBe(200);
     return { fund, manager, structure, sibling, pending, active, cancelled };
   }
-  const idsOf = async (key: string, query: string) => ((await as(app, key).get(`/v1/loans?${query}`)).body.items as Loan[]).map((loan) => loan.id);
+  const idsOf = async (key: string, query: string) =>
+    ((await as(app, key).get(`/v1/loans?${query}`)).body.items as Loan[]).map((loan) => loan.id);
 
   it('filters by status, kind, structure and fund', async () => {
     const { fund, manager, structure, sibling, pending, active, cancelled } = await portfolio();
     expect(await idsOf(manager.secret, 'status=active')).toEqual([active.id]);
     expect(await idsOf(manager.secret, 'kind=recovery')).toEqual([pending.id, cancelled.id]);
-    expect(await idsOf(manager.secret, `structure_id=${structure.id}`)).toEqual([pending.id, active.id]);
-    expect(await idsOf(manager.secret, `structure_id=${sibling.id}&status=cancelled`)).toEqual([cancelled.id]);
+    expect(await idsOf(manager.secret, `structure_id=${structure.id}`)).toEqual([
+      pending.id,
+      active.id,
+    ]);
+    expect(await idsOf(manager.secret, `structure_id=${sibling.id}&status=cancelled`)).toEqual([
+      cancelled.id,
+    ]);
     expect(await idsOf(ADMIN_KEY, `fund_id=${fund.id}&kind=common_law`)).toEqual([active.id]);
   });
 
@@ -379,7 +547,9 @@ describe('listing loans', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await as(app, ADMIN_KEY).get(`/v1/loans?fund_id=${fund.id}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await as(app, ADMIN_KEY).get(
+        `/v1/loans?fund_id=${fund.id}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.body.items).toHaveLength(1);
       seen.push(res.body.items[0].id);
       cursor = res.body.next_cursor;
@@ -389,14 +559,24 @@ describe('listing loans', () => {
 
   it('a structure key sees only its structure’s loans, and cannot ask for a sibling’s', async () => {
     const { fund, manager, structure, sibling, pending, active, cancelled } = await portfolio();
-    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: structure.id },
+      manager.secret,
+    );
     expect(await idsOf(portal.secret, '')).toEqual([pending.id, active.id]);
     expect(await idsOf(portal.secret, `fund_id=${fund.id}`)).toEqual([pending.id, active.id]);
     expect((await as(app, portal.secret).get(`/v1/loans/${active.id}`)).status).toBe(200);
-    expect((await as(app, portal.secret).get(`/v1/loans/${active.id}/schedule?as_of=2025-03-01`)).status).toBe(200);
+    expect(
+      (await as(app, portal.secret).get(`/v1/loans/${active.id}/schedule?as_of=2025-03-01`)).status,
+    ).toBe(200);
     expect((await as(app, portal.secret).get(`/v1/loans/${cancelled.id}`)).status).toBe(404);
-    expect((await as(app, portal.secret).get(`/v1/loans/${cancelled.id}/schedule`)).status).toBe(404);
-    expect((await as(app, portal.secret).get(`/v1/loans?structure_id=${sibling.id}`)).status).toBe(404);
+    expect((await as(app, portal.secret).get(`/v1/loans/${cancelled.id}/schedule`)).status).toBe(
+      404,
+    );
+    expect((await as(app, portal.secret).get(`/v1/loans?structure_id=${sibling.id}`)).status).toBe(
+      404,
+    );
   });
 
   it('a manager of another fund does not see the fund’s loans: 404, as if they did not exist', async () => {
@@ -404,7 +584,9 @@ describe('listing loans', () => {
     const { manager: stranger } = await fundWithManager(app);
     const res = await as(app, stranger.secret).get(`/v1/loans/${active.id}`);
     expect(res.status).toBe(404);
-    expect(res.body.detail).toBe((await as(app, stranger.secret).get(`/v1/loans/${randomUUID()}`)).body.detail);
+    expect(res.body.detail).toBe(
+      (await as(app, stranger.secret).get(`/v1/loans/${randomUUID()}`)).body.detail,
+    );
     expect((await as(app, stranger.secret).get(`/v1/loans?fund_id=${fund.id}`)).status).toBe(404);
     expect(await idsOf(stranger.secret, '')).toEqual([]);
   });
@@ -416,25 +598,40 @@ describe('the audit trail of a loan', () => {
     const paidOut = await createLoan(manager.secret, loanBody(product.id, structure.id));
     const disbursed = (await disburse(manager.secret, paidOut.id, '2025-01-10')).body as Loan;
     const dropped = await createLoan(manager.secret, loanBody(product.id, structure.id));
-    const cancelled = (await as(app, manager.secret).post(`/v1/loans/${dropped.id}/cancellation`, {})).body as Loan;
+    const cancelled = (
+      await as(app, manager.secret).post(`/v1/loans/${dropped.id}/cancellation`, {})
+    ).body as Loan;
 
-    const trail = (await as(app, ADMIN_KEY).get(`/v1/audit-events?fund_id=${fund.id}&limit=200`)).body.items as AuditEvent[];
+    const trail = (await as(app, ADMIN_KEY).get(`/v1/audit-events?fund_id=${fund.id}&limit=200`))
+      .body.items as AuditEvent[];
     const loanEvents = trail.filter((event) => event.entity_type === 'loan');
     expect(loanEvents.map((e) => [e.action, e.entity_id, e.actor_key_id])).toEqual([
-      ['loan.created', paidOut.id, manager.id], ['loan.disbursed', paidOut.id, manager.id],
-      ['loan.created', dropped.id, manager.id], ['loan.cancelled', dropped.id, manager.id],
+      ['loan.created', paidOut.id, manager.id],
+      ['loan.disbursed', paidOut.id, manager.id],
+      ['loan.created', dropped.id, manager.id],
+      ['loan.cancelled', dropped.id, manager.id],
     ]);
-    expect(loanEvents.map((e) => e.state)).toEqual([paidOut, disbursed, dropped, { ...cancelled, reason: null }]);
+    expect(loanEvents.map((e) => e.state)).toEqual([
+      paidOut,
+      disbursed,
+      dropped,
+      { ...cancelled, reason: null },
+    ]);
 
     const verdict = await as(app, ADMIN_KEY).get(`/v1/audit-events/verify?fund_id=${fund.id}`);
-    expect(verdict.body).toMatchObject({ valid: true, events_checked: trail.length, first_broken: null });
+    expect(verdict.body).toMatchObject({
+      valid: true,
+      events_checked: trail.length,
+      first_broken: null,
+    });
   });
 
   it('a refused disbursement records nothing', async () => {
     const { fund, manager, product, structure } = await lendingFund();
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
     expect((await disburse(manager.secret, loan.id, tomorrowInParis())).status).toBe(422);
-    const trail = (await as(app, ADMIN_KEY).get(`/v1/audit-events?fund_id=${fund.id}`)).body.items as AuditEvent[];
+    const trail = (await as(app, ADMIN_KEY).get(`/v1/audit-events?fund_id=${fund.id}`)).body
+      .items as AuditEvent[];
     expect(trail.map((e) => e.action)).not.toContain('loan.disbursed');
   });
 });
@@ -442,14 +639,30 @@ describe('the audit trail of a loan', () => {
 describe('arrears as of a date (DOMAIN.md "Arrears")', () => {
   it('an active loan with nothing repaid: every instalment due before as_of is overdue, DPD from the oldest', async () => {
     const { manager, product, structure } = await lendingFund();
-    const loan = await createLoan(manager.secret, { ...loanBody(product.id, structure.id), principal: '12000.00', annual_rate_percent: '0', term_periods: 12, disbursement_date: '2025-01-31' });
+    const loan = await createLoan(manager.secret, {
+      ...loanBody(product.id, structure.id),
+      principal: '12000.00',
+      annual_rate_percent: '0',
+      term_periods: 12,
+      disbursement_date: '2025-01-31',
+    });
     expect((await disburse(manager.secret, loan.id, '2025-01-31', '12000.00')).status).toBe(200);
-    const onSecondDueDate = await as(app, manager.secret).get(`/v1/loans/${loan.id}?as_of=2025-03-31`);
+    const onSecondDueDate = await as(app, manager.secret).get(
+      `/v1/loans/${loan.id}?as_of=2025-03-31`,
+    );
     expect(onSecondDueDate.body.arrears).toEqual({
-      overdue_principal: '1000.00', overdue_interest: '0.00', overdue_fees: '0.00', overdue_total: '1000.00', overdue_instalments: 1, days_past_due: 31,
+      overdue_principal: '1000.00',
+      overdue_interest: '0.00',
+      overdue_fees: '0.00',
+      overdue_total: '1000.00',
+      overdue_instalments: 1,
+      days_past_due: 31,
     });
     const later = await as(app, manager.secret).get(`/v1/loans/${loan.id}?as_of=2025-05-10`);
-    expect(later.body.arrears).toMatchObject({ overdue_principal: '3000.00', overdue_instalments: 3, days_past_due: 71 }); // since 28 Feb
+    expect(later.body.arrears).toMatchObject({
+      overdue_principal: '3000.00',
+      overdue_instalments: 3,
+      days_past_due: 71,
+    }); // since 28 Feb
   });
 });
-

@@ -22,7 +22,14 @@ let queue: Queue;
 
 beforeAll(async () => {
   await shared.ready;
-  workers = await startWorkers({ db: await testDb(), redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), reminders: loadConfig({}).reminders, queuePrefix: prefix, relay: false });
+  workers = await startWorkers({
+    db: await testDb(),
+    redisUrl: 'redis://127.0.0.1:6379',
+    logger: pino({ level: 'silent' }),
+    reminders: loadConfig({}).reminders,
+    queuePrefix: prefix,
+    relay: false,
+  });
   queue = new Queue(MAINTENANCE_QUEUE, { connection: shared.redis, prefix });
 });
 
@@ -36,31 +43,48 @@ afterAll(async () => {
 /** `count` keys of one owner, created `ageDays` ago. */
 async function keys(owner: string, count: number, ageDays: number) {
   await sql`INSERT INTO idempotency_keys (owner, key, request_hash, status_code, response, created_at)
-    SELECT ${owner}, 'k' || n, 'hash', 201, '{}', now() - make_interval(days => ${ageDays}) FROM generate_series(1, ${count}) AS n`.execute(await testDb());
+    SELECT ${owner}, 'k' || n, 'hash', 201, '{}', now() - make_interval(days => ${ageDays}) FROM generate_series(1, ${count}) AS n`.execute(
+    await testDb(),
+  );
 }
 
 async function countOf(owner: string) {
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM idempotency_keys WHERE owner = ${owner}`.execute(await testDb());
+  const { rows } = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM idempotency_keys WHERE owner = ${owner}`.execute(
+    await testDb(),
+  );
   return rows[0]!.n;
 }
 
 describe('the maintenance queue', () => {
   it('has the nightly purge scheduled at 03:30 and the reminder scan at 07:00, Paris time', async () => {
     const purge = await queue.getJobScheduler(PURGE_EXPIRED_KEYS);
-    expect(purge).toMatchObject({ name: PURGE_EXPIRED_KEYS, pattern: '30 3 * * *', tz: 'Europe/Paris' });
+    expect(purge).toMatchObject({
+      name: PURGE_EXPIRED_KEYS,
+      pattern: '30 3 * * *',
+      tz: 'Europe/Paris',
+    });
     expect(purge!.next).toBeGreaterThan(Date.now());
-    expect(await queue.getJobScheduler(SCAN_REMINDERS)).toMatchObject({ name: SCAN_REMINDERS, pattern: '0 7 * * *', tz: 'Europe/Paris' });
+    expect(await queue.getJobScheduler(SCAN_REMINDERS)).toMatchObject({
+      name: SCAN_REMINDERS,
+      pattern: '0 7 * * *',
+      tz: 'Europe/Paris',
+    });
   });
 
   it('a purge job run by the worker forgets the keys past seven days and keeps the younger ones', async () => {
     const owner = `purge-${randomUUID()}`;
     await keys(owner, 3, 8);
     await keys(`${owner}-young`, 2, 6);
-    const events = new QueueEvents(MAINTENANCE_QUEUE, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    const events = new QueueEvents(MAINTENANCE_QUEUE, {
+      connection: { host: '127.0.0.1', port: 6379 },
+      prefix,
+    });
     await events.waitUntilReady();
     try {
       const job = await queue.add(PURGE_EXPIRED_KEYS, {}, { jobId: `purge-now-${randomUUID()}` });
-      const result = await job.waitUntilFinished(events, 10_000) as { deleted: number };
+      const result = (await job.waitUntilFinished(events, 10_000)) as { deleted: number };
       expect(result.deleted).toBeGreaterThanOrEqual(3);
     } finally {
       await events.close();

@@ -40,7 +40,13 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   iso = await isolatedDatabase('metrics');
   db = iso.db;
-  app = createApp({ logger: silent, db, adminKeyHash: hashSecret(ADMIN_KEY), rateLimits: LIMITS_OUT_OF_REACH, outbound: LOCAL_RECEIVERS });
+  app = createApp({
+    logger: silent,
+    db,
+    adminKeyHash: hashSecret(ADMIN_KEY),
+    rateLimits: LIMITS_OUT_OF_REACH,
+    outbound: LOCAL_RECEIVERS,
+  });
 });
 
 afterAll(async () => {
@@ -49,7 +55,9 @@ afterAll(async () => {
   await iso.drop();
 });
 
-async function metricsServer(sources: Parameters<typeof startMetricsServer>[0]['sources']): Promise<MetricsServer> {
+async function metricsServer(
+  sources: Parameters<typeof startMetricsServer>[0]['sources'],
+): Promise<MetricsServer> {
   const server = await startMetricsServer({ host: '127.0.0.1', port: 0, sources, logger: silent });
   closing.push(() => server.close());
   return server;
@@ -63,12 +71,23 @@ async function scrape(port: number): Promise<string> {
 }
 
 /** The value of one sample (its labels exactly these), or undefined if the page has none. */
-function sample(page: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`).sort().join(',');
+function sample(
+  page: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  const wanted = Object.entries(labels)
+    .map(([key, value]) => `${key}="${value}"`)
+    .sort()
+    .join(',');
   for (const line of page.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const have = (match[2] ?? '').split(/,(?=\w+=")/).filter(Boolean).sort().join(',');
+    const have = (match[2] ?? '')
+      .split(/,(?=\w+=")/)
+      .filter(Boolean)
+      .sort()
+      .join(',');
     if (have === wanted) return Number(match[3]);
   }
   return undefined;
@@ -91,20 +110,64 @@ describe('the API side', () => {
     expect((await desk.api.get(`/v1/loans/${loan.id}`)).status).toBe(200);
     expect((await desk.api.get(`/v1/loans/${missing}`)).status).toBe(404);
     expect((await request(app).get(`/v1/loans/${loan.id}`)).status).toBe(401);
-    expect((await request(app).get(`/wp-login.php?id=${missing}`).set('Authorization', `Bearer ${desk.manager.secret}`)).status).toBe(404);
+    expect(
+      (
+        await request(app)
+          .get(`/wp-login.php?id=${missing}`)
+          .set('Authorization', `Bearer ${desk.manager.secret}`)
+      ).status,
+    ).toBe(404);
     expect((await desk.api.get('/v1/loans?status=nonsense')).status).toBe(400);
     const after = await scrape(server.port);
 
     const loanRoute = { route: '/v1/loans/{loan_id}', method: 'GET' };
-    expect(moved(before, after, `${P}http_requests_total`, { ...loanRoute, status_code: '200' })).toBe(1);
-    expect(moved(before, after, `${P}http_requests_total`, { ...loanRoute, status_code: '404' })).toBe(1);
-    expect(moved(before, after, `${P}http_requests_total`, { route: 'unmatched', method: 'GET', status_code: '401' })).toBe(1);
-    expect(moved(before, after, `${P}http_requests_total`, { route: 'unmatched', method: 'GET', status_code: '404' })).toBe(1);
+    expect(
+      moved(before, after, `${P}http_requests_total`, { ...loanRoute, status_code: '200' }),
+    ).toBe(1);
+    expect(
+      moved(before, after, `${P}http_requests_total`, { ...loanRoute, status_code: '404' }),
+    ).toBe(1);
+    expect(
+      moved(before, after, `${P}http_requests_total`, {
+        route: 'unmatched',
+        method: 'GET',
+        status_code: '401',
+      }),
+    ).toBe(1);
+    expect(
+      moved(before, after, `${P}http_requests_total`, {
+        route: 'unmatched',
+        method: 'GET',
+        status_code: '404',
+      }),
+    ).toBe(1);
     // Refused by the OpenAPI validator before the route ran: its matched path names it.
-    expect(moved(before, after, `${P}http_requests_total`, { route: '/v1/loans', method: 'GET', status_code: '400' })).toBe(1);
-    expect(moved(before, after, `${P}http_request_duration_seconds_count`, { ...loanRoute, status_code: '200' })).toBe(1);
-    expect(moved(before, after, `${P}http_request_duration_seconds_bucket`, { ...loanRoute, status_code: '200', le: '+Inf' })).toBe(1);
-    expect(moved(before, after, `${P}http_request_duration_seconds_sum`, { ...loanRoute, status_code: '200' })).toBeGreaterThan(0);
+    expect(
+      moved(before, after, `${P}http_requests_total`, {
+        route: '/v1/loans',
+        method: 'GET',
+        status_code: '400',
+      }),
+    ).toBe(1);
+    expect(
+      moved(before, after, `${P}http_request_duration_seconds_count`, {
+        ...loanRoute,
+        status_code: '200',
+      }),
+    ).toBe(1);
+    expect(
+      moved(before, after, `${P}http_request_duration_seconds_bucket`, {
+        ...loanRoute,
+        status_code: '200',
+        le: '+Inf',
+      }),
+    ).toBe(1);
+    expect(
+      moved(before, after, `${P}http_request_duration_seconds_sum`, {
+        ...loanRoute,
+        status_code: '200',
+      }),
+    ).toBeGreaterThan(0);
     // No concrete path becomes a label value.
     expect(after).not.toContain(loan.id);
     expect(after).not.toContain(missing);
@@ -117,9 +180,12 @@ describe('the API side', () => {
     expect(sample(after, 'process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 
-  it('is not served on the API\'s own port', async () => {
+  it("is not served on the API's own port", async () => {
     const desk = await servicingDesk(app);
-    for (const res of [await request(app).get('/metrics'), await request(app).get('/metrics').set('Authorization', `Bearer ${desk.manager.secret}`)]) {
+    for (const res of [
+      await request(app).get('/metrics'),
+      await request(app).get('/metrics').set('Authorization', `Bearer ${desk.manager.secret}`),
+    ]) {
       expect([401, 404]).toContain(res.status);
       expect(res.text).not.toContain('http_requests_total');
     }
@@ -136,12 +202,17 @@ describe('the worker side', () => {
     const bad = await webhookReceiver(() => ({ status: 500 }));
     closing.push(good.close, bad.close);
     for (const url of [good.url, bad.url]) {
-      expect((await desk.api.post('/v1/webhook-endpoints', { url, event_types: ['report.completed'] })).status).toBe(201);
+      expect(
+        (await desk.api.post('/v1/webhook-endpoints', { url, event_types: ['report.completed'] }))
+          .status,
+      ).toBe(201);
     }
     const before = await scrape(server.port);
 
     // Asked for, not yet relayed: the report's job waits in the outbox.
-    expect((await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-06-30' })).status).toBe(202);
+    expect(
+      (await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-06-30' })).status,
+    ).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const waiting = await scrape(server.port);
     expect(sample(waiting, `${P}outbox_waiting_jobs`)).toBe(1);
@@ -149,8 +220,22 @@ describe('the worker side', () => {
     expect(sample(waiting, `${P}collector_up`, { collector: 'outbox' })).toBe(1);
 
     const started = await startWorkers({
-      db, redisUrl: 'redis://127.0.0.1:6379', logger: silent, reminders: { ...loadConfig({}).reminders, backoffMs: 100 }, queuePrefix: `test-metrics-${randomUUID()}`, relayIntervalMs: 50,
-      outbound: LOCAL_RECEIVERS, webhooks: { policy: LOCAL_RECEIVERS, timeoutMs: 2000, backoffMs: 50, maxBackoffMs: 200, disableAfterMs: 3_600_000, concurrency: 4, perEndpoint: 2 },
+      db,
+      redisUrl: 'redis://127.0.0.1:6379',
+      logger: silent,
+      reminders: { ...loadConfig({}).reminders, backoffMs: 100 },
+      queuePrefix: `test-metrics-${randomUUID()}`,
+      relayIntervalMs: 50,
+      outbound: LOCAL_RECEIVERS,
+      webhooks: {
+        policy: LOCAL_RECEIVERS,
+        timeoutMs: 2000,
+        backoffMs: 50,
+        maxBackoffMs: 200,
+        disableAfterMs: 3_600_000,
+        concurrency: 4,
+        perEndpoint: 2,
+      },
     });
     running.workers = started;
     closing.push(async () => {
@@ -161,20 +246,34 @@ describe('the worker side', () => {
     const reports = started.queues.find((queue) => queue.name === 'reports')!;
     await reports.add('no-such-job', {}, { attempts: 1, jobId: 'metrics-fails' });
     await reports.add('no-such-job', {}, { delay: 600_000, jobId: 'metrics-later' });
-    await until(() => good.calls.length >= 1 && bad.calls.length >= 2, 'the report.completed deliveries');
-    await until(async () => sample(await scrape(server.port), `${P}queue_jobs`, { queue: 'reports', state: 'failed' }) === 1, 'the failed job counted');
+    await until(
+      () => good.calls.length >= 1 && bad.calls.length >= 2,
+      'the report.completed deliveries',
+    );
+    await until(
+      async () =>
+        sample(await scrape(server.port), `${P}queue_jobs`, {
+          queue: 'reports',
+          state: 'failed',
+        }) === 1,
+      'the failed job counted',
+    );
     const after = await scrape(server.port);
 
     expect(moved(before, after, `${P}reports_computed_total`, { outcome: 'done' })).toBe(1);
     expect(moved(before, after, `${P}report_computation_duration_seconds_count`)).toBe(1);
     expect(moved(before, after, `${P}webhook_deliveries_total`, { outcome: 'delivered' })).toBe(1);
-    expect(moved(before, after, `${P}webhook_deliveries_total`, { outcome: 'failed' })).toBeGreaterThanOrEqual(2);
+    expect(
+      moved(before, after, `${P}webhook_deliveries_total`, { outcome: 'failed' }),
+    ).toBeGreaterThanOrEqual(2);
     expect(after).not.toContain(good.url.split('/hooks')[0]); // no endpoint URL in a label
     expect(sample(after, `${P}outbox_waiting_jobs`)).toBe(0);
     expect(sample(after, `${P}outbox_oldest_age_seconds`)).toBe(0);
     expect(sample(after, `${P}queue_jobs`, { queue: 'reports', state: 'delayed' })).toBe(1);
     expect(sample(after, `${P}queue_jobs`, { queue: 'reminders', state: 'waiting' })).toBe(0);
-    expect(sample(after, `${P}queue_jobs`, { queue: 'maintenance', state: 'active' })).toBeDefined();
+    expect(
+      sample(after, `${P}queue_jobs`, { queue: 'maintenance', state: 'active' }),
+    ).toBeDefined();
     expect(sample(after, `${P}collector_up`, { collector: 'queues' })).toBe(1);
     // Reminders, after due, to a fund's webhook that fails its first call: counted by channel and by outcome.
     const hooks = await webhookReceiver((n) => ({ status: n === 1 ? 503 : 204 }));
@@ -182,30 +281,60 @@ describe('the worker side', () => {
     const reminded = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
     const disbursed = new Date(`${addMonths(todayInParis(), -2)}T00:00:00Z`);
     disbursed.setUTCDate(disbursed.getUTCDate() - 5);
-    const late = await disbursedLoan(reminded, { disbursement_date: disbursed.toISOString().slice(0, 10) });
+    const late = await disbursedLoan(reminded, {
+      disbursement_date: disbursed.toISOString().slice(0, 10),
+    });
     expect((await reminded.api.post('/v1/reminders/scan', {})).status).toBe(200);
-    const due = (await reminded.api.get(`/v1/reminders?loan_id=${late.id}`)).body.items as unknown[];
+    const due = (await reminded.api.get(`/v1/reminders?loan_id=${late.id}`)).body
+      .items as unknown[];
     expect(due.length).toBeGreaterThanOrEqual(2);
-    await until(async () => sample(await scrape(server.port), `${P}reminder_deliveries_total`, { outcome: 'sent' }) === due.length, 'every reminder sent');
+    await until(
+      async () =>
+        sample(await scrape(server.port), `${P}reminder_deliveries_total`, { outcome: 'sent' }) ===
+        due.length,
+      'every reminder sent',
+    );
     const reminders = await scrape(server.port);
-    expect(moved(before, reminders, `${P}reminder_channel_deliveries_total`, { channel: 'webhook', outcome: 'sent' })).toBe(due.length);
-    expect(moved(before, reminders, `${P}reminder_channel_deliveries_total`, { channel: 'webhook', outcome: 'failed' })).toBe(1);
-    expect(sample(reminders, `${P}reminder_channel_deliveries_total`, { channel: 'email', outcome: 'sent' })).toBeUndefined(); // no SMTP server
+    expect(
+      moved(before, reminders, `${P}reminder_channel_deliveries_total`, {
+        channel: 'webhook',
+        outcome: 'sent',
+      }),
+    ).toBe(due.length);
+    expect(
+      moved(before, reminders, `${P}reminder_channel_deliveries_total`, {
+        channel: 'webhook',
+        outcome: 'failed',
+      }),
+    ).toBe(1);
+    expect(
+      sample(reminders, `${P}reminder_channel_deliveries_total`, {
+        channel: 'email',
+        outcome: 'sent',
+      }),
+    ).toBeUndefined(); // no SMTP server
   });
 });
 
 describe('when PostgreSQL and Redis do not answer', () => {
-  it('the scrape still answers 200 within the collectors\' time box, their gauges left out and collector_up at 0', async () => {
+  it("the scrape still answers 200 within the collectors' time box, their gauges left out and collector_up at 0", async () => {
     // A server that accepts connections and never says a word: what a dead host behind a firewall looks like.
     const held: Socket[] = [];
     const silentServer: Server = createServer((socket) => held.push(socket));
     await new Promise<void>((resolve) => silentServer.listen(0, '127.0.0.1', resolve));
     const port = (silentServer.address() as { port: number }).port;
-    closing.push(() => new Promise((resolve) => {
-      for (const socket of held) socket.destroy();
-      silentServer.close(resolve);
-    }));
-    const deadDb = await connectDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/nothing`, dataDir: '', poolSize: 2 });
+    closing.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of held) socket.destroy();
+          silentServer.close(resolve);
+        }),
+    );
+    const deadDb = await connectDatabase({
+      databaseUrl: `postgres://postgres@127.0.0.1:${port}/nothing`,
+      dataDir: '',
+      poolSize: 2,
+    });
     const { redis, ready } = connectRedisForProducers(`redis://127.0.0.1:${port}`);
     ready.catch(() => undefined);
     const queues = openQueues(redis, { prefix: `test-metrics-${randomUUID()}` });
@@ -222,36 +351,61 @@ describe('when PostgreSQL and Redis do not answer', () => {
       expect(sample(page, `${P}collector_up`, { collector: 'outbox' })).toBe(0);
       expect(sample(page, `${P}collector_up`, { collector: 'queues' })).toBe(0);
       expect(sample(page, `${P}outbox_waiting_jobs`)).toBeUndefined();
-      expect(sample(page, `${P}queue_jobs`, { queue: 'reports', state: 'waiting' })).toBeUndefined();
+      expect(
+        sample(page, `${P}queue_jobs`, { queue: 'reports', state: 'waiting' }),
+      ).toBeUndefined();
       expect(sample(page, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     }
   });
 });
 
 describe('settings', () => {
-  it('refuses a port that is not one, or the API\'s own, naming the setting', () => {
-    expect(loadConfig({}).metrics).toEqual({ host: '127.0.0.1', port: undefined, workerPort: undefined });
-    expect(loadConfig({ METRICS_PORT: '9464', WORKER_METRICS_PORT: '9465', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ host: '0.0.0.0', port: 9464, workerPort: 9465 });
-    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be a port number (1 to 65535), got 70000');
-    expect(() => loadConfig({ WORKER_METRICS_PORT: '9464x' })).toThrow('WORKER_METRICS_PORT must be a port number (1 to 65535), got 9464x');
-    expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow('METRICS_PORT=8080 is the API\'s own PORT');
-    expect(() => loadConfig({ METRICS_HOST: 'http://0.0.0.0' })).toThrow('METRICS_HOST must be an address or a host name');
+  it("refuses a port that is not one, or the API's own, naming the setting", () => {
+    expect(loadConfig({}).metrics).toEqual({
+      host: '127.0.0.1',
+      port: undefined,
+      workerPort: undefined,
+    });
+    expect(
+      loadConfig({ METRICS_PORT: '9464', WORKER_METRICS_PORT: '9465', METRICS_HOST: '0.0.0.0' })
+        .metrics,
+    ).toEqual({ host: '0.0.0.0', port: 9464, workerPort: 9465 });
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(
+      'METRICS_PORT must be a port number (1 to 65535), got 70000',
+    );
+    expect(() => loadConfig({ WORKER_METRICS_PORT: '9464x' })).toThrow(
+      'WORKER_METRICS_PORT must be a port number (1 to 65535), got 9464x',
+    );
+    expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow(
+      "METRICS_PORT=8080 is the API's own PORT",
+    );
+    expect(() => loadConfig({ METRICS_HOST: 'http://0.0.0.0' })).toThrow(
+      'METRICS_HOST must be an address or a host name',
+    );
   });
 });
 
 /** The TCP ports a process listens on, from /proc (Linux): its socket inodes matched to LISTEN sockets. */
 function listeningPorts(pid: number): number[] {
-  const inodes = new Set(readdirSync(`/proc/${pid}/fd`).map((fd) => {
-    try {
-      return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-    } catch {
-      return undefined; // closed meanwhile
-    }
-  }).filter((inode) => inode !== undefined));
-  const ports = ['tcp', 'tcp6'].flatMap((table) => readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields[3] === '0A' && inodes.has(fields[9]!)) // 0A: LISTEN
-    .map((fields) => parseInt(fields[1]!.split(':')[1]!, 16)));
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => {
+        try {
+          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        } catch {
+          return undefined; // closed meanwhile
+        }
+      })
+      .filter((inode) => inode !== undefined),
+  );
+  const ports = ['tcp', 'tcp6'].flatMap((table) =>
+    readFileSync(`/proc/${pid}/net/${table}`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[3] === '0A' && inodes.has(fields[9]!)) // 0A: LISTEN
+      .map((fields) => parseInt(fields[1]!.split(':')[1]!, 16)),
+  );
   return [...new Set(ports)].sort();
 }
 
@@ -261,12 +415,25 @@ describe('the API process (src/main.ts)', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: `${__dirname}/../..`,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, DATABASE_URL: iso.url, REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'silent', PORT: String(port), ...env },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: iso.url,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        LOG_LEVEL: 'silent',
+        PORT: String(port),
+        ...env,
+      },
     });
     children.push(child);
     const output = { stderr: '' };
     child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 'the API to listen', 30_000, 100);
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200,
+      'the API to listen',
+      30_000,
+      100,
+    );
     return { child, port, output };
   }
 
@@ -280,7 +447,13 @@ describe('the API process (src/main.ts)', () => {
     expect(listeningPorts(api.child.pid!)).toEqual([api.port, metricsPort].sort());
     expect((await fetch(`http://127.0.0.1:${api.port}/healthz`)).status).toBe(200);
     const page = await scrape(metricsPort);
-    expect(sample(page, `${P}http_requests_total`, { route: '/healthz', method: 'GET', status_code: '200' })).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(page, `${P}http_requests_total`, {
+        route: '/healthz',
+        method: 'GET',
+        status_code: '200',
+      }),
+    ).toBeGreaterThanOrEqual(2);
     expect(sample(page, `${P}collector_up`, { collector: 'outbox' })).toBe(1);
     expect(page).not.toContain(`${P}queue_jobs`); // with DATABASE_URL the workers, and their queues, are another process's
     const onApiPort = await fetch(`http://127.0.0.1:${api.port}/metrics`);
@@ -297,14 +470,24 @@ describe('the API process (src/main.ts)', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: `${__dirname}/../..`,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, DATABASE_URL: iso.url, LOG_LEVEL: 'silent', PORT: String(port), METRICS_PORT: String((taken.address() as { port: number }).port) },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: iso.url,
+        LOG_LEVEL: 'silent',
+        PORT: String(port),
+        METRICS_PORT: String((taken.address() as { port: number }).port),
+      },
     });
     children.push(child);
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await new Promise<[number | null]>((resolve) => child.on('exit', (exitCode) => resolve([exitCode])));
+    const [code] = await new Promise<[number | null]>((resolve) =>
+      child.on('exit', (exitCode) => resolve([exitCode])),
+    );
     expect(code).toBe(1);
-    expect(stderr).toContain(`metrics: cannot listen on 127.0.0.1:${(taken.address() as { port: number }).port}: listen EADDRINUSE`);
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))).toBeUndefined(); // the API never listened
+    expect(stderr).toContain(
+      `metrics: cannot listen on 127.0.0.1:${(taken.address() as { port: number }).port}: listen EADDRINUSE`,
+    );
+    expect(await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)).toBeUndefined(); // the API never listened
   });
 });

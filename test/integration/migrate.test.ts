@@ -33,17 +33,26 @@ afterAll(async () => {
   });
 });
 
-it.each(names)('three processes migrating the empty database %s at once: each migration applied once, none fails', async (name) => {
-  await onAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const processes: Db[] = await Promise.all([1, 2, 3].map(() => connectDatabase({ databaseUrl: urlOf(name), dataDir: '', poolSize: 2 })));
-  try {
-    const applied = await Promise.all(processes.map((db) => migrate(db)));
-    const all = applied.flat().sort();
-    expect(all.length).toBeGreaterThan(0);
-    expect(new Set(all).size).toBe(all.length); // none applied twice
-    const rows = await processes[0]!.selectFrom('schema_migrations').select('version').orderBy('version').execute();
-    expect(rows.map((row) => row.version)).toEqual(all);
-  } finally {
-    await Promise.all(processes.map((db) => db.destroy()));
-  }
-});
+it.each(names)(
+  'three processes migrating the empty database %s at once: each migration applied once, none fails',
+  async (name) => {
+    await onAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+    const processes: Db[] = await Promise.all(
+      [1, 2, 3].map(() => connectDatabase({ databaseUrl: urlOf(name), dataDir: '', poolSize: 2 })),
+    );
+    try {
+      const applied = await Promise.all(processes.map((db) => migrate(db)));
+      const all = applied.flat().sort();
+      expect(all.length).toBeGreaterThan(0);
+      expect(new Set(all).size).toBe(all.length); // none applied twice
+      const rows = await processes[0]!
+        .selectFrom('schema_migrations')
+        .select('version')
+        .orderBy('version')
+        .execute();
+      expect(rows.map((row) => row.version)).toEqual(all);
+    } finally {
+      await Promise.all(processes.map((db) => db.destroy()));
+    }
+  },
+);

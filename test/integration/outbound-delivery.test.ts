@@ -17,10 +17,11 @@ async function localServer(handle: Parameters<typeof createServer>[1] = (_req, r
   let connections = 0;
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   opened.push({ close });
   return { port: (server.address() as AddressInfo).port, connections: () => connections, close };
 }
@@ -36,23 +37,48 @@ const loopbackName = async () => [{ address: '127.0.0.1', family: 4 }];
 describe('with the strict policy, the address is checked when connecting', () => {
   it('a name that resolves to 127.0.0.1 is refused, and the server there hears nothing', async () => {
     const local = await localServer();
-    const outcome = await postJson(`https://hooks.partner.test:${local.port}/x?token=s3cr3t`, '{}', {}, { policy: STRICT_OUTBOUND, timeoutMs: 2_000, lookup: loopbackName });
-    expect(outcome).toMatchObject({ statusCode: null, error: 'refused: resolves to a private address' });
+    const outcome = await postJson(
+      `https://hooks.partner.test:${local.port}/x?token=s3cr3t`,
+      '{}',
+      {},
+      { policy: STRICT_OUTBOUND, timeoutMs: 2_000, lookup: loopbackName },
+    );
+    expect(outcome).toMatchObject({
+      statusCode: null,
+      error: 'refused: resolves to a private address',
+    });
     expect(local.connections()).toBe(0);
   });
 
   it('a name with one public and one private address is refused too (either could be the one connected to)', async () => {
     const local = await localServer();
-    const lookup = async () => [{ address: '93.184.215.14', family: 4 }, { address: '::ffff:10.0.0.7', family: 6 }];
-    const outcome = await postJson(`https://hooks.partner.test:${local.port}/x`, '{}', {}, { policy: STRICT_OUTBOUND, timeoutMs: 2_000, lookup });
+    const lookup = async () => [
+      { address: '93.184.215.14', family: 4 },
+      { address: '::ffff:10.0.0.7', family: 6 },
+    ];
+    const outcome = await postJson(
+      `https://hooks.partner.test:${local.port}/x`,
+      '{}',
+      {},
+      { policy: STRICT_OUTBOUND, timeoutMs: 2_000, lookup },
+    );
     expect(outcome.error).toBe('refused: resolves to a private address');
     expect(local.connections()).toBe(0);
   });
 
   it('plain http or a private address in the URL is refused before anything is sent', async () => {
     const local = await localServer();
-    const outcome = await postJson(`http://127.0.0.1:${local.port}/x?token=s3cr3t`, '{}', {}, { policy: STRICT_OUTBOUND, timeoutMs: 2_000 });
-    expect(outcome).toEqual({ statusCode: null, durationMs: 0, error: 'refused: must be an https URL' });
+    const outcome = await postJson(
+      `http://127.0.0.1:${local.port}/x?token=s3cr3t`,
+      '{}',
+      {},
+      { policy: STRICT_OUTBOUND, timeoutMs: 2_000 },
+    );
+    expect(outcome).toEqual({
+      statusCode: null,
+      durationMs: 0,
+      error: 'refused: must be an https URL',
+    });
     expect(local.connections()).toBe(0);
   });
 });
@@ -61,17 +87,33 @@ describe('what a receiver answers', () => {
   it('with insecure delivery allowed, a local http receiver gets the body and the headers: a 2xx has no error', async () => {
     const hooks = await receiver(() => ({ status: 204 }));
     const body = JSON.stringify({ type: 'reminder.before_due', data: { amount_due: '120.50' } });
-    const outcome = await postJson(hooks.url, body, { 'webhook-id': 'rem_1', 'webhook-signature': 'v1,abc' }, { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 });
+    const outcome = await postJson(
+      hooks.url,
+      body,
+      { 'webhook-id': 'rem_1', 'webhook-signature': 'v1,abc' },
+      { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 },
+    );
     expect(outcome).toMatchObject({ statusCode: 204, error: null });
     expect(hooks.calls).toHaveLength(1);
     expect(hooks.calls[0]!.body).toBe(body);
-    expect(hooks.calls[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'rem_1', 'webhook-signature': 'v1,abc' });
+    expect(hooks.calls[0]!.headers).toMatchObject({
+      'content-type': 'application/json',
+      'webhook-id': 'rem_1',
+      'webhook-signature': 'v1,abc',
+    });
   });
 
   it('a redirect is not followed: the receiver it points to gets nothing', async () => {
     const elsewhere = await receiver();
-    const redirecting = await localServer((_req, res) => res.writeHead(302, { location: elsewhere.url }).end());
-    const outcome = await postJson(`http://127.0.0.1:${redirecting.port}/hook`, '{}', {}, { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 });
+    const redirecting = await localServer((_req, res) =>
+      res.writeHead(302, { location: elsewhere.url }).end(),
+    );
+    const outcome = await postJson(
+      `http://127.0.0.1:${redirecting.port}/hook`,
+      '{}',
+      {},
+      { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 },
+    );
     expect(outcome).toMatchObject({ statusCode: 302, error: 'redirect not followed (HTTP 302)' });
     expect(elsewhere.calls).toHaveLength(0);
   });
@@ -82,12 +124,19 @@ describe('what a receiver answers', () => {
     [404, 'answered HTTP 404'],
   ])('HTTP %i is a failed attempt: %s', async (status, error) => {
     const hooks = await receiver(() => ({ status }));
-    expect(await postJson(hooks.url, '{}', {}, { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 })).toMatchObject({ statusCode: status, error });
+    expect(
+      await postJson(hooks.url, '{}', {}, { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 }),
+    ).toMatchObject({ statusCode: status, error });
   });
 
   it('a receiver that does not answer in time is cut at timeoutMs', async () => {
     const hooks = await receiver(() => ({ status: 200, delayMs: 3_000 }));
-    const outcome = await postJson(hooks.url, '{}', {}, { policy: LOCAL_RECEIVERS, timeoutMs: 300 });
+    const outcome = await postJson(
+      hooks.url,
+      '{}',
+      {},
+      { policy: LOCAL_RECEIVERS, timeoutMs: 300 },
+    );
     expect(outcome).toMatchObject({ statusCode: null, error: 'did not answer within 300 ms' });
     expect(outcome.durationMs).toBeGreaterThanOrEqual(290);
     expect(outcome.durationMs).toBeLessThan(2_000);
@@ -104,7 +153,12 @@ describe('what a receiver answers', () => {
       };
       pump();
     });
-    const outcome = await postJson(`http://127.0.0.1:${endless.port}/hook`, '{}', {}, { policy: LOCAL_RECEIVERS, timeoutMs: 20_000, maxResponseBytes: 16 * 1024 });
+    const outcome = await postJson(
+      `http://127.0.0.1:${endless.port}/hook`,
+      '{}',
+      {},
+      { policy: LOCAL_RECEIVERS, timeoutMs: 20_000, maxResponseBytes: 16 * 1024 },
+    );
     expect(outcome).toMatchObject({ statusCode: 200, error: null });
     expect(outcome.durationMs).toBeLessThan(2_000); // cut by its size, not by the 20 s
     expect(written).toBeLessThan(64 * 1024 ** 2); // the socket's buffers at most, nowhere near the gigabyte
@@ -113,7 +167,12 @@ describe('what a receiver answers', () => {
   it('a closed port is unreachable, and no error repeats the URL', async () => {
     const gone = await localServer();
     await gone.close();
-    const outcome = await postJson(`http://127.0.0.1:${gone.port}/hook?token=s3cr3t`, '{}', {}, { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 });
+    const outcome = await postJson(
+      `http://127.0.0.1:${gone.port}/hook?token=s3cr3t`,
+      '{}',
+      {},
+      { policy: LOCAL_RECEIVERS, timeoutMs: 2_000 },
+    );
     expect(outcome).toMatchObject({ statusCode: null, error: 'unreachable (ECONNREFUSED)' });
     expect(outcome.error).not.toContain('s3cr3t');
   });

@@ -33,9 +33,15 @@ import { until } from '../support/until';
 
 const silent = pino({ level: 'silent' });
 const prefix = `test-outbox-${randomUUID().slice(0, 8)}`;
-const job = (label: string): OutboxJob => ({ queue: 'reports', name: 'produce', jobId: `report-${label}-${randomUUID()}`, payload: { report_id: label } });
+const job = (label: string): OutboxJob => ({
+  queue: 'reports',
+  name: 'produce',
+  jobId: `report-${label}-${randomUUID()}`,
+  payload: { report_id: label },
+});
 /** What sentStates gives for these jobs (in job id order). */
-const states = (jobs: OutboxJob[], sent: boolean) => jobs.map((j) => ({ job_id: j.jobId, sent })).sort((a, b) => a.job_id.localeCompare(b.job_id));
+const states = (jobs: OutboxJob[], sent: boolean) =>
+  jobs.map((j) => ({ job_id: j.jobId, sent })).sort((a, b) => a.job_id.localeCompare(b.job_id));
 
 async function write(jobs: OutboxJob[]) {
   const db = await testDb();
@@ -54,7 +60,12 @@ async function relayAll(sink: Parameters<typeof relayOutbox>[1]): Promise<number
 }
 
 async function sentStates(jobIds: string[]) {
-  const { rows } = await sql<{ job_id: string; sent: boolean }>`SELECT job_id, sent_at IS NOT NULL AS sent FROM outbox WHERE job_id = ANY(${jobIds}::text[]) ORDER BY job_id`.execute(await testDb());
+  const { rows } = await sql<{
+    job_id: string;
+    sent: boolean;
+  }>`SELECT job_id, sent_at IS NOT NULL AS sent FROM outbox WHERE job_id = ANY(${jobIds}::text[]) ORDER BY job_id`.execute(
+    await testDb(),
+  );
   return rows;
 }
 
@@ -68,8 +79,17 @@ async function freePort(): Promise<number> {
 
 /** A Redis server of our own: started, stopped, started again on the same port. */
 async function ownRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis({
+    port,
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    maxRetriesPerRequest: null,
+  });
   probe.on('error', () => undefined);
   await probe.connect().catch(() => undefined);
   await probe.ping();
@@ -87,7 +107,8 @@ const shared = connectRedisForProducers('redis://127.0.0.1:6379');
 const queues = openQueues(shared.redis, { prefix });
 
 afterAll(async () => {
-  for (const name of ['reminders', 'reports'] as const) await queues.get(name).obliterate({ force: true });
+  for (const name of ['reminders', 'reports'] as const)
+    await queues.get(name).obliterate({ force: true });
   await queues.close();
   shared.redis.disconnect();
 });
@@ -103,17 +124,22 @@ describe('the outbox', () => {
     const queued = await queues.get('reports').getJob(jobs[0]!.jobId);
     expect(queued).toMatchObject({ id: jobs[0]!.jobId, name: 'produce', data: { report_id: 'a' } });
     await relayAll(queues.sink); // stamped rows are not read again (other test files may add rows meanwhile)
-    const all = await queues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-    for (const j of jobs) expect(all.filter((queuedJob) => queuedJob.id === j.jobId)).toHaveLength(1);
+    const all = await queues
+      .get('reports')
+      .getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+    for (const j of jobs)
+      expect(all.filter((queuedJob) => queuedJob.id === j.jobId)).toHaveLength(1);
   });
 
   it('keeps no row of a change that fails: the row lands with the change or not at all', async () => {
     const lost = job('rolled-back');
     const db = await testDb();
-    await expect(db.transaction().execute(async (trx) => {
-      await executeWrites(trx, [outboxWrite(lost)]);
-      await sql`SELECT 1 / 0`.execute(trx);
-    })).rejects.toThrow(/division by zero/);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await executeWrites(trx, [outboxWrite(lost)]);
+        await sql`SELECT 1 / 0`.execute(trx);
+      }),
+    ).rejects.toThrow(/division by zero/);
     expect(await sentStates([lost.jobId])).toEqual([]);
   });
 
@@ -129,9 +155,13 @@ describe('the outbox', () => {
     await write([crashed]);
     await queues.get('reports').add(crashed.name, crashed.payload, { jobId: crashed.jobId }); // the crashed relay's enqueue
     const runs: string[] = [];
-    const worker = new Worker('reports', async (j) => {
-      runs.push(String(j.id));
-    }, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    const worker = new Worker(
+      'reports',
+      async (j) => {
+        runs.push(String(j.id));
+      },
+      { connection: { host: '127.0.0.1', port: 6379 }, prefix },
+    );
     try {
       await until(async () => runs.includes(crashed.jobId), 'the crashed job to run again', 10_000);
       await relayAll(queues.sink); // the next pass adds it again: BullMQ still knows the completed job
@@ -149,13 +179,15 @@ describe('the outbox', () => {
     await write(rows);
     let calls = 0;
     const flaky = (queue: QueueName) => ({
-      add: (name: string, data: unknown, options: { jobId: string }) => (rows.some((r) => r.jobId === options.jobId) && ++calls === 2
-        ? Promise.reject(new Error('Redis went away')) : queues.sink(queue).add(name, data, options)),
+      add: (name: string, data: unknown, options: { jobId: string }) =>
+        rows.some((r) => r.jobId === options.jobId) && ++calls === 2
+          ? Promise.reject(new Error('Redis went away'))
+          : queues.sink(queue).add(name, data, options),
     });
     let failure: unknown;
     for (let pass = 0; pass < 100 && failure === undefined; pass++) {
       try {
-        if (await relayOutbox(await testDb(), flaky) === 0) break;
+        if ((await relayOutbox(await testDb(), flaky)) === 0) break;
       } catch (error) {
         failure = error;
       }
@@ -170,8 +202,11 @@ describe('the outbox', () => {
   it('refuses a job id BullMQ would refuse (a colon, or one that reads as an integer), in the code and in PostgreSQL', async () => {
     for (const jobId of ['-1', '42', 'report:1', '']) {
       expect(() => outboxWrite({ ...job('x'), jobId })).toThrow(/job id/);
-      await expect(sql`INSERT INTO outbox (queue, job_name, job_id, payload) VALUES ('reports', 'produce', ${jobId}, '{}')`.execute(await testDb()))
-        .rejects.toMatchObject({ code: '23514' });
+      await expect(
+        sql`INSERT INTO outbox (queue, job_name, job_id, payload) VALUES ('reports', 'produce', ${jobId}, '{}')`.execute(
+          await testDb(),
+        ),
+      ).rejects.toMatchObject({ code: '23514' });
     }
   });
 
@@ -185,7 +220,12 @@ describe('the outbox', () => {
     await expect(relayOutbox(await testDb(), deadQueues.sink)).rejects.toThrow();
     expect(await sentStates(waiting.map((j) => j.jobId))).toEqual(states(waiting, false));
 
-    const app = createApp({ logger: silent, db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), redis: down.redis });
+    const app = createApp({
+      logger: silent,
+      db: await testDb(),
+      adminKeyHash: hashSecret(ADMIN_KEY),
+      redis: down.redis,
+    });
     const ready = await request(app).get('/readyz');
     expectContract(ready, 'get', '/readyz');
     expect(ready.status).toBe(200);
@@ -196,10 +236,17 @@ describe('the outbox', () => {
 
     await relayAll(queues.sink);
     expect(await sentStates(waiting.map((j) => j.jobId))).toEqual(states(waiting, true));
-    const jobs = await queues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+    const jobs = await queues
+      .get('reports')
+      .getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
     for (const w of waiting) expect(jobs.filter((j) => j.id === w.jobId)).toHaveLength(1);
 
-    const upApp = createApp({ logger: silent, db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY), redis: shared.redis });
+    const upApp = createApp({
+      logger: silent,
+      db: await testDb(),
+      adminKeyHash: hashSecret(ADMIN_KEY),
+      redis: shared.redis,
+    });
     const up = await request(upApp).get('/readyz');
     expectContract(up, 'get', '/readyz');
     expect(up.body).toMatchObject({ status: 'ready', postgres: 'up', redis: 'up' });
@@ -213,11 +260,20 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
     const own = connectRedisForProducers(`redis://127.0.0.1:${port}`);
     await own.ready;
     const ownQueues = openQueues(own.redis, { prefix });
-    const relay = startRelay({ db: await testDb(), queues: ownQueues.sink, logger: silent, intervalMs: 50 });
+    const relay = startRelay({
+      db: await testDb(),
+      queues: ownQueues.sink,
+      logger: silent,
+      intervalMs: 50,
+    });
     try {
       const before = job('loop-before');
       await write([before]);
-      await until(async () => (await sentStates([before.jobId]))[0]?.sent === true, 'the row written before the outage to be sent', 10_000);
+      await until(
+        async () => (await sentStates([before.jobId]))[0]?.sent === true,
+        'the row written before the outage to be sent',
+        10_000,
+      );
 
       await stop(server);
       const during = [job('loop-during-1'), job('loop-during-2')];
@@ -226,8 +282,14 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
       expect(await sentStates(during.map((j) => j.jobId))).toEqual(states(during, false));
 
       server = await ownRedis(port);
-      await until(async () => (await sentStates(during.map((j) => j.jobId))).every((row) => row.sent), 'the rows written during the outage to be sent', 10_000);
-      const jobs = await ownQueues.get('reports').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      await until(
+        async () => (await sentStates(during.map((j) => j.jobId))).every((row) => row.sent),
+        'the rows written during the outage to be sent',
+        10_000,
+      );
+      const jobs = await ownQueues
+        .get('reports')
+        .getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
       // The server restarted empty (it keeps nothing on disk): exactly the rows written during the outage are there, once each.
       expect(jobs.map((j) => j.id).sort()).toEqual(during.map((j) => j.jobId).sort());
     } finally {
@@ -241,7 +303,14 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
   it('closes within its time limit when Redis is down at that moment (BullMQ alone would wait for ever)', async () => {
     const port = await freePort();
     const server = await ownRedis(port);
-    const workers = await startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent, reminders: loadConfig({}).reminders, queuePrefix: prefix, relay: false });
+    const workers = await startWorkers({
+      db: await testDb(),
+      redisUrl: `redis://127.0.0.1:${port}`,
+      logger: silent,
+      reminders: loadConfig({}).reminders,
+      queuePrefix: prefix,
+      relay: false,
+    });
     await stop(server);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the connections are reconnecting now
     const started = Date.now();
@@ -251,13 +320,26 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
 
   it('/readyz answers 503, in the contract, when PostgreSQL does not answer', async () => {
     const port = await freePort();
-    const deadDb = await connectDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/none`, dataDir: '' });
+    const deadDb = await connectDatabase({
+      databaseUrl: `postgres://postgres@127.0.0.1:${port}/none`,
+      dataDir: '',
+    });
     try {
-      const app = createApp({ logger: silent, db: deadDb, adminKeyHash: hashSecret(ADMIN_KEY), redis: shared.redis });
+      const app = createApp({
+        logger: silent,
+        db: deadDb,
+        adminKeyHash: hashSecret(ADMIN_KEY),
+        redis: shared.redis,
+      });
       const res = await request(app).get('/readyz');
       expectContract(res, 'get', '/readyz');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ status: 'unavailable', postgres: 'down', redis: 'up', outbox_waiting: null });
+      expect(res.body).toEqual({
+        status: 'unavailable',
+        postgres: 'down',
+        redis: 'up',
+        outbox_waiting: null,
+      });
     } finally {
       await deadDb.destroy();
     }
@@ -267,7 +349,14 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
     const port = await freePort();
     const server = await ownRedis(port, ['--maxmemory-policy', 'allkeys-lru']);
     try {
-      await expect(startWorkers({ db: await testDb(), redisUrl: `redis://127.0.0.1:${port}`, logger: silent, reminders: loadConfig({}).reminders })).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction/);
+      await expect(
+        startWorkers({
+          db: await testDb(),
+          redisUrl: `redis://127.0.0.1:${port}`,
+          logger: silent,
+          reminders: loadConfig({}).reminders,
+        }),
+      ).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction/);
     } finally {
       await stop(server);
     }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ADMIN_KEY, testApp } from '../support/app';
-import { as, createKey, createProduct, createStructure, fieldsOf, fundWithManager, productBody } from '../support/portfolio';
+import {
+  as,
+  createKey,
+  createProduct,
+  createStructure,
+  fieldsOf,
+  fundWithManager,
+  productBody,
+} from '../support/portfolio';
 
 let app: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
@@ -14,7 +22,11 @@ describe('defining a loan product', () => {
     const res = await as(app, manager.secret).post('/v1/products', body);
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/products/${res.body.id}`);
-    expect(res.body).toMatchObject({ ...body, rounding: 'half_up', guarantee_coverage_percent: '0' });
+    expect(res.body).toMatchObject({
+      ...body,
+      rounding: 'half_up',
+      guarantee_coverage_percent: '0',
+    });
 
     const fetched = await as(app, manager.secret).get(res.headers.location!);
     expect(fetched.status).toBe(200);
@@ -24,13 +36,24 @@ describe('defining a loan product', () => {
   it('answers money with 2 decimals and rates as given, without the stored trailing zeros', async () => {
     const { fund, manager } = await fundWithManager(app);
     const product = await createProduct(app, fund.id, manager.secret, {
-      principal_min: '1000', principal_max: '25000.5', annual_rate_percent_min: '0.250000', annual_rate_percent_max: '3.500000', guarantee_coverage_percent: '70.00',
+      principal_min: '1000',
+      principal_max: '25000.5',
+      annual_rate_percent_min: '0.250000',
+      annual_rate_percent_max: '3.500000',
+      guarantee_coverage_percent: '70.00',
     });
     expect(product).toMatchObject({
-      principal_min: '1000.00', principal_max: '25000.50', annual_rate_percent_min: '0.25', annual_rate_percent_max: '3.5', guarantee_coverage_percent: '70',
+      principal_min: '1000.00',
+      principal_max: '25000.50',
+      annual_rate_percent_min: '0.25',
+      annual_rate_percent_max: '3.5',
+      guarantee_coverage_percent: '70',
     });
     const fetched = await as(app, manager.secret).get(`/v1/products/${product.id}`);
-    expect(fetched.body).toMatchObject({ annual_rate_percent_max: '3.5', principal_max: '25000.50' });
+    expect(fetched.body).toMatchObject({
+      annual_rate_percent_max: '3.5',
+      principal_max: '25000.50',
+    });
   });
 
   it('a manager of another fund is told the fund does not exist: 404 naming fund_id', async () => {
@@ -49,35 +72,78 @@ describe('defining a loan product', () => {
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
     const res = await as(app, auditor.secret).post('/v1/products', productBody(fund.id));
     expect(res.status).toBe(403);
-    expect((await as(app, auditor.secret).get(`/v1/products?fund_id=${fund.id}`)).body.items).toEqual([]);
+    expect(
+      (await as(app, auditor.secret).get(`/v1/products?fund_id=${fund.id}`)).body.items,
+    ).toEqual([]);
   });
 
   const broken: [string, Record<string, unknown>, string[]][] = [
-    ['principal min above max', { principal_min: '50000.00', principal_max: '10000.00' }, ['principal_max']],
+    [
+      'principal min above max',
+      { principal_min: '50000.00', principal_max: '10000.00' },
+      ['principal_max'],
+    ],
     ['a zero minimum principal', { principal_min: '0' }, ['principal_min']],
-    ['rate min above max', { annual_rate_percent_min: '4', annual_rate_percent_max: '3.5' }, ['annual_rate_percent_max']],
+    [
+      'rate min above max',
+      { annual_rate_percent_min: '4', annual_rate_percent_max: '3.5' },
+      ['annual_rate_percent_max'],
+    ],
     ['a rate over 100', { annual_rate_percent_max: '100.5' }, ['annual_rate_percent_max']],
-    ['term min above max', { term_periods_min: 60, term_periods_max: 48, deferral_periods_max: 12 }, ['term_periods_max']],
-    ['deferral as long as the term', { term_periods_max: 24, deferral_periods_max: 24 }, ['deferral_periods_max']],
-    ['guarantee coverage over 100', { guarantee_coverage_percent: '120' }, ['guarantee_coverage_percent']],
+    [
+      'term min above max',
+      { term_periods_min: 60, term_periods_max: 48, deferral_periods_max: 12 },
+      ['term_periods_max'],
+    ],
+    [
+      'deferral as long as the term',
+      { term_periods_max: 24, deferral_periods_max: 24 },
+      ['deferral_periods_max'],
+    ],
+    [
+      'guarantee coverage over 100',
+      { guarantee_coverage_percent: '120' },
+      ['guarantee_coverage_percent'],
+    ],
     [
       'every range broken at once',
-      { principal_min: '50000.00', principal_max: '10000.00', annual_rate_percent_min: '5', annual_rate_percent_max: '2', term_periods_min: 60, term_periods_max: 36, deferral_periods_max: 40 },
+      {
+        principal_min: '50000.00',
+        principal_max: '10000.00',
+        annual_rate_percent_min: '5',
+        annual_rate_percent_max: '2',
+        term_periods_min: 60,
+        term_periods_max: 36,
+        deferral_periods_max: 40,
+      },
       ['annual_rate_percent_max', 'deferral_periods_max', 'principal_max', 'term_periods_max'],
     ],
   ];
-  it.each(broken)('%s → 422 naming every offending field, and nothing is stored', async (_name, overrides, fields) => {
-    const { fund, manager } = await fundWithManager(app);
-    const res = await as(app, manager.secret).post('/v1/products', productBody(fund.id, overrides));
-    expect(res.status).toBe(422);
-    expect(res.body.type).toBe('/problems/rule-violation');
-    expect(fieldsOf(res)).toEqual(fields);
-    expect((await as(app, manager.secret).get('/v1/products')).body.items).toEqual([]);
-  });
+  it.each(broken)(
+    '%s → 422 naming every offending field, and nothing is stored',
+    async (_name, overrides, fields) => {
+      const { fund, manager } = await fundWithManager(app);
+      const res = await as(app, manager.secret).post(
+        '/v1/products',
+        productBody(fund.id, overrides),
+      );
+      expect(res.status).toBe(422);
+      expect(res.body.type).toBe('/problems/rule-violation');
+      expect(fieldsOf(res)).toEqual(fields);
+      expect((await as(app, manager.secret).get('/v1/products')).body.items).toEqual([]);
+    },
+  );
 
   it('a malformed body is a 400, not a 422: rates and amounts are strings', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const res = await as(app, manager.secret).post('/v1/products', productBody(fund.id, { principal_min: 5000, annual_rate_percent_max: '3.1234567', methods: [] }));
+    const res = await as(app, manager.secret).post(
+      '/v1/products',
+      productBody(fund.id, {
+        principal_min: 5000,
+        annual_rate_percent_max: '3.1234567',
+        methods: [],
+      }),
+    );
     expect(res.status).toBe(400);
     expect(fieldsOf(res)).toEqual(['annual_rate_percent_max', 'methods', 'principal_min']);
   });
@@ -97,7 +163,9 @@ describe('reading products', () => {
 
     const own = await as(app, manager.secret).get('/v1/products');
     expect(own.body.items.map((p: { id: string }) => p.id)).toEqual([first.id, second.id]);
-    expect((await as(app, manager.secret).get(`/v1/products?fund_id=${other.fund.id}`)).status).toBe(404);
+    expect(
+      (await as(app, manager.secret).get(`/v1/products?fund_id=${other.fund.id}`)).status,
+    ).toBe(404);
     expect((await as(app, manager.secret).get(`/v1/products/${foreign.id}`)).status).toBe(404);
   });
 
@@ -105,7 +173,11 @@ describe('reading products', () => {
     const { fund, manager } = await fundWithManager(app);
     const product = await createProduct(app, fund.id, manager.secret);
     const structure = await createStructure(app, fund.id, manager.secret);
-    const portal = await createKey(app, { role: 'structure', structure_id: structure.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: structure.id },
+      manager.secret,
+    );
     expect((await as(app, portal.secret).get('/v1/products')).status).toBe(404);
     expect((await as(app, portal.secret).get(`/v1/products?fund_id=${fund.id}`)).status).toBe(404);
     expect((await as(app, portal.secret).get(`/v1/products/${product.id}`)).status).toBe(404);

@@ -39,16 +39,36 @@ let app: Express;
 let strictApp: Express;
 let desk: Desk;
 
-const appOn = (databases: Databases, extra: { redis?: Redis } = {}) => createApp({
-  logger: pino({ level: 'silent' }), db: databases.db, reads: databases.reads, replica: databases.replica, adminKeyHash: hashSecret(ADMIN_KEY),
-  rateLimits: LIMITS_OUT_OF_REACH, outbound: LOCAL_RECEIVERS, ...extra,
-});
+const appOn = (databases: Databases, extra: { redis?: Redis } = {}) =>
+  createApp({
+    logger: pino({ level: 'silent' }),
+    db: databases.db,
+    reads: databases.reads,
+    replica: databases.replica,
+    adminKeyHash: hashSecret(ADMIN_KEY),
+    rateLimits: LIMITS_OUT_OF_REACH,
+    outbound: LOCAL_RECEIVERS,
+    ...extra,
+  });
 
 beforeAll(async () => {
   primary = await ownPostgres();
   standby = await streamingReplica(primary);
-  patient = await connectDatabases({ databaseUrl: primary.url, readDatabaseUrl: standby.url, dataDir: '', poolSize: 3, maxLagMs: 60_000 });
-  strict = await connectDatabases({ databaseUrl: primary.url, readDatabaseUrl: standby.url, dataDir: '', poolSize: 3, maxLagMs: 1_000, probeEveryMs: 200 });
+  patient = await connectDatabases({
+    databaseUrl: primary.url,
+    readDatabaseUrl: standby.url,
+    dataDir: '',
+    poolSize: 3,
+    maxLagMs: 60_000,
+  });
+  strict = await connectDatabases({
+    databaseUrl: primary.url,
+    readDatabaseUrl: standby.url,
+    dataDir: '',
+    poolSize: 3,
+    maxLagMs: 1_000,
+    probeEveryMs: 200,
+  });
   await migrate(patient.db);
   redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   app = appOn(patient);
@@ -83,69 +103,134 @@ async function whileReplayPaused(during: () => Promise<void>) {
 }
 
 describe('with READ_DATABASE_URL', () => {
-  it('a list reads the lagging replica and misses the loan just made; its page, the events, a key just made and the writes are the primary\'s', async () => {
+  it("a list reads the lagging replica and misses the loan just made; its page, the events, a key just made and the writes are the primary's", async () => {
     const manager = desk.api;
     let loanId = '';
     await whileReplayPaused(async () => {
       loanId = (await disbursedLoan(desk)).id; // two writes: a standby would refuse them
-      expect(await standby.query(`SELECT count(*)::int AS n FROM loans WHERE id = '${loanId}'`)).toEqual({ n: 0 });
+      expect(
+        await standby.query(`SELECT count(*)::int AS n FROM loans WHERE id = '${loanId}'`),
+      ).toEqual({ n: 0 });
 
       expect((await manager.get(`/v1/loans/${loanId}`)).status).toBe(200);
       const list = await manager.get(`/v1/loans?fund_id=${desk.fund.id}`);
       expect(list.status).toBe(200);
       expect(ids(list)).not.toContain(loanId);
       const trial = await manager.get(`/v1/funds/${desk.fund.id}/ledger/trial-balance`);
-      expect(trial.body.accounts.find((line: { account: string }) => line.account === 'loans_receivable').balance).toBe('0.00');
+      expect(
+        trial.body.accounts.find((line: { account: string }) => line.account === 'loans_receivable')
+          .balance,
+      ).toBe('0.00');
 
       const events = await manager.get(`/v1/events?loan_id=${loanId}`);
-      expect(events.body.items.map((event: { type: string }) => event.type)).toEqual(['loan.created', 'loan.disbursed']);
+      expect(events.body.items.map((event: { type: string }) => event.type)).toEqual([
+        'loan.created',
+        'loan.disbursed',
+      ]);
       const auditor = await createKey(app, { role: 'auditor', fund_id: desk.fund.id });
       expect((await as(app, auditor.secret).get(`/v1/loans/${loanId}`)).status).toBe(200);
 
       const ready = await readiness(app);
       expect(ready.body).toMatchObject({ postgres: 'up', replica: 'up' }); // behind, but within its minute
     });
-    await until(async () => ids(await manager.get(`/v1/loans?fund_id=${desk.fund.id}`)).includes(loanId), 'the list to show the loan once replayed', 10_000, 50);
+    await until(
+      async () => ids(await manager.get(`/v1/loans?fund_id=${desk.fund.id}`)).includes(loanId),
+      'the list to show the loan once replayed',
+      10_000,
+      50,
+    );
     const trial = await manager.get(`/v1/funds/${desk.fund.id}/ledger/trial-balance`);
-    expect(trial.body.accounts.find((line: { account: string }) => line.account === 'loans_receivable').balance).toBe('10000.00');
+    expect(
+      trial.body.accounts.find((line: { account: string }) => line.account === 'loans_receivable')
+        .balance,
+    ).toBe('10000.00');
   });
 
   it('a replica behind by more than the lag allowed hands its reads to the primary, and /readyz says degraded until it catches up', async () => {
-    await until(async () => (await readiness(strictApp)).body.status === 'ready', '/readyz to say ready (the replica replayed the last test\'s pause)', 10_000, 100);
+    await until(
+      async () => (await readiness(strictApp)).body.status === 'ready',
+      "/readyz to say ready (the replica replayed the last test's pause)",
+      10_000,
+      100,
+    );
     await whileReplayPaused(async () => {
       const structure = await createStructure(app, desk.fund.id, desk.manager.secret);
-      await until(async () => (await readiness(strictApp)).body.replica === 'lagging', '/readyz to say lagging', 10_000, 100);
+      await until(
+        async () => (await readiness(strictApp)).body.replica === 'lagging',
+        '/readyz to say lagging',
+        10_000,
+        100,
+      );
       const ready = await readiness(strictApp);
       expect(ready.status).toBe(200);
-      expect(ready.body).toMatchObject({ status: 'degraded', postgres: 'up', redis: 'up', replica: 'lagging' });
-      expect(ids(await as(strictApp, desk.manager.secret).get(`/v1/structures?fund_id=${desk.fund.id}`))).toContain(structure.id);
-      expect(ids(await desk.api.get(`/v1/structures?fund_id=${desk.fund.id}`))).not.toContain(structure.id); // the patient one still reads the replica
+      expect(ready.body).toMatchObject({
+        status: 'degraded',
+        postgres: 'up',
+        redis: 'up',
+        replica: 'lagging',
+      });
+      expect(
+        ids(await as(strictApp, desk.manager.secret).get(`/v1/structures?fund_id=${desk.fund.id}`)),
+      ).toContain(structure.id);
+      expect(ids(await desk.api.get(`/v1/structures?fund_id=${desk.fund.id}`))).not.toContain(
+        structure.id,
+      ); // the patient one still reads the replica
     });
-    await until(async () => (await readiness(strictApp)).body.status === 'ready', '/readyz to say ready once replayed', 10_000, 100);
+    await until(
+      async () => (await readiness(strictApp)).body.status === 'ready',
+      '/readyz to say ready once replayed',
+      10_000,
+      100,
+    );
   });
 
   it('a replica stopped: its reads go to the primary, /readyz answers 200 degraded; started again, it takes them back', async () => {
     await standby.stop();
     try {
-      await until(async () => (await readiness(strictApp)).body.replica === 'down', '/readyz to say down', 10_000, 100);
+      await until(
+        async () => (await readiness(strictApp)).body.replica === 'down',
+        '/readyz to say down',
+        10_000,
+        100,
+      );
       const ready = await readiness(strictApp);
       expect(ready.status).toBe(200);
       expect(ready.body).toMatchObject({ status: 'degraded', postgres: 'up', replica: 'down' });
       const loan = await disbursedLoan(desk);
-      const list = await as(strictApp, desk.manager.secret).get(`/v1/loans?fund_id=${desk.fund.id}`);
+      const list = await as(strictApp, desk.manager.secret).get(
+        `/v1/loans?fund_id=${desk.fund.id}`,
+      );
       expect(list.status).toBe(200);
       expect(ids(list)).toContain(loan.id);
     } finally {
       await standby.start();
     }
-    await until(async () => (await readiness(strictApp)).body.replica === 'up', '/readyz to say up again', 15_000, 100);
-    const connection = await readAfterPrimary(strict.db, strict.reads, async (source) => (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source)).rows[0]);
+    await until(
+      async () => (await readiness(strictApp)).body.replica === 'up',
+      '/readyz to say up again',
+      15_000,
+      100,
+    );
+    const connection = await readAfterPrimary(
+      strict.db,
+      strict.reads,
+      async (source) =>
+        (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source))
+          .rows[0],
+    );
     expect(connection).toEqual({ result: { standby: true }, from: 'replica' });
   });
 
-  it('a read that must see the primary\'s latest commits waits for the replica to replay them, and past the wait reads the primary', async () => {
-    const whereItRan = (waitMs: number) => readAfterPrimary(patient.db, patient.reads,
-      async (source) => (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source)).rows[0]!.standby, waitMs);
+  it("a read that must see the primary's latest commits waits for the replica to replay them, and past the wait reads the primary", async () => {
+    const whereItRan = (waitMs: number) =>
+      readAfterPrimary(
+        patient.db,
+        patient.reads,
+        async (source) =>
+          (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source))
+            .rows[0]!.standby,
+        waitMs,
+      );
     await until(() => patient.replica!.state() === 'up', 'the replica to be up', 10_000, 50);
     await whileReplayPaused(async () => {
       await createStructure(app, desk.fund.id, desk.manager.secret); // the primary moves on
@@ -167,7 +252,10 @@ describe('with READ_DATABASE_URL', () => {
     });
     // Replay resumed: the report reads the replica once it holds the loan.
     expect(await computeReport(patient.db, reportId, true, null, patient.reads)).toBe('done');
-    expect((await fresh.api.get(`/v1/reports/${reportId}`)).body.result).toMatchObject({ loan_count: 1, outstanding_principal: '10000.00' });
+    expect((await fresh.api.get(`/v1/reports/${reportId}`)).body.result).toMatchObject({
+      loan_count: 1,
+      outstanding_principal: '10000.00',
+    });
 
     // Replay paused when the attempt begins, resumed a second later: the attempt waits for it.
     let secondId = '';
@@ -180,23 +268,52 @@ describe('with READ_DATABASE_URL', () => {
       clearTimeout(resume);
       expect(performance.now() - started).toBeGreaterThan(900); // it waited for the replay
     });
-    expect((await fresh.api.get(`/v1/reports/${secondId}`)).body.result).toMatchObject({ loan_count: 2, outstanding_principal: '20000.00' });
+    expect((await fresh.api.get(`/v1/reports/${secondId}`)).body.result).toMatchObject({
+      loan_count: 2,
+      outstanding_principal: '20000.00',
+    });
   });
 
   // Last of this describe: the standby is a standby no more.
   it('a replica promoted (no longer a standby) is down: its reads, and a read that must follow the primary, go to the primary', async () => {
     await until(() => strict.replica!.state() === 'up', 'the replica to be up', 10_000, 50);
     await standby.query('SELECT pg_promote()');
-    await until(async () => (await standby.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).standby === false, 'the promotion', 10_000, 50);
+    await until(
+      async () =>
+        (await standby.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby'))
+          .standby === false,
+      'the promotion',
+      10_000,
+      50,
+    );
     // The promoted server now diverges: what it alone holds must never be read.
-    await standby.query("INSERT INTO structures SELECT * FROM structures LIMIT 0"); // writable now
-    await until(async () => (await readiness(strictApp)).body.replica === 'down', '/readyz to say down', 10_000, 100);
+    await standby.query('INSERT INTO structures SELECT * FROM structures LIMIT 0'); // writable now
+    await until(
+      async () => (await readiness(strictApp)).body.replica === 'down',
+      '/readyz to say down',
+      10_000,
+      100,
+    );
     const loan = await disbursedLoan(desk);
-    expect(ids(await as(strictApp, desk.manager.secret).get(`/v1/loans?fund_id=${desk.fund.id}`))).toContain(loan.id);
-    const where = await readAfterPrimary(strict.db, strict.reads, async (source) => (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source)).rows[0]);
+    expect(
+      ids(await as(strictApp, desk.manager.secret).get(`/v1/loans?fund_id=${desk.fund.id}`)),
+    ).toContain(loan.id);
+    const where = await readAfterPrimary(
+      strict.db,
+      strict.reads,
+      async (source) =>
+        (await sql<{ standby: boolean }>`SELECT pg_is_in_recovery() AS standby`.execute(source))
+          .rows[0],
+    );
     expect(where.from).toBe('primary');
     // A read the promoted server lends (its state said up before the probe noticed) runs on the primary too.
-    const lent = await readAfterPrimary(patient.db, patient.reads, async (source) => (await sql<{ port: string }>`SELECT current_setting('port') AS port`.execute(source)).rows[0]!.port);
+    const lent = await readAfterPrimary(
+      patient.db,
+      patient.reads,
+      async (source) =>
+        (await sql<{ port: string }>`SELECT current_setting('port') AS port`.execute(source))
+          .rows[0]!.port,
+    );
     expect(lent).toEqual({ result: new URL(primary.url).port, from: 'primary' });
   });
 });
@@ -208,11 +325,20 @@ describe('without READ_DATABASE_URL', () => {
       expect(single.reads).toBe(single.db);
       // Not a whole new app: it would compile openapi.yaml meanwhile, and hold the event loop past /readyz's one-second probe on a busy machine.
       const probeOnly = express().get('/readyz', readinessHandler(single.db, undefined));
-      expect((await readiness(probeOnly)).body).toEqual({ status: 'degraded', postgres: 'up', redis: 'not_configured', outbox_waiting: expect.any(Number) });
+      expect((await readiness(probeOnly)).body).toEqual({
+        status: 'degraded',
+        postgres: 'up',
+        redis: 'not_configured',
+        outbox_waiting: expect.any(Number),
+      });
     } finally {
       await single.close();
     }
-    expect(() => loadConfig({ READ_DATABASE_URL: standby.url })).toThrow(/READ_DATABASE_URL.*DATABASE_URL/);
-    expect(loadConfig({ READ_DATABASE_URL: standby.url, DATABASE_URL: primary.url }).readDatabaseUrl).toBe(standby.url);
+    expect(() => loadConfig({ READ_DATABASE_URL: standby.url })).toThrow(
+      /READ_DATABASE_URL.*DATABASE_URL/,
+    );
+    expect(
+      loadConfig({ READ_DATABASE_URL: standby.url, DATABASE_URL: primary.url }).readDatabaseUrl,
+    ).toBe(standby.url);
   });
 });

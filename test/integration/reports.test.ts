@@ -19,7 +19,10 @@ import { hashSecret } from '../../src/http/auth';
 import { computeReport } from '../../src/reports/compute-report';
 import { endOfPreviousMonth } from '../../src/reports/monthly-reports.job';
 import { computeReportIndicators } from '../../src/reports/report-indicators';
-import { createScheduledReports, requeueStalledReports } from '../../src/reports/reports.repository';
+import {
+  createScheduledReports,
+  requeueStalledReports,
+} from '../../src/reports/reports.repository';
 import { startWorkers } from '../../workers/start';
 import { ADMIN_KEY } from '../support/app';
 import { expectContract } from '../support/contract';
@@ -51,20 +54,39 @@ async function portfolio(): Promise<Desk> {
   const late = await disbursedLoan(desk, { principal: '5000.00' });
   const repaid = await disbursedLoan(desk, { principal: '2000.00' });
   const schedule = await desk.api.get(`/v1/loans/${onTime.id}/schedule`);
-  for (const [k, row] of (schedule.body.instalments as { due_date: string; total: string }[]).slice(0, 5).entries()) {
-    expect((await repay(desk, onTime.id, { amount: row.total, value_date: row.due_date }, `on-time-${k}-${onTime.id}`)).status).toBe(201);
+  for (const [k, row] of (schedule.body.instalments as { due_date: string; total: string }[])
+    .slice(0, 5)
+    .entries()) {
+    expect(
+      (
+        await repay(
+          desk,
+          onTime.id,
+          { amount: row.total, value_date: row.due_date },
+          `on-time-${k}-${onTime.id}`,
+        )
+      ).status,
+    ).toBe(201);
   }
-  expect((await repay(desk, late.id, { amount: '444.24', value_date: '2025-02-15' })).status).toBe(201);
-  expect((await repay(desk, repaid.id, { amount: '2100.00', value_date: '2025-03-01' })).status).toBe(201);
+  expect((await repay(desk, late.id, { amount: '444.24', value_date: '2025-02-15' })).status).toBe(
+    201,
+  );
+  expect(
+    (await repay(desk, repaid.id, { amount: '2100.00', value_date: '2025-03-01' })).status,
+  ).toBe(201);
   return desk;
 }
 
 /** The figure at a CSV indicator's path in the JSON result: list items are named by key, year or month. */
 function figureAt(result: unknown, path: string): unknown {
   let node: unknown = result;
-  for (const name of path.split('/').map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))) {
+  for (const name of path
+    .split('/')
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))) {
     if (Array.isArray(node)) {
-      node = node.find((item: Record<string, unknown>) => String(item.key ?? item.year ?? item.month) === name);
+      node = node.find(
+        (item: Record<string, unknown>) => String(item.key ?? item.year ?? item.month) === name,
+      );
     } else {
       node = (node as Record<string, unknown> | undefined)?.[name];
     }
@@ -82,21 +104,37 @@ function pathsInOrder(node: unknown, path = ''): string[] {
       return pathsInOrder(rest, join(String(named)));
     });
   }
-  if (node !== null && typeof node === 'object') return Object.entries(node).flatMap(([key, value]) => pathsInOrder(value, join(key)));
+  if (node !== null && typeof node === 'object')
+    return Object.entries(node).flatMap(([key, value]) => pathsInOrder(value, join(key)));
   return [path];
 }
 
 /** RFC 4180 fields of one line (quoted fields may hold commas and doubled quotes). */
-const csvFields = (line: string) => [...line.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) => m[1]!.replace(/^"(.*)"$/s, '$1').replaceAll('""', '"'));
+const csvFields = (line: string) =>
+  [...line.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) =>
+    m[1]!.replace(/^"(.*)"$/s, '$1').replaceAll('""', '"'),
+  );
 
 describe('a report asked for through the API, computed by a worker on BullMQ', () => {
   it('202 with a Location; then done, with the result, its SHA-256 and a CSV that says the same, figure for figure', async () => {
     const desk = await portfolio();
-    const posted = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-06-30' });
+    const posted = await desk.api.post('/v1/reports', {
+      fund_id: desk.fund.id,
+      as_of: '2025-06-30',
+    });
     expectContract(posted, 'post', '/v1/reports');
     expect(posted.status).toBe(202);
     expect(posted.headers.location).toBe(`/v1/reports/${posted.body.id}`);
-    expect(posted.body).toMatchObject({ fund_id: desk.fund.id, as_of: '2025-06-30', trigger: 'request', status: 'queued', progress: 0, result: null, sha256: null, csv_url: null });
+    expect(posted.body).toMatchObject({
+      fund_id: desk.fund.id,
+      as_of: '2025-06-30',
+      trigger: 'request',
+      status: 'queued',
+      progress: 0,
+      result: null,
+      sha256: null,
+      csv_url: null,
+    });
 
     const waiting = await desk.api.get(posted.headers.location!);
     expect(waiting.body.status).toBe('queued'); // no worker yet: the job waits in the outbox
@@ -106,11 +144,18 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     expect(early.headers['content-type']).toMatch(/^application\/problem\+json/);
 
     const workers = await startWorkers({
-      db, redisUrl: 'redis://127.0.0.1:6379', logger: pino({ level: 'silent' }), reminders: loadConfig({}).reminders,
-      queuePrefix: `test-reports-${randomUUID()}`, relayIntervalMs: 50,
+      db,
+      redisUrl: 'redis://127.0.0.1:6379',
+      logger: pino({ level: 'silent' }),
+      reminders: loadConfig({}).reminders,
+      queuePrefix: `test-reports-${randomUUID()}`,
+      relayIntervalMs: 50,
     });
     try {
-      await until(async () => (await desk.api.get(posted.headers.location!)).body.status === 'done', 'the report to be done');
+      await until(
+        async () => (await desk.api.get(posted.headers.location!)).body.status === 'done',
+        'the report to be done',
+      );
     } finally {
       await workers.close();
     }
@@ -118,10 +163,18 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     const auditor = await createKey(app, { role: 'auditor', fund_id: desk.fund.id });
     const done = await as(app, auditor.secret).get(posted.headers.location!);
     expectContract(done, 'get', '/v1/reports/{report_id}');
-    expect(done.body).toMatchObject({ status: 'done', progress: 100, attempts: 1, error: null, csv_url: `/v1/reports/${posted.body.id}.csv` });
+    expect(done.body).toMatchObject({
+      status: 'done',
+      progress: 100,
+      attempts: 1,
+      error: null,
+      csv_url: `/v1/reports/${posted.body.id}.csv`,
+    });
     expect(done.headers['retry-after']).toBeUndefined();
     // The result is the fund's indicators as of the date, and its checksum is that of its canonical JSON.
-    expect(done.body.result).toEqual(await computeReportIndicators(db, desk.fund.id, '2025-06-30' as CalendarDate));
+    expect(done.body.result).toEqual(
+      await computeReportIndicators(db, desk.fund.id, '2025-06-30' as CalendarDate),
+    );
     expect(done.body.sha256).toBe(sha256(canonicalJson(done.body.result)));
 
     const csv = await as(app, auditor.secret).get(`/v1/reports/${posted.body.id}.csv`);
@@ -129,7 +182,9 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(sha256(csv.text)).toBe(done.body.csv_sha256);
-    expect(csv.headers['repr-digest']).toBe(`sha-256=:${Buffer.from(done.body.csv_sha256, 'hex').toString('base64')}:`);
+    expect(csv.headers['repr-digest']).toBe(
+      `sha-256=:${Buffer.from(done.body.csv_sha256, 'hex').toString('base64')}:`,
+    );
     const [header, ...lines] = csv.text.split('\r\n').filter((line) => line !== '');
     expect(header).toBe('indicator,value');
     // One line per figure, in the JSON's order, as GET gives it.
@@ -141,7 +196,10 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
     expect(disagreeing).toEqual([]);
 
     // Structures do not see reports.
-    const structureKey = await createKey(app, { role: 'structure', structure_id: desk.structure.id });
+    const structureKey = await createKey(app, {
+      role: 'structure',
+      structure_id: desk.structure.id,
+    });
     expect((await as(app, structureKey.secret).get(posted.headers.location!)).status).toBe(404);
     expect((await as(app, structureKey.secret).get('/v1/reports')).status).toBe(404);
     const listed = await as(app, auditor.secret).get(`/v1/reports?status=done&as_of=2025-06-30`);
@@ -153,24 +211,43 @@ describe('a report asked for through the API, computed by a worker on BullMQ', (
 describe('reports', () => {
   it('a done report is immutable: PostgreSQL refuses to change or delete it', async () => {
     const desk = await servicingDesk(app);
-    const posted = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-01-31' });
+    const posted = await desk.api.post('/v1/reports', {
+      fund_id: desk.fund.id,
+      as_of: '2025-01-31',
+    });
     expect(await computeReport(db, posted.body.id, true)).toBe('done');
     expect(await computeReport(db, posted.body.id, true)).toBe('done already');
-    await expect(sql`UPDATE reports SET result = '{}'::jsonb WHERE id = ${posted.body.id}::uuid`.execute(db)).rejects.toThrow(/immutable/);
-    await expect(sql`UPDATE reports SET status = 'queued' WHERE id = ${posted.body.id}::uuid`.execute(db)).rejects.toThrow(/immutable/);
-    await expect(sql`DELETE FROM reports WHERE id = ${posted.body.id}::uuid`.execute(db)).rejects.toThrow(/never deleted/);
+    await expect(
+      sql`UPDATE reports SET result = '{}'::jsonb WHERE id = ${posted.body.id}::uuid`.execute(db),
+    ).rejects.toThrow(/immutable/);
+    await expect(
+      sql`UPDATE reports SET status = 'queued' WHERE id = ${posted.body.id}::uuid`.execute(db),
+    ).rejects.toThrow(/immutable/);
+    await expect(
+      sql`DELETE FROM reports WHERE id = ${posted.body.id}::uuid`.execute(db),
+    ).rejects.toThrow(/never deleted/);
   });
 
   it('refuses a date to come (422), an unknown fund (404) and unknown fields (400), writing nothing', async () => {
     const desk = await servicingDesk(app);
     const before = (await desk.api.get('/v1/reports')).body.items.length as number;
-    const future = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2999-01-01' });
+    const future = await desk.api.post('/v1/reports', {
+      fund_id: desk.fund.id,
+      as_of: '2999-01-01',
+    });
     expect(future.status).toBe(422);
     expect(fieldsOf(future)).toEqual(['as_of']);
-    const unknown = await as(app, ADMIN_KEY).post('/v1/reports', { fund_id: randomUUID(), as_of: '2025-01-31' });
+    const unknown = await as(app, ADMIN_KEY).post('/v1/reports', {
+      fund_id: randomUUID(),
+      as_of: '2025-01-31',
+    });
     expect(unknown.status).toBe(404);
     expect(fieldsOf(unknown)).toEqual(['fund_id']);
-    const extra = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-01-31', format: 'pdf' });
+    const extra = await desk.api.post('/v1/reports', {
+      fund_id: desk.fund.id,
+      as_of: '2025-01-31',
+      format: 'pdf',
+    });
     expect(extra.status).toBe(400);
     expect((await desk.api.get('/v1/reports')).body.items).toHaveLength(before);
   });
@@ -178,17 +255,30 @@ describe('reports', () => {
   it('a report no worker finished gets a new job an hour on, and is given up after a day', async () => {
     const desk = await servicingDesk(app);
     const lost = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-01-31' });
-    const abandoned = await desk.api.post('/v1/reports', { fund_id: desk.fund.id, as_of: '2025-02-28' });
+    const abandoned = await desk.api.post('/v1/reports', {
+      fund_id: desk.fund.id,
+      as_of: '2025-02-28',
+    });
     expect(await requeueStalledReports(db)).toMatchObject({ queued: 0 }); // asked for just now: its job may still come
-    await sql`UPDATE reports SET created_at = now() - interval '2 hours' WHERE id = ${lost.body.id}::uuid`.execute(db);
+    await sql`UPDATE reports SET created_at = now() - interval '2 hours' WHERE id = ${lost.body.id}::uuid`.execute(
+      db,
+    );
     await sql`UPDATE reports SET status = 'running', attempts = 2, started_at = now() - interval '2 hours', created_at = now() - interval '2 days'
       WHERE id = ${abandoned.body.id}::uuid`.execute(db);
     expect(await requeueStalledReports(db)).toEqual({ queued: 1, failed: 1 });
     expect(await requeueStalledReports(db)).toEqual({ queued: 0, failed: 0 }); // one job an hour
-    const { rows } = await sql<{ job_id: string }>`SELECT job_id FROM outbox WHERE payload->>'report_id' = ${lost.body.id}`.execute(db);
-    expect(rows.map((r) => r.job_id)).toEqual([`report-${lost.body.id}`, expect.stringMatching(new RegExp(`^report-${lost.body.id}-\\d{10}$`))]);
+    const { rows } = await sql<{
+      job_id: string;
+    }>`SELECT job_id FROM outbox WHERE payload->>'report_id' = ${lost.body.id}`.execute(db);
+    expect(rows.map((r) => r.job_id)).toEqual([
+      `report-${lost.body.id}`,
+      expect.stringMatching(new RegExp(`^report-${lost.body.id}-\\d{10}$`)),
+    ]);
     const given = await desk.api.get(`/v1/reports/${abandoned.body.id}`);
-    expect(given.body).toMatchObject({ status: 'failed', error: 'no worker finished it after 2 attempts' });
+    expect(given.body).toMatchObject({
+      status: 'failed',
+      error: 'no worker finished it after 2 attempts',
+    });
     expect(given.headers['retry-after']).toBeUndefined();
   });
 
@@ -196,10 +286,15 @@ describe('reports', () => {
     expect(endOfPreviousMonth('2026-01-01' as CalendarDate)).toBe('2025-12-31');
     expect(endOfPreviousMonth('2024-03-01' as CalendarDate)).toBe('2024-02-29');
     expect(endOfPreviousMonth('2025-07-15' as CalendarDate)).toBe('2025-06-30');
-    const funds = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM funds`.execute(db)).rows[0]!.n;
+    const funds = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM funds`.execute(db))
+      .rows[0]!.n;
     expect(await createScheduledReports(db, '2025-04-30' as CalendarDate)).toBe(funds);
     expect(await createScheduledReports(db, '2025-04-30' as CalendarDate)).toBe(0);
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE job_id IN (SELECT 'report-' || id FROM reports WHERE trigger = 'schedule' AND as_of = '2025-04-30')`.execute(db);
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM outbox WHERE job_id IN (SELECT 'report-' || id FROM reports WHERE trigger = 'schedule' AND as_of = '2025-04-30')`.execute(
+      db,
+    );
     expect(rows[0]!.n).toBe(funds);
   });
 });

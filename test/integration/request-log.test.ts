@@ -14,11 +14,20 @@ function capturedApp() {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
-  return { lines, build: async () => createApp({ logger: pino({ level: 'info' }, sink), db: await testDb(), adminKeyHash: hashSecret(ADMIN_KEY) }) };
+  return {
+    lines,
+    build: async () =>
+      createApp({
+        logger: pino({ level: 'info' }, sink),
+        db: await testDb(),
+        adminKeyHash: hashSecret(ADMIN_KEY),
+      }),
+  };
 }
 
 describe('the request log', () => {
@@ -26,13 +35,27 @@ describe('the request log', () => {
     const { lines, build } = capturedApp();
     const app = await build();
     const email = 'contact-log-test@example.org';
-    const res = await request(app).post('/v1/structures').set('Authorization', `Bearer ${ADMIN_KEY}`).set('X-Request-Id', 'log-test-1')
-      .send({ fund_id: '00000000-0000-4000-8000-000000000000', legal_name: 'Log test', contact_email: email });
+    const res = await request(app)
+      .post('/v1/structures')
+      .set('Authorization', `Bearer ${ADMIN_KEY}`)
+      .set('X-Request-Id', 'log-test-1')
+      .send({
+        fund_id: '00000000-0000-4000-8000-000000000000',
+        legal_name: 'Log test',
+        contact_email: email,
+      });
     expect(res.status).toBe(400);
     await new Promise((resolve) => setImmediate(resolve));
-    const mine = lines.filter((line) => (line.req as { id?: string } | undefined)?.id === 'log-test-1');
+    const mine = lines.filter(
+      (line) => (line.req as { id?: string } | undefined)?.id === 'log-test-1',
+    );
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ level: 30, msg: 'request completed', req: { id: 'log-test-1', method: 'POST', url: '/v1/structures' }, res: { status: 400 } });
+    expect(mine[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { id: 'log-test-1', method: 'POST', url: '/v1/structures' },
+      res: { status: 400 },
+    });
     expect(typeof mine[0]!.responseTime).toBe('number');
     const everything = JSON.stringify(lines);
     expect(everything).not.toContain(ADMIN_KEY);

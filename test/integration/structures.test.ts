@@ -4,7 +4,15 @@ import type { Database } from '../../src/db/schema';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
 import {
-  as, breakCheckDigit, createFund, createKey, createStructure, fieldsOf, fundWithManager, randomSiret, structureBody,
+  as,
+  breakCheckDigit,
+  createFund,
+  createKey,
+  createStructure,
+  fieldsOf,
+  fundWithManager,
+  randomSiret,
+  structureBody,
 } from '../support/portfolio';
 
 let app: Awaited<ReturnType<typeof testApp>>;
@@ -15,7 +23,10 @@ beforeAll(async () => {
 describe('registering a structure', () => {
   it('a manager registers one with a valid SIRET: 201, a Location, jobs with 2 decimals', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const body = structureBody(fund.id, { jobs_fte: '12.5', webhook_url: 'https://jardins.example.org/hook' });
+    const body = structureBody(fund.id, {
+      jobs_fte: '12.5',
+      webhook_url: 'https://jardins.example.org/hook',
+    });
     const res = await as(app, manager.secret).post('/v1/structures', body);
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/structures/${res.body.id}`);
@@ -28,21 +39,49 @@ describe('registering a structure', () => {
   it('an association without a SIRET registers with its RNA number', async () => {
     const { fund, manager } = await fundWithManager(app);
     // esus left out: false by default
-    const { siret: _siret, esus: _esus, ...withoutSiret } = structureBody(fund.id, { rna: 'W691234567' });
+    const {
+      siret: _siret,
+      esus: _esus,
+      ...withoutSiret
+    } = structureBody(fund.id, { rna: 'W691234567' });
     const res = await as(app, manager.secret).post('/v1/structures', withoutSiret);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ siret: null, rna: 'W691234567', esus: false });
   });
 
   const refused: [string, (fundId: string) => Record<string, unknown>, string[]][] = [
-    ['a SIRET whose Luhn key is wrong', (fundId) => structureBody(fundId, { siret: breakCheckDigit(randomSiret()) }), ['siret']],
+    [
+      'a SIRET whose Luhn key is wrong',
+      (fundId) => structureBody(fundId, { siret: breakCheckDigit(randomSiret()) }),
+      ['siret'],
+    ],
     ['neither SIRET nor RNA', (fundId) => withoutIdentifiers(structureBody(fundId)), ['siret']],
-    ['an RNA alone for a cooperative', (fundId) => ({ ...withoutIdentifiers(structureBody(fundId, { legal_form: 'cooperative' })), rna: 'W691234567' }), ['rna']],
-    ['a commune outside its department (Paris in the Rhône)', (fundId) => structureBody(fundId, { commune_code: '75056', department_code: '69' }), ['commune_code']],
-    ['an unknown region', (fundId) => structureBody(fundId, { region_code: '99' }), ['region_code']],
+    [
+      'an RNA alone for a cooperative',
+      (fundId) => ({
+        ...withoutIdentifiers(structureBody(fundId, { legal_form: 'cooperative' })),
+        rna: 'W691234567',
+      }),
+      ['rna'],
+    ],
+    [
+      'a commune outside its department (Paris in the Rhône)',
+      (fundId) => structureBody(fundId, { commune_code: '75056', department_code: '69' }),
+      ['commune_code'],
+    ],
+    [
+      'an unknown region',
+      (fundId) => structureBody(fundId, { region_code: '99' }),
+      ['region_code'],
+    ],
     [
       'a bad SIRET and a commune elsewhere at once',
-      (fundId) => structureBody(fundId, { siret: breakCheckDigit(randomSiret()), commune_code: '2A004', department_code: '2B' }),
+      (fundId) =>
+        structureBody(fundId, {
+          siret: breakCheckDigit(randomSiret()),
+          commune_code: '2A004',
+          department_code: '2B',
+        }),
       ['commune_code', 'siret'],
     ],
   ];
@@ -56,7 +95,10 @@ describe('registering a structure', () => {
 
   it('a SIRET that is not 14 digits breaks the contract: 400', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const res = await as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { siret: '1234567890123' }));
+    const res = await as(app, manager.secret).post(
+      '/v1/structures',
+      structureBody(fund.id, { siret: '1234567890123' }),
+    );
     expect(res.status).toBe(400);
     expect(fieldsOf(res)).toEqual(['siret']);
   });
@@ -65,12 +107,18 @@ describe('registering a structure', () => {
     const { fund, manager } = await fundWithManager(app);
     const siret = randomSiret();
     await createStructure(app, fund.id, manager.secret, { siret });
-    const twice = await as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { siret }));
+    const twice = await as(app, manager.secret).post(
+      '/v1/structures',
+      structureBody(fund.id, { siret }),
+    );
     expect(twice.status).toBe(409);
     expect(fieldsOf(twice)).toEqual(['siret']);
 
     const elsewhere = await createFund(app);
-    const res = await as(app, ADMIN_KEY).post('/v1/structures', structureBody(elsewhere.id, { siret }));
+    const res = await as(app, ADMIN_KEY).post(
+      '/v1/structures',
+      structureBody(elsewhere.id, { siret }),
+    );
     expect(res.status).toBe(201);
     expect(res.body.siret).toBe(siret);
   });
@@ -83,7 +131,10 @@ describe('registering a structure', () => {
     const siret = randomSiret();
     let answer: Promise<{ status: number }> | undefined;
     await db.transaction().execute(async (trx) => {
-      await trx.insertInto('structures').values({ ...structureBody(fund.id, { siret }), id: randomUUID(), esus: true }).execute();
+      await trx
+        .insertInto('structures')
+        .values({ ...structureBody(fund.id, { siret }), id: randomUUID(), esus: true })
+        .execute();
       answer = as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { siret }));
       await waitForBlockedSession(db, trx);
     });
@@ -97,7 +148,9 @@ describe('registering a structure', () => {
     expect(foreign.status).toBe(404);
     expect(fieldsOf(foreign)).toEqual(['fund_id']);
     const auditor = await createKey(app, { role: 'auditor', fund_id: fund.id }, manager.secret);
-    expect((await as(app, auditor.secret).post('/v1/structures', structureBody(fund.id))).status).toBe(403);
+    expect(
+      (await as(app, auditor.secret).post('/v1/structures', structureBody(fund.id))).status,
+    ).toBe(403);
   });
 });
 
@@ -106,17 +159,28 @@ describe('what a structure key sees', () => {
     const { fund, manager } = await fundWithManager(app);
     const own = await createStructure(app, fund.id, manager.secret);
     const sibling = await createStructure(app, fund.id, manager.secret);
-    const portal = await createKey(app, { role: 'structure', structure_id: own.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: own.id },
+      manager.secret,
+    );
 
     const self = await as(app, portal.secret).get(`/v1/structures/${own.id}`);
     expect(self.status).toBe(200);
     expect(self.body).toEqual(own);
     const other = await as(app, portal.secret).get(`/v1/structures/${sibling.id}`);
     expect(other.status).toBe(404);
-    expect(other.body.detail).toBe((await as(app, portal.secret).get(`/v1/structures/${randomUUID()}`)).body.detail);
+    expect(other.body.detail).toBe(
+      (await as(app, portal.secret).get(`/v1/structures/${randomUUID()}`)).body.detail,
+    );
 
-    expect((await as(app, portal.secret).get('/v1/structures')).body).toEqual({ items: [own], next_cursor: null });
-    expect((await as(app, portal.secret).get(`/v1/structures?fund_id=${fund.id}`)).body.items).toEqual([own]);
+    expect((await as(app, portal.secret).get('/v1/structures')).body).toEqual({
+      items: [own],
+      next_cursor: null,
+    });
+    expect(
+      (await as(app, portal.secret).get(`/v1/structures?fund_id=${fund.id}`)).body.items,
+    ).toEqual([own]);
 
     const managerList = await as(app, manager.secret).get('/v1/structures');
     expect(managerList.body.items.map((s: { id: string }) => s.id)).toEqual([own.id, sibling.id]);
@@ -125,24 +189,39 @@ describe('what a structure key sees', () => {
   it('a structure key cannot register a structure: the fund is outside its scope, 404', async () => {
     const { fund, manager } = await fundWithManager(app);
     const own = await createStructure(app, fund.id, manager.secret);
-    const portal = await createKey(app, { role: 'structure', structure_id: own.id }, manager.secret);
+    const portal = await createKey(
+      app,
+      { role: 'structure', structure_id: own.id },
+      manager.secret,
+    );
     const res = await as(app, portal.secret).post('/v1/structures', structureBody(fund.id));
     expect(res.status).toBe(404);
     expect((await as(app, manager.secret).get('/v1/structures')).body.items).toHaveLength(1);
   });
 });
 
-function withoutIdentifiers<T extends { siret?: string; rna?: string }>(body: T): Omit<T, 'siret' | 'rna'> {
+function withoutIdentifiers<T extends { siret?: string; rna?: string }>(
+  body: T,
+): Omit<T, 'siret' | 'rna'> {
   const { siret: _siret, rna: _rna, ...rest } = body;
   return rest;
 }
 
 /** Waits until the request's session is blocked behind this transaction (on the unique index). */
-async function waitForBlockedSession(db: Kysely<Database>, trx: Transaction<Database>): Promise<void> {
-  const { rows: [holder] } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+async function waitForBlockedSession(
+  db: Kysely<Database>,
+  trx: Transaction<Database>,
+): Promise<void> {
+  const {
+    rows: [holder],
+  } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
   // Asked from another session: inside a transaction, pg_stat_activity is a frozen snapshot.
   for (let attempt = 0; attempt < 200; attempt++) {
-    const { rows } = await sql<{ blocked: number }>`SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE ${holder!.pid}::int = ANY (pg_blocking_pids(pid))`.execute(db);
+    const { rows } = await sql<{
+      blocked: number;
+    }>`SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE ${holder!.pid}::int = ANY (pg_blocking_pids(pid))`.execute(
+      db,
+    );
     if ((rows[0]?.blocked ?? 0) > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -152,18 +231,34 @@ async function waitForBlockedSession(db: Kysely<Database>, trx: Transaction<Data
 describe('lenient inputs for what is not money', () => {
   it('jobs as a JSON number, a NAF code without its dot, and nulls for absent optional fields are accepted', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const body = structureBody(fund.id, { jobs_fte: 7.25, naf_code: '8899B', rna: null, webhook_url: null });
+    const body = structureBody(fund.id, {
+      jobs_fte: 7.25,
+      naf_code: '8899B',
+      rna: null,
+      webhook_url: null,
+    });
     const res = await as(app, manager.secret).post('/v1/structures', body);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ jobs_fte: 7.25, naf_code: '88.99B', rna: null, webhook_url: null });
+    expect(res.body).toMatchObject({
+      jobs_fte: 7.25,
+      naf_code: '88.99B',
+      rna: null,
+      webhook_url: null,
+    });
   });
 
   it('jobs with 3 decimals, or negative, are refused', async () => {
     const { fund, manager } = await fundWithManager(app);
-    const threeDecimals = await as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { jobs_fte: 1.125 }));
+    const threeDecimals = await as(app, manager.secret).post(
+      '/v1/structures',
+      structureBody(fund.id, { jobs_fte: 1.125 }),
+    );
     expect(threeDecimals.status).toBe(422);
     expect(fieldsOf(threeDecimals)).toEqual(['jobs_fte']);
-    const negative = await as(app, manager.secret).post('/v1/structures', structureBody(fund.id, { jobs_fte: -1 }));
+    const negative = await as(app, manager.secret).post(
+      '/v1/structures',
+      structureBody(fund.id, { jobs_fte: -1 }),
+    );
     expect(negative.status).toBe(400);
   });
 });

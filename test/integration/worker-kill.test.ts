@@ -28,7 +28,12 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   iso = await isolatedDatabase('killed');
-  app = createApp({ logger: pino({ level: 'silent' }), db: iso.db, adminKeyHash: hashSecret(ADMIN_KEY), outbound: LOCAL_RECEIVERS });
+  app = createApp({
+    logger: pino({ level: 'silent' }),
+    db: iso.db,
+    adminKeyHash: hashSecret(ADMIN_KEY),
+    outbound: LOCAL_RECEIVERS,
+  });
 });
 
 afterAll(async () => {
@@ -41,16 +46,29 @@ function startWorkerProcess(prefix: string): ChildProcess {
     cwd: `${__dirname}/../..`,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      PATH: process.env.PATH, DATABASE_URL: iso.url, REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', WEBHOOK_ALLOW_INSECURE: 'true',
+      PATH: process.env.PATH,
+      DATABASE_URL: iso.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'silent',
+      WEBHOOK_ALLOW_INSECURE: 'true',
       // A dead worker's jobs come back after about 5 s; its claims on reminders (4 × timeout + 10 s) within 14 s.
-      JOB_LOCK_MS: '5000', REMINDER_BACKOFF_MS: '200', WEBHOOK_TIMEOUT_MS: '1000',
+      JOB_LOCK_MS: '5000',
+      REMINDER_BACKOFF_MS: '200',
+      WEBHOOK_TIMEOUT_MS: '1000',
     },
   });
   children.push(child);
   return child;
 }
 
-const statuses = async () => (await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM reminders GROUP BY status`.execute(iso.db)).rows;
+const statuses = async () =>
+  (
+    await sql<{
+      status: string;
+      n: number;
+    }>`SELECT status, count(*)::int AS n FROM reminders GROUP BY status`.execute(iso.db)
+  ).rows;
 
 it('a worker killed mid-batch and started again: every due reminder sent, each under one webhook-id', async () => {
   const hooks = await webhookReceiver(() => ({ status: 200, delayMs: 150 }));
@@ -65,7 +83,11 @@ it('a worker killed mid-batch and started again: every due reminder sent, each u
     const first = startWorkerProcess(prefix);
     let firstStderr = '';
     first.stderr!.on('data', (chunk: Buffer) => (firstStderr += chunk.toString()));
-    await until(() => hooks.calls.length >= 12 || first.exitCode !== null, 'the first worker to deliver a dozen', 30_000);
+    await until(
+      () => hooks.calls.length >= 12 || first.exitCode !== null,
+      'the first worker to deliver a dozen',
+      30_000,
+    );
     expect({ exitCode: first.exitCode, firstStderr }).toEqual({ exitCode: null, firstStderr: '' });
     const exited = once(first, 'exit');
     first.kill('SIGKILL');
@@ -76,7 +98,11 @@ it('a worker killed mid-batch and started again: every due reminder sent, each u
     const second = startWorkerProcess(prefix);
     let stderr = '';
     second.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await until(async () => (await statuses()).some((s) => s.status === 'sent' && s.n === 70), 'every reminder sent', 60_000);
+    await until(
+      async () => (await statuses()).some((s) => s.status === 'sent' && s.n === 70),
+      'every reminder sent',
+      60_000,
+    );
     second.kill('SIGTERM');
     const [code] = await once(second, 'exit');
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
@@ -85,10 +111,14 @@ it('a worker killed mid-batch and started again: every due reminder sent, each u
     const { rows: unsent } = await sql`SELECT 1 FROM outbox WHERE sent_at IS NULL`.execute(iso.db);
     expect(unsent).toHaveLength(0);
 
-    const secret = (await desk.api.get(`/v1/funds/${desk.fund.id}/webhook-secret`)).body.secret as string;
+    const secret = (await desk.api.get(`/v1/funds/${desk.fund.id}/webhook-secret`)).body
+      .secret as string;
     const bodies = new Map<string, string>();
     for (const call of hooks.calls) {
-      const payload = new Webhook(secret).verify(call.body, call.headers as Record<string, string>) as { data: unknown };
+      const payload = new Webhook(secret).verify(
+        call.body,
+        call.headers as Record<string, string>,
+      ) as { data: unknown };
       const id = call.headers['webhook-id'] as string;
       const data = JSON.stringify(payload.data);
       expect(bodies.get(id) ?? data).toBe(data); // a repeat says the same thing

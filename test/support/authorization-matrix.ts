@@ -77,7 +77,12 @@ export interface World {
   readonly productA: string;
   readonly productB: string;
   /** A1 is the structure key's own; A2 its neighbour in the same fund; B1, B2 in fund B. */
-  readonly structures: { readonly A1: string; readonly A2: string; readonly B1: string; readonly B2: string };
+  readonly structures: {
+    readonly A1: string;
+    readonly A2: string;
+    readonly B1: string;
+    readonly B2: string;
+  };
   /** Per structure: a pending loan (never changed by an allowed call) and an active (disbursed) one. */
   readonly pending: { readonly A1: string; readonly A2: string; readonly B1: string };
   readonly active: { readonly A1: string; readonly A2: string; readonly B1: string };
@@ -101,7 +106,9 @@ export interface World {
   /** A new active (disbursed 2025-01-15) loan of this structure, for a servicing write that should succeed. */
   freshActiveLoan(structure: 'A1' | 'A2' | 'B1'): Promise<string>;
   /** A new repayment on a new active loan of this structure, for a reversal that should succeed. */
-  freshRepayment(structure: 'A1' | 'A2' | 'B1'): Promise<{ readonly loan: string; readonly repayment: string }>;
+  freshRepayment(
+    structure: 'A1' | 'A2' | 'B1',
+  ): Promise<{ readonly loan: string; readonly repayment: string }>;
   /** A new auditor key of this fund, for a revocation that should succeed. */
   freshKey(fund: 'A' | 'B'): Promise<string>;
   /** A new webhook endpoint of structure A1 or of fund B, for a change or a deletion that should succeed. */
@@ -151,7 +158,14 @@ export interface Route {
 export const isAllowed = (status: number) => status >= 200 && status < 300;
 
 /** One row of statuses, in the order of CALLERS: none, revoked, admin, manager, auditor, structure. */
-function row(none: number, revoked: number, admin: number, manager: number, auditor: number, structure: number): Statuses {
+function row(
+  none: number,
+  revoked: number,
+  admin: number,
+  manager: number,
+  auditor: number,
+  structure: number,
+): Statuses {
   return { none, revoked, admin, manager, auditor, structure };
 }
 
@@ -192,8 +206,16 @@ const REDELIVERY_OWN = row(401, 401, 202, 202, 403, 202);
 const REDELIVERY_OTHER = row(401, 401, 202, 404, 404, 404);
 
 /** The fund an own-scope list names: the admin names fund A; fund-scoped keys name nothing. */
-const ownList = (base: string) => (w: World, { caller }: BuildContext) => ({ method: 'get' as const, path: caller === 'admin' ? `${base}?fund_id=${w.fundA}` : base });
-const otherList = (base: string) => (w: World) => ({ method: 'get' as const, path: `${base}?fund_id=${w.fundB}` });
+const ownList =
+  (base: string) =>
+  (w: World, { caller }: BuildContext) => ({
+    method: 'get' as const,
+    path: caller === 'admin' ? `${base}?fund_id=${w.fundA}` : base,
+  });
+const otherList = (base: string) => (w: World) => ({
+  method: 'get' as const,
+  path: `${base}?fund_id=${w.fundB}`,
+});
 
 /** The structure-level "other": A2 for the structure key, B1 for everyone else. */
 const otherStructure = (caller: Caller) => (caller === 'structure' ? 'A2' : 'B1');
@@ -201,19 +223,41 @@ const otherStructure = (caller: Caller) => (caller === 'structure' ? 'A2' : 'B1'
 const DISBURSEMENT = { date: '2025-01-15', amount: '10000.00' };
 const REPAYMENT = { amount: '100.00', value_date: '2025-02-15' };
 const REVERSAL = { reason: 'matrix' };
-const RESTRUCTURING = { type: 'extension', effective_date: '2025-02-20', reason: 'matrix', remaining_periods: 30 };
+const RESTRUCTURING = {
+  type: 'extension',
+  effective_date: '2025-02-20',
+  reason: 'matrix',
+  remaining_periods: 30,
+};
 const WRITE_OFF = { date: '2025-03-01', reason: 'matrix' };
 const IMPORT_FILE = 'loan_external_reference,value_date,amount\n';
 /** A moratorium of another length each time: the same one declared twice is refused (409). */
 let moratoriumPeriods = 0;
-const moratorium = () => ({ effective_date: '2025-02-20', periods: 1 + (moratoriumPeriods++ % 12), reason: 'matrix' });
+const moratorium = () => ({
+  effective_date: '2025-02-20',
+  periods: 1 + (moratoriumPeriods++ % 12),
+  reason: 'matrix',
+});
 /** Impact snapshots (docs/funding.md): one per structure and date, so each call gets a date of its own. */
 let snapshotDays = 0;
 const impactSnapshot = () => {
-  const day = new Date(Date.UTC(2001, 0, 1) + snapshotDays++ * 86_400_000).toISOString().slice(0, 10);
-  return { snapshot_date: day, jobs_fte: '10', jobs_created: '1', jobs_maintained: '9', still_active: true };
+  const day = new Date(Date.UTC(2001, 0, 1) + snapshotDays++ * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  return {
+    snapshot_date: day,
+    jobs_fte: '10',
+    jobs_created: '1',
+    jobs_maintained: '9',
+    still_active: true,
+  };
 };
-const FUNDING_SOURCE = { origin: 'department', label: 'matrix', amount_committed: '1000.00', start_date: '2024-01-01' };
+const FUNDING_SOURCE = {
+  origin: 'department',
+  label: 'matrix',
+  amount_committed: '1000.00',
+  start_date: '2024-01-01',
+};
 /** Recording a snapshot of A1: its structure key may (its one write, what a partner portal does), the auditor is read-only. */
 const SNAPSHOT_CREATE_OWN = row(401, 401, 201, 201, 403, 201);
 /** One EU base rate per fund and date: each recorded cell takes a date of its own (years 2100, 2101, …). */
@@ -237,34 +281,64 @@ export const loanBody = (productId: string, structureId: string) => ({
 const label = () => unique('matrice');
 
 /** A loan to change: a fresh pending one when the change should succeed, else the shared pending one. */
-async function loanToChange(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<string> {
+async function loanToChange(
+  w: World,
+  structure: 'A1' | 'A2' | 'B1',
+  allowed: boolean,
+): Promise<string> {
   return allowed ? w.freshPendingLoan(structure) : w.pending[structure];
 }
 
 /** An active loan to service: a fresh one when the change should succeed, else the shared active one. */
-async function activeLoanToChange(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<string> {
+async function activeLoanToChange(
+  w: World,
+  structure: 'A1' | 'A2' | 'B1',
+  allowed: boolean,
+): Promise<string> {
   return allowed ? w.freshActiveLoan(structure) : w.active[structure];
 }
 
 /** A repayment to reverse: a fresh one when the reversal should succeed, else the shared one. */
-async function repaymentToReverse(w: World, structure: 'A1' | 'A2' | 'B1', allowed: boolean): Promise<{ loan: string; repayment: string }> {
-  return allowed ? w.freshRepayment(structure) : { loan: w.active[structure], repayment: w.repayment[structure] };
+async function repaymentToReverse(
+  w: World,
+  structure: 'A1' | 'A2' | 'B1',
+  allowed: boolean,
+): Promise<{ loan: string; repayment: string }> {
+  return allowed
+    ? w.freshRepayment(structure)
+    : { loan: w.active[structure], repayment: w.repayment[structure] };
 }
 
 /** A servicing POST on a loan of A1 ("own") or of the caller's other structure. */
-const servicing = (scope: Scope, suffix: string, body: unknown, headers?: () => Record<string, string>) =>
+const servicing =
+  (scope: Scope, suffix: string, body: unknown, headers?: () => Record<string, string>) =>
   async (w: World, { caller, allowed }: BuildContext): Promise<Req> => {
-    const loan = await activeLoanToChange(w, scope === 'own' ? 'A1' : otherStructure(caller), allowed);
+    const loan = await activeLoanToChange(
+      w,
+      scope === 'own' ? 'A1' : otherStructure(caller),
+      allowed,
+    );
     return { method: 'post', path: `/v1/loans/${loan}${suffix}`, body, headers: headers?.() };
   };
 
-const reversal = (scope: Scope) => async (w: World, { caller, allowed }: BuildContext): Promise<Req> => {
-  const { loan, repayment } = await repaymentToReverse(w, scope === 'own' ? 'A1' : otherStructure(caller), allowed);
-  return { method: 'post', path: `/v1/loans/${loan}/repayments/${repayment}/reversal`, body: REVERSAL };
-};
+const reversal =
+  (scope: Scope) =>
+  async (w: World, { caller, allowed }: BuildContext): Promise<Req> => {
+    const { loan, repayment } = await repaymentToReverse(
+      w,
+      scope === 'own' ? 'A1' : otherStructure(caller),
+      allowed,
+    );
+    return {
+      method: 'post',
+      path: `/v1/loans/${loan}/repayments/${repayment}/reversal`,
+      body: REVERSAL,
+    };
+  };
 
 /** A read of the shared active loan of A1 ("own") or of the caller's other structure. */
-const loanRead = (scope: Scope, suffix: (w: World, structure: 'A1' | 'A2' | 'B1') => string) =>
+const loanRead =
+  (scope: Scope, suffix: (w: World, structure: 'A1' | 'A2' | 'B1') => string) =>
   (w: World, { caller }: BuildContext): Req => {
     const structure = scope === 'own' ? 'A1' : otherStructure(caller);
     return { method: 'get', path: `/v1/loans/${w.active[structure]}${suffix(w, structure)}` };
@@ -272,31 +346,70 @@ const loanRead = (scope: Scope, suffix: (w: World, structure: 'A1' | 'A2' | 'B1'
 
 /** Where webhooks go in this file: nothing listens there, and no dispatcher runs (test/integration/events.test.ts delivers). */
 const HOOK_URL = 'http://127.0.0.1:9/hook';
-export const endpointBody = (fundId?: string) => ({ url: HOOK_URL, event_types: ['loan.disbursed'], ...(fundId === undefined ? {} : { fund_id: fundId }) });
+export const endpointBody = (fundId?: string) => ({
+  url: HOOK_URL,
+  event_types: ['loan.disbursed'],
+  ...(fundId === undefined ? {} : { fund_id: fundId }),
+});
 
 /** The "other" event or endpoint: fund A's own for the structure key, fund B's (B1's event) for everyone else. */
 const otherEvent = (w: World, caller: Caller) => (caller === 'structure' ? w.event.A : w.event.B1);
-const otherEndpoint = (w: World, caller: Caller) => (caller === 'structure' ? w.endpoint.A : w.endpoint.B);
+const otherEndpoint = (w: World, caller: Caller) =>
+  caller === 'structure' ? w.endpoint.A : w.endpoint.B;
 
 /** An endpoint to change: a fresh one when the change should succeed (A1's, or fund B's for the admin), else the shared one. */
-async function endpointToChange(w: World, scope: Scope, caller: Caller, allowed: boolean): Promise<string> {
+async function endpointToChange(
+  w: World,
+  scope: Scope,
+  caller: Caller,
+  allowed: boolean,
+): Promise<string> {
   if (scope === 'own') return allowed ? w.freshEndpoint('A1') : w.endpoint.A1;
   return allowed ? w.freshEndpoint('B') : otherEndpoint(w, caller);
 }
 
-const endpointChange = (scope: Scope, method: 'post' | 'patch' | 'delete', suffix: string, body?: unknown) =>
-  async (w: World, { caller, allowed }: BuildContext): Promise<Req> =>
-    ({ method, path: `/v1/webhook-endpoints/${await endpointToChange(w, scope, caller, allowed)}${suffix}`, body });
+const endpointChange =
+  (scope: Scope, method: 'post' | 'patch' | 'delete', suffix: string, body?: unknown) =>
+  async (w: World, { caller, allowed }: BuildContext): Promise<Req> => ({
+    method,
+    path: `/v1/webhook-endpoints/${await endpointToChange(w, scope, caller, allowed)}${suffix}`,
+    body,
+  });
 
-const loanItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id), structure: String(item.structure_id) });
-const fundLevelItem = (item: Record<string, unknown>): ItemScope => ({ fund: String(item.fund_id) });
+const loanItem = (item: Record<string, unknown>): ItemScope => ({
+  fund: String(item.fund_id),
+  structure: String(item.structure_id),
+});
+const fundLevelItem = (item: Record<string, unknown>): ItemScope => ({
+  fund: String(item.fund_id),
+});
 
 export const MATRIX: readonly Route[] = [
   // --- public
-  { method: 'get', path: '/healthz', own: { build: () => ({ method: 'get', path: '/healthz' }), expect: PUBLIC }, other: null },
-  { method: 'get', path: '/readyz', own: { build: () => ({ method: 'get', path: '/readyz' }), expect: PUBLIC }, other: null },
-  { method: 'get', path: '/openapi.yaml', own: { build: () => ({ method: 'get', path: '/openapi.yaml' }), expect: PUBLIC }, other: null },
-  { method: 'get', path: '/docs', own: { build: () => ({ method: 'get', path: '/docs' }), expect: PUBLIC }, other: null },
+  {
+    method: 'get',
+    path: '/healthz',
+    own: { build: () => ({ method: 'get', path: '/healthz' }), expect: PUBLIC },
+    other: null,
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    own: { build: () => ({ method: 'get', path: '/readyz' }), expect: PUBLIC },
+    other: null,
+  },
+  {
+    method: 'get',
+    path: '/openapi.yaml',
+    own: { build: () => ({ method: 'get', path: '/openapi.yaml' }), expect: PUBLIC },
+    other: null,
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    own: { build: () => ({ method: 'get', path: '/docs' }), expect: PUBLIC },
+    other: null,
+  },
   {
     method: 'post',
     path: '/v1/schedules/preview',
@@ -304,7 +417,14 @@ export const MATRIX: readonly Route[] = [
       build: () => ({
         method: 'post',
         path: '/v1/schedules/preview',
-        body: { principal: '10000.00', annual_rate_percent: '12', periodicity: 'monthly', term_periods: 12, method: 'annuity', disbursement_date: '2025-01-15' },
+        body: {
+          principal: '10000.00',
+          annual_rate_percent: '12',
+          periodicity: 'monthly',
+          term_periods: 12,
+          method: 'annuity',
+          disbursement_date: '2025-01-15',
+        },
       }),
       expect: PUBLIC,
     },
@@ -316,7 +436,11 @@ export const MATRIX: readonly Route[] = [
     method: 'post',
     path: '/v1/funds',
     own: {
-      build: () => ({ method: 'post', path: '/v1/funds', body: { name: unique('Fonds matrice'), region_code: '84', department_codes: ['69'] } }),
+      build: () => ({
+        method: 'post',
+        path: '/v1/funds',
+        body: { name: unique('Fonds matrice'), region_code: '84', department_codes: ['69'] },
+      }),
       expect: row(401, 401, 201, 403, 403, 403), // only the admin opens a fund
     },
     other: null,
@@ -340,8 +464,14 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/products',
-    own: { build: (w) => ({ method: 'post', path: '/v1/products', body: productBody(w.fundA) }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/products', body: productBody(w.fundB) }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({ method: 'post', path: '/v1/products', body: productBody(w.fundA) }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'post', path: '/v1/products', body: productBody(w.fundB) }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -353,23 +483,49 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/products/{product_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/products/${w.productA}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/products/${w.productB}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/products/${w.productA}` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/products/${w.productB}` }),
+      expect: READ_OTHER,
+    },
   },
   {
     // Renaming only: the shared products must keep taking loans for the other cells.
     method: 'patch',
     path: '/v1/products/{product_id}',
-    own: { build: (w) => ({ method: 'patch', path: `/v1/products/${w.productA}`, body: { name: label() } }), expect: FUND_ACT_OWN },
-    other: { build: (w) => ({ method: 'patch', path: `/v1/products/${w.productB}`, body: { name: label() } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/products/${w.productA}`,
+        body: { name: label() },
+      }),
+      expect: FUND_ACT_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/products/${w.productB}`,
+        body: { name: label() },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
 
   // --- structures
   {
     method: 'post',
     path: '/v1/structures',
-    own: { build: (w) => ({ method: 'post', path: '/v1/structures', body: structureBody(w.fundA) }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/structures', body: structureBody(w.fundB) }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({ method: 'post', path: '/v1/structures', body: structureBody(w.fundA) }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'post', path: '/v1/structures', body: structureBody(w.fundB) }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -382,26 +538,60 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/structures/{structure_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     // The structure key reads its own record but does not edit it (403, like the auditor); A2's is not in its scope (404).
     method: 'patch',
     path: '/v1/structures/{structure_id}',
-    own: { build: (w) => ({ method: 'patch', path: `/v1/structures/${w.structures.A1}`, body: { legal_name: label() } }), expect: LOAN_WRITE_OWN },
-    other: { build: (w, { caller }) => ({ method: 'patch', path: `/v1/structures/${w.structures[otherStructure(caller)]}`, body: { legal_name: label() } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/structures/${w.structures.A1}`,
+        body: { legal_name: label() },
+      }),
+      expect: LOAN_WRITE_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'patch',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}`,
+        body: { legal_name: label() },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
 
   // --- loans
   {
     method: 'post',
     path: '/v1/loans',
-    own: { build: (w) => ({ method: 'post', path: '/v1/loans', body: loanBody(w.productA, w.structures.A1) }), expect: CREATE_OWN },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/loans',
+        body: loanBody(w.productA, w.structures.A1),
+      }),
+      expect: CREATE_OWN,
+    },
     other: {
       build: (w, { caller }) => {
         const structure = otherStructure(caller);
-        return { method: 'post', path: '/v1/loans', body: loanBody(structure === 'A2' ? w.productA : w.productB, w.structures[structure]) };
+        return {
+          method: 'post',
+          path: '/v1/loans',
+          body: loanBody(structure === 'A2' ? w.productA : w.productB, w.structures[structure]),
+        };
       },
       expect: CREATE_OTHER,
     },
@@ -411,7 +601,13 @@ export const MATRIX: readonly Route[] = [
     path: '/v1/loans',
     own: { build: ownList('/v1/loans'), expect: STRUCTURE_READ_OWN },
     other: {
-      build: (w, { caller }) => ({ method: 'get', path: caller === 'structure' ? `/v1/loans?structure_id=${w.structures.A2}` : `/v1/loans?fund_id=${w.fundB}` }),
+      build: (w, { caller }) => ({
+        method: 'get',
+        path:
+          caller === 'structure'
+            ? `/v1/loans?structure_id=${w.structures.A2}`
+            : `/v1/loans?fund_id=${w.fundB}`,
+      }),
       expect: READ_OTHER,
     },
     listItem: loanItem,
@@ -419,25 +615,56 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/loans/{loan_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/loans/${w.active[otherStructure(caller)]}`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     // issue 15 item 4 (h-terr): leverage, the loan's one editable part; the structure key reads its loan but does not edit it (403).
     method: 'patch',
     path: '/v1/loans/{loan_id}',
-    own: { build: (w) => ({ method: 'patch', path: `/v1/loans/${w.active.A1}`, body: { leverage_grants: '1000.00' } }), expect: LOAN_WRITE_OWN },
-    other: { build: (w, { caller }) => ({ method: 'patch', path: `/v1/loans/${w.active[otherStructure(caller)]}`, body: { leverage_grants: '1000.00' } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/loans/${w.active.A1}`,
+        body: { leverage_grants: '1000.00' },
+      }),
+      expect: LOAN_WRITE_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'patch',
+        path: `/v1/loans/${w.active[otherStructure(caller)]}`,
+        body: { leverage_grants: '1000.00' },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
   {
     method: 'post',
     path: '/v1/loans/{loan_id}/disbursement',
     own: {
-      build: async (w, { allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/disbursement`, body: DISBURSEMENT }),
+      build: async (w, { allowed }) => ({
+        method: 'post',
+        path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/disbursement`,
+        body: DISBURSEMENT,
+      }),
       expect: LOAN_WRITE_OWN,
     },
     other: {
-      build: async (w, { caller, allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/disbursement`, body: DISBURSEMENT }),
+      build: async (w, { caller, allowed }) => ({
+        method: 'post',
+        path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/disbursement`,
+        body: DISBURSEMENT,
+      }),
       expect: WRITE_OTHER,
     },
   },
@@ -445,39 +672,80 @@ export const MATRIX: readonly Route[] = [
     method: 'post',
     path: '/v1/loans/{loan_id}/cancellation',
     own: {
-      build: async (w, { allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/cancellation`, body: { reason: 'matrix' } }),
+      build: async (w, { allowed }) => ({
+        method: 'post',
+        path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/cancellation`,
+        body: { reason: 'matrix' },
+      }),
       expect: LOAN_WRITE_OWN,
     },
     other: {
-      build: async (w, { caller, allowed }) => ({ method: 'post', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/cancellation`, body: { reason: 'matrix' } }),
+      build: async (w, { caller, allowed }) => ({
+        method: 'post',
+        path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/cancellation`,
+        body: { reason: 'matrix' },
+      }),
       expect: WRITE_OTHER,
     },
   },
   {
     method: 'get',
     path: '/v1/loans/{loan_id}/schedule',
-    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule?as_of=2025-06-01` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule?as_of=2025-06-01` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule?as_of=2025-06-01` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule?as_of=2025-06-01`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/loans/{loan_id}/schedule/versions',
-    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/loans/{loan_id}/schedule/versions/{version}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions/1` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions/1` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/loans/${w.active.A1}/schedule/versions/1` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/loans/${w.active[otherStructure(caller)]}/schedule/versions/1`,
+      }),
+      expect: READ_OTHER,
+    },
   },
 
   // --- servicing
   {
     method: 'post',
     path: '/v1/loans/{loan_id}/repayments',
-    own: { build: servicing('own', '/repayments', REPAYMENT, idempotencyKey), expect: LOAN_CREATE_OWN },
-    other: { build: servicing('other', '/repayments', REPAYMENT, idempotencyKey), expect: CREATE_OTHER },
+    own: {
+      build: servicing('own', '/repayments', REPAYMENT, idempotencyKey),
+      expect: LOAN_CREATE_OWN,
+    },
+    other: {
+      build: servicing('other', '/repayments', REPAYMENT, idempotencyKey),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -489,8 +757,14 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/loans/{loan_id}/repayments/{repayment_id}',
-    own: { build: loanRead('own', (w, s) => `/repayments/${w.repayment[s]}`), expect: STRUCTURE_READ_OWN },
-    other: { build: loanRead('other', (w, s) => `/repayments/${w.repayment[s]}`), expect: READ_OTHER },
+    own: {
+      build: loanRead('own', (w, s) => `/repayments/${w.repayment[s]}`),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: loanRead('other', (w, s) => `/repayments/${w.repayment[s]}`),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'post',
@@ -520,22 +794,53 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/loans/{loan_id}/statement',
-    own: { build: loanRead('own', () => '/statement?as_of=2030-01-01'), expect: STRUCTURE_READ_OWN },
+    own: {
+      build: loanRead('own', () => '/statement?as_of=2030-01-01'),
+      expect: STRUCTURE_READ_OWN,
+    },
     other: { build: loanRead('other', () => '/statement?as_of=2030-01-01'), expect: READ_OTHER },
   },
   {
     method: 'post',
     path: '/v1/funds/{fund_id}/moratoria',
-    own: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundA}/moratoria`, body: moratorium() }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundB}/moratoria`, body: moratorium() }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/funds/${w.fundA}/moratoria`,
+        body: moratorium(),
+      }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/funds/${w.fundB}/moratoria`,
+        body: moratorium(),
+      }),
+      expect: CREATE_OTHER,
+    },
   },
 
   // --- API keys
   {
     method: 'post',
     path: '/v1/api-keys',
-    own: { build: (w) => ({ method: 'post', path: '/v1/api-keys', body: { role: 'auditor', fund_id: w.fundA, label: label() } }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/api-keys', body: { role: 'auditor', fund_id: w.fundB, label: label() } }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/api-keys',
+        body: { role: 'auditor', fund_id: w.fundA, label: label() },
+      }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/api-keys',
+        body: { role: 'auditor', fund_id: w.fundB, label: label() },
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -547,14 +852,32 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/api-keys/{key_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/api-keys/${w.spareKey.A}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/api-keys/${w.spareKey.B}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/api-keys/${w.spareKey.A}` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/api-keys/${w.spareKey.B}` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'delete',
     path: '/v1/api-keys/{key_id}',
-    own: { build: async (w, { allowed }) => ({ method: 'delete', path: `/v1/api-keys/${allowed ? await w.freshKey('A') : w.spareKey.A}` }), expect: KEY_WRITE_OWN },
-    other: { build: async (w, { allowed }) => ({ method: 'delete', path: `/v1/api-keys/${allowed ? await w.freshKey('B') : w.spareKey.B}` }), expect: WRITE_OTHER },
+    own: {
+      build: async (w, { allowed }) => ({
+        method: 'delete',
+        path: `/v1/api-keys/${allowed ? await w.freshKey('A') : w.spareKey.A}`,
+      }),
+      expect: KEY_WRITE_OWN,
+    },
+    other: {
+      build: async (w, { allowed }) => ({
+        method: 'delete',
+        path: `/v1/api-keys/${allowed ? await w.freshKey('B') : w.spareKey.B}`,
+      }),
+      expect: WRITE_OTHER,
+    },
   },
 
   // --- audit trail
@@ -569,8 +892,22 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/reminders/scan',
-    own: { build: (w) => ({ method: 'post', path: '/v1/reminders/scan', body: { as_of: '2025-03-01', fund_id: w.fundA } }), expect: FUND_ACT_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/reminders/scan', body: { as_of: '2025-03-01', fund_id: w.fundB } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/reminders/scan',
+        body: { as_of: '2025-03-01', fund_id: w.fundA },
+      }),
+      expect: FUND_ACT_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/reminders/scan',
+        body: { as_of: '2025-03-01', fund_id: w.fundB },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -582,8 +919,22 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/reports',
-    own: { build: (w) => ({ method: 'post', path: '/v1/reports', body: { fund_id: w.fundA, as_of: '2025-06-30' } }), expect: REPORT_REQUEST_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/reports', body: { fund_id: w.fundB, as_of: '2025-06-30' } }), expect: REPORT_REQUEST_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/reports',
+        body: { fund_id: w.fundA, as_of: '2025-06-30' },
+      }),
+      expect: REPORT_REQUEST_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/reports',
+        body: { fund_id: w.fundB, as_of: '2025-06-30' },
+      }),
+      expect: REPORT_REQUEST_OTHER,
+    },
   },
   {
     method: 'get',
@@ -595,20 +946,46 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/reports/{report_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/reports/{report_id}.csv',
-    own: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}.csv` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}.csv` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.A}.csv` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/reports/${w.report.B}.csv` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'post',
     path: '/v1/exports',
-    own: { build: (w) => ({ method: 'post', path: '/v1/exports', body: { fund_id: w.fundA, as_of: '2025-06-30' } }), expect: EXPORT_REQUEST_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/exports', body: { fund_id: w.fundB, as_of: '2025-06-30' } }), expect: REPORT_REQUEST_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/exports',
+        body: { fund_id: w.fundA, as_of: '2025-06-30' },
+      }),
+      expect: EXPORT_REQUEST_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/exports',
+        body: { fund_id: w.fundB, as_of: '2025-06-30' },
+      }),
+      expect: REPORT_REQUEST_OTHER,
+    },
   },
   {
     method: 'get',
@@ -620,38 +997,88 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/exports/{export_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.A}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.B}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.A}` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.B}` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/exports/{export_id}/bundle.zip',
-    own: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.A}/bundle.zip` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.B}/bundle.zip` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.A}/bundle.zip` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/exports/${w.export.B}/bundle.zip` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'patch',
     path: '/v1/funds/{fund_id}',
-    own: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundA}`, body: { reminder_days_before: [10, 2] } }), expect: FUND_ACT_OWN },
-    other: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundB}`, body: { reminder_days_before: [10, 2] } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/funds/${w.fundA}`,
+        body: { reminder_days_before: [10, 2] },
+      }),
+      expect: FUND_ACT_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/funds/${w.fundB}`,
+        body: { reminder_days_before: [10, 2] },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/webhook-secret',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/webhook-secret` }), expect: FUND_ACT_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/webhook-secret` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/webhook-secret` }),
+      expect: FUND_ACT_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/webhook-secret` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/ledger/trial-balance',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/ledger/trial-balance?as_of=2030-01-01` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/ledger/trial-balance?as_of=2030-01-01` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/ledger/trial-balance?as_of=2030-01-01`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/ledger/trial-balance?as_of=2030-01-01`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/audit-events/verify',
-    own: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundA}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundB}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundA}` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/audit-events/verify?fund_id=${w.fundB}` }),
+      expect: READ_OTHER,
+    },
   },
 
   // --- events
@@ -665,15 +1092,32 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/events/{event_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/events/${w.event.A1}` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/events/${otherEvent(w, caller)}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/events/${w.event.A1}` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({ method: 'get', path: `/v1/events/${otherEvent(w, caller)}` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'post',
     path: '/v1/events/{event_id}/redeliveries',
-    own: { build: (w) => ({ method: 'post', path: `/v1/events/${w.event.A1}/redeliveries`, body: { endpoint_id: w.endpoint.A1 } }), expect: REDELIVERY_OWN },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/events/${w.event.A1}/redeliveries`,
+        body: { endpoint_id: w.endpoint.A1 },
+      }),
+      expect: REDELIVERY_OWN,
+    },
     other: {
-      build: (w, { caller }) => ({ method: 'post', path: `/v1/events/${otherEvent(w, caller)}/redeliveries`, body: { endpoint_id: otherEndpoint(w, caller) } }),
+      build: (w, { caller }) => ({
+        method: 'post',
+        path: `/v1/events/${otherEvent(w, caller)}/redeliveries`,
+        body: { endpoint_id: otherEndpoint(w, caller) },
+      }),
       expect: REDELIVERY_OTHER,
     },
   },
@@ -682,8 +1126,22 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/webhook-endpoints',
-    own: { build: (w, { caller }) => ({ method: 'post', path: '/v1/webhook-endpoints', body: endpointBody(caller === 'admin' ? w.fundA : undefined) }), expect: ENDPOINT_CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/webhook-endpoints', body: endpointBody(w.fundB) }), expect: CREATE_OTHER },
+    own: {
+      build: (w, { caller }) => ({
+        method: 'post',
+        path: '/v1/webhook-endpoints',
+        body: endpointBody(caller === 'admin' ? w.fundA : undefined),
+      }),
+      expect: ENDPOINT_CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/webhook-endpoints',
+        body: endpointBody(w.fundB),
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -695,14 +1153,29 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/webhook-endpoints/{endpoint_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'patch',
     path: '/v1/webhook-endpoints/{endpoint_id}',
-    own: { build: endpointChange('own', 'patch', '', { description: 'matrix' }), expect: ENDPOINT_WRITE_OWN },
-    other: { build: endpointChange('other', 'patch', '', { description: 'matrix' }), expect: WRITE_OTHER },
+    own: {
+      build: endpointChange('own', 'patch', '', { description: 'matrix' }),
+      expect: ENDPOINT_WRITE_OWN,
+    },
+    other: {
+      build: endpointChange('other', 'patch', '', { description: 'matrix' }),
+      expect: WRITE_OTHER,
+    },
   },
   {
     method: 'delete',
@@ -719,105 +1192,272 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'get',
     path: '/v1/webhook-endpoints/{endpoint_id}/deliveries',
-    own: { build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}/deliveries` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}/deliveries` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/webhook-endpoints/${w.endpoint.A1}/deliveries` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/webhook-endpoints/${otherEndpoint(w, caller)}/deliveries`,
+      }),
+      expect: READ_OTHER,
+    },
   },
 
   // --- imports: checking one is acting on the fund (the auditor is read-only); a template holds nothing of any fund
   {
     method: 'post',
     path: '/v1/imports',
-    own: { build: (w) => ({ method: 'post', path: '/v1/imports', body: { fund_id: w.fundA, repayments: IMPORT_FILE } }), expect: FUND_ACT_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/imports', body: { fund_id: w.fundB, repayments: IMPORT_FILE } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/imports',
+        body: { fund_id: w.fundA, repayments: IMPORT_FILE },
+      }),
+      expect: FUND_ACT_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/imports',
+        body: { fund_id: w.fundB, repayments: IMPORT_FILE },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/imports/{import_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/imports/${w.import.A}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/imports/${w.import.B}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/imports/${w.import.A}` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/imports/${w.import.B}` }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/imports/templates/{kind}.csv',
-    own: { build: () => ({ method: 'get', path: '/v1/imports/templates/loans.csv' }), expect: STRUCTURE_READ_OWN },
+    own: {
+      build: () => ({ method: 'get', path: '/v1/imports/templates/loans.csv' }),
+      expect: STRUCTURE_READ_OWN,
+    },
     other: null,
   },
   // --- issue 15, territories (h-terr): the fund's keys read them; a structure key sees no fund
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/territories',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories?level=epci&as_of=2030-01-01` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories?level=epci&as_of=2030-01-01` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/territories?level=epci&as_of=2030-01-01`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/territories?level=epci&as_of=2030-01-01`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/territories.csv',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories.csv?level=region` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories.csv?level=region` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/territories.csv?level=region` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/territories.csv?level=region` }),
+      expect: READ_OTHER,
+    },
   },
 
   // --- issue 15 items 3-4: impact snapshots (a structure key records its own), funding sources, EU indicators
   {
     method: 'post',
     path: '/v1/structures/{structure_id}/impact-snapshots',
-    own: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.A1}/impact-snapshots`, body: impactSnapshot() }), expect: SNAPSHOT_CREATE_OWN },
-    other: { build: (w, { caller }) => ({ method: 'post', path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots`, body: impactSnapshot() }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/structures/${w.structures.A1}/impact-snapshots`,
+        body: impactSnapshot(),
+      }),
+      expect: SNAPSHOT_CREATE_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'post',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots`,
+        body: impactSnapshot(),
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/structures/{structure_id}/impact-snapshots',
-    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/impact-snapshots` }), expect: STRUCTURE_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/impact-snapshots` }),
+      expect: STRUCTURE_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}/impact-snapshots`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'post',
     path: '/v1/funds/{fund_id}/funding-sources',
-    own: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundA}/funding-sources`, body: FUNDING_SOURCE }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: `/v1/funds/${w.fundB}/funding-sources`, body: FUNDING_SOURCE }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/funds/${w.fundA}/funding-sources`,
+        body: FUNDING_SOURCE,
+      }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/funds/${w.fundB}/funding-sources`,
+        body: FUNDING_SOURCE,
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/funding-sources',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-sources` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-sources` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-sources` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-sources` }),
+      expect: READ_OTHER,
+    },
     listItem: (item) => ({ fund: String(item.fund_id) }),
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/funding-sources/{source_id}',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-sources/${w.fundingSource.A}` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-sources/${w.fundingSource.B}` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/funding-sources/${w.fundingSource.A}`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/funding-sources/${w.fundingSource.B}`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'patch',
     path: '/v1/funds/{fund_id}/funding-sources/{source_id}',
-    own: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundA}/funding-sources/${w.fundingSource.A}`, body: { label: label() } }), expect: FUND_ACT_OWN },
-    other: { build: (w) => ({ method: 'patch', path: `/v1/funds/${w.fundB}/funding-sources/${w.fundingSource.B}`, body: { label: label() } }), expect: WRITE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/funds/${w.fundA}/funding-sources/${w.fundingSource.A}`,
+        body: { label: label() },
+      }),
+      expect: FUND_ACT_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'patch',
+        path: `/v1/funds/${w.fundB}/funding-sources/${w.fundingSource.B}`,
+        body: { label: label() },
+      }),
+      expect: WRITE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/funding-report',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-report?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-report?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/funding-report?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/funding-report?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/eu-indicators',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/eu-indicators?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/eu-indicators?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/eu-indicators?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/eu-indicators?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   // issue 15 item 3: the CSV versions (no structure key: not CORS routes)
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/funding-report.csv',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/funding-report.csv?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/funding-report.csv?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/funding-report.csv?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/funding-report.csv?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/eu-indicators.csv',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/eu-indicators.csv?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/eu-indicators.csv?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/eu-indicators.csv?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/eu-indicators.csv?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
@@ -828,9 +1468,20 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'put',
     path: '/v1/loans/{loan_id}/funding',
-    own: { build: async (w, { allowed }) => ({ method: 'put', path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/funding`, body: { shares: [] } }), expect: LOAN_WRITE_OWN },
+    own: {
+      build: async (w, { allowed }) => ({
+        method: 'put',
+        path: `/v1/loans/${await loanToChange(w, 'A1', allowed)}/funding`,
+        body: { shares: [] },
+      }),
+      expect: LOAN_WRITE_OWN,
+    },
     other: {
-      build: async (w, { caller, allowed }) => ({ method: 'put', path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/funding`, body: { shares: [] } }),
+      build: async (w, { caller, allowed }) => ({
+        method: 'put',
+        path: `/v1/loans/${await loanToChange(w, otherStructure(caller), allowed)}/funding`,
+        body: { shares: [] },
+      }),
       expect: WRITE_OTHER,
     },
   },
@@ -839,8 +1490,22 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/eu-base-rates',
-    own: { build: (w) => ({ method: 'post', path: '/v1/eu-base-rates', body: { fund_id: w.fundA, effective_date: baseRateDate(), rate_percent: '3.5' } }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: '/v1/eu-base-rates', body: { fund_id: w.fundB, effective_date: baseRateDate(), rate_percent: '3.5' } }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/eu-base-rates',
+        body: { fund_id: w.fundA, effective_date: baseRateDate(), rate_percent: '3.5' },
+      }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: '/v1/eu-base-rates',
+        body: { fund_id: w.fundB, effective_date: baseRateDate(), rate_percent: '3.5' },
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
@@ -852,44 +1517,126 @@ export const MATRIX: readonly Route[] = [
   {
     method: 'post',
     path: '/v1/structures/{structure_id}/declared-aid',
-    own: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.A1}/declared-aid`, body: DECLARED_AID }), expect: CREATE_OWN },
-    other: { build: (w, { caller }) => ({ method: 'post', path: `/v1/structures/${w.structures[otherStructure(caller)]}/declared-aid`, body: DECLARED_AID }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/structures/${w.structures.A1}/declared-aid`,
+        body: DECLARED_AID,
+      }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'post',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}/declared-aid`,
+        body: DECLARED_AID,
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/structures/{structure_id}/declared-aid',
-    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/declared-aid` }), expect: FUND_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/declared-aid` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/declared-aid` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}/declared-aid`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'post',
     path: '/v1/structures/{structure_id}/undertaking-links',
-    own: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.A1}/undertaking-links`, body: { structure_id: w.structures.A2 } }), expect: CREATE_OWN },
-    other: { build: (w) => ({ method: 'post', path: `/v1/structures/${w.structures.B1}/undertaking-links`, body: { structure_id: w.structures.B2 } }), expect: CREATE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/structures/${w.structures.A1}/undertaking-links`,
+        body: { structure_id: w.structures.A2 },
+      }),
+      expect: CREATE_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'post',
+        path: `/v1/structures/${w.structures.B1}/undertaking-links`,
+        body: { structure_id: w.structures.B2 },
+      }),
+      expect: CREATE_OTHER,
+    },
   },
   {
     method: 'delete',
     path: '/v1/structures/{structure_id}/undertaking-links/{linked_id}',
-    own: { build: (w) => ({ method: 'delete', path: `/v1/structures/${w.structures.A1}/undertaking-links/${w.structures.A2}` }), expect: row(401, 401, 204, 204, 403, 404) },
-    other: { build: (w) => ({ method: 'delete', path: `/v1/structures/${w.structures.B1}/undertaking-links/${w.structures.B2}` }), expect: DELETE_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'delete',
+        path: `/v1/structures/${w.structures.A1}/undertaking-links/${w.structures.A2}`,
+      }),
+      expect: row(401, 401, 204, 204, 403, 404),
+    },
+    other: {
+      build: (w) => ({
+        method: 'delete',
+        path: `/v1/structures/${w.structures.B1}/undertaking-links/${w.structures.B2}`,
+      }),
+      expect: DELETE_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/structures/{structure_id}/state-aid',
-    own: { build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/state-aid` }), expect: FUND_READ_OWN },
-    other: { build: (w, { caller }) => ({ method: 'get', path: `/v1/structures/${w.structures[otherStructure(caller)]}/state-aid` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({ method: 'get', path: `/v1/structures/${w.structures.A1}/state-aid` }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w, { caller }) => ({
+        method: 'get',
+        path: `/v1/structures/${w.structures[otherStructure(caller)]}/state-aid`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/state-aid',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/state-aid?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/state-aid?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/state-aid?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/state-aid?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: READ_OTHER,
+    },
   },
   {
     method: 'get',
     path: '/v1/funds/{fund_id}/state-aid.csv',
-    own: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundA}/state-aid.csv?from=2025-01-01&to=2025-12-31` }), expect: FUND_READ_OWN },
-    other: { build: (w) => ({ method: 'get', path: `/v1/funds/${w.fundB}/state-aid.csv?from=2025-01-01&to=2025-12-31` }), expect: READ_OTHER },
+    own: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundA}/state-aid.csv?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: FUND_READ_OWN,
+    },
+    other: {
+      build: (w) => ({
+        method: 'get',
+        path: `/v1/funds/${w.fundB}/state-aid.csv?from=2025-01-01&to=2025-12-31`,
+      }),
+      expect: READ_OTHER,
+    },
   },
 ];
 

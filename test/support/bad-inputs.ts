@@ -40,8 +40,14 @@ export interface Operation {
 type Node = Record<string, unknown>;
 const spec = openApiDocument as Node & { paths: Record<string, Record<string, Node>> };
 
-const lookup = (ref: string): Node => ref.replace(/^#\//, '').split('/')
-  .reduce((node: Node, key) => node[key.replaceAll('~1', '/').replaceAll('~0', '~')] as Node, spec);
+const lookup = (ref: string): Node =>
+  ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce(
+      (node: Node, key) => node[key.replaceAll('~1', '/').replaceAll('~0', '~')] as Node,
+      spec,
+    );
 
 /** The node a `$ref` names, its sibling keywords (a description) kept; nested references stay. */
 export function deref<T extends object>(node: T): T {
@@ -55,19 +61,35 @@ export function deref<T extends object>(node: T): T {
 
 /** Every operation of openapi.yaml, in the document's order. */
 export function operations(): Operation[] {
-  return Object.entries(spec.paths).flatMap(([path, item]) => (['get', 'post', 'put', 'patch', 'delete'] as const)
-    .filter((method) => item[method])
-    .map((method): Operation => {
-      const op = item[method] as Node & { parameters?: Node[]; requestBody?: Node; security?: unknown[] };
-      const parameters = (op.parameters ?? []).map((p) => deref(p) as unknown as Parameter).map((p) => ({ ...p, schema: deref(p.schema) }));
-      const body = op.requestBody && deref(op.requestBody) as { required?: boolean; content: Record<string, { schema: Schema }> };
-      const schema = body?.content['application/json']?.schema;
-      return {
-        method, path, name: `${method.toUpperCase()} ${path}`, parameters,
-        body: schema && { schema: deref(schema), required: body.required === true },
-        isPublic: Array.isArray(op.security) && op.security.length === 0,
-      };
-    }));
+  return Object.entries(spec.paths).flatMap(([path, item]) =>
+    (['get', 'post', 'put', 'patch', 'delete'] as const)
+      .filter((method) => item[method])
+      .map((method): Operation => {
+        const op = item[method] as Node & {
+          parameters?: Node[];
+          requestBody?: Node;
+          security?: unknown[];
+        };
+        const parameters = (op.parameters ?? [])
+          .map((p) => deref(p) as unknown as Parameter)
+          .map((p) => ({ ...p, schema: deref(p.schema) }));
+        const body =
+          op.requestBody &&
+          (deref(op.requestBody) as {
+            required?: boolean;
+            content: Record<string, { schema: Schema }>;
+          });
+        const schema = body?.content['application/json']?.schema;
+        return {
+          method,
+          path,
+          name: `${method.toUpperCase()} ${path}`,
+          parameters,
+          body: schema && { schema: deref(schema), required: body.required === true },
+          isPublic: Array.isArray(op.security) && op.security.length === 0,
+        };
+      }),
+  );
 }
 
 // ---------------------------------------------------------------- the contract, judged as the server does
@@ -81,8 +103,10 @@ const compiled = new Map<string, ValidateFunction>();
 function validatorFor(instance: Ajv2020, schema: Schema, cacheKey: string): ValidateFunction {
   let validate = compiled.get(cacheKey);
   if (!validate) {
-    const anchored = JSON.parse(JSON.stringify(schema).replaceAll('"#/', `"${SPEC_ID}#/`)) as Schema;
-    compiled.set(cacheKey, validate = instance.compile(anchored));
+    const anchored = JSON.parse(
+      JSON.stringify(schema).replaceAll('"#/', `"${SPEC_ID}#/`),
+    ) as Schema;
+    compiled.set(cacheKey, (validate = instance.compile(anchored)));
   }
   return validate;
 }
@@ -106,9 +130,12 @@ export function contractValid(op: Operation, shape: RequestShape): boolean | und
   // The probes and the contract itself (no parameter, no body) answer before any validation, by design.
   if (op.parameters.length === 0 && !op.body) return undefined;
   for (const parameter of op.parameters) {
-    const where = parameter.in === 'path' ? [shape.params[parameter.name]] : parameter.in === 'query'
-      ? shape.query.filter(([name]) => name === parameter.name).map(([, value]) => value)
-      : [shape.headers[parameter.name]];
+    const where =
+      parameter.in === 'path'
+        ? [shape.params[parameter.name]]
+        : parameter.in === 'query'
+          ? shape.query.filter(([name]) => name === parameter.name).map(([, value]) => value)
+          : [shape.headers[parameter.name]];
     const present = where.filter((value) => value !== undefined);
     if (present.length === 0) {
       if (parameter.required) return false;
@@ -116,10 +143,15 @@ export function contractValid(op: Operation, shape: RequestShape): boolean | und
     }
     if (parameter.in === 'path' && present[0] === '') return undefined;
     if (present.length > 1) return false;
-    const validate = validatorFor(coercing, { type: 'object', properties: { value: parameter.schema } }, `${op.name} ${parameter.in} ${parameter.name}`);
+    const validate = validatorFor(
+      coercing,
+      { type: 'object', properties: { value: parameter.schema } },
+      `${op.name} ${parameter.in} ${parameter.name}`,
+    );
     if (!validate({ value: present[0] })) return false;
   }
-  if (shape.query.some(([name]) => !op.parameters.some((p) => p.in === 'query' && p.name === name))) return false;
+  if (shape.query.some(([name]) => !op.parameters.some((p) => p.in === 'query' && p.name === name)))
+    return false;
   if (!op.body) return shape.body === undefined ? true : undefined;
   if (shape.body === undefined || shape.contentType === undefined) return !op.body.required;
   if (!/^application\/json\b/.test(shape.contentType)) return false;
@@ -142,7 +174,9 @@ export class RawJson {
 export function bodyText(body: { json: unknown } | { text: string }): string {
   if ('text' in body) return body.text;
   const raws: string[] = [];
-  const text = JSON.stringify(body.json, (_key, value: unknown) => (value instanceof RawJson ? `\u0001raw${raws.push(value.text) - 1}` : value));
+  const text = JSON.stringify(body.json, (_key, value: unknown) =>
+    value instanceof RawJson ? `\u0001raw${raws.push(value.text) - 1}` : value,
+  );
   return text.replace(/"\\u0001raw(\d+)"/g, (_all, index: string) => raws[Number(index)]!);
 }
 
@@ -152,15 +186,21 @@ export function encodeComponent(value: string): string {
   for (const char of value) {
     const unit = char.charCodeAt(0);
     if (char.length === 1 && unit >= 0xd800 && unit <= 0xdfff) {
-      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)]
+        .map((b) => `%${b.toString(16).toUpperCase()}`)
+        .join('');
     } else out += encodeURIComponent(char);
   }
   return out;
 }
 
 export function renderUrl(op: Operation, shape: RequestShape): string {
-  const path = op.path.replace(/\{(\w+)\}/g, (_all, name: string) => encodeComponent(shape.params[name] ?? ''));
-  const query = shape.query.map(([name, value]) => `${encodeURIComponent(name)}=${encodeComponent(value)}`).join('&');
+  const path = op.path.replace(/\{(\w+)\}/g, (_all, name: string) =>
+    encodeComponent(shape.params[name] ?? ''),
+  );
+  const query = shape.query
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeComponent(value)}`)
+    .join('&');
   return query ? `${path}?${query}` : path;
 }
 
@@ -183,27 +223,82 @@ export const STRINGS: readonly Labelled[] = [
   ['path traversal', '../../etc/passwd'],
 ];
 export const NUMBERS: readonly Labelled[] = [
-  ['-1', -1], ['0', 0], ['2^31', 2 ** 31], ['2^53+1', new RawJson('9007199254740993')], ['1e308', 1e308], ['-1e308', -1e308],
-  ['1.5', 1.5], ['"1"', '1'], ['null', null],
+  ['-1', -1],
+  ['0', 0],
+  ['2^31', 2 ** 31],
+  ['2^53+1', new RawJson('9007199254740993')],
+  ['1e308', 1e308],
+  ['-1e308', -1e308],
+  ['1.5', 1.5],
+  ['"1"', '1'],
+  ['null', null],
 ];
-export const AMOUNTS: readonly Labelled[] = ['999999999999.99', '9999999999999.99', '0.001', '-1', '1e3', ' 1', '1,5', 'NaN'].map((v) => [v, v]);
-export const DATES: readonly Labelled[] = ['0000-01-01', '0001-01-01', '1899-12-31', '9999-12-31', '10000-01-01', '2025-02-30', '2025-13-01', '2025-01-01T00:00:00Z'].map((v) => [v, v]);
-export const DATE_TIMES: readonly Labelled[] = ['0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2025-01-01'].map((v) => [v, v]);
+export const AMOUNTS: readonly Labelled[] = [
+  '999999999999.99',
+  '9999999999999.99',
+  '0.001',
+  '-1',
+  '1e3',
+  ' 1',
+  '1,5',
+  'NaN',
+].map((v) => [v, v]);
+export const DATES: readonly Labelled[] = [
+  '0000-01-01',
+  '0001-01-01',
+  '1899-12-31',
+  '9999-12-31',
+  '10000-01-01',
+  '2025-02-30',
+  '2025-13-01',
+  '2025-01-01T00:00:00Z',
+].map((v) => [v, v]);
+export const DATE_TIMES: readonly Labelled[] = [
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59Z',
+  '2025-01-01',
+].map((v) => [v, v]);
 export const CURSORS: readonly Labelled[] = [
-  ['garbage base64', '!!!!'], ['base64 of "foobar"', 'Zm9vYmFy'], ['base64 padding', '////=='],
+  ['garbage base64', '!!!!'],
+  ['base64 of "foobar"', 'Zm9vYmFy'],
+  ['base64 padding', '////=='],
   ['huge number, base64', Buffer.from('9'.repeat(40)).toString('base64url')],
   ['-1, base64', Buffer.from('-1').toString('base64url')],
   ['a uuid, base64', Buffer.from('00000000-0000-0000-0000-000000000000').toString('base64url')],
 ];
-export const LIMITS: readonly Labelled[] = [['0', 0], ['-1', -1], ['1000000', 1_000_000]];
+export const LIMITS: readonly Labelled[] = [
+  ['0', 0],
+  ['-1', -1],
+  ['1000000', 1_000_000],
+];
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-export type Kind = 'uuid' | 'date' | 'date-time' | 'amount' | 'rate' | 'decimal' | 'enum' | 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'limit' | 'cursor';
+export type Kind =
+  | 'uuid'
+  | 'date'
+  | 'date-time'
+  | 'amount'
+  | 'rate'
+  | 'decimal'
+  | 'enum'
+  | 'string'
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'array'
+  | 'object'
+  | 'limit'
+  | 'cursor';
 
 const AMOUNT_PATTERN = (lookup('#/components/schemas/Amount') as Schema).pattern;
 const RATE_PATTERN = (lookup('#/components/schemas/Rate') as Schema).pattern;
 
-const typesOf = (schema: Schema): string[] => (Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : (schema.enum ?? []).map((v) => (v === null ? 'null' : typeof v)));
+const typesOf = (schema: Schema): string[] =>
+  Array.isArray(schema.type)
+    ? schema.type
+    : schema.type
+      ? [schema.type]
+      : (schema.enum ?? []).map((v) => (v === null ? 'null' : typeof v));
 
 export function kindOf(schema: Schema, name: string): Kind {
   if (name === 'limit') return 'limit';
@@ -221,9 +316,18 @@ export function kindOf(schema: Schema, name: string): Kind {
 /** Values of every JSON type the schema does not allow: an object where a string is expected, and so on. */
 function wrongTypes(schema: Schema): Labelled[] {
   const allowed = typesOf(schema);
-  const samples: Record<string, unknown> = { string: 'x', number: 123, boolean: true, object: { a: 1 }, array: ['x'], null: null };
+  const samples: Record<string, unknown> = {
+    string: 'x',
+    number: 123,
+    boolean: true,
+    object: { a: 1 },
+    array: ['x'],
+    null: null,
+  };
   return Object.entries(samples)
-    .filter(([type]) => !allowed.includes(type) && !(type === 'number' && allowed.includes('integer')))
+    .filter(
+      ([type]) => !allowed.includes(type) && !(type === 'number' && allowed.includes('integer')),
+    )
     .map(([type, value]) => [`a ${type}`, value]);
 }
 
@@ -233,7 +337,8 @@ export interface ValueContext {
 }
 
 /** A value to put in place of the baseline's: fixed, or computed from it (an uppercase copy of an id). */
-export type Replacement = { readonly value: unknown } | { readonly from: (current: unknown) => unknown };
+export type Replacement =
+  { readonly value: unknown } | { readonly from: (current: unknown) => unknown };
 
 export interface ValueMutation {
   readonly kind: string;
@@ -243,31 +348,62 @@ export interface ValueMutation {
 }
 
 /** The bad values for a field or parameter of this schema and name, labelled "kind: label". */
-export function badValues(schema: Schema, name: string, context: ValueContext, inBody: boolean, named = true): ValueMutation[] {
+export function badValues(
+  schema: Schema,
+  name: string,
+  context: ValueContext,
+  inBody: boolean,
+  named = true,
+): ValueMutation[] {
   const kind = kindOf(schema, name);
-  const fixed = (set: readonly Labelled[], prefix: string = kind) => set.map(([label, value]): ValueMutation => ({ kind: `${prefix}: ${label}`, replacement: { value } }));
+  const fixed = (set: readonly Labelled[], prefix: string = kind) =>
+    set.map(([label, value]): ValueMutation => ({
+      kind: `${prefix}: ${label}`,
+      replacement: { value },
+    }));
   const out: ValueMutation[] = [];
   const stringLike = !['integer', 'number', 'boolean', 'array', 'object', 'limit'].includes(kind);
   if (stringLike) out.push(...fixed(STRINGS, 'string'));
   if (kind === 'uuid') {
     out.push({ kind: 'uuid: nil', replacement: { value: NIL_UUID } });
-    out.push({ kind: 'uuid: uppercase', replacement: { from: (current) => String(current ?? NIL_UUID).toUpperCase().replace(/^0{8}/, 'ABCDEF00') } });
+    out.push({
+      kind: 'uuid: uppercase',
+      replacement: {
+        from: (current) =>
+          String(current ?? NIL_UUID)
+            .toUpperCase()
+            .replace(/^0{8}/, 'ABCDEF00'),
+      },
+    });
     out.push({ kind: 'uuid: not-a-uuid', replacement: { value: 'not-a-uuid' } });
     // Only in place of an id the request names: added beside other fields, it may not even be read.
     const other = named ? context.otherFund(name) : undefined;
-    if (other) out.push({ kind: 'uuid: of another fund', replacement: { value: other }, otherFund: true });
+    if (other)
+      out.push({ kind: 'uuid: of another fund', replacement: { value: other }, otherFund: true });
   }
   if (kind === 'date') out.push(...fixed(DATES));
   if (kind === 'date-time') out.push(...fixed(DATE_TIMES));
-  if (kind === 'amount' || kind === 'rate' || kind === 'decimal') out.push(...fixed(AMOUNTS, 'amount'));
+  if (kind === 'amount' || kind === 'rate' || kind === 'decimal')
+    out.push(...fixed(AMOUNTS, 'amount'));
   if (kind === 'cursor') out.push(...fixed(CURSORS));
   if (kind === 'limit') out.push(...fixed(LIMITS));
-  if (['integer', 'number', 'decimal', 'limit'].includes(kind)) out.push(...fixed(NUMBERS, 'number'));
+  if (['integer', 'number', 'decimal', 'limit'].includes(kind))
+    out.push(...fixed(NUMBERS, 'number'));
   if (kind === 'array') {
     out.push({ kind: 'array: empty', replacement: { value: [] } });
-    out.push({ kind: 'array: 10000 items', replacement: { from: (current) => Array.from({ length: 10_000 }, () => (Array.isArray(current) ? current[0] : 1) ?? 1) } });
+    out.push({
+      kind: 'array: 10000 items',
+      replacement: {
+        from: (current) =>
+          Array.from({ length: 10_000 }, () => (Array.isArray(current) ? current[0] : 1) ?? 1),
+      },
+    });
     const items = deref(schema.items ?? {});
-    for (const [label, value] of wrongTypes(items)) out.push({ kind: `array: items of the wrong type (${label})`, replacement: { value: [value] } });
+    for (const [label, value] of wrongTypes(items))
+      out.push({
+        kind: `array: items of the wrong type (${label})`,
+        replacement: { value: [value] },
+      });
   }
   if (inBody) out.push(...fixed(wrongTypes(schema), 'wrong type'));
   return dedupe(out);
@@ -291,7 +427,9 @@ const DEPTH = 5_000;
 /** 10,000 short property names (base 36): the body stays under the 100 kB limit, so the validator sees it. */
 const manyProperties = (base: unknown) => {
   const extra = Array.from({ length: 10_000 }, (_v, i) => `"${i.toString(36)}":0`).join(',');
-  const text = bodyText({ json: base && typeof base === 'object' && !Array.isArray(base) ? base : {} });
+  const text = bodyText({
+    json: base && typeof base === 'object' && !Array.isArray(base) ? base : {},
+  });
   return text === '{}' ? `{${extra}}` : `${text.slice(0, -1)},${extra}}`;
 };
 
@@ -328,37 +466,72 @@ export interface Mutation {
 
 type Segment = string | number;
 
-function setAt(root: unknown, path: readonly Segment[], replacement: Replacement | 'remove'): unknown {
+function setAt(
+  root: unknown,
+  path: readonly Segment[],
+  replacement: Replacement | 'remove',
+): unknown {
   const [head, ...rest] = path;
-  if (head === undefined) return replacement === 'remove' ? undefined : 'value' in replacement ? replacement.value : replacement.from(root);
-  const copy = Array.isArray(root) ? [...root] : root && typeof root === 'object' ? { ...root } : typeof head === 'number' ? [] : {};
+  if (head === undefined)
+    return replacement === 'remove'
+      ? undefined
+      : 'value' in replacement
+        ? replacement.value
+        : replacement.from(root);
+  const copy = Array.isArray(root)
+    ? [...root]
+    : root && typeof root === 'object'
+      ? { ...root }
+      : typeof head === 'number'
+        ? []
+        : {};
   const container = copy as Record<Segment, unknown>;
   if (rest.length === 0 && replacement === 'remove') delete container[head];
   else container[head] = setAt(container[head], rest, replacement);
   return container;
 }
 
-const jsonOf = (shape: RequestShape): unknown => (shape.body && 'json' in shape.body ? shape.body.json : undefined);
+const jsonOf = (shape: RequestShape): unknown =>
+  shape.body && 'json' in shape.body ? shape.body.json : undefined;
 
 /** Every property of the body, recursively (array items through their first item): its bad values, its absence when required, and an unknown sibling. */
 export function bodyMutations(schema: Schema, sample: unknown, context: ValueContext): Mutation[] {
   const out: Mutation[] = [];
-  const change = (path: readonly Segment[], kind: string, replacement: Replacement | 'remove', otherFund?: true): Mutation => ({
-    where: ['body', ...path].join('.'), kind,
+  const change = (
+    path: readonly Segment[],
+    kind: string,
+    replacement: Replacement | 'remove',
+    otherFund?: true,
+  ): Mutation => ({
+    where: ['body', ...path].join('.'),
+    kind,
     apply: (shape) => ({ ...shape, body: { json: setAt(jsonOf(shape), path, replacement) } }),
     otherFund: otherFund && 'not-found',
   });
   const walkObject = (object: Schema, value: unknown, path: readonly Segment[]) => {
     out.push(change([...path, 'unknown_property'], 'unknown property', { value: 'x' }));
     for (const [name, property] of Object.entries(object.properties ?? {})) {
-      if (object.required?.includes(name)) out.push(change([...path, name], 'required property missing', 'remove'));
-      walkValue(deref(property), (value as Record<string, unknown> | undefined)?.[name], [...path, name], name);
+      if (object.required?.includes(name))
+        out.push(change([...path, name], 'required property missing', 'remove'));
+      walkValue(
+        deref(property),
+        (value as Record<string, unknown> | undefined)?.[name],
+        [...path, name],
+        name,
+      );
     }
   };
   const walkValue = (property: Schema, value: unknown, path: readonly Segment[], name: string) => {
-    for (const bad of badValues(property, name, context, true, value !== undefined)) out.push(change(path, bad.kind, bad.replacement, bad.otherFund));
+    for (const bad of badValues(property, name, context, true, value !== undefined))
+      out.push(change(path, bad.kind, bad.replacement, bad.otherFund));
     const kind = kindOf(property, name);
-    if (kind === 'array' && property.items) walkValue(deref(property.items), Array.isArray(value) ? value[0] : undefined, [...path, 0], name);
+    if (kind === 'array' && property.items)
+      walkValue(
+        deref(property.items),
+        Array.isArray(value) ? value[0] : undefined,
+        [...path, 0],
+        name,
+      );
     if (kind === 'object') walkObject(property, value, path);
   };
   walkObject(schema, sample, []);
@@ -376,14 +549,27 @@ function asText(value: unknown): string {
 const UNSENDABLE_IN_HEADER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** Every parameter: its bad values, its absence when required; a query parameter also given twice. */
-export function parameterMutations(parameters: readonly Parameter[], context: ValueContext): Mutation[] {
+export function parameterMutations(
+  parameters: readonly Parameter[],
+  context: ValueContext,
+): Mutation[] {
   const out: Mutation[] = [];
   for (const parameter of parameters) {
     const where = `${parameter.in}.${parameter.name}`;
-    const set = (kind: string, value: ((current: string | undefined) => string) | undefined, otherFund?: Mutation['otherFund']): Mutation => ({
-      where, kind, otherFund,
+    const set = (
+      kind: string,
+      value: ((current: string | undefined) => string) | undefined,
+      otherFund?: Mutation['otherFund'],
+    ): Mutation => ({
+      where,
+      kind,
+      otherFund,
       apply: (shape) => {
-        if (parameter.in === 'path') return { ...shape, params: { ...shape.params, [parameter.name]: value!(shape.params[parameter.name]) } };
+        if (parameter.in === 'path')
+          return {
+            ...shape,
+            params: { ...shape.params, [parameter.name]: value!(shape.params[parameter.name]) },
+          };
         if (parameter.in === 'header') {
           const headers: Record<string, string> = { ...shape.headers };
           if (value) headers[parameter.name] = value(headers[parameter.name]) as string;
@@ -395,23 +581,35 @@ export function parameterMutations(parameters: readonly Parameter[], context: Va
         return { ...shape, query: value ? [...others, [parameter.name, value(current)]] : others };
       },
     });
-    if (parameter.required && parameter.in !== 'path') out.push(set('required parameter missing', undefined));
+    if (parameter.required && parameter.in !== 'path')
+      out.push(set('required parameter missing', undefined));
     for (const bad of badValues(parameter.schema, parameter.name, context, false)) {
-      const text = (current: string | undefined) => asText('value' in bad.replacement ? bad.replacement.value : bad.replacement.from(current));
+      const text = (current: string | undefined) =>
+        asText('value' in bad.replacement ? bad.replacement.value : bad.replacement.from(current));
       if (parameter.in === 'header') {
         const sample = text(undefined);
         if (UNSENDABLE_IN_HEADER.test(sample)) continue;
         out.push(set(bad.kind, () => Buffer.from(sample, 'utf8').toString('latin1')));
         continue;
       }
-      const filter = parameter.in === 'query' && parameter.name !== 'fund_id' ? 'not-found-or-empty' : 'not-found';
+      const filter =
+        parameter.in === 'query' && parameter.name !== 'fund_id'
+          ? 'not-found-or-empty'
+          : 'not-found';
       out.push(set(bad.kind, text, bad.otherFund && filter));
     }
     if (parameter.in === 'query') {
-      out.push({ where, kind: 'query: given twice', apply: (shape) => {
-        const value = shape.query.find(([name]) => name === parameter.name)?.[1] ?? '1';
-        return { ...shape, query: [...shape.query, [parameter.name, value], [parameter.name, value]] };
-      } });
+      out.push({
+        where,
+        kind: 'query: given twice',
+        apply: (shape) => {
+          const value = shape.query.find(([name]) => name === parameter.name)?.[1] ?? '1';
+          return {
+            ...shape,
+            query: [...shape.query, [parameter.name, value], [parameter.name, value]],
+          };
+        },
+      });
     }
   }
   return out;
@@ -424,12 +622,23 @@ export function parameterMutations(parameters: readonly Parameter[], context: Va
  * take the server a good half second to refuse, by the admin alone.
  */
 export function requestMutations(op: Operation, sampleBody: unknown): Mutation[] {
-  const unknownQuery: Mutation = { where: 'query', kind: 'unknown query parameter', apply: (shape) => ({ ...shape, query: [...shape.query, ['unknown_parameter', '1']] }) };
+  const unknownQuery: Mutation = {
+    where: 'query',
+    kind: 'unknown query parameter',
+    apply: (shape) => ({ ...shape, query: [...shape.query, ['unknown_parameter', '1']] }),
+  };
   const contentTypes = op.body ? [undefined, 'application/json'] : ['application/json'];
-  const bodies = wholeBodies(sampleBody).flatMap(([label, text]) => contentTypes.map((contentType): Mutation => ({
-    where: 'body', kind: `body: ${label}${contentType ? '' : ', no Content-Type'}`,
-    alsoSentBy: /nested|malformed/.test(label) ? ['manager', 'none'] : label.startsWith('10000') || !contentType ? [] : ['manager'],
-    apply: (shape) => ({ ...shape, body: { text }, contentType }),
-  })));
+  const bodies = wholeBodies(sampleBody).flatMap(([label, text]) =>
+    contentTypes.map((contentType): Mutation => ({
+      where: 'body',
+      kind: `body: ${label}${contentType ? '' : ', no Content-Type'}`,
+      alsoSentBy: /nested|malformed/.test(label)
+        ? ['manager', 'none']
+        : label.startsWith('10000') || !contentType
+          ? []
+          : ['manager'],
+      apply: (shape) => ({ ...shape, body: { text }, contentType }),
+    })),
+  );
   return [unknownQuery, ...bodies];
 }

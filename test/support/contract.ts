@@ -47,21 +47,35 @@ const segment = (text: string) => text.replaceAll('~', '~0').replaceAll('/', '~1
  * its content type is listed, and its body validates against the schema.
  * Returns the list of mismatches (empty when it matches).
  */
-export function contractMismatches(res: Pick<Response, 'status' | 'headers' | 'body'> & { text?: string }, method: string, pathTemplate: string): string[] {
+export function contractMismatches(
+  res: Pick<Response, 'status' | 'headers' | 'body'> & { text?: string },
+  method: string,
+  pathTemplate: string,
+): string[] {
   const operation = spec.paths[pathTemplate]?.[method.toLowerCase()];
   if (!operation) return [`${method.toUpperCase()} ${pathTemplate} is not in openapi.yaml`];
   const status = operation.responses[String(res.status)] ? String(res.status) : 'default';
   let location = ['paths', pathTemplate, method.toLowerCase(), 'responses', status];
   let documented = operation.responses[status];
-  if (!documented) return [`status ${res.status} is not documented for ${method.toUpperCase()} ${pathTemplate}`];
+  if (!documented)
+    return [`status ${res.status} is not documented for ${method.toUpperCase()} ${pathTemplate}`];
   if (documented.$ref) {
     // a shared response, "#/components/responses/Problem"
-    location = documented.$ref.replace(/^#\//, '').split('/').map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
-    documented = location.reduce((node: Record<string, unknown>, key) => node[key] as Record<string, unknown>, spec as unknown as Record<string, unknown>) as ResponseObject;
+    location = documented.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
+    documented = location.reduce(
+      (node: Record<string, unknown>, key) => node[key] as Record<string, unknown>,
+      spec as unknown as Record<string, unknown>,
+    ) as ResponseObject;
   }
   if (!documented.content) return [];
-  const mediaType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (!documented.content[mediaType]) return [`content type "${mediaType}" is not documented for status ${res.status}`];
+  const mediaType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
+  if (!documented.content[mediaType])
+    return [`content type "${mediaType}" is not documented for status ${res.status}`];
   const pointer = [...location, 'content', mediaType, 'schema'].map(segment).join('/');
   let validate = validators.get(pointer);
   if (!validate) {
@@ -69,7 +83,9 @@ export function contractMismatches(res: Pick<Response, 'status' | 'headers' | 'b
     validators.set(pointer, validate);
   }
   const payload = mediaType.endsWith('json') ? res.body : res.text; // JSON bodies parsed, others as text
-  return validate(payload) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  return validate(payload)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
 export function expectContract(res: Response, method: string, pathTemplate: string): void {

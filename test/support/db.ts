@@ -7,7 +7,8 @@ let db: Promise<Db> | undefined;
 /** The run's test database (see test/setup/global-setup.ts), one small pool per test file. */
 export function testDb(): Promise<Db> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
-  if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests with jest (npm test)');
+  if (!databaseUrl)
+    throw new Error('TEST_DATABASE_URL is not set: run the tests with jest (npm test)');
   db ??= connectDatabase({ databaseUrl, dataDir: '', poolSize: 5 });
   return db;
 }
@@ -23,7 +24,9 @@ export async function closeTestDb(): Promise<void> {
  * run's database holds other files' reminders and outbox rows). Dropped by `drop()`, or with the
  * run's database by global-teardown's sweep of abandoned ones.
  */
-export async function isolatedDatabase(suffix: string): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
+export async function isolatedDatabase(
+  suffix: string,
+): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
   const runUrl = process.env.TEST_DATABASE_URL;
   if (!runUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests with jest (npm test)');
   const name = `${process.env.TEST_DATABASE_NAME}_${suffix}`;

@@ -11,8 +11,11 @@ const run = promisify(execFile);
 /** The newest PostgreSQL installed from Debian's packages (.ci/run installs one when missing). */
 function binaries(): string {
   const root = '/usr/lib/postgresql';
-  const versions = readdirSync(root).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(a) - Number(b));
-  if (versions.length === 0) throw new Error(`no PostgreSQL under ${root}: apt-get install postgresql`);
+  const versions = readdirSync(root)
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(a) - Number(b));
+  if (versions.length === 0)
+    throw new Error(`no PostgreSQL under ${root}: apt-get install postgresql`);
   return path.join(root, versions.at(-1)!, 'bin');
 }
 
@@ -25,7 +28,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user that the package made. */
-const asPostgres = (program: string, args: string[]) => (process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', program, ...args]] as const : [program, args] as const);
+const asPostgres = (program: string, args: string[]) =>
+  process.getuid?.() === 0
+    ? (['runuser', ['-u', 'postgres', '--', program, ...args]] as const)
+    : ([program, args] as const);
 
 /**
  * A PostgreSQL cluster of the test's own, in a temporary directory on a free port, so that a test
@@ -34,15 +40,35 @@ const asPostgres = (program: string, args: string[]) => (process.getuid?.() === 
 export async function ownPostgres() {
   const bin = binaries();
   const dir = mkdtempSync(path.join(tmpdir(), 'loans-pg-'));
-  if (process.getuid?.() === 0) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout), Number((await run('id', ['-g', 'postgres'])).stdout));
+  if (process.getuid?.() === 0)
+    chownSync(
+      dir,
+      Number((await run('id', ['-u', 'postgres'])).stdout),
+      Number((await run('id', ['-g', 'postgres'])).stdout),
+    );
   const data = path.join(dir, 'data');
   const port = await freePort();
   const pgCtl = async (...args: string[]) => {
-    const [program, argv] = asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), ...args]);
+    const [program, argv] = asPostgres(path.join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'log'),
+      ...args,
+    ]);
     await run(program, [...argv], { timeout: 60_000 });
   };
   {
-    const [program, argv] = asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+    const [program, argv] = asPostgres(path.join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--no-sync',
+      '-E',
+      'UTF8',
+    ]);
     await run(program, [...argv], { timeout: 120_000 });
   }
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;

@@ -57,29 +57,48 @@ export interface AuditEvent {
 }
 
 // The documented path templates, so that each call is checked against its own operation.
-const TEMPLATES = Object.keys((YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, unknown> }).paths);
+const TEMPLATES = Object.keys(
+  (YAML.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, unknown> }).paths,
+);
 
 /** "/v1/funds/0190…?x=1" → "/v1/funds/{fund_id}"; literal segments (and suffixes, as in "{report_id}.csv") win over parameters. */
 export function pathTemplateOf(path: string): string {
   const segments = path.split('?')[0]!.split('/');
   const fitsSegment = (part: string, segment: string) => {
     const suffix = /^\{\w+\}(.*)$/.exec(part)?.[1];
-    return part === segment || (suffix !== undefined && segment.length > suffix.length && segment.endsWith(suffix));
+    return (
+      part === segment ||
+      (suffix !== undefined && segment.length > suffix.length && segment.endsWith(suffix))
+    );
   };
   const fits = (template: string) => {
     const parts = template.split('/');
-    return parts.length === segments.length && parts.every((part, i) => fitsSegment(part, segments[i]!));
+    return (
+      parts.length === segments.length && parts.every((part, i) => fitsSegment(part, segments[i]!))
+    );
   };
   const parameters = (template: string) => template.match(/\{/g)?.length ?? 0;
-  const candidates = TEMPLATES.filter(fits).sort((a, b) => parameters(a) - parameters(b) || b.length - a.length);
+  const candidates = TEMPLATES.filter(fits).sort(
+    (a, b) => parameters(a) - parameters(b) || b.length - a.length,
+  );
   if (!candidates[0]) throw new Error(`${path} matches no path of openapi.yaml`);
   return candidates[0];
 }
 
-async function send(call: Test, method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+async function send(
+  call: Test,
+  method: string,
+  path: string,
+  key: string | undefined,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   if (key !== undefined) call.set('Authorization', `Bearer ${key}`);
   for (const [name, value] of Object.entries(headers)) call.set(name, value);
-  const res = body === undefined ? await call : await call.set('Content-Type', 'application/json').send(JSON.stringify(body));
+  const res =
+    body === undefined
+      ? await call
+      : await call.set('Content-Type', 'application/json').send(JSON.stringify(body));
   expectContract(res, method, pathTemplateOf(path));
   return res;
 }
@@ -88,8 +107,10 @@ async function send(call: Test, method: string, path: string, key: string | unde
 export function as(app: Express, key: string | undefined) {
   return {
     get: (path: string) => send(request(app).get(path), 'get', path, key),
-    post: (path: string, body: unknown, headers?: Record<string, string>) => send(request(app).post(path), 'post', path, key, body, headers),
-    patch: (path: string, body: unknown) => send(request(app).patch(path), 'patch', path, key, body),
+    post: (path: string, body: unknown, headers?: Record<string, string>) =>
+      send(request(app).post(path), 'post', path, key, body, headers),
+    patch: (path: string, body: unknown) =>
+      send(request(app).patch(path), 'patch', path, key, body),
     put: (path: string, body: unknown) => send(request(app).put(path), 'put', path, key, body),
     delete: (path: string) => send(request(app).delete(path), 'delete', path, key),
   };
@@ -104,16 +125,26 @@ export function randomSiret(): string {
 }
 
 /** The same SIRET with another check digit: always Luhn-invalid. */
-export const breakCheckDigit = (siret: string) => siret.slice(0, 13) + String((Number(siret[13]) + 1) % 10);
+export const breakCheckDigit = (siret: string) =>
+  siret.slice(0, 13) + String((Number(siret[13]) + 1) % 10);
 
 export const unique = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}`;
 
 function expectCreated(res: Response, what: string): void {
-  if (res.status !== 201) throw new Error(`creating ${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`creating ${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
-export async function createFund(app: Express, overrides: Record<string, unknown> = {}): Promise<Fund> {
-  const res = await as(app, ADMIN_KEY).post('/v1/funds', { name: unique('Fonds solidaire'), region_code: '84', department_codes: ['69', '01'], ...overrides });
+export async function createFund(
+  app: Express,
+  overrides: Record<string, unknown> = {},
+): Promise<Fund> {
+  const res = await as(app, ADMIN_KEY).post('/v1/funds', {
+    name: unique('Fonds solidaire'),
+    region_code: '84',
+    department_codes: ['69', '01'],
+    ...overrides,
+  });
   expectCreated(res, 'a fund');
   return res.body as Fund;
 }
@@ -134,7 +165,12 @@ export const productBody = (fundId: string, overrides: Record<string, unknown> =
   ...overrides,
 });
 
-export async function createProduct(app: Express, fundId: string, key: string, overrides: Record<string, unknown> = {}): Promise<Product> {
+export async function createProduct(
+  app: Express,
+  fundId: string,
+  key: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Product> {
   const res = await as(app, key).post('/v1/products', productBody(fundId, overrides));
   expectCreated(res, 'a product');
   return res.body as Product;
@@ -155,20 +191,32 @@ export const structureBody = (fundId: string, overrides: Record<string, unknown>
   ...overrides,
 });
 
-export async function createStructure(app: Express, fundId: string, key: string, overrides: Record<string, unknown> = {}): Promise<Structure> {
+export async function createStructure(
+  app: Express,
+  fundId: string,
+  key: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Structure> {
   const res = await as(app, key).post('/v1/structures', structureBody(fundId, overrides));
   expectCreated(res, 'a structure');
   return res.body as Structure;
 }
 
-export async function createKey(app: Express, body: Record<string, unknown>, key: string = ADMIN_KEY): Promise<CreatedKey> {
+export async function createKey(
+  app: Express,
+  body: Record<string, unknown>,
+  key: string = ADMIN_KEY,
+): Promise<CreatedKey> {
   const res = await as(app, key).post('/v1/api-keys', { label: unique('key'), ...body });
   expectCreated(res, 'an API key');
   return { id: res.body.id, secret: res.body.secret };
 }
 
 /** The usual opening of a story: a fund and the secret of its manager's key. */
-export async function fundWithManager(app: Express, overrides: Record<string, unknown> = {}): Promise<{ fund: Fund; manager: CreatedKey }> {
+export async function fundWithManager(
+  app: Express,
+  overrides: Record<string, unknown> = {},
+): Promise<{ fund: Fund; manager: CreatedKey }> {
   const fund = await createFund(app, overrides);
   return { fund, manager: await createKey(app, { role: 'manager', fund_id: fund.id }) };
 }

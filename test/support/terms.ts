@@ -1,13 +1,24 @@
 import { formatMoney } from '../../src/domain/money';
 import { buildSchedule } from '../../src/domain/schedule';
-import { parseScheduleTerms, type ScheduleTermsBody } from '../../src/schedules/schedule-terms.input';
+import {
+  parseScheduleTerms,
+  type ScheduleTermsBody,
+} from '../../src/schedules/schedule-terms.input';
 
 /** Terms written as in the API, with monthly annuity disbursed on 2025-01-15 unless said otherwise. */
-export type TermsInput = Omit<ScheduleTermsBody, 'periodicity' | 'method' | 'disbursement_date'> & Partial<ScheduleTermsBody>;
+export type TermsInput = Omit<ScheduleTermsBody, 'periodicity' | 'method' | 'disbursement_date'> &
+  Partial<ScheduleTermsBody>;
 
 /** The schedule with amounts as strings, as the API shows them. */
 export function scheduleOf(input: TermsInput) {
-  const schedule = buildSchedule(parseScheduleTerms({ periodicity: 'monthly', method: 'annuity', disbursement_date: '2025-01-15', ...input }));
+  const schedule = buildSchedule(
+    parseScheduleTerms({
+      periodicity: 'monthly',
+      method: 'annuity',
+      disbursement_date: '2025-01-15',
+      ...input,
+    }),
+  );
   return {
     instalment: formatMoney(schedule.instalmentAmount),
     totalInterest: formatMoney(schedule.totalInterest),

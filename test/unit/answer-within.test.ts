@@ -3,7 +3,9 @@ import { answerWithin } from '../../src/db/read-replica';
 
 const stall = (ms: number) => {
   const until = Date.now() + ms;
-  while (Date.now() < until) { /* the event loop is blocked, as under a long GC or a starved CPU */ }
+  while (Date.now() < until) {
+    /* the event loop is blocked, as under a long GC or a starved CPU */
+  }
 };
 
 describe('answerWithin (the probes of /readyz and of the read replica)', () => {

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { todayInParis } from '../../src/http/clock';
 
-const PARIS_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' });
+const PARIS_DATE = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Paris',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 const at = (iso: string) => Date.parse(iso);
 
 describe('todayInParis', () => {
@@ -23,9 +28,15 @@ describe('todayInParis', () => {
   });
 
   it('agrees with Intl at any instant of this century, in any order (the offset is cached per UTC hour)', () => {
-    fc.assert(fc.property(fc.integer({ min: at('2000-01-01T00:00:00Z'), max: at('2099-12-31T23:59:59Z') }), (instant) => {
-      expect(todayInParis(instant)).toBe(PARIS_DATE.format(instant));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: at('2000-01-01T00:00:00Z'), max: at('2099-12-31T23:59:59Z') }),
+        (instant) => {
+          expect(todayInParis(instant)).toBe(PARIS_DATE.format(instant));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('agrees with Intl minute by minute across both changes of 2027', () => {

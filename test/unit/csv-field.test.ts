@@ -27,6 +27,8 @@ describe('csvField', () => {
   });
 
   it('is the one the report CSV uses', () => {
-    expect(reportCsv({ '@x': 'y', a: '=1+2', balance: '-4.00' })).toBe("indicator,value\r\n'@x,y\r\na,'=1+2\r\nbalance,-4.00\r\n");
+    expect(reportCsv({ '@x': 'y', a: '=1+2', balance: '-4.00' })).toBe(
+      "indicator,value\r\n'@x,y\r\na,'=1+2\r\nbalance,-4.00\r\n",
+    );
   });
 });

@@ -1,4 +1,10 @@
-import { actualDays, addMonths, days30E360, isCalendarDate, type CalendarDate } from '../../src/domain/dates';
+import {
+  actualDays,
+  addMonths,
+  days30E360,
+  isCalendarDate,
+  type CalendarDate,
+} from '../../src/domain/dates';
 
 const d = (text: string) => text as CalendarDate;
 
@@ -7,12 +13,19 @@ describe('calendar dates', () => {
     expect(isCalendarDate(text)).toBe(true);
   });
 
-  it.each(['2023-02-29', '1900-02-29', '2023-02-30', '2023-04-31', '2023-13-01', '2023-00-10', '2023-1-1', '20230101', '2023-01-01T00:00:00Z'])(
-    'refuses %s',
-    (text) => {
-      expect(isCalendarDate(text)).toBe(false);
-    },
-  );
+  it.each([
+    '2023-02-29',
+    '1900-02-29',
+    '2023-02-30',
+    '2023-04-31',
+    '2023-13-01',
+    '2023-00-10',
+    '2023-1-1',
+    '20230101',
+    '2023-01-01T00:00:00Z',
+  ])('refuses %s', (text) => {
+    expect(isCalendarDate(text)).toBe(false);
+  });
 
   it('keeps the anchor day and clamps to the month end: 31 Jan → 29 Feb → 31 Mar → 30 Apr → 31 May (2024)', () => {
     const months = [1, 2, 3, 4].map((k) => addMonths(d('2024-01-31'), k));

@@ -11,7 +11,12 @@ describe('trusting API keys for two seconds (src/access/find-actor.ts)', () => {
   it('a lookup still running when the key is revoked does not remember what it read', async () => {
     const db = {} as Db;
     let release!: (found: typeof actor | undefined) => void;
-    const lookup = jest.spyOn(repository, 'findActorBySecretHash').mockImplementationOnce(() => new Promise((resolve) => { release = resolve; }));
+    const lookup = jest.spyOn(repository, 'findActorBySecretHash').mockImplementationOnce(
+      () =>
+        new Promise((resolve) => {
+          release = resolve;
+        }),
+    );
     const inFlight = findActor(db, 'hash'); // its SELECT began before the revocation committed
     forgetActor(db, 'k1'); // the revocation committed and answered
     release(actor); // the SELECT answers with the key as its snapshot saw it
@@ -22,7 +27,9 @@ describe('trusting API keys for two seconds (src/access/find-actor.ts)', () => {
 
   it('a key found is asked for again only after two seconds, and an unknown key every time', async () => {
     const db = {} as Db;
-    const lookup = jest.spyOn(repository, 'findActorBySecretHash').mockImplementation(async (_db, hash) => (hash === 'known' ? actor : undefined));
+    const lookup = jest
+      .spyOn(repository, 'findActorBySecretHash')
+      .mockImplementation(async (_db, hash) => (hash === 'known' ? actor : undefined));
     const start = performance.now();
     const clock = jest.spyOn(performance, 'now').mockReturnValue(start);
     await findActor(db, 'known');

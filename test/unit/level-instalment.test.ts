@@ -4,10 +4,19 @@ import { divideRounded, type Money, type Rounding } from '../../src/domain/money
 import { fraction, ratePerPeriod, type Rate } from '../../src/domain/rate';
 
 /** A = B·p·(q+p)^n / (q·((q+p)^n − q^n)) rounded to the multiple, with nothing but exact integers. */
-function exactLevel(balance: bigint, p: bigint, q: bigint, n: number, multiple: bigint, rounding: Rounding): bigint {
+function exactLevel(
+  balance: bigint,
+  p: bigint,
+  q: bigint,
+  n: number,
+  multiple: bigint,
+  rounding: Rounding,
+): bigint {
   if (p === 0n) return divideRounded(balance, BigInt(n) * multiple, rounding) * multiple;
   const grown = (q + p) ** BigInt(n);
-  return divideRounded(balance * p * grown, q * (grown - q ** BigInt(n)) * multiple, rounding) * multiple;
+  return (
+    divideRounded(balance * p * grown, q * (grown - q ** BigInt(n)) * multiple, rounding) * multiple
+  );
 }
 
 describe('the level instalment', () => {
@@ -22,7 +31,12 @@ describe('the level instalment', () => {
         fc.constantFrom('half_up' as const, 'half_even' as const),
         (balance, rate, periodsPerYear, n, multiple, rounding) => {
           const f = ratePerPeriod(rate as Rate, periodsPerYear);
-          const got = levelInstalment(balance as Money, new Array(n).fill(f), multiple as Money, rounding);
+          const got = levelInstalment(
+            balance as Money,
+            new Array(n).fill(f),
+            multiple as Money,
+            rounding,
+          );
           expect(got).toBe(exactLevel(balance, f.numerator, f.denominator, n, multiple, rounding));
         },
       ),
@@ -41,6 +55,13 @@ describe('the level instalment', () => {
 
   it('with periods of different lengths, solves B = Σ A / Π(1 + f_j) exactly (two periods: 1 % then 2 %)', () => {
     // 10,000 = A/1.01 + A/(1.01·1.02) → A = 10,000 · 1.01 · 1.02 / 2.02 = 5100.00
-    expect(levelInstalment(1_000_000n as Money, [fraction(1n, 100n), fraction(2n, 100n)], 1n as Money, 'half_up')).toBe(510_000n);
+    expect(
+      levelInstalment(
+        1_000_000n as Money,
+        [fraction(1n, 100n), fraction(2n, 100n)],
+        1n as Money,
+        'half_up',
+      ),
+    ).toBe(510_000n);
   });
 });

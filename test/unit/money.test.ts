@@ -1,21 +1,44 @@
 import fc from 'fast-check';
-import { divideRounded, formatMoney, multiplyRounded, parseDecimalAmount, parseMoney, roundToMultiple, type Money } from '../../src/domain/money';
+import {
+  divideRounded,
+  formatMoney,
+  multiplyRounded,
+  parseDecimalAmount,
+  parseMoney,
+  roundToMultiple,
+  type Money,
+} from '../../src/domain/money';
 import { formatRate, fraction, parseRate } from '../../src/domain/rate';
 
 describe('money', () => {
   it.each([
-    ['0', '0.00'], ['0.01', '0.01'], ['1250', '1250.00'], ['1250.5', '1250.50'], ['99999999.99', '99999999.99'],
+    ['0', '0.00'],
+    ['0.01', '0.01'],
+    ['1250', '1250.00'],
+    ['1250.5', '1250.50'],
+    ['99999999.99', '99999999.99'],
     ['999999999999.99', '999999999999.99'],
   ])('parses %s and writes it back as %s', (input, output) => {
     expect(formatMoney(parseMoney(input))).toBe(output);
   });
 
-  it.each(['1e3', '-5.00', '+5', '1.234', '01.00', '.5', '5.', ' 5', '5 ', '', '1,00', 'NaN', '1000000000000.00'])(
-    'refuses %j as an amount',
-    (input) => {
-      expect(() => parseMoney(input)).toThrow(RangeError);
-    },
-  );
+  it.each([
+    '1e3',
+    '-5.00',
+    '+5',
+    '1.234',
+    '01.00',
+    '.5',
+    '5.',
+    ' 5',
+    '5 ',
+    '',
+    '1,00',
+    'NaN',
+    '1000000000000.00',
+  ])('refuses %j as an amount', (input) => {
+    expect(() => parseMoney(input)).toThrow(RangeError);
+  });
 
   it('writes negative amounts with a leading minus', () => {
     expect(formatMoney(-5n as Money)).toBe('-0.05');
@@ -72,7 +95,9 @@ describe('rounding to an integer', () => {
         fc.bigInt({ min: 1n, max: 10n ** 11n }),
         fc.constantFrom('half_up' as const, 'half_even' as const),
         (amount, numerator, denominator, rounding) => {
-          expect(multiplyRounded(amount as Money, fraction(numerator, denominator), rounding)).toBe(divideRounded(amount * numerator, denominator, rounding));
+          expect(multiplyRounded(amount as Money, fraction(numerator, denominator), rounding)).toBe(
+            divideRounded(amount * numerator, denominator, rounding),
+          );
         },
       ),
     );
@@ -80,12 +105,16 @@ describe('rounding to an integer', () => {
 
   it('stays within half a unit of the exact quotient', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), (n, d) => {
-        for (const rounding of ['half_up', 'half_even'] as const) {
-          const error = divideRounded(n, d, rounding) * d - n; // d × (rounded − exact)
-          expect(2n * (error < 0n ? -error : error) <= d).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        (n, d) => {
+          for (const rounding of ['half_up', 'half_even'] as const) {
+            const error = divideRounded(n, d, rounding) * d - n; // d × (rounded − exact)
+            expect(2n * (error < 0n ? -error : error) <= d).toBe(true);
+          }
+        },
+      ),
     );
   });
 
@@ -97,12 +126,16 @@ describe('rounding to an integer', () => {
 });
 
 describe('rates', () => {
-  it.each([['3.5', '3.5'], ['0', '0'], ['100', '100'], ['3.500000', '3.5'], ['0.000001', '0.000001'], ['12.25', '12.25']])(
-    'parses %s exactly and writes it as %s',
-    (input, output) => {
-      expect(formatRate(parseRate(input))).toBe(output);
-    },
-  );
+  it.each([
+    ['3.5', '3.5'],
+    ['0', '0'],
+    ['100', '100'],
+    ['3.500000', '3.5'],
+    ['0.000001', '0.000001'],
+    ['12.25', '12.25'],
+  ])('parses %s exactly and writes it as %s', (input, output) => {
+    expect(formatRate(parseRate(input))).toBe(output);
+  });
 
   it.each(['1e1', '-1', '3.1234567', '1000', '.5', ''])('refuses %j as a rate', (input) => {
     expect(() => parseRate(input)).toThrow(RangeError);

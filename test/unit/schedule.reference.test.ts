@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import reference from '../fixtures/reference-schedules.json';
 import { buildSchedule } from '../../src/domain/schedule';
 import { schedulePreviewView } from '../../src/schedules/schedule.view';
-import { parseScheduleTerms, type ScheduleTermsBody } from '../../src/schedules/schedule-terms.input';
+import {
+  parseScheduleTerms,
+  type ScheduleTermsBody,
+} from '../../src/schedules/schedule-terms.input';
 
 /**
  * 404 schedules computed by an independent implementation of DOMAIN.md in exact rationals
@@ -12,7 +15,9 @@ import { parseScheduleTerms, type ScheduleTermsBody } from '../../src/schedules/
  */
 describe('the engine agrees with the independent reference implementation', () => {
   it.each(reference.map((entry, index) => [index, entry] as const))('case %i', (_index, entry) => {
-    const view = schedulePreviewView(buildSchedule(parseScheduleTerms(entry.terms as ScheduleTermsBody)));
+    const view = schedulePreviewView(
+      buildSchedule(parseScheduleTerms(entry.terms as ScheduleTermsBody)),
+    );
     expect({
       instalment_amount: view.instalment_amount,
       total_interest: view.total_interest,

@@ -24,7 +24,8 @@ function luhnKey(digits: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-const digitString = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: length, maxLength: length });
+const digitString = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: length, maxLength: length });
 
 describe('SIREN', () => {
   it.each([
@@ -48,7 +49,10 @@ describe('SIREN', () => {
 
 describe('SIRET', () => {
   it.each([
-    ['73282932000074', 'the example of INSEE and Wikipedia: 7th establishment of SIREN 732 829 320'],
+    [
+      '73282932000074',
+      'the example of INSEE and Wikipedia: 7th establishment of SIREN 732 829 320',
+    ],
     ['35600000000048', 'La Poste head office: Luhn-valid, digit sum 26'],
     ['35600000000001', 'a La Poste establishment: digit sum 15, not Luhn-valid'],
     ['35600000000010', 'a La Poste establishment: digit sum 15, not Luhn-valid'],
@@ -97,15 +101,20 @@ describe('SIRET', () => {
 
   it('refuses a Luhn-valid non-La-Poste SIRET with any single digit changed', () => {
     fc.assert(
-      fc.property(digitString(13), fc.nat(13), fc.integer({ min: 1, max: 9 }), (body, position, shift) => {
-        fc.pre(!body.startsWith('356000000'));
-        const siret = body + luhnKey(body);
-        const changedDigit = String((Number(siret[position]) + shift) % 10);
-        const typo = siret.slice(0, position) + changedDigit + siret.slice(position + 1);
-        // A typo in the SIREN can land on La Poste's, where the digit-sum rule applies instead (see below).
-        fc.pre(!typo.startsWith('356000000'));
-        expect(isValidSiret(typo)).toBe(false);
-      }),
+      fc.property(
+        digitString(13),
+        fc.nat(13),
+        fc.integer({ min: 1, max: 9 }),
+        (body, position, shift) => {
+          fc.pre(!body.startsWith('356000000'));
+          const siret = body + luhnKey(body);
+          const changedDigit = String((Number(siret[position]) + shift) % 10);
+          const typo = siret.slice(0, position) + changedDigit + siret.slice(position + 1);
+          // A typo in the SIREN can land on La Poste's, where the digit-sum rule applies instead (see below).
+          fc.pre(!typo.startsWith('356000000'));
+          expect(isValidSiret(typo)).toBe(false);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -121,7 +130,16 @@ describe('RNA number', () => {
     expect(isValidRna(rna)).toBe(true);
   });
 
-  it.each(['w751234567', 'W75123456', 'W7512345678', '751234567', 'W75123456A', 'X751234567', ' W751234567', ''])('refuses %j', (rna) => {
+  it.each([
+    'w751234567',
+    'W75123456',
+    'W7512345678',
+    '751234567',
+    'W75123456A',
+    'X751234567',
+    ' W751234567',
+    '',
+  ])('refuses %j', (rna) => {
     expect(isValidRna(rna)).toBe(false);
   });
 });
@@ -135,7 +153,18 @@ describe('NAF code', () => {
     expect(isValidNafCode(code)).toBe(true);
   });
 
-  it.each(['8899B', '88.99b', '88,99B', '88.9B', '88.999B', '88.99', '8.899B', '88.99BB', 'AB.CDE', ''])('refuses %j', (code) => {
+  it.each([
+    '8899B',
+    '88.99b',
+    '88,99B',
+    '88.9B',
+    '88.999B',
+    '88.99',
+    '8.899B',
+    '88.99BB',
+    'AB.CDE',
+    '',
+  ])('refuses %j', (code) => {
     expect(isValidNafCode(code)).toBe(false);
   });
 });
@@ -151,9 +180,12 @@ describe('INSEE commune code', () => {
     expect(isValidCommuneCode(code)).toBe(true);
   });
 
-  it.each(['00000', '7505', '750560', '2a004', '2C004', '2A04', 'A2004', '75 056', '7505A', ''])('refuses %j', (code) => {
-    expect(isValidCommuneCode(code)).toBe(false);
-  });
+  it.each(['00000', '7505', '750560', '2a004', '2C004', '2A04', 'A2004', '75 056', '7505A', ''])(
+    'refuses %j',
+    (code) => {
+      expect(isValidCommuneCode(code)).toBe(false);
+    },
+  );
 
   it.each([
     ['75056', '75'],
@@ -174,11 +206,42 @@ describe('INSEE commune code', () => {
 });
 
 describe('department code', () => {
-  it.each(['01', '09', '19', '21', '75', '95', '2A', '2B', '971', '972', '973', '974', '975', '976'])('accepts %s', (code) => {
+  it.each([
+    '01',
+    '09',
+    '19',
+    '21',
+    '75',
+    '95',
+    '2A',
+    '2B',
+    '971',
+    '972',
+    '973',
+    '974',
+    '975',
+    '976',
+  ])('accepts %s', (code) => {
     expect(isValidDepartmentCode(code)).toBe(true);
   });
 
-  it.each(['00', '20', '96', '99', '1', '001', '2a', '2C', '970', '977', '978', '984', '9741', 'AB', ''])('refuses %j', (code) => {
+  it.each([
+    '00',
+    '20',
+    '96',
+    '99',
+    '1',
+    '001',
+    '2a',
+    '2C',
+    '970',
+    '977',
+    '978',
+    '984',
+    '9741',
+    'AB',
+    '',
+  ])('refuses %j', (code) => {
     expect(isValidDepartmentCode(code)).toBe(false);
   });
 
@@ -186,20 +249,43 @@ describe('department code', () => {
     const candidates = [
       ...Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0')),
       ...Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0')),
-      '2A', '2B',
+      '2A',
+      '2B',
     ];
     expect(candidates.filter(isValidDepartmentCode)).toHaveLength(94 + 2 + 6);
   });
 });
 
 describe('region code', () => {
-  it.each(['01', '02', '03', '04', '06', '11', '24', '27', '28', '32', '44', '52', '53', '75', '76', '84', '93', '94'])('accepts %s', (code) => {
+  it.each([
+    '01',
+    '02',
+    '03',
+    '04',
+    '06',
+    '11',
+    '24',
+    '27',
+    '28',
+    '32',
+    '44',
+    '52',
+    '53',
+    '75',
+    '76',
+    '84',
+    '93',
+    '94',
+  ])('accepts %s', (code) => {
     expect(isValidRegionCode(code)).toBe(true);
   });
 
-  it.each(['05', '1', '011', '21', '26', '31', '41', '42', '54', '72', '82', '83', '91', '00', ''])('refuses %j', (code) => {
-    expect(isValidRegionCode(code)).toBe(false);
-  });
+  it.each(['05', '1', '011', '21', '26', '31', '41', '42', '54', '72', '82', '83', '91', '00', ''])(
+    'refuses %j',
+    (code) => {
+      expect(isValidRegionCode(code)).toBe(false);
+    },
+  );
 });
 
 describe('withLuhnCheckDigit', () => {
@@ -209,9 +295,12 @@ describe('withLuhnCheckDigit', () => {
 
   it('always yields a Luhn-valid SIRET outside La Poste', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[1-9][0-9]{12}$/).filter((body) => !body.startsWith(LA_POSTE_SIREN)), (body) => {
-        expect(isValidSiret(withLuhnCheckDigit(body))).toBe(true);
-      }),
+      fc.property(
+        fc.stringMatching(/^[1-9][0-9]{12}$/).filter((body) => !body.startsWith(LA_POSTE_SIREN)),
+        (body) => {
+          expect(isValidSiret(withLuhnCheckDigit(body))).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -1,16 +1,7 @@
 /**
- * npm run bench:events — the fan-out of 10,000 events to 5 local endpoints (three fast, one answering
- * after 5 ms, one failing half the time: bench/event-receivers.ts, in a process of its own), as the
- * dispatcher delivers them (workers/webhooks.ts: claims in PostgreSQL, signs, posts, logs each
- * attempt, retries after 100 ms doubling up to 1 s, in order per loan and endpoint) — against a bare loop
- * posting the same bodies to the same endpoints from memory, with as many requests under way (4 per
- * endpoint), retrying a failure at once: the cost of HTTP alone. Both runs must deliver every event
- * to every endpoint; the dispatcher's, for each endpoint, each loan's events in order.
- *
- * Figures: deliveries per second of each (the dispatcher's from the first commit to the last
- * delivery, the events committed in transactions of 200 while it runs), their ratio (target ≥ 0.5),
- * and the time from an event's commit to its delivery (p50, p99) in that burst and in a paced run
- * (2,000 events at 100 a second, well under capacity: the latency a partner sees day to day).
+ * npm run bench:events — the webhook dispatcher's fan-out (workers/webhooks.ts) against a bare posting
+ * loop to the same endpoints (bench/event-receivers.ts). Method and figures: docs/benchmarks.md,
+ * "Webhook fan-out vs a bare posting loop".
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

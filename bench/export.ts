@@ -1,13 +1,7 @@
 /**
- * npm run bench:export — the auditor's export bundle (src/exports) on a generated fund of 20,000
- * loans (bench/portfolio.ts: 200 template loans cloned 99 times; about 1.4 million instalments; fewer
- * with BENCH_EXPORT_COPIES=n, n + 1 copies of each template), as of the portfolio's last day, against
- * `psql \copy` of the same tables to CSV files, in the same run on the same PostgreSQL (a database
- * created for the run and dropped after). Each bundle is built by a child process of its own (the
- * worker's code, buildExport, on a fresh export each round), which reports its time and its peak RSS:
- * the parent's memory (the portfolio's generation) is not counted. Medians of BENCH_EXPORT_ROUNDS
- * (default 3) interleaved rounds, alternating which goes first, after a warm-up of each.
- * Targets: bundle ≤ 2 × \copy; the worker's peak RSS < 200 MB.
+ * npm run bench:export — the auditor's export bundle against `psql \copy` of the same tables, each
+ * bundle built in a child process that reports its time and peak RSS. Method and figures:
+ * docs/benchmarks.md, "Export bundle". Knobs: BENCH_EXPORT_COPIES, BENCH_EXPORT_ROUNDS.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';

@@ -1,29 +1,7 @@
 /**
- * npm run bench:import — importing a portfolio from CSV files (src/imports) against a bare `COPY` of
- * the same rows, in the same run on the same PostgreSQL. The files (bench/import-files.ts): 20,000
- * loans (BENCH_IMPORT_LOANS=n for fewer) with 12 monthly repayments each and their structures, one
- * to three loans a structure, spread like bench/portfolio.ts; the first half in English conventions,
- * the second half in French ones (`;`, decimal comma, day-first dates, BOM, CRLF, French headers;
- * BENCH_IMPORT_FRENCH=0: all English), each in requests of its own of at most
- * BENCH_IMPORT_BATCH_MB (default 16) MiB of CSV text, each JSON body checked to be under the route's
- * 20 MB. The use cases are called directly, not through HTTP: parsing the JSON body is not counted.
- *
- * Each round, in a database of its own (created for the round and dropped after, bench/database.ts),
- * migrated, with a fund and a product of wide ranges:
- * - COPY: psql's `\copy … FROM` of every file into staging tables: of text, numeric and date
- *   columns for the English files, of text columns for the French ones (PostgreSQL reads neither a
- *   decimal comma nor a day-first date in COPY; the import does);
- * - dry run: dryRunImport over every request, in this process; it must report no error at all, and
- *   every row to create, or the benchmark stops;
- * - commit: in a child process of its own (its peak RSS is the commit's, not the generation's), for
- *   each request, requestImport (mode commit: the dry run again, the files stored, 202) then
- *   commitImport, the worker's core, which writes it all in one transaction; then the fund's
- *   structures, active loans and repayments are counted, and the trial balance's loans receivable
- *   must equal the loans' outstanding principal.
- * Medians of BENCH_IMPORT_ROUNDS (default 3) rounds after a warm-up round of 1,000 loans, the COPY
- * run first in odd rounds and last in even ones. Targets: commit ≤ 20 × COPY, dry run ≤ 3 × COPY.
- * BENCH_PROFILE=<dir>: CPU profiles of each round's dry run (dry-run-<round>.cpuprofile) and commit
- * child (node's --cpu-prof) written there.
+ * npm run bench:import — a CSV portfolio's dry run and commit (src/imports) against a bare `COPY` of
+ * the same rows. Method and figures: docs/benchmarks.md, "Import vs a bare COPY". Knobs:
+ * BENCH_IMPORT_LOANS, BENCH_IMPORT_FRENCH=0, BENCH_IMPORT_BATCH_MB, BENCH_IMPORT_ROUNDS, BENCH_PROFILE=<dir>.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

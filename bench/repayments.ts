@@ -1,15 +1,7 @@
 /**
- * npm run bench:repayments — repayments per second through the API: POST /v1/loans/{id}/repayments
- * with a manager's key and a fresh Idempotency-Key per request, spread round-robin over 500 disbursed
- * loans so that the loans' row locks do not queue the requests behind one another — against a bare
- * Express route that stores the same request as one row in one transaction (BEGIN; INSERT; COMMIT),
- * both on the same PostgreSQL. autocannon drives each in turn, interleaved, from this process; the
- * servers run in a child process. Prints req/s, p99 latency and non-2xx responses of each and the
- * ratio API / bare (target ≥ 0.4; below 0.25 is a defect).
- *
- * BENCH_SQL_PROFILE=1 profiles instead: the API, then the bare route, each a warm-up and one measured
- * run with the statements a request sends and the CPU it costs (see repayments-servers.ts);
- * BENCH_FUNDS spreads the loans over several funds, BENCH_CONNECTIONS changes the concurrency.
+ * npm run bench:repayments — POST /v1/loans/{id}/repayments per second against a bare one-row insert
+ * route (bench/repayments-servers.ts), driven by autocannon. Method and figures: docs/benchmarks.md,
+ * "Repayments". Knobs: BENCH_SQL_PROFILE=1 (statements and CPU per request), BENCH_FUNDS, BENCH_CONNECTIONS.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';

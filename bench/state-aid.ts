@@ -1,13 +1,7 @@
 /**
- * npm run bench:state-aid, issue 15's benchmark.
- * (a) The GGE of one 120-month loan (decimal.js at 40 digits, src/domain/gge.ts) against building its
- * schedule with the engine alone (bigint cents), in this process, interleaved round by round after a
- * warm-up. Prints the median µs of each and the ratio; the target is a disbursement's GGE under 2 ms.
- * (b) The fund's state-aid register (fundAidRegister, what GET /v1/funds/{id}/state-aid and .csv
- * serve: stored GGEs) on the 20,000-loan bench portfolio (bench/portfolio.ts, in a database of its
- * own; BENCH_STATE_AID_COPIES=n for n + 1 copies of the 200 templates), as JSON and as CSV, against
- * bare SQL over the same rows fetched by the same pool. Medians of BENCH_STATE_AID_ROUNDS (default 9)
- * interleaved rounds after a warm-up. Target: the register ≤ 2 × the bare SQL.
+ * npm run bench:state-aid — (a) one loan's GGE against building its schedule; (b) the fund's state-aid
+ * register (JSON, CSV) against bare SQL over the same rows. Method and figures: docs/benchmarks.md,
+ * "State aid". Knobs: BENCH_STATE_AID_COPIES, BENCH_STATE_AID_ROUNDS, BENCH_STATE_AID_PROFILE=<file>.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';

@@ -1,35 +1,7 @@
 /**
- * npm run bench:workers — the two workers that read a whole portfolio, on a generated fund of
- * 20,000 loans (bench/portfolio.ts: 200 template loans made and serviced through the use cases over
- * 2021–2026, cloned 99 times in SQL; about 1.4 million instalments), each against a hand-written
- * query over the same tables, run in the same process on the same PostgreSQL (a database created
- * for the run and dropped after). Medians of ROUNDS interleaved runs after a warm-up of each,
- * alternating which goes first; no timed assertion, the ratios are printed against their targets.
- *
- * (a) The resilience report as the worker computes it: computeReportIndicators(trx, fund, as_of)
- *     in one read-only REPEATABLE READ transaction, as of the portfolio's last day (2026-03-31) —
- *     against one hand-written aggregate of the outstanding principal by loan kind, as the ledger
- *     defines it (loans receivable of the loans' entries valued by the date):
- *       SELECT l.kind, count(DISTINCT l.id), sum(jl.debit - jl.credit) FROM loans l
- *       JOIN journal_entries e ON e.loan_id = l.id JOIN journal_lines jl ON jl.entry_id = e.id
- *       WHERE l.fund_id = $1 AND e.value_date <= $2 AND jl.account = 'loans_receivable' GROUP BY l.kind
- *     and, as a second figure, against an aggregate over the instalments, the principal still
- *     scheduled by kind (… FROM loans l JOIN instalments i … WHERE i.due_date > $2 GROUP BY l.kind).
- *     Ratio report / aggregate: target ≤ 3, above 10 is a defect.
- *
- * (b) The daily reminder scan of the fund, createDueReminders(db, as_of, fund) (one INSERT … SELECT
- *     making the missing reminders and their outbox jobs). A first scan as of 2026-03-31 catches up
- *     the portfolio's history (not in the figures); then, each round, a day later than the last:
- *     (b1) the day's first scan, which makes that day's reminders, and (b2) the same scan again,
- *     which finds nothing new (the steady state of a retried or repeated job) — against a count of
- *     the same due instalments as a DBA would write it: the unpaid instalments (what standing
- *     repayments allocated and restructurings capitalised falls short of the total) of the current
- *     schedule of the fund's active loans whose reminder send date is that day, i.e. whose due date
- *     is the day plus one of the fund's before-due offsets or minus one of its after-due offsets
- *     (`due_date = ANY($dates)`). The day's scan makes one reminder per instalment counted: the
- *     two numbers are printed, and must agree. Ratios scan / count: target ≤ 1.5.
- *
- * BENCH_TRACE=1 also prints the time of each statement that clones the portfolio.
+ * npm run bench:workers — (a) the resilience report and (b) the daily reminder scan on the 20,000-loan
+ * portfolio, each against a hand-written query over the same tables, ratios printed against targets.
+ * Method, baselines and figures: docs/benchmarks.md, "Workers". BENCH_TRACE=1 times the cloning.
  */
 import { sql } from 'kysely';
 import { connectDatabase, type Db } from '../src/db/connect';

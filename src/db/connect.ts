@@ -40,12 +40,8 @@ const CONNECT_TIMEOUT_MS = 5000;
 const PREPARED_PER_CONNECTION = 300;
 
 /**
- * The pool as Kysely sees it (its public `PostgresPool` interface), each statement with parameters
- * sent as a named statement of node-postgres (`{ name, text, values }`, its documented API): the
- * API runs a few shapes again and again (the key's lookup, a loan and its schedule, a repayment's
- * writes), and PostgreSQL then parses and plans each once per connection rather than on every
- * request. The number kept per connection is bounded: writes whose text varies with their rows
- * would otherwise pile up.
+ * Kysely's `PostgresPool`, sending each statement with parameters as a named (prepared) statement:
+ * the API repeats a few shapes, which PostgreSQL then plans once per connection (bounded per connection).
  */
 export function preparingPool(pool: pg.Pool): PostgresPool {
   const preparedBy = new WeakMap<pg.PoolClient, Map<string, string>>(); // per connection: text → name
@@ -104,8 +100,7 @@ export function poolStats(db: Db): PoolStats | undefined {
 
 /** A node-postgres pool on `url` that lives through PostgreSQL's restarts (see the listeners below). */
 export function postgresPool(url: string, poolSize = 10): pg.Pool {
-  // TCP keep-alive, so that a connection to a server gone without a word (a failover that drops
-  // packets) is found dead by the kernel rather than waited on for ever.
+  // Keep-alive: a server gone without a word (a failover dropping packets) is found dead, not waited on.
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -114,10 +109,8 @@ export function postgresPool(url: string, poolSize = 10): pg.Pool {
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
-  // A connection lost (PostgreSQL restarted, failed over, or an administrator ended it) makes its
-  // client emit 'error'; without a listener node would end the process. The pool listens only
-  // while a client is idle, so each client gets one for its whole life: the query under way fails
-  // and says so (a 503), and the pool opens a new connection for the next request.
+  // A lost connection emits 'error' on its client, which would end the process unheard: each client
+  // listens for its whole life, so the query under way fails (a 503) and the next one reconnects.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', () => undefined);

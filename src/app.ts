@@ -37,7 +37,7 @@ import { structuresRouter } from './structures/structures.routes';
 import { eventsRouter } from './events/events.routes';
 import { impactRouter } from './impact/impact.routes';
 import { fundingRouter } from './funding/funding.routes';
-import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
+import { STRICT_OUTBOUND, type OutboundPolicy } from './http/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
 // issue 15, territories (h-terr)
 import { territoriesRouter } from './territories/territories.routes';

@@ -17,7 +17,7 @@ import { migrate } from '../src/db/migrate';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { createApiKey } from '../src/access/create-api-key';
 import { createLoan } from '../src/loans/create-loan';
-import { disburseLoan } from '../src/loans/disburse-loan';
+import { disburseLoan } from '../src/servicing/disburse-loan';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const SECONDS = 5;

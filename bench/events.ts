@@ -14,7 +14,7 @@ import { eventWrites } from '../src/events/publish-events';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { createWebhookEndpoint } from '../src/webhooks/create-webhook-endpoint';
 import type { WebhookDelivery } from '../src/webhooks/deliver-webhook';
-import { postJson } from '../src/webhooks/outbound';
+import { postJson } from '../src/http/outbound';
 import { startWebhookDispatcher } from '../workers/webhooks';
 import { benchFund, withDatabase } from './database';
 

@@ -19,7 +19,7 @@ import { createFund } from '../src/funds/create-fund';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { getTrialBalance } from '../src/ledger/get-trial-balance';
 import { createLoan } from '../src/loans/create-loan';
-import { disburseLoan } from '../src/loans/disburse-loan';
+import { disburseLoan } from '../src/servicing/disburse-loan';
 import { createProduct } from '../src/products/create-product';
 import { recordRepayment } from '../src/servicing/record-repayment';
 import { restructureLoan, type RestructuringBody } from '../src/servicing/restructure-loan';

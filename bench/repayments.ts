@@ -15,7 +15,7 @@ import { migrate } from '../src/db/migrate';
 import { parseDate } from '../src/domain/dates';
 import { ADMIN, type RequestContext } from '../src/http/auth';
 import { createLoan } from '../src/loans/create-loan';
-import { disburseLoan } from '../src/loans/disburse-loan';
+import { disburseLoan } from '../src/servicing/disburse-loan';
 
 const SECONDS = 5;
 const ROUNDS = 5;

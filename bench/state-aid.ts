@@ -11,7 +11,7 @@ import { grossGrantEquivalent } from '../src/domain/gge';
 import { formatMoney } from '../src/domain/money';
 import { buildSchedule } from '../src/domain/schedule';
 import { ADMIN } from '../src/http/auth';
-import { csvField } from '../src/reports/report-csv';
+import { csvField } from '../src/http/csv';
 import { parseScheduleTerms } from '../src/schedules/schedule-terms.input';
 import { fundAidRegister, REGISTER_COLUMNS } from '../src/state-aid/structure-state-aid';
 import { withDatabase } from './database';

@@ -6,6 +6,7 @@ import { findActor } from './access/find-actor';
 import { auditRouter } from './audit/audit.routes';
 import type { Db } from './db/connect';
 import type { ReadReplica } from './db/read-replica';
+import { findVisibleFund } from './funds/find-visible-fund';
 import { fundsRouter } from './funds/funds.routes';
 import { importBodyParser, importsRouter } from './imports/imports.routes';
 import { apiDocs } from './http/api-docs';
@@ -37,7 +38,7 @@ import { structuresRouter } from './structures/structures.routes';
 import { eventsRouter } from './events/events.routes';
 import { impactRouter } from './impact/impact.routes';
 import { fundingRouter } from './funding/funding.routes';
-import { STRICT_OUTBOUND, type OutboundPolicy } from './webhooks/outbound';
+import { STRICT_OUTBOUND, type OutboundPolicy } from './http/outbound';
 import { webhooksRouter } from './webhooks/webhooks.routes';
 // issue 15, territories (h-terr)
 import { territoriesRouter } from './territories/territories.routes';
@@ -119,7 +120,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(servicingRouter(deps.db));
   app.use(ledgerRouter(deps.db, reads));
   app.use(accessRouter(deps.db));
-  app.use(auditRouter(deps.db, reads));
+  app.use(auditRouter(deps.db, reads, findVisibleFund));
   app.use(remindersRouter(deps.db, reads));
   app.use(reportsRouter(deps.db, reads));
   app.use(exportsRouter(deps.db, reads));

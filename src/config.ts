@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { WebhookDelivery } from './webhooks/deliver-webhook';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit';
-import type { OutboundPolicy } from './webhooks/outbound';
+import type { OutboundPolicy } from './http/outbound';
 
 /** Everything read from the environment, read once, here. */
 export interface Config {

@@ -10,7 +10,7 @@ import { createFund } from './funds/create-fund';
 import { ADMIN, type RequestContext } from './http/auth';
 import { todayInParis } from './http/clock';
 import { createLoan } from './loans/create-loan';
-import { disburseLoan } from './loans/disburse-loan';
+import { disburseLoan } from './servicing/disburse-loan';
 import { getLoanSchedule } from './loans/get-loan-schedule';
 import { recordRepayment } from './servicing/record-repayment';
 import { createProduct } from './products/create-product';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/connect';
-import type { QueueName } from '../src/outbox/outbox.repository';
+import type { QueueName } from '../src/queues/redis';
 import { relayOutbox, type JobSink } from '../src/outbox/relay-outbox';
 
 /**

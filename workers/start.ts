@@ -51,7 +51,7 @@ import {
   QUEUE_NAMES,
 } from '../src/queues/redis';
 import { todayInParis } from '../src/http/clock';
-import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/webhooks/outbound';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/http/outbound';
 import { startRelay } from './relay';
 import { startWebhookDispatcher } from './webhooks';
 import type { WebhookDelivery } from '../src/webhooks/deliver-webhook';

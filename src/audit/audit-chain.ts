@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json';
 import type { AuditEventRow } from './audit.repository';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * hash = SHA-256(previous hash ‖ canonical JSON of the event, its hashes aside). The stream is
- * hashed when it is not the fund itself (a loan's chain); fund chains hash as they always did.
+ * THE definition of an event's hash, kept in this file in its two forms:
+ *   hash = SHA-256(prev_hash ‖ before ‖ seq ‖ after), as lowercase hex,
+ * where before ‖ seq ‖ after is the canonical JSON of the event, its hashes aside (hashedTextAroundSeq).
+ * eventHash computes it in TS (the verifier, an import's bulk chains); chainHashSql in SQL, where
+ * the API appends an event and only the chain's head knows prev_hash and seq. The stream is hashed
+ * when it is not the fund itself (a loan's chain); fund chains hash as they always did.
+ * test/integration/audit.test.ts recomputes every stored hash independently; verify checks both agree.
  */
 export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
   const { before, after } = hashedTextAroundSeq(event);
@@ -14,6 +20,15 @@ export function eventHash(event: Omit<AuditEventRow, 'id' | 'hash'>): string {
     .update(event.prev_hash)
     .update(`${before}${event.seq}${after}`)
     .digest('hex');
+}
+
+/** The same hash as eventHash, in SQL: `prev` and `seq` (as text) are SQL expressions. */
+export function chainHashSql(
+  prev: RawBuilder<unknown>,
+  seq: RawBuilder<unknown>,
+  text: { before: string; after: string },
+): RawBuilder<string> {
+  return sql<string>`encode(sha256(convert_to(${prev} || ${text.before} || ${seq} || ${text.after}, 'UTF8')), 'hex')`;
 }
 
 /**

@@ -1,14 +1,16 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import { insertRows } from '../db/bulk-insert';
 import type { Db } from '../db/connect';
-import type { AuditEventsTable } from '../db/schema';
+import type { AuditEventsTable, Database } from '../db/schema';
 import type { Write } from '../db/writes';
+import { chainHashSql } from './audit-chain';
 
 export type AuditEventRow = Selectable<AuditEventsTable>;
 
 /**
  * Appending an event to its chain (its stream: a loan, or the fund), as two writes of one statement: the head row advances (the
  * first event starts it from the genesis hash) and the event is inserted with its seq, prev_hash and
- * hash, SHA-256(prev_hash ‖ before ‖ seq ‖ after) computed here as audit-chain.ts computes it.
+ * hash, chainHashSql: the definition eventHash computes in TS (audit-chain.ts).
  * One per statement: a statement cannot advance the same head twice.
  */
 export function chainAppendWrites(
@@ -20,9 +22,9 @@ export function chainAppendWrites(
     {
       name: 'audit_head',
       query: sql`INSERT INTO audit_chain_heads AS h (stream, fund_id, seq, prev_hash, hash)
-        VALUES (${row.stream}::uuid, ${row.fund_id}::uuid, 1, ${genesis}, encode(sha256(convert_to(${genesis} || ${text.before} || '1' || ${text.after}, 'UTF8')), 'hex'))
+        VALUES (${row.stream}::uuid, ${row.fund_id}::uuid, 1, ${genesis}, ${chainHashSql(sql`${genesis}`, sql`'1'`, text)})
         ON CONFLICT (stream) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash,
-          hash = encode(sha256(convert_to(h.hash || ${text.before} || (h.seq + 1)::text || ${text.after}, 'UTF8')), 'hex')
+          hash = ${chainHashSql(sql`h.hash`, sql`(h.seq + 1)::text`, text)}
         RETURNING seq, prev_hash, hash`,
     },
     {
@@ -31,6 +33,49 @@ export function chainAppendWrites(
           ${row.request_id}, ${JSON.stringify(row.state)}::jsonb, audit_head.prev_hash, audit_head.hash FROM audit_head`,
     },
   ];
+}
+
+/** Events already chained and hashed (an import's), in bulk. */
+export async function insertChainEvents(
+  trx: Transaction<Database>,
+  events: readonly Omit<AuditEventRow, 'id'>[],
+): Promise<void> {
+  await insertRows(trx, 'audit_events', events);
+}
+
+type ChainEnd = Pick<AuditEventRow, 'stream' | 'fund_id' | 'seq' | 'prev_hash' | 'hash'>;
+
+/** The heads of new chains, at their last events. */
+export async function startChainHeads(
+  trx: Transaction<Database>,
+  lasts: readonly ChainEnd[],
+): Promise<void> {
+  await sql`INSERT INTO audit_chain_heads (stream, fund_id, seq, prev_hash, hash)
+    SELECT stream, fund_id, seq, prev_hash, hash FROM jsonb_to_recordset(${JSON.stringify(lasts)}::jsonb)
+      AS h(stream uuid, fund_id uuid, seq integer, prev_hash text, hash text)`.execute(trx);
+}
+
+/** A chain's head, locked until the commit; undefined before its first event. */
+export async function lockChainHead(
+  trx: Transaction<Database>,
+  stream: string,
+): Promise<{ seq: number; hash: string } | undefined> {
+  const { rows } = await sql<{
+    seq: number;
+    hash: string;
+  }>`SELECT seq, hash FROM audit_chain_heads WHERE stream = ${stream}::uuid FOR UPDATE`.execute(
+    trx,
+  );
+  return rows[0];
+}
+
+/** A chain's head moved to its last event (made if the chain had none). */
+export async function setChainHead(trx: Transaction<Database>, last: ChainEnd): Promise<void> {
+  await sql`INSERT INTO audit_chain_heads AS h (stream, fund_id, seq, prev_hash, hash)
+    VALUES (${last.stream}::uuid, ${last.fund_id}::uuid, ${last.seq}::integer, ${last.prev_hash}, ${last.hash})
+    ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash`.execute(
+    trx,
+  );
 }
 
 /** Events oldest first, keyset-paginated on id; `fundIds` undefined means every fund. */

@@ -4,13 +4,14 @@ import { actorOf } from '../http/auth';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { auditEventView } from './audit-event.view';
 import { listAuditEvents } from './list-audit-events';
-import { verifyFundChain } from './verify-audit-chain';
+import { verifyFundChain, type FindVisibleFund } from './verify-audit-chain';
 
 /**
  * `reads`: where the trail's list goes, the read replica if any (docs/read-replica.md). The check
  * stays on `db`: an auditor's anchor must be the chains' heads, not a replica's view of them.
+ * `findVisibleFund` comes from src/funds, which records its changes here and so sits above.
  */
-export function auditRouter(db: Db, reads: Db): Router {
+export function auditRouter(db: Db, reads: Db, findVisibleFund: FindVisibleFund): Router {
   const router = Router();
 
   router.get('/v1/audit-events', async (req, res) => {
@@ -27,7 +28,12 @@ export function auditRouter(db: Db, reads: Db): Router {
 
   router.get('/v1/audit-events/verify', async (req, res) => {
     res.json(
-      await verifyFundChain(db, actorOf(req), req.query as { fund_id?: string; as_of?: string }),
+      await verifyFundChain(
+        db,
+        actorOf(req),
+        req.query as { fund_id?: string; as_of?: string },
+        findVisibleFund,
+      ),
     );
   });
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
-import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { instantFromQuery } from '../http/instant';
 import {
@@ -22,6 +21,9 @@ export interface ChainVerdict {
   readonly broken_chains: readonly BrokenChain[];
   readonly anchor: { as_of: string; heads: number; digest: string };
 }
+
+/** A fund the key may see, or a 404: src/funds/find-visible-fund.ts, passed in (funds sit above audit). */
+export type FindVisibleFund = (db: Db, actor: Actor, fundId: string) => Promise<{ id: string }>;
 
 const BATCH = 1000;
 const NIL = '00000000-0000-0000-0000-000000000000';
@@ -132,6 +134,7 @@ export async function verifyFundChain(
   db: Db,
   actor: Actor,
   query: { fund_id?: string; as_of?: string },
+  findVisibleFund: FindVisibleFund,
 ): Promise<ChainVerdict> {
   const asOf = instantFromQuery(query.as_of, 'as_of');
   const named = query.fund_id ?? actor.fundId ?? undefined;

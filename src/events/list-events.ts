@@ -5,6 +5,8 @@ import { instantFromQuery } from '../http/instant';
 import type { Page } from '../http/pagination';
 import { findEventById, findEvents, type EventRow } from './events.repository';
 
+export type { EventRow };
+
 export interface EventQuery {
   fund_id?: string;
   type?: string;

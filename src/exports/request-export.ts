@@ -7,7 +7,7 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { outboxWrite } from '../outbox/outbox.repository';
+import { enqueue } from '../outbox/outbox';
 import { exportView } from './export.view';
 import { BUILD_EXPORT, exportJobId, findExportById, insertExportWrite } from './exports.repository';
 
@@ -38,7 +38,7 @@ export async function requestExport(
     (trx) =>
       executeWrites(trx, [
         insertExportWrite({ id, fundId: fund.id, asOf, requestedBy: actor.keyId }),
-        outboxWrite({
+        enqueue({
           queue: 'exports',
           name: BUILD_EXPORT,
           jobId: exportJobId(id),

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import archiver from 'archiver';
 import type { Db } from '../db/connect';
-import { csvField } from '../reports/report-csv';
+import { csvField } from '../http/csv';
 import { chunkSink } from './chunk-sink';
 import type { Cell, CsvFile } from './export-files';
 

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { csvField, reportCsv } from '../reports/report-csv';
+import { csvField, reportCsv } from '../http/csv';
 import type { FundingFigures } from './funding-figures';
 
 const SOURCE_COLUMNS = [

@@ -10,6 +10,14 @@ import {
   type FundingSourceRow,
 } from './funding.repository';
 
+/** The SQL the resilience report shares with the funding report: one home for the rule (docs/funding.md). */
+export {
+  flowsBySourceJson,
+  listFundingSources,
+  loanFlowsSql,
+  type FlowsBySource,
+} from './funding.repository';
+
 /** One line of the report: every figure in euros (2 decimals), and the management-fee base. */
 function line(exact: Readonly<Record<FlowFigure, string>>, days: number) {
   return {

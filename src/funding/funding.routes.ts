@@ -4,7 +4,6 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesFund } from '../http/auth';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
-import { findVisibleLoan } from '../loans/find-visible-loan';
 import { createFundingSource } from './create-funding-source';
 import { euIndicatorsCsv, fundingReportCsv, sendCsv } from './funding-csv';
 import type { FundingSourceFields } from './funding-source-rules';
@@ -12,12 +11,10 @@ import { fundingSourceView } from './funding-source.view';
 import { findFundingSourceById, listFundingSources } from './funding.repository';
 import { getEuIndicators, type EuIndicatorsQuery } from './get-eu-indicators';
 import { getFundingReport } from './get-funding-report';
-import { loanFundingView, loanShares, type ShareBody } from './loan-funding';
-import { setLoanFunding } from './set-loan-funding';
 import { updateFundingSource, type UpdateFundingSourceBody } from './update-funding-source';
 import { findVisibleFund } from '../funds/find-visible-fund';
 
-/** Funding sources, loans' splits, the report by source and the EU common indicators (docs/funding.md). */
+/** Funding sources, the report by source and the EU common indicators (docs/funding.md). */
 export function fundingRouter(db: Db, reads: Db): Router {
   const router = Router();
 
@@ -101,22 +98,6 @@ export function fundingRouter(db: Db, reads: Db): Router {
         actorOf(req),
         String(req.params.fund_id),
         req.query as unknown as EuIndicatorsQuery,
-      ),
-    );
-  });
-
-  router.get('/v1/loans/:loan_id/funding', async (req, res) => {
-    const loan = await findVisibleLoan(db, actorOf(req), String(req.params.loan_id));
-    res.json(loanFundingView(loan.id, await loanShares(db, loan.id)));
-  });
-
-  router.put('/v1/loans/:loan_id/funding', async (req, res) => {
-    res.json(
-      await setLoanFunding(
-        db,
-        contextOf(req),
-        String(req.params.loan_id),
-        req.body as { shares: ShareBody[] },
       ),
     );
   });

@@ -5,8 +5,8 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { isValidDepartmentCode, isValidRegionCode } from '../domain/structure-identifiers';
 import type { RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
-import { webhookUrlErrors } from '../webhooks/webhook-url-field';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../http/outbound';
+import { webhookUrlErrors } from '../http/webhook-url-field';
 import { fundView } from './fund.view';
 import { insertFund } from './funds.repository';
 

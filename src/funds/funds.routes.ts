@@ -9,7 +9,7 @@ import { fundView } from './fund.view';
 import { findVisibleFund } from './find-visible-fund';
 import { findWebhookSecret, listFunds } from './funds.repository';
 import { updateFund, type UpdateFundBody } from './update-fund';
-import type { OutboundPolicy } from '../webhooks/outbound';
+import type { OutboundPolicy } from '../http/outbound';
 
 /** `outbound`: which webhook URLs a fund may register. */
 export function fundsRouter(db: Db, outbound: OutboundPolicy): Router {

@@ -5,8 +5,13 @@ import { formatMoney, cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { ProductRow } from '../products/find-product';
 import { headroomOf, windowStart } from '../state-aid/headroom';
-import { collateralOf, loanAidColumns, ratesFor, ratingOf } from '../state-aid/loan-aid';
-import { findBaseRatesOfFund } from '../state-aid/state-aid.repository';
+import {
+  collateralOf,
+  findBaseRatesOfFund,
+  loanAidColumns,
+  ratesFor,
+  ratingOf,
+} from '../state-aid/loan-aid';
 import type { CheckedLoans } from './check-loans';
 import type { CsvRow } from './read-csv';
 

@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { eventHash, GENESIS_HASH } from '../audit/audit-chain';
+import { recordNewChains, recordOnFundChain } from '../audit/record-audit-chains';
 import { insertRows, insertRowsReturning } from '../db/bulk-insert';
 import { poolStats, type Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
@@ -10,11 +10,12 @@ import { formatMoney } from '../domain/money';
 import type { PrepaymentChoice } from '../domain/servicing';
 import { formatRate } from '../domain/rate';
 import { ADMIN, type RequestContext } from '../http/auth';
-import type { LoanRow } from '../loans/loans.repository';
+import type { LoanRow } from '../loans/find-visible-loan';
 import { jobsAsText, nafWithDot } from '../structures/structure-rules';
 import { structureView } from '../structures/structure.view';
-import type { StructureRow } from '../structures/structures.repository';
+import type { StructureRow } from '../structures/find-structure';
 import { loanAidColumns } from '../state-aid/loan-aid';
+import { postJournalEntries } from '../ledger/post-journal-entry';
 import { structureKey } from './check-structures';
 import { checkImport, type ImportBody, type ImportPlan } from './dry-run-import';
 import {
@@ -176,7 +177,8 @@ async function writeImport(
     await progress(done);
   }
 
-  await appendToFundChain(trx, context, row.fund_id, [
+  // The fund's own chain, last: its head is locked only from here to the commit.
+  await recordOnFundChain(trx, context, row.fund_id, [
     ...structures.map((s) => ({
       action: 'structure.created',
       entity_type: 'structure',
@@ -228,45 +230,24 @@ async function writeLoans(
     'aid_grants',
     all((l) => l.aidGrants),
   ); // state aid (docs/state-aid.md)
-  await insertRows(
+  await postJournalEntries(
     trx,
-    'journal_entries',
-    all((l) => l.journal.map((j) => ({ ...j.entry, created_at: j.at }))),
+    all((l) => l.journal),
   );
-  await insertRows(
+  await recordNewChains(
     trx,
-    'journal_lines',
-    all((l) =>
-      l.journal.flatMap(({ entry, lines }) =>
-        lines.map((line, k) => ({
-          entry_id: entry.id,
-          line: k + 1,
-          account: line.account,
-          debit: formatMoney(line.debit),
-          credit: formatMoney(line.credit),
-        })),
-      ),
-    ),
-  );
-  const chains = loans.map((l) =>
-    chain(
-      context,
-      l.loan.fund_id,
-      l.loan.id,
-      0,
-      GENESIS_HASH,
-      l.changes.map((c) => ({
+    context,
+    loans.map((l) => ({
+      fundId: l.loan.fund_id,
+      stream: l.loan.id,
+      changes: l.changes.map((c) => ({
         action: c.action,
         entity_type: c.entityType,
         entity_id: c.entityId,
         state: c.state,
       })),
-    ),
+    })),
   );
-  await insertRows(trx, 'audit_events', chains.flat());
-  await sql`INSERT INTO audit_chain_heads (stream, fund_id, seq, prev_hash, hash)
-    SELECT stream, fund_id, seq, prev_hash, hash FROM jsonb_to_recordset(${JSON.stringify(chains.map((events) => events.at(-1)!))}::jsonb)
-      AS h(stream uuid, fund_id uuid, seq integer, prev_hash text, hash text)`.execute(trx);
   // The loans as their last step left them (what each step's loan write would have made of the row).
   const finals = loans.map(({ loan: l }) => ({
     id: l.id,
@@ -289,66 +270,6 @@ async function writeLoans(
       current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision,
       base_rate_percent = f.base_rate_percent, reference_rate_percent = f.reference_rate_percent, discount_rate_percent = f.discount_rate_percent, gross_grant_equivalent = f.gross_grant_equivalent
     FROM jsonb_populate_recordset(NULL::loans, ${JSON.stringify(finals)}::jsonb) f WHERE l.id = f.id`.execute(
-    trx,
-  );
-}
-
-interface Change {
-  readonly action: string;
-  readonly entity_type: string;
-  readonly entity_id: string;
-  readonly state: unknown;
-}
-
-/** Events appended to a chain after (seq, hash), hashed as PostgreSQL hashes them when the API appends one (audit-chain.ts). */
-function chain(
-  context: RequestContext,
-  fundId: string,
-  stream: string,
-  seq: number,
-  hash: string,
-  changes: readonly Change[],
-) {
-  const events = [];
-  for (const change of changes) {
-    const event = {
-      fund_id: fundId,
-      stream,
-      seq: seq + 1,
-      occurred_at: new Date(),
-      actor_key_id: context.actor.keyId,
-      request_id: context.requestId || null,
-      ...change,
-      state: JSON.parse(JSON.stringify(change.state)) as unknown,
-      prev_hash: hash,
-    };
-    hash = eventHash(event);
-    seq += 1;
-    events.push({ ...event, hash });
-  }
-  return events;
-}
-
-/** The fund's own chain, last: its head is locked only from here to the commit, as the API's changes do. */
-async function appendToFundChain(
-  trx: Transaction<Database>,
-  context: RequestContext,
-  fundId: string,
-  changes: readonly Change[],
-): Promise<void> {
-  const { rows } = await sql<{
-    seq: number;
-    hash: string;
-  }>`SELECT seq, hash FROM audit_chain_heads WHERE stream = ${fundId}::uuid FOR UPDATE`.execute(
-    trx,
-  );
-  const head = rows[0] ?? { seq: 0, hash: GENESIS_HASH };
-  const events = chain(context, fundId, fundId, head.seq, head.hash, changes);
-  await insertRows(trx, 'audit_events', events);
-  const last = events.at(-1)!;
-  await sql`INSERT INTO audit_chain_heads AS h (stream, fund_id, seq, prev_hash, hash)
-    VALUES (${fundId}::uuid, ${fundId}::uuid, ${last.seq}::integer, ${last.prev_hash}, ${last.hash})
-    ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash`.execute(
     trx,
   );
 }

@@ -26,7 +26,7 @@ import type {
   LoanStanding,
   RepaymentRow,
   StandingEntry,
-} from '../servicing/servicing.repository';
+} from '../servicing/loan-history';
 
 /** A repayment of the file, canonical (the API's spelling), in the order it is entered. */
 export interface ImportedRepayment {

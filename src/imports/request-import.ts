@@ -12,7 +12,7 @@ import {
   type IdempotentRequest,
   type StoredResponse,
 } from '../idempotency/run-idempotently';
-import { outboxWrite } from '../outbox/outbox.repository';
+import { enqueue } from '../outbox/outbox';
 import { checkImport, type ImportBody } from './dry-run-import';
 import { IMPORT_KINDS } from './import-columns';
 import type { ImportReport } from './import-report';
@@ -68,7 +68,7 @@ export async function requestImport(
           VALUES (${id}::uuid, ${report.fund_id}::uuid, ${context.actor.keyId}, ${context.requestId || null}, ${JSON.stringify(files)}::jsonb,
             ${body.structures ?? null}, ${body.loans ?? null}, ${body.repayments ?? null}, ${rowsTotal}::integer)`,
         },
-        outboxWrite({
+        enqueue({
           queue: 'imports',
           name: COMMIT_IMPORT,
           jobId: `import-${id}`,

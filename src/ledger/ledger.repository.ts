@@ -1,5 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import { insertRows } from '../db/bulk-insert';
 import type { Db } from '../db/connect';
+import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
 import { formatMoney, parseMoney } from '../domain/money';
 import type { Account, JournalLine } from '../domain/ledger';
@@ -29,6 +31,31 @@ export function journalEntryWrites(entry: JournalEntry, lines: readonly JournalL
       query: sql`INSERT INTO journal_lines (entry_id, line, account, debit, credit) VALUES ${sql.join(values)}`,
     },
   ];
+}
+
+/** Entries and their lines in bulk, table by table; `at` is each entry's created_at. */
+export async function insertJournalRows(
+  trx: Transaction<Database>,
+  entries: readonly { entry: JournalEntry; lines: readonly JournalLine[]; at: Date }[],
+): Promise<void> {
+  await insertRows(
+    trx,
+    'journal_entries',
+    entries.map((j) => ({ ...j.entry, created_at: j.at })),
+  );
+  await insertRows(
+    trx,
+    'journal_lines',
+    entries.flatMap(({ entry, lines }) =>
+      lines.map((line, k) => ({
+        entry_id: entry.id,
+        line: k + 1,
+        account: line.account,
+        debit: formatMoney(line.debit),
+        credit: formatMoney(line.credit),
+      })),
+    ),
+  );
 }
 
 /** Debit and credit totals per account of a fund, for entries valued on or before `asOf`. */

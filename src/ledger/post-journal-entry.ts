@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
 import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
 import { executeWrites, type Write } from '../db/writes';
-import { journalEntryWrites, type JournalEntry } from './ledger.repository';
+import { insertJournalRows, journalEntryWrites, type JournalEntry } from './ledger.repository';
 
 export type LedgerEvent =
   'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
@@ -35,6 +35,14 @@ export async function postJournalEntry(
 export interface EntryRows {
   readonly entry: JournalEntry;
   readonly lines: readonly JournalLine[];
+}
+
+/** Entries already built and checked (entryRows: an import's replayed loans) in bulk, each dated when it was posted. */
+export async function postJournalEntries(
+  trx: Transaction<Database>,
+  entries: readonly (EntryRows & { readonly at: Date })[],
+): Promise<void> {
+  await insertJournalRows(trx, entries);
 }
 
 /** One balanced journal entry, with its id: refused here if a posting rule ever made it unbalanced. */

@@ -3,6 +3,8 @@ import { DomainError } from '../domain/errors';
 import { seesStructure, type Actor } from '../http/auth';
 import { findLoanById, type LoanRow } from './loans.repository';
 
+export type { LoanRow };
+
 /** A loan the key may see (its fund's, or its structure's), or a 404. */
 export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<LoanRow> {
   const loan = await findLoanById(db, loanId);

@@ -99,16 +99,6 @@ export async function listLoans(db: Db, filter: LoanFilter): Promise<LoanRow[]> 
   }));
 }
 
-export async function insertScheduleVersion(
-  trx: Transaction<Database>,
-  version: { loan_id: string; version: number; reason: string; effective_date: string },
-  instalments: InstalmentRow[],
-): Promise<void> {
-  await trx.insertInto('schedule_versions').values(version).execute();
-  // A 600-row schedule is 5,400 parameters: well under PostgreSQL's 65,535 in one statement.
-  await trx.insertInto('instalments').values(instalments).execute();
-}
-
 export async function listScheduleVersions(db: Executor, loanId: string) {
   return db
     .selectFrom('schedule_versions as v')

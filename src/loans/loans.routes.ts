@@ -3,15 +3,17 @@ import type { Db } from '../db/connect';
 import { actorOf, contextOf } from '../http/auth';
 import { asOfOf, todayInParis } from '../http/clock';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
+import { loanFundingView, loanShares, type ShareBody } from '../funding/loan-funding';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { cancelLoan } from './cancel-loan';
 import { createLoan, type CreateLoanBody } from './create-loan';
-import { disburseLoan, type DisbursementBody } from './disburse-loan';
+import { findVisibleLoan } from './find-visible-loan';
 import { getLoan } from './get-loan';
 import { getLoanSchedule } from './get-loan-schedule';
 import { listScheduleVersions } from './list-schedule-versions';
 import { loanDetailView, loanScheduleView, loanView, scheduleVersionsView } from './loan.view';
 import { listLoans, type LoanFilters } from './list-loans';
+import { setLoanFunding } from './set-loan-funding';
 import type { LeverageBody } from './loan-leverage';
 import { updateLoanLeverage } from './update-loan-leverage';
 
@@ -67,20 +69,6 @@ export function loansRouter(db: Db, reads: Db): Router {
     );
   });
 
-  router.post('/v1/loans/:loan_id/disbursement', async (req, res) => {
-    sendStored(
-      res,
-      await disburseLoan(
-        db,
-        contextOf(req),
-        String(req.params.loan_id),
-        req.body as DisbursementBody,
-        todayInParis(),
-        idempotencyOf(req),
-      ),
-    );
-  });
-
   router.post('/v1/loans/:loan_id/cancellation', async (req, res) => {
     const reason = (req.body as { reason?: string } | undefined)?.reason;
     sendStored(
@@ -121,6 +109,23 @@ export function loansRouter(db: Db, reads: Db): Router {
       loanScheduleView(
         await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf, version),
         asOf,
+      ),
+    );
+  });
+
+  // A loan's split between the fund's funding sources (docs/funding.md): the rules in src/funding/.
+  router.get('/v1/loans/:loan_id/funding', async (req, res) => {
+    const loan = await findVisibleLoan(db, actorOf(req), String(req.params.loan_id));
+    res.json(loanFundingView(loan.id, await loanShares(db, loan.id)));
+  });
+
+  router.put('/v1/loans/:loan_id/funding', async (req, res) => {
+    res.json(
+      await setLoanFunding(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        req.body as { shares: ShareBody[] },
       ),
     );
   });

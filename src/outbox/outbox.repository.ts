@@ -1,29 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import type { OutboxTable } from '../db/schema';
-import type { Write } from '../db/writes';
-
-export type QueueName = OutboxTable['queue'];
-
-export interface OutboxJob {
-  readonly queue: QueueName;
-  readonly name: string;
-  /** Deterministic, from what the job is about (`report-<id>`): a letter, then letters, digits, '-' and '_'. */
-  readonly jobId: string;
-  /** Ids, not state: the processor reloads what it needs. */
-  readonly payload: Record<string, string | number | null>;
-}
-
-const JOB_ID = /^[A-Za-z][A-Za-z0-9_-]{0,199}$/;
-
-/** The job, as a write of the change's own statement: both land or neither; asked twice, kept once. */
-export function outboxWrite(job: OutboxJob): Write {
-  if (!JOB_ID.test(job.jobId)) throw new Error(`Not a job id BullMQ takes: ${job.jobId}`);
-  return {
-    query: sql`INSERT INTO outbox (queue, job_name, job_id, payload)
-      VALUES (${job.queue}, ${job.name}, ${job.jobId}, ${JSON.stringify(job.payload)}::jsonb) ON CONFLICT (job_id) DO NOTHING`,
-  };
-}
+import type { QueueName } from '../queues/redis';
+import type { OutboxJob } from './outbox';
 
 export interface UnsentRow {
   id: string;

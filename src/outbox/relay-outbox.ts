@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect';
-import { findUnsent, markSent, type QueueName } from './outbox.repository';
+import type { QueueName } from '../queues/redis';
+import { findUnsent, markSent } from './outbox.repository';
 
 /** What the relay needs of a BullMQ queue: `add` with a job id, which BullMQ adds once. */
 export interface JobSink {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
+import { enqueueSelected } from './outbox';
 
 /** Work that a worker builds from a row of its own table (a report, an export), one job per row. */
 export interface StalledWork {
@@ -33,11 +34,9 @@ export async function requeueStalled(
       FROM stalled s WHERE r.id = s.id AND (s.attempts >= 6 OR s.created_at < now() - interval '1 day')
       RETURNING r.id
     ), queued AS (
-      INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT ${work.table}, ${work.jobName}, ${work.prefix} || '-' || id || '-' || to_char(now(), 'YYYYMMDDHH24'),
+      ${enqueueSelected(sql`SELECT ${work.table}, ${work.jobName}, ${work.prefix} || '-' || id || '-' || to_char(now(), 'YYYYMMDDHH24'),
         jsonb_build_object(${`${work.prefix}_id`}::text, id)
-      FROM stalled WHERE id NOT IN (SELECT id FROM given_up)
-      ON CONFLICT (job_id) DO NOTHING
+      FROM stalled WHERE id NOT IN (SELECT id FROM given_up)`)}
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM queued)::int AS queued, (SELECT count(*) FROM given_up)::int AS failed`.execute(

@@ -1,6 +1,9 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { QueueName } from '../outbox/outbox.repository';
+import type { OutboxTable } from '../db/schema';
+
+/** The queues the outbox relays to (the outbox table's own list). */
+export type QueueName = OutboxTable['queue'];
 
 export const QUEUE_NAMES: readonly QueueName[] = ['reminders', 'reports', 'exports', 'imports'];
 

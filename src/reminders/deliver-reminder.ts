@@ -4,7 +4,7 @@ import { recordReminderChannel } from '../metrics/registry';
 import { RetryLater } from '../queues/retry-later';
 import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
-import type { OutboundPolicy } from '../webhooks/outbound';
+import type { OutboundPolicy } from '../http/outbound';
 import { postWebhook, reminderMessage, sendEmail } from './reminder-channels';
 import {
   claimReminder,

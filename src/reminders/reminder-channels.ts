@@ -1,6 +1,6 @@
 import { standardWebhookHeaders } from '../webhooks/signature';
 import type { Transporter } from 'nodemailer';
-import { postJson, type OutboundPolicy } from '../webhooks/outbound';
+import { postJson, type OutboundPolicy } from '../http/outbound';
 import type { ReminderToDeliver } from './reminders.repository';
 
 /** What a reminder says, the same through every channel (the webhook's `data`). */

@@ -2,6 +2,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { withinTransaction, type Db } from '../db/connect';
 import type { Database, RemindersTable } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
+import { enqueueSelected } from '../outbox/outbox';
 
 /** The job that delivers a reminder: `reminder-<id>` on the reminders queue (the scan makes it). */
 export const DELIVER_REMINDER = 'deliver';
@@ -82,8 +83,7 @@ export async function createDueReminders(
         ON CONFLICT (loan_id, instalment_number, due_date, kind, offset_days) DO NOTHING
         RETURNING id
       ), jobs AS (
-        INSERT INTO outbox (queue, job_name, job_id, payload)
-        SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made
+        ${enqueueSelected(sql`SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id, jsonb_build_object('reminder_id', id) FROM made`)}
       )
       SELECT count(*)::int AS made FROM made`.execute(trx);
     await sql`UPDATE funds f SET reminders_scanned_through = greatest(f.reminders_scanned_through, ${d}) ${funds}`.execute(
@@ -230,13 +230,11 @@ export async function recordAttempt(
 export async function requeuePendingReminders(db: Db, fundId: string | undefined): Promise<number> {
   const { rows } = await sql<{ queued: number }>`
     WITH queued AS (
-      INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id || '-' || to_char(now(), 'YYYYMMDD'), jsonb_build_object('reminder_id', id)
+      ${enqueueSelected(sql`SELECT 'reminders', ${DELIVER_REMINDER}, 'reminder-' || id || '-' || to_char(now(), 'YYYYMMDD'), jsonb_build_object('reminder_id', id)
       FROM reminders
       WHERE status = 'pending' AND created_at < now() - interval '1 day' AND (claimed_until IS NULL OR claimed_until < now())
         ${fundId === undefined ? sql`` : sql`AND fund_id = ${fundId}::uuid`}
-      ORDER BY created_at
-      ON CONFLICT (job_id) DO NOTHING
+      ORDER BY created_at`)}
       RETURNING 1
     )
     SELECT count(*)::int AS queued FROM queued`.execute(db);

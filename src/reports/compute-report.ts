@@ -5,7 +5,7 @@ import { readAfterPrimary } from '../db/read-replica';
 import { canonicalJson } from '../domain/canonical-json';
 import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
-import { reportCsv } from './report-csv';
+import { reportCsv } from '../http/csv';
 import { reportSummaryView } from './report.view';
 import { computeReportIndicators } from './report-indicators';
 import { computeEvaluation } from '../evaluation/compute-evaluation';

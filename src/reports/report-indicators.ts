@@ -2,13 +2,13 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { figuresBySourceSinceInception } from '../funding/funding-figures';
 import {
+  figuresBySourceSinceInception,
   flowsBySourceJson,
   listFundingSources,
   loanFlowsSql,
   type FlowsBySource,
-} from '../funding/funding.repository';
+} from '../funding/funding-figures';
 
 /** Arrears ageing buckets by days past due (DOMAIN.md "Resilience reporting"), in their order. */
 export const AGEING_BUCKETS = [

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import type { Database, ReportsTable } from '../db/schema';
 import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
+import { enqueueSelected } from '../outbox/outbox';
 import { requeueStalled } from '../outbox/requeue-stalled';
 
 export type ReportRow = Selectable<ReportsTable>;
@@ -38,8 +39,7 @@ export async function createScheduledReports(db: Db, asOf: CalendarDate): Promis
       ON CONFLICT (fund_id, as_of) WHERE trigger = 'schedule' DO NOTHING
       RETURNING id
     ), jobs AS (
-      INSERT INTO outbox (queue, job_name, job_id, payload)
-      SELECT 'reports', ${COMPUTE_REPORT}, 'report-' || id, jsonb_build_object('report_id', id) FROM made
+      ${enqueueSelected(sql`SELECT 'reports', ${COMPUTE_REPORT}, 'report-' || id, jsonb_build_object('report_id', id) FROM made`)}
     )
     SELECT count(*)::int AS made FROM made`.execute(db);
   return rows[0]!.made;

@@ -7,7 +7,7 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { outboxWrite } from '../outbox/outbox.repository';
+import { enqueue } from '../outbox/outbox';
 import { reportView } from './report.view';
 import {
   COMPUTE_REPORT,
@@ -44,7 +44,7 @@ export async function requestReport(
     (trx) =>
       executeWrites(trx, [
         insertReportWrite({ id, fundId: fund.id, asOf, requestedBy: actor.keyId, type: body.type }),
-        outboxWrite({
+        enqueue({
           queue: 'reports',
           name: COMPUTE_REPORT,
           jobId: reportJobId(id),

@@ -402,6 +402,31 @@ export function newRepaymentWrites(
   return writes;
 }
 
+export async function insertScheduleVersion(
+  trx: Transaction<Database>,
+  version: { loan_id: string; version: number; reason: string; effective_date: string },
+  instalments: InstalmentRow[],
+): Promise<void> {
+  await trx.insertInto('schedule_versions').values(version).execute();
+  // A 600-row schedule is 5,400 parameters: well under PostgreSQL's 65,535 in one statement.
+  await trx.insertInto('instalments').values(instalments).execute();
+}
+
+/** The loan paid out, active from then on: returned as stored, for the rebooking that follows. */
+export async function markDisbursed(
+  trx: Transaction<Database>,
+  id: string,
+  changes: Omit<Updateable<Database['loans']>, 'status'>,
+): Promise<LoanRow> {
+  const disbursed = { status: 'active' as const, ...changes };
+  return trx
+    .updateTable('loans')
+    .set(disbursed)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 /** A new schedule version and its instalments, as writes. */
 export function scheduleVersionWrites(
   trx: Transaction<Database>,

@@ -5,6 +5,7 @@ import { todayInParis } from '../http/clock';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { declareMoratorium, type MoratoriumBody } from './declare-moratorium';
+import { disburseLoan, type DisbursementBody } from './disburse-loan';
 import { getRepayment, listRepaymentsOfLoan, listRestructuringsOfLoan } from './list-repayments';
 import { recordRepayment, type RepaymentBody } from './record-repayment';
 import { repaymentView } from './repayment.view';
@@ -15,6 +16,21 @@ import { writeOffLoan, type WriteOffBody } from './write-off-loan';
 
 export function servicingRouter(db: Db): Router {
   const router = Router();
+
+  // The disbursement is the loan's first servicing step: its journal entry and rebooking live here.
+  router.post('/v1/loans/:loan_id/disbursement', async (req, res) => {
+    sendStored(
+      res,
+      await disburseLoan(
+        db,
+        contextOf(req),
+        String(req.params.loan_id),
+        req.body as DisbursementBody,
+        todayInParis(),
+        idempotencyOf(req),
+      ),
+    );
+  });
 
   router.post('/v1/loans/:loan_id/repayments', async (req, res) => {
     const loanId = String(req.params.loan_id);

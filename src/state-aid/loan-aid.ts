@@ -16,7 +16,6 @@ import {
 } from '../domain/gge';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
-import type { LoanRow } from '../loans/loans.repository';
 import {
   aidGrantInsert,
   findAidGrantsOfLoan,
@@ -24,7 +23,11 @@ import {
   findBaseRatesOfFund,
   updateLoanAid,
   type AidGrantRow,
+  type LoanRow,
 } from './state-aid.repository';
+
+/** A fund's base rates, all of them: the import checks a whole file against them. */
+export { findBaseRatesOfFund };
 
 /** Without a class on the loan or its product: no credit history (+400 bp), normal collateral (docs/state-aid.md). */
 export const DEFAULT_RATING: RatingClass = 'no_credit_history';

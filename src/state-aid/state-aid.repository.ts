@@ -5,6 +5,8 @@ import type { AidGrantsTable, Database, DeclaredAidTable, EuBaseRatesTable } fro
 export type BaseRateRow = Selectable<EuBaseRatesTable>;
 export type AidGrantRow = Selectable<AidGrantsTable>;
 export type DeclaredAidRow = Selectable<DeclaredAidTable>;
+/** The loan's columns state aid reads and sets (src/loans sits above state aid). */
+export type LoanRow = Selectable<Database['loans']>;
 type Executor = Db | Transaction<Database>;
 
 export async function insertBaseRate(

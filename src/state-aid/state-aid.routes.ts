@@ -6,7 +6,7 @@ import { actorOf, contextOf, seesFund } from '../http/auth';
 import { todayInParis } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
-import { csvField } from '../reports/report-csv';
+import { csvField } from '../http/csv';
 import { declareAid, findVisibleStructure } from './declare-aid';
 import { linkStructures, unlinkStructures } from './link-structures';
 import { recordBaseRate } from './record-base-rate';

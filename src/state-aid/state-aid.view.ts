@@ -1,7 +1,6 @@
 import { normalisePercent } from '../domain/gge';
-import type { LoanRow } from '../loans/loans.repository';
 import { collateralOf, ratingOf } from './loan-aid';
-import type { AidGrantRow, BaseRateRow, DeclaredAidRow } from './state-aid.repository';
+import type { AidGrantRow, BaseRateRow, DeclaredAidRow, LoanRow } from './state-aid.repository';
 
 const percentOrNull = (value: string | null) => (value === null ? null : normalisePercent(value));
 

@@ -6,8 +6,8 @@ import { DomainError } from '../domain/errors';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
-import { webhookUrlErrors } from '../webhooks/webhook-url-field';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../http/outbound';
+import { webhookUrlErrors } from '../http/webhook-url-field';
 import {
   checkStructure,
   duplicateSiret,

@@ -9,7 +9,7 @@ import { createStructure, type CreateStructureBody } from './create-structure';
 import { structureView } from './structure.view';
 import { findStructureById, listStructures } from './structures.repository';
 import { updateStructure, type UpdateStructureBody } from './update-structure';
-import type { OutboundPolicy } from '../webhooks/outbound';
+import type { OutboundPolicy } from '../http/outbound';
 
 /** `reads`: where the list goes, the read replica if any (docs/read-replica.md); `outbound`: which webhook URLs a structure may register. */
 export function structuresRouter(db: Db, reads: Db, outbound: OutboundPolicy): Router {

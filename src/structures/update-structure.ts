@@ -5,8 +5,8 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { assertIfMatch } from '../http/etag';
 import { changedMembers, fieldChanges } from '../http/merge-patch';
-import { STRICT_OUTBOUND, type OutboundPolicy } from '../webhooks/outbound';
-import { webhookUrlErrors } from '../webhooks/webhook-url-field';
+import { STRICT_OUTBOUND, type OutboundPolicy } from '../http/outbound';
+import { webhookUrlErrors } from '../http/webhook-url-field';
 import {
   checkStructure,
   duplicateSiret,

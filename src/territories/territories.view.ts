@@ -1,5 +1,5 @@
 import { formatMoney, type Money } from '../domain/money';
-import { csvField } from '../reports/report-csv';
+import { csvField } from '../http/csv';
 import type { Territory, TerritoryBreakdown } from './get-territories';
 
 const hundredths = (value: bigint) => formatMoney(value as Money); // FTE to the hundredth, written as amounts are

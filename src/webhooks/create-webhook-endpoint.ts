@@ -7,7 +7,7 @@ import { findVisibleFund } from '../funds/find-visible-fund';
 import type { RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { assertCanManageEndpoint } from './find-visible-webhook-endpoint';
-import { refuseWebhookUrl, type OutboundPolicy } from './outbound';
+import { refuseWebhookUrl, type OutboundPolicy } from '../http/outbound';
 import { webhookEndpointView } from './webhook-endpoint.view';
 import {
   countWebhookEndpoints,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import { eventBody } from '../events/event.view';
 import { publishEvents } from '../events/publish-events';
-import { postJson, type OutboundPolicy } from './outbound';
+import { postJson, type OutboundPolicy } from '../http/outbound';
 import { standardWebhookHeaders } from './signature';
 import {
   recordDelivered,

@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { EventType } from '../events/event-types';
 import type { RequestContext } from '../http/auth';
 import { lockEndpointToChange } from './find-visible-webhook-endpoint';
-import { refuseWebhookUrl, type OutboundPolicy } from './outbound';
+import { refuseWebhookUrl, type OutboundPolicy } from '../http/outbound';
 import { webhookEndpointView } from './webhook-endpoint.view';
 import {
   abandonPendingDeliveries,

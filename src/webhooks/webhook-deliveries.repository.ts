@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, WebhookAttemptsTable } from '../db/schema';
-import type { EventRow } from '../events/events.repository';
+import type { EventRow } from '../events/list-events';
 
 /** A delivery a dispatcher holds until `leaseMs` from now: what it needs to send it. */
 export interface ClaimedDelivery {

@@ -6,7 +6,7 @@ import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { createWebhookEndpoint, type CreateWebhookEndpointBody } from './create-webhook-endpoint';
 import { deleteWebhookEndpoint } from './delete-webhook-endpoint';
 import { findVisibleWebhookEndpoint } from './find-visible-webhook-endpoint';
-import type { OutboundPolicy } from './outbound';
+import type { OutboundPolicy } from '../http/outbound';
 import { redeliverEvent } from './redeliver-event';
 import { rotateWebhookSecret } from './rotate-webhook-secret';
 import { changeWebhookEndpoint, type UpdateWebhookEndpointBody } from './update-webhook-endpoint';

@@ -200,6 +200,21 @@ describe('the audit trail records every change', () => {
     }
   });
 
+  it('PostgreSQL appends each event with the hash eventHash computes: one definition, in SQL and in TS (audit-chain.ts)', async () => {
+    const desk = await servicingDesk(app);
+    const loan = await disbursedLoan(desk);
+    await repay(desk, loan.id, { amount: '888.49', value_date: '2025-02-15' });
+    const stored = await (
+      await testDb()
+    )
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('fund_id', '=', desk.fund.id)
+      .execute();
+    expect(new Set(stored.map((event) => event.stream))).toEqual(new Set([desk.fund.id, loan.id]));
+    for (const event of stored) expect(eventHash(event)).toBe(event.hash);
+  });
+
   it('changes made at the same moment still form one unbroken chain', async () => {
     const { fund, manager } = await fundWithManager(app);
     const created = await Promise.all(

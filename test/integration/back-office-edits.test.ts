@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import request, { type Response } from 'supertest';
 import type { Database } from '../../src/db/schema';
-import { STRICT_OUTBOUND } from '../../src/webhooks/outbound';
+import { STRICT_OUTBOUND } from '../../src/http/outbound';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { loanBody } from '../support/authorization-matrix';
 import { expectContract } from '../support/contract';

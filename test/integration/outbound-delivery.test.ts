@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { postJson, STRICT_OUTBOUND } from '../../src/webhooks/outbound';
+import { postJson, STRICT_OUTBOUND } from '../../src/http/outbound';
 import { LOCAL_RECEIVERS } from '../support/app';
 import { webhookReceiver } from '../support/receivers';
 

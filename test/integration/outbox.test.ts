@@ -23,7 +23,8 @@ import { createApp } from '../../src/app';
 import { executeWrites } from '../../src/db/writes';
 import { connectDatabase } from '../../src/db/connect';
 import { hashSecret } from '../../src/http/auth';
-import { outboxWrite, type OutboxJob, type QueueName } from '../../src/outbox/outbox.repository';
+import { enqueue, type OutboxJob } from '../../src/outbox/outbox';
+import type { QueueName } from '../../src/queues/redis';
 import { relayOutbox } from '../../src/outbox/relay-outbox';
 import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
 import { ADMIN_KEY } from '../support/app';
@@ -45,7 +46,7 @@ const states = (jobs: OutboxJob[], sent: boolean) =>
 
 async function write(jobs: OutboxJob[]) {
   const db = await testDb();
-  await db.transaction().execute((trx) => executeWrites(trx, jobs.map(outboxWrite)));
+  await db.transaction().execute((trx) => executeWrites(trx, jobs.map(enqueue)));
 }
 
 /** Relays until no unsent row is left: other test files' rows (reminders) come before ours. */
@@ -136,7 +137,7 @@ describe('the outbox', () => {
     const db = await testDb();
     await expect(
       db.transaction().execute(async (trx) => {
-        await executeWrites(trx, [outboxWrite(lost)]);
+        await executeWrites(trx, [enqueue(lost)]);
         await sql`SELECT 1 / 0`.execute(trx);
       }),
     ).rejects.toThrow(/division by zero/);
@@ -201,7 +202,7 @@ describe('the outbox', () => {
 
   it('refuses a job id BullMQ would refuse (a colon, or one that reads as an integer), in the code and in PostgreSQL', async () => {
     for (const jobId of ['-1', '42', 'report:1', '']) {
-      expect(() => outboxWrite({ ...job('x'), jobId })).toThrow(/job id/);
+      expect(() => enqueue({ ...job('x'), jobId })).toThrow(/job id/);
       await expect(
         sql`INSERT INTO outbox (queue, job_name, job_id, payload) VALUES ('reports', 'produce', ${jobId}, '{}')`.execute(
           await testDb(),

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../src/app';
 import { hashSecret } from '../../src/http/auth';
-import { STRICT_OUTBOUND } from '../../src/webhooks/outbound';
+import { STRICT_OUTBOUND } from '../../src/http/outbound';
 import { ADMIN_KEY, LIMITS_OUT_OF_REACH } from '../support/app';
 import { testDb } from '../support/db';
 import { as, fieldsOf, fundWithManager, structureBody, unique } from '../support/portfolio';

@@ -18,7 +18,7 @@ import { createFund } from '../../src/funds/create-fund';
 import { ADMIN, hashSecret, type RequestContext } from '../../src/http/auth';
 import { todayInParis } from '../../src/http/clock';
 import { createLoan, type CreateLoanBody } from '../../src/loans/create-loan';
-import { disburseLoan } from '../../src/loans/disburse-loan';
+import { disburseLoan } from '../../src/servicing/disburse-loan';
 import type { StoredResponse } from '../../src/idempotency/run-idempotently';
 import { createProduct } from '../../src/products/create-product';
 import { recordRepayment, type RepaymentBody } from '../../src/servicing/record-repayment';

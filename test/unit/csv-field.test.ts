@@ -1,5 +1,5 @@
 /** The CSV field of the report and the export bundle: RFC 4180 quoting, and no formula a spreadsheet would run (OWASP CSV injection). */
-import { csvField, reportCsv } from '../../src/reports/report-csv';
+import { csvField, reportCsv } from '../../src/http/csv';
 
 describe('csvField', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config';
-import { refuseWebhookUrl, STRICT_OUTBOUND } from '../../src/webhooks/outbound';
+import { refuseWebhookUrl, STRICT_OUTBOUND } from '../../src/http/outbound';
 
 const INSECURE = { allowInsecure: true };
 

@@ -11,13 +11,13 @@ import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-ter
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { postJournalEntry } from '../ledger/post-journal-entry';
-import { rebookLoan } from '../servicing/rebook-loan';
 import { aidAtDisbursement } from '../state-aid/loan-aid';
 import { checkHeadroom } from '../state-aid/headroom';
-import { termsOfLoan } from './loan-terms';
-import { loanView } from './loan.view';
-import { lockLoanForUpdate, insertScheduleVersion, updateLoan } from './loans.repository';
-import { instalmentRows } from './schedule-rows';
+import { termsOfLoan } from '../loans/loan-terms';
+import { loanView } from '../loans/loan.view';
+import { instalmentRows } from '../loans/schedule-rows';
+import { rebookLoan } from './rebook-loan';
+import { insertScheduleVersion, lockLoan, markDisbursed } from './servicing.repository';
 
 export interface DisbursementBody {
   date: string;
@@ -40,7 +40,7 @@ export async function disburseLoan(
     db,
     idempotency,
     async (trx) => {
-      const loan = await lockLoanForUpdate(trx, loanId);
+      const loan = await lockLoan(trx, loanId);
       if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id))
         throw new DomainError('not_found', 'No such loan.');
       assertCanWrite(context.actor);
@@ -78,8 +78,7 @@ export async function disburseLoan(
         { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date },
         instalmentRows(loan.id, 1, schedule.rows),
       );
-      const active = await updateLoan(trx, loan.id, {
-        status: 'active',
+      const active = await markDisbursed(trx, loan.id, {
         disbursed_on: date,
         outstanding_principal: formatMoney(terms.principal),
         schedule_version: 1,

@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { assertCanWrite, type RequestContext } from '../http/auth';
-import { findVisibleLoan } from '../loans/find-visible-loan';
-import { assignLoanFunding, loanFundingView, type ShareBody } from './loan-funding';
+import { assignLoanFunding, loanFundingView, type ShareBody } from '../funding/loan-funding';
+import { findVisibleLoan } from './find-visible-loan';
 
 /**
  * PUT /v1/loans/{loan_id}/funding: the loan's split replaced as a whole (the fund's manager or the

@@ -1,0 +1,13 @@
+/**
+ * The shapes of a loan's stored history that rebookLoan replays: the import's replay
+ * (src/imports/replay-loan.ts) builds them in memory instead of loading them.
+ */
+export type {
+  AllocationRow,
+  InstalmentRow,
+  LoanHistory,
+  LoanRow,
+  LoanStanding,
+  RepaymentRow,
+  StandingEntry,
+} from './servicing.repository';

@@ -3,11 +3,7 @@ import type { CalendarDate } from './dates';
 import { cents, ZERO, type Money } from './money';
 import type { KeptTerms } from './prepayment';
 import type { DeferralType, ScheduleRow } from './schedule';
-
-/** A schedule row and, for deferral periods, their type. */
-export interface ServicedRow extends ScheduleRow {
-  readonly deferral: DeferralType | null;
-}
+import type { ServicedRow } from './serviced-rows';
 
 export type LoanStatus = 'active' | 'repaid' | 'written_off';
 

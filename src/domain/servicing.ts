@@ -1,12 +1,5 @@
-import {
-  allocatePayment,
-  NOTHING,
-  total,
-  unpaidOf,
-  type Allocation,
-  type Amounts,
-} from './allocation';
-import { monthDate, monthIndex, type CalendarDate } from './dates';
+import { allocatePayment, total, type Allocation, type Amounts } from './allocation';
+import type { CalendarDate } from './dates';
 import {
   capitalisationLines,
   recoveryLines,
@@ -15,27 +8,30 @@ import {
   type JournalLine,
 } from './ledger';
 import { cents, ZERO, type Money } from './money';
-import { firstPeriodIsWhole, MONTHS_PER_PERIOD, periodFractions } from './periods';
 import { reschedulePrepayment, type KeptTerms } from './prepayment';
 import type { Rate } from './rate';
-import { amortise, type DeferralType, type ScheduleRow } from './schedule';
+import { restructure } from './restructure';
+import type { DeferralType } from './schedule';
+import {
+  dueOf,
+  leadingDeferrals,
+  openingBalance,
+  unpaidRow,
+  type ServicedRow,
+} from './serviced-rows';
 import {
   capitalisedUpTo,
-  changeTerms,
   closeAsRepaid,
   initialState,
-  markRestructured,
   payRows,
   replaceRowsAfter,
   rowsKeptBy,
-  settleArrears,
   writeOff,
   type LoanStatus,
   type ReplayState,
-  type ServicedRow,
 } from './servicing-state';
 
-export type { ServicedRow } from './servicing-state';
+export type { ServicedRow } from './serviced-rows';
 
 export type PrepaymentChoice = 'reduce_instalment' | 'reduce_term' | 'pay_ahead';
 
@@ -110,12 +106,6 @@ export interface Servicing {
   /** Every entry after the disbursement's, in the order of the history. */
   readonly postings: readonly DesiredPosting[];
 }
-
-const dueOf = (row: ScheduleRow): Amounts => ({
-  ...NOTHING,
-  interest: row.interest,
-  principal: row.principal,
-});
 
 /**
  * Replays a disbursed loan's history (DOMAIN.md "Loan lifecycle and servicing"): allocates each
@@ -244,9 +234,6 @@ export function repaymentPosting(
   };
 }
 
-const unpaidRow = (row: ServicedRow, paid: Amounts) =>
-  unpaidOf({ number: row.number, dueDate: row.dueDate, due: dueOf(row), paid });
-
 function repay(
   origin: LoanOrigin,
   before: ReplayState,
@@ -296,24 +283,6 @@ function repay(
   };
 }
 
-const leadingDeferrals = (rows: readonly ServicedRow[]): DeferralType[] => {
-  const types: DeferralType[] = [];
-  for (const row of rows) {
-    if (row.deferral === null) break;
-    types.push(row.deferral);
-  }
-  return types;
-};
-
-/**
- * The principal the rows from `from` on repay: the balance they open with. Not the balance after the
- * row before them, which a prepayment made since then has already reduced.
- */
-const openingBalance = (rows: readonly ServicedRow[], from: number): Money => {
-  const first = rows[from]!;
-  return cents(first.balanceAfter + first.principal - first.capitalisedInterest);
-};
-
 /** DOMAIN.md "Prepayment": what remains after the allocation reduces the principal of the rows not yet settled. */
 function prepay(
   origin: LoanOrigin,
@@ -351,108 +320,4 @@ function prepay(
     principalPrepaid: amount,
     excess: ZERO,
   };
-}
-
-/**
- * DOMAIN.md "Restructuring": a new version replaces the rows falling due after the effective date
- * (those settled in advance stay), rescheduling the principal they would repay. Returns the new state
- * and the interest in arrears it capitalised, or undefined when nothing falls due after the date.
- */
-function restructure(
-  origin: LoanOrigin,
-  before: ReplayState,
-  event: Extract<ServicingEvent, { kind: 'restructuring' }>,
-): { state: ReplayState; capitalised: bigint } | undefined {
-  const kept = rowsKeptBy(before, event.date);
-  const remaining = before.rows.slice(kept);
-  if (remaining.length === 0) return undefined;
-  const periods = reschedulePeriods(origin, before, kept, remaining, event.change);
-  if (periods === undefined) return undefined;
-  const { dueDates, deferrals } = periods;
-
-  let state =
-    event.change.type === 'rate_change'
-      ? changeTerms(before, { ...before.terms, annualRate: event.change.annualRate })
-      : before;
-  const settled = event.capitaliseArrears ? arrearsSettled(state, kept, event.date) : [];
-  state = settleArrears(state, event.id, settled);
-  let moved = 0n;
-  let capitalised = 0n;
-  for (const { amounts } of settled) {
-    moved += amounts.principal;
-    capitalised += amounts.interest;
-  }
-
-  const { terms } = state;
-  const start = kept === 0 ? origin.disbursedOn : state.rows[kept - 1]!.dueDate;
-  const whole = kept > 0 || firstPeriodIsWhole(terms.periodicity, origin.disbursedOn, dueDates[0]!);
-  const schedule = amortise({
-    balance: cents(openingBalance(state.rows, kept) + moved + capitalised),
-    dueDates,
-    fractions: periodFractions(terms, start, dueDates, whole),
-    deferralPeriods: deferrals.length,
-    deferralType: deferrals[0] ?? terms.deferralType,
-    deferralTypes: deferrals,
-    method: terms.method,
-    rounding: terms.rounding,
-    instalmentMultiple: terms.instalmentMultiple,
-  });
-  state = replaceRowsAfter(state, kept, schedule.rows, deferrals);
-  return { state: markRestructured(state), capitalised };
-}
-
-/** The due dates and deferral periods a restructuring gives the rows after the `kept` ones; undefined if none would amortise. */
-function reschedulePeriods(
-  origin: LoanOrigin,
-  state: ReplayState,
-  kept: number,
-  remaining: readonly ServicedRow[],
-  change: RestructuringChange,
-): { dueDates: CalendarDate[]; deferrals: DeferralType[] } | undefined {
-  const months = MONTHS_PER_PERIOD[state.terms.periodicity];
-  const periodsAfter = (date: CalendarDate, periods: number) =>
-    monthDate(monthIndex(date) + periods * months, origin.anchorDay);
-  const first = remaining[0]!.dueDate;
-  const deferrals = leadingDeferrals(remaining);
-  const dueDates = remaining.map((row) => row.dueDate);
-  if (change.type === 'extension') {
-    const periods =
-      'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
-    if (periods <= deferrals.length) return undefined;
-    return {
-      dueDates: Array.from({ length: periods }, (_, j) => periodsAfter(first, j)),
-      deferrals,
-    };
-  }
-  if (change.type === 'moratorium')
-    return {
-      dueDates: [
-        ...Array.from({ length: change.periods }, (_, j) => periodsAfter(first, j)),
-        ...dueDates.map((date) => periodsAfter(date, change.periods)),
-      ],
-      deferrals: [
-        ...Array.from({ length: change.periods }, () => change.deferralType),
-        ...deferrals,
-      ],
-    };
-  return { dueDates, deferrals };
-}
-
-/**
- * Arrears join the rescheduled principal. The rows due by then keep their amounts (they were owed,
- * and in arrears, until this date); what they still owed is settled, on this date, by the capitalisation.
- */
-function arrearsSettled(state: ReplayState, kept: number, date: CalendarDate): Allocation[] {
-  const settled: Allocation[] = [];
-  state.rows.slice(0, kept).forEach((row, i) => {
-    const paid = state.paid[i]!;
-    if (row.dueDate > date || unpaidRow(row, paid) === 0n) return;
-    const amounts = {
-      ...NOTHING,
-      principal: cents(row.principal - paid.principal),
-      interest: cents(row.interest - paid.interest),
-    };
-    settled.push({ number: row.number, amounts });
-  });
-  return settled;
 }

@@ -3,16 +3,15 @@ import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import { formatMoney } from '../domain/money';
+import { formatMoney, type Money } from '../domain/money';
 import { formatRate } from '../domain/rate';
 import { outstandingPrincipal, serviceLoan, type Servicing } from '../domain/servicing';
 import { entryWrites, type EntryRows } from '../ledger/post-journal-entry';
 import { journalChanges } from './journal-changes';
 import { originOf } from './loan-origin';
 import {
-  outcomeRows,
   reallocations,
-  unstoredRepayment,
+  recordedRepayment,
   type AllocationAmounts,
   type NewRepayment,
   type Reallocation,
@@ -90,14 +89,8 @@ export async function rebookLoan(
   checkScheduleFits(servicing, cause.blame ?? { field: 'amount' });
 
   const { allocations, reallocated } = reallocations(stored, servicing);
-  let repayment: RepaymentRow | undefined;
-  let newAllocations: AllocationAmounts[] = [];
-  if (newRepayment) {
-    const { split, rows } = outcomeRows(servicing.outcomes.get(newRepayment.id)!);
-    repayment = unstoredRepayment(newRepayment, split);
-    newAllocations = rows;
-    allocations.push(...rows.map((a) => ({ repayment_id: newRepayment.id, ...a })));
-  }
+  const recorded = newRepayment && recordedRepayment(servicing, newRepayment);
+  if (recorded) allocations.push(...recorded.allocations);
   const reason = typeof cause.reason === 'function' ? cause.reason(servicing) : cause.reason;
   const schedule = newScheduleVersion(
     loan,
@@ -106,19 +99,8 @@ export async function rebookLoan(
     stored.instalments,
     servicing.rows,
   );
-  const changes = {
-    status: servicing.status,
-    repaid_on: servicing.status === 'repaid' ? servicing.closedOn : null,
-    written_off_principal:
-      servicing.status === 'written_off' ? formatMoney(servicing.writtenOffPrincipal) : null,
-    // Once granted, forbearance stays on record, even if a back-dated payment left it nothing to change.
-    restructured: servicing.restructured || stored.restructurings.length > 0,
-    schedule_version: loan.schedule_version + (schedule ? 1 : 0),
-    outstanding_principal: formatMoney(
-      outstandingPrincipal(origin.principal, servicing.postings, today),
-    ),
-    current_annual_rate_percent: formatRate(servicing.annualRate),
-  };
+  const outstanding = outstandingPrincipal(origin.principal, servicing.postings, today);
+  const changes = loanChanges(loan, stored, servicing, schedule !== undefined, outstanding);
   const rebooked = {
     loan: { ...loan, ...changes },
     servicing,
@@ -128,10 +110,35 @@ export async function rebookLoan(
     reallocated,
     settlements: settlementChanges(stored, servicing),
     ...(schedule ? { schedule } : {}),
-    ...(repayment ? { repayment } : {}),
+    ...(recorded ? { repayment: recorded.repayment } : {}),
   };
-  const writes = rebookingWrites(trx, { ...rebooked, newAllocations, changes });
+  const writes = rebookingWrites(trx, {
+    ...rebooked,
+    newAllocations: recorded?.rows ?? [],
+    changes,
+  });
   return { ...rebooked, writes };
+}
+
+/** The loan row's columns a rebooking sets. */
+function loanChanges(
+  loan: LoanRow,
+  stored: LoanHistory,
+  servicing: Servicing,
+  newVersion: boolean,
+  outstanding: Money,
+) {
+  return {
+    status: servicing.status,
+    repaid_on: servicing.status === 'repaid' ? servicing.closedOn : null,
+    written_off_principal:
+      servicing.status === 'written_off' ? formatMoney(servicing.writtenOffPrincipal) : null,
+    // Once granted, forbearance stays on record, even if a back-dated payment left it nothing to change.
+    restructured: servicing.restructured || stored.restructurings.length > 0,
+    schedule_version: loan.schedule_version + (newVersion ? 1 : 0),
+    outstanding_principal: formatMoney(outstanding),
+    current_annual_rate_percent: formatRate(servicing.annualRate),
+  };
 }
 
 /** A rebooking's rows as writes that can go in one statement: no row is written twice. */

@@ -54,6 +54,16 @@ export const unstoredRepayment = (
   reversal_reason: null,
 });
 
+/** The new repayment as the replay allocated it: its row, its allocations, and the same as rows of the loan's allocations. */
+export function recordedRepayment(servicing: Servicing, repayment: NewRepayment) {
+  const { split, rows } = outcomeRows(servicing.outcomes.get(repayment.id)!);
+  return {
+    repayment: unstoredRepayment(repayment, split),
+    rows,
+    allocations: rows.map((a): AllocationRow => ({ repayment_id: repayment.id, ...a })),
+  };
+}
+
 /** Every standing repayment's allocations, and the repayments the replay allocated differently from how they are stored. */
 export function reallocations(
   stored: LoanHistory,

@@ -39,7 +39,7 @@ export function initialState(terms: KeptTerms, rows: readonly ServicedRow[]): Re
   };
 }
 
-export const addAmounts = (a: Amounts, b: Amounts): Amounts =>
+const addAmounts = (a: Amounts, b: Amounts): Amounts =>
   Object.fromEntries(COMPONENTS.map((c) => [c, cents(a[c] + b[c])])) as Record<Component, Money>;
 
 const paidWith = (paid: readonly Amounts[], allocations: readonly Allocation[]): Amounts[] => {

@@ -98,15 +98,15 @@ const sameLines = (a: readonly JournalLine[], b: readonly JournalLine[]) =>
 /**
  * What a history's entries (`wanted`) change in the ledger holding `posted`: each posted entry the
  * history no longer calls for, or calls for otherwise, is `stale` (to reverse on its own value date);
- * each wanted entry not posted as it is, `fresh` (to post).
+ * each wanted entry not posted as it is, `unposted` (to post).
  */
 export function ledgerChanges<P extends SourcedEntry, W extends SourcedEntry>(
   posted: readonly P[],
   wanted: readonly W[],
-): { stale: P[]; fresh: W[] } {
+): { stale: P[]; unposted: W[] } {
   const standing = new Map(posted.map((entry) => [entry.source, entry]));
   const stale: P[] = [];
-  const fresh: W[] = [];
+  const unposted: W[] = [];
   for (const entry of wanted) {
     const before = standing.get(entry.source);
     standing.delete(entry.source);
@@ -118,8 +118,8 @@ export function ledgerChanges<P extends SourcedEntry, W extends SourcedEntry>(
     )
       continue;
     if (before) stale.push(before);
-    fresh.push(entry);
+    unposted.push(entry);
   }
   stale.push(...standing.values());
-  return { stale, fresh };
+  return { stale, unposted };
 }

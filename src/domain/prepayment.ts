@@ -17,7 +17,7 @@ export interface KeptTerms {
   readonly instalmentMultiple: Money;
 }
 
-/** The instalments a prepayment replaces: those not yet touched, after what was paid. */
+/** The instalments a prepayment replaces: those no payment has settled yet, after what was paid. */
 export interface RemainingPeriods {
   /** The due date the first remaining period starts from (the previous instalment's). */
   readonly start: CalendarDate;

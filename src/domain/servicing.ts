@@ -1,14 +1,5 @@
-import {
-  allocatePayment,
-  COMPONENTS,
-  NOTHING,
-  total,
-  unpaidOf,
-  type Allocation,
-  type Amounts,
-  type Component,
-} from './allocation';
-import { monthDate, monthIndex, type CalendarDate } from './dates';
+import { allocatePayment, total, type Allocation, type Amounts } from './allocation';
+import type { CalendarDate } from './dates';
 import {
   capitalisationLines,
   recoveryLines,
@@ -17,10 +8,30 @@ import {
   type JournalLine,
 } from './ledger';
 import { cents, ZERO, type Money } from './money';
-import { firstPeriodIsWhole, MONTHS_PER_PERIOD, periodFractions } from './periods';
 import { reschedulePrepayment, type KeptTerms } from './prepayment';
 import type { Rate } from './rate';
-import { amortise, type DeferralType, type ScheduleRow } from './schedule';
+import { restructure } from './restructure';
+import type { DeferralType } from './schedule';
+import {
+  dueOf,
+  leadingDeferrals,
+  openingBalance,
+  unpaidRow,
+  type ServicedRow,
+} from './serviced-rows';
+import {
+  capitalisedUpTo,
+  closeAsRepaid,
+  initialState,
+  payRows,
+  replaceRowsAfter,
+  rowsKeptBy,
+  writeOff,
+  type LoanStatus,
+  type ReplayState,
+} from './servicing-state';
+
+export type { ServicedRow } from './serviced-rows';
 
 export type PrepaymentChoice = 'reduce_instalment' | 'reduce_term' | 'pay_ahead';
 
@@ -48,11 +59,6 @@ export type ServicingEvent =
       readonly capitaliseArrears: boolean;
     }
   | { readonly kind: 'write_off'; readonly id: string; readonly date: CalendarDate };
-
-/** A schedule row and, for deferral periods, their type. */
-export interface ServicedRow extends ScheduleRow {
-  readonly deferral: DeferralType | null;
-}
 
 /** The loan as disbursed: its terms, the day its due dates are anchored on, and schedule version 1. */
 export interface LoanOrigin {
@@ -86,7 +92,7 @@ export interface DesiredPosting {
 export interface Servicing {
   readonly rows: readonly ServicedRow[];
   readonly paid: readonly Amounts[];
-  readonly status: 'active' | 'repaid' | 'written_off';
+  readonly status: LoanStatus;
   /** The value date on which it was repaid or written off. */
   readonly closedOn: CalendarDate | null;
   readonly restructured: boolean;
@@ -101,31 +107,6 @@ export interface Servicing {
   readonly postings: readonly DesiredPosting[];
 }
 
-interface Book {
-  terms: KeptTerms;
-  rows: ServicedRow[];
-  paid: Amounts[];
-  /** Touched by a payment (0.00 deferral periods included): such a row is settled, and kept by later versions. */
-  touched: boolean[];
-  /** A capitalising row settled before its due date capitalises on the day it is settled. */
-  capitalisedOn: (CalendarDate | undefined)[];
-  status: Servicing['status'];
-  closedOn: CalendarDate | null;
-  restructured: boolean;
-  principalRepaid: bigint;
-  arrearsCapitalised: bigint;
-  settlements: Map<string, Allocation[]>;
-  writtenOffPrincipal: Money;
-}
-
-const add = (a: Amounts, b: Amounts): Amounts =>
-  Object.fromEntries(COMPONENTS.map((c) => [c, cents(a[c] + b[c])])) as Record<Component, Money>;
-const dueOf = (row: ScheduleRow): Amounts => ({
-  ...NOTHING,
-  interest: row.interest,
-  principal: row.principal,
-});
-
 /**
  * Replays a disbursed loan's history (DOMAIN.md "Loan lifecycle and servicing"): allocates each
  * repayment, turns what remains into a prepayment, applies restructurings and a write-off, and says
@@ -133,66 +114,89 @@ const dueOf = (row: ScheduleRow): Amounts => ({
  * reversal or a back-dated repayment re-allocate every later repayment in value-date order.
  */
 export function serviceLoan(origin: LoanOrigin, events: readonly ServicingEvent[]): Servicing {
-  const book: Book = {
-    terms: origin.terms,
-    rows: [...origin.rows],
-    paid: origin.rows.map(() => NOTHING),
-    touched: origin.rows.map(() => false),
-    capitalisedOn: origin.rows.map(() => undefined),
-    status: 'active',
-    closedOn: null,
-    restructured: false,
-    principalRepaid: 0n,
-    arrearsCapitalised: 0n,
-    settlements: new Map(),
-    writtenOffPrincipal: ZERO,
-  };
+  let state = initialState(origin.terms, origin.rows);
   const outcomes = new Map<string, RepaymentOutcome>();
   const ignored = new Set<string>();
   const postings: DesiredPosting[] = [];
 
   for (const event of events) {
     if (event.kind === 'repayment') {
-      const outcome = repay(origin, book, event);
-      outcomes.set(event.id, outcome);
-      postings.push(repaymentPosting(event, outcome));
-    } else if (book.status !== 'active') {
+      const repaid = repay(origin, state, event);
+      state = repaid.state;
+      outcomes.set(event.id, repaid.outcome);
+      postings.push(repaymentPosting(event, repaid.outcome));
+    } else if (state.status !== 'active') {
       ignored.add(event.id);
     } else if (event.kind === 'restructuring') {
-      const capitalised = restructure(origin, book, event);
-      if (capitalised === undefined) ignored.add(event.id);
-      else if (capitalised > 0n)
+      const restructured = restructure(origin, state, event);
+      if (restructured === undefined) {
+        ignored.add(event.id);
+        continue;
+      }
+      state = restructured.state;
+      if (restructured.capitalised > 0n)
         postings.push({
           source: `restructuring:${event.id}`,
           event: 'capitalised_interest',
           valueDate: event.date,
-          lines: capitalisationLines(cents(capitalised)),
+          lines: capitalisationLines(cents(restructured.capitalised)),
         });
     } else {
-      const outstanding = cents(
-        origin.principal +
-          capitalisedUpTo(book, event.date) +
-          book.arrearsCapitalised -
-          book.principalRepaid,
-      );
-      Object.assign(book, {
-        status: 'written_off',
-        closedOn: event.date,
-        writtenOffPrincipal: outstanding,
-      });
-      if (outstanding > 0n)
+      // Rows capitalise once the replay ends (a payment may move the day): add those capitalised by then.
+      const outstanding =
+        outstandingPrincipal(origin.principal, postings, event.date) +
+        capitalisedUpTo(state, event.date);
+      state = writeOff(state, event.date, cents(outstanding));
+      if (state.writtenOffPrincipal > 0n)
         postings.push({
           source: 'write_off',
           event: 'write_off',
           valueDate: event.date,
-          lines: writeOffLines(outstanding),
+          lines: writeOffLines(state.writtenOffPrincipal),
         });
     }
   }
+  postings.push(...capitalisationPostings(state));
 
-  book.rows.forEach((row, i) => {
-    const on = book.capitalisedOn[i] ?? row.dueDate;
-    if (row.capitalisedInterest === 0n || (book.status === 'written_off' && on > book.closedOn!))
+  return {
+    rows: state.rows,
+    paid: state.paid,
+    status: state.status,
+    closedOn: state.closedOn,
+    restructured: state.restructured,
+    annualRate: state.terms.annualRate,
+    writtenOffPrincipal: state.writtenOffPrincipal,
+    outcomes,
+    settlements: state.settlements,
+    ignored,
+    postings,
+  };
+}
+
+/**
+ * The principal owed as of `asOf`: `opening`, moved by what each posting dated by then debits or
+ * credits to loans receivable (repayments, capitalisations, a write-off).
+ */
+export function outstandingPrincipal(
+  opening: Money,
+  postings: readonly DesiredPosting[],
+  asOf: CalendarDate,
+): Money {
+  let balance: bigint = opening;
+  for (const posting of postings) {
+    if (posting.valueDate > asOf) continue;
+    for (const line of posting.lines)
+      if (line.account === 'loans_receivable') balance += line.debit - line.credit;
+  }
+  return cents(balance);
+}
+
+/** Each row's capitalised interest, on the day it capitalises (none after a write-off). */
+function capitalisationPostings(state: ReplayState): DesiredPosting[] {
+  const postings: DesiredPosting[] = [];
+  state.rows.forEach((row, i) => {
+    const on = state.capitalisedOn[i] ?? row.dueDate;
+    if (row.capitalisedInterest === 0n || (state.status === 'written_off' && on > state.closedOn!))
       return;
     postings.push({
       source: `capitalisation:${row.dueDate}`,
@@ -201,28 +205,7 @@ export function serviceLoan(origin: LoanOrigin, events: readonly ServicingEvent[
       lines: capitalisationLines(row.capitalisedInterest),
     });
   });
-
-  return {
-    rows: book.rows,
-    paid: book.paid,
-    status: book.status,
-    closedOn: book.closedOn,
-    restructured: book.restructured,
-    annualRate: book.terms.annualRate,
-    writtenOffPrincipal: book.writtenOffPrincipal,
-    outcomes,
-    settlements: book.settlements,
-    ignored,
-    postings,
-  };
-}
-
-function capitalisedUpTo(book: Book, date: CalendarDate): bigint {
-  return book.rows.reduce(
-    (sum, row, i) =>
-      (book.capitalisedOn[i] ?? row.dueDate) <= date ? sum + row.capitalisedInterest : sum,
-    0n,
-  );
+  return postings;
 }
 
 export function repaymentPosting(
@@ -253,227 +236,88 @@ export function repaymentPosting(
 
 function repay(
   origin: LoanOrigin,
-  book: Book,
+  before: ReplayState,
   event: Extract<ServicingEvent, { kind: 'repayment' }>,
-): RepaymentOutcome {
+): { state: ReplayState; outcome: RepaymentOutcome } {
   const none = { allocations: [], principalPrepaid: ZERO, excess: ZERO, recovered: ZERO };
-  if (book.status === 'written_off') return { ...none, recovered: event.amount };
-  if (book.status === 'repaid') return { ...none, excess: event.amount };
+  if (before.status === 'written_off')
+    return { state: before, outcome: { ...none, recovered: event.amount } };
+  if (before.status === 'repaid')
+    return { state: before, outcome: { ...none, excess: event.amount } };
 
-  const states = book.rows.map((row, i) => ({
+  const instalments = before.rows.map((row, i) => ({
     number: row.number,
     dueDate: row.dueDate,
     due: dueOf(row),
-    paid: book.paid[i]!,
-    settled: book.touched[i]!,
+    paid: before.paid[i]!,
+    settled: before.settledByPayment[i]!,
   }));
   const { allocations, remainder } = allocatePayment(
-    states,
+    instalments,
     event.amount,
     event.date,
     event.prepayment === 'pay_ahead',
   );
-  for (const { number, amounts } of allocations) {
-    const i = number - 1;
-    book.paid[i] = add(book.paid[i]!, amounts);
-    book.touched[i] = true;
-    if (book.rows[i]!.dueDate > event.date && book.capitalisedOn[i] === undefined)
-      book.capitalisedOn[i] = event.date;
-    book.principalRepaid += amounts.principal;
-  }
+  let state = payRows(before, allocations, event.date);
 
   let principalPrepaid = ZERO;
   let excess = remainder;
   if (remainder > 0n && event.prepayment !== 'pay_ahead')
-    ({ principalPrepaid, excess } = prepay(origin, book, remainder, event.date, event.prepayment));
-  book.principalRepaid += principalPrepaid;
-  if (
-    book.rows.every(
-      (row, i) =>
-        unpaidOf({
-          number: row.number,
-          dueDate: row.dueDate,
-          due: dueOf(row),
-          paid: book.paid[i]!,
-        }) === 0n,
-    )
-  ) {
-    book.status = 'repaid';
-    book.closedOn = event.date;
-  }
+    ({ state, principalPrepaid, excess } = prepay(
+      origin,
+      state,
+      remainder,
+      event.date,
+      event.prepayment,
+    ));
+  if (state.rows.every((row, i) => unpaidRow(row, state.paid[i]!) === 0n))
+    state = closeAsRepaid(state, event.date);
   return {
-    allocations: allocations.filter((a) => total(a.amounts) > 0n),
-    principalPrepaid,
-    excess,
-    recovered: ZERO,
+    state,
+    outcome: {
+      allocations: allocations.filter((a) => total(a.amounts) > 0n),
+      principalPrepaid,
+      excess,
+      recovered: ZERO,
+    },
   };
 }
-
-/** The rows a new version keeps: those due by `date` and those already settled in advance. */
-function keptCount(book: Book, date: CalendarDate): number {
-  let kept = 0;
-  book.rows.forEach((row, i) => {
-    if (row.dueDate <= date || book.touched[i]) kept = i + 1;
-  });
-  return kept;
-}
-
-const leadingDeferrals = (rows: readonly ServicedRow[]): DeferralType[] => {
-  const types: DeferralType[] = [];
-  for (const row of rows) {
-    if (row.deferral === null) break;
-    types.push(row.deferral);
-  }
-  return types;
-};
-
-/** Puts new rows after the `kept` first ones, numbering them on. */
-function replaceAfter(
-  book: Book,
-  kept: number,
-  keptRows: readonly ServicedRow[],
-  fresh: readonly ScheduleRow[],
-  deferrals: readonly DeferralType[],
-): void {
-  const renumbered = fresh.map((row, j) => ({
-    ...row,
-    number: kept + j + 1,
-    deferral: deferrals[j] ?? null,
-  }));
-  book.rows = [...keptRows, ...renumbered];
-  book.paid = [...book.paid.slice(0, kept), ...renumbered.map(() => NOTHING)];
-  book.touched = [...book.touched.slice(0, kept), ...renumbered.map(() => false)];
-  book.capitalisedOn = [...book.capitalisedOn.slice(0, kept), ...renumbered.map(() => undefined)];
-}
-
-/**
- * The principal the rows from `from` on repay: the balance they open with. Not the balance after the
- * row before them, which a prepayment made since then has already reduced.
- */
-const openingBalance = (rows: readonly ServicedRow[], from: number): Money => {
-  const first = rows[from]!;
-  return cents(first.balanceAfter + first.principal - first.capitalisedInterest);
-};
 
 /** DOMAIN.md "Prepayment": what remains after the allocation reduces the principal of the rows not yet settled. */
 function prepay(
   origin: LoanOrigin,
-  book: Book,
+  state: ReplayState,
   amount: Money,
   date: CalendarDate,
   mode: 'reduce_instalment' | 'reduce_term',
-): { principalPrepaid: Money; excess: Money } {
-  const kept = keptCount(book, date);
-  const remaining = book.rows.slice(kept);
-  if (remaining.length === 0) return { principalPrepaid: ZERO, excess: amount };
+): { state: ReplayState; principalPrepaid: Money; excess: Money } {
+  const kept = rowsKeptBy(state, date);
+  const remaining = state.rows.slice(kept);
+  if (remaining.length === 0) return { state, principalPrepaid: ZERO, excess: amount };
   const deferrals = leadingDeferrals(remaining);
   const firstAmortising = remaining[deferrals.length]!;
   const result = reschedulePrepayment(
-    book.terms,
+    state.terms,
     {
-      start: kept === 0 ? origin.disbursedOn : book.rows[kept - 1]!.dueDate,
+      start: kept === 0 ? origin.disbursedOn : state.rows[kept - 1]!.dueDate,
       dueDates: remaining.map((row) => row.dueDate),
       deferralAhead: deferrals.length,
       deferralTypes: deferrals,
-      principal: openingBalance(book.rows, kept),
-      level: book.terms.method === 'linear' ? firstAmortising.principal : firstAmortising.total,
+      principal: openingBalance(state.rows, kept),
+      level: state.terms.method === 'linear' ? firstAmortising.principal : firstAmortising.total,
     },
     amount,
     mode,
   );
-  if (result.kind === 'repaid') {
-    replaceAfter(book, kept, book.rows.slice(0, kept), [], []);
-    return { principalPrepaid: cents(amount - result.excess), excess: result.excess };
-  }
-  replaceAfter(book, kept, book.rows.slice(0, kept), result.schedule.rows, deferrals);
-  return { principalPrepaid: amount, excess: ZERO };
-}
-
-/**
- * DOMAIN.md "Restructuring": a new version replaces the rows falling due after the effective date
- * (those settled in advance stay), rescheduling the principal they would repay. Returns the interest
- * in arrears it capitalised, or undefined when nothing falls due after the date.
- */
-function restructure(
-  origin: LoanOrigin,
-  book: Book,
-  event: Extract<ServicingEvent, { kind: 'restructuring' }>,
-): bigint | undefined {
-  const kept = keptCount(book, event.date);
-  const remaining = book.rows.slice(kept);
-  if (remaining.length === 0) return undefined;
-  const keptRows = book.rows.slice(0, kept);
-  const { change } = event;
-  const months = MONTHS_PER_PERIOD[book.terms.periodicity];
-  const later = (date: CalendarDate, periods: number) =>
-    monthDate(monthIndex(date) + periods * months, origin.anchorDay);
-  const first = remaining[0]!.dueDate;
-  let deferrals = leadingDeferrals(remaining);
-  let dueDates = remaining.map((row) => row.dueDate);
-  if (change.type === 'extension') {
-    const periods =
-      'remainingPeriods' in change ? change.remainingPeriods : change.termPeriods - kept;
-    if (periods <= deferrals.length) return undefined;
-    dueDates = Array.from({ length: periods }, (_, j) => later(first, j));
-  }
-  if (change.type === 'moratorium') {
-    dueDates = [
-      ...Array.from({ length: change.periods }, (_, j) => later(first, j)),
-      ...dueDates.map((date) => later(date, change.periods)),
-    ];
-    deferrals = [
-      ...Array.from({ length: change.periods }, () => change.deferralType),
-      ...deferrals,
-    ];
-  }
-
-  // Nothing changes before this point: an ignored restructuring leaves the book as it was.
-  if (change.type === 'rate_change') book.terms = { ...book.terms, annualRate: change.annualRate };
-  let capitalised = 0n;
-  let moved = 0n;
-  if (event.capitaliseArrears) {
-    // Arrears join the rescheduled principal. The rows due by then keep their amounts (they were owed,
-    // and in arrears, until this date); what they still owed is settled, on this date, by the capitalisation.
-    const settled: Allocation[] = [];
-    keptRows.forEach((row, i) => {
-      const owed = cents(
-        unpaidOf({
-          number: row.number,
-          dueDate: row.dueDate,
-          due: dueOf(row),
-          paid: book.paid[i]!,
-        }),
-      );
-      if (row.dueDate > event.date || owed === 0n) return;
-      const amounts = {
-        ...NOTHING,
-        principal: cents(row.principal - book.paid[i]!.principal),
-        interest: cents(row.interest - book.paid[i]!.interest),
-      };
-      moved += amounts.principal;
-      capitalised += amounts.interest;
-      book.paid[i] = add(book.paid[i]!, amounts);
-      settled.push({ number: row.number, amounts });
-    });
-    if (settled.length > 0) book.settlements.set(event.id, settled);
-  }
-
-  const start = kept === 0 ? origin.disbursedOn : book.rows[kept - 1]!.dueDate;
-  const whole =
-    kept > 0 || firstPeriodIsWhole(book.terms.periodicity, origin.disbursedOn, dueDates[0]!);
-  const schedule = amortise({
-    balance: cents(openingBalance(book.rows, kept) + moved + capitalised),
-    dueDates,
-    fractions: periodFractions(book.terms, start, dueDates, whole),
-    deferralPeriods: deferrals.length,
-    deferralType: deferrals[0] ?? book.terms.deferralType,
-    deferralTypes: deferrals,
-    method: book.terms.method,
-    rounding: book.terms.rounding,
-    instalmentMultiple: book.terms.instalmentMultiple,
-  });
-  replaceAfter(book, kept, keptRows, schedule.rows, deferrals);
-  book.restructured = true;
-  book.arrearsCapitalised += capitalised;
-  return capitalised;
+  if (result.kind === 'repaid')
+    return {
+      state: replaceRowsAfter(state, kept, [], []),
+      principalPrepaid: cents(amount - result.excess),
+      excess: result.excess,
+    };
+  return {
+    state: replaceRowsAfter(state, kept, result.schedule.rows, deferrals),
+    principalPrepaid: amount,
+    excess: ZERO,
+  };
 }

@@ -20,24 +20,24 @@ const RETENTION = '7 days';
  * is held and no response is stored): `proceed` is the condition to put in its WHERE clause. It
  * saves the request a round trip (the loan's lock and history, for a repayment).
  */
-export type Companion<Row> = (proceed: RawBuilder<boolean>) => RawBuilder<Row>;
+export type QueryWithClaim<Row> = (proceed: RawBuilder<boolean>) => RawBuilder<Row>;
 
 /**
  * In one statement: the key's transaction-scoped advisory lock, if free (a request under the key
  * holds it until it commits or fails, so a crash leaves nothing behind), the response stored for it,
- * if any, and the companion query's row (or undefined when it has none or did not run).
+ * if any, and the row of the query run with the claim (or undefined when it has none or did not run).
  */
 export async function claimKey<Row extends object>(
   trx: Transaction<Database>,
   owner: string,
   key: string,
-  companion?: Companion<Row>,
-): Promise<KeyClaim & { companion: Row | undefined }> {
+  withClaim?: QueryWithClaim<Row>,
+): Promise<KeyClaim & { claimedRow: Row | undefined }> {
   const { rows } = await sql<{
     claim_held: boolean;
     claim_stored: KeyClaim['stored'] | null;
     claim_expired: boolean;
-    claim_companion: boolean;
+    claim_ran: boolean;
   }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${`idempotency:${owner}:${key}`}, 0)) AS held,
@@ -45,18 +45,23 @@ export async function claimKey<Row extends object>(
          FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at >= now() - ${RETENTION}::interval) AS stored,
         EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.owner = ${owner} AND k.key = ${key} AND k.created_at < now() - ${RETENTION}::interval) AS expired)
     SELECT claim.held AS claim_held, claim.stored AS claim_stored, claim.expired AS claim_expired,
-      ${companion ? sql`NOT (companion IS NULL) AS claim_companion, companion.*` : sql`false AS claim_companion`}
-    FROM claim ${companion ? sql`LEFT JOIN LATERAL (${companion(sql<boolean>`(claim.held AND claim.stored IS NULL)`)}) companion ON true` : sql``}`.execute(
+      ${withClaim ? sql`NOT (claimed IS NULL) AS claim_ran, claimed.*` : sql`false AS claim_ran`}
+    FROM claim ${withClaim ? sql`LEFT JOIN LATERAL (${withClaim(sql<boolean>`(claim.held AND claim.stored IS NULL)`)}) claimed ON true` : sql``}`.execute(
     trx,
   );
   const {
     claim_held: held,
     claim_stored: stored,
     claim_expired: expired,
-    claim_companion: ran,
+    claim_ran: ran,
     ...rest
   } = rows[0]!;
-  return { held, stored: stored ?? undefined, expired, companion: ran ? (rest as Row) : undefined };
+  return {
+    held,
+    stored: stored ?? undefined,
+    expired,
+    claimedRow: ran ? (rest as Row) : undefined,
+  };
 }
 
 /** Forgets a key past its retention, so that it can be used again. */

@@ -12,7 +12,7 @@ import {
   claimKey,
   forgetExpiredKey,
   storeKeyWrite,
-  type Companion,
+  type QueryWithClaim,
 } from './idempotency.repository';
 
 export interface IdempotentRequest {
@@ -65,7 +65,7 @@ export async function transactOnce<Result, Body>(
  * while the request runs, and stored with its response in the same statement as the change, so a
  * failed or crashed request leaves nothing behind and the key can be used again. `perform` returns
  * its response, the writes still to send and the change to audit; it is given the row of the
- * `companion` query, which runs with the claim (one round trip) when the request is to proceed.
+ * `withClaim` query, which runs with the claim (one round trip) when the request is to proceed.
  */
 export async function runIdempotently<Row extends object>(
   db: Db,
@@ -73,9 +73,9 @@ export async function runIdempotently<Row extends object>(
   request: IdempotentRequest,
   perform: (
     trx: Transaction<Database>,
-    companion: Row | undefined,
+    claimedRow: Row | undefined,
   ) => Promise<{ status: number; body: unknown; writes: Write[]; audit: AuditedChange }>,
-  companion?: Companion<Row>,
+  withClaim?: QueryWithClaim<Row>,
 ): Promise<StoredResponse> {
   return claimThenRun(
     db,
@@ -84,7 +84,7 @@ export async function runIdempotently<Row extends object>(
       const { status, body, writes, audit } = await perform(trx, row);
       return { status, body, writes: [...writes, ...auditEvent(context, audit)] };
     },
-    companion,
+    withClaim,
   );
 }
 
@@ -97,19 +97,19 @@ async function claimThenRun<Row extends object>(
   request: IdempotentRequest,
   perform: (
     trx: Transaction<Database>,
-    companion: Row | undefined,
+    claimedRow: Row | undefined,
   ) => Promise<Answer & { writes: readonly Write[] }>,
-  companion?: Companion<Row>,
+  withClaim?: QueryWithClaim<Row>,
 ): Promise<StoredResponse> {
   const requestHash = createHash('sha256').update(canonicalJson(request.fingerprint)).digest('hex');
   const run = () =>
     db.transaction().execute(async (trx): Promise<StoredResponse> => {
-      const {
-        held,
-        stored,
-        expired,
-        companion: row,
-      } = await claimKey(trx, request.owner, request.key, companion);
+      const { held, stored, expired, claimedRow } = await claimKey(
+        trx,
+        request.owner,
+        request.key,
+        withClaim,
+      );
       if (stored && stored.request_hash !== requestHash) {
         throw new DomainError(
           'rule_violation',
@@ -131,7 +131,7 @@ async function claimThenRun<Row extends object>(
         );
       if (expired) await forgetExpiredKey(trx, request.owner, request.key);
 
-      const { status, body, writes } = await perform(trx, row);
+      const { status, body, writes } = await perform(trx, claimedRow);
       // The change, its audit event and the key with its response in one statement.
       const key = {
         owner: request.owner,

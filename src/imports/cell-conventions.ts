@@ -38,8 +38,8 @@ export function conventionsOf(headerLine: string): FileConventions | undefined {
 /** Spaces a spreadsheet puts between groups of thousands: space, no-break space, narrow no-break space. */
 const GROUP_SPACE = '[ \\u00A0\\u202F]';
 
-function numberPattern(mark: DecimalMark, suffix: string): RegExp {
-  const decimal = mark === '.' ? '\\.' : ',';
+function numberPattern(decimalMark: DecimalMark, suffix: string): RegExp {
+  const decimal = decimalMark === '.' ? '\\.' : ',';
   // Either plain digits, or groups of three after 1-3 leading digits; then the decimals and an optional unit.
   return new RegExp(`^(\\d+|\\d{1,3}(?:${GROUP_SPACE}\\d{3})+)(?:${decimal}(\\d+))?${suffix}$`);
 }
@@ -62,16 +62,16 @@ function canonicalNumber(cell: string, pattern: RegExp): string {
 }
 
 /** "1 250,50 €" (`,` file) or "1250.50" (`.` file) → "1250.50"; the decimals are kept as written for the API to judge. */
-export const canonicalAmount = (cell: string, mark: DecimalMark): string =>
-  canonicalNumber(cell, AMOUNT[mark]);
+export const canonicalAmount = (cell: string, decimalMark: DecimalMark): string =>
+  canonicalNumber(cell, AMOUNT[decimalMark]);
 
 /** "3,5 %" / "3.5" → "3.5". */
-export const canonicalRate = (cell: string, mark: DecimalMark): string =>
-  canonicalNumber(cell, PERCENT[mark]);
+export const canonicalRate = (cell: string, decimalMark: DecimalMark): string =>
+  canonicalNumber(cell, PERCENT[decimalMark]);
 
 /** A decimal count such as jobs in FTEs: "12,5" → "12.5". */
-export const canonicalDecimal = (cell: string, mark: DecimalMark): string =>
-  canonicalNumber(cell, PLAIN[mark]);
+export const canonicalDecimal = (cell: string, decimalMark: DecimalMark): string =>
+  canonicalNumber(cell, PLAIN[decimalMark]);
 
 const FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 

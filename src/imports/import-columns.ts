@@ -76,18 +76,18 @@ export function columnOfHeader(kind: ImportKind, header: string): Column | undef
 }
 
 /** One cell in the API's spelling; an empty cell is a field left out. */
-export function canonicalCell(column: Column, cell: string, mark: DecimalMark): unknown {
+export function canonicalCell(column: Column, cell: string, decimalMark: DecimalMark): unknown {
   const text = cell.trim();
   if (text === '') return undefined;
   switch (column.type) {
     case 'text':
       return text;
     case 'amount':
-      return canonicalAmount(text, mark);
+      return canonicalAmount(text, decimalMark);
     case 'rate':
-      return canonicalRate(text, mark);
+      return canonicalRate(text, decimalMark);
     case 'decimal':
-      return canonicalDecimal(text, mark);
+      return canonicalDecimal(text, decimalMark);
     case 'date':
       return canonicalDate(text);
     case 'integer':

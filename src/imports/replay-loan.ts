@@ -10,12 +10,8 @@ import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentRows } from '../loans/schedule-rows';
-import {
-  appendToHistory,
-  rebookLoan,
-  type Rebooked,
-  type RecordedRepayment,
-} from '../servicing/rebook-loan';
+import { appendToHistory, type RecordedRepayment } from '../servicing/append-to-history';
+import { rebookLoan, type Rebooked } from '../servicing/rebook-loan';
 import { loanStateView, repaymentView } from '../servicing/repayment.view';
 import { aidAtDisbursement, cachedBaseRate, type LoanAid } from '../state-aid/loan-aid';
 import type {
@@ -152,7 +148,7 @@ export async function replayLoan(
     state.loan,
     { reason: 'disbursement', effectiveDate: date },
     today,
-    { history: historyOf(state), deferRewrites: true },
+    { history: historyOf(state) },
   );
   apply(state, out, booked, disbursedAt);
   out.changes.push({
@@ -163,16 +159,17 @@ export async function replayLoan(
   });
 
   for (const [k, line] of repayments.entries()) {
-    const fresh = { id: uuidv7(), loan_id: created.id, ...line };
+    const newRepayment = { id: uuidv7(), loan_id: created.id, ...line };
     const reason = (servicing: Servicing) =>
-      (servicing.outcomes.get(fresh.id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment';
+      (servicing.outcomes.get(newRepayment.id)?.principalPrepaid ?? 0n) > 0n
+        ? 'prepayment'
+        : 'repayment';
     const stepAt = tick();
     const recorded =
-      appendToHistory(state.loan, standingOf(state), fresh) ??
+      appendToHistory(state.loan, standingOf(state), newRepayment, today) ??
       (await rebookLoan(trx, state.loan, { reason, effectiveDate: line.value_date }, today, {
-        fresh,
+        newRepayment,
         history: historyOf(state),
-        deferRewrites: true,
       }));
     const repayment = { ...recorded.repayment!, seq: String(k + 1), created_at: tick() };
     state.repayments.push(repayment);
@@ -184,7 +181,7 @@ export async function replayLoan(
     out.changes.push({
       action: 'repayment.recorded',
       entityType: 'repayment',
-      entityId: fresh.id,
+      entityId: newRepayment.id,
       state: view,
     });
   }

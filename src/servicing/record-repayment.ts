@@ -9,7 +9,8 @@ import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { runIdempotently, type StoredResponse } from '../idempotency/run-idempotently';
-import { appendToHistory, rebookLoan } from './rebook-loan';
+import { appendToHistory } from './append-to-history';
+import { rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
 import {
   lockedLoanStanding,
@@ -91,7 +92,7 @@ export async function recordRepayment(
         throw new DomainError('rule_violation', 'The repayment breaks a rule.', broken);
 
       const id = uuidv7();
-      const fresh = {
+      const newRepayment = {
         id,
         loan_id: loan.id,
         amount: body.amount,
@@ -103,8 +104,10 @@ export async function recordRepayment(
         (servicing.outcomes.get(id)?.principalPrepaid ?? 0n) > 0n ? 'prepayment' : 'repayment';
       // The common case appends the repayment to where the loan stands; any other replays the loan's history.
       const rebooked =
-        appendToHistory(loan, standing, fresh) ??
-        (await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, { fresh }));
+        appendToHistory(loan, standing, newRepayment, today) ??
+        (await rebookLoan(trx, loan, { reason, effectiveDate: valueDate }, today, {
+          newRepayment,
+        }));
       const view = {
         ...repaymentView(rebooked.repayment!, rebooked.allocations),
         loan: loanStateView(rebooked.loan),

@@ -91,22 +91,6 @@ export async function scheduledTotalPayable(
   return rows[0]!.total;
 }
 
-/** What a replay made of a repayment: its split, and its allocations replaced. */
-export async function saveRepaymentOutcome(
-  trx: Transaction<Database>,
-  id: string,
-  split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>,
-  allocations: Omit<AllocationRow, 'repayment_id'>[],
-): Promise<void> {
-  await trx.updateTable('repayments').set(split).where('id', '=', id).execute();
-  await trx.deleteFrom('allocations').where('repayment_id', '=', id).execute();
-  if (allocations.length > 0)
-    await trx
-      .insertInto('allocations')
-      .values(allocations.map((a) => ({ repayment_id: id, ...a })))
-      .execute();
-}
-
 /** Repayments of a loan newest first by value date, keyset-paginated on seq; with their allocations. */
 export async function listRepayments(
   db: Db,
@@ -254,11 +238,11 @@ export async function lockLoanWithHistory(
   const row = rows[0];
   if (!row) return undefined;
   const { history, seen_revision: seen, ...loan } = row;
-  const fresh =
+  const upToDate =
     seen === loan.revision
       ? withDates(history)
       : await loadHistory(trx, loanId, loan.schedule_version);
-  return { loan, history: fresh };
+  return { loan, history: upToDate };
 }
 
 /**
@@ -460,25 +444,67 @@ export function outstandingWrite(id: string, outstanding: string): Write {
   };
 }
 
-/** A restructuring's arrears settlements, replaced: the old ones go at once, the new ones are returned as a write. */
-export async function replaceSettlements(
+/** What a replay made anew of a stored repayment: its split, and its allocations replaced. */
+export function reallocationWrites(
   trx: Transaction<Database>,
+  id: string,
+  split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>,
+  allocations: Omit<AllocationRow, 'repayment_id'>[],
+  lostNumbers: number[],
+): Write[] {
+  return [
+    { query: trx.updateTable('repayments').set(split).where('id', '=', id) },
+    ...replaceNumberedRows(
+      'allocations',
+      { column: 'repayment_id', id },
+      ['fees', 'late_interest', 'interest', 'principal'],
+      allocations,
+      lostNumbers,
+    ),
+  ];
+}
+
+/** A restructuring's arrears settlements, replaced. */
+export const settlementWrites = (
   restructuringId: string,
-  hadAny: boolean,
   rows: Omit<SettlementRow, 'restructuring_id'>[],
-): Promise<Write[]> {
-  if (hadAny)
-    await trx
-      .deleteFrom('arrears_settlements')
-      .where('restructuring_id', '=', restructuringId)
-      .execute();
-  return rows.length === 0
-    ? []
-    : [
-        {
-          query: trx
-            .insertInto('arrears_settlements')
-            .values(rows.map((r) => ({ restructuring_id: restructuringId, ...r }))),
-        },
-      ];
+  lostNumbers: number[],
+): Write[] =>
+  replaceNumberedRows(
+    'arrears_settlements',
+    { column: 'restructuring_id', id: restructuringId },
+    ['interest', 'principal'],
+    rows,
+    lostNumbers,
+  );
+
+/**
+ * Rows a replay derives, one per instalment number, replaced. In one batch statement no row may be
+ * written twice, so only the numbers no longer wanted are deleted and the others upserted.
+ */
+function replaceNumberedRows<Amount extends string>(
+  table: 'allocations' | 'arrears_settlements',
+  owner: { column: 'repayment_id' | 'restructuring_id'; id: string },
+  amounts: readonly Amount[],
+  rows: readonly ({ number: number } & Record<Amount, string>)[],
+  lostNumbers: readonly number[],
+): Write[] {
+  const writes: Write[] = [];
+  if (lostNumbers.length > 0)
+    writes.push({
+      query: sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(owner.column)} = ${owner.id}::uuid AND number IN (${sql.join(lostNumbers)})`,
+    });
+  if (rows.length > 0) {
+    const columns = [owner.column, 'number', ...amounts].map((column) => sql.ref(column));
+    const values = rows.map(
+      (row) =>
+        sql`(${owner.id}::uuid, ${row.number}::integer, ${sql.join(amounts.map((c) => sql`${row[c]}::numeric`))})`,
+    );
+    const updates = amounts.map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`);
+    writes.push({
+      query: sql`INSERT INTO ${sql.table(table)} (${sql.join(columns)}) VALUES ${sql.join(values)}
+        ON CONFLICT (${sql.ref(owner.column)}, number) DO UPDATE SET ${sql.join(updates)}`,
+    });
+  }
+  return writes;
 }

@@ -214,10 +214,10 @@ function postingRows(postings: readonly SourcedEntry[]): Row[] {
  * value date, then the new one posted.
  */
 function rebookingRows(before: readonly DesiredPosting[], after: readonly DesiredPosting[]): Row[] {
-  const { stale, fresh } = ledgerChanges(before, after);
+  const { stale, unposted } = ledgerChanges(before, after);
   return postingRows([
     ...stale.map((p) => ({ ...p, event: 'reversal', lines: oppositeLines(p.lines) })),
-    ...fresh,
+    ...unposted,
   ]);
 }
 

@@ -1,0 +1,103 @@
+import { NOTHING, type Amounts } from '../domain/allocation';
+import { appendRepayment } from '../domain/append-repayment';
+import type { CalendarDate } from '../domain/dates';
+import { cents, formatMoney, parseMoney } from '../domain/money';
+import { outstandingPrincipal, type PrepaymentChoice } from '../domain/servicing';
+import { entryWrites } from '../ledger/post-journal-entry';
+import { loanEntry } from './journal-changes';
+import type { Rebooked } from './rebook-loan';
+import { outcomeRows, unstoredRepayment, type NewRepayment } from './repayment-outcomes';
+import {
+  newRepaymentWrites,
+  outstandingWrite,
+  type LoanRow,
+  type LoanStanding,
+  type RepaymentRow,
+} from './servicing.repository';
+
+/** A repayment recorded, what is left to store, and the loan after it. */
+export type RecordedRepayment = Pick<
+  Rebooked,
+  'loan' | 'writes' | 'allocations' | 'newVersion' | 'journal'
+> & { readonly repayment: RepaymentRow };
+
+/**
+ * Records a repayment without replaying the loan's history, from where the loan stands (read under
+ * its lock): when the loan is active, was never restructured nor written off, no standing repayment
+ * is dated after this one, and appendRepayment finds that the repayment changes nothing but itself
+ * (it pays what is due and the next instalment, no more, and does not repay the loan). That is the
+ * common case, and it costs the same whatever the loan's history. Otherwise undefined: rebookLoan.
+ */
+export function appendToHistory(
+  loan: LoanRow,
+  standing: LoanStanding | undefined,
+  newRepayment: NewRepayment,
+  today: CalendarDate,
+): RecordedRepayment | undefined {
+  if (
+    !standing ||
+    loan.status !== 'active' ||
+    loan.written_off_on !== null ||
+    standing.restructurings > 0
+  )
+    return undefined;
+  if (standing.last_repaid_on !== null && standing.last_repaid_on > newRepayment.value_date)
+    return undefined;
+  const rows = standingRows(standing);
+  // An allocation to an instalment the current version does not have: replay.
+  const numbers = new Set(rows.map((row) => row.number));
+  if (standing.paid.some(([number]) => !numbers.has(number))) return undefined;
+  const appended = appendRepayment(rows, {
+    id: newRepayment.id,
+    date: newRepayment.value_date as CalendarDate,
+    amount: parseMoney(newRepayment.amount),
+    prepayment: newRepayment.prepayment as PrepaymentChoice,
+  });
+  if (!appended) return undefined;
+
+  const { split, rows: allocations } = outcomeRows(appended.outcome);
+  const repayment = unstoredRepayment(newRepayment, split);
+  const { seq: _seq, ...row } = repayment;
+  // Never restructured, nothing capitalised: the standing repayments left the principal less what they repaid of it.
+  const principalRepaid = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
+  const owedBefore = cents(
+    parseMoney(loan.principal) - principalRepaid - parseMoney(standing.principal_prepaid),
+  );
+  const outstanding = formatMoney(outstandingPrincipal(owedBefore, [appended.posting], today));
+  const entry = loanEntry(loan, appended.posting);
+  return {
+    loan: { ...loan, outstanding_principal: outstanding },
+    writes: [
+      ...newRepaymentWrites(row, allocations),
+      ...entryWrites(entry),
+      outstandingWrite(loan.id, outstanding),
+    ],
+    newVersion: false,
+    repayment,
+    allocations: allocations.map((a) => ({ repayment_id: newRepayment.id, ...a })),
+    journal: [entry],
+  };
+}
+
+/** The current version's rows as appendRepayment reads them, with what was paid towards each. */
+function standingRows(standing: LoanStanding) {
+  const paidBy = new Map<number, Amounts>(
+    standing.paid.map(([number, fees, lateInterest, interest, principal]) => [
+      number,
+      {
+        fees: parseMoney(fees),
+        late_interest: parseMoney(lateInterest),
+        interest: parseMoney(interest),
+        principal: parseMoney(principal),
+      },
+    ]),
+  );
+  return standing.rows.map(([number, dueDate, principal, interest, capitalised]) => ({
+    number,
+    dueDate: dueDate as CalendarDate,
+    interest: parseMoney(interest),
+    principal: parseMoney(principal),
+    capitalisedInterest: parseMoney(capitalised),
+    paid: paidBy.get(number) ?? NOTHING,
+  }));
+}

@@ -1,0 +1,82 @@
+import type { CalendarDate } from '../domain/dates';
+import { parseMoney } from '../domain/money';
+import { parseRate } from '../domain/rate';
+import type { DeferralType } from '../domain/schedule';
+import type { PrepaymentChoice, ServicingEvent } from '../domain/servicing';
+import type { LoanRow, RepaymentRow, RestructuringRow } from './servicing.repository';
+
+/** The seq of a repayment the database has not numbered yet: one past the largest bigint, so it sorts after every stored fact. */
+export const UNSTORED_SEQ = String(2n ** 63n);
+
+type ReplayedRepayment = Pick<RepaymentRow, 'id' | 'seq' | 'value_date' | 'amount' | 'prepayment'>;
+
+/** Facts of one date in the order they were recorded (one sequence numbers them all). */
+const bySeq = (a: string, b: string) => a.length - b.length || a.localeCompare(b);
+
+/** The loan's facts as the replay reads them: repayments, restructurings and a write-off, by value date then seq. */
+export function servicingEvents(
+  loan: LoanRow,
+  repayments: readonly ReplayedRepayment[],
+  restructurings: readonly RestructuringRow[],
+): ServicingEvent[] {
+  const dated: { date: string; seq: string; event: ServicingEvent }[] = [
+    ...repayments.map((r) => ({
+      date: r.value_date,
+      seq: r.seq,
+      event: {
+        kind: 'repayment' as const,
+        id: r.id,
+        date: r.value_date as CalendarDate,
+        amount: parseMoney(r.amount),
+        prepayment: r.prepayment as PrepaymentChoice,
+      },
+    })),
+    ...restructurings.map((r) => ({
+      date: r.effective_date,
+      seq: r.seq,
+      event: restructuringEvent(r),
+    })),
+  ];
+  if (loan.written_off_on && loan.written_off_seq) {
+    dated.push({
+      date: loan.written_off_on,
+      seq: loan.written_off_seq,
+      event: { kind: 'write_off', id: loan.id, date: loan.written_off_on as CalendarDate },
+    });
+  }
+  return dated
+    .sort((a, b) => a.date.localeCompare(b.date) || bySeq(a.seq, b.seq))
+    .map((d) => d.event);
+}
+
+function restructuringEvent(r: RestructuringRow): ServicingEvent {
+  const date = r.effective_date as CalendarDate;
+  const base = {
+    kind: 'restructuring' as const,
+    id: r.id,
+    date,
+    capitaliseArrears: r.capitalise_arrears,
+  };
+  if (r.type === 'moratorium')
+    return {
+      ...base,
+      change: {
+        type: 'moratorium',
+        periods: r.periods!,
+        deferralType: r.deferral_type as DeferralType,
+      },
+    };
+  if (r.type === 'extension') {
+    return {
+      ...base,
+      change:
+        r.term_periods !== null
+          ? { type: 'extension', termPeriods: r.term_periods }
+          : { type: 'extension', remainingPeriods: r.remaining_periods! },
+    };
+  }
+  return {
+    ...base,
+    change: { type: 'rate_change', annualRate: parseRate(r.annual_rate_percent!) },
+  };
+}

@@ -1,0 +1,44 @@
+import type { Allocation } from '../domain/allocation';
+import { formatMoney, parseDecimalAmount } from '../domain/money';
+import type { Servicing } from '../domain/servicing';
+import type { LoanHistory, SettlementRow } from './servicing.repository';
+
+/** A restructuring whose arrears settlements the replay changed: the rows it now calls for, and the numbers it no longer settles. */
+export interface SettlementChange {
+  readonly restructuringId: string;
+  readonly rows: Omit<SettlementRow, 'restructuring_id'>[];
+  readonly lostNumbers: number[];
+}
+
+/** The arrears settlements the replay calls for, where they differ from those stored. */
+export function settlementChanges(stored: LoanHistory, servicing: Servicing): SettlementChange[] {
+  const storedBy = new Map<string, SettlementRow[]>();
+  for (const row of stored.settlements)
+    storedBy.set(row.restructuring_id, [...(storedBy.get(row.restructuring_id) ?? []), row]);
+  const changes: SettlementChange[] = [];
+  for (const { id } of stored.restructurings) {
+    const wanted = servicing.settlements.get(id) ?? [];
+    const had = storedBy.get(id) ?? [];
+    if (sameSettlements(had, wanted)) continue;
+    const kept = new Set(wanted.map((s) => s.number));
+    changes.push({
+      restructuringId: id,
+      rows: wanted.map((s) => ({
+        number: s.number,
+        interest: formatMoney(s.amounts.interest),
+        principal: formatMoney(s.amounts.principal),
+      })),
+      lostNumbers: had.map((s) => s.number).filter((number) => !kept.has(number)),
+    });
+  }
+  return changes;
+}
+
+const sameSettlements = (stored: readonly SettlementRow[], wanted: readonly Allocation[]) =>
+  stored.length === wanted.length &&
+  stored.every(
+    (row, k) =>
+      row.number === wanted[k]!.number &&
+      parseDecimalAmount(row.interest) === wanted[k]!.amounts.interest &&
+      parseDecimalAmount(row.principal) === wanted[k]!.amounts.principal,
+  );

@@ -1,0 +1,39 @@
+import { sql, type RawBuilder } from 'kysely';
+
+/**
+ * The one SQL home of "paid towards an instalment" (src/domain/allocation.ts `unpaidOf` in SQL):
+ * what standing repayments allocated to it, plus the arrears that restructurings effective by
+ * `asOf` capitalised. Set-based, for the reminders', loans', exports' and reports' own queries;
+ * test/integration/unpaid-sql.test.ts checks it against the domain.
+ */
+export interface PaidScope {
+  /** Which loans: a condition on a loan id column (`= l.id`, `IN (SELECT …)`). */
+  readonly loan: (loanId: RawBuilder<unknown>) => RawBuilder<unknown>;
+  readonly asOf: RawBuilder<unknown>;
+  /** Count only the repayments value-dated by `asOf` (a schedule as of a date; a reminder counts every one). */
+  readonly valuedByAsOf: boolean;
+  /** A further condition on when each repayment or restructuring was recorded (`AND …`). */
+  readonly recorded?: (createdAt: RawBuilder<unknown>) => RawBuilder<unknown>;
+}
+
+/** One row (loan_id, number, interest, principal) per allocation or arrears settlement; fees and late interest count as interest. */
+export function settlementsSql(scope: PaidScope): RawBuilder<unknown> {
+  const recorded = (column: string) => scope.recorded?.(sql.ref(column)) ?? sql``;
+  return sql`
+    SELECT paid_r.loan_id, paid_a.number, paid_a.fees + paid_a.late_interest + paid_a.interest AS interest, paid_a.principal
+    FROM allocations paid_a JOIN repayments paid_r ON paid_r.id = paid_a.repayment_id
+    WHERE ${scope.loan(sql.ref('paid_r.loan_id'))} AND paid_r.reversed_at IS NULL
+      ${scope.valuedByAsOf ? sql`AND paid_r.value_date <= ${scope.asOf}` : sql``} ${recorded('paid_r.created_at')}
+    UNION ALL -- arrears a restructuring capitalised: settled from its effective date
+    SELECT paid_x.loan_id, paid_s.number, paid_s.interest, paid_s.principal
+    FROM arrears_settlements paid_s JOIN restructurings paid_x ON paid_x.id = paid_s.restructuring_id
+    WHERE ${scope.loan(sql.ref('paid_x.loan_id'))} AND paid_x.effective_date <= ${scope.asOf} ${recorded('paid_x.created_at')}`;
+}
+
+/** (loan_id, number, amount): what was paid towards each instalment of the loans in scope. */
+export const paidTowardsSql = (scope: PaidScope): RawBuilder<unknown> =>
+  sql`SELECT p.loan_id, p.number, sum(p.interest + p.principal) AS amount FROM (${settlementsSql(scope)}) p GROUP BY p.loan_id, p.number`;
+
+/** An instalment's total less what was paid towards it (`paid` null: nothing was). */
+export const unpaidSql = (total: RawBuilder<unknown>, paid: RawBuilder<unknown>) =>
+  sql`(${total} - coalesce(${paid}, 0))`;

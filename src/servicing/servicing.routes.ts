@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf, contextOf } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { declareMoratorium, type MoratoriumBody } from './declare-moratorium';
@@ -13,7 +13,7 @@ import { restructuringView } from './restructuring.view';
 import { reverseRepayment } from './reverse-repayment';
 import { writeOffLoan, type WriteOffBody } from './write-off-loan';
 
-export function servicingRouter(db: Db): Router {
+export function servicingRouter(db: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/loans/:loan_id/repayments', async (req, res) => {
@@ -25,7 +25,7 @@ export function servicingRouter(db: Db): Router {
       loanId,
       req.body as RepaymentBody,
       key,
-      todayInParis(),
+      today(),
     );
     sendStored(
       res.location(`/v1/loans/${loanId}/repayments/${(result.body as { id: string }).id}`),
@@ -65,7 +65,7 @@ export function servicingRouter(db: Db): Router {
         String(req.params.loan_id),
         String(req.params.repayment_id),
         reason,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );
@@ -78,7 +78,7 @@ export function servicingRouter(db: Db): Router {
       contextOf(req),
       loanId,
       req.body as RestructuringBody,
-      todayInParis(),
+      today(),
       idempotencyOf(req),
     );
     sendStored(res.location(`/v1/loans/${loanId}/restructurings`), restructuring);
@@ -97,7 +97,7 @@ export function servicingRouter(db: Db): Router {
         contextOf(req),
         String(req.params.loan_id),
         req.body as WriteOffBody,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );
@@ -111,7 +111,7 @@ export function servicingRouter(db: Db): Router {
         contextOf(req),
         String(req.params.fund_id),
         req.body as MoratoriumBody,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import { settlementsSql } from '../db/unpaid-sql';
+import { paidSql } from '../db/unpaid-sql';
 import { arrearsAsOf, NOTHING, type Amounts, type Arrears } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
 import type { InstalmentStatus } from '../domain/instalment-status';
@@ -119,7 +119,7 @@ async function loanPage(
       WHERE ${page} ORDER BY i.loan_id, i.number`.execute(trx),
     await sql<{ loan_id: string; number: number; interest: string; principal: string }>`
       SELECT x.loan_id, x.number, sum(x.interest)::text AS interest, sum(x.principal)::text AS principal
-      FROM (${settlementsSql({ loan: (id) => sql`${id} IN (SELECT l.id FROM loans l WHERE ${page})`, asOf: d, valuedByAsOf: true })}) x
+      FROM (${paidSql({ loan: (id) => sql`${id} IN (SELECT l.id FROM loans l WHERE ${page})`, asOf: d, valuedByAsOf: true }, 'instalment')}) x
       GROUP BY x.loan_id, x.number`.execute(trx),
     withOutstanding
       ? await sql<{ loan_id: string; receivable: string }>`

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, InstalmentsTable, LoansTable } from '../db/schema';
-import { settlementsSql } from '../db/unpaid-sql';
+import { paidSql } from '../db/unpaid-sql';
 
 export type LoanRow = Selectable<LoansTable>;
 
@@ -176,13 +176,14 @@ export async function findLoanWithInstalments(
     .select(
       sql<[number, string, string][]>`(
       SELECT coalesce(json_agg(json_build_array(p.number, p.interest::text, p.principal::text)), '[]') FROM (
-        SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (${settlementsSql(
+        SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (${paidSql(
           {
             loan: (id) => sql`${id} = l.id`,
             asOf: sql`${asOf}::date`,
             valuedByAsOf: true,
             recorded: stoodUntil,
           },
+          'instalment',
         )}) settled
         GROUP BY number) p)`.as('paid_tuples'),
     )

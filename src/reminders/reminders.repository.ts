@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import { withinTransaction, type Db } from '../db/connect';
 import type { Database, RemindersTable } from '../db/schema';
-import { paidTowardsSql, settlementsSql, unpaidSql } from '../db/unpaid-sql';
+import { paidSql, paidTowardsSql, unpaidSql } from '../db/unpaid-sql';
 import type { CalendarDate } from '../domain/dates';
 
 /** The job that delivers a reminder: `reminder-<id>` on the reminders queue (the scan makes it). */
@@ -155,7 +155,7 @@ export async function findReminderToDeliver(
     JOIN structures s ON s.id = r.structure_id
     LEFT JOIN instalments i ON i.loan_id = r.loan_id AND i.version = l.schedule_version AND i.number = r.instalment_number AND i.due_date = r.due_date
     CROSS JOIN LATERAL (SELECT coalesce(sum(t.interest + t.principal), 0) AS paid
-      FROM (${settlementsSql({ loan: (id) => sql`${id} = r.loan_id`, asOf: sql`${today}::date`, valuedByAsOf: false })}) t
+      FROM (${paidSql({ loan: (id) => sql`${id} = r.loan_id`, asOf: sql`${today}::date`, valuedByAsOf: false }, 'instalment')}) t
       WHERE t.number = r.instalment_number) p
     WHERE r.id = ${reminderId}::uuid`.execute(db);
   return rows[0];

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
-import { settlementsSql } from '../db/unpaid-sql';
+import { paidSql } from '../db/unpaid-sql';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { figuresBySourceSinceInception } from '../funding/funding-figures';
@@ -271,10 +271,9 @@ function indicatorsQuery(fundId: string, asOf: CalendarDate) {
         SELECT f.loan_id, NULL::date AS due_date, f.outstanding_end AS receivable, NULL::numeric AS paid, NULL::numeric AS owed,
           NULL::int AS version, NULL::int AS due_number, NULL::numeric AS principal, NULL::numeric AS interest
         FROM flows f
-        UNION ALL -- Paid towards the instalments by D (src/db/unpaid-sql.ts)
-        SELECT p.loan_id, NULL, NULL, sum(p.interest + p.principal), NULL, NULL, NULL, NULL, NULL
-        FROM (${settlementsSql({ loan: (id) => sql`${id} IN (SELECT l.id FROM active_loan l)`, asOf: d, valuedByAsOf: true })}) p
-        GROUP BY p.loan_id
+        UNION ALL -- Paid towards the instalments by D (src/db/unpaid-sql.ts), added up per loan below
+        SELECT p.loan_id, NULL, NULL, p.interest + p.principal, NULL, NULL, NULL, NULL, NULL
+        FROM (${paidSql({ loan: (id) => sql`${id} IN (SELECT l.id FROM active_loan l)`, asOf: d, valuedByAsOf: true }, 'loan')}) p
         UNION ALL -- Owed: the instalments of the schedule in effect at D (the latest version effective by D) due by D; and those due in the 12 months ahead.
         SELECT CASE WHEN i.due_date <= ${d} THEN i.loan_id END, CASE WHEN i.due_date > ${d} THEN i.due_date END, NULL, NULL,
           sum(i.total) FILTER (WHERE i.due_date <= ${d}), max(i.version), max(i.number) FILTER (WHERE i.due_date <= ${d}),

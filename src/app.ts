@@ -12,6 +12,7 @@ import { importBodyParser, importsRouter } from './imports/imports.routes';
 import { apiDocs } from './http/api-docs';
 import { authenticate, isApiPath } from './http/auth';
 import { rejectUnstorableStrings, verifyJsonStructure } from './http/body';
+import { todayInParis, type Today } from './http/clock';
 import { mountCors } from './http/cors';
 import { OPENAPI_PATH, openApiValidator } from './http/openapi';
 import { notFoundHandler, problemHandler } from './http/problem';
@@ -65,6 +66,8 @@ export interface AppDeps {
   readonly outbound?: OutboundPolicy;
   /** Origins of the partner portals whose pages may call the routes of CORS_ROUTES (none unless given). */
   readonly corsOrigins?: readonly string[];
+  /** The routes' "today" (default as_of, "not in the future"): the date in Europe/Paris unless given. */
+  readonly today?: Today;
 }
 
 /** The top of the house: plumbing, the public routes, then every feature's router behind its API key. */
@@ -113,26 +116,27 @@ export function createApp(deps: AppDeps): Express {
   app.use(schedulesRouter());
   const outbound = deps.outbound ?? STRICT_OUTBOUND;
   const reads = deps.reads ?? deps.db;
+  const today = deps.today ?? todayInParis;
   app.use(fundsRouter(deps.db, outbound));
   app.use(productsRouter(deps.db, reads));
   app.use(structuresRouter(deps.db, reads, outbound));
-  app.use(loansRouter(deps.db, reads));
-  app.use(servicingRouter(deps.db));
-  app.use(ledgerRouter(deps.db, reads));
+  app.use(loansRouter(deps.db, reads, today));
+  app.use(servicingRouter(deps.db, today));
+  app.use(ledgerRouter(deps.db, reads, today));
   app.use(accessRouter(deps.db));
   app.use(auditRouter(deps.db, reads, findVisibleFund));
-  app.use(remindersRouter(deps.db, reads));
-  app.use(reportsRouter(deps.db, reads));
-  app.use(exportsRouter(deps.db, reads));
+  app.use(remindersRouter(deps.db, reads, today));
+  app.use(reportsRouter(deps.db, reads, today));
+  app.use(exportsRouter(deps.db, reads, today));
   app.use(eventsRouter(deps.db));
   app.use(webhooksRouter(deps.db, deps.outbound ?? STRICT_OUTBOUND));
-  app.use(importsRouter(deps.db));
+  app.use(importsRouter(deps.db, today));
   // issue 15, territories (h-terr)
-  app.use(territoriesRouter(deps.db, reads));
+  app.use(territoriesRouter(deps.db, reads, today));
   // Issue 15 items 3-4: funding sources, EU indicators, impact snapshots (docs/funding.md).
   app.use(fundingRouter(deps.db, reads));
-  app.use(impactRouter(deps.db, reads));
-  app.use(stateAidRouter(deps.db)); // state aid (docs/state-aid.md)
+  app.use(impactRouter(deps.db, reads, today));
+  app.use(stateAidRouter(deps.db, today)); // state aid (docs/state-aid.md)
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesFund, type Actor } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { exportView } from './export.view';
@@ -23,7 +23,7 @@ async function findVisibleExport(db: Db, actor: Actor, id: string): Promise<Expo
 }
 
 /** `reads`: where its list goes, the read replica if there is one; the rest reads and writes `db`. */
-export function exportsRouter(db: Db, reads: Db): Router {
+export function exportsRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/exports', async (req, res) => {
@@ -31,7 +31,7 @@ export function exportsRouter(db: Db, reads: Db): Router {
       db,
       contextOf(req),
       req.body as { fund_id: string; as_of?: string },
-      todayInParis(),
+      today(),
       idempotencyOf(req),
     );
     sendStored(res.location(`/v1/exports/${made.body.id}`), made);

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
+import { paidSql } from '../db/unpaid-sql';
 import { arrearsAsOf, NOTHING, type Amounts, type Arrears } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
 import type { InstalmentStatus } from '../domain/instalment-status';
@@ -117,14 +118,8 @@ async function loanPage(
       FROM loans l JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
       WHERE ${page} ORDER BY i.loan_id, i.number`.execute(trx),
     await sql<{ loan_id: string; number: number; interest: string; principal: string }>`
-      SELECT x.loan_id, x.number, sum(x.interest)::text AS interest, sum(x.principal)::text AS principal FROM (
-        SELECT r.loan_id, a.number, a.fees + a.late_interest + a.interest AS interest, a.principal
-        FROM loans l JOIN repayments r ON r.loan_id = l.id JOIN allocations a ON a.repayment_id = r.id
-        WHERE ${page} AND r.reversed_at IS NULL AND r.value_date <= ${d}
-        UNION ALL
-        SELECT x.loan_id, s.number, s.interest, s.principal
-        FROM loans l JOIN restructurings x ON x.loan_id = l.id JOIN arrears_settlements s ON s.restructuring_id = x.id
-        WHERE ${page} AND x.effective_date <= ${d}) x
+      SELECT x.loan_id, x.number, sum(x.interest)::text AS interest, sum(x.principal)::text AS principal
+      FROM (${paidSql({ loan: (id) => sql`${id} IN (SELECT l.id FROM loans l WHERE ${page})`, asOf: d, valuedByAsOf: true }, 'instalment')}) x
       GROUP BY x.loan_id, x.number`.execute(trx),
     withOutstanding
       ? await sql<{ loan_id: string; receivable: string }>`

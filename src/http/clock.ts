@@ -33,6 +33,9 @@ export function todayInParis(instant: number = Date.now()): CalendarDate {
   return new Date(instant + cachedOffset).toISOString().slice(0, 10) as CalendarDate;
 }
 
+/** What the routes take "today" from: todayInParis, unless a test fixes the date (AppDeps.today). */
+export type Today = () => CalendarDate;
+
 /** The `as_of` query parameter (validated against openapi.yaml), or today. */
-export const asOfOf = (query: unknown): CalendarDate =>
-  ((query as { as_of?: string }).as_of as CalendarDate | undefined) ?? todayInParis();
+export const asOfOf = (query: unknown, today: Today): CalendarDate =>
+  ((query as { as_of?: string }).as_of as CalendarDate | undefined) ?? today();

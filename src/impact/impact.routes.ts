@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesStructure } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { findStructure } from '../structures/find-structure';
 import { impactSnapshotView } from './impact-snapshot.view';
@@ -10,7 +10,7 @@ import { listImpactSnapshots } from './impact.repository';
 import { recordImpactSnapshot, type ImpactSnapshotBody } from './record-impact-snapshot';
 
 /** Impact follow-up of structures (docs/funding.md "Impact snapshots"). */
-export function impactRouter(db: Db, reads: Db): Router {
+export function impactRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/structures/:structure_id/impact-snapshots', async (req, res) => {
@@ -20,7 +20,7 @@ export function impactRouter(db: Db, reads: Db): Router {
       contextOf(req),
       structureId,
       req.body as ImpactSnapshotBody,
-      todayInParis(),
+      today(),
       idempotencyOf(req),
     );
     sendStored(res.location(`/v1/structures/${structureId}/impact-snapshots`), stored);

@@ -7,7 +7,7 @@ import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { importView } from './import.view';
 import { findImportById } from './imports.repository';
 import { requestImport } from './request-import';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { dryRunImport, type ImportBody } from './dry-run-import';
 import type { ImportKind } from './import-columns';
 import { importTemplate, type Conventions } from './import-templates';
@@ -43,22 +43,16 @@ export function importBodyParser(): RequestHandler {
     );
 }
 
-export function importsRouter(db: Db): Router {
+export function importsRouter(db: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/imports', async (req, res) => {
     const body = req.body as ImportBody;
     if (body.mode !== 'commit') {
-      res.json(await dryRunImport(db, contextOf(req), body, todayInParis()));
+      res.json(await dryRunImport(db, contextOf(req), body, today()));
       return;
     }
-    const answer = await requestImport(
-      db,
-      contextOf(req),
-      body,
-      todayInParis(),
-      idempotencyOf(req),
-    );
+    const answer = await requestImport(db, contextOf(req), body, today(), idempotencyOf(req));
     if (answer.status === 202) res.location(`/v1/imports/${(answer.body as { id: string }).id}`);
     sendStored(res, answer);
   });

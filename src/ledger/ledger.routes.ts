@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf } from '../http/auth';
-import { asOfOf } from '../http/clock';
+import { asOfOf, type Today } from '../http/clock';
 import { getTrialBalance } from './get-trial-balance';
 import { getLoanStatement } from './get-loan-statement';
 import { loanStatementView, trialBalanceView } from './ledger.view';
 
 /** `reads`: where the trial balance sums the journal, the read replica if any (docs/read-replica.md). */
-export function ledgerRouter(db: Db, reads: Db): Router {
+export function ledgerRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
 
   router.get('/v1/funds/:fund_id/ledger/trial-balance', async (req, res) => {
@@ -17,7 +17,7 @@ export function ledgerRouter(db: Db, reads: Db): Router {
           db,
           actorOf(req),
           String(req.params.fund_id),
-          asOfOf(req.query),
+          asOfOf(req.query, today),
           reads,
         ),
       ),
@@ -27,7 +27,12 @@ export function ledgerRouter(db: Db, reads: Db): Router {
   router.get('/v1/loans/:loan_id/statement', async (req, res) => {
     res.json(
       loanStatementView(
-        await getLoanStatement(db, actorOf(req), String(req.params.loan_id), asOfOf(req.query)),
+        await getLoanStatement(
+          db,
+          actorOf(req),
+          String(req.params.loan_id),
+          asOfOf(req.query, today),
+        ),
       ),
     );
   });

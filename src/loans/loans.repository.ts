@@ -1,6 +1,7 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, InstalmentsTable, LoansTable } from '../db/schema';
+import { paidSql } from '../db/unpaid-sql';
 
 export type LoanRow = Selectable<LoansTable>;
 
@@ -146,10 +147,10 @@ export async function findLoanWithInstalments(
 > {
   // An older version shows what was paid while it was the loan's schedule, not what was paid since
   // against the rows of the versions that replaced it.
-  const stoodUntil = (column: string) =>
+  const stoodUntil = (createdAt: RawBuilder<unknown>) =>
     version === undefined
       ? sql``
-      : sql`AND ${sql.ref(column)} <= coalesce(
+      : sql`AND ${createdAt} <= coalesce(
     (SELECT nv.created_at FROM schedule_versions nv WHERE nv.loan_id = l.id AND nv.version = ${version}::integer + 1), 'infinity'::timestamptz)`;
   const row = await db
     .selectFrom('loans as l')
@@ -165,13 +166,15 @@ export async function findLoanWithInstalments(
     .select(
       sql<[number, string, string][]>`(
       SELECT coalesce(json_agg(json_build_array(p.number, p.interest::text, p.principal::text)), '[]') FROM (
-        SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (
-          SELECT a.number, a.fees + a.late_interest + a.interest AS interest, a.principal
-          FROM allocations a JOIN repayments r ON r.id = a.repayment_id
-          WHERE r.loan_id = l.id AND r.reversed_at IS NULL AND r.value_date <= ${asOf}::date ${stoodUntil('r.created_at')}
-          UNION ALL -- arrears a restructuring capitalised: settled from its effective date
-          SELECT s.number, s.interest, s.principal FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id
-          WHERE x.loan_id = l.id AND x.effective_date <= ${asOf}::date ${stoodUntil('x.created_at')}) settled
+        SELECT number, sum(interest) AS interest, sum(principal) AS principal FROM (${paidSql(
+          {
+            loan: (id) => sql`${id} = l.id`,
+            asOf: sql`${asOf}::date`,
+            valuedByAsOf: true,
+            recorded: stoodUntil,
+          },
+          'instalment',
+        )}) settled
         GROUP BY number) p)`.as('paid_tuples'),
     )
     // Only when asked: the schedule itself does not show it, and partner portals read it most.

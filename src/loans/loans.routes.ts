@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf, contextOf } from '../http/auth';
-import { asOfOf, todayInParis } from '../http/clock';
+import { asOfOf, type Today } from '../http/clock';
 import { pageOf, pageResult, UUID_KEY } from '../http/pagination';
 import { loanFundingView, loanShares, type ShareBody } from '../funding/loan-funding';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
@@ -18,7 +18,7 @@ import type { LeverageBody } from './loan-leverage';
 import { updateLoanLeverage } from './update-loan-leverage';
 
 /** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
-export function loansRouter(db: Db, reads: Db): Router {
+export function loansRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/loans', async (req, res) => {
@@ -33,19 +33,13 @@ export function loansRouter(db: Db, reads: Db): Router {
 
   router.get('/v1/loans', async (req, res) => {
     const page = pageOf(req.query, UUID_KEY);
-    const rows = await listLoans(
-      reads,
-      actorOf(req),
-      req.query as LoanFilters,
-      page,
-      todayInParis(),
-    );
+    const rows = await listLoans(reads, actorOf(req), req.query as LoanFilters, page, today());
     const { items, next_cursor } = pageResult(rows, page, (loan) => loan.id);
     res.json({ items: items.map(loanView), next_cursor });
   });
 
   router.get('/v1/loans/:loan_id', async (req, res) => {
-    const asOf = asOfOf(req.query);
+    const asOf = asOfOf(req.query, today);
     const { loan, arrears, outstanding } = await getLoan(
       db,
       actorOf(req),
@@ -77,7 +71,7 @@ export function loansRouter(db: Db, reads: Db): Router {
         db,
         contextOf(req),
         String(req.params.loan_id),
-        todayInParis(),
+        today(),
         reason,
         idempotencyOf(req),
       ),
@@ -85,7 +79,7 @@ export function loansRouter(db: Db, reads: Db): Router {
   });
 
   router.get('/v1/loans/:loan_id/schedule', async (req, res) => {
-    const asOf = asOfOf(req.query);
+    const asOf = asOfOf(req.query, today);
     res.json(
       loanScheduleView(
         await getLoanSchedule(db, actorOf(req), String(req.params.loan_id), asOf),
@@ -103,7 +97,7 @@ export function loansRouter(db: Db, reads: Db): Router {
   });
 
   router.get('/v1/loans/:loan_id/schedule/versions/:version', async (req, res) => {
-    const asOf = asOfOf(req.query);
+    const asOf = asOfOf(req.query, today);
     const version = Number(req.params.version);
     res.json(
       loanScheduleView(

@@ -1,6 +1,7 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import { withinTransaction, type Db } from '../db/connect';
 import type { Database, RemindersTable } from '../db/schema';
+import { paidSql, paidTowardsSql, unpaidSql } from '../db/unpaid-sql';
 import type { CalendarDate } from '../domain/dates';
 import { enqueueSelected } from '../outbox/outbox';
 
@@ -8,19 +9,9 @@ import { enqueueSelected } from '../outbox/outbox';
 export const DELIVER_REMINDER = 'deliver';
 
 /**
- * Every reminder of the unpaid instalments of the current schedule of active loans (of one fund, or
- * of all) whose send date has come by `asOf` since the fund's last scan and that does not exist yet,
- * with its outbox job (`reminder-<id>` on the reminders queue); and the fund's scan mark moved to
- * `asOf`. "Since the last scan": from the day of the mark (or of `asOf`, if earlier) on — a day of
- * overlap, so that what changed after a morning scan (a payment reversed, a loan entered) is caught
- * the next day; a fund's first scan looks at every send date. So a scan after
- * downtime makes what was missed, and a daily scan reads a day of send dates, found through the due
- * dates each offset gives (an index range per offset), not every instalment ever due.
- * An instalment is unpaid while what standing repayments allocated to it, with the arrears a
- * restructuring effective by `asOf` capitalised, falls short of its total — as the schedule counts it.
- * A before-due reminder is made only while the due date is `asOf` or ahead (a late scan does not warn
- * of what is already due). One transaction; two scans of a fund at once take turns (its row is
- * locked first). Returns how many were made.
+ * Makes, with its outbox job, each missing reminder of the unpaid instalments of active loans (one
+ * fund, or all) whose send date came since the fund's last scan, and returns how many. The window
+ * starts a day before the scan mark, so a change after a morning scan is caught the next day.
  */
 export async function createDueReminders(
   db: Db,
@@ -30,14 +21,11 @@ export async function createDueReminders(
   const d = sql`${asOf}::date`;
   const funds = fundId === undefined ? sql`` : sql`WHERE f.id = ${fundId}::uuid`;
   return withinTransaction(db, async (trx) => {
-    // The plans' estimated costs are high enough for PostgreSQL to compile them (JIT), which takes
-    // longer than running them: off for this transaction.
+    // JIT compiling these plans takes longer than running them (docs/benchmarks.md, bench:workers).
     await sql`SET LOCAL jit = off`.execute(trx);
-    // NO KEY UPDATE: scans of a fund take turns, while the foreign-key checks of its other writes
-    // (journal entries, reminders) do not wait for them (FOR UPDATE would block, and could deadlock).
+    // NO KEY UPDATE: scans take turns without blocking the fund's foreign-key checks (no deadlock).
     await sql`SELECT f.id FROM funds f ${funds} ORDER BY f.id FOR NO KEY UPDATE`.execute(trx);
-    // The candidates first, in a table of the transaction's own with its statistics: how many there
-    // are (a day's worth, or a whole history on a first scan) decides how best to check them.
+    // Candidates in a temporary table with statistics: a day's worth and a first scan's history plan differently.
     await sql`
       CREATE TEMPORARY TABLE reminder_candidates ON COMMIT DROP AS
       WITH fund AS MATERIALIZED ( -- send dates in (since, asOf]
@@ -62,23 +50,13 @@ export async function createDueReminders(
           AND r.kind = i.kind AND r.offset_days = i.offset_days)`.execute(trx);
     await sql`ANALYZE reminder_candidates`.execute(trx);
     const { rows } = await sql<{ made: number }>`
-      WITH paid AS ( -- what standing repayments allocated to the instalments of those loans ...
-        SELECT r.loan_id, a.number, sum(a.fees + a.late_interest + a.interest + a.principal) AS amount
-        FROM repayments r JOIN allocations a ON a.repayment_id = r.id
-        WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM reminder_candidates)
-        GROUP BY r.loan_id, a.number
-      ), settled AS ( -- ... and the arrears that restructurings effective by asOf capitalised
-        SELECT x.loan_id, s.number, sum(s.interest + s.principal) AS amount
-        FROM restructurings x JOIN arrears_settlements s ON s.restructuring_id = x.id
-        WHERE x.effective_date <= ${d} AND x.loan_id IN (SELECT loan_id FROM reminder_candidates)
-        GROUP BY x.loan_id, s.number
+      WITH paid AS (${paidTowardsSql({ loan: (id) => sql`${id} IN (SELECT loan_id FROM reminder_candidates)`, asOf: d, valuedByAsOf: false })}
       ), made AS (
         INSERT INTO reminders (id, fund_id, loan_id, structure_id, instalment_number, due_date, kind, offset_days, send_on)
         SELECT gen_random_uuid(), c.fund_id, c.loan_id, c.structure_id, c.number, c.due_date, c.kind, c.offset_days, c.send_on
         FROM reminder_candidates c
         LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
-        LEFT JOIN settled s ON s.loan_id = c.loan_id AND s.number = c.number
-        WHERE c.total > coalesce(p.amount, 0) + coalesce(s.amount, 0)
+        WHERE ${unpaidSql(sql`c.total`, sql`p.amount`)} > 0
         ORDER BY c.loan_id, c.number, c.due_date, c.kind, c.offset_days -- one order for every scan: two at once do not deadlock
         ON CONFLICT (loan_id, instalment_number, due_date, kind, offset_days) DO NOTHING
         RETURNING id
@@ -158,11 +136,9 @@ export async function claimReminder(
 }
 
 /**
- * The reminder, with its instalment as the current schedule has it today, counted as the scan counts
- * it: still owed while the loan is active, the current version still has this instalment (same
- * number and due date), what standing repayments and the arrears capitalised by `today` settled
- * falls short of its total — and, for a before-due reminder, the due date has not passed (a late
- * delivery does not announce what is already due). The webhook is the structure's, or the fund's.
+ * The reminder and its instalment in today's current schedule: still owed while the loan is active,
+ * the instalment (same number and due date) is unpaid as the scan counts it and, for a before-due
+ * reminder, not due yet. The webhook is the structure's, or the fund's.
  */
 export async function findReminderToDeliver(
   db: Db,
@@ -171,18 +147,16 @@ export async function findReminderToDeliver(
 ): Promise<ReminderToDeliver | undefined> {
   const { rows } = await sql<ReminderToDeliver>`
     SELECT r.*, f.reminder_channels AS channels, coalesce(s.webhook_url, f.webhook_url) AS webhook_url, f.webhook_secret,
-      s.contact_email, s.legal_name, i.total, (i.total - p.paid)::text AS unpaid,
-      (l.status = 'active' AND i.total IS NOT NULL AND p.paid < i.total AND (r.kind = 'after_due' OR r.due_date >= ${today}::date)) AS still_owed
+      s.contact_email, s.legal_name, i.total, ${unpaidSql(sql`i.total`, sql`p.paid`)}::text AS unpaid,
+      (l.status = 'active' AND i.total IS NOT NULL AND ${unpaidSql(sql`i.total`, sql`p.paid`)} > 0 AND (r.kind = 'after_due' OR r.due_date >= ${today}::date)) AS still_owed
     FROM reminders r
     JOIN loans l ON l.id = r.loan_id
     JOIN funds f ON f.id = r.fund_id
     JOIN structures s ON s.id = r.structure_id
     LEFT JOIN instalments i ON i.loan_id = r.loan_id AND i.version = l.schedule_version AND i.number = r.instalment_number AND i.due_date = r.due_date
-    CROSS JOIN LATERAL (SELECT
-      coalesce((SELECT sum(a.fees + a.late_interest + a.interest + a.principal) FROM allocations a JOIN repayments p ON p.id = a.repayment_id
-        WHERE p.loan_id = r.loan_id AND p.reversed_at IS NULL AND a.number = r.instalment_number), 0)
-      + coalesce((SELECT sum(st.interest + st.principal) FROM arrears_settlements st JOIN restructurings x ON x.id = st.restructuring_id
-        WHERE x.loan_id = r.loan_id AND st.number = r.instalment_number AND x.effective_date <= ${today}::date), 0) AS paid) p
+    CROSS JOIN LATERAL (SELECT coalesce(sum(t.interest + t.principal), 0) AS paid
+      FROM (${paidSql({ loan: (id) => sql`${id} = r.loan_id`, asOf: sql`${today}::date`, valuedByAsOf: false }, 'instalment')}) t
+      WHERE t.number = r.instalment_number) p
     WHERE r.id = ${reminderId}::uuid`.execute(db);
   return rows[0];
 }
@@ -254,10 +228,8 @@ export interface NewlyOverdueRow {
 
 /**
  * The instalments of the current schedule of active loans (of one fund, or of all) that fell due in
- * the month before `asOf` and are unpaid as of it (what standing repayments allocated to them, with
- * the arrears a restructuring effective by `asOf` capitalised, falls short of their total, as the
- * reminders count it) and were not announced overdue yet: a month of downtime is caught up, older
- * arrears are not news.
+ * the month before `asOf`, are unpaid as of it (src/db/unpaid-sql.ts) and were not announced overdue
+ * yet: a month of downtime is caught up, older arrears are not news.
  */
 export async function findNewlyOverdue(
   trx: Transaction<Database>,
@@ -272,23 +244,12 @@ export async function findNewlyOverdue(
       WHERE i.due_date < ${d} AND i.due_date >= ${d} - 31 AND i.total > 0 AND l.status = 'active'
         ${fundId === undefined ? sql`` : sql`AND l.fund_id = ${fundId}::uuid`}
         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedup_key = 'loan.overdue:' || l.id || ':' || i.number || ':' || i.due_date)
-    ), paid AS (
-      SELECT r.loan_id, a.number, sum(a.fees + a.late_interest + a.interest + a.principal) AS amount
-      FROM repayments r JOIN allocations a ON a.repayment_id = r.id
-      WHERE r.reversed_at IS NULL AND r.loan_id IN (SELECT loan_id FROM due)
-      GROUP BY r.loan_id, a.number
-    ), settled AS (
-      SELECT x.loan_id, s.number, sum(s.interest + s.principal) AS amount
-      FROM restructurings x JOIN arrears_settlements s ON s.restructuring_id = x.id
-      WHERE x.effective_date <= ${d} AND x.loan_id IN (SELECT loan_id FROM due)
-      GROUP BY x.loan_id, s.number
-    )
+    ), paid AS (${paidTowardsSql({ loan: (id) => sql`${id} IN (SELECT loan_id FROM due)`, asOf: d, valuedByAsOf: false })})
     SELECT c.loan_id, c.fund_id, c.structure_id, c.number, c.due_date::text AS due_date, (c.due_date + 1)::text AS overdue_since, c.total::text AS total,
-      (c.total - coalesce(p.amount, 0) - coalesce(s.amount, 0))::text AS unpaid
+      ${unpaidSql(sql`c.total`, sql`p.amount`)}::text AS unpaid
     FROM due c
     LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
-    LEFT JOIN settled s ON s.loan_id = c.loan_id AND s.number = c.number
-    WHERE c.total > coalesce(p.amount, 0) + coalesce(s.amount, 0)
+    WHERE ${unpaidSql(sql`c.total`, sql`p.amount`)} > 0
     ORDER BY c.loan_id, c.due_date, c.number`.execute(trx);
   return rows;
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { listReminders, type ReminderFilters } from './list-reminders';
@@ -9,7 +9,7 @@ import { reminderView } from './reminder.view';
 import { requestReminderScan } from './scan-reminders';
 
 /** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
-export function remindersRouter(db: Db, reads: Db): Router {
+export function remindersRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
 
   router.get('/v1/reminders', async (req, res) => {
@@ -26,7 +26,7 @@ export function remindersRouter(db: Db, reads: Db): Router {
         db,
         actorOf(req),
         req.body as { as_of?: string; fund_id?: string },
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
+import { paidSql } from '../db/unpaid-sql';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import {
@@ -270,16 +271,9 @@ function indicatorsQuery(fundId: string, asOf: CalendarDate) {
         SELECT f.loan_id, NULL::date AS due_date, f.outstanding_end AS receivable, NULL::numeric AS paid, NULL::numeric AS owed,
           NULL::int AS version, NULL::int AS due_number, NULL::numeric AS principal, NULL::numeric AS interest
         FROM flows f
-        UNION ALL -- Paid: what standing repayments valued by D allocated to the instalments (as the reminders count it) ...
-        SELECT r.loan_id, NULL, NULL, sum(a.fees + a.late_interest + a.interest + a.principal), NULL, NULL, NULL, NULL, NULL
-        FROM allocations a JOIN repayments r ON r.id = a.repayment_id JOIN active_loan l ON l.id = r.loan_id
-        WHERE r.reversed_at IS NULL AND r.value_date <= ${d}
-        GROUP BY r.loan_id
-        UNION ALL -- ... and the arrears that restructurings effective by D capitalised, settled from then on.
-        SELECT x.loan_id, NULL, NULL, sum(s.interest + s.principal), NULL, NULL, NULL, NULL, NULL
-        FROM arrears_settlements s JOIN restructurings x ON x.id = s.restructuring_id JOIN active_loan l ON l.id = x.loan_id
-        WHERE x.effective_date <= ${d}
-        GROUP BY x.loan_id
+        UNION ALL -- Paid towards the instalments by D (src/db/unpaid-sql.ts), added up per loan below
+        SELECT p.loan_id, NULL, NULL, p.interest + p.principal, NULL, NULL, NULL, NULL, NULL
+        FROM (${paidSql({ loan: (id) => sql`${id} IN (SELECT l.id FROM active_loan l)`, asOf: d, valuedByAsOf: true }, 'loan')}) p
         UNION ALL -- Owed: the instalments of the schedule in effect at D (the latest version effective by D) due by D; and those due in the 12 months ahead.
         SELECT CASE WHEN i.due_date <= ${d} THEN i.loan_id END, CASE WHEN i.due_date > ${d} THEN i.due_date END, NULL, NULL,
           sum(i.total) FILTER (WHERE i.due_date <= ${d}), max(i.version), max(i.number) FILTER (WHERE i.due_date <= ${d}),

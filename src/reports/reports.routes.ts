@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesFund, type Actor } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { reportSummaryView, reportView } from './report.view';
@@ -18,7 +18,7 @@ async function findVisibleReport(db: Db, actor: Actor, id: string): Promise<Repo
 }
 
 /** `reads`: where its list goes, the read replica if there is one (docs/read-replica.md); the rest reads and writes `db`. */
-export function reportsRouter(db: Db, reads: Db): Router {
+export function reportsRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/reports', async (req, res) => {
@@ -26,7 +26,7 @@ export function reportsRouter(db: Db, reads: Db): Router {
       db,
       contextOf(req),
       req.body as Parameters<typeof requestReport>[2],
-      todayInParis(),
+      today(),
       idempotencyOf(req),
     );
     sendStored(res.location(`/v1/reports/${report.body.id}`), report);

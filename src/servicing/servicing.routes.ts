@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf, contextOf } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { declareMoratorium, type MoratoriumBody } from './declare-moratorium';
@@ -14,7 +14,7 @@ import { restructuringView } from './restructuring.view';
 import { reverseRepayment } from './reverse-repayment';
 import { writeOffLoan, type WriteOffBody } from './write-off-loan';
 
-export function servicingRouter(db: Db): Router {
+export function servicingRouter(db: Db, today: Today): Router {
   const router = Router();
 
   // The disbursement is the loan's first servicing step: its journal entry and rebooking live here.
@@ -26,7 +26,7 @@ export function servicingRouter(db: Db): Router {
         contextOf(req),
         String(req.params.loan_id),
         req.body as DisbursementBody,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );
@@ -41,7 +41,7 @@ export function servicingRouter(db: Db): Router {
       loanId,
       req.body as RepaymentBody,
       key,
-      todayInParis(),
+      today(),
     );
     sendStored(
       res.location(`/v1/loans/${loanId}/repayments/${(result.body as { id: string }).id}`),
@@ -81,7 +81,7 @@ export function servicingRouter(db: Db): Router {
         String(req.params.loan_id),
         String(req.params.repayment_id),
         reason,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );
@@ -94,7 +94,7 @@ export function servicingRouter(db: Db): Router {
       contextOf(req),
       loanId,
       req.body as RestructuringBody,
-      todayInParis(),
+      today(),
       idempotencyOf(req),
     );
     sendStored(res.location(`/v1/loans/${loanId}/restructurings`), restructuring);
@@ -113,7 +113,7 @@ export function servicingRouter(db: Db): Router {
         contextOf(req),
         String(req.params.loan_id),
         req.body as WriteOffBody,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );
@@ -127,7 +127,7 @@ export function servicingRouter(db: Db): Router {
         contextOf(req),
         String(req.params.fund_id),
         req.body as MoratoriumBody,
-        todayInParis(),
+        today(),
         idempotencyOf(req),
       ),
     );

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesFund } from '../http/auth';
-import { todayInParis } from '../http/clock';
+import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { csvField } from '../http/csv';
@@ -31,7 +31,7 @@ function sendRegisterCsv(res: Response, register: Register): void {
 }
 
 /** State aid (docs/state-aid.md): EU base rates, declared aid, undertaking links, headroom and the fund's register. */
-export function stateAidRouter(db: Db): Router {
+export function stateAidRouter(db: Db, today: Today): Router {
   const router = Router();
 
   router.post('/v1/eu-base-rates', async (req, res) => {
@@ -103,7 +103,7 @@ export function stateAidRouter(db: Db): Router {
   });
 
   router.get('/v1/structures/:structure_id/state-aid', async (req, res) => {
-    const asOf = ((req.query as { as_of?: string }).as_of ?? todayInParis()) as CalendarDate;
+    const asOf = ((req.query as { as_of?: string }).as_of ?? today()) as CalendarDate;
     res.json(await structureStateAid(db, contextOf(req), String(req.params.structure_id), asOf));
   });
 

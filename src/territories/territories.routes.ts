@@ -1,13 +1,13 @@
 import { Router, type Request } from 'express';
 import type { Db } from '../db/connect';
 import { actorOf } from '../http/auth';
-import { asOfOf } from '../http/clock';
+import { asOfOf, type Today } from '../http/clock';
 import type { Level } from './divisions';
 import { getTerritories } from './get-territories';
 import { territoriesCsv, territoriesView } from './territories.view';
 
 /** `reads`: where the figures are summed, the read replica if any (docs/read-replica.md); the fund is found on `db`. */
-export function territoriesRouter(db: Db, reads: Db): Router {
+export function territoriesRouter(db: Db, reads: Db, today: Today): Router {
   const router = Router();
   const breakdown = (req: Request) => {
     const level = (req.query as { level?: Level }).level ?? 'department'; // validated against openapi.yaml
@@ -16,7 +16,7 @@ export function territoriesRouter(db: Db, reads: Db): Router {
       actorOf(req),
       String(req.params.fund_id),
       level,
-      asOfOf(req.query),
+      asOfOf(req.query, today),
       reads,
     );
   };

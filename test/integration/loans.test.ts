@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import type { CalendarDate } from '../../src/domain/dates';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { testDb } from '../support/db';
 import {
@@ -12,9 +13,13 @@ import {
   type AuditEvent,
 } from '../support/portfolio';
 
+/** The routes' "today": the tests read the same any day. */
+const TODAY = '2026-06-15' as CalendarDate;
+const TOMORROW = '2026-06-16';
+
 let app: Express;
 beforeAll(async () => {
-  app = await testApp();
+  app = await testApp({ today: () => TODAY });
 });
 
 interface Loan {
@@ -92,12 +97,6 @@ async function previewRows(terms: Record<string, unknown>, status: string) {
     paid_principal: '0.00',
     status,
   }));
-}
-
-/** Tomorrow where the funds are: a disbursement date in the future. */
-function tomorrowInParis(): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
-  return new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 describe('granting a loan', () => {
@@ -303,7 +302,7 @@ describe('disbursing a loan', () => {
   it('a date in the future → 422 naming date', async () => {
     const { manager, product, structure } = await lendingFund();
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
-    const res = await disburse(manager.secret, loan.id, tomorrowInParis());
+    const res = await disburse(manager.secret, loan.id, TOMORROW);
     expect(res.status).toBe(422);
     expect(fieldsOf(res)).toEqual(['date']);
   });
@@ -491,7 +490,7 @@ describe('cancelling a loan', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: 'cancelled',
-      cancelled_on: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      cancelled_on: TODAY,
       schedule_version: 0,
     });
     const again = await as(app, manager.secret).post(`/v1/loans/${loan.id}/cancellation`, {});
@@ -629,7 +628,7 @@ describe('the audit trail of a loan', () => {
   it('a refused disbursement records nothing', async () => {
     const { fund, manager, product, structure } = await lendingFund();
     const loan = await createLoan(manager.secret, loanBody(product.id, structure.id));
-    expect((await disburse(manager.secret, loan.id, tomorrowInParis())).status).toBe(422);
+    expect((await disburse(manager.secret, loan.id, TOMORROW)).status).toBe(422);
     const trail = (await as(app, ADMIN_KEY).get(`/v1/audit-events?fund_id=${fund.id}`)).body
       .items as AuditEvent[];
     expect(trail.map((e) => e.action)).not.toContain('loan.disbursed');

@@ -15,9 +15,8 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, type Db } from '../../src/db/connect';
-import { addMonths } from '../../src/domain/dates';
+import { addMonths, type CalendarDate } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
-import { todayInParis } from '../../src/http/clock';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server';
 import { connectRedisForProducers, openQueues } from '../../src/queues/redis';
 import { startWorkers, type Workers } from '../../workers/start';
@@ -31,6 +30,8 @@ import { until } from '../support/until';
 jest.setTimeout(90_000);
 
 const silent = pino({ level: 'silent' });
+/** The API's "today" (the day of the scans); the workers deliver on the real date, later. */
+const SCANNED_ON = '2026-03-16' as CalendarDate;
 let iso: Awaited<ReturnType<typeof isolatedDatabase>>;
 let db: Db;
 let app: Express;
@@ -46,6 +47,7 @@ beforeAll(async () => {
     adminKeyHash: hashSecret(ADMIN_KEY),
     rateLimits: LIMITS_OUT_OF_REACH,
     outbound: LOCAL_RECEIVERS,
+    today: () => SCANNED_ON,
   });
 });
 
@@ -279,7 +281,7 @@ describe('the worker side', () => {
     const hooks = await webhookReceiver((n) => ({ status: n === 1 ? 503 : 204 }));
     closing.push(hooks.close);
     const reminded = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
-    const disbursed = new Date(`${addMonths(todayInParis(), -2)}T00:00:00Z`);
+    const disbursed = new Date(`${addMonths(SCANNED_ON, -2)}T00:00:00Z`);
     disbursed.setUTCDate(disbursed.getUTCDate() - 5);
     const late = await disbursedLoan(reminded, {
       disbursement_date: disbursed.toISOString().slice(0, 10),

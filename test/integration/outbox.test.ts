@@ -166,7 +166,14 @@ describe('the outbox', () => {
     try {
       await until(async () => runs.includes(crashed.jobId), 'the crashed job to run again', 10_000);
       await relayAll(queues.sink); // the next pass adds it again: BullMQ still knows the completed job
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The worker takes jobs in order: once a job added after that pass ran, a re-added one would have.
+      const after = job('after-the-pass');
+      await queues.get('reports').add(after.name, after.payload, { jobId: after.jobId });
+      await until(
+        async () => runs.includes(after.jobId),
+        'a job added after the pass to run',
+        10_000,
+      );
     } finally {
       await worker.close();
     }
@@ -261,9 +268,19 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
     const own = connectRedisForProducers(`redis://127.0.0.1:${port}`);
     await own.ready;
     const ownQueues = openQueues(own.redis, { prefix });
+    const refusedAt: number[] = []; // when each add that Redis refused was asked for
     const relay = startRelay({
       db: await testDb(),
-      queues: ownQueues.sink,
+      queues: (name) => ({
+        add: (...args) =>
+          ownQueues
+            .sink(name)
+            .add(...args)
+            .catch((error: unknown) => {
+              refusedAt.push(performance.now());
+              throw error;
+            }),
+      }),
       logger: silent,
       intervalMs: 50,
     });
@@ -279,7 +296,13 @@ describe('the relay loop and the workers, against a Redis stopped and started ag
       await stop(server);
       const during = [job('loop-during-1'), job('loop-during-2')];
       await write(during);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Two refusals after the write: the second pass at least began after the rows were there.
+      const written = performance.now();
+      await until(
+        () => refusedAt.filter((at) => at > written).length >= 2,
+        'two relay passes to fail after the rows were written',
+        10_000,
+      );
       expect(await sentStates(during.map((j) => j.jobId))).toEqual(states(during, false));
 
       server = await ownRedis(port);

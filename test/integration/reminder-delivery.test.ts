@@ -15,7 +15,6 @@ import { createApp } from '../../src/app';
 import type { Db } from '../../src/db/connect';
 import { addMonths, type CalendarDate } from '../../src/domain/dates';
 import { hashSecret } from '../../src/http/auth';
-import { todayInParis } from '../../src/http/clock';
 import { deliverReminder, type DeliveryDeps } from '../../src/reminders/deliver-reminder';
 import { RetryLater } from '../../src/queues/retry-later';
 import { requeuePendingReminders } from '../../src/reminders/reminders.repository';
@@ -33,6 +32,8 @@ let db: Db;
 let app: Express;
 let smtp: Awaited<ReturnType<typeof smtpReceiver>>;
 const receivers: { close(): Promise<void> }[] = [];
+/** The API's "today" (the day of the scans); the workers deliver on the real date, later. */
+const SCANNED_ON = '2026-03-16' as CalendarDate;
 
 beforeAll(async () => {
   iso = await isolatedDatabase('delivery');
@@ -42,6 +43,7 @@ beforeAll(async () => {
     db,
     adminKeyHash: hashSecret(ADMIN_KEY),
     outbound: LOCAL_RECEIVERS,
+    today: () => SCANNED_ON,
   });
   smtp = await smtpReceiver();
 });
@@ -114,10 +116,9 @@ describe('reminder delivery through the workers (BullMQ on real Redis)', () => {
   it('posts each reminder, signed, to the fund’s webhook and e-mails it once; a failed attempt is retried, and the e-mail not sent again', async () => {
     const hooks = await receiver((n) => ({ status: n === 1 ? 503 : 204 }));
     const desk = await servicingDesk(app, 'common_law', { fund: { webhook_url: hooks.url } });
-    // The workers deliver as of today: a loan disbursed two months and five days ago, never repaid,
-    // scanned today, has after-due reminders of its first two instalments to send.
-    const today = todayInParis();
-    const disbursed = new Date(`${addMonths(today, -2)}T00:00:00Z`);
+    // A loan disbursed two months and five days before the scan, never repaid, has after-due
+    // reminders of its first two instalments to send, still owed when the workers deliver them.
+    const disbursed = new Date(`${addMonths(SCANNED_ON, -2)}T00:00:00Z`);
     disbursed.setUTCDate(disbursed.getUTCDate() - 5);
     const loan = await disbursedLoan(desk, {
       disbursement_date: disbursed.toISOString().slice(0, 10),

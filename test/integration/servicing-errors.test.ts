@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { sql } from 'kysely';
 import type { Response } from 'supertest';
-import { todayInParis } from '../../src/http/clock';
+import type { CalendarDate } from '../../src/domain/dates';
 import { testApp } from '../support/app';
 import { testDb } from '../support/db';
 import {
@@ -21,10 +21,11 @@ import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servi
  */
 let app: Express;
 beforeAll(async () => {
-  app = await testApp();
+  app = await testApp({ today: () => today });
 });
 
-const today = todayInParis();
+/** The routes' "today": the dates around it read the same any day. */
+const today = '2026-06-15' as CalendarDate;
 const shiftDays = (date: string, days: number) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 const tomorrow = shiftDays(today, 1);

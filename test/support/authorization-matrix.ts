@@ -151,8 +151,6 @@ export interface Route {
   readonly listItem?: (item: Record<string, unknown>) => ItemScope;
   /** For lists of one loan's items (repayments, restructurings), which name only `loan_id`: each must be the path's loan. */
   readonly loanList?: true;
-  /** Cells where the code breaks the rule: `${scope}.${caller}` → the evidence. Run as it.failing. */
-  readonly knownBugs?: Partial<Record<`${Scope}.${Caller}`, string>>;
 }
 
 export const isAllowed = (status: number) => status >= 200 && status < 300;
@@ -1647,7 +1645,6 @@ export interface MatrixCell {
   readonly caller: Caller;
   readonly expected: number;
   readonly allowed: boolean;
-  readonly knownBug?: string;
   readonly name: string;
 }
 
@@ -1661,7 +1658,6 @@ export const CELLS: readonly MatrixCell[] = MATRIX.flatMap((route) =>
       caller,
       expected: cell.expect[caller],
       allowed: isAllowed(cell.expect[caller]),
-      knownBug: route.knownBugs?.[`${scope}.${caller}`],
       name: `${route.method.toUpperCase()} ${route.path} [${scope}] as ${caller} → ${cell.expect[caller]}`,
     }));
   }),

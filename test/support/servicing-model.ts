@@ -16,7 +16,6 @@ import { cents, formatMoney, parseMoney } from '../../src/domain/money';
 import { largestRepayment } from '../../src/domain/repayment-limit';
 import { createFund } from '../../src/funds/create-fund';
 import { ADMIN, hashSecret, type RequestContext } from '../../src/http/auth';
-import { todayInParis } from '../../src/http/clock';
 import { createLoan, type CreateLoanBody } from '../../src/loans/create-loan';
 import { disburseLoan } from '../../src/servicing/disburse-loan';
 import type { StoredResponse } from '../../src/idempotency/run-idempotently';
@@ -42,6 +41,7 @@ const minDate = (a: CalendarDate, b: CalendarDate) => (a < b ? a : b);
 /** Far enough ahead to include every capitalisation a schedule of this test can post. */
 export const FAR = '2099-12-31' as CalendarDate;
 const FIRST_DISBURSEMENT = '2023-01-02' as CalendarDate;
+const MODEL_TODAY = '2026-06-15' as CalendarDate;
 
 // ---------------------------------------------------------------- commands
 
@@ -638,7 +638,7 @@ export function unpaidRows(
 export interface World {
   readonly db: Db;
   readonly app: Express;
-  /** The use cases' "today"; the HTTP routes read the clock themselves (Europe/Paris), the same date. */
+  /** The use cases' and the HTTP routes' "today": fixed, so that a seed replays the same any day. */
   readonly today: CalendarDate;
 }
 
@@ -652,10 +652,16 @@ export async function modelWorld(): Promise<World> {
   const url = new URL(process.env.TEST_DATABASE_URL ?? '');
   url.searchParams.set('options', '-c synchronous_commit=off');
   const db = await connectDatabase({ databaseUrl: url.toString(), dataDir: '', poolSize: 8 });
+  const today = MODEL_TODAY;
   return {
     db,
-    app: createApp({ logger: pino({ level: 'silent' }), db, adminKeyHash: hashSecret(ADMIN_KEY) }),
-    today: todayInParis(),
+    app: createApp({
+      logger: pino({ level: 'silent' }),
+      db,
+      adminKeyHash: hashSecret(ADMIN_KEY),
+      today: () => today,
+    }),
+    today,
   };
 }
 

@@ -11,9 +11,8 @@ import { grossGrantEquivalent } from '../src/domain/gge';
 import { formatMoney } from '../src/domain/money';
 import { buildSchedule } from '../src/domain/schedule';
 import { ADMIN } from '../src/http/auth';
-import { csvField } from '../src/http/csv';
 import { parseScheduleTerms } from '../src/schedules/schedule-terms.input';
-import { fundAidRegister, REGISTER_COLUMNS } from '../src/state-aid/structure-state-aid';
+import { fundAidRegister, registerCsv } from '../src/state-aid/structure-state-aid';
 import { withDatabase } from './database';
 import { generatePortfolio, PORTFOLIO_TODAY } from './portfolio';
 
@@ -82,15 +81,6 @@ const COPIES = Number(process.env.BENCH_STATE_AID_COPIES ?? 99); // 200 × (1 + 
 const REGISTER_ROUNDS = Number(process.env.BENCH_STATE_AID_ROUNDS ?? 9);
 const FROM = '2021-01-01';
 const context = { actor: ADMIN, requestId: 'bench-state-aid' };
-
-/** As sendRegisterCsv in src/state-aid/state-aid.routes.ts builds the body (it is not exported). */
-function registerCsv(register: Awaited<ReturnType<typeof fundAidRegister>>): string {
-  const lines = [
-    REGISTER_COLUMNS.join(','),
-    ...register.items.map((item) => REGISTER_COLUMNS.map((c) => csvField(item[c] ?? '')).join(',')),
-  ];
-  return `${lines.join('\r\n')}\r\n`;
-}
 
 /** Each measure returns its output's size: bytes of the body, or rows fetched. */
 function measures(db: Db, fundId: string): Record<string, () => Promise<number>> {

@@ -6,12 +6,11 @@ import { poolStats, type Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
-import { formatMoney } from '../domain/money';
 import type { PrepaymentChoice } from '../domain/servicing';
-import { formatRate } from '../domain/rate';
 import { ADMIN, type RequestContext } from '../http/auth';
 import type { LoanRow } from '../loans/find-visible-loan';
-import { jobsAsText, nafWithDot } from '../structures/structure-rules';
+import { termsColumns } from '../loans/loan-terms';
+import { structureColumns, type StructureFields } from '../structures/structure-rules';
 import { structureView } from '../structures/structure.view';
 import type { StructureRow } from '../structures/find-structure';
 import { loanAidColumns } from '../state-aid/loan-aid';
@@ -107,18 +106,8 @@ async function writeImport(
     plan.structures.map(({ fields: f }) => ({
       id: uuidv7(),
       fund_id: row.fund_id,
-      legal_name: f.legal_name,
-      siret: f.siret ?? null,
-      rna: f.rna ?? null,
-      legal_form: f.legal_form,
-      esus: f.esus ?? false,
-      naf_code: nafWithDot(f.naf_code as string),
-      commune_code: f.commune_code,
-      department_code: f.department_code,
-      region_code: f.region_code,
-      jobs_fte: jobsAsText(f.jobs_fte as string)!,
-      contact_email: f.contact_email,
-      webhook_url: null,
+      // Checked by the dry run against the API's own schema for structures.
+      ...structureColumns(f as unknown as StructureFields),
     })),
   );
   const structureIds = new Map(plan.structureIds);
@@ -140,18 +129,7 @@ async function writeImport(
           product_id: product.id,
           structure_id: structureIds.get(structureKey(f.structure_siret, f.structure_rna)!)!,
           kind: product.kind,
-          principal: formatMoney(terms.principal),
-          annual_rate_percent: formatRate(terms.annualRate),
-          periodicity: terms.periodicity,
-          term_periods: terms.termPeriods,
-          deferral_periods: terms.deferralPeriods,
-          deferral_type: terms.deferralType,
-          method: terms.method,
-          day_count: terms.dayCount,
-          rounding: terms.rounding,
-          instalment_multiple: formatMoney(terms.instalmentMultiple),
-          disbursement_date: terms.disbursementDate,
-          first_due_date: terms.firstDueDate ?? null,
+          ...termsColumns(terms),
           external_reference: f.external_reference,
           // The state-aid columns POST /v1/loans gives a loan that names none: its product's classes, de minimis.
           ...loanAidColumns({}, product).columns,

@@ -4,15 +4,13 @@ import { executeWrites } from '../db/writes';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
-import { formatMoney } from '../domain/money';
-import { formatRate } from '../domain/rate';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findProduct, productTakesLoans } from '../products/find-product';
 import type { ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { findStructure } from '../structures/find-structure';
 import { assignLoanFunding, loanFundingView, type ShareBody } from '../funding/loan-funding';
-import { checkLoanTerms } from './loan-terms';
+import { checkLoanTerms, termsColumns } from './loan-terms';
 import { loanView } from './loan.view';
 import { insertLoan } from './loans.repository';
 import { leverageColumns, type LeverageBody } from './loan-leverage';
@@ -93,18 +91,7 @@ export async function createLoan(
         product_id: product.id,
         structure_id: structure.id,
         kind: product.kind,
-        principal: formatMoney(terms.principal),
-        annual_rate_percent: formatRate(terms.annualRate),
-        periodicity: terms.periodicity,
-        term_periods: terms.termPeriods,
-        deferral_periods: terms.deferralPeriods,
-        deferral_type: terms.deferralType,
-        method: terms.method,
-        day_count: terms.dayCount,
-        rounding: terms.rounding,
-        instalment_multiple: formatMoney(terms.instalmentMultiple),
-        disbursement_date: terms.disbursementDate,
-        first_due_date: terms.firstDueDate ?? null,
+        ...termsColumns(terms),
         ...leverageColumns(body),
         ...aid.columns,
       });

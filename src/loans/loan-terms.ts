@@ -1,8 +1,8 @@
 import { parseDate, type CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import { parseMoney, type Rounding } from '../domain/money';
+import { formatMoney, parseMoney, type Rounding } from '../domain/money';
 import { checkTermsAgainstProduct, type ProductRanges } from '../domain/product-ranges';
-import { parseRate } from '../domain/rate';
+import { formatRate, parseRate } from '../domain/rate';
 import {
   buildSchedule,
   type DayCount,
@@ -31,6 +31,24 @@ export function termsOfLoan(loan: LoanRow, disbursedOn?: CalendarDate): Schedule
     instalmentMultiple: parseMoney(loan.instalment_multiple),
     disbursementDate: disbursedOn ?? parseDate(loan.disbursement_date),
     ...(loan.first_due_date ? { firstDueDate: parseDate(loan.first_due_date) } : {}),
+  };
+}
+
+/** The loan row's columns of schedule terms: termsOfLoan's inverse (POST /v1/loans and the CSV import). */
+export function termsColumns(terms: ScheduleTerms) {
+  return {
+    principal: formatMoney(terms.principal),
+    annual_rate_percent: formatRate(terms.annualRate),
+    periodicity: terms.periodicity,
+    term_periods: terms.termPeriods,
+    deferral_periods: terms.deferralPeriods,
+    deferral_type: terms.deferralType,
+    method: terms.method,
+    day_count: terms.dayCount,
+    rounding: terms.rounding,
+    instalment_multiple: formatMoney(terms.instalmentMultiple),
+    disbursement_date: terms.disbursementDate,
+    first_due_date: terms.firstDueDate ?? null,
   };
 }
 

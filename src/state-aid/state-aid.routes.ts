@@ -6,28 +6,23 @@ import { actorOf, contextOf, seesFund } from '../http/auth';
 import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
-import { csvField } from '../http/csv';
 import { declareAid, findVisibleStructure } from './declare-aid';
 import { linkStructures, unlinkStructures } from './link-structures';
 import { recordBaseRate } from './record-base-rate';
 import { findBaseRates, findDeclaredAid } from './state-aid.repository';
 import { baseRateView, declaredAidView } from './state-aid.view';
-import { fundAidRegister, REGISTER_COLUMNS, structureStateAid } from './structure-state-aid';
+import { fundAidRegister, registerCsv, structureStateAid } from './structure-state-aid';
 
 type Register = Awaited<ReturnType<typeof fundAidRegister>>;
 
 function sendRegisterCsv(res: Response, register: Register): void {
-  const lines = [
-    REGISTER_COLUMNS.join(','),
-    ...register.items.map((item) => REGISTER_COLUMNS.map((c) => csvField(item[c] ?? '')).join(',')),
-  ];
   res
     .type('text/csv; charset=utf-8')
     .set(
       'Content-Disposition',
       `attachment; filename="state-aid-${register.fund_id}-${register.from}-${register.to}.csv"`,
     )
-    .send(`${lines.join('\r\n')}\r\n`);
+    .send(registerCsv(register));
 }
 
 /** State aid (docs/state-aid.md): EU base rates, declared aid, undertaking links, headroom and the fund's register. */

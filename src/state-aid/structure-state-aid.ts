@@ -1,3 +1,4 @@
+import { csvField } from '../http/csv';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
@@ -62,6 +63,15 @@ export const REGISTER_COLUMNS = [
   'reason',
   'legal_basis',
 ] as const;
+
+/** The register as CSV (RFC 4180, CRLF), every cell neutralised against formula injection. */
+export function registerCsv(register: Awaited<ReturnType<typeof fundAidRegister>>): string {
+  const lines = [
+    REGISTER_COLUMNS.join(','),
+    ...register.items.map((item) => REGISTER_COLUMNS.map((c) => csvField(item[c] ?? '')).join(',')),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
 
 /** GET /v1/funds/{id}/state-aid: aid granted per beneficiary between two dates, what the national register asks. */
 export async function fundAidRegister(

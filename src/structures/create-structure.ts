@@ -11,8 +11,7 @@ import { webhookUrlErrors } from '../http/webhook-url-field';
 import {
   checkStructure,
   duplicateSiret,
-  jobsAsText,
-  nafWithDot,
+  structureColumns,
   type StructureFields,
 } from './structure-rules';
 import { structureView } from './structure.view';
@@ -41,20 +40,7 @@ export async function createStructure(
       const structure = await insertStructure(trx, {
         id: uuidv7(),
         fund_id: body.fund_id,
-        legal_name: body.legal_name,
-        siret: body.siret ?? null,
-        rna: body.rna ?? null,
-        legal_form: body.legal_form,
-        esus: body.esus ?? false,
-        naf_code: nafWithDot(body.naf_code),
-        commune_code: body.commune_code,
-        department_code: body.department_code,
-        region_code: body.region_code,
-        jobs_fte: jobsAsText(body.jobs_fte)!,
-        contact_email: body.contact_email,
-        webhook_url: body.webhook_url ?? null,
-        size_class: body.size_class ?? null,
-        qpv: body.qpv ?? false,
+        ...structureColumns(body),
       });
       await recordAuditEvent(trx, context, {
         fundId: structure.fund_id,

@@ -39,6 +39,24 @@ export function jobsAsText(jobs: number | string): string | undefined {
   return Math.round(jobs * 100) / 100 === jobs ? jobs.toFixed(2) : undefined;
 }
 
+/** The columns a valid structure is stored as: on creation, on a PATCH (merged), by the CSV import. */
+export const structureColumns = (f: StructureFields) => ({
+  legal_name: f.legal_name,
+  siret: f.siret ?? null,
+  rna: f.rna ?? null,
+  legal_form: f.legal_form,
+  esus: f.esus ?? false,
+  naf_code: nafWithDot(f.naf_code),
+  commune_code: f.commune_code,
+  department_code: f.department_code,
+  region_code: f.region_code,
+  jobs_fte: jobsAsText(f.jobs_fte)!,
+  contact_email: f.contact_email,
+  webhook_url: f.webhook_url ?? null,
+  size_class: f.size_class ?? null,
+  qpv: f.qpv ?? false,
+});
+
 /** Identifiers and territory codes: every broken rule, named by field. */
 export function checkStructure(body: StructureFields): FieldError[] {
   const errors: FieldError[] = [];

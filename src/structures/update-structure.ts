@@ -10,8 +10,7 @@ import { webhookUrlErrors } from '../http/webhook-url-field';
 import {
   checkStructure,
   duplicateSiret,
-  jobsAsText,
-  nafWithDot,
+  structureColumns,
   type StructureFields,
 } from './structure-rules';
 import { structureView } from './structure.view';
@@ -47,24 +46,6 @@ const storedFields = (s: StructureRow): StructureFields => ({
   webhook_url: s.webhook_url,
   size_class: s.size_class,
   qpv: s.qpv,
-});
-
-/** The columns a valid merged structure is stored as (creation stores the same). */
-const columnsOf = (f: StructureFields): StructureChanges => ({
-  legal_name: f.legal_name,
-  siret: f.siret ?? null,
-  rna: f.rna ?? null,
-  legal_form: f.legal_form,
-  esus: f.esus ?? false,
-  naf_code: nafWithDot(f.naf_code),
-  commune_code: f.commune_code,
-  department_code: f.department_code,
-  region_code: f.region_code,
-  jobs_fte: jobsAsText(f.jobs_fte)!,
-  contact_email: f.contact_email,
-  webhook_url: f.webhook_url ?? null,
-  size_class: f.size_class ?? null,
-  qpv: f.qpv ?? false,
 });
 
 /** "12.5" and "12.50" are one number of jobs. */
@@ -110,7 +91,11 @@ export async function updateStructure(
       const broken = [...checkStructure(merged), ...urlErrors];
       if (broken.length > 0)
         throw new DomainError('rule_violation', 'The structure breaks a business rule.', broken);
-      const changes = changedMembers<StructureChanges>(before, columnsOf(merged), sameColumn);
+      const changes = changedMembers<StructureChanges>(
+        before,
+        structureColumns(merged),
+        sameColumn,
+      );
       if (Object.keys(changes).length === 0) return before;
       const after = await updateStructureRow(trx, structureId, changes);
       const changed = fieldChanges(structureView(before), structureView(after), CONTACT);

@@ -3,7 +3,9 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 import { disbursementLines } from '../domain/ledger';
-import { cents, formatMoney, parseMoney } from '../domain/money';
+import { NOTHING, type Amounts } from '../domain/allocation';
+import type { StandingRow } from '../domain/append-repayment';
+import { cents, formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
@@ -203,8 +205,8 @@ interface LoanState {
   allocations: AllocationRow[];
   /** Entries that stand: neither reversed nor reversals. */
   entries: StandingEntry[];
-  /** What standingOf derives from the rows above, kept while repayments are only appended (a replay drops it). */
-  derived?: { paid: Map<number, bigint[]>; rows: LoanStanding['rows']; totalPayable: string };
+  /** Where the loan stands, derived from the rows above and kept while repayments are only appended (a replay drops it). */
+  standing?: LoanStanding;
 }
 
 /** One step's results folded into the state, its new rows into the loan's output. */
@@ -222,7 +224,7 @@ function apply(
       state.repayments[k] = { ...state.repayments[k]!, ...split };
     }
     state.allocations = step.allocations; // every standing repayment's, the new one's included
-    state.derived = undefined;
+    state.standing = undefined;
     if (step.schedule) {
       out.versions.push({ ...step.schedule.version, created_at: at });
       out.instalments.push(...step.schedule.instalments);
@@ -230,7 +232,7 @@ function apply(
     }
   } else {
     state.allocations = [...state.allocations, ...step.allocations];
-    if (state.derived) addPaid(state.derived.paid, step.allocations);
+    if (state.standing) state.standing = appended(state.standing, step);
   }
   for (const posted of step.journal) {
     out.journal.push({ ...posted, at });
@@ -261,55 +263,68 @@ function historyOf(state: LoanState): LoanHistory {
 
 /** Where the loan stands, as lockLoanWithStandingQuery reads it (an import's loans are never restructured). */
 function standingOf(state: LoanState): LoanStanding {
-  const sum = (amounts: string[]) =>
-    formatMoney(cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n)));
-  const derived = (state.derived ??= {
-    paid: addPaid(new Map(), state.allocations),
-    rows: state.instalments.map((i) => [
-      i.number,
-      i.due_date,
-      i.principal,
-      i.interest,
-      i.capitalised_interest,
-    ]),
-    totalPayable: sum(state.instalments.map((i) => i.total)),
-  });
-  const lastRepaid = state.repayments.reduce<string | null>(
-    (last, r) => (last === null || r.value_date > last ? r.value_date : last),
-    null,
-  );
-  return {
-    rows: derived.rows,
-    paid: [...derived.paid].map(
-      ([number, sums]) =>
-        [number, ...sums.map((c) => formatMoney(cents(c)))] as [
-          number,
-          string,
-          string,
-          string,
-          string,
-        ],
+  if (state.standing) return state.standing;
+  const paid = paidBy(state.allocations);
+  const rows: StandingRow[] = state.instalments.map((i) => ({
+    number: i.number,
+    dueDate: i.due_date as CalendarDate,
+    interest: parseMoney(i.interest),
+    principal: parseMoney(i.principal),
+    capitalisedInterest: parseMoney(i.capitalised_interest),
+    paid: paid.get(i.number) ?? NOTHING,
+  }));
+  const numbers = new Set(rows.map((row) => row.number));
+  return (state.standing = {
+    rows,
+    paidOutsideVersion: [...paid.keys()].some((number) => !numbers.has(number)),
+    lastRepaidOn: state.repayments.reduce<CalendarDate | null>(
+      (last, r) => (last === null || r.value_date > last ? (r.value_date as CalendarDate) : last),
+      null,
     ),
-    last_repaid_on: lastRepaid,
-    principal_prepaid: sum(state.repayments.map((r) => r.principal_prepaid)),
-    total_payable: derived.totalPayable,
+    principalPrepaid: sumOf(state.repayments.map((r) => r.principal_prepaid)),
+    totalPayable: sumOf(state.instalments.map((i) => i.total)),
     restructurings: 0,
+  });
+}
+
+/** The standing after a repayment appended to it: what it paid added to its rows. */
+function appended(standing: LoanStanding, step: RecordedRepayment): LoanStanding {
+  const paid = paidBy(step.allocations);
+  return {
+    ...standing,
+    rows: standing.rows.map((row) => {
+      const more = paid.get(row.number);
+      return more ? { ...row, paid: addAmounts(row.paid, more) } : row;
+    }),
+    lastRepaidOn: step.repayment.value_date as CalendarDate,
+    principalPrepaid: cents(
+      standing.principalPrepaid + parseMoney(step.repayment.principal_prepaid),
+    ),
   };
 }
 
-/** Adds allocations to the sums paid per instalment number: [fees, late interest, interest, principal]. */
-function addPaid(
-  paid: Map<number, bigint[]>,
-  allocations: readonly Omit<AllocationRow, 'repayment_id'>[],
-): Map<number, bigint[]> {
-  for (const a of allocations) {
-    const sums = paid.get(a.number) ?? [0n, 0n, 0n, 0n];
+const sumOf = (amounts: readonly string[]): Money =>
+  cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n));
+
+/** The sums allocations paid per instalment number. */
+function paidBy(allocations: readonly Omit<AllocationRow, 'repayment_id'>[]): Map<number, Amounts> {
+  const paid = new Map<number, Amounts>();
+  for (const a of allocations)
     paid.set(
       a.number,
-      [a.fees, a.late_interest, a.interest, a.principal].map(
-        (amount, k) => sums[k]! + parseMoney(amount),
-      ),
+      addAmounts(paid.get(a.number) ?? NOTHING, {
+        fees: parseMoney(a.fees),
+        late_interest: parseMoney(a.late_interest),
+        interest: parseMoney(a.interest),
+        principal: parseMoney(a.principal),
+      }),
     );
-  }
   return paid;
 }
+
+const addAmounts = (a: Amounts, b: Amounts): Amounts => ({
+  fees: cents(a.fees + b.fees),
+  late_interest: cents(a.late_interest + b.late_interest),
+  interest: cents(a.interest + b.interest),
+  principal: cents(a.principal + b.principal),
+});

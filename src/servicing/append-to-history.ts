@@ -1,4 +1,3 @@
-import { NOTHING, type Amounts } from '../domain/allocation';
 import { appendRepayment } from '../domain/append-repayment';
 import type { CalendarDate } from '../domain/dates';
 import { cents, formatMoney, parseMoney } from '../domain/money';
@@ -38,15 +37,13 @@ export function appendToHistory(
     !standing ||
     loan.status !== 'active' ||
     loan.written_off_on !== null ||
-    standing.restructurings > 0
+    standing.restructurings > 0 ||
+    standing.paidOutsideVersion // an allocation to an instalment the current version does not have
   )
     return undefined;
-  if (standing.last_repaid_on !== null && standing.last_repaid_on > newRepayment.value_date)
+  if (standing.lastRepaidOn !== null && standing.lastRepaidOn > newRepayment.value_date)
     return undefined;
-  const rows = standingRows(standing);
-  // An allocation to an instalment the current version does not have: replay.
-  const numbers = new Set(rows.map((row) => row.number));
-  if (standing.paid.some(([number]) => !numbers.has(number))) return undefined;
+  const { rows } = standing;
   const appended = appendRepayment(rows, {
     id: newRepayment.id,
     date: newRepayment.value_date as CalendarDate,
@@ -61,7 +58,7 @@ export function appendToHistory(
   // Never restructured, nothing capitalised: the standing repayments left the principal less what they repaid of it.
   const principalRepaid = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
   const owedBefore = cents(
-    parseMoney(loan.principal) - principalRepaid - parseMoney(standing.principal_prepaid),
+    parseMoney(loan.principal) - principalRepaid - standing.principalPrepaid,
   );
   const outstanding = formatMoney(outstandingPrincipal(owedBefore, [appended.posting], today));
   const entry = loanEntry(loan, appended.posting);
@@ -77,27 +74,4 @@ export function appendToHistory(
     allocations: allocations.map((a) => ({ repayment_id: newRepayment.id, ...a })),
     journal: [entry],
   };
-}
-
-/** The current version's rows as appendRepayment reads them, with what was paid towards each. */
-function standingRows(standing: LoanStanding) {
-  const paidBy = new Map<number, Amounts>(
-    standing.paid.map(([number, fees, lateInterest, interest, principal]) => [
-      number,
-      {
-        fees: parseMoney(fees),
-        late_interest: parseMoney(lateInterest),
-        interest: parseMoney(interest),
-        principal: parseMoney(principal),
-      },
-    ]),
-  );
-  return standing.rows.map(([number, dueDate, principal, interest, capitalised]) => ({
-    number,
-    dueDate: dueDate as CalendarDate,
-    interest: parseMoney(interest),
-    principal: parseMoney(principal),
-    capitalisedInterest: parseMoney(capitalised),
-    paid: paidBy.get(number) ?? NOTHING,
-  }));
 }

@@ -64,10 +64,9 @@ export async function recordRepayment(
       const valueDate = parseDate(body.value_date);
       const broken: FieldError[] = [];
       if (amount <= 0n) broken.push({ field: 'amount', message: 'must be more than 0.00' });
-      const totalPayable = parseDecimalAmount(
-        standing?.total_payable ??
-          (await scheduledTotalPayable(trx, loan.id, loan.schedule_version)),
-      );
+      const totalPayable =
+        standing?.totalPayable ??
+        parseDecimalAmount(await scheduledTotalPayable(trx, loan.id, loan.schedule_version));
       const largest = largestRepayment(totalPayable);
       if (amount > largest) {
         broken.push({

@@ -7,6 +7,10 @@ import type {
   RepaymentsTable,
   RestructuringsTable,
 } from '../db/schema';
+import { NOTHING, type Amounts } from '../domain/allocation';
+import type { StandingRow } from '../domain/append-repayment';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { parseDecimalAmount, parseMoney, type Money } from '../domain/money';
 
 export type LoanRow = Selectable<Database['loans']>;
 export type RepaymentRow = Selectable<RepaymentsTable>;
@@ -245,26 +249,67 @@ export async function lockLoanWithHistory(
   return { loan, history: upToDate };
 }
 
-/**
- * Where a loan stands, read instead of its history when a repayment is appended to it (see
- * appendRepayment): the current version's rows, what the standing repayments' allocations paid
- * towards each instalment number (summed once, every number, so that one the version lacks shows),
- * the latest value date of those repayments, the principal they prepaid, and whether the loan was
- * ever restructured.
- */
-export interface LoanStanding {
+/** Where a loan stands as the statement below prints it (JSON of text): rowToStanding reads it. */
+interface StoredStanding {
   /** [number, due date, principal, interest, capitalised interest], in number order. */
   readonly rows: [number, string, string, string, string][];
-  /** [number, fees, late interest, interest, principal]. */
+  /** [number, fees, late interest, interest, principal], each a sum. */
   readonly paid: [number, string, string, string, string][];
   readonly last_repaid_on: string | null;
   readonly principal_prepaid: string;
-  /** Σ total of the current version's instalments: everything it asks of the borrower. */
   readonly total_payable: string;
   readonly restructurings: number;
 }
 
-export type LockedStandingRow = LoanRow & { standing: LoanStanding; seen_revision: number };
+/**
+ * Where a loan stands, read instead of its history when a repayment is appended to it (see
+ * appendRepayment): the current version's rows with what the standing repayments' allocations paid
+ * towards each, whether some allocation paid an instalment number the version lacks, the latest
+ * value date of those repayments, the principal they prepaid, everything the version asks for, and
+ * how many times the loan was restructured.
+ */
+export interface LoanStanding {
+  readonly rows: readonly StandingRow[];
+  readonly paidOutsideVersion: boolean;
+  readonly lastRepaidOn: CalendarDate | null;
+  readonly principalPrepaid: Money;
+  readonly totalPayable: Money;
+  readonly restructurings: number;
+}
+
+function rowToStanding(stored: StoredStanding): LoanStanding {
+  // Sums go through the parser of any exact amount; stored columns through the amount parser.
+  const paidBy = new Map<number, Amounts>(
+    stored.paid.map(([number, fees, lateInterest, interest, principal]) => [
+      number,
+      {
+        fees: parseDecimalAmount(fees),
+        late_interest: parseDecimalAmount(lateInterest),
+        interest: parseDecimalAmount(interest),
+        principal: parseDecimalAmount(principal),
+      },
+    ]),
+  );
+  const rows = stored.rows.map(([number, dueDate, principal, interest, capitalised]) => ({
+    number,
+    dueDate: parseDate(dueDate),
+    interest: parseMoney(interest),
+    principal: parseMoney(principal),
+    capitalisedInterest: parseMoney(capitalised),
+    paid: paidBy.get(number) ?? NOTHING,
+  }));
+  const numbers = new Set(rows.map((row) => row.number));
+  return {
+    rows,
+    paidOutsideVersion: [...paidBy.keys()].some((number) => !numbers.has(number)),
+    lastRepaidOn: stored.last_repaid_on === null ? null : parseDate(stored.last_repaid_on),
+    principalPrepaid: parseDecimalAmount(stored.principal_prepaid),
+    totalPayable: parseDecimalAmount(stored.total_payable),
+    restructurings: stored.restructurings,
+  };
+}
+
+export type LockedStandingRow = LoanRow & { standing: StoredStanding; seen_revision: number };
 
 /** Locks the loan and reads where it stands, in one statement, to run inside another (see claimKey); nothing unless `proceed`. */
 export function lockLoanWithStandingQuery(
@@ -294,7 +339,7 @@ export function lockedLoanStanding(
 ): { loan: LoanRow; standing: LoanStanding | undefined } | undefined {
   if (!row) return undefined;
   const { standing, seen_revision: seen, ...loan } = row;
-  return { loan, standing: seen === loan.revision ? standing : undefined };
+  return { loan, standing: seen === loan.revision ? rowToStanding(standing) : undefined };
 }
 
 function withDates(history: LoanHistory): LoanHistory {

@@ -11,6 +11,17 @@ export const ACCOUNTS = [
 ] as const;
 export type Account = (typeof ACCOUNTS)[number];
 
+/** What a journal entry records (the journal_event domain of migrations/003 and 004). */
+export const LEDGER_EVENTS = [
+  'disbursement',
+  'repayment',
+  'capitalised_interest',
+  'write_off',
+  'recovery',
+  'reversal',
+] as const;
+export type LedgerEvent = (typeof LEDGER_EVENTS)[number];
+
 export interface JournalLine {
   readonly account: Account;
   readonly debit: Money;

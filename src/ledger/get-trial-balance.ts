@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { ACCOUNTS, type Account } from '../domain/ledger';
-import { cents, parseDecimalAmount, ZERO, type Money } from '../domain/money';
+import { cents, ZERO, type Money } from '../domain/money';
 import { findVisibleFund, type FundRow } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { accountTotals } from './ledger.repository';
@@ -40,9 +40,8 @@ export async function getTrialBalance(
   );
   const lines = ACCOUNTS.map((account) => {
     const row = totals.get(account);
-    // Sums, not amounts: an account's total may run past what one amount column holds.
-    const debits = row ? parseDecimalAmount(row.debits) : ZERO;
-    const credits = row ? parseDecimalAmount(row.credits) : ZERO;
+    const debits = row?.debits ?? ZERO;
+    const credits = row?.credits ?? ZERO;
     return { account, debits, credits, balance: cents(debits - credits) };
   });
   const totalDebits = cents(lines.reduce((sum, line) => sum + line.debits, 0n));

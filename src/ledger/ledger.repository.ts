@@ -3,8 +3,10 @@ import { insertRows } from '../db/bulk-insert';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
-import { formatMoney, parseMoney } from '../domain/money';
-import type { Account, JournalLine } from '../domain/ledger';
+import { parseDate } from '../domain/dates';
+import { ACCOUNTS, LEDGER_EVENTS, type Account, type JournalLine } from '../domain/ledger';
+import { formatMoney, parseDecimalAmount, parseMoney, type Money } from '../domain/money';
+import { oneOf } from '../domain/one-of';
 
 export interface JournalEntry {
   readonly id: string;
@@ -59,8 +61,12 @@ export async function insertJournalRows(
 }
 
 /** Debit and credit totals per account of a fund, for entries valued on or before `asOf`. */
-export async function accountTotals(db: Db, fundId: string, asOf: string) {
-  return db
+export async function accountTotals(
+  db: Db,
+  fundId: string,
+  asOf: string,
+): Promise<{ account: Account; debits: Money; credits: Money }[]> {
+  const rows = await db
     .selectFrom('journal_lines as l')
     .innerJoin('journal_entries as e', 'e.id', 'l.entry_id')
     .select([
@@ -72,6 +78,12 @@ export async function accountTotals(db: Db, fundId: string, asOf: string) {
     .where('e.value_date', '<=', asOf)
     .groupBy('l.account')
     .execute();
+  // Sums, not amounts: an account's total may run past what one amount column holds.
+  return rows.map((row) => ({
+    account: oneOf(ACCOUNTS, row.account, 'journal_lines.account'),
+    debits: parseDecimalAmount(row.debits),
+    credits: parseDecimalAmount(row.credits),
+  }));
 }
 
 /** A loan's entries valued on or before `asOf`, in value-date order, with their lines and the repayment they stand for. */
@@ -105,8 +117,10 @@ export async function loanEntries(db: Db, loanId: string, asOf: string) {
     .execute();
   return rows.map((row) => ({
     ...row,
-    lines: row.lines.map(([account, debit, credit]) => ({
-      account: account as Account,
+    event: oneOf(LEDGER_EVENTS, row.event, 'journal_entries.event'),
+    value_date: parseDate(row.value_date),
+    lines: row.lines.map(([account, debit, credit]): JournalLine => ({
+      account: oneOf(ACCOUNTS, account, 'journal_lines.account'),
       debit: parseMoney(debit),
       credit: parseMoney(credit),
     })),

@@ -1,12 +1,11 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/schema';
-import { imbalance, oppositeLines, type JournalLine } from '../domain/ledger';
+import { imbalance, oppositeLines, type JournalLine, type LedgerEvent } from '../domain/ledger';
 import { executeWrites, type Write } from '../db/writes';
 import { insertJournalRows, journalEntryWrites, type JournalEntry } from './ledger.repository';
 
-export type LedgerEvent =
-  'disbursement' | 'repayment' | 'capitalised_interest' | 'write_off' | 'recovery' | 'reversal';
+export type { LedgerEvent } from '../domain/ledger';
 
 export interface Posting {
   readonly fundId: string;

@@ -1,12 +1,12 @@
 import type { Db } from '../db/connect';
 import { listScope, type Actor } from '../http/auth';
 import type { Page } from '../http/pagination';
-import { findReminders, type ReminderRow } from './reminders.repository';
+import { findReminders, type Reminder } from './reminders.repository';
 
 export interface ReminderFilters {
   fund_id?: string;
   loan_id?: string;
-  status?: ReminderRow['status'];
+  status?: Reminder['status'];
 }
 
 /** One page (plus one row) of the reminders the key may see: its fund's, or its structure's own. Read on `reads`, the replica if any. */
@@ -15,7 +15,7 @@ export function listReminders(
   actor: Actor,
   filters: ReminderFilters,
   page: Page,
-): Promise<ReminderRow[]> {
+): Promise<Reminder[]> {
   const scope = listScope(actor, filters.fund_id);
   return findReminders(reads, {
     ...scope,

@@ -1,5 +1,6 @@
 import { standardWebhookHeaders } from '../webhooks/signature';
 import type { Transporter } from 'nodemailer';
+import { formatMoney } from '../domain/money';
 import { postJson, type OutboundPolicy } from '../http/outbound';
 import type { ReminderToDeliver } from './reminders.repository';
 
@@ -16,8 +17,8 @@ export function reminderMessage(reminder: ReminderToDeliver) {
     offset_days: reminder.offset_days,
     send_on: reminder.send_on,
     created_at: reminder.created_at.toISOString(),
-    amount_due: reminder.total!,
-    amount_unpaid: reminder.unpaid!,
+    amount_due: formatMoney(reminder.total!),
+    amount_unpaid: formatMoney(reminder.unpaid!),
     currency: 'EUR',
   };
 }

@@ -1,6 +1,6 @@
-import type { ReminderRow } from './reminders.repository';
+import type { Reminder } from './reminders.repository';
 
-export function reminderView(row: ReminderRow) {
+export function reminderView(row: Reminder) {
   return {
     id: row.id,
     fund_id: row.fund_id,

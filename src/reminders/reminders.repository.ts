@@ -2,7 +2,9 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { withinTransaction, type Db } from '../db/connect';
 import type { Database, RemindersTable } from '../db/schema';
 import { paidParts, paidSql, paidTowardsSql, unpaidSql } from '../db/unpaid-sql';
-import type { CalendarDate } from '../domain/dates';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { parseDecimalAmount, parseMoney, type Money } from '../domain/money';
+import { oneOf } from '../domain/one-of';
 import { enqueueSelected } from '../outbox/outbox';
 
 /** The job that delivers a reminder: `reminder-<id>` on the reminders queue (the scan makes it). */
@@ -80,10 +82,25 @@ export async function createDueReminders(
   });
 }
 
-export type ReminderRow = Selectable<RemindersTable>;
+type ReminderRow = Selectable<RemindersTable>;
+export type Reminder = ReminderRow;
+
+const KINDS = ['before_due', 'after_due'] as const;
+const STATUSES = ['pending', 'sent', 'failed', 'skipped'] as const;
+const CHANNELS = ['webhook', 'email'] as const;
+
+function rowToReminder(row: ReminderRow): Reminder {
+  return {
+    ...row,
+    due_date: parseDate(row.due_date),
+    send_on: parseDate(row.send_on),
+    kind: oneOf(KINDS, row.kind, 'reminders.kind'),
+    status: oneOf(STATUSES, row.status, 'reminders.status'),
+  };
+}
 
 /** One page (plus one row) of reminders in the scope given, oldest first. */
-export function findReminders(
+export async function findReminders(
   db: Db,
   filter: {
     fundId?: string;
@@ -93,21 +110,21 @@ export function findReminders(
     afterSeq?: string;
     limit: number;
   },
-): Promise<ReminderRow[]> {
+): Promise<Reminder[]> {
   let query = db.selectFrom('reminders').selectAll().orderBy('seq').limit(filter.limit);
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
   if (filter.structureId) query = query.where('structure_id', '=', filter.structureId);
   if (filter.loanId) query = query.where('loan_id', '=', filter.loanId);
   if (filter.status) query = query.where('status', '=', filter.status as ReminderRow['status']);
   if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
-  return query.execute();
+  return (await query.execute()).map(rowToReminder);
 }
 
 /** A reminder with what its delivery needs: where to, signed how, and whether it is still owed today. */
-export interface ReminderToDeliver extends ReminderRow {
+export interface ReminderToDeliver extends Reminder {
   readonly still_owed: boolean;
-  readonly total: string | null;
-  readonly unpaid: string | null;
+  readonly total: Money | null;
+  readonly unpaid: Money | null;
   readonly channels: ('webhook' | 'email')[];
   readonly webhook_url: string | null;
   readonly webhook_secret: string;
@@ -154,7 +171,10 @@ export async function findReminderToDeliver(
   reminderId: string,
   today: CalendarDate,
 ): Promise<ReminderToDeliver | undefined> {
-  const { rows } = await sql<ReminderToDeliver>`
+  const { rows } = await sql<
+    ReminderRow &
+      Omit<ReminderToDeliver, 'total' | 'unpaid'> & { total: string | null; unpaid: string | null }
+  >`
     SELECT r.*, f.reminder_channels AS channels, coalesce(s.webhook_url, f.webhook_url) AS webhook_url, f.webhook_secret,
       s.contact_email, s.legal_name, i.total, ${unpaidSql(sql`i.total`, sql`p.paid`)}::text AS unpaid,
       (l.status = 'active' AND i.total IS NOT NULL AND ${unpaidSql(sql`i.total`, sql`p.paid`)} > 0 AND (r.kind = 'after_due' OR r.due_date >= ${today}::date)) AS still_owed
@@ -167,7 +187,16 @@ export async function findReminderToDeliver(
       FROM (${paidSql({ loan: (id) => sql`${id} = r.loan_id`, asOf: sql`${today}::date`, valuedByAsOf: false }, 'instalment')}) t
       WHERE t.number = r.instalment_number) p
     WHERE r.id = ${reminderId}::uuid`.execute(db);
-  return rows[0];
+  const row = rows[0];
+  return (
+    row && {
+      ...row,
+      ...rowToReminder(row),
+      channels: row.channels.map((channel) => oneOf(CHANNELS, channel, 'funds.reminder_channels')),
+      total: row.total === null ? null : parseMoney(row.total),
+      unpaid: row.unpaid === null ? null : parseDecimalAmount(row.unpaid),
+    }
+  );
 }
 
 /** A channel took the reminder: stamped once, whatever retries follow. */
@@ -189,7 +218,7 @@ export async function stampChannel(
 export async function recordAttempt(
   db: Db,
   reminderId: string,
-  outcome: { status: ReminderRow['status']; error: string | null; counted: boolean },
+  outcome: { status: Reminder['status']; error: string | null; counted: boolean },
 ): Promise<void> {
   await db
     .updateTable('reminders')
@@ -224,15 +253,15 @@ export async function requeuePendingReminders(db: Db, fundId: string | undefined
   return rows[0]!.queued;
 }
 
-export interface NewlyOverdueRow {
-  loan_id: string;
-  fund_id: string;
-  structure_id: string;
-  number: number;
-  due_date: string;
-  overdue_since: string;
-  total: string;
-  unpaid: string;
+export interface NewlyOverdue {
+  readonly loan_id: string;
+  readonly fund_id: string;
+  readonly structure_id: string;
+  readonly number: number;
+  readonly due_date: CalendarDate;
+  readonly overdue_since: CalendarDate;
+  readonly total: Money;
+  readonly unpaid: Money;
 }
 
 /**
@@ -244,9 +273,9 @@ export async function findNewlyOverdue(
   trx: Transaction<Database>,
   asOf: CalendarDate,
   fundId: string | undefined,
-): Promise<NewlyOverdueRow[]> {
+): Promise<NewlyOverdue[]> {
   const d = sql`${asOf}::date`;
-  const { rows } = await sql<NewlyOverdueRow>`
+  const { rows } = await sql<Record<keyof NewlyOverdue, string> & { number: number }>`
     WITH due AS MATERIALIZED (
       SELECT l.id AS loan_id, l.fund_id, l.structure_id, i.number, i.due_date, i.total
       FROM instalments i JOIN loans l ON l.id = i.loan_id AND l.schedule_version = i.version
@@ -260,5 +289,11 @@ export async function findNewlyOverdue(
     LEFT JOIN paid p ON p.loan_id = c.loan_id AND p.number = c.number
     WHERE ${unpaidSql(sql`c.total`, sql`p.amount`)} > 0
     ORDER BY c.loan_id, c.due_date, c.number`.execute(trx);
-  return rows;
+  return rows.map((row) => ({
+    ...row,
+    due_date: parseDate(row.due_date),
+    overdue_since: parseDate(row.overdue_since),
+    total: parseMoney(row.total),
+    unpaid: parseDecimalAmount(row.unpaid),
+  }));
 }

@@ -2,6 +2,7 @@ import { withinTransaction, type Db } from '../db/connect';
 import { publishEvents } from '../events/publish-events';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
+import { formatMoney } from '../domain/money';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type Actor } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
@@ -47,8 +48,8 @@ async function announceOverdueInstalments(
           instalment_number: row.number,
           due_date: row.due_date,
           overdue_since: row.overdue_since,
-          amount_due: row.total,
-          amount_unpaid: row.unpaid,
+          amount_due: formatMoney(row.total),
+          amount_unpaid: formatMoney(row.unpaid),
           currency: 'EUR',
         },
       })),

@@ -1,6 +1,6 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type pg from 'pg';
-import type { Database } from './schema';
+import type { Db } from './connect';
 
 /**
  * Work that needs the transaction's own node-postgres client (COPY's streams), which Kysely does not
@@ -11,11 +11,11 @@ export class OnConnection<T> {
   constructor(readonly run: (client: pg.PoolClient) => Promise<T>) {}
 }
 
-/** What `run` answered on this transaction's client, or `unsupported` (PGlite). */
+/** What `run` answered on the client of `db`'s connection (the transaction's, if `db` is one), or `unsupported` (PGlite). */
 export async function onConnection<T>(
-  trx: Transaction<Database>,
+  db: Db,
   run: (client: pg.PoolClient) => Promise<T>,
 ): Promise<{ readonly answer: T } | 'unsupported'> {
-  const { rows } = await sql<{ answer: T }>`${new OnConnection(run)}`.execute(trx);
+  const { rows } = await sql<{ answer: T }>`${new OnConnection(run)}`.execute(db);
   return rows[0] ?? 'unsupported';
 }

@@ -14,6 +14,8 @@ import type { Db } from '../src/db/connect';
 import { migrate } from '../src/db/migrate';
 import type { CalendarDate } from '../src/domain/dates';
 import { cents, formatMoney, parseMoney } from '../src/domain/money';
+import type { Periodicity } from '../src/domain/periods';
+import type { Method } from '../src/domain/schedule';
 import { withLuhnCheckDigit } from '../src/domain/structure-identifiers';
 import { createFund } from '../src/funds/create-fund';
 import { ADMIN, type RequestContext } from '../src/http/auth';
@@ -258,8 +260,8 @@ async function fundWithStructures(db: Db, draw: () => number) {
     term_periods_min: 12,
     term_periods_max: 120,
     deferral_periods_max: 12,
-    methods: ['annuity', 'linear'],
-    periodicities: ['monthly'],
+    methods: ['annuity', 'linear'] satisfies Method[],
+    periodicities: ['monthly'] satisfies Periodicity[],
   };
   const recovery = (
     await createProduct(db, admin, {

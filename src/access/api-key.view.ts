@@ -1,7 +1,7 @@
-import type { ApiKeyRow } from './api-keys.repository';
+import type { ApiKey } from './api-keys.repository';
 
 /** Never the secret nor its hash: the secret is shown once, by createApiKey's response. */
-export function apiKeyView(key: ApiKeyRow) {
+export function apiKeyView(key: ApiKey) {
   return {
     id: key.id,
     role: key.role,

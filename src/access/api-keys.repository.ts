@@ -1,15 +1,27 @@
 import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ApiKeysTable } from '../db/schema';
-import type { Actor, Role } from '../http/auth';
+import { oneOf } from '../domain/one-of';
+import type { Actor } from '../http/auth';
 
-export type ApiKeyRow = Selectable<ApiKeysTable>;
+/** The roles a key may have (the admin is no key of this table). */
+export const KEY_ROLES = ['manager', 'auditor', 'structure'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+
+export type ApiKey = Omit<Selectable<ApiKeysTable>, 'role'> & { readonly role: KeyRole };
+
+export const rowToApiKey = (row: Selectable<ApiKeysTable>): ApiKey => ({
+  ...row,
+  role: oneOf(KEY_ROLES, row.role, 'api_keys.role'),
+});
 
 export async function insertApiKey(
   trx: Transaction<Database>,
-  key: Omit<ApiKeyRow, 'created_at' | 'revoked_at'>,
-): Promise<ApiKeyRow> {
-  return trx.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();
+  key: Omit<ApiKey, 'created_at' | 'revoked_at'>,
+): Promise<ApiKey> {
+  return rowToApiKey(
+    await trx.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow(),
+  );
 }
 
 /** The caller behind a secret's hash, if that key exists and is not revoked. */
@@ -26,7 +38,7 @@ export async function findActorBySecretHash(
   return (
     key && {
       keyId: key.id,
-      role: key.role as Role,
+      role: oneOf(KEY_ROLES, key.role, 'api_keys.role'),
       fundId: key.fund_id,
       structureId: key.structure_id,
     }
@@ -36,32 +48,41 @@ export async function findActorBySecretHash(
 export async function findApiKeyById(
   db: Db | Transaction<Database>,
   id: string,
-): Promise<ApiKeyRow | undefined> {
-  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+): Promise<ApiKey | undefined> {
+  const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && rowToApiKey(row);
 }
 
 export async function lockApiKey(
   trx: Transaction<Database>,
   id: string,
-): Promise<ApiKeyRow | undefined> {
-  return trx.selectFrom('api_keys').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+): Promise<ApiKey | undefined> {
+  const row = await trx
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && rowToApiKey(row);
 }
 
-export async function markRevoked(trx: Transaction<Database>, id: string): Promise<ApiKeyRow> {
-  return trx
-    .updateTable('api_keys')
-    .set({ revoked_at: new Date() })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+export async function markRevoked(trx: Transaction<Database>, id: string): Promise<ApiKey> {
+  return rowToApiKey(
+    await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 export async function listApiKeys(
   db: Db,
   filter: { fundId: string | undefined; afterId: string | undefined; limit: number },
-): Promise<ApiKeyRow[]> {
+): Promise<ApiKey[]> {
   let query = db.selectFrom('api_keys').selectAll().orderBy('id').limit(filter.limit);
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
   if (filter.afterId) query = query.where('id', '>', filter.afterId);
-  return query.execute();
+  return (await query.execute()).map(rowToApiKey);
 }

@@ -8,10 +8,10 @@ import { findVisibleFund } from '../funds/find-visible-fund';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findStructure } from '../structures/find-structure';
 import { apiKeyView } from './api-key.view';
-import { insertApiKey } from './api-keys.repository';
+import { insertApiKey, type KeyRole } from './api-keys.repository';
 
 export interface CreateApiKeyBody {
-  role: 'manager' | 'auditor' | 'structure';
+  role: KeyRole;
   fund_id?: string | null;
   structure_id?: string | null;
   label: string;

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { apiKeyView } from './api-key.view';
-import { lockApiKey, markRevoked, type ApiKeyRow } from './api-keys.repository';
+import { lockApiKey, markRevoked, type ApiKey } from './api-keys.repository';
 import { forgetActor } from './find-actor';
 
 /** Revoking is final and idempotent: revoking a revoked key changes nothing. The key stops working at once. */
@@ -11,7 +11,7 @@ export async function revokeApiKey(
   db: Db,
   context: RequestContext,
   keyId: string,
-): Promise<ApiKeyRow> {
+): Promise<ApiKey> {
   const key = await db.transaction().execute(async (trx) => {
     const key = await lockApiKey(trx, keyId);
     if (!key || !seesFund(context.actor, key.fund_id))

@@ -14,7 +14,8 @@ import type { Fraction } from './rate';
  */
 export type Money = bigint & { readonly __brand: 'Money' };
 
-export type Rounding = 'half_up' | 'half_even';
+export const ROUNDINGS = ['half_up', 'half_even'] as const;
+export type Rounding = (typeof ROUNDINGS)[number];
 
 /** Digits after the decimal point of the currencies we support (EUR). */
 const MINOR_DIGITS = 2;

@@ -9,7 +9,8 @@ import {
 } from './dates';
 import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
 
-export type Periodicity = 'monthly' | 'quarterly' | 'semiannual' | 'annual';
+export const PERIODICITIES = ['monthly', 'quarterly', 'semiannual', 'annual'] as const;
+export type Periodicity = (typeof PERIODICITIES)[number];
 export type DayCount = '30E/360' | 'ACT/365' | 'ACT/360';
 
 export const MONTHS_PER_PERIOD: Record<Periodicity, number> = {

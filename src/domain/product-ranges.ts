@@ -3,6 +3,10 @@ import { formatMoney, type Money } from './money';
 import { formatRate, type Rate } from './rate';
 import type { Method, Periodicity, ScheduleTerms } from './schedule';
 
+/** A product's kind, which its loans take (DOMAIN.md "Loan kinds and products"). */
+export const LOAN_KINDS = ['recovery', 'common_law'] as const;
+export type LoanKind = (typeof LOAN_KINDS)[number];
+
 /** What a loan product allows (DOMAIN.md "Loan kinds and products"). */
 export interface ProductRanges {
   readonly principalMin: Money;

@@ -11,7 +11,8 @@ import {
 import type { Fraction, Rate } from './rate';
 
 export { MONTHS_PER_PERIOD, type DayCount, type Periodicity } from './periods';
-export type Method = 'annuity' | 'linear' | 'bullet';
+export const METHODS = ['annuity', 'linear', 'bullet'] as const;
+export type Method = (typeof METHODS)[number];
 export type DeferralType = 'partial' | 'total';
 
 /** The schedule inputs of DOMAIN.md "Schedule rules", parsed. */

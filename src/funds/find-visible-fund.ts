@@ -1,9 +1,9 @@
 import type { Db } from '../db/connect';
 import { DomainError, type FieldError } from '../domain/errors';
 import { seesFund, type Actor } from '../http/auth';
-import { findFundById, type FundRow } from './funds.repository';
+import { findFundById, type Fund } from './funds.repository';
 
-export type { FundRow };
+export type { Fund };
 
 /**
  * A fund the key may see, or a 404 — the same whether the fund is missing or outside the key's
@@ -14,7 +14,7 @@ export async function findVisibleFund(
   actor: Actor,
   fundId: string,
   field?: string,
-): Promise<FundRow> {
+): Promise<Fund> {
   const fund = seesFund(actor, fundId) ? await findFundById(db, fundId) : undefined;
   if (!fund) {
     const fields: FieldError[] = field ? [{ field, message: 'not found' }] : [];

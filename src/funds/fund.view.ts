@@ -1,6 +1,6 @@
-import type { FundRow } from './funds.repository';
+import type { Fund } from './funds.repository';
 
-export function fundView(fund: FundRow) {
+export function fundView(fund: Fund) {
   return {
     id: fund.id,
     name: fund.name,

@@ -6,7 +6,7 @@ import { STRICT_OUTBOUND, type OutboundPolicy } from '../http/outbound';
 import { webhookUrlErrors } from '../http/webhook-url-field';
 import { findVisibleFund } from './find-visible-fund';
 import { fundView } from './fund.view';
-import { updateFundSettings, type FundRow } from './funds.repository';
+import { updateFundSettings, type Fund } from './funds.repository';
 
 export interface UpdateFundBody {
   name?: string;
@@ -27,7 +27,7 @@ export async function updateFund(
   fundId: string,
   body: UpdateFundBody,
   outbound: OutboundPolicy = STRICT_OUTBOUND,
-): Promise<FundRow> {
+): Promise<Fund> {
   await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
   const broken = webhookUrlErrors(body.webhook_url, outbound);

@@ -2,12 +2,13 @@ import { v7 as uuidv7 } from 'uuid';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { isUniqueViolation } from '../db/errors';
-import type { CalendarDate } from '../domain/dates';
+import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
+import { parseMoney } from '../domain/money';
 import { seesStructure, type Actor, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findStructure } from '../structures/find-structure';
-import { jobsAsText as jobsText } from '../structures/structure-rules'; // jobs in FTE are read as a structure's are
+import { jobsOf } from '../structures/structure-rules'; // jobs in FTE are read as a structure's are
 import { impactSnapshotView } from './impact-snapshot.view';
 import { insertImpactSnapshot } from './impact.repository';
 
@@ -50,12 +51,12 @@ export async function recordImpactSnapshot(
   assertMayRecord(context.actor, structure.id);
   const broken: FieldError[] = [];
   const jobs = {
-    jobs_fte: jobsText(body.jobs_fte),
-    jobs_created: jobsText(body.jobs_created),
-    jobs_maintained: jobsText(body.jobs_maintained),
+    jobs_fte: jobsOf(body.jobs_fte),
+    jobs_created: jobsOf(body.jobs_created),
+    jobs_maintained: jobsOf(body.jobs_maintained),
   };
-  for (const [field, text] of Object.entries(jobs))
-    if (text === undefined) broken.push({ field, message: 'must have at most 2 decimals' });
+  for (const [field, value] of Object.entries(jobs))
+    if (value === undefined) broken.push({ field, message: 'must have at most 2 decimals' });
   if (body.snapshot_date > today)
     broken.push({
       field: 'snapshot_date',
@@ -71,12 +72,12 @@ export async function recordImpactSnapshot(
         id: uuidv7(),
         fund_id: structure.fund_id,
         structure_id: structure.id,
-        snapshot_date: body.snapshot_date,
+        snapshot_date: parseDate(body.snapshot_date),
         jobs_fte: jobs.jobs_fte!,
         jobs_created: jobs.jobs_created!,
         jobs_maintained: jobs.jobs_maintained!,
         still_active: body.still_active,
-        revenue: body.revenue ?? null,
+        revenue: body.revenue == null ? null : parseMoney(body.revenue),
         recorded_by: context.actor.keyId,
       });
       await recordAuditEvent(trx, context, {

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import { grossGrantEquivalent } from '../domain/gge';
 import { formatMoney, cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
-import type { ProductRow } from '../products/find-product';
+import type { Product } from '../products/find-product';
 import { headroomOf, windowStart } from '../state-aid/headroom';
 import {
   collateralOf,
@@ -116,7 +116,7 @@ export async function checkLoanHeadroom(
   fundId: string,
   loans: CheckedLoans,
   loanRows: readonly CsvRow[],
-  products: ReadonlyMap<string, ProductRow>,
+  products: ReadonlyMap<string, Product>,
 ): Promise<void> {
   if (loans.created.size === 0) return;
   const rates = await findBaseRatesOfFund(db, fundId);

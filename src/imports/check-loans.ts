@@ -1,7 +1,7 @@
 import type { CalendarDate } from '../domain/dates';
 import type { ScheduleTerms } from '../domain/schedule';
 import { checkLoanTerms } from '../loans/loan-terms';
-import type { ProductRow } from '../products/find-product';
+import type { Product } from '../products/find-product';
 import type { ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import { schemaErrors } from './api-schemas';
 import { structureKey, type StructureKeys } from './check-structures';
@@ -32,7 +32,7 @@ export interface CheckedLoans {
 export function checkLoanRows(
   rows: readonly CsvRow[],
   structures: StructureKeys,
-  products: ReadonlyMap<string, ProductRow>,
+  products: ReadonlyMap<string, Product>,
   inFund: ReadonlySet<string>,
   today: CalendarDate,
 ): CheckedLoans {

@@ -12,7 +12,7 @@ import type { LoanRow } from '../loans/find-visible-loan';
 import { termsColumns } from '../loans/loan-terms';
 import { structureColumns, type StructureFields } from '../structures/structure-rules';
 import { structureView } from '../structures/structure.view';
-import type { StructureRow } from '../structures/find-structure';
+import { insertStructures } from '../structures/find-structure';
 import { loanAidColumns } from '../state-aid/loan-aid';
 import { postJournalEntries } from '../ledger/post-journal-entry';
 import { structureKey } from './check-structures';
@@ -102,9 +102,8 @@ async function writeImport(
   progress: (done: number) => Promise<void>,
 ): Promise<Record<string, number>> {
   const context = contextOf(row);
-  const structures = await insertRowsReturning<'structures', StructureRow>(
+  const structures = await insertStructures(
     trx,
-    'structures',
     plan.structures.map(({ fields: f }) => ({
       id: uuidv7(),
       fund_id: row.fund_id,

@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { UUID_KEY } from '../http/pagination';
-import type { ProductRow } from '../products/find-product';
+import { findProductsOfFund, type Product } from '../products/find-product';
 import { checkLoanHeadroom } from './check-headroom';
 import { checkLoanRows, type ImportedLoan } from './check-loans';
 import { checkRepaymentRows } from './check-repayments';
@@ -13,7 +13,6 @@ import { IMPORT_KINDS, type ImportKind } from './import-columns';
 import { reportOf, type FileChecks, type ImportReport } from './import-report';
 import {
   findLoansByExternalReference,
-  findProductsOfFund,
   findRepaymentsOfLoans,
   findStructuresByIdentifiers,
 } from './imports.repository';
@@ -36,7 +35,7 @@ async function productsNamed(
   db: Db,
   fundId: string,
   rows: readonly CsvRow[],
-): Promise<Map<string, ProductRow>> {
+): Promise<Map<string, Product>> {
   const products = await findProductsOfFund(
     db,
     fundId,
@@ -59,7 +58,7 @@ export interface ImportPlan {
   /** The fund's structures the loans name, by key (siret:… or rna:…). */
   readonly structureIds: Map<string, string>;
   /** The fund's products the loans name, by id. */
-  readonly products: ReadonlyMap<string, ProductRow>;
+  readonly products: ReadonlyMap<string, Product>;
 }
 
 export interface CheckedImport {

@@ -2,7 +2,6 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ImportsTable } from '../db/schema';
 import { requeueStalled } from '../outbox/requeue-stalled';
-import type { ProductRow } from '../products/find-product';
 
 /**
  * What an import finds already in the fund. Reads only, each one statement whatever the number of
@@ -70,21 +69,6 @@ export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<
     .select(['loan_id', 'value_date', 'amount', 'reference'])
     .where(sql<boolean>`loan_id = ANY(${loanIds}::uuid[])`)
     .where('reversed_at', 'is', null)
-    .execute();
-}
-
-/** The fund's products among `ids` (a product of another fund is not found, as through the API). */
-export async function findProductsOfFund(
-  db: Db,
-  fundId: string,
-  ids: string[],
-): Promise<ProductRow[]> {
-  if (ids.length === 0) return [];
-  return db
-    .selectFrom('products')
-    .selectAll()
-    .where('fund_id', '=', fundId)
-    .where(sql<boolean>`id = ANY(${ids}::uuid[])`)
     .execute();
 }
 

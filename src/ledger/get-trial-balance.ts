@@ -2,7 +2,7 @@ import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { ACCOUNTS, type Account } from '../domain/ledger';
 import { cents, ZERO, type Money } from '../domain/money';
-import { findVisibleFund, type FundRow } from '../funds/find-visible-fund';
+import { findVisibleFund, type Fund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { accountTotals } from './ledger.repository';
 
@@ -15,7 +15,7 @@ export interface TrialBalanceLine {
 }
 
 export interface TrialBalance {
-  readonly fund: FundRow;
+  readonly fund: Fund;
   readonly asOf: CalendarDate;
   readonly lines: readonly TrialBalanceLine[];
   readonly totalDebits: Money;

@@ -12,7 +12,7 @@ import {
   type ScheduleTerms,
 } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
-import type { ProductRow } from '../products/find-product';
+import type { Product } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
 import type { LoanRow } from './loans.repository';
 
@@ -52,17 +52,17 @@ export function termsColumns(terms: ScheduleTerms) {
   };
 }
 
-export function rangesOfProduct(product: ProductRow): ProductRanges {
+export function rangesOfProduct(product: Product): ProductRanges {
   return {
-    principalMin: parseMoney(product.principal_min),
-    principalMax: parseMoney(product.principal_max),
-    rateMin: parseRate(product.annual_rate_percent_min),
-    rateMax: parseRate(product.annual_rate_percent_max),
+    principalMin: product.principal_min,
+    principalMax: product.principal_max,
+    rateMin: product.annual_rate_percent_min,
+    rateMax: product.annual_rate_percent_max,
     termMin: product.term_periods_min,
     termMax: product.term_periods_max,
     deferralMax: product.deferral_periods_max,
-    methods: product.methods as Method[],
-    periodicities: product.periodicities as Periodicity[],
+    methods: product.methods,
+    periodicities: product.periodicities,
   };
 }
 
@@ -73,12 +73,12 @@ export function rangesOfProduct(product: ProductRow): ProductRanges {
  */
 export function checkLoanTerms(
   body: ScheduleTermsBody & { product_id: string; structure_id: string },
-  product: ProductRow,
+  product: Product,
 ): { terms: ScheduleTerms; broken: FieldError[] } {
   const { product_id: _product, structure_id: _structure, ...termsBody } = body;
   const terms = termsFromBody({
     ...termsBody,
-    rounding: body.rounding ?? (product.rounding as 'half_up' | 'half_even'),
+    rounding: body.rounding ?? product.rounding,
   });
   const broken = [
     ...checkScheduleTerms(terms),

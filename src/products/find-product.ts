@@ -1,12 +1,17 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
-import { findProductById, lockProductForShare, type ProductRow } from './products.repository';
+import {
+  findProductById,
+  findProductsOfFund,
+  lockProductForShare,
+  type Product,
+} from './products.repository';
 
-export type { ProductRow };
+export { findProductsOfFund, type Product };
 
 /** A product by id, for other features that refer to one (they never read the products table themselves). */
-export function findProduct(db: Db, id: string): Promise<ProductRow | undefined> {
+export function findProduct(db: Db, id: string): Promise<Product | undefined> {
   return findProductById(db, id);
 }
 

@@ -1,6 +1,7 @@
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
+import type { CollateralClass, RatingClass } from '../domain/gge';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { assertIfMatch } from '../http/etag';
 import { changedMembers, fieldChanges } from '../http/merge-patch';
@@ -9,7 +10,7 @@ import {
   findProductById,
   lockProductForUpdate,
   updateProductRow,
-  type ProductRow,
+  type Product,
 } from './products.repository';
 
 /**
@@ -21,8 +22,8 @@ export interface UpdateProductBody {
   name?: string;
   active?: boolean;
   /** State aid (docs/state-aid.md): the classes its future loans take by default; null, the platform's. Loans keep theirs. */
-  rating_class?: string | null;
-  collateral_class?: string | null;
+  rating_class?: RatingClass | null;
+  collateral_class?: CollateralClass | null;
 }
 
 /**
@@ -36,7 +37,7 @@ export async function updateProduct(
   productId: string,
   body: UpdateProductBody,
   ifMatch: string | undefined,
-): Promise<ProductRow> {
+): Promise<Product> {
   const found = await findProductById(db, productId);
   if (!found || !seesFund(context.actor, found.fund_id))
     throw new DomainError('not_found', 'No such product.');

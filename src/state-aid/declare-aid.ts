@@ -4,7 +4,7 @@ import { executeWrites } from '../db/writes';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
-import { findStructure, type StructureRow } from '../structures/find-structure';
+import { findStructure, type Structure } from '../structures/find-structure';
 import { declaredAidView } from './state-aid.view';
 import { insertDeclaredAid } from './state-aid.repository';
 
@@ -12,7 +12,7 @@ export async function findVisibleStructure(
   db: Db,
   context: RequestContext,
   structureId: string,
-): Promise<StructureRow> {
+): Promise<Structure> {
   const structure = await findStructure(db, structureId);
   // The fund's keys only: a structure's own key does not see the undertaking's aid (other structures' included).
   if (!structure || !seesFund(context.actor, structure.fund_id))

@@ -1,4 +1,6 @@
 import { DomainError, type FieldError } from '../domain/errors';
+import { ExactDecimal, parseExactDecimal } from '../domain/exact-decimal';
+import { oneOf } from '../domain/one-of';
 import {
   departmentOfCommune,
   isValidCommuneCode,
@@ -8,6 +10,7 @@ import {
   isValidRna,
   isValidSiret,
 } from '../domain/structure-identifiers';
+import { LEGAL_FORMS, SIZE_CLASSES, type NewStructure } from './structures.repository';
 
 /** What a structure is made of, as a request gives it: checked alike at creation and after an edit. */
 export interface StructureFields {
@@ -20,7 +23,8 @@ export interface StructureFields {
   commune_code: string;
   department_code: string;
   region_code: string;
-  jobs_fte: number | string;
+  /** A number or a decimal text from a request; the stored value when an edit is merged over it. */
+  jobs_fte: number | string | ExactDecimal;
   contact_email: string;
   webhook_url?: string | null;
   /** The EU size class (Recommendation 2003/361/EC), for the indicator RCO01 (docs/funding.md). */
@@ -33,27 +37,31 @@ export interface StructureFields {
 export const nafWithDot = (code: string) =>
   code.includes('.') ? code : `${code.slice(0, 2)}.${code.slice(2)}`;
 
-/** FTEs as numeric(9,2) text, or undefined when a number has more than 2 decimals. */
-export function jobsAsText(jobs: number | string): string | undefined {
-  if (typeof jobs === 'string') return jobs;
-  return Math.round(jobs * 100) / 100 === jobs ? jobs.toFixed(2) : undefined;
+/**
+ * FTEs exactly, or undefined when a number has more than 2 decimals (a text has been checked
+ * against the schema's pattern already).
+ */
+export function jobsOf(jobs: number | string | ExactDecimal): ExactDecimal | undefined {
+  if (typeof jobs === 'string') return parseExactDecimal(jobs);
+  if (typeof jobs !== 'number') return jobs;
+  return Math.round(jobs * 100) / 100 === jobs ? new ExactDecimal(jobs.toFixed(2)) : undefined;
 }
 
 /** The columns a valid structure is stored as: on creation, on a PATCH (merged), by the CSV import. */
-export const structureColumns = (f: StructureFields) => ({
+export const structureColumns = (f: StructureFields): Omit<NewStructure, 'id' | 'fund_id'> => ({
   legal_name: f.legal_name,
   siret: f.siret ?? null,
   rna: f.rna ?? null,
-  legal_form: f.legal_form,
+  legal_form: oneOf(LEGAL_FORMS, f.legal_form, 'legal_form'), // the schema's enum, checked already
   esus: f.esus ?? false,
   naf_code: nafWithDot(f.naf_code),
   commune_code: f.commune_code,
   department_code: f.department_code,
   region_code: f.region_code,
-  jobs_fte: jobsAsText(f.jobs_fte)!,
+  jobs_fte: jobsOf(f.jobs_fte)!,
   contact_email: f.contact_email,
   webhook_url: f.webhook_url ?? null,
-  size_class: f.size_class ?? null,
+  size_class: f.size_class == null ? null : oneOf(SIZE_CLASSES, f.size_class, 'size_class'),
   qpv: f.qpv ?? false,
 });
 
@@ -71,7 +79,7 @@ export function checkStructure(body: StructureFields): FieldError[] {
     fail('rna', 'only associations may be identified by an RNA number alone');
   if (!isValidNafCode(nafWithDot(body.naf_code)))
     fail('naf_code', 'is not a NAF code such as "88.99B"');
-  if (jobsAsText(body.jobs_fte) === undefined) fail('jobs_fte', 'must have at most 2 decimals');
+  if (jobsOf(body.jobs_fte) === undefined) fail('jobs_fte', 'must have at most 2 decimals');
   if (!isValidCommuneCode(body.commune_code)) fail('commune_code', 'is not an INSEE commune code');
   if (!isValidDepartmentCode(body.department_code))
     fail('department_code', 'is not a French department code');

@@ -1,6 +1,6 @@
-import type { StructureRow } from './structures.repository';
+import type { Structure } from './structures.repository';
 
-export function structureView(s: StructureRow) {
+export function structureView(s: Structure) {
   return {
     id: s.id,
     fund_id: s.fund_id,
@@ -13,7 +13,7 @@ export function structureView(s: StructureRow) {
     commune_code: s.commune_code,
     department_code: s.department_code,
     region_code: s.region_code,
-    jobs_fte: Number(s.jobs_fte), // a count of jobs, not money: a JSON number
+    jobs_fte: s.jobs_fte.toNumber(), // a count of jobs, not money: a JSON number
     contact_email: s.contact_email,
     webhook_url: s.webhook_url,
     size_class: s.size_class,

@@ -2,6 +2,7 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { isUniqueViolation } from '../db/errors';
 import { DomainError, type FieldError } from '../domain/errors';
+import { ExactDecimal } from '../domain/exact-decimal';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { assertIfMatch } from '../http/etag';
 import { changedMembers, fieldChanges } from '../http/merge-patch';
@@ -19,8 +20,8 @@ import {
   lockStructureForUpdate,
   structureHasLoans,
   updateStructureRow,
+  type Structure,
   type StructureChanges,
-  type StructureRow,
 } from './structures.repository';
 
 /** A JSON merge patch of the structure: a member absent is kept, `null` clears an optional one. */
@@ -31,7 +32,7 @@ const IDENTIFIERS = ['siret', 'rna'] as const;
 /** Contact data: in the audit event's list of changes by name only. */
 const CONTACT = new Set(['contact_email']);
 
-const storedFields = (s: StructureRow): StructureFields => ({
+const storedFields = (s: Structure): StructureFields => ({
   legal_name: s.legal_name,
   siret: s.siret,
   rna: s.rna,
@@ -48,9 +49,9 @@ const storedFields = (s: StructureRow): StructureFields => ({
   qpv: s.qpv,
 });
 
-/** "12.5" and "12.50" are one number of jobs. */
-const sameColumn = (field: keyof StructureChanges, a: unknown, b: unknown) =>
-  field === 'jobs_fte' ? Number(a) === Number(b) : a === b;
+/** 12.5 and 12.50 are one number of jobs. */
+const sameColumn = (_field: keyof StructureChanges, a: unknown, b: unknown) =>
+  a instanceof ExactDecimal && b instanceof ExactDecimal ? a.eq(b) : a === b;
 
 /**
  * PATCH /v1/structures/{id}: the fund's manager (or the admin) edits a structure; a structure key reads
@@ -65,7 +66,7 @@ export async function updateStructure(
   body: UpdateStructureBody,
   ifMatch: string | undefined,
   outbound: OutboundPolicy = STRICT_OUTBOUND,
-): Promise<StructureRow> {
+): Promise<Structure> {
   const found = await findStructureById(db, structureId);
   if (!found || !seesStructure(context.actor, found.fund_id, found.id))
     throw new DomainError('not_found', 'No such structure.');

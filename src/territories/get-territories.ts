@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { cents, parseDecimalAmount, ZERO, type Money } from '../domain/money';
-import { findVisibleFund, type FundRow } from '../funds/find-visible-fund';
+import { findVisibleFund, type Fund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { divisions, type Level, type Placement } from './divisions';
 import { communeFigures, type CommuneFigures } from './territories.repository';
@@ -27,7 +27,7 @@ export interface Territory {
 }
 
 export interface TerritoryBreakdown {
-  readonly fund: FundRow;
+  readonly fund: Fund;
   readonly level: Level;
   readonly asOf: CalendarDate;
   readonly territories: readonly Territory[];

@@ -10,6 +10,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock';
+import { OnConnection } from './on-connection';
 import { PGliteDialect } from './pglite-dialect';
 import type { Database } from './schema';
 
@@ -65,7 +66,9 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       const wrapped = {
         query: (text: string, values: readonly unknown[]) =>
-          client.query(statement(client, text, values)),
+          values.length === 1 && values[0] instanceof OnConnection
+            ? values[0].run(client).then((result: unknown) => ({ rows: [{ result }] }))
+            : client.query(statement(client, text, values)),
         release: (destroy?: boolean) => client.release(destroy),
       };
       return wrapped as unknown as PostgresPoolClient; // no cursors: Kysely's streaming is not used

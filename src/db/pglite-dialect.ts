@@ -10,6 +10,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { OnConnection } from './on-connection';
 
 /**
  * Read as node-postgres reads them here: calendar dates as "YYYY-MM-DD" (PGlite makes JS Dates)
@@ -45,6 +46,10 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (query.parameters.some((value) => value instanceof OnConnection))
+      throw new Error(
+        'PGlite has no node-postgres client: work on the connection is not supported',
+      );
     if (query.parameters.length === 0 && query.sql.includes(';')) {
       // A script (migrations): several statements, only possible without parameters.
       const results = await this.pglite.exec(query.sql, { parsers: PARSERS });

@@ -3,8 +3,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import archiver from 'archiver';
 import type { Db } from '../db/connect';
+import { copyCsv } from '../db/copy-out';
 import { csvField } from '../http/csv';
 import { chunkSink } from './chunk-sink';
+import { CopiedLines, type Summary } from './copied-lines';
 import type { Cell, CsvFile } from './export-files';
 
 export interface FileSummary {
@@ -16,15 +18,14 @@ export interface FileSummary {
 
 const cell = (value: Cell) => csvField(value === null || value === undefined ? '' : String(value));
 
+const line = (cells: readonly Cell[]) => `${cells.map(cell).join(',')}\r\n`;
+const header = (file: CsvFile) => Buffer.from(line(file.columns), 'utf8');
+
 /** A CSV file's lines (RFC 4180, CRLF), a page at a time (one string, one buffer: little for the GC), counted and hashed as they go into the archive. */
-function csvStream(
-  file: CsvFile,
-  trx: Db,
-  summary: { rows: number; bytes: number; hash: ReturnType<typeof createHash> },
-): Readable {
+function csvStream(file: CsvFile, trx: Db, summary: Summary): Readable {
   const text = (lines: readonly (readonly Cell[])[]) => {
     let out = '';
-    for (const cells of lines) out += `${cells.map(cell).join(',')}\r\n`;
+    for (const cells of lines) out += line(cells);
     const bytes = Buffer.from(out, 'utf8');
     summary.hash.update(bytes);
     summary.bytes += bytes.length;
@@ -41,8 +42,9 @@ function csvStream(
 }
 
 /**
- * Writes the bundle: each CSV file in turn, read from `trx` (one snapshot) page by page and
- * deflated into the archive as it comes, then `manifest.json` (made by `manifest` from the files'
+ * Writes the bundle: each CSV file in turn, read from `trx` (one snapshot) and deflated into the
+ * archive as it comes — with `copy`, the files that have a `copy` query as PostgreSQL's COPY
+ * writes them (no row in JS), the others page by page — then `manifest.json` (made by `manifest` from the files'
  * counts and checksums). The archive's bytes go to `store` in ~1 MB chunks as they come: memory
  * holds a page of rows and a chunk, whatever the fund's size. `fileDone(k)` after each file.
  */
@@ -53,6 +55,8 @@ export async function writeBundle(options: {
   manifest: (files: readonly FileSummary[]) => unknown;
   store: (seq: number, bytes: Buffer) => Promise<void>;
   fileDone: (done: number, of: number) => Promise<void>;
+  /** PostgreSQL: the files that have a `copy` query are written by its COPY; else (PGlite) all by JS. */
+  copy: boolean;
 }): Promise<{ size: number; sha256: string }> {
   const archive = archiver('zip', { zlib: { level: 6 } });
   const { sink, result } = chunkSink(options.store);
@@ -75,11 +79,24 @@ export async function writeBundle(options: {
     for (const [k, file] of options.files.entries()) {
       const summary = { rows: 0, bytes: 0, hash: createHash('sha256') };
       const written = entryWritten(file.name);
-      archive.append(csvStream(file, options.trx, summary), {
-        name: file.name,
-        date: options.made,
-      });
-      await Promise.race([written, ended]);
+      if (options.copy && file.copy) {
+        const lines = new CopiedLines(header(file), summary);
+        archive.append(lines, { name: file.name, date: options.made });
+        const copied = copyCsv(options.trx, file.copy, lines);
+        try {
+          await Promise.race([Promise.all([written, copied]), ended]);
+        } catch (error) {
+          lines.destroy(); // the COPY's rest is dropped: the connection is free for the rollback
+          await copied.catch(() => undefined);
+          throw error;
+        }
+      } else {
+        archive.append(csvStream(file, options.trx, summary), {
+          name: file.name,
+          date: options.made,
+        });
+        await Promise.race([written, ended]);
+      }
       summaries.push({
         name: file.name,
         rows: summary.rows,

@@ -30,6 +30,13 @@ export interface CsvFile {
   readonly copy?: RawBuilder<unknown>;
 }
 
+/** Two files made by one read of the snapshot: each page gives the first's rows and the second's (written after it, in the bundle's order). */
+export interface CsvPair {
+  readonly names: readonly [string, string];
+  readonly columns: readonly [readonly string[], readonly string[]];
+  pages(trx: Db): AsyncGenerator<readonly [Cell[][], Cell[][]]>;
+}
+
 /** A keyset page: the rows after the last one's key (undefined: from the first). */
 interface Page<K> {
   readonly after: K | undefined;
@@ -79,125 +86,129 @@ async function* pages<T>(
 }
 
 /** The bundle's CSV files, in the order they are written; docs/exports.md describes each column. */
-export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Date): CsvFile[] {
+export function exportFiles(
+  fundId: string,
+  asOf: CalendarDate,
+  auditCutoff: Date,
+): (CsvFile | CsvPair)[] {
   const d = sql`${asOf}::date`;
   const fund = sql`${fundId}::uuid`;
   return [
     {
-      name: 'loans.csv',
+      names: ['loans.csv', 'instalments.csv'],
       columns: [
-        'loan_id',
-        'structure_id',
-        'structure_name',
-        'product_id',
-        'product_name',
-        'kind',
-        'principal',
-        'annual_rate_percent',
-        'current_annual_rate_percent',
-        'periodicity',
-        'term_periods',
-        'deferral_periods',
-        'deferral_type',
-        'method',
-        'day_count',
-        'rounding',
-        'disbursed_on',
-        'first_due_date',
-        'schedule_version',
-        'status',
-        'outstanding_principal',
-        'overdue_principal',
-        'overdue_interest',
-        'overdue_fees',
-        'overdue_total',
-        'overdue_instalments',
-        'days_past_due',
-        'restructured',
-        'written_off',
-        'written_off_on',
-        'written_off_principal',
-        'repaid_on',
+        [
+          'loan_id',
+          'structure_id',
+          'structure_name',
+          'product_id',
+          'product_name',
+          'kind',
+          'principal',
+          'annual_rate_percent',
+          'current_annual_rate_percent',
+          'periodicity',
+          'term_periods',
+          'deferral_periods',
+          'deferral_type',
+          'method',
+          'day_count',
+          'rounding',
+          'disbursed_on',
+          'first_due_date',
+          'schedule_version',
+          'status',
+          'outstanding_principal',
+          'overdue_principal',
+          'overdue_interest',
+          'overdue_fees',
+          'overdue_total',
+          'overdue_instalments',
+          'days_past_due',
+          'restructured',
+          'written_off',
+          'written_off_on',
+          'written_off_principal',
+          'repaid_on',
+        ],
+        [
+          'loan_id',
+          'schedule_version',
+          'number',
+          'due_date',
+          'principal',
+          'interest',
+          'total',
+          'balance_after',
+          'capitalised_interest',
+          'paid',
+          'paid_interest',
+          'paid_principal',
+          'status',
+        ],
       ],
-      async *rows(trx) {
+      // One read of the loans for both: the tape's row of each, and its instalments' rows.
+      async *pages(trx) {
         for await (const page of loanStates(trx, fundId, asOf)) {
-          yield page.map(
-            ({ loan, outstanding, arrears: { overdue, overdueInstalments, daysPastDue } }) => [
-              loan.id,
-              loan.structure_id,
-              loan.structure_name,
-              loan.product_id,
-              loan.product_name,
-              loan.kind,
-              loan.principal,
-              normaliseRate(loan.annual_rate_percent),
-              normaliseRate(loan.current_annual_rate_percent),
-              loan.periodicity,
-              loan.term_periods,
-              loan.deferral_periods,
-              loan.deferral_type,
-              loan.method,
-              loan.day_count,
-              loan.rounding,
-              loan.disbursed_on,
-              loan.first_due_date,
-              loan.schedule_version,
-              loan.status,
-              formatMoney(outstanding),
-              formatMoney(overdue.principal),
-              formatMoney(cents(overdue.interest + overdue.late_interest)),
-              formatMoney(overdue.fees),
-              formatMoney(
-                cents(overdue.principal + overdue.interest + overdue.late_interest + overdue.fees),
-              ),
-              overdueInstalments,
-              daysPastDue,
-              loan.restructured,
-              loan.status === 'written_off',
-              loan.written_off_on,
-              loan.written_off_principal,
-              loan.repaid_on,
-            ],
-          );
-        }
-      },
-    },
-    {
-      name: 'instalments.csv',
-      columns: [
-        'loan_id',
-        'schedule_version',
-        'number',
-        'due_date',
-        'principal',
-        'interest',
-        'total',
-        'balance_after',
-        'capitalised_interest',
-        'paid',
-        'paid_interest',
-        'paid_principal',
-        'status',
-      ],
-      async *rows(trx) {
-        for await (const page of loanStates(trx, fundId, asOf, false)) {
-          yield page.flatMap(({ loan, instalments, paid, statuses }) =>
-            instalments.map((line, k) => [
-              loan.id,
-              loan.schedule_version,
-              line.number,
-              line.due_date,
-              line.principal,
-              line.interest,
-              line.total,
-              line.balance_after,
-              line.capitalised_interest,
-              formatMoney(cents(paid[k]!.interest + paid[k]!.principal)),
-              formatMoney(paid[k]!.interest),
-              formatMoney(paid[k]!.principal),
-              statuses[k]!,
-            ]),
-          );
+          yield [
+            page.map(
+              ({ loan, outstanding, arrears: { overdue, overdueInstalments, daysPastDue } }) => [
+                loan.id,
+                loan.structure_id,
+                loan.structure_name,
+                loan.product_id,
+                loan.product_name,
+                loan.kind,
+                loan.principal,
+                normaliseRate(loan.annual_rate_percent),
+                normaliseRate(loan.current_annual_rate_percent),
+                loan.periodicity,
+                loan.term_periods,
+                loan.deferral_periods,
+                loan.deferral_type,
+                loan.method,
+                loan.day_count,
+                loan.rounding,
+                loan.disbursed_on,
+                loan.first_due_date,
+                loan.schedule_version,
+                loan.status,
+                formatMoney(outstanding),
+                formatMoney(overdue.principal),
+                formatMoney(cents(overdue.interest + overdue.late_interest)),
+                formatMoney(overdue.fees),
+                formatMoney(
+                  cents(
+                    overdue.principal + overdue.interest + overdue.late_interest + overdue.fees,
+                  ),
+                ),
+                overdueInstalments,
+                daysPastDue,
+                loan.restructured,
+                loan.status === 'written_off',
+                loan.written_off_on,
+                loan.written_off_principal,
+                loan.repaid_on,
+              ],
+            ),
+            page.flatMap(({ loan, instalments, paid, statuses }) =>
+              instalments.map((line, k) => [
+                loan.id,
+                loan.schedule_version,
+                line.number,
+                line.due_date,
+                line.principal,
+                line.interest,
+                line.total,
+                line.balance_after,
+                line.capitalised_interest,
+                formatMoney(cents(paid[k]!.interest + paid[k]!.principal)),
+                formatMoney(paid[k]!.interest),
+                formatMoney(paid[k]!.principal),
+                statuses[k]!,
+              ]),
+            ),
+          ];
         }
       },
     },

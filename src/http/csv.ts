@@ -48,9 +48,10 @@ function withoutName(item: Record<string, unknown>): Record<string, unknown> {
 const FORMULA_START = ['=', '+', '-', '@', '\t', '\r'];
 /**
  * A number as our CSVs write them (amounts, rates, counts): the sign is part of it, a spreadsheet
- * reads no formula there. One pattern for JS and PostgreSQL (`[0-9]`: `\d` is wider in PostgreSQL).
+ * reads no formula there. One pattern for JS and PostgreSQL: `[0-9]`, as `\d` is wider in
+ * PostgreSQL; `[.]`, as a backslash in an SQL literal depends on standard_conforming_strings.
  */
-const NUMBER = '^-?[0-9]+(\\.[0-9]+)?$';
+const NUMBER = '^-?[0-9]+([.][0-9]+)?$';
 const NUMBER_PATTERN = new RegExp(NUMBER);
 
 /**

@@ -42,8 +42,8 @@ const GENERATOR = generator(); // read once: package.json does not change under 
  * attempt began (as the reports do), streamed into the ZIP and the ZIP into export_chunks as it
  * comes. On PGlite — one connection, which the snapshot's transaction holds — the chunks are
  * written by that transaction itself (so it is not READ ONLY there) and the progress shows at the
- * end; elsewhere the snapshot is READ ONLY and the chunks and the progress go to the primary as
- * they come. A failed attempt deletes its chunks and is retried; the last leaves it `failed`.
+ * end, and every file is written by JS; elsewhere the snapshot is READ ONLY, the plain tables are
+ * written by COPY on its connection, and the chunks and the progress go to the primary as they come. A failed attempt deletes its chunks and is retried; the last leaves it `failed`.
  */
 export async function buildExport(
   db: Db,
@@ -82,6 +82,7 @@ export async function buildExport(
         const writes = inSnapshot ? trx : db;
         return writeBundle({
           trx,
+          copy: !oneConnection,
           files,
           made,
           manifest,

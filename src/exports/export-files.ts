@@ -1,9 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { cents, formatMoney } from '../domain/money';
 import { normaliseRate } from '../domain/rate';
 import { ADMIN } from '../http/auth';
+import { neutralisedSql } from '../http/csv';
 import { getTrialBalance } from '../ledger/get-trial-balance';
 import { trialBalanceView } from '../ledger/ledger.view';
 import { loanStates } from './loan-states';
@@ -13,6 +14,8 @@ const PAGE = 2000;
 /** Journal entries a page: each has two to five lines. */
 const ENTRY_PAGE = 1000;
 
+const NO_UUID = '00000000-0000-0000-0000-000000000000';
+
 export type Cell = string | number | boolean | null | undefined;
 
 /** One CSV file of the bundle: its columns (the API's field names) and its rows, page by page, from the snapshot. */
@@ -20,6 +23,47 @@ export interface CsvFile {
   readonly name: string;
   readonly columns: readonly string[];
   rows(trx: Db): AsyncGenerator<Cell[][]>;
+  /**
+   * The same rows as one query whose columns are the file's cells, as text in the file's order (free
+   * text through neutralisedSql): PostgreSQL's COPY … CSV writes them (src/db/copy-out.ts), not JS.
+   */
+  readonly copy?: RawBuilder<unknown>;
+}
+
+/** Two files made by one read of the snapshot: each page gives the first's rows and the second's (written after it, in the bundle's order). */
+export interface CsvPair {
+  readonly names: readonly [string, string];
+  readonly columns: readonly [readonly string[], readonly string[]];
+  pages(trx: Db): AsyncGenerator<readonly [Cell[][], Cell[][]]>;
+}
+
+/** A keyset page: the rows after the last one's key (undefined: from the first). */
+interface Page<K> {
+  readonly after: K | undefined;
+}
+
+/**
+ * A file that is one query's rows, its columns named and ordered as the file's: `query()` is all
+ * of them (for COPY), `query(page)` a keyset page of PAGE rows or so, which may add key columns
+ * after the file's (for the pages of PGlite, which has no COPY here).
+ */
+function sqlFile<K>(
+  name: string,
+  columns: readonly string[],
+  query: (page?: Page<K>) => RawBuilder<Record<string, Cell>>,
+  keyOf: (row: Record<string, Cell>) => K,
+): CsvFile {
+  return {
+    name,
+    columns,
+    copy: query(),
+    rows: (trx) =>
+      pages(
+        async (after: Record<string, Cell> | undefined) =>
+          (await query({ after: after && keyOf(after) }).execute(trx)).rows,
+        (row) => columns.map((column) => row[column]),
+      ),
+  };
 }
 
 /**
@@ -42,131 +86,135 @@ async function* pages<T>(
 }
 
 /** The bundle's CSV files, in the order they are written; docs/exports.md describes each column. */
-export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Date): CsvFile[] {
+export function exportFiles(
+  fundId: string,
+  asOf: CalendarDate,
+  auditCutoff: Date,
+): (CsvFile | CsvPair)[] {
   const d = sql`${asOf}::date`;
   const fund = sql`${fundId}::uuid`;
   return [
     {
-      name: 'loans.csv',
+      names: ['loans.csv', 'instalments.csv'],
       columns: [
-        'loan_id',
-        'structure_id',
-        'structure_name',
-        'product_id',
-        'product_name',
-        'kind',
-        'principal',
-        'annual_rate_percent',
-        'current_annual_rate_percent',
-        'periodicity',
-        'term_periods',
-        'deferral_periods',
-        'deferral_type',
-        'method',
-        'day_count',
-        'rounding',
-        'disbursed_on',
-        'first_due_date',
-        'schedule_version',
-        'status',
-        'outstanding_principal',
-        'overdue_principal',
-        'overdue_interest',
-        'overdue_fees',
-        'overdue_total',
-        'overdue_instalments',
-        'days_past_due',
-        'restructured',
-        'written_off',
-        'written_off_on',
-        'written_off_principal',
-        'repaid_on',
+        [
+          'loan_id',
+          'structure_id',
+          'structure_name',
+          'product_id',
+          'product_name',
+          'kind',
+          'principal',
+          'annual_rate_percent',
+          'current_annual_rate_percent',
+          'periodicity',
+          'term_periods',
+          'deferral_periods',
+          'deferral_type',
+          'method',
+          'day_count',
+          'rounding',
+          'disbursed_on',
+          'first_due_date',
+          'schedule_version',
+          'status',
+          'outstanding_principal',
+          'overdue_principal',
+          'overdue_interest',
+          'overdue_fees',
+          'overdue_total',
+          'overdue_instalments',
+          'days_past_due',
+          'restructured',
+          'written_off',
+          'written_off_on',
+          'written_off_principal',
+          'repaid_on',
+        ],
+        [
+          'loan_id',
+          'schedule_version',
+          'number',
+          'due_date',
+          'principal',
+          'interest',
+          'total',
+          'balance_after',
+          'capitalised_interest',
+          'paid',
+          'paid_interest',
+          'paid_principal',
+          'status',
+        ],
       ],
-      async *rows(trx) {
+      // One read of the loans for both: the tape's row of each, and its instalments' rows.
+      async *pages(trx) {
         for await (const page of loanStates(trx, fundId, asOf)) {
-          yield page.map(
-            ({ loan, outstanding, arrears: { overdue, overdueInstalments, daysPastDue } }) => [
-              loan.id,
-              loan.structure_id,
-              loan.structure_name,
-              loan.product_id,
-              loan.product_name,
-              loan.kind,
-              loan.principal,
-              normaliseRate(loan.annual_rate_percent),
-              normaliseRate(loan.current_annual_rate_percent),
-              loan.periodicity,
-              loan.term_periods,
-              loan.deferral_periods,
-              loan.deferral_type,
-              loan.method,
-              loan.day_count,
-              loan.rounding,
-              loan.disbursed_on,
-              loan.first_due_date,
-              loan.schedule_version,
-              loan.status,
-              formatMoney(outstanding),
-              formatMoney(overdue.principal),
-              formatMoney(cents(overdue.interest + overdue.late_interest)),
-              formatMoney(overdue.fees),
-              formatMoney(
-                cents(overdue.principal + overdue.interest + overdue.late_interest + overdue.fees),
-              ),
-              overdueInstalments,
-              daysPastDue,
-              loan.restructured,
-              loan.status === 'written_off',
-              loan.written_off_on,
-              loan.written_off_principal,
-              loan.repaid_on,
-            ],
-          );
+          yield [
+            page.map(
+              ({ loan, outstanding, arrears: { overdue, overdueInstalments, daysPastDue } }) => [
+                loan.id,
+                loan.structure_id,
+                loan.structure_name,
+                loan.product_id,
+                loan.product_name,
+                loan.kind,
+                loan.principal,
+                normaliseRate(loan.annual_rate_percent),
+                normaliseRate(loan.current_annual_rate_percent),
+                loan.periodicity,
+                loan.term_periods,
+                loan.deferral_periods,
+                loan.deferral_type,
+                loan.method,
+                loan.day_count,
+                loan.rounding,
+                loan.disbursed_on,
+                loan.first_due_date,
+                loan.schedule_version,
+                loan.status,
+                formatMoney(outstanding),
+                formatMoney(overdue.principal),
+                formatMoney(cents(overdue.interest + overdue.late_interest)),
+                formatMoney(overdue.fees),
+                formatMoney(
+                  cents(
+                    overdue.principal + overdue.interest + overdue.late_interest + overdue.fees,
+                  ),
+                ),
+                overdueInstalments,
+                daysPastDue,
+                loan.restructured,
+                loan.status === 'written_off',
+                loan.written_off_on,
+                loan.written_off_principal,
+                loan.repaid_on,
+              ],
+            ),
+            page.flatMap(({ loan, instalments, paid, statuses }) =>
+              instalments.map((line, k) => [
+                loan.id,
+                loan.schedule_version,
+                line.number,
+                line.due_date,
+                line.principal,
+                line.interest,
+                line.total,
+                line.balance_after,
+                line.capitalised_interest,
+                formatMoney(cents(paid[k]!.interest + paid[k]!.principal)),
+                formatMoney(paid[k]!.interest),
+                formatMoney(paid[k]!.principal),
+                statuses[k]!,
+              ]),
+            ),
+          ];
         }
       },
     },
-    {
-      name: 'instalments.csv',
-      columns: [
-        'loan_id',
-        'schedule_version',
-        'number',
-        'due_date',
-        'principal',
-        'interest',
-        'total',
-        'balance_after',
-        'capitalised_interest',
-        'paid',
-        'paid_interest',
-        'paid_principal',
-        'status',
-      ],
-      async *rows(trx) {
-        for await (const page of loanStates(trx, fundId, asOf, false)) {
-          yield page.flatMap(({ loan, instalments, paid, statuses }) =>
-            instalments.map((line, k) => [
-              loan.id,
-              loan.schedule_version,
-              line.number,
-              line.due_date,
-              line.principal,
-              line.interest,
-              line.total,
-              line.balance_after,
-              line.capitalised_interest,
-              formatMoney(cents(paid[k]!.interest + paid[k]!.principal)),
-              formatMoney(paid[k]!.interest),
-              formatMoney(paid[k]!.principal),
-              statuses[k]!,
-            ]),
-          );
-        }
-      },
-    },
-    {
-      name: 'repayments.csv',
-      columns: [
+    sqlFile(
+      'repayments.csv',
+      [
         'repayment_id',
         'loan_id',
         'value_date',
@@ -185,48 +233,26 @@ export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Dat
         'reversal_reason',
         'created_at',
       ],
-      // The page of repayments first, by their unique seq (an index scan), then each one's allocation: no sort of the whole table a page.
-      rows: (trx) =>
-        pages(
-          async (after: { seq: string } | undefined) =>
-            (
-              await sql<Record<string, string | null> & { seq: string }>`
-        SELECT r.seq::text AS seq, r.id, r.loan_id, r.value_date::text AS value_date, r.amount::numeric(20, 2)::text AS amount, r.kind, r.prepayment, r.reference,
-          a.fees::numeric(20, 2)::text AS fees, a.late_interest::numeric(20, 2)::text AS late_interest,
-          a.interest::numeric(20, 2)::text AS interest, a.principal::numeric(20, 2)::text AS principal,
+      // The repayments by their unique seq (an index scan), then each one's allocation: no sort of the whole table a page.
+      (page?: Page<string>) => sql`
+        SELECT r.id AS repayment_id, r.loan_id, r.value_date::text AS value_date, r.amount::numeric(20, 2)::text AS amount, r.kind, r.prepayment,
+          ${neutralisedSql(sql`r.reference`)} AS reference,
+          a.fees::numeric(20, 2)::text AS allocated_fees, a.late_interest::numeric(20, 2)::text AS allocated_late_interest,
+          a.interest::numeric(20, 2)::text AS allocated_interest, a.principal::numeric(20, 2)::text AS allocated_principal,
           r.principal_prepaid::numeric(20, 2)::text AS principal_prepaid, r.excess::numeric(20, 2)::text AS excess,
-          to_char(r.reversed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS reversed_at, r.reversal_reason,
-          to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
-        FROM (SELECT r.* FROM repayments r JOIN loans l ON l.id = r.loan_id
-          WHERE l.fund_id = ${fund} AND r.value_date <= ${d} AND r.seq > ${after?.seq ?? '0'}::bigint ORDER BY r.seq LIMIT ${PAGE}) r
+          (r.reversed_at IS NOT NULL)::text AS reversed,
+          to_char(r.reversed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS reversed_at, ${neutralisedSql(sql`r.reversal_reason`)} AS reversal_reason,
+          to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at${page ? sql`, r.seq::text AS seq` : sql``}
+        FROM (SELECT r.* FROM repayments r JOIN loans l ON l.id = r.loan_id WHERE l.fund_id = ${fund} AND r.value_date <= ${d}
+          ${page ? sql`AND r.seq > ${page.after ?? '0'}::bigint ORDER BY r.seq LIMIT ${PAGE}` : sql``}) r
         CROSS JOIN LATERAL (SELECT coalesce(sum(a.fees), 0) AS fees, coalesce(sum(a.late_interest), 0) AS late_interest,
           coalesce(sum(a.interest), 0) AS interest, coalesce(sum(a.principal), 0) AS principal FROM allocations a WHERE a.repayment_id = r.id) a
-        ORDER BY r.seq`.execute(trx)
-            ).rows,
-          (r) => [
-            r.id!,
-            r.loan_id!,
-            r.value_date!,
-            r.amount!,
-            r.kind!,
-            r.prepayment!,
-            r.reference,
-            r.fees!,
-            r.late_interest!,
-            r.interest!,
-            r.principal!,
-            r.principal_prepaid!,
-            r.excess!,
-            r.reversed_at !== null,
-            r.reversed_at,
-            r.reversal_reason,
-            r.created_at!,
-          ],
-        ),
-    },
-    {
-      name: 'journal.csv',
-      columns: [
+        ORDER BY r.seq`,
+      (row) => row.seq as string,
+    ),
+    sqlFile(
+      'journal.csv',
+      [
         'entry_id',
         'value_date',
         'event',
@@ -238,33 +264,16 @@ export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Dat
         'debit',
         'credit',
       ],
-      // Pages of entries (an index scan of their ids), each with all its lines: no sort of the whole ledger a page.
-      rows: (trx) =>
-        pages(
-          async (after: { entry_id: string } | undefined) =>
-            (
-              await sql<Record<string, string | null> & { entry_id: string; line: number }>`
-        SELECT e.id AS entry_id, e.value_date::text AS value_date, e.event, e.loan_id, e.reverses, e.source, jl.line, jl.account,
-          jl.debit::numeric(20, 2)::text AS debit, jl.credit::numeric(20, 2)::text AS credit
+      // Entries by id (an index scan), each with all its lines: no sort of the whole ledger a page.
+      (page?: Page<string>) => sql`
+        SELECT e.id AS entry_id, e.value_date::text AS value_date, e.event, e.loan_id, e.reverses, ${neutralisedSql(sql`e.source`)} AS source,
+          jl.line, jl.account, jl.debit::numeric(20, 2)::text AS debit, jl.credit::numeric(20, 2)::text AS credit
         FROM (SELECT * FROM journal_entries e WHERE e.fund_id = ${fund} AND e.value_date <= ${d}
-          AND e.id > ${after?.entry_id ?? '00000000-0000-0000-0000-000000000000'}::uuid ORDER BY e.id LIMIT ${ENTRY_PAGE}) e
+          ${page ? sql`AND e.id > ${page.after ?? NO_UUID}::uuid ORDER BY e.id LIMIT ${ENTRY_PAGE}` : sql``}) e
         JOIN journal_lines jl ON jl.entry_id = e.id
-        ORDER BY e.id, jl.line`.execute(trx)
-            ).rows,
-          (r) => [
-            r.entry_id,
-            r.value_date!,
-            r.event!,
-            r.loan_id,
-            r.reverses,
-            r.source,
-            r.line,
-            r.account!,
-            r.debit!,
-            r.credit!,
-          ],
-        ),
-    },
+        ORDER BY e.id, jl.line`,
+      (row) => row.entry_id as string,
+    ),
     {
       name: 'trial_balance.csv',
       columns: ['account', 'debits', 'credits', 'balance'],
@@ -273,9 +282,9 @@ export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Dat
         yield trial.accounts.map((line) => [line.account, line.debits, line.credits, line.balance]);
       },
     },
-    {
-      name: 'audit_events.csv',
-      columns: [
+    sqlFile(
+      'audit_events.csv',
+      [
         'event_id',
         'stream',
         'seq',
@@ -289,33 +298,16 @@ export function exportFiles(fundId: string, asOf: CalendarDate, auditCutoff: Dat
         'prev_hash',
         'hash',
       ],
-      rows: (trx) =>
-        pages(
-          async (after: { stream: string; seq: number } | undefined) =>
-            (
-              await sql<Record<string, string | null> & { stream: string; seq: number }>`
-        SELECT id, stream, seq, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at, actor_key_id, action,
-          entity_type, entity_id, request_id, state::text AS state, prev_hash, hash
+      (page?: Page<{ stream: string; seq: number }>) => sql`
+        SELECT id AS event_id, stream, seq, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+          ${neutralisedSql(sql`actor_key_id`)} AS actor_key_id, ${neutralisedSql(sql`action`)} AS action,
+          ${neutralisedSql(sql`entity_type`)} AS entity_type, entity_id, ${neutralisedSql(sql`request_id`)} AS request_id,
+          ${neutralisedSql(sql`state::text`)} AS state, prev_hash, hash
         FROM audit_events
         WHERE fund_id = ${fund} AND date_trunc('milliseconds', occurred_at) <= ${auditCutoff.toISOString()}::timestamptz
-          AND (stream, seq) > (${after?.stream ?? '00000000-0000-0000-0000-000000000000'}::uuid, ${after?.seq ?? 0}::integer)
-        ORDER BY stream, seq LIMIT ${PAGE}`.execute(trx)
-            ).rows,
-          (r) => [
-            r.id!,
-            r.stream,
-            r.seq,
-            r.occurred_at!,
-            r.actor_key_id!,
-            r.action!,
-            r.entity_type!,
-            r.entity_id!,
-            r.request_id,
-            r.state,
-            r.prev_hash!,
-            r.hash!,
-          ],
-        ),
-    },
+          ${page ? sql`AND (stream, seq) > (${page.after?.stream ?? NO_UUID}::uuid, ${page.after?.seq ?? 0}::integer)` : sql``}
+        ORDER BY stream, seq${page ? sql` LIMIT ${PAGE}` : sql``}`,
+      (row) => ({ stream: row.stream as string, seq: row.seq as number }),
+    ),
   ];
 }

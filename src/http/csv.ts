@@ -1,3 +1,5 @@
+import { sql, type RawBuilder } from 'kysely';
+
 /**
  * A report as CSV (RFC 4180, CRLF line ends): one line per figure, `indicator,value`, where the
  * indicator is the figure's path in the JSON result, segments joined by '/' as in a JSON Pointer
@@ -42,19 +44,45 @@ function withoutName(item: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-/** A number as our CSVs write them (amounts, rates, counts): the sign is part of it, a spreadsheet reads no formula there. */
-const NUMBER = /^-?\d+(\.\d+)?$/;
+/** What a spreadsheet reads as the start of a formula (OWASP "CSV injection"). */
+const FORMULA_START = ['=', '+', '-', '@', '\t', '\r'];
+/**
+ * A number as our CSVs write them (amounts, rates, counts): the sign is part of it, a spreadsheet
+ * reads no formula there. One pattern for JS and PostgreSQL: `[0-9]`, as `\d` is wider in
+ * PostgreSQL; `[.]`, as a backslash in an SQL literal depends on standard_conforming_strings.
+ */
+const NUMBER = '^-?[0-9]+([.][0-9]+)?$';
+const NUMBER_PATTERN = new RegExp(NUMBER);
 
 /**
- * One CSV field (RFC 4180), safe to open in a spreadsheet. A text that begins with '=', '+', '-',
- * '@', a tab or a carriage return would be read as a formula (OWASP "CSV injection"): it gets a
- * leading apostrophe, the convention spreadsheets themselves use for "text, not a formula", which
- * they hide on display. Numbers are left alone, negative ones too (a trial balance's credit
- * balance): `-12.50` is a value, not a formula, and a reader that re-computes needs it as it is.
- * The original text is the cell without the apostrophe when one of those characters follows it.
- * Then quoted when it holds a comma, a quote or a line end.
+ * A text safe to open in a spreadsheet: one that begins with '=', '+', '-', '@', a tab or a
+ * carriage return would be read as a formula, so it gets a leading apostrophe, the convention
+ * spreadsheets themselves use for "text, not a formula", which they hide on display. Numbers are
+ * left alone, negative ones too (a trial balance's credit balance): `-12.50` is a value, not a
+ * formula, and a reader that re-computes needs it as it is. The original text is the cell without
+ * the apostrophe when one of those characters follows it. Idempotent.
  */
+export function neutralised(value: string): string {
+  return FORMULA_START.includes(value.charAt(0)) && !NUMBER_PATTERN.test(value)
+    ? `'${value}`
+    : value;
+}
+
+/**
+ * `neutralised` in SQL, from the same characters and pattern, for the CSVs PostgreSQL's COPY writes
+ * (src/exports): a free-text column's cell as csvField writes it but for the quoting, which COPY
+ * does as RFC 4180 says. An empty text is NULL: COPY quotes '' (to tell it from NULL), our CSVs
+ * write both as an empty field.
+ */
+export function neutralisedSql(text: RawBuilder<string | null>): RawBuilder<string | null> {
+  const starts = sql.join(FORMULA_START.map((c) => sql.lit(c)));
+  return sql<
+    string | null
+  >`nullif(CASE WHEN left(${text}, 1) IN (${starts}) AND ${text} !~ ${sql.lit(NUMBER)} THEN '''' || ${text} ELSE ${text} END, '')`;
+}
+
+/** One CSV field (RFC 4180), safe to open in a spreadsheet (`neutralised`), quoted when it holds a comma, a quote or a line end. */
 export function csvField(value: string): string {
-  const text = /^[=+\-@\t\r]/.test(value) && !NUMBER.test(value) ? `'${value}` : value;
+  const text = neutralised(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

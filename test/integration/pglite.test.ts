@@ -4,6 +4,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { connectDatabase, type Db } from '../../src/db/connect';
+import { onConnection } from '../../src/db/on-connection';
 import { migrate } from '../../src/db/migrate';
 import { hashSecret } from '../../src/http/auth';
 import { expectContract } from '../support/contract';
@@ -167,5 +168,14 @@ describe('the embedded PGlite database', () => {
       (event: { seq: number }) => event.seq,
     );
     expect(seqs).toEqual([1, 2, 3, 1, 2, 3]); // the fund's chain (fund, product, structure), then the loan's (created, disbursed, repaid)
+  });
+
+  it('does not run work meant for a node-postgres client, which it has not (the export and the import write by JS there)', async () => {
+    let ran = false;
+    expect(await onConnection(db, async () => (ran = true))).toBe('unsupported');
+    expect(ran).toBe(false);
+    expect(await db.selectNoFrom((eb) => eb.val('still here').as('one')).execute()).toEqual([
+      { one: 'still here' },
+    ]);
   });
 });

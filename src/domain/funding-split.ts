@@ -77,10 +77,6 @@ export function fundMix(
 export const hundredth = (sumTimesPercent: string) =>
   new D(sumTimesPercent).dividedBy(HUNDRED).toFixed();
 
-/** Σ of exact amounts, exact. */
-export const sumExact = (amounts: readonly string[]) =>
-  amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed();
-
 /** An exact amount, half-up to the cent. */
 export const toCents = (exact: string) => new D(exact).toFixed(2, D.ROUND_HALF_UP);
 

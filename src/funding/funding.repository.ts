@@ -221,7 +221,7 @@ export async function fundFlowsBySource(
 export interface SupportedEnterprise {
   readonly enterprise: string;
   readonly size_class: string | null;
-  readonly jobs_created: string | null;
+  readonly jobs_created: ExactDecimal | null;
   readonly loan_count: number;
 }
 
@@ -242,7 +242,9 @@ export async function supportedEnterprises(
     filter.sourceId === undefined
       ? sql`fs.origin IN ('erdf', 'esf_plus')`
       : sql`fs.id = ${filter.sourceId}::uuid`;
-  const result = await sql<SupportedEnterprise>`
+  const result = await sql<
+    Omit<SupportedEnterprise, 'jobs_created'> & { jobs_created: string | null }
+  >`
     WITH counted AS (
       SELECT DISTINCT l.id AS loan_id, l.structure_id, l.disbursed_on, coalesce(left(st.siret, 9), st.rna) AS enterprise
       FROM loans l
@@ -262,5 +264,8 @@ export async function supportedEnterprises(
            AND i.snapshot_date BETWEEN e.first_disbursed AND ${filter.to}::date
          ORDER BY i.snapshot_date DESC, i.created_at DESC LIMIT 1) AS jobs_created
     FROM enterprises e ORDER BY e.enterprise`.execute(db);
-  return result.rows;
+  return result.rows.map((row) => ({
+    ...row,
+    jobs_created: row.jobs_created === null ? null : parseExactDecimal(row.jobs_created),
+  }));
 }

@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { Db } from '../src/db/connect';
 import { migrate } from '../src/db/migrate';
-import type { CalendarDate } from '../src/domain/dates';
+import { parseDate, type CalendarDate } from '../src/domain/dates';
 import { cents, formatMoney, parseMoney } from '../src/domain/money';
 import type { Periodicity } from '../src/domain/periods';
 import type { Method } from '../src/domain/schedule';
@@ -311,7 +311,11 @@ async function fundWithStructures(db: Db, draw: () => number) {
     ['2020-01-01', '0.50'],
     ['2023-01-01', '3.00'],
   ] as const) {
-    await recordBaseRate(db, admin, { fund_id: fund.id, effective_date, rate_percent });
+    await recordBaseRate(db, admin, {
+      fund_id: fund.id,
+      effective_date: parseDate(effective_date),
+      rate_percent,
+    });
   }
   return { fund, recovery, commonLaw, structures };
 }

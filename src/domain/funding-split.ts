@@ -1,24 +1,22 @@
-import Decimal from 'decimal.js';
+import { ExactDecimal as D } from './exact-decimal';
+import type { Money } from './money';
 
 /**
- * The arithmetic of funding splits (docs/funding.md): exact decimals through one configured clone,
- * rounded with a named mode at the one place each rule says.
+ * The arithmetic of funding splits (docs/funding.md): exact decimals (ExactDecimal), rounded with a
+ * named mode at the one place each rule says.
  */
-const D = Decimal.clone({
-  precision: 40,
-  rounding: Decimal.ROUND_HALF_UP,
-  toExpNeg: -40,
-  toExpPos: 40,
-});
 
 /** Percentages carry at most 6 decimals (numeric(9,6) in SQL). */
 export const PERCENT_DECIMALS = 6;
 const HUNDRED = new D(100);
 const UNIT = new D(1).dividedBy(new D(10).pow(PERCENT_DECIMALS));
 
+/** A percentage, exact: as stored (read by the repository) or as fundMix and a request give its text. */
+export type Percent = D | string;
+
 export interface Share {
   readonly sourceId: string;
-  readonly percent: string;
+  readonly percent: Percent;
 }
 
 /** Whether the shares sum to exactly 100. */
@@ -28,9 +26,16 @@ export function sumsToHundred(shares: readonly Share[]): boolean {
 
 /** "12.500000" → "12.5", "100.000000" → "100": a percentage in its shortest form, as rates are shown. */
 /** A percentage (a decimal string) above 0, compared exactly. */
-export const isPositivePercent = (percent: string) => new D(percent).gt(0);
+export const isPositivePercent = (percent: Percent) => new D(percent).gt(0);
 
-export const shortPercent = (percent: string) => new D(percent).toFixed();
+export const shortPercent = (percent: Percent) => new D(percent).toFixed();
+
+/** The numeric(9,6) text a percentage is stored as ("12.5" → "12.500000", exact: it has at most 6 decimals). */
+export const storedPercent = (percent: Percent) => new D(percent).toFixed(PERCENT_DECIMALS);
+
+/** An amount in euros, exactly: from its text, or from Money's cents. */
+const euros = (amount: string | Money) =>
+  typeof amount === 'bigint' ? new D(amount.toString()).dividedBy(100) : new D(amount);
 
 /**
  * The fund's mix: each source's share of the committed amounts, in percent with 6 decimals, summing
@@ -40,12 +45,13 @@ export const shortPercent = (percent: string) => new D(percent).toFixed();
  * percent of the fund) gets none: a share is above 0.
  */
 export function fundMix(
-  sources: readonly { readonly sourceId: string; readonly committed: string }[],
-): Share[] {
-  const total = sources.reduce((sum, s) => sum.plus(s.committed), new D(0));
+  sources: readonly { readonly sourceId: string; readonly committed: string | Money }[],
+): { readonly sourceId: string; readonly percent: string }[] {
+  const committed = sources.map((s) => euros(s.committed));
+  const total = committed.reduce((sum, c) => sum.plus(c), new D(0));
   if (sources.length === 0 || total.isZero()) return [];
-  const exact = sources.map((s) => new D(s.committed).times(HUNDRED).dividedBy(total));
-  const cut = exact.map((p) => p.toDecimalPlaces(PERCENT_DECIMALS, Decimal.ROUND_DOWN));
+  const exact = committed.map((c) => c.times(HUNDRED).dividedBy(total));
+  const cut = exact.map((p) => p.toDecimalPlaces(PERCENT_DECIMALS, D.ROUND_DOWN));
   let left = HUNDRED.minus(cut.reduce((sum, p) => sum.plus(p), new D(0)))
     .dividedBy(UNIT)
     .toNumber(); // < sources.length
@@ -71,13 +77,9 @@ export function fundMix(
 export const hundredth = (sumTimesPercent: string) =>
   new D(sumTimesPercent).dividedBy(HUNDRED).toFixed();
 
-/** Σ of exact amounts, exact. */
-export const sumExact = (amounts: readonly string[]) =>
-  amounts.reduce((sum, a) => sum.plus(a), new D(0)).toFixed();
-
 /** An exact amount, half-up to the cent. */
-export const toCents = (exact: string) => new D(exact).toFixed(2, Decimal.ROUND_HALF_UP);
+export const toCents = (exact: string) => new D(exact).toFixed(2, D.ROUND_HALF_UP);
 
 /** An exact a / b, half-up to the cent (an average outstanding over b days); "0.00" when b is 0. */
 export const divideToCents = (a: string, b: number) =>
-  b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, Decimal.ROUND_HALF_UP);
+  b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, D.ROUND_HALF_UP);

@@ -46,7 +46,7 @@ export function marginBasisPoints(rating: RatingClass, collateral: CollateralCla
 export const DISCOUNT_MARGIN_BP = 100;
 
 /** A percent string ("3.5") plus basis points, as a percent string: exact, no rounding. */
-export function addBasisPoints(percent: string, basisPoints: number): string {
+export function addBasisPoints(percent: Decimal.Value, basisPoints: number): string {
   return new D(percent).plus(new D(basisPoints).div(100)).toFixed();
 }
 
@@ -106,4 +106,4 @@ export function grossGrantEquivalent(input: GgeInput): Money {
 }
 
 /** numeric(9,6) text ("-0.310000") in its shortest form ("-0.31"). */
-export const normalisePercent = (stored: string): string => new D(stored).toFixed();
+export const normalisePercent = (stored: Decimal.Value): string => new D(stored).toFixed();

@@ -1,16 +1,10 @@
-import Decimal from 'decimal.js';
 import { addMonths, toYmd, type CalendarDate } from '../domain/dates';
+import { ExactDecimal as D } from '../domain/exact-decimal';
 import type { EvaluatedLoan, EvaluatedSnapshot } from './evaluation.repository';
 import { nafSection } from './naf-sections';
 
-/** Exact decimals, ≥ 34 digits; ratios rounded half-up to 6 decimals once, at the end (as the resilience report's). */
-const D = Decimal.clone({
-  precision: 40,
-  rounding: Decimal.ROUND_HALF_UP,
-  toExpNeg: -40,
-  toExpPos: 40,
-});
-type Dec = InstanceType<typeof D>;
+/** Exact decimals (ExactDecimal); ratios rounded half-up to 6 decimals once, at the end (as the resilience report's). */
+type Dec = D;
 const ZERO = new D(0);
 const TEN_THOUSAND = new D(10000);
 

@@ -1,8 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
+import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { formatMoney, parseMoney } from '../domain/money';
+import { parseMoney } from '../domain/money';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
@@ -20,7 +21,8 @@ export async function createFundingSource(
 ) {
   await findVisibleFund(db, context.actor, fundId);
   assertCanWrite(context.actor);
-  const broken = checkFundingSource(body);
+  const amount = parseMoney(body.amount_committed);
+  const broken = checkFundingSource({ ...body, amount_committed: amount });
   if (broken.length > 0)
     throw new DomainError('rule_violation', 'The funding source breaks a business rule.', broken);
   return transactOnce(
@@ -34,9 +36,10 @@ export async function createFundingSource(
         programme_code: body.programme_code ?? null,
         priority: body.priority ?? null,
         label: body.label,
-        amount_committed: formatMoney(parseMoney(body.amount_committed)),
-        start_date: body.start_date,
-        end_date: body.end_date ?? null,
+        amount_committed: amount,
+        // dates checked by openapi.yaml's format
+        start_date: body.start_date as CalendarDate,
+        end_date: (body.end_date ?? null) as CalendarDate | null,
       });
       await recordAuditEvent(trx, context, {
         fundId,

@@ -1,13 +1,14 @@
 import type { Db } from '../db/connect';
 import { actualDays, type CalendarDate } from '../domain/dates';
 import { divideToCents, hundredth, toCents } from '../domain/funding-split';
+import { formatMoney } from '../domain/money';
 import {
   FLOW_FIGURES,
   fundFlowsBySource,
   listFundingSources,
   type FlowFigure,
   type FlowsBySource,
-  type FundingSourceRow,
+  type FundingSource,
 } from './funding.repository';
 
 /** The SQL the resilience report shares with the funding report: one home for the rule (docs/funding.md). */
@@ -46,7 +47,7 @@ const ZERO_FIGURES = Object.fromEntries(FLOW_FIGURES.map((f) => [f, '0'])) as Re
  * pass over the ledger as its outstanding principal.
  */
 export function figuresBySource(
-  sources: readonly FundingSourceRow[],
+  sources: readonly FundingSource[],
   flows: FlowsBySource,
   from: CalendarDate,
   to: CalendarDate,
@@ -73,7 +74,7 @@ export function figuresBySource(
         label: s.label,
         programme_code: s.programme_code,
         priority: s.priority,
-        amount_committed: s.amount_committed,
+        amount_committed: formatMoney(s.amount_committed),
         ...line(exact, days),
       };
     }),
@@ -100,7 +101,7 @@ export async function fundingFigures(db: Db, fundId: string, from: CalendarDate,
  * lines by it.
  */
 export function figuresBySourceSinceInception(
-  sources: readonly FundingSourceRow[],
+  sources: readonly FundingSource[],
   flows: FlowsBySource,
   from: CalendarDate,
   asOf: CalendarDate,

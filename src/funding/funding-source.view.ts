@@ -1,6 +1,7 @@
-import type { FundingSourceRow } from './funding.repository';
+import { formatMoney } from '../domain/money';
+import type { FundingSource } from './funding.repository';
 
-export function fundingSourceView(s: FundingSourceRow) {
+export function fundingSourceView(s: FundingSource) {
   return {
     id: s.id,
     fund_id: s.fund_id,
@@ -8,7 +9,7 @@ export function fundingSourceView(s: FundingSourceRow) {
     programme_code: s.programme_code,
     priority: s.priority,
     label: s.label,
-    amount_committed: s.amount_committed,
+    amount_committed: formatMoney(s.amount_committed),
     start_date: s.start_date,
     end_date: s.end_date,
     created_at: s.created_at.toISOString(),

@@ -1,92 +1,136 @@
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, FundingSourcesTable } from '../db/schema';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { parseExactDecimal, type ExactDecimal } from '../domain/exact-decimal';
+import { storedPercent, type Percent } from '../domain/funding-split';
+import { formatMoney, parseMoney, type Money } from '../domain/money';
+import { oneOf } from '../domain/one-of';
+import { ORIGINS, type Origin } from './funding-source-rules';
 
-export type FundingSourceRow = Selectable<FundingSourcesTable>;
-export interface ShareRow {
+type Executor = Db | Transaction<Database>;
+
+/** A resource of a fund (docs/funding.md), as the domain reads it. */
+export interface FundingSource {
+  readonly id: string;
+  readonly fund_id: string;
+  readonly origin: Origin;
+  readonly programme_code: string | null;
+  readonly priority: string | null;
+  readonly label: string;
+  readonly amount_committed: Money;
+  readonly start_date: CalendarDate;
+  readonly end_date: CalendarDate | null;
+  readonly created_at: Date;
+}
+
+export function rowToFundingSource(row: Selectable<FundingSourcesTable>): FundingSource {
+  return {
+    ...row,
+    origin: oneOf(ORIGINS, row.origin, 'funding_sources.origin'),
+    amount_committed: parseMoney(row.amount_committed),
+    start_date: parseDate(row.start_date),
+    end_date: row.end_date === null ? null : parseDate(row.end_date),
+  };
+}
+
+/** A loan's share in a source: its percentage exact (numeric(9,6), 6 decimals, so not a Rate's input form). */
+export interface LoanShare {
   readonly loan_id: string;
   readonly funding_source_id: string;
-  readonly percent: string;
+  readonly percent: ExactDecimal;
 }
 
 export async function insertFundingSource(
   trx: Transaction<Database>,
-  source: Omit<FundingSourceRow, 'created_at'>,
-): Promise<FundingSourceRow> {
-  return trx.insertInto('funding_sources').values(source).returningAll().executeTakeFirstOrThrow();
+  source: Omit<FundingSource, 'created_at'>,
+): Promise<FundingSource> {
+  const row = await trx
+    .insertInto('funding_sources')
+    .values({ ...source, amount_committed: formatMoney(source.amount_committed) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return rowToFundingSource(row);
 }
 
 export async function findFundingSourceById(
-  db: Db | Transaction<Database>,
+  db: Executor,
   id: string,
-): Promise<FundingSourceRow | undefined> {
-  return db.selectFrom('funding_sources').selectAll().where('id', '=', id).executeTakeFirst();
+): Promise<FundingSource | undefined> {
+  const row = await db
+    .selectFrom('funding_sources')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && rowToFundingSource(row);
 }
 
 /** The source, locked until the transaction ends (an edit reads and writes it in one step). */
 export async function lockFundingSource(
   trx: Transaction<Database>,
   id: string,
-): Promise<FundingSourceRow | undefined> {
-  return trx
+): Promise<FundingSource | undefined> {
+  const row = await trx
     .selectFrom('funding_sources')
     .selectAll()
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
+  return row && rowToFundingSource(row);
 }
 
 export async function updateFundingSourceRow(
   trx: Transaction<Database>,
   id: string,
-  changes: Partial<Pick<FundingSourceRow, 'label' | 'amount_committed' | 'end_date'>>,
-) {
-  return trx
+  changes: Pick<FundingSource, 'label' | 'amount_committed' | 'end_date'>,
+): Promise<FundingSource> {
+  const row = await trx
     .updateTable('funding_sources')
-    .set(changes)
+    .set({ ...changes, amount_committed: formatMoney(changes.amount_committed) })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  return rowToFundingSource(row);
 }
 
 /** A fund's sources, oldest first (a fund has a handful: the list is not paged). */
-export async function listFundingSources(
-  db: Db | Transaction<Database>,
-  fundId: string,
-): Promise<FundingSourceRow[]> {
-  return db
+export async function listFundingSources(db: Executor, fundId: string): Promise<FundingSource[]> {
+  const rows = await db
     .selectFrom('funding_sources')
     .selectAll()
     .where('fund_id', '=', fundId)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
+  return rows.map(rowToFundingSource);
 }
 
-export async function listLoanShares(
-  db: Db | Transaction<Database>,
-  loanId: string,
-): Promise<ShareRow[]> {
-  return db
+export async function listLoanShares(db: Executor, loanId: string): Promise<LoanShare[]> {
+  const rows = await db
     .selectFrom('loan_funding_shares')
     .select(['loan_id', 'funding_source_id', 'percent'])
     .where('loan_id', '=', loanId)
     .orderBy('funding_source_id')
     .execute();
+  return rows.map((row) => ({ ...row, percent: parseExactDecimal(row.percent) }));
 }
 
 /** A loan's split, replaced as a whole. */
 export async function replaceLoanShares(
   trx: Transaction<Database>,
   loanId: string,
-  shares: readonly { sourceId: string; percent: string }[],
+  shares: readonly { sourceId: string; percent: Percent }[],
 ): Promise<void> {
   await trx.deleteFrom('loan_funding_shares').where('loan_id', '=', loanId).execute();
   if (shares.length === 0) return;
   await trx
     .insertInto('loan_funding_shares')
     .values(
-      shares.map((s) => ({ loan_id: loanId, funding_source_id: s.sourceId, percent: s.percent })),
+      shares.map((s) => ({
+        loan_id: loanId,
+        funding_source_id: s.sourceId,
+        percent: storedPercent(s.percent),
+      })),
     )
     .execute();
 }
@@ -177,7 +221,7 @@ export async function fundFlowsBySource(
 export interface SupportedEnterprise {
   readonly enterprise: string;
   readonly size_class: string | null;
-  readonly jobs_created: string | null;
+  readonly jobs_created: ExactDecimal | null;
   readonly loan_count: number;
 }
 
@@ -198,7 +242,9 @@ export async function supportedEnterprises(
     filter.sourceId === undefined
       ? sql`fs.origin IN ('erdf', 'esf_plus')`
       : sql`fs.id = ${filter.sourceId}::uuid`;
-  const result = await sql<SupportedEnterprise>`
+  const result = await sql<
+    Omit<SupportedEnterprise, 'jobs_created'> & { jobs_created: string | null }
+  >`
     WITH counted AS (
       SELECT DISTINCT l.id AS loan_id, l.structure_id, l.disbursed_on, coalesce(left(st.siret, 9), st.rna) AS enterprise
       FROM loans l
@@ -218,5 +264,8 @@ export async function supportedEnterprises(
            AND i.snapshot_date BETWEEN e.first_disbursed AND ${filter.to}::date
          ORDER BY i.snapshot_date DESC, i.created_at DESC LIMIT 1) AS jobs_created
     FROM enterprises e ORDER BY e.enterprise`.execute(db);
-  return result.rows;
+  return result.rows.map((row) => ({
+    ...row,
+    jobs_created: row.jobs_created === null ? null : parseExactDecimal(row.jobs_created),
+  }));
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { sumExact, toCents } from '../domain/funding-split';
+import { ExactDecimal } from '../domain/exact-decimal';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { findFundingSourceById, supportedEnterprises } from './funding.repository';
@@ -66,7 +66,11 @@ export async function getEuIndicators(
     rco01: { value: enterprises.length, ...bySize },
     rco03: { value: enterprises.length },
     rcr01: {
-      value: Number(toCents(sumExact(reporting.map((e) => e.jobs_created!)))),
+      value: Number(
+        reporting
+          .reduce((sum, e) => sum.plus(e.jobs_created!), new ExactDecimal(0))
+          .toFixed(2, ExactDecimal.ROUND_HALF_UP),
+      ),
       enterprises_reporting: reporting.length,
       enterprises_not_reporting: enterprises.length - reporting.length,
     },

@@ -10,12 +10,7 @@ import {
   sumsToHundred,
   type Share,
 } from '../domain/funding-split';
-import {
-  listFundingSources,
-  listLoanShares,
-  replaceLoanShares,
-  type ShareRow,
-} from './funding.repository';
+import { listFundingSources, listLoanShares, replaceLoanShares } from './funding.repository';
 
 export interface ShareBody {
   funding_source_id: string;
@@ -93,7 +88,7 @@ export const loanFundingView = (loanId: string, shares: readonly Share[]) => ({
 });
 
 export async function loanShares(db: Db | Transaction<Database>, loanId: string): Promise<Share[]> {
-  return (await listLoanShares(db, loanId)).map((row: ShareRow) => ({
+  return (await listLoanShares(db, loanId)).map((row) => ({
     sourceId: row.funding_source_id,
     percent: row.percent,
   }));

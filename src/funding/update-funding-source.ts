@@ -1,7 +1,8 @@
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
-import { formatMoney, parseMoney } from '../domain/money';
+import type { CalendarDate } from '../domain/dates';
+import { parseMoney } from '../domain/money';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { checkFundingSource } from './funding-source-rules';
 import { fundingSourceView } from './funding-source.view';
@@ -9,7 +10,7 @@ import {
   findFundingSourceById,
   lockFundingSource,
   updateFundingSourceRow,
-  type FundingSourceRow,
+  type FundingSource,
 } from './funding.repository';
 
 /** What a PATCH may change: the origin, programme and start of a resource are what it is. */
@@ -30,7 +31,7 @@ export async function updateFundingSource(
   fundId: string,
   sourceId: string,
   body: UpdateFundingSourceBody,
-): Promise<FundingSourceRow> {
+): Promise<FundingSource> {
   const found = await findFundingSourceById(db, sourceId);
   if (!found || found.fund_id !== fundId || !seesFund(context.actor, found.fund_id))
     throw new DomainError('not_found', 'No such funding source.');
@@ -40,12 +41,13 @@ export async function updateFundingSource(
     const amount =
       body.amount_committed === undefined
         ? before.amount_committed
-        : formatMoney(parseMoney(body.amount_committed));
+        : parseMoney(body.amount_committed);
     const merged = {
       ...before,
       label: body.label ?? before.label,
       amount_committed: amount,
-      end_date: body.end_date === undefined ? before.end_date : body.end_date,
+      end_date:
+        body.end_date === undefined ? before.end_date : (body.end_date as CalendarDate | null),
     };
     const broken = checkFundingSource(merged);
     if (broken.length > 0)

@@ -3,7 +3,6 @@ import type { Db } from '../db/connect';
 import { conflictsWithAnother, isDatabaseUnavailable } from '../db/errors';
 import { readAfterPrimary } from '../db/read-replica';
 import { canonicalJson } from '../domain/canonical-json';
-import type { CalendarDate } from '../domain/dates';
 import { publishEvents } from '../events/publish-events';
 import { reportCsv } from '../http/csv';
 import { reportSummaryView } from './report.view';
@@ -41,9 +40,7 @@ export async function computeReport(
         .transaction()
         .setIsolationLevel('repeatable read')
         .setAccessMode('read only')
-        .execute((trx): Promise<unknown> =>
-          figures(trx, report.fund_id, report.as_of as CalendarDate),
-        );
+        .execute((trx): Promise<unknown> => figures(trx, report.fund_id, report.as_of));
     const result = await readAfterPrimary(db, reads, indicators).then(
       ({ result }) => result,
       (error: unknown) => {

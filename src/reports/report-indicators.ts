@@ -10,6 +10,16 @@ import {
   loanFlowsSql,
   type FlowsBySource,
 } from '../funding/funding-figures';
+import {
+  reportIndicatorsView,
+  statementFigures,
+  type AsText,
+  type ReportFigures,
+  type ReportIndicators,
+  type StatementFigures,
+} from './report-figures';
+
+export type { ReportIndicators } from './report-figures';
 
 /** Arrears ageing buckets by days past due (DOMAIN.md "Resilience reporting"), in their order. */
 export const AGEING_BUCKETS = [
@@ -32,101 +42,11 @@ export const LOSS_RATES: Readonly<Record<AgeingBucketKey, string>> = Object.free
   over_180: '1.00',
 });
 
-/** Money: a decimal string with 2 decimals. Ratio: a decimal string with 6 decimals, null when its denominator is 0. */
-type Money = string;
-type Ratio = string | null;
-
-export interface Breakdown {
-  readonly key: string;
-  readonly loan_count: number;
-  readonly outstanding_principal: Money;
-}
-export interface AgeingFigures {
-  readonly loan_count: number;
-  readonly outstanding_principal: Money;
-  readonly arrears: Money;
-}
-export interface SupportedGroup {
-  readonly key: string;
-  readonly structure_count: number;
-  readonly jobs_fte: string;
-}
-export interface Vintage {
-  readonly year: number;
-  readonly loan_count: number;
-  readonly current: Ratio;
-  readonly in_arrears: Ratio;
-  readonly repaid: Ratio;
-  readonly written_off: Ratio;
-}
-export interface ExpectedMonth {
-  readonly month: string;
-  readonly principal: Money;
-  readonly interest: Money;
-  readonly total: Money;
-}
-
-/** A fund's resilience indicators as of a date (see computeReportIndicators for each definition). */
-export interface ReportIndicators {
-  readonly fund_id: string;
-  readonly as_of: CalendarDate;
-  readonly currency: string;
-  readonly loan_count: number;
-  readonly active_loan_count: number;
-  readonly outstanding_principal: Money;
-  readonly by_kind: readonly Breakdown[];
-  readonly by_status: readonly Breakdown[];
-  readonly by_sector: readonly Breakdown[];
-  readonly by_territory: readonly Breakdown[];
-  readonly by_legal_form: readonly Breakdown[];
-  readonly ageing: Readonly<Record<AgeingBucketKey, AgeingFigures>>;
-  readonly par30: Ratio;
-  readonly par90: Ratio;
-  readonly restructured: {
-    readonly loan_count: number;
-    readonly outstanding_principal: Money;
-    readonly share: Ratio;
-  };
-  readonly write_off: {
-    readonly disbursed_principal: Money;
-    readonly written_off_principal: Money;
-    readonly recovered: Money;
-    readonly write_off_rate: Ratio;
-    readonly recovery_rate: Ratio;
-  };
-  readonly expected_loss: {
-    readonly amount: Money;
-    readonly gross_amount: Money;
-    readonly loss_rates: Readonly<Record<AgeingBucketKey, string>>;
-  };
-  readonly vintage: readonly Vintage[];
-  readonly concentration: {
-    readonly top10_exposure_share: Ratio;
-    readonly herfindahl_sector: Ratio;
-    readonly herfindahl_territory: Ratio;
-  };
-  readonly supported: {
-    readonly structure_count: number;
-    readonly jobs_fte: string;
-    readonly by_territory: readonly SupportedGroup[];
-    readonly by_sector: readonly SupportedGroup[];
-  };
-  readonly expected_repayments: {
-    readonly arrears: Money;
-    readonly months: readonly ExpectedMonth[];
-  };
-  /** Per funding source, since the fund's first disbursement (issue 15 item 3; docs/rules/reports.md "By funding source"). */
-  readonly by_funding_source: ReturnType<typeof figuresBySourceSinceInception>;
-}
-
-type Figures = Omit<
-  ReportIndicators,
-  'fund_id' | 'as_of' | 'currency' | 'expected_loss' | 'by_funding_source'
-> & {
+/** What the statement gives: the figures as text, with what the report adds from other sources. */
+type StatementJson = AsText<StatementFigures> & {
   readonly currency: string | null;
   readonly funding_from: CalendarDate;
   readonly funding_flows: FlowsBySource;
-  readonly expected_loss: Omit<ReportIndicators['expected_loss'], 'loss_rates'>;
 };
 
 /**
@@ -140,8 +60,17 @@ export async function computeReportIndicators(
   fundId: string,
   asOf: CalendarDate,
 ): Promise<ReportIndicators> {
+  return reportIndicatorsView(await reportFigures(db, fundId, asOf));
+}
+
+/** computeReportIndicators's figures as domain values (amounts Money, ratios and jobs ExactDecimal). */
+export async function reportFigures(
+  db: Db,
+  fundId: string,
+  asOf: CalendarDate,
+): Promise<ReportFigures> {
   // The figures by source come from the funding report's own rules (funding.repository's SQL, figuresBySource), computed in the statement's pass over the ledger.
-  const [figures, sources] = await withReportSettings(
+  const [statement, sources] = await withReportSettings(
     db,
     async (trx) =>
       [
@@ -149,18 +78,16 @@ export async function computeReportIndicators(
         await listFundingSources(trx, fundId),
       ] as const,
   );
-  if (figures.currency === null) throw new DomainError('not_found', 'No such fund.');
+  const { currency, funding_from: fundingFrom, funding_flows: fundingFlows, ...json } = statement;
+  if (currency === null) throw new DomainError('not_found', 'No such fund.');
   const {
-    currency,
-    funding_from: fundingFrom,
-    funding_flows: fundingFlows,
     expected_loss: expectedLoss,
     vintage,
     concentration,
     supported,
     expected_repayments: expectedRepayments,
     ...first
-  } = figures;
+  } = statementFigures(json);
   return {
     fund_id: fundId,
     as_of: asOf,
@@ -245,7 +172,7 @@ function indicatorsQuery(fundId: string, asOf: CalendarDate) {
         sql`(${b.key}::text, ${b.fromDays}::int, ${b.toDays}::int, ${LOSS_RATES[b.key]}::numeric, ${position}::int)`,
     ),
   );
-  return sql<{ figures: Figures }>`
+  return sql<{ figures: StatementJson }>`
     WITH population AS MATERIALIZED ( -- the fund's loans paid out by D (not pending, cancelled, nor paid out later), with their state as of D
       SELECT l.id, l.kind, l.product_id, l.structure_id, l.principal, extract(year FROM l.disbursed_on)::int AS year,
         CASE WHEN l.written_off_on <= ${d} THEN 'written_off' WHEN l.repaid_on <= ${d} THEN 'repaid' ELSE 'active' END AS state,

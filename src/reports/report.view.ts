@@ -1,7 +1,7 @@
-import type { ReportRow, ReportSummaryRow } from './reports.repository';
+import type { Report, ReportSummary } from './reports.repository';
 
 /** A report's state: what a poller reads until `status` is `done` (or `failed`). */
-export function reportSummaryView(row: ReportSummaryRow) {
+export function reportSummaryView(row: ReportSummary) {
   return {
     id: row.id,
     fund_id: row.fund_id,
@@ -22,6 +22,6 @@ export function reportSummaryView(row: ReportSummaryRow) {
 }
 
 /** The state and, once done, the result as stored (its canonical JSON has the SHA-256 `sha256`). */
-export function reportView(row: ReportRow) {
+export function reportView(row: Report) {
   return { ...reportSummaryView(row), result: row.result ?? null };
 }

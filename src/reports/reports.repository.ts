@@ -2,17 +2,43 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ReportsTable } from '../db/schema';
 import type { Write } from '../db/writes';
-import type { CalendarDate } from '../domain/dates';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { oneOf } from '../domain/one-of';
 import { enqueueSelected } from '../outbox/outbox';
 import { requeueStalled } from '../outbox/requeue-stalled';
 
-export type ReportRow = Selectable<ReportsTable>;
+const REPORT_TYPES = ['resilience', 'evaluation'] as const;
+const TRIGGERS = ['request', 'schedule'] as const;
+const STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export type ReportType = (typeof REPORT_TYPES)[number];
+export type ReportStatus = (typeof STATUSES)[number];
+
+type ReportColumns = Selectable<ReportsTable>;
+/** A report as the domain reads it: its date a CalendarDate, its type, trigger and status checked. */
+export type Report = Omit<ReportColumns, 'as_of' | 'type' | 'trigger' | 'status'> & {
+  readonly as_of: CalendarDate;
+  readonly type: ReportType;
+  readonly trigger: (typeof TRIGGERS)[number];
+  readonly status: ReportStatus;
+};
+
+/** Any selection of a report's columns that has the checked ones, checked (the summary's as the whole row's). */
+export function rowToReport<R extends Pick<ReportColumns, 'as_of' | 'type' | 'trigger' | 'status'>>(
+  row: R,
+): Omit<R, 'as_of' | 'type' | 'trigger' | 'status'> &
+  Pick<Report, 'as_of' | 'type' | 'trigger' | 'status'> {
+  return {
+    ...row,
+    as_of: parseDate(row.as_of),
+    type: oneOf(REPORT_TYPES, row.type, 'reports.type'),
+    trigger: oneOf(TRIGGERS, row.trigger, 'reports.trigger'),
+    status: oneOf(STATUSES, row.status, 'reports.status'),
+  };
+}
 
 /** The job that computes a report: `report-<id>` on the reports queue. */
 export const COMPUTE_REPORT = 'compute';
 export const reportJobId = (reportId: string) => `report-${reportId}`;
-
-export type ReportType = 'resilience' | 'evaluation';
 
 export function insertReportWrite(report: {
   id: string;
@@ -45,8 +71,9 @@ export async function createScheduledReports(db: Db, asOf: CalendarDate): Promis
   return rows[0]!.made;
 }
 
-export function findReportById(db: Db, id: string): Promise<ReportRow | undefined> {
-  return db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findReportById(db: Db, id: string): Promise<Report | undefined> {
+  const row = await db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && rowToReport(row);
 }
 
 const SUMMARY_COLUMNS = [
@@ -68,24 +95,30 @@ const SUMMARY_COLUMNS = [
   'finished_at',
 ] as const;
 
-export type ReportSummaryRow = Pick<ReportRow, (typeof SUMMARY_COLUMNS)[number]>;
+export type ReportSummary = Pick<Report, (typeof SUMMARY_COLUMNS)[number]>;
 
 /** One page (plus one row) of a fund's reports, oldest first, without their results. */
-export function findReports(
+export async function findReports(
   db: Db,
-  filter: { fundId?: string; status?: string; asOf?: string; afterSeq?: string; limit: number },
-): Promise<ReportSummaryRow[]> {
+  filter: {
+    fundId?: string;
+    status?: ReportStatus;
+    asOf?: CalendarDate;
+    afterSeq?: string;
+    limit: number;
+  },
+): Promise<ReportSummary[]> {
   let query = db.selectFrom('reports').select(SUMMARY_COLUMNS).orderBy('seq').limit(filter.limit);
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
-  if (filter.status) query = query.where('status', '=', filter.status as ReportRow['status']);
+  if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.asOf) query = query.where('as_of', '=', filter.asOf);
   if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
-  return query.execute();
+  return (await query.execute()).map(rowToReport);
 }
 
 /** Claims a report for an attempt: `running`, counted. Undefined when it is done (or unknown). */
-export async function startReport(db: Db, id: string): Promise<ReportRow | undefined> {
-  return db
+export async function startReport(db: Db, id: string): Promise<Report | undefined> {
+  const row = await db
     .updateTable('reports')
     .set((eb) => ({
       status: 'running',
@@ -98,6 +131,7 @@ export async function startReport(db: Db, id: string): Promise<ReportRow | undef
     .where('status', '<>', 'done')
     .returningAll()
     .executeTakeFirst();
+  return row && rowToReport(row);
 }
 
 export async function setReportProgress(db: Db, id: string, progress: number): Promise<void> {
@@ -110,12 +144,12 @@ export async function setReportProgress(db: Db, id: string, progress: number): P
 }
 
 /** Stores the result, once; returns the report as done (undefined if it was done already). */
-export function finishReport(
+export async function finishReport(
   trx: Transaction<Database>,
   id: string,
   done: { result: unknown; csv: string; sha256: string; csvSha256: string },
-): Promise<ReportSummaryRow | undefined> {
-  return trx
+): Promise<ReportSummary | undefined> {
+  const row = await trx
     .updateTable('reports')
     .set({
       status: 'done',
@@ -130,6 +164,7 @@ export function finishReport(
     .where('status', '<>', 'done')
     .returning(SUMMARY_COLUMNS)
     .executeTakeFirst();
+  return row && rowToReport(row);
 }
 
 /** A failed attempt: `queued` again while BullMQ retries, `failed` after the last. */

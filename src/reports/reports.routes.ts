@@ -6,11 +6,12 @@ import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { reportSummaryView, reportView } from './report.view';
-import { findReportById, findReports, type ReportRow } from './reports.repository';
+import type { CalendarDate } from '../domain/dates';
+import { findReportById, findReports, type Report, type ReportStatus } from './reports.repository';
 import { requestReport } from './request-report';
 
 /** A report its fund's keys (and the admin) read; for anyone else, including structures, it does not exist. */
-async function findVisibleReport(db: Db, actor: Actor, id: string): Promise<ReportRow> {
+async function findVisibleReport(db: Db, actor: Actor, id: string): Promise<Report> {
   const report = await findReportById(db, id);
   if (!report || !seesFund(actor, report.fund_id))
     throw new DomainError('not_found', 'No such report.');
@@ -34,7 +35,8 @@ export function reportsRouter(db: Db, reads: Db, today: Today): Router {
 
   router.get('/v1/reports', async (req, res) => {
     const actor = actorOf(req);
-    const query = req.query as { fund_id?: string; status?: string; as_of?: string };
+    // openapi.yaml has checked the status's list and the date's form
+    const query = req.query as { fund_id?: string; status?: ReportStatus; as_of?: CalendarDate };
     if (
       actor.role === 'structure' ||
       (query.fund_id !== undefined && !seesFund(actor, query.fund_id))

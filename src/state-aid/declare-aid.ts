@@ -1,12 +1,14 @@
 import { auditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { executeWrites } from '../db/writes';
+import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
+import { parseMoney } from '../domain/money';
 import { assertCanWrite, seesFund, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { findStructure, type Structure } from '../structures/find-structure';
 import { declaredAidView } from './state-aid.view';
-import { insertDeclaredAid } from './state-aid.repository';
+import { insertDeclaredAid, type DeclaredAid } from './state-aid.repository';
 
 export async function findVisibleStructure(
   db: Db,
@@ -20,12 +22,20 @@ export async function findVisibleStructure(
   return structure;
 }
 
+/** A request's declared aid (openapi.yaml has checked the date's form, the amount's and the basis's list). */
+export interface DeclaredAidBody {
+  grantor: string;
+  grant_date: CalendarDate;
+  amount: string;
+  legal_basis?: DeclaredAid['legal_basis'];
+}
+
 /** POST /v1/structures/{id}/declared-aid: de minimis aid the structure declared from another grantor. */
 export async function declareAid(
   db: Db,
   context: RequestContext,
   structureId: string,
-  body: { grantor: string; grant_date: string; amount: string; legal_basis?: string },
+  body: DeclaredAidBody,
   idempotency?: IdempotentRequest,
 ) {
   const structure = await findVisibleStructure(db, context, structureId);
@@ -39,7 +49,7 @@ export async function declareAid(
         structure_id: structure.id,
         grantor: body.grantor,
         grant_date: body.grant_date,
-        amount: body.amount,
+        amount: parseMoney(body.amount),
         legal_basis: body.legal_basis ?? 'de_minimis',
       });
       await executeWrites(

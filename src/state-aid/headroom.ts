@@ -3,7 +3,7 @@ import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { addMonths, type CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { cents, formatMoney, type Money } from '../domain/money';
+import { cents, formatMoney, parseDecimalAmount, ZERO, type Money } from '../domain/money';
 
 type Executor = Db | Transaction<Database>;
 
@@ -56,14 +56,16 @@ export async function aidInWindow(
 ): Promise<AidTotals> {
   const from = windowStart(date);
   const { rows } = await sql<{ legal_basis: string; total: string }>`
-    SELECT legal_basis, round(sum(amount) * 100)::text AS total FROM (
+    SELECT legal_basis, sum(amount)::text AS total FROM (
       SELECT legal_basis, amount FROM aid_grants WHERE structure_id = ANY(${[...members]}::uuid[]) AND grant_date > ${from} AND grant_date <= ${date}
       UNION ALL
       SELECT legal_basis, amount FROM declared_aid WHERE structure_id = ANY(${[...members]}::uuid[]) AND grant_date > ${from} AND grant_date <= ${date}
     ) aid WHERE legal_basis IN ('de_minimis', 'sgei_de_minimis') GROUP BY legal_basis`.execute(db);
-  // In cents: declared aid may add up beyond what one amount may hold.
-  const total = (basis: string) =>
-    cents(BigInt(rows.find((r) => r.legal_basis === basis)?.total ?? '0'));
+  // A sum: declared aid may add up beyond what one amount may hold.
+  const total = (basis: string) => {
+    const sum = rows.find((r) => r.legal_basis === basis)?.total;
+    return sum === undefined ? ZERO : parseDecimalAmount(sum);
+  };
   return { deMinimis: total('de_minimis'), sgei: total('sgei_de_minimis') };
 }
 

@@ -14,16 +14,21 @@ import {
   type CollateralClass,
   type RatingClass,
 } from '../domain/gge';
+import type { ExactDecimal } from '../domain/exact-decimal';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
+import { oneOf } from '../domain/one-of';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import {
+  aidGrantColumns,
   aidGrantInsert,
   findAidGrantsOfLoan,
   findBaseRateInForce,
   findBaseRatesOfFund,
+  LEGAL_BASES,
   updateLoanAid,
-  type AidGrantRow,
+  type BaseRate,
   type LoanRow,
+  type NewAidGrant,
 } from './state-aid.repository';
 
 /** A fund's base rates, all of them: the import checks a whole file against them. */
@@ -46,7 +51,7 @@ export interface GrantRates {
 
 /** The grant date's rates for the loan's classes, from a base rate in percent. */
 export function ratesFor(
-  basePercent: string,
+  basePercent: string | ExactDecimal,
   rating: RatingClass,
   collateral: CollateralClass,
 ): GrantRates {
@@ -68,7 +73,7 @@ export interface LoanAid {
   >;
   readonly writes: Write[];
   /** The same aid grant as rows, for a bulk insert (the import). */
-  readonly grants?: readonly Omit<AidGrantRow, 'id' | 'seq' | 'created_at'>[];
+  readonly grants?: readonly ReturnType<typeof aidGrantColumns>[];
   /** The new aid this event grants: the GGE at disbursement, the increase at a restructuring. */
   readonly granted: Money;
 }
@@ -107,7 +112,7 @@ export async function aidAtDisbursement(
     referenceRatePercent: rates.reference,
     discountRatePercent: rates.discount,
   });
-  const grants =
+  const grants: NewAidGrant[] =
     gge > 0n
       ? [
           {
@@ -115,9 +120,9 @@ export async function aidAtDisbursement(
             structure_id: loan.structure_id,
             loan_id: loan.id,
             grant_date: grantDate,
-            amount: formatMoney(gge),
+            amount: gge,
             reason: 'disbursement',
-            legal_basis: loan.legal_basis,
+            legal_basis: legalBasisOf(loan),
           },
         ]
       : [];
@@ -129,7 +134,7 @@ export async function aidAtDisbursement(
       gross_grant_equivalent: formatMoney(gge),
     },
     writes: grants.map(aidGrantInsert),
-    grants,
+    grants: grants.map(aidGrantColumns),
     granted: gge,
   };
 }
@@ -137,8 +142,8 @@ export async function aidAtDisbursement(
 type BaseRateLookup = (
   trx: Transaction<Database>,
   fundId: string,
-  date: string,
-) => Promise<{ rate_percent: string } | undefined>;
+  date: CalendarDate,
+) => Promise<Pick<BaseRate, 'rate_percent'> | undefined>;
 
 /**
  * For the CSV import's replay, which disburses thousands of loans of one fund in one transaction:
@@ -146,7 +151,7 @@ type BaseRateLookup = (
  */
 const ratesByTransaction = new WeakMap<
   object,
-  Map<string, Promise<{ effective_date: string; rate_percent: string }[]>>
+  Map<string, Promise<Pick<BaseRate, 'effective_date' | 'rate_percent'>[]>>
 >();
 export const cachedBaseRate: BaseRateLookup = async (trx, fundId, date) => {
   const byFund = ratesByTransaction.get(trx) ?? ratesByTransaction.set(trx, new Map()).get(trx)!;
@@ -183,10 +188,7 @@ export async function aidAtRestructuring(
     referenceRatePercent: loan.reference_rate_percent,
     discountRatePercent: loan.discount_rate_percent,
   });
-  const granted = (await findAidGrantsOfLoan(trx, loan.id)).reduce(
-    (sum, g) => sum + parseMoney(g.amount),
-    0n,
-  );
+  const granted = (await findAidGrantsOfLoan(trx, loan.id)).reduce((sum, g) => sum + g.amount, 0n);
   const increase = gge - granted;
   return {
     changes: {
@@ -203,9 +205,9 @@ export async function aidAtRestructuring(
               structure_id: loan.structure_id,
               loan_id: loan.id,
               grant_date: effectiveDate,
-              amount: formatMoney(increase as Money),
+              amount: increase as Money,
               reason: 'restructuring',
-              legal_basis: loan.legal_basis,
+              legal_basis: legalBasisOf(loan),
             }),
           ]
         : [],
@@ -213,7 +215,9 @@ export async function aidAtRestructuring(
   };
 }
 
-export const LEGAL_BASES = ['de_minimis', 'sgei_de_minimis', 'block_exemption', 'no_aid'] as const;
+/** The loan row's basis, checked (src/loans' repository gives it as text). */
+const legalBasisOf = (loan: Pick<LoanRow, 'legal_basis'>) =>
+  oneOf(LEGAL_BASES, loan.legal_basis, 'loans.legal_basis');
 
 /** What a loan request says of state aid (POST /v1/loans), all optional. */
 export interface LoanAidBody {

@@ -1,7 +1,9 @@
 import { auditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { executeWrites } from '../db/writes';
+import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
+import { parseExactDecimal } from '../domain/exact-decimal';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
@@ -16,7 +18,7 @@ import { insertBaseRate } from './state-aid.repository';
 export async function recordBaseRate(
   db: Db,
   context: RequestContext,
-  body: { fund_id: string; effective_date: string; rate_percent: string },
+  body: { fund_id: string; effective_date: CalendarDate; rate_percent: string },
   idempotency?: IdempotentRequest,
 ) {
   await findVisibleFund(db, context.actor, body.fund_id, 'fund_id');
@@ -28,7 +30,7 @@ export async function recordBaseRate(
       const row = await insertBaseRate(trx, {
         fund_id: body.fund_id,
         effective_date: body.effective_date,
-        rate_percent: body.rate_percent,
+        rate_percent: parseExactDecimal(body.rate_percent),
       });
       if (!row)
         throw new DomainError(

@@ -33,7 +33,7 @@ export function stateAidRouter(db: Db, today: Today): Router {
     const stored = await recordBaseRate(
       db,
       contextOf(req),
-      req.body as { fund_id: string; effective_date: string; rate_percent: string },
+      req.body as Parameters<typeof recordBaseRate>[2], // openapi.yaml has checked its forms
       idempotencyOf(req),
     );
     sendStored(res, stored);

@@ -1,6 +1,7 @@
 import { normalisePercent } from '../domain/gge';
 import { collateralOf, ratingOf } from './loan-aid';
-import type { AidGrantRow, BaseRateRow, DeclaredAidRow, LoanRow } from './state-aid.repository';
+import { formatMoney } from '../domain/money';
+import type { AidGrant, BaseRate, DeclaredAid, LoanRow } from './state-aid.repository';
 
 const percentOrNull = (value: string | null) => (value === null ? null : normalisePercent(value));
 
@@ -21,7 +22,7 @@ export function loanStateAidView(loan: LoanRow) {
   };
 }
 
-export function baseRateView(row: BaseRateRow) {
+export function baseRateView(row: BaseRate) {
   return {
     id: row.id,
     fund_id: row.fund_id,
@@ -31,24 +32,24 @@ export function baseRateView(row: BaseRateRow) {
   };
 }
 
-export function aidGrantView(row: AidGrantRow) {
+export function aidGrantView(row: AidGrant) {
   return {
     loan_id: row.loan_id,
     structure_id: row.structure_id,
     grant_date: row.grant_date,
-    amount: row.amount,
+    amount: formatMoney(row.amount),
     reason: row.reason,
     legal_basis: row.legal_basis,
   };
 }
 
-export function declaredAidView(row: DeclaredAidRow) {
+export function declaredAidView(row: DeclaredAid) {
   return {
     id: row.id,
     structure_id: row.structure_id,
     grantor: row.grantor,
     grant_date: row.grant_date,
-    amount: row.amount,
+    amount: formatMoney(row.amount),
     legal_basis: row.legal_basis,
     created_at: row.created_at.toISOString(),
   };

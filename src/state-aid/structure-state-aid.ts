@@ -98,7 +98,7 @@ export async function fundAidRegister(
       structure_id: r.structure_id,
       loan_id: r.loan_id,
       grant_date: r.grant_date,
-      gross_grant_equivalent: r.amount,
+      gross_grant_equivalent: formatMoney(r.amount),
       reason: r.reason,
       legal_basis: r.legal_basis,
     })),

@@ -30,8 +30,6 @@ export type ImportOutcome = 'done' | 'done already' | 'failed';
 
 /** Loans replayed and written per batch: their rows stay in memory until written. */
 const LOANS_PER_BATCH = 500;
-/** Loans replayed between two turns of the event loop. */
-const YIELD_EVERY = 25;
 
 /**
  * One attempt at an import (a job of the imports queue, delivered at least once). In ONE transaction,
@@ -117,7 +115,6 @@ async function writeImport(
   await progress(done);
 
   let repayments = 0;
-  let writing: Promise<void> | undefined; // the batch before, written while this one is replayed
   for (let start = 0; start < plan.loans.length; start += LOANS_PER_BATCH) {
     const batch = plan.loans.slice(start, start + LOANS_PER_BATCH);
     const pending = await insertRowsReturning<'loans', LoanRow>(
@@ -138,10 +135,9 @@ async function writeImport(
         };
       }),
     );
+    const byId = new Map(pending.map((loan) => [loan.id, loan]));
     const replayed: ReplayedLoan[] = [];
-    for (const [k, loan] of pending.entries()) {
-      // Let the connection take the answers to the batch before's inserts and send its next ones.
-      if (k % YIELD_EVERY === 0) await new Promise(setImmediate);
+    for (const loan of pending.map((p) => byId.get(p.id)!)) {
       const lines = (plan.repayments.get(loan.external_reference!) ?? []).map(
         ({ fields: f }): ImportedRepayment => ({
           amount: f.amount as string,
@@ -153,13 +149,10 @@ async function writeImport(
       replayed.push(await replayLoan(trx, loan, lines, today));
       repayments += lines.length;
     }
-    await writing;
+    await writeLoans(trx, context, replayed);
     done += batch.length + replayed.reduce((sum, loan) => sum + loan.repayments.length, 0);
-    const written = done;
-    writing = writeLoans(trx, context, replayed).then(() => progress(written));
-    writing.catch(() => undefined); // awaited with the next batch or after the last
+    await progress(done);
   }
-  await writing;
 
   // The fund's own chain, last: its head is locked only from here to the commit.
   await recordOnFundChain(trx, context, row.fund_id, [

@@ -1,7 +1,7 @@
-import type { ExportRow } from './exports.repository';
+import type { Export } from './exports.repository';
 
 /** An export's state: what a poller reads until `status` is `done` (or `failed`), then where to download it. */
-export function exportView(row: ExportRow) {
+export function exportView(row: Export) {
   return {
     id: row.id,
     fund_id: row.fund_id,

@@ -2,10 +2,19 @@ import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/connect';
 import type { ExportsTable } from '../db/schema';
 import type { Write } from '../db/writes';
-import type { CalendarDate } from '../domain/dates';
-import { requeueStalled } from '../outbox/requeue-stalled';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { oneOf } from '../domain/one-of';
+import { JOB_STATUSES, requeueStalled, type JobStatus } from '../outbox/requeue-stalled';
 
-export type ExportRow = Selectable<ExportsTable>;
+export type Export = Selectable<ExportsTable>;
+
+function rowToExport(row: Selectable<ExportsTable>): Export {
+  return {
+    ...row,
+    as_of: parseDate(row.as_of),
+    status: oneOf(JOB_STATUSES, row.status, 'exports.status'),
+  };
+}
 
 /** The job that builds an export: `export-<id>` on the exports queue. */
 export const BUILD_EXPORT = 'build';
@@ -22,24 +31,25 @@ export function insertExportWrite(row: {
   };
 }
 
-export function findExportById(db: Db, id: string): Promise<ExportRow | undefined> {
-  return db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findExportById(db: Db, id: string): Promise<Export | undefined> {
+  const row = await db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && rowToExport(row);
 }
 
 /** One page (plus one row) of a fund's exports, oldest first. */
-export function findExports(
+export async function findExports(
   db: Db,
-  filter: { fundId?: string; status?: string; afterSeq?: string; limit: number },
-): Promise<ExportRow[]> {
+  filter: { fundId?: string; status?: JobStatus; afterSeq?: string; limit: number },
+): Promise<Export[]> {
   let query = db.selectFrom('exports').selectAll().orderBy('seq').limit(filter.limit);
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
-  if (filter.status) query = query.where('status', '=', filter.status as ExportRow['status']);
+  if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
-  return query.execute();
+  return (await query.execute()).map(rowToExport);
 }
 
 /** Claims an export for an attempt: `running`, counted, and the bytes of a failed attempt gone. Undefined when done (or unknown). */
-export async function startExport(db: Db, id: string): Promise<ExportRow | undefined> {
+export async function startExport(db: Db, id: string): Promise<Export | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('exports')
@@ -55,7 +65,7 @@ export async function startExport(db: Db, id: string): Promise<ExportRow | undef
       .returningAll()
       .executeTakeFirst();
     if (row) await trx.deleteFrom('export_chunks').where('export_id', '=', id).execute();
-    return row;
+    return row && rowToExport(row);
   });
 }
 

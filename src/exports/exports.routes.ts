@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors';
 import { actorOf, contextOf, seesFund, type Actor } from '../http/auth';
 import { type Today } from '../http/clock';
 import { pageOf, pageResult, SERIAL_KEY } from '../http/pagination';
+import type { JobStatus } from '../outbox/requeue-stalled';
 import { idempotencyOf, sendStored } from '../idempotency/idempotency-header';
 import { exportView } from './export.view';
 import {
@@ -11,12 +12,12 @@ import {
   chunkSeqs,
   findExportById,
   findExports,
-  type ExportRow,
+  type Export,
 } from './exports.repository';
 import { requestExport } from './request-export';
 
 /** An export its fund's keys (and the admin) read; for anyone else, including structures, it does not exist. */
-async function findVisibleExport(db: Db, actor: Actor, id: string): Promise<ExportRow> {
+async function findVisibleExport(db: Db, actor: Actor, id: string): Promise<Export> {
   const row = await findExportById(db, id);
   if (!row || !seesFund(actor, row.fund_id)) throw new DomainError('not_found', 'No such export.');
   return row;
@@ -39,7 +40,8 @@ export function exportsRouter(db: Db, reads: Db, today: Today): Router {
 
   router.get('/v1/exports', async (req, res) => {
     const actor = actorOf(req);
-    const query = req.query as { fund_id?: string; status?: string };
+    // openapi.yaml has checked the status's list
+    const query = req.query as { fund_id?: string; status?: JobStatus };
     if (
       actor.role === 'structure' ||
       (query.fund_id !== undefined && !seesFund(actor, query.fund_id))

@@ -1,7 +1,8 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ImportsTable } from '../db/schema';
-import { requeueStalled } from '../outbox/requeue-stalled';
+import { oneOf } from '../domain/one-of';
+import { JOB_STATUSES, requeueStalled } from '../outbox/requeue-stalled';
 
 /**
  * What an import finds already in the fund. Reads only, each one statement whatever the number of
@@ -72,19 +73,27 @@ export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<
     .execute();
 }
 
+/** An import as stored, its status checked (the files' text is kept until it ends). */
 export type ImportRow = Selectable<ImportsTable>;
+
+const rowToImport = (row: Selectable<ImportsTable>): ImportRow => ({
+  ...row,
+  status: oneOf(JOB_STATUSES, row.status, 'imports.status'),
+});
+
 export const COMMIT_IMPORT = 'commit-import';
 
 export async function findImportById(
   db: Db | Transaction<Database>,
   id: string,
 ): Promise<ImportRow | undefined> {
-  return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && rowToImport(row);
 }
 
 /** An attempt begins: `running`, one more attempt; nothing if the import is done or failed (a job delivered again). */
 export async function startImport(db: Db, id: string): Promise<ImportRow | undefined> {
-  return db
+  const row = await db
     .updateTable('imports')
     .set({
       status: 'running',
@@ -96,6 +105,7 @@ export async function startImport(db: Db, id: string): Promise<ImportRow | undef
     .where('status', 'in', ['queued', 'running'])
     .returningAll()
     .executeTakeFirst();
+  return row && rowToImport(row);
 }
 
 export async function setImportProgress(

@@ -2,6 +2,10 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import { enqueueSelected } from './outbox';
 
+/** Where a report, an export or an import is in its life (their tables' status column). */
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
 /** Work that a worker builds from a row of its own table (a report, an export), one job per row. */
 export interface StalledWork {
   /** Its table, whose name is also its queue's. */

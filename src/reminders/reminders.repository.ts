@@ -106,7 +106,7 @@ export async function findReminders(
     fundId?: string;
     structureId?: string;
     loanId?: string;
-    status?: string;
+    status?: Reminder['status'];
     afterSeq?: string;
     limit: number;
   },
@@ -115,7 +115,7 @@ export async function findReminders(
   if (filter.fundId) query = query.where('fund_id', '=', filter.fundId);
   if (filter.structureId) query = query.where('structure_id', '=', filter.structureId);
   if (filter.loanId) query = query.where('loan_id', '=', filter.loanId);
-  if (filter.status) query = query.where('status', '=', filter.status as ReminderRow['status']);
+  if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.afterSeq) query = query.where('seq', '>', filter.afterSeq);
   return (await query.execute()).map(rowToReminder);
 }

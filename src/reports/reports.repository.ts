@@ -5,13 +5,12 @@ import type { Write } from '../db/writes';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { oneOf } from '../domain/one-of';
 import { enqueueSelected } from '../outbox/outbox';
-import { requeueStalled } from '../outbox/requeue-stalled';
+import { JOB_STATUSES, requeueStalled, type JobStatus } from '../outbox/requeue-stalled';
 
 const REPORT_TYPES = ['resilience', 'evaluation'] as const;
 const TRIGGERS = ['request', 'schedule'] as const;
-const STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type ReportType = (typeof REPORT_TYPES)[number];
-export type ReportStatus = (typeof STATUSES)[number];
+export type ReportStatus = JobStatus;
 
 type ReportColumns = Selectable<ReportsTable>;
 /** A report as the domain reads it: its date a CalendarDate, its type, trigger and status checked. */
@@ -32,7 +31,7 @@ export function rowToReport<R extends Pick<ReportColumns, 'as_of' | 'type' | 'tr
     as_of: parseDate(row.as_of),
     type: oneOf(REPORT_TYPES, row.type, 'reports.type'),
     trigger: oneOf(TRIGGERS, row.trigger, 'reports.trigger'),
-    status: oneOf(STATUSES, row.status, 'reports.status'),
+    status: oneOf(JOB_STATUSES, row.status, 'reports.status'),
   };
 }
 

@@ -22,6 +22,9 @@ export const RATING_CLASSES = [
 export const COLLATERAL_CLASSES = ['high', 'normal', 'low'] as const;
 export type RatingClass = (typeof RATING_CLASSES)[number];
 export type CollateralClass = (typeof COLLATERAL_CLASSES)[number];
+/** The legal basis a loan's aid is granted under (docs/state-aid.md). */
+export const LEGAL_BASES = ['de_minimis', 'sgei_de_minimis', 'block_exemption', 'no_aid'] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
 
 /**
  * The Communication's loan margins in basis points, rating × collateralisation (high, normal, low).
@@ -64,9 +67,9 @@ export interface GgeInput {
   readonly grantDate: CalendarDate;
   /** The loan's actual schedule, in due-date order. */
   readonly rows: readonly AidRow[];
-  /** Annual rates in percent (decimal strings). */
-  readonly referenceRatePercent: string;
-  readonly discountRatePercent: string;
+  /** Annual rates in percent (any decimal: a loan keeps them as stored, numeric(9,6) that may be negative). */
+  readonly referenceRatePercent: Decimal.Value;
+  readonly discountRatePercent: Decimal.Value;
 }
 
 /**

@@ -11,7 +11,8 @@ import { rateForDays, ratePerPeriod, type Fraction, type Rate } from './rate';
 
 export const PERIODICITIES = ['monthly', 'quarterly', 'semiannual', 'annual'] as const;
 export type Periodicity = (typeof PERIODICITIES)[number];
-export type DayCount = '30E/360' | 'ACT/365' | 'ACT/360';
+export const DAY_COUNTS = ['30E/360', 'ACT/365', 'ACT/360'] as const;
+export type DayCount = (typeof DAY_COUNTS)[number];
 
 export const MONTHS_PER_PERIOD: Record<Periodicity, number> = {
   monthly: 1,

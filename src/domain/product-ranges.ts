@@ -6,6 +6,9 @@ import type { Method, Periodicity, ScheduleTerms } from './schedule';
 /** A product's kind, which its loans take (DOMAIN.md "Loan kinds and products"). */
 export const LOAN_KINDS = ['recovery', 'common_law'] as const;
 export type LoanKind = (typeof LOAN_KINDS)[number];
+/** Where a loan is in its life (loans.status): a replay's outcome (LoanStatus) or before and beside it. */
+export const LOAN_STATUSES = ['pending', 'active', 'repaid', 'written_off', 'cancelled'] as const;
+export type LoanRecordStatus = (typeof LOAN_STATUSES)[number];
 
 /** What a loan product allows (DOMAIN.md "Loan kinds and products"). */
 export interface ProductRanges {

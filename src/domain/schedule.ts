@@ -10,10 +10,11 @@ import {
 } from './periods';
 import type { Fraction, Rate } from './rate';
 
-export { MONTHS_PER_PERIOD, type DayCount, type Periodicity } from './periods';
+export { DAY_COUNTS, MONTHS_PER_PERIOD, type DayCount, type Periodicity } from './periods';
 export const METHODS = ['annuity', 'linear', 'bullet'] as const;
 export type Method = (typeof METHODS)[number];
-export type DeferralType = 'partial' | 'total';
+export const DEFERRAL_TYPES = ['partial', 'total'] as const;
+export type DeferralType = (typeof DEFERRAL_TYPES)[number];
 
 /** The schedule inputs of DOMAIN.md "Schedule rules", parsed. */
 export interface ScheduleTerms {

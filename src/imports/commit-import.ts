@@ -1,14 +1,14 @@
 import { sql, type Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { recordNewChains, recordOnFundChain } from '../audit/record-audit-chains';
-import { insertRows, insertRowsReturning } from '../db/bulk-insert';
+import { insertRows } from '../db/bulk-insert';
 import { poolStats, type Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 import type { PrepaymentChoice } from '../domain/servicing';
 import { ADMIN, type RequestContext } from '../http/auth';
-import type { LoanRow } from '../loans/find-visible-loan';
+import { insertLoans, updateReplayedLoans } from '../loans/find-visible-loan';
 import { termsColumns } from '../loans/loan-terms';
 import { structureColumns, type StructureFields } from '../structures/structure-rules';
 import { structureView } from '../structures/structure.view';
@@ -117,9 +117,8 @@ async function writeImport(
   let repayments = 0;
   for (let start = 0; start < plan.loans.length; start += LOANS_PER_BATCH) {
     const batch = plan.loans.slice(start, start + LOANS_PER_BATCH);
-    const pending = await insertRowsReturning<'loans', LoanRow>(
+    const pending = await insertLoans(
       trx,
-      'loans',
       batch.map(({ fields: f, terms }) => {
         const product = plan.products.get(f.product_id as string)!;
         return {
@@ -129,7 +128,7 @@ async function writeImport(
           structure_id: structureIds.get(structureKey(f.structure_siret, f.structure_rna)!)!,
           kind: product.kind,
           ...termsColumns(terms),
-          external_reference: f.external_reference,
+          external_reference: f.external_reference as string, // required by the dry run
           // The state-aid columns POST /v1/loans gives a loan that names none: its product's classes, de minimis.
           ...loanAidColumns({}, product).columns,
         };
@@ -226,27 +225,8 @@ async function writeLoans(
     })),
   );
   // The loans as their last step left them (what each step's loan write would have made of the row).
-  const finals = loans.map(({ loan: l }) => ({
-    id: l.id,
-    status: l.status,
-    disbursed_on: l.disbursed_on,
-    repaid_on: l.repaid_on,
-    outstanding_principal: l.outstanding_principal,
-    schedule_version: l.schedule_version,
-    restructured: l.restructured,
-    written_off_principal: l.written_off_principal,
-    current_annual_rate_percent: l.current_annual_rate_percent,
-    revision: l.revision,
-    base_rate_percent: l.base_rate_percent,
-    reference_rate_percent: l.reference_rate_percent,
-    discount_rate_percent: l.discount_rate_percent,
-    gross_grant_equivalent: l.gross_grant_equivalent,
-  }));
-  await sql`UPDATE loans l SET status = f.status, disbursed_on = f.disbursed_on, repaid_on = f.repaid_on, outstanding_principal = f.outstanding_principal,
-      schedule_version = f.schedule_version, restructured = f.restructured, written_off_principal = f.written_off_principal,
-      current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision,
-      base_rate_percent = f.base_rate_percent, reference_rate_percent = f.reference_rate_percent, discount_rate_percent = f.discount_rate_percent, gross_grant_equivalent = f.gross_grant_equivalent
-    FROM jsonb_populate_recordset(NULL::loans, ${JSON.stringify(finals)}::jsonb) f WHERE l.id = f.id`.execute(
+  await updateReplayedLoans(
     trx,
+    loans.map((l) => l.loan),
   );
 }

@@ -9,6 +9,7 @@ import { cents, formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
+import { loanColumns, rowToLoan, type LoanColumns } from '../loans/find-visible-loan';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentRows } from '../loans/schedule-rows';
@@ -20,7 +21,7 @@ import type {
   AllocationRow,
   InstalmentRow,
   LoanHistory,
-  LoanRow,
+  Loan,
   LoanStanding,
   RepaymentRow,
   StandingEntry,
@@ -44,7 +45,8 @@ export interface LoanChange {
 
 /** Everything one loan's history leaves in the database, as rows to insert in bulk. */
 export interface ReplayedLoan {
-  readonly loan: LoanRow;
+  /** The loan's columns as its last step left them (what each step's loan write would have made of the row). */
+  readonly loan: LoanColumns<Loan>;
   readonly versions: {
     loan_id: string;
     version: number;
@@ -82,12 +84,16 @@ function stepClock(): () => Date {
  */
 export async function replayLoan(
   trx: Transaction<Database>,
-  created: LoanRow,
+  createdLoan: Loan | Parameters<typeof rowToLoan>[0],
   repayments: readonly ImportedRepayment[],
   today: CalendarDate,
 ): Promise<ReplayedLoan> {
-  const out: ReplayedLoan = {
-    loan: created,
+  // The stored row (RETURNING *) is read as any loan is; a loan already read is taken as it is.
+  const created =
+    typeof createdLoan.principal === 'string'
+      ? rowToLoan(createdLoan as Parameters<typeof rowToLoan>[0])
+      : (createdLoan as Loan);
+  const out: Omit<ReplayedLoan, 'loan'> = {
     versions: [],
     instalments: [],
     repayments: [],
@@ -106,7 +112,7 @@ export async function replayLoan(
 
   // disburseLoan: schedule version 1 from the actual date, the disbursement entry, then a rebooking
   // that posts the interest a total deferral capitalises.
-  const date = created.disbursement_date as CalendarDate;
+  const date = created.disbursement_date;
   const terms = termsOfLoan(created, date);
   const firstSchedule = buildSchedule(terms).rows;
   const firstRows = instalmentRows(created.id, 1, firstSchedule);
@@ -136,7 +142,7 @@ export async function replayLoan(
       ...created,
       status: 'active',
       disbursed_on: date,
-      outstanding_principal: formatMoney(terms.principal),
+      outstanding_principal: terms.principal,
       schedule_version: 1,
       ...aid.changes,
     },
@@ -190,7 +196,7 @@ export async function replayLoan(
 
   return {
     ...out,
-    loan: state.loan,
+    loan: loanColumns(state.loan),
     repayments: state.repayments.map(({ seq: _s, ...row }) => row),
     allocations: state.allocations,
   };
@@ -198,7 +204,7 @@ export async function replayLoan(
 
 /** What the database would hold of the loan between two steps: what its next step reads. */
 interface LoanState {
-  loan: LoanRow;
+  loan: Loan;
   /** The current version's rows. */
   instalments: InstalmentRow[];
   repayments: RepaymentRow[];
@@ -212,7 +218,7 @@ interface LoanState {
 /** One step's results folded into the state, its new rows into the loan's output. */
 function apply(
   state: LoanState,
-  out: ReplayedLoan,
+  out: Omit<ReplayedLoan, 'loan'>,
   step: Rebooked | RecordedRepayment,
   at: Date,
 ): void {

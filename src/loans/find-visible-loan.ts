@@ -1,12 +1,14 @@
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import { seesStructure, type Actor } from '../http/auth';
-import { findLoanById, type LoanRow } from './loans.repository';
+import { findLoanById, type Loan } from './loans.repository';
 
-export type { LoanRow };
+/** The loan and how a row becomes one, for the features above (servicing, imports). */
+export { insertLoans, loanColumns, rowToLoan, updateReplayedLoans } from './loans.repository';
+export type { Loan, LoanColumns, NewLoan } from './loans.repository';
 
 /** A loan the key may see (its fund's, or its structure's), or a 404. */
-export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<LoanRow> {
+export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<Loan> {
   const loan = await findLoanById(db, loanId);
   if (!loan || !seesStructure(actor, loan.fund_id, loan.structure_id))
     throw new DomainError('not_found', 'No such loan.');

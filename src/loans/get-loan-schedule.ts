@@ -7,11 +7,11 @@ import { cents, parseMoney, parseSignedMoney, type Money } from '../domain/money
 import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
-import { findLoanWithInstalments, type InstalmentRow, type LoanRow } from './loans.repository';
+import { findLoanWithInstalments, type InstalmentRow, type Loan } from './loans.repository';
 import { instalmentRows } from './schedule-rows';
 
 export interface LoanSchedule {
-  loan: LoanRow;
+  loan: Loan;
   version: number;
   projected: boolean;
   instalments: InstalmentRow[];

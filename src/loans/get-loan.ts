@@ -4,7 +4,7 @@ import type { CalendarDate } from '../domain/dates';
 import type { Money } from '../domain/money';
 import type { Actor } from '../http/auth';
 import { getLoanSchedule, instalmentStates } from './get-loan-schedule';
-import type { LoanRow } from './loans.repository';
+import type { Loan } from './loans.repository';
 
 /**
  * A loan the key may see, as of a date (DOMAIN.md "Arrears"): its outstanding principal then, what
@@ -15,7 +15,7 @@ export async function getLoan(
   actor: Actor,
   loanId: string,
   asOf: CalendarDate,
-): Promise<{ loan: LoanRow; arrears: Arrears; outstanding: Money }> {
+): Promise<{ loan: Loan; arrears: Arrears; outstanding: Money }> {
   const schedule = await getLoanSchedule(db, actor, loanId, asOf, undefined, true);
   const { loan } = schedule;
   const closedOn = loan.repaid_on ?? loan.written_off_on;

@@ -3,7 +3,7 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { listScope, type Actor } from '../http/auth';
 import type { Page } from '../http/pagination';
-import { listLoans as loansWhere, type LoanRow } from './loans.repository';
+import { listLoans as loansWhere, type Loan } from './loans.repository';
 
 export interface LoanFilters {
   fund_id?: string;
@@ -22,7 +22,7 @@ export async function listLoans(
   filters: LoanFilters,
   page: Page,
   today: CalendarDate,
-): Promise<LoanRow[]> {
+): Promise<Loan[]> {
   const scope = listScope(actor, filters.fund_id);
   // A structure key may name its own structure, no other.
   if (scope.structureId && filters.structure_id && filters.structure_id !== scope.structureId)

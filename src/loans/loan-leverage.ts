@@ -1,4 +1,4 @@
-import { formatMoney, parseMoney } from '../domain/money';
+import { parseMoney, type Money } from '../domain/money';
 
 /**
  * Leverage (issue 15 item 4, docs/evaluation.md): the other financing a loan unlocked for the
@@ -10,15 +10,15 @@ export interface LeverageBody {
   leverage_grants?: string;
 }
 
-/** The columns of the members given ("500" stored as "500.00"); a member absent is left out. */
+/** The amounts of the members given; a member absent is left out. */
 export function leverageColumns(body: LeverageBody): {
-  leverage_bank_loans?: string;
-  leverage_grants?: string;
+  leverage_bank_loans?: Money;
+  leverage_grants?: Money;
 } {
-  const columns: { leverage_bank_loans?: string; leverage_grants?: string } = {};
+  const columns: { leverage_bank_loans?: Money; leverage_grants?: Money } = {};
   if (body.leverage_bank_loans !== undefined)
-    columns.leverage_bank_loans = formatMoney(parseMoney(body.leverage_bank_loans));
+    columns.leverage_bank_loans = parseMoney(body.leverage_bank_loans);
   if (body.leverage_grants !== undefined)
-    columns.leverage_grants = formatMoney(parseMoney(body.leverage_grants));
+    columns.leverage_grants = parseMoney(body.leverage_grants);
   return columns;
 }

@@ -1,44 +1,35 @@
-import { parseDate, type CalendarDate } from '../domain/dates';
+import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import { formatMoney, parseMoney, type Rounding } from '../domain/money';
 import { checkTermsAgainstProduct, type ProductRanges } from '../domain/product-ranges';
-import { formatRate, parseRate } from '../domain/rate';
-import {
-  buildSchedule,
-  type DayCount,
-  type DeferralType,
-  type Method,
-  type Periodicity,
-  type ScheduleTerms,
-} from '../domain/schedule';
+import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import type { Product } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
-import type { LoanRow } from './loans.repository';
+import type { Loan } from './loans.repository';
 
 /** A stored loan's schedule terms; `disbursedOn` replaces the expected disbursement date. */
-export function termsOfLoan(loan: LoanRow, disbursedOn?: CalendarDate): ScheduleTerms {
+export function termsOfLoan(loan: Loan, disbursedOn?: CalendarDate): ScheduleTerms {
   return {
-    principal: parseMoney(loan.principal),
-    annualRate: parseRate(loan.annual_rate_percent),
-    periodicity: loan.periodicity as Periodicity,
+    principal: loan.principal,
+    annualRate: loan.annual_rate_percent,
+    periodicity: loan.periodicity,
     termPeriods: loan.term_periods,
     deferralPeriods: loan.deferral_periods,
-    deferralType: loan.deferral_type as DeferralType,
-    method: loan.method as Method,
-    dayCount: loan.day_count as DayCount,
-    rounding: loan.rounding as Rounding,
-    instalmentMultiple: parseMoney(loan.instalment_multiple),
-    disbursementDate: disbursedOn ?? parseDate(loan.disbursement_date),
-    ...(loan.first_due_date ? { firstDueDate: parseDate(loan.first_due_date) } : {}),
+    deferralType: loan.deferral_type,
+    method: loan.method,
+    dayCount: loan.day_count,
+    rounding: loan.rounding,
+    instalmentMultiple: loan.instalment_multiple,
+    disbursementDate: disbursedOn ?? loan.disbursement_date,
+    ...(loan.first_due_date ? { firstDueDate: loan.first_due_date } : {}),
   };
 }
 
-/** The loan row's columns of schedule terms: termsOfLoan's inverse (POST /v1/loans and the CSV import). */
+/** The loan's members of schedule terms: termsOfLoan's inverse (POST /v1/loans and the CSV import). */
 export function termsColumns(terms: ScheduleTerms) {
   return {
-    principal: formatMoney(terms.principal),
-    annual_rate_percent: formatRate(terms.annualRate),
+    principal: terms.principal,
+    annual_rate_percent: terms.annualRate,
     periodicity: terms.periodicity,
     term_periods: terms.termPeriods,
     deferral_periods: terms.deferralPeriods,
@@ -46,7 +37,7 @@ export function termsColumns(terms: ScheduleTerms) {
     method: terms.method,
     day_count: terms.dayCount,
     rounding: terms.rounding,
-    instalment_multiple: formatMoney(terms.instalmentMultiple),
+    instalment_multiple: terms.instalmentMultiple,
     disbursement_date: terms.disbursementDate,
     first_due_date: terms.firstDueDate ?? null,
   };

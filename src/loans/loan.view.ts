@@ -1,13 +1,15 @@
 import type { Arrears } from '../domain/allocation';
 import type { CalendarDate } from '../domain/dates';
 import { cents, formatMoney, type Money } from '../domain/money';
-import { normaliseRate } from '../domain/rate';
+import { formatRate } from '../domain/rate';
 import type { LoanSchedule } from './get-loan-schedule';
 import type { listScheduleVersions } from './list-schedule-versions';
-import type { LoanRow } from './loans.repository';
+import type { Loan } from './loans.repository';
 import { loanStateAidView } from '../state-aid/state-aid.view';
 
-export function loanView(loan: LoanRow) {
+const moneyOrNull = (amount: Money | null) => (amount === null ? null : formatMoney(amount));
+
+export function loanView(loan: Loan) {
   return {
     id: loan.id,
     fund_id: loan.fund_id,
@@ -17,8 +19,8 @@ export function loanView(loan: LoanRow) {
     kind: loan.kind,
     status: loan.status,
     restructured: loan.restructured,
-    principal: loan.principal,
-    annual_rate_percent: normaliseRate(loan.annual_rate_percent),
+    principal: formatMoney(loan.principal),
+    annual_rate_percent: formatRate(loan.annual_rate_percent),
     periodicity: loan.periodicity,
     term_periods: loan.term_periods,
     deferral_periods: loan.deferral_periods,
@@ -26,22 +28,22 @@ export function loanView(loan: LoanRow) {
     method: loan.method,
     day_count: loan.day_count,
     rounding: loan.rounding,
-    instalment_multiple: loan.instalment_multiple,
+    instalment_multiple: formatMoney(loan.instalment_multiple),
     disbursement_date: loan.disbursement_date,
     first_due_date: loan.first_due_date,
     disbursed_on: loan.disbursed_on,
     cancelled_on: loan.cancelled_on,
-    outstanding_principal: loan.outstanding_principal,
+    outstanding_principal: formatMoney(loan.outstanding_principal),
     schedule_version: loan.schedule_version,
-    current_annual_rate_percent: normaliseRate(
+    current_annual_rate_percent: formatRate(
       loan.current_annual_rate_percent ?? loan.annual_rate_percent,
     ),
     repaid_on: loan.repaid_on,
     written_off_on: loan.written_off_on,
-    written_off_principal: loan.written_off_principal,
+    written_off_principal: moneyOrNull(loan.written_off_principal),
     write_off_reason: loan.write_off_reason,
-    leverage_bank_loans: loan.leverage_bank_loans,
-    leverage_grants: loan.leverage_grants,
+    leverage_bank_loans: formatMoney(loan.leverage_bank_loans),
+    leverage_grants: formatMoney(loan.leverage_grants),
     created_at: loan.created_at.toISOString(),
     state_aid: loanStateAidView(loan),
   };
@@ -88,7 +90,7 @@ export function scheduleVersionsView({
 
 /** The loan with where it stands as of a date: what is overdue, and since when. */
 export function loanDetailView(
-  loan: LoanRow,
+  loan: Loan,
   arrears: Arrears,
   outstanding: Money,
   asOf: CalendarDate,

@@ -2,67 +2,289 @@ import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely'
 import type { Db } from '../db/connect';
 import type { Database, InstalmentsTable, LoansTable } from '../db/schema';
 import { paidSql } from '../db/unpaid-sql';
-
-export type LoanRow = Selectable<LoansTable>;
+import { insertRowsReturning } from '../db/bulk-insert';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { parseExactDecimal, type ExactDecimal } from '../domain/exact-decimal';
+import {
+  COLLATERAL_CLASSES,
+  LEGAL_BASES,
+  RATING_CLASSES,
+  type CollateralClass,
+  type LegalBasis,
+  type RatingClass,
+} from '../domain/gge';
+import {
+  formatMoney,
+  parseDecimalAmount,
+  parseMoney,
+  ROUNDINGS,
+  type Money,
+  type Rounding,
+} from '../domain/money';
+import { oneOf } from '../domain/one-of';
+import { DAY_COUNTS, PERIODICITIES, type DayCount, type Periodicity } from '../domain/periods';
+import {
+  LOAN_KINDS,
+  LOAN_STATUSES,
+  type LoanKind,
+  type LoanRecordStatus,
+} from '../domain/product-ranges';
+import { formatRate, parseRate, type Rate } from '../domain/rate';
+import { DEFERRAL_TYPES, METHODS, type DeferralType, type Method } from '../domain/schedule';
 
 export type InstalmentRow = Selectable<InstalmentsTable>;
 type Executor = Db | Transaction<Database>;
 
-export async function insertLoan(
-  trx: Transaction<Database>,
-  loan: Omit<
-    LoanRow,
-    | 'created_at'
-    | 'status'
-    | 'restructured'
-    | 'outstanding_principal'
-    | 'schedule_version'
-    | 'disbursed_on'
-    | 'cancelled_on'
-    | 'repaid_on'
-    | 'written_off_on'
-    | 'written_off_at'
-    | 'written_off_seq'
-    | 'revision'
-    | 'write_off_reason'
-    | 'written_off_principal'
-    | 'current_annual_rate_percent'
-    | 'external_reference'
-    | 'leverage_bank_loans'
-    | 'leverage_grants'
-    | 'legal_basis'
-    | 'base_rate_percent'
-    | 'reference_rate_percent'
-    | 'discount_rate_percent'
-    | 'gross_grant_equivalent'
-  > &
-    Partial<Pick<LoanRow, 'leverage_bank_loans' | 'leverage_grants'>> & { legal_basis?: string },
-): Promise<LoanRow> {
-  return trx.insertInto('loans').values(loan).returningAll().executeTakeFirstOrThrow();
+/**
+ * A loan as the application holds it: amounts, rates, dates and closed lists parsed once, here.
+ * The grant date's state-aid rates are exact decimals, not Rates: numeric(9,6) with no range, since
+ * the EU base rate they derive from has been negative (a Rate is not).
+ */
+export interface Loan {
+  readonly id: string;
+  readonly fund_id: string;
+  readonly product_id: string;
+  readonly structure_id: string;
+  readonly kind: LoanKind;
+  readonly status: LoanRecordStatus;
+  readonly restructured: boolean;
+  readonly principal: Money;
+  readonly annual_rate_percent: Rate;
+  readonly periodicity: Periodicity;
+  readonly term_periods: number;
+  readonly deferral_periods: number;
+  readonly deferral_type: DeferralType;
+  readonly method: Method;
+  readonly day_count: DayCount;
+  readonly rounding: Rounding;
+  readonly instalment_multiple: Money;
+  readonly disbursement_date: CalendarDate;
+  readonly first_due_date: CalendarDate | null;
+  readonly disbursed_on: CalendarDate | null;
+  readonly cancelled_on: CalendarDate | null;
+  readonly outstanding_principal: Money;
+  readonly schedule_version: number;
+  readonly created_at: Date;
+  readonly repaid_on: CalendarDate | null;
+  readonly written_off_on: CalendarDate | null;
+  readonly written_off_at: Date | null;
+  readonly written_off_seq: string | null;
+  readonly write_off_reason: string | null;
+  readonly written_off_principal: Money | null;
+  readonly current_annual_rate_percent: Rate | null;
+  readonly revision: number;
+  readonly external_reference: string | null;
+  readonly leverage_bank_loans: Money;
+  readonly leverage_grants: Money;
+  readonly rating_class: RatingClass | null;
+  readonly collateral_class: CollateralClass | null;
+  readonly legal_basis: LegalBasis;
+  readonly aid_scheme_reference: string | null;
+  readonly base_rate_percent: ExactDecimal | null;
+  readonly reference_rate_percent: ExactDecimal | null;
+  readonly discount_rate_percent: ExactDecimal | null;
+  readonly gross_grant_equivalent: Money | null;
 }
 
-export async function findLoanById(db: Executor, id: string): Promise<LoanRow | undefined> {
-  return db.selectFrom('loans').selectAll().where('id', '=', id).executeTakeFirst();
+/** A loan to create: what POST /v1/loans and the import give; the database fills in the rest. */
+export type NewLoan = Pick<
+  Loan,
+  | 'id'
+  | 'fund_id'
+  | 'product_id'
+  | 'structure_id'
+  | 'kind'
+  | 'principal'
+  | 'annual_rate_percent'
+  | 'periodicity'
+  | 'term_periods'
+  | 'deferral_periods'
+  | 'deferral_type'
+  | 'method'
+  | 'day_count'
+  | 'rounding'
+  | 'instalment_multiple'
+  | 'disbursement_date'
+  | 'first_due_date'
+  | 'rating_class'
+  | 'collateral_class'
+  | 'aid_scheme_reference'
+> &
+  Partial<
+    Pick<Loan, 'leverage_bank_loans' | 'leverage_grants' | 'legal_basis' | 'external_reference'>
+  >;
+
+const orNull =
+  <T>(parse: (text: string) => T) =>
+  (text: string | null): T | null =>
+    text === null ? null : parse(text);
+const dateOrNull = orNull(parseDate);
+const moneyOrNull = orNull(parseMoney);
+const decimalOrNull = orNull(parseExactDecimal);
+
+export function rowToLoan(row: Selectable<LoansTable>): Loan {
+  return {
+    ...row,
+    kind: oneOf(LOAN_KINDS, row.kind, 'loans.kind'),
+    status: oneOf(LOAN_STATUSES, row.status, 'loans.status'),
+    principal: parseMoney(row.principal),
+    annual_rate_percent: parseRate(row.annual_rate_percent),
+    periodicity: oneOf(PERIODICITIES, row.periodicity, 'loans.periodicity'),
+    deferral_type: oneOf(DEFERRAL_TYPES, row.deferral_type, 'loans.deferral_type'),
+    method: oneOf(METHODS, row.method, 'loans.method'),
+    day_count: oneOf(DAY_COUNTS, row.day_count, 'loans.day_count'),
+    rounding: oneOf(ROUNDINGS, row.rounding, 'loans.rounding'),
+    instalment_multiple: parseMoney(row.instalment_multiple),
+    disbursement_date: parseDate(row.disbursement_date),
+    first_due_date: dateOrNull(row.first_due_date),
+    disbursed_on: dateOrNull(row.disbursed_on),
+    cancelled_on: dateOrNull(row.cancelled_on),
+    outstanding_principal: parseMoney(row.outstanding_principal),
+    repaid_on: dateOrNull(row.repaid_on),
+    written_off_on: dateOrNull(row.written_off_on),
+    written_off_principal: moneyOrNull(row.written_off_principal),
+    current_annual_rate_percent: orNull(parseRate)(row.current_annual_rate_percent),
+    leverage_bank_loans: parseMoney(row.leverage_bank_loans),
+    leverage_grants: parseMoney(row.leverage_grants),
+    rating_class:
+      row.rating_class === null
+        ? null
+        : oneOf(RATING_CLASSES, row.rating_class, 'loans.rating_class'),
+    collateral_class:
+      row.collateral_class === null
+        ? null
+        : oneOf(COLLATERAL_CLASSES, row.collateral_class, 'loans.collateral_class'),
+    legal_basis: oneOf(LEGAL_BASES, row.legal_basis, 'loans.legal_basis'),
+    base_rate_percent: decimalOrNull(row.base_rate_percent),
+    reference_rate_percent: decimalOrNull(row.reference_rate_percent),
+    discount_rate_percent: decimalOrNull(row.discount_rate_percent),
+    gross_grant_equivalent: moneyOrNull(row.gross_grant_equivalent),
+  };
+}
+
+type Formats = { [K in keyof Loan]?: (value: NonNullable<Loan[K]>) => string };
+const money = (amount: Money) => formatMoney(amount);
+const decimal = (value: ExactDecimal) => value.toFixed();
+/** How each column that is not stored as it is held is written (the others go as they are). */
+const FORMATS = {
+  principal: money,
+  annual_rate_percent: formatRate,
+  instalment_multiple: money,
+  outstanding_principal: money,
+  written_off_principal: money,
+  current_annual_rate_percent: formatRate,
+  leverage_bank_loans: money,
+  leverage_grants: money,
+  base_rate_percent: decimal,
+  reference_rate_percent: decimal,
+  discount_rate_percent: decimal,
+  gross_grant_equivalent: money,
+} satisfies Formats;
+
+/** The members given, as stored: text where FORMATS writes them, null kept. */
+export type LoanColumns<T> = {
+  [K in keyof T]: K extends keyof typeof FORMATS
+    ? null extends T[K]
+      ? string | null
+      : string
+    : T[K];
+};
+
+/** A loan's columns as stored, from the members given (every write of a loan goes through it). */
+export function loanColumns<T extends Partial<Loan>>(loan: T): LoanColumns<T> {
+  return Object.fromEntries(
+    Object.entries(loan).map(([column, value]) => {
+      const format = (FORMATS as Formats)[column as keyof Loan] as
+        ((v: unknown) => string) | undefined;
+      return [column, format && value !== null && value !== undefined ? format(value) : value];
+    }),
+  ) as LoanColumns<T>;
+}
+
+export async function insertLoan(trx: Transaction<Database>, loan: NewLoan): Promise<Loan> {
+  return rowToLoan(
+    await trx
+      .insertInto('loans')
+      .values(loanColumns(loan))
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
+}
+
+/** Many loans in one statement (the CSV import), in the order given. */
+export async function insertLoans(
+  trx: Transaction<Database>,
+  loans: readonly NewLoan[],
+): Promise<Loan[]> {
+  const rows = await insertRowsReturning<'loans', Selectable<LoansTable>>(
+    trx,
+    'loans',
+    loans.map(loanColumns),
+  );
+  return rows.map(rowToLoan);
+}
+
+/** The loans as the import's replay left them (its columns, as loanColumns gives them): what its steps' loan writes would have set. */
+export async function updateReplayedLoans(
+  trx: Transaction<Database>,
+  loans: readonly LoanColumns<Loan>[],
+): Promise<void> {
+  const finals = loans.map((l) => ({
+    id: l.id,
+    status: l.status,
+    disbursed_on: l.disbursed_on,
+    repaid_on: l.repaid_on,
+    outstanding_principal: l.outstanding_principal,
+    schedule_version: l.schedule_version,
+    restructured: l.restructured,
+    written_off_principal: l.written_off_principal,
+    current_annual_rate_percent: l.current_annual_rate_percent,
+    revision: l.revision,
+    base_rate_percent: l.base_rate_percent,
+    reference_rate_percent: l.reference_rate_percent,
+    discount_rate_percent: l.discount_rate_percent,
+    gross_grant_equivalent: l.gross_grant_equivalent,
+  }));
+  await sql`UPDATE loans l SET status = f.status, disbursed_on = f.disbursed_on, repaid_on = f.repaid_on, outstanding_principal = f.outstanding_principal,
+      schedule_version = f.schedule_version, restructured = f.restructured, written_off_principal = f.written_off_principal,
+      current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision,
+      base_rate_percent = f.base_rate_percent, reference_rate_percent = f.reference_rate_percent, discount_rate_percent = f.discount_rate_percent, gross_grant_equivalent = f.gross_grant_equivalent
+    FROM jsonb_populate_recordset(NULL::loans, ${JSON.stringify(finals)}::jsonb) f WHERE l.id = f.id`.execute(
+    trx,
+  );
+}
+
+export async function findLoanById(db: Executor, id: string): Promise<Loan | undefined> {
+  const row = await db.selectFrom('loans').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && rowToLoan(row);
 }
 
 export async function lockLoanForUpdate(
   trx: Transaction<Database>,
   id: string,
-): Promise<LoanRow | undefined> {
-  return trx.selectFrom('loans').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+): Promise<Loan | undefined> {
+  const row = await trx
+    .selectFrom('loans')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && rowToLoan(row);
 }
 
 export async function updateLoan(
   trx: Transaction<Database>,
   id: string,
-  changes: Partial<Omit<LoanRow, 'id' | 'created_at'>>,
-): Promise<LoanRow> {
-  return trx
-    .updateTable('loans')
-    .set(changes)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  changes: Partial<Omit<Loan, 'id' | 'created_at'>>,
+): Promise<Loan> {
+  return rowToLoan(
+    await trx
+      .updateTable('loans')
+      .set(loanColumns(changes))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 export interface LoanFilter {
@@ -77,7 +299,7 @@ export interface LoanFilter {
 }
 
 /** Loans, each with its outstanding principal as of `filter.asOf` (its loans-receivable balance then). */
-export async function listLoans(db: Db, filter: LoanFilter): Promise<LoanRow[]> {
+export async function listLoans(db: Db, filter: LoanFilter): Promise<Loan[]> {
   let query = db
     .selectFrom('loans as l')
     .selectAll('l')
@@ -94,9 +316,10 @@ export async function listLoans(db: Db, filter: LoanFilter): Promise<LoanRow[]> 
   if (filter.status) query = query.where('l.status', '=', filter.status);
   if (filter.kind) query = query.where('l.kind', '=', filter.kind);
   if (filter.afterId) query = query.where('l.id', '>', filter.afterId);
-  return (await query.execute()).map(({ receivable, ...loan }) => ({
-    ...loan,
-    outstanding_principal: receivable,
+  // The balance is a sum: through the parser of any exact amount.
+  return (await query.execute()).map(({ receivable, ...row }) => ({
+    ...rowToLoan(row),
+    outstanding_principal: parseDecimalAmount(receivable),
   }));
 }
 
@@ -138,7 +361,7 @@ export async function findLoanWithInstalments(
   withOutstanding = false,
 ): Promise<
   | {
-      loan: LoanRow;
+      loan: Loan;
       instalments: InstalmentRow[];
       paid: PaidTowards[];
       outstanding: string | undefined;
@@ -190,7 +413,8 @@ export async function findLoanWithInstalments(
     .where('l.id', '=', loanId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { instalment_tuples: tuples, paid_tuples: paidTuples, receivable, ...loan } = row;
+  const { instalment_tuples: tuples, paid_tuples: paidTuples, receivable, ...loanRow } = row;
+  const loan = rowToLoan(loanRow);
   const instalments = tuples.map(
     ([number, dueDate, principal, interest, total, balanceAfter, capitalised]) => ({
       loan_id: loan.id,
@@ -205,5 +429,5 @@ export async function findLoanWithInstalments(
     }),
   );
   const paid = paidTuples.map(([number, interest, principal]) => ({ number, interest, principal }));
-  return { loan: loan as LoanRow, instalments, paid, outstanding: receivable };
+  return { loan, instalments, paid, outstanding: receivable };
 }

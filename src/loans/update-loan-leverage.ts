@@ -1,11 +1,12 @@
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
+import { formatMoney } from '../domain/money';
 import { assertCanWrite, type RequestContext } from '../http/auth';
 import { findVisibleLoan } from './find-visible-loan';
 import { leverageColumns, type LeverageBody } from './loan-leverage';
 import { loanView } from './loan.view';
-import { lockLoanForUpdate, updateLoan, type LoanRow } from './loans.repository';
+import { lockLoanForUpdate, updateLoan, type Loan } from './loans.repository';
 
 /**
  * PATCH /v1/loans/{id}: the fund's manager (or the admin) records the financing the loan unlocked,
@@ -19,7 +20,7 @@ export async function updateLoanLeverage(
   context: RequestContext,
   loanId: string,
   body: LeverageBody,
-): Promise<LoanRow> {
+): Promise<Loan> {
   await findVisibleLoan(db, context.actor, loanId); // 404 outside the key's scope
   assertCanWrite(context.actor);
   const changes = leverageColumns(body);
@@ -41,8 +42,8 @@ export async function updateLoanLeverage(
         ...loanView(after),
         changes: changed.map(([field, value]) => ({
           field,
-          from: before[field as keyof typeof changes],
-          to: value,
+          from: formatMoney(before[field as keyof typeof changes]),
+          to: formatMoney(value),
         })),
       },
     });

@@ -1,6 +1,6 @@
 import { appendRepayment } from '../domain/append-repayment';
 import type { CalendarDate } from '../domain/dates';
-import { cents, formatMoney, parseMoney } from '../domain/money';
+import { cents, parseMoney } from '../domain/money';
 import { outstandingPrincipal, type PrepaymentChoice } from '../domain/servicing';
 import { entryWrites } from '../ledger/post-journal-entry';
 import { loanEntry } from './journal-changes';
@@ -9,7 +9,7 @@ import { outcomeRows, unstoredRepayment, type NewRepayment } from './repayment-o
 import {
   newRepaymentWrites,
   outstandingWrite,
-  type LoanRow,
+  type Loan,
   type LoanStanding,
   type RepaymentRow,
 } from './servicing.repository';
@@ -28,7 +28,7 @@ export type RecordedRepayment = Pick<
  * common case, and it costs the same whatever the loan's history. Otherwise undefined: rebookLoan.
  */
 export function appendToHistory(
-  loan: LoanRow,
+  loan: Loan,
   standing: LoanStanding | undefined,
   newRepayment: NewRepayment,
   today: CalendarDate,
@@ -57,10 +57,8 @@ export function appendToHistory(
   const { seq: _seq, ...row } = repayment;
   // Never restructured, nothing capitalised: the standing repayments left the principal less what they repaid of it.
   const principalRepaid = rows.reduce((sum, row) => sum + row.paid.principal, 0n);
-  const owedBefore = cents(
-    parseMoney(loan.principal) - principalRepaid - standing.principalPrepaid,
-  );
-  const outstanding = formatMoney(outstandingPrincipal(owedBefore, [appended.posting], today));
+  const owedBefore = cents(loan.principal - principalRepaid - standing.principalPrepaid);
+  const outstanding = outstandingPrincipal(owedBefore, [appended.posting], today);
   const entry = loanEntry(loan, appended.posting);
   return {
     loan: { ...loan, outstanding_principal: outstanding },

@@ -56,7 +56,7 @@ export async function disburseLoan(
       if (parseMoney(body.amount) !== terms.principal)
         broken.push({
           field: 'amount',
-          message: `must be the loan's principal, ${loan.principal}`,
+          message: `must be the loan's principal, ${formatMoney(loan.principal)}`,
         });
       if (date > today) broken.push({ field: 'date', message: 'must not be in the future' });
       for (const error of checkScheduleTerms(terms)) {
@@ -80,7 +80,7 @@ export async function disburseLoan(
       );
       const active = await markDisbursed(trx, loan.id, {
         disbursed_on: date,
-        outstanding_principal: formatMoney(terms.principal),
+        outstanding_principal: terms.principal,
         schedule_version: 1,
         ...aid.changes,
       });

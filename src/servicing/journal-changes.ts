@@ -9,11 +9,11 @@ import {
   type LedgerEvent,
   type PostedEntry,
 } from '../ledger/post-journal-entry';
-import type { LoanRow, StandingEntry } from './servicing.repository';
+import type { Loan, StandingEntry } from './servicing.repository';
 
 /** The entries the history calls for that are not posted, and the reversals of those posted that it no longer calls for. */
 export function journalChanges(
-  loan: LoanRow,
+  loan: Loan,
   entries: readonly StandingEntry[],
   postings: readonly DesiredPosting[],
 ): EntryRows[] {
@@ -28,7 +28,7 @@ export function journalChanges(
 }
 
 /** The journal entry that books one of the loan's postings. */
-export const loanEntry = (loan: LoanRow, posting: DesiredPosting): EntryRows =>
+export const loanEntry = (loan: Loan, posting: DesiredPosting): EntryRows =>
   entryRows({
     fundId: loan.fund_id,
     loanId: loan.id,

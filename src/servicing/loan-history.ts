@@ -6,7 +6,7 @@ export type {
   AllocationRow,
   InstalmentRow,
   LoanHistory,
-  LoanRow,
+  Loan,
   LoanStanding,
   RepaymentRow,
   StandingEntry,

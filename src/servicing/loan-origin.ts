@@ -1,12 +1,12 @@
-import { parseDate, toYmd } from '../domain/dates';
+import { toYmd } from '../domain/dates';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import type { LoanOrigin } from '../domain/servicing';
 import { termsOfLoan } from '../loans/loan-terms';
-import type { LoanRow } from './servicing.repository';
+import type { Loan } from './servicing.repository';
 
 /** A disbursed loan as the replay starts from it: its terms and schedule version 1, recomputed exactly. */
-export function originOf(loan: LoanRow): LoanOrigin {
-  return originOfTerms(termsOfLoan(loan, parseDate(loan.disbursed_on ?? loan.disbursement_date)));
+export function originOf(loan: Loan): LoanOrigin {
+  return originOfTerms(termsOfLoan(loan, loan.disbursed_on ?? loan.disbursement_date));
 }
 
 /** The same from terms whose disbursementDate is the actual one (an imported loan, checked before it is stored). */

@@ -1,10 +1,9 @@
-import type { Transaction, Updateable } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import { formatMoney, type Money } from '../domain/money';
-import { formatRate } from '../domain/rate';
+import type { Money } from '../domain/money';
 import { outstandingPrincipal, serviceLoan, type Servicing } from '../domain/servicing';
 import { entryWrites, type EntryRows } from '../ledger/post-journal-entry';
 import { journalChanges } from './journal-changes';
@@ -32,7 +31,7 @@ import {
   settlementWrites,
   type AllocationRow,
   type LoanHistory,
-  type LoanRow,
+  type Loan,
   type RepaymentRow,
 } from './servicing.repository';
 import { settlementChanges, type SettlementChange } from './settlement-changes';
@@ -48,7 +47,7 @@ export interface Cause {
 /** Everything a rebooking changes, as rows, and the same rows as `writes` to send in one statement. */
 export interface Rebooked {
   /** The loan as it will be once `writes` are sent. */
-  readonly loan: LoanRow;
+  readonly loan: Loan;
   /** Every row below, to send with the use case's audit event in one statement (executeWrites). */
   readonly writes: Write[];
   readonly servicing: Servicing;
@@ -76,7 +75,7 @@ export interface Rebooked {
  */
 export async function rebookLoan(
   trx: Transaction<Database>,
-  loan: LoanRow,
+  loan: Loan,
   cause: Cause,
   today: CalendarDate,
   { newRepayment, history }: { newRepayment?: NewRepayment; history?: LoanHistory } = {},
@@ -122,7 +121,7 @@ export async function rebookLoan(
 
 /** The loan row's columns a rebooking sets. */
 function loanChanges(
-  loan: LoanRow,
+  loan: Loan,
   stored: LoanHistory,
   servicing: Servicing,
   newVersion: boolean,
@@ -132,12 +131,12 @@ function loanChanges(
     status: servicing.status,
     repaid_on: servicing.status === 'repaid' ? servicing.closedOn : null,
     written_off_principal:
-      servicing.status === 'written_off' ? formatMoney(servicing.writtenOffPrincipal) : null,
+      servicing.status === 'written_off' ? servicing.writtenOffPrincipal : null,
     // Once granted, forbearance stays on record, even if a back-dated payment left it nothing to change.
     restructured: servicing.restructured || stored.restructurings.length > 0,
     schedule_version: loan.schedule_version + (newVersion ? 1 : 0),
-    outstanding_principal: formatMoney(outstanding),
-    current_annual_rate_percent: formatRate(servicing.annualRate),
+    outstanding_principal: outstanding,
+    current_annual_rate_percent: servicing.annualRate,
   };
 }
 
@@ -146,7 +145,7 @@ function rebookingWrites(
   trx: Transaction<Database>,
   rows: Omit<Rebooked, 'writes'> & {
     newAllocations: AllocationAmounts[];
-    changes: Updateable<Database['loans']>;
+    changes: Partial<Loan>;
   },
 ): Write[] {
   const writes: Write[] = [];

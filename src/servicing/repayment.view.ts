@@ -1,5 +1,5 @@
 import { cents, formatMoney, parseMoney } from '../domain/money';
-import type { AllocationRow, LoanRow, RepaymentRow } from './servicing.repository';
+import type { AllocationRow, Loan, RepaymentRow } from './servicing.repository';
 
 /** A repayment as the API shows it: what it paid, instalment by instalment, and what became of the rest. */
 export function repaymentView(repayment: RepaymentRow, allocations: readonly AllocationRow[]) {
@@ -46,11 +46,11 @@ export function repaymentView(repayment: RepaymentRow, allocations: readonly All
 }
 
 /** Where the loan stands after a servicing operation. */
-export function loanStateView(loan: LoanRow) {
+export function loanStateView(loan: Loan) {
   return {
     id: loan.id,
     status: loan.status,
-    outstanding_principal: loan.outstanding_principal,
+    outstanding_principal: formatMoney(loan.outstanding_principal),
     schedule_version: loan.schedule_version,
     restructured: loan.restructured,
   };

@@ -20,7 +20,7 @@ import {
   insertRestructuring,
   lockLoanWithHistory,
   type LoanHistory,
-  type LoanRow,
+  type Loan,
 } from './servicing.repository';
 
 export interface RestructuringBody {
@@ -105,7 +105,7 @@ export async function restructureLoan(
 export async function applyRestructuring(
   trx: Transaction<Database>,
   context: RequestContext,
-  { loan, history }: { loan: LoanRow; history: LoanHistory },
+  { loan, history }: { loan: Loan; history: LoanHistory },
   body: RestructuringBody,
   today: CalendarDate,
   moratoriumId: string | null,

@@ -4,7 +4,7 @@ import { MAX_AMOUNT, parseDecimalAmount } from '../domain/money';
 import type { ScheduleRow } from '../domain/schedule';
 import type { Servicing } from '../domain/servicing';
 import { instalmentView } from '../schedules/schedule.view';
-import type { InstalmentRow, LoanRow } from './servicing.repository';
+import type { InstalmentRow, Loan } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
 export type VersionReason =
@@ -53,7 +53,7 @@ export function checkScheduleFits(servicing: Servicing, blame: Omit<FieldError, 
 
 /** The schedule version the replay calls for, unless its rows are the current version's. */
 export function newScheduleVersion(
-  loan: LoanRow,
+  loan: Loan,
   reason: VersionReason,
   effectiveDate: CalendarDate,
   current: readonly InstalmentRow[],

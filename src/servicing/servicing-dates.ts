@@ -1,13 +1,13 @@
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import type { LoanHistory, LoanRow } from './servicing.repository';
+import type { LoanHistory, Loan } from './servicing.repository';
 
 /**
  * A restructuring or a write-off takes effect from a date: not before the disbursement, not in the
  * future, and not before anything already recorded on the loan (history is replayed, not rewritten).
  */
 export function checkEffectiveDate(
-  loan: LoanRow,
+  loan: Loan,
   history: LoanHistory,
   date: CalendarDate,
   today: CalendarDate,

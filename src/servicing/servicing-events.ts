@@ -3,7 +3,7 @@ import { parseMoney } from '../domain/money';
 import { parseRate } from '../domain/rate';
 import type { DeferralType } from '../domain/schedule';
 import type { PrepaymentChoice, ServicingEvent } from '../domain/servicing';
-import type { LoanRow, RepaymentRow, RestructuringRow } from './servicing.repository';
+import type { Loan, RepaymentRow, RestructuringRow } from './servicing.repository';
 
 /** The seq of a repayment the database has not numbered yet: one past the largest bigint, so it sorts after every stored fact. */
 export const UNSTORED_SEQ = String(2n ** 63n);
@@ -15,7 +15,7 @@ const bySeq = (a: string, b: string) => a.length - b.length || a.localeCompare(b
 
 /** The loan's facts as the replay reads them: repayments, restructurings and a write-off, by value date then seq. */
 export function servicingEvents(
-  loan: LoanRow,
+  loan: Loan,
   repayments: readonly ReplayedRepayment[],
   restructurings: readonly RestructuringRow[],
 ): ServicingEvent[] {
@@ -41,7 +41,7 @@ export function servicingEvents(
     dated.push({
       date: loan.written_off_on,
       seq: loan.written_off_seq,
-      event: { kind: 'write_off', id: loan.id, date: loan.written_off_on as CalendarDate },
+      event: { kind: 'write_off', id: loan.id, date: loan.written_off_on },
     });
   }
   return dated

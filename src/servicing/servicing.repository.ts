@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
 import type {
@@ -10,13 +10,16 @@ import type {
 import { NOTHING, type Amounts } from '../domain/allocation';
 import type { StandingRow } from '../domain/append-repayment';
 import { parseDate, type CalendarDate } from '../domain/dates';
-import { parseDecimalAmount, parseMoney, type Money } from '../domain/money';
+import { formatMoney, parseDecimalAmount, parseMoney, type Money } from '../domain/money';
+import { loanColumns, rowToLoan, type Loan } from '../loans/find-visible-loan';
 
-export type LoanRow = Selectable<Database['loans']>;
+export type { Loan };
 export type RepaymentRow = Selectable<RepaymentsTable>;
 export type AllocationRow = Selectable<AllocationsTable>;
 export type RestructuringRow = Selectable<RestructuringsTable>;
 type Executor = Db | Transaction<Database>;
+/** The loan's columns as raw SQL reads them (l.*), before rowToLoan. */
+type LoanRow = Selectable<Database['loans']>;
 
 export async function restructuringsOfLoan(
   db: Executor,
@@ -135,11 +138,14 @@ export async function insertRestructuring(
 
 export type InstalmentRow = Selectable<Database['instalments']>;
 
-export async function lockLoan(
-  trx: Transaction<Database>,
-  id: string,
-): Promise<LoanRow | undefined> {
-  return trx.selectFrom('loans').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+export async function lockLoan(trx: Transaction<Database>, id: string): Promise<Loan | undefined> {
+  const row = await trx
+    .selectFrom('loans')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && rowToLoan(row);
 }
 
 /** A fund's active loans (of one kind, if given), locked in id order so that two moratoria cannot deadlock. */
@@ -147,7 +153,7 @@ export async function lockActiveLoansOfFund(
   trx: Transaction<Database>,
   fundId: string,
   kind: string | undefined,
-): Promise<LoanRow[]> {
+): Promise<Loan[]> {
   let query = trx
     .selectFrom('loans')
     .selectAll()
@@ -156,7 +162,7 @@ export async function lockActiveLoansOfFund(
     .orderBy('id')
     .forUpdate();
   if (kind) query = query.where('kind', '=', kind);
-  return query.execute();
+  return (await query.execute()).map(rowToLoan);
 }
 
 export async function insertMoratorium(
@@ -170,10 +176,10 @@ export async function insertMoratorium(
 export async function markWrittenOff(
   trx: Transaction<Database>,
   id: string,
-  date: string,
+  date: CalendarDate,
   reason: string,
-): Promise<LoanRow> {
-  return trx
+): Promise<Loan> {
+  const row = await trx
     .updateTable('loans')
     .set({
       written_off_on: date,
@@ -184,6 +190,7 @@ export async function markWrittenOff(
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  return rowToLoan(row);
 }
 
 export interface StandingEntry {
@@ -235,13 +242,14 @@ export async function loadHistory(
 export async function lockLoanWithHistory(
   trx: Transaction<Database>,
   loanId: string,
-): Promise<{ loan: LoanRow; history: LoanHistory } | undefined> {
+): Promise<{ loan: Loan; history: LoanHistory } | undefined> {
   const { rows } = await sql<LoanRow & { history: LoanHistory; seen_revision: number }>`
     SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
     FROM loans l WHERE l.id = ${loanId} FOR UPDATE OF l`.execute(trx);
   const row = rows[0];
   if (!row) return undefined;
-  const { history, seen_revision: seen, ...loan } = row;
+  const { history, seen_revision: seen, ...loanRow } = row;
+  const loan = rowToLoan(loanRow);
   const upToDate =
     seen === loan.revision
       ? withDates(history)
@@ -336,9 +344,10 @@ export function lockLoanWithStandingQuery(
 /** The loan and where it stands, from a row of lockLoanWithStandingQuery; no standing if it was read before a change the lock waited for. */
 export function lockedLoanStanding(
   row: LockedStandingRow | undefined,
-): { loan: LoanRow; standing: LoanStanding | undefined } | undefined {
+): { loan: Loan; standing: LoanStanding | undefined } | undefined {
   if (!row) return undefined;
-  const { standing, seen_revision: seen, ...loan } = row;
+  const { standing, seen_revision: seen, ...loanRow } = row;
+  const loan = rowToLoan(loanRow);
   return { loan, standing: seen === loan.revision ? rowToStanding(standing) : undefined };
 }
 
@@ -445,15 +454,16 @@ export async function insertScheduleVersion(
 export async function markDisbursed(
   trx: Transaction<Database>,
   id: string,
-  changes: Omit<Updateable<Database['loans']>, 'status'>,
-): Promise<LoanRow> {
-  const disbursed = { status: 'active' as const, ...changes };
-  return trx
+  changes: Omit<Partial<Loan>, 'status'>,
+): Promise<Loan> {
+  const disbursed = loanColumns({ status: 'active', ...changes });
+  const row = await trx
     .updateTable('loans')
     .set(disbursed)
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  return rowToLoan(row);
 }
 
 /** A new schedule version and its instalments, as writes. */
@@ -472,20 +482,20 @@ export function scheduleVersionWrites(
 export function loanStateWrite(
   trx: Transaction<Database>,
   id: string,
-  changes: Updateable<Database['loans']>,
+  changes: Partial<Loan>,
 ): Write {
   return {
     query: trx
       .updateTable('loans')
-      .set({ ...changes, revision: sql<number>`revision + 1` })
+      .set({ ...loanColumns(changes), revision: sql<number>`revision + 1` })
       .where('id', '=', id),
   };
 }
 
 /** The loan's outstanding principal after a repayment appended to its history (its revision moves on too). */
-export function outstandingWrite(id: string, outstanding: string): Write {
+export function outstandingWrite(id: string, outstanding: Money): Write {
   return {
-    query: sql`UPDATE loans SET outstanding_principal = ${outstanding}::numeric, revision = revision + 1 WHERE id = ${id}::uuid`,
+    query: sql`UPDATE loans SET outstanding_principal = ${formatMoney(outstanding)}::numeric, revision = revision + 1 WHERE id = ${id}::uuid`,
   };
 }
 

@@ -4,6 +4,7 @@ import { auditEvent } from '../audit/record-audit-event';
 import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
+import { formatMoney } from '../domain/money';
 import { DomainError } from '../domain/errors';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
@@ -59,7 +60,10 @@ export async function writeOffLoan(
         id: written.id,
         status: written.status,
         written_off_on: date,
-        written_off_principal: written.written_off_principal,
+        written_off_principal:
+          written.written_off_principal === null
+            ? null
+            : formatMoney(written.written_off_principal),
         reason: body.reason,
       };
       const published = eventWrites(context.requestId, [

@@ -14,9 +14,8 @@ import {
   type CollateralClass,
   type RatingClass,
 } from '../domain/gge';
-import type { ExactDecimal } from '../domain/exact-decimal';
-import { formatMoney, parseMoney, type Money } from '../domain/money';
-import { oneOf } from '../domain/one-of';
+import { ExactDecimal } from '../domain/exact-decimal';
+import { formatMoney, type Money } from '../domain/money';
 import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import {
   aidGrantColumns,
@@ -24,10 +23,10 @@ import {
   findAidGrantsOfLoan,
   findBaseRateInForce,
   findBaseRatesOfFund,
-  LEGAL_BASES,
   updateLoanAid,
   type BaseRate,
-  type LoanRow,
+  type LegalBasis,
+  type LoanAidFacts,
   type NewAidGrant,
 } from './state-aid.repository';
 
@@ -38,15 +37,15 @@ export { findBaseRatesOfFund };
 export const DEFAULT_RATING: RatingClass = 'no_credit_history';
 export const DEFAULT_COLLATERAL: CollateralClass = 'normal';
 
-export const ratingOf = (loan: Pick<LoanRow, 'rating_class'>) =>
-  (loan.rating_class ?? DEFAULT_RATING) as RatingClass;
-export const collateralOf = (loan: Pick<LoanRow, 'collateral_class'>) =>
-  (loan.collateral_class ?? DEFAULT_COLLATERAL) as CollateralClass;
+export const ratingOf = (loan: Pick<LoanAidFacts, 'rating_class'>) =>
+  loan.rating_class ?? DEFAULT_RATING;
+export const collateralOf = (loan: Pick<LoanAidFacts, 'collateral_class'>) =>
+  loan.collateral_class ?? DEFAULT_COLLATERAL;
 
 export interface GrantRates {
-  readonly base: string;
-  readonly reference: string;
-  readonly discount: string;
+  readonly base: ExactDecimal;
+  readonly reference: ExactDecimal;
+  readonly discount: ExactDecimal;
 }
 
 /** The grant date's rates for the loan's classes, from a base rate in percent. */
@@ -56,16 +55,16 @@ export function ratesFor(
   collateral: CollateralClass,
 ): GrantRates {
   return {
-    base: normalisePercent(basePercent),
-    reference: addBasisPoints(basePercent, marginBasisPoints(rating, collateral)),
-    discount: addBasisPoints(basePercent, DISCOUNT_MARGIN_BP),
+    base: new ExactDecimal(basePercent),
+    reference: new ExactDecimal(addBasisPoints(basePercent, marginBasisPoints(rating, collateral))),
+    discount: new ExactDecimal(addBasisPoints(basePercent, DISCOUNT_MARGIN_BP)),
   };
 }
 
 /** The loan's state-aid columns and aid grant, once disbursed (or restructured). */
 export interface LoanAid {
   readonly changes: Pick<
-    LoanRow,
+    LoanAidFacts,
     | 'base_rate_percent'
     | 'reference_rate_percent'
     | 'discount_rate_percent'
@@ -86,7 +85,7 @@ export interface LoanAid {
  */
 export async function aidAtDisbursement(
   trx: Transaction<Database>,
-  loan: LoanRow,
+  loan: LoanAidFacts,
   grantDate: CalendarDate,
   rows: readonly AidRow[],
   baseRate: BaseRateLookup = findBaseRateInForce,
@@ -106,7 +105,7 @@ export async function aidAtDisbursement(
     };
   const rates = ratesFor(base.rate_percent, ratingOf(loan), collateralOf(loan));
   const gge = grossGrantEquivalent({
-    principal: parseMoney(loan.principal),
+    principal: loan.principal,
     grantDate,
     rows,
     referenceRatePercent: rates.reference,
@@ -122,7 +121,7 @@ export async function aidAtDisbursement(
             grant_date: grantDate,
             amount: gge,
             reason: 'disbursement',
-            legal_basis: legalBasisOf(loan),
+            legal_basis: loan.legal_basis,
           },
         ]
       : [];
@@ -131,7 +130,7 @@ export async function aidAtDisbursement(
       base_rate_percent: rates.base,
       reference_rate_percent: rates.reference,
       discount_rate_percent: rates.discount,
-      gross_grant_equivalent: formatMoney(gge),
+      gross_grant_equivalent: gge,
     },
     writes: grants.map(aidGrantInsert),
     grants: grants.map(aidGrantColumns),
@@ -170,7 +169,7 @@ export const cachedBaseRate: BaseRateLookup = async (trx, fundId, date) => {
  */
 export async function aidAtRestructuring(
   trx: Transaction<Database>,
-  loan: LoanRow,
+  loan: LoanAidFacts,
   effectiveDate: CalendarDate,
   rows: readonly AidRow[],
 ): Promise<LoanAid | undefined> {
@@ -182,8 +181,8 @@ export async function aidAtRestructuring(
   )
     return undefined;
   const gge = grossGrantEquivalent({
-    principal: parseMoney(loan.principal),
-    grantDate: loan.disbursed_on as CalendarDate,
+    principal: loan.principal,
+    grantDate: loan.disbursed_on,
     rows,
     referenceRatePercent: loan.reference_rate_percent,
     discountRatePercent: loan.discount_rate_percent,
@@ -195,7 +194,7 @@ export async function aidAtRestructuring(
       base_rate_percent: loan.base_rate_percent,
       reference_rate_percent: loan.reference_rate_percent,
       discount_rate_percent: loan.discount_rate_percent,
-      gross_grant_equivalent: formatMoney(gge),
+      gross_grant_equivalent: gge,
     },
     writes:
       increase > 0n
@@ -207,7 +206,7 @@ export async function aidAtRestructuring(
               grant_date: effectiveDate,
               amount: increase as Money,
               reason: 'restructuring',
-              legal_basis: legalBasisOf(loan),
+              legal_basis: loan.legal_basis,
             }),
           ]
         : [],
@@ -215,15 +214,11 @@ export async function aidAtRestructuring(
   };
 }
 
-/** The loan row's basis, checked (src/loans' repository gives it as text). */
-const legalBasisOf = (loan: Pick<LoanRow, 'legal_basis'>) =>
-  oneOf(LEGAL_BASES, loan.legal_basis, 'loans.legal_basis');
-
 /** What a loan request says of state aid (POST /v1/loans), all optional. */
 export interface LoanAidBody {
   rating_class?: RatingClass;
   collateral_class?: CollateralClass;
-  legal_basis?: (typeof LEGAL_BASES)[number];
+  legal_basis?: LegalBasis;
   aid_scheme_reference?: string | null;
 }
 
@@ -234,9 +229,9 @@ export interface LoanAidBody {
  */
 export function loanAidColumns(
   body: LoanAidBody,
-  product: { rating_class: string | null; collateral_class: string | null },
+  product: { rating_class: RatingClass | null; collateral_class: CollateralClass | null },
 ) {
-  const legalBasis = body.legal_basis ?? 'de_minimis';
+  const legalBasis: LegalBasis = body.legal_basis ?? 'de_minimis';
   const reference = body.aid_scheme_reference ?? null;
   const broken: FieldError[] = [];
   if (legalBasis === 'block_exemption' && reference === null)
@@ -268,16 +263,12 @@ export function loanAidColumns(
 export async function expectedAid(
   db: Db | Transaction<Database>,
   fundId: string,
-  classes: { rating_class: string; collateral_class: string },
+  classes: { rating_class: RatingClass; collateral_class: CollateralClass },
   terms: ScheduleTerms,
 ): Promise<Money | undefined> {
   const base = await findBaseRateInForce(db, fundId, terms.disbursementDate);
   if (!base) return undefined;
-  const rates = ratesFor(
-    base.rate_percent,
-    classes.rating_class as RatingClass,
-    classes.collateral_class as CollateralClass,
-  );
+  const rates = ratesFor(base.rate_percent, classes.rating_class, classes.collateral_class);
   return grossGrantEquivalent({
     principal: terms.principal,
     grantDate: terms.disbursementDate,

@@ -5,13 +5,35 @@ import { parseDate, type CalendarDate } from '../domain/dates';
 import { parseExactDecimal, type ExactDecimal } from '../domain/exact-decimal';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
+import {
+  LEGAL_BASES,
+  type CollateralClass,
+  type LegalBasis,
+  type RatingClass,
+} from '../domain/gge';
 
-/** The loan's columns state aid reads and sets (src/loans sits above state aid). */
-export type LoanRow = Selectable<Database['loans']>;
+/**
+ * What state aid reads of a loan: members of src/loans' Loan, which it passes (src/loans sits above
+ * state aid, so its type cannot be named here); the grant date's rates are exact decimals.
+ */
+export interface LoanAidFacts {
+  readonly id: string;
+  readonly fund_id: string;
+  readonly structure_id: string;
+  readonly principal: Money;
+  readonly disbursed_on: CalendarDate | null;
+  readonly rating_class: RatingClass | null;
+  readonly collateral_class: CollateralClass | null;
+  readonly legal_basis: LegalBasis;
+  readonly aid_scheme_reference: string | null;
+  readonly base_rate_percent: ExactDecimal | null;
+  readonly reference_rate_percent: ExactDecimal | null;
+  readonly discount_rate_percent: ExactDecimal | null;
+  readonly gross_grant_equivalent: Money | null;
+}
 type Executor = Db | Transaction<Database>;
 
-export const LEGAL_BASES = ['de_minimis', 'sgei_de_minimis', 'block_exemption', 'no_aid'] as const;
-export type LegalBasis = (typeof LEGAL_BASES)[number];
+export { LEGAL_BASES, type LegalBasis };
 const DE_MINIMIS_BASES = ['de_minimis', 'sgei_de_minimis'] as const;
 const GRANT_REASONS = ['disbursement', 'restructuring'] as const;
 
@@ -158,9 +180,14 @@ export async function findAidGrantsOfLoan(db: Executor, loanId: string): Promise
 export async function updateLoanAid(
   trx: Transaction<Database>,
   loanId: string,
-  changes: { gross_grant_equivalent: string | null },
+  changes: { gross_grant_equivalent: Money | null },
 ): Promise<void> {
-  await trx.updateTable('loans').set(changes).where('id', '=', loanId).execute();
+  const gge = changes.gross_grant_equivalent;
+  await trx
+    .updateTable('loans')
+    .set({ gross_grant_equivalent: gge === null ? null : formatMoney(gge) })
+    .where('id', '=', loanId)
+    .execute();
 }
 
 export async function insertDeclaredAid(

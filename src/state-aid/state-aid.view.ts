@@ -1,12 +1,14 @@
 import { normalisePercent } from '../domain/gge';
 import { collateralOf, ratingOf } from './loan-aid';
 import { formatMoney } from '../domain/money';
-import type { AidGrant, BaseRate, DeclaredAid, LoanRow } from './state-aid.repository';
+import type { ExactDecimal } from '../domain/exact-decimal';
+import type { AidGrant, BaseRate, DeclaredAid, LoanAidFacts } from './state-aid.repository';
 
-const percentOrNull = (value: string | null) => (value === null ? null : normalisePercent(value));
+const percentOrNull = (value: ExactDecimal | null) =>
+  value === null ? null : normalisePercent(value);
 
 /** A loan's state aid (docs/state-aid.md): its classes, legal basis, the grant date's rates and its GGE. */
-export function loanStateAidView(loan: LoanRow) {
+export function loanStateAidView(loan: LoanAidFacts) {
   return {
     rating_class: ratingOf(loan),
     collateral_class: collateralOf(loan),
@@ -15,7 +17,8 @@ export function loanStateAidView(loan: LoanRow) {
     base_rate_percent: percentOrNull(loan.base_rate_percent),
     reference_rate_percent: percentOrNull(loan.reference_rate_percent),
     discount_rate_percent: percentOrNull(loan.discount_rate_percent),
-    gross_grant_equivalent: loan.gross_grant_equivalent,
+    gross_grant_equivalent:
+      loan.gross_grant_equivalent === null ? null : formatMoney(loan.gross_grant_equivalent),
     // Why a disbursed loan has no GGE: no EU base rate was recorded on or before its disbursement date.
     missing:
       loan.disbursed_on !== null && loan.gross_grant_equivalent === null ? 'eu_base_rate' : null,

@@ -9,7 +9,7 @@ import { cents, formatMoney, parseMoney, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
-import { loanColumns, rowToLoan, type LoanColumns } from '../loans/find-visible-loan';
+import { loanColumns, type LoanColumns } from '../loans/find-visible-loan';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentRows } from '../loans/schedule-rows';
@@ -84,15 +84,10 @@ function stepClock(): () => Date {
  */
 export async function replayLoan(
   trx: Transaction<Database>,
-  createdLoan: Loan | Parameters<typeof rowToLoan>[0],
+  created: Loan,
   repayments: readonly ImportedRepayment[],
   today: CalendarDate,
 ): Promise<ReplayedLoan> {
-  // The stored row (RETURNING *) is read as any loan is; a loan already read is taken as it is.
-  const created =
-    typeof createdLoan.principal === 'string'
-      ? rowToLoan(createdLoan as Parameters<typeof rowToLoan>[0])
-      : (createdLoan as Loan);
   const out: Omit<ReplayedLoan, 'loan'> = {
     versions: [],
     instalments: [],

@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { CalendarDate } from '../../src/domain/dates';
 import { withLuhnCheckDigit } from '../../src/domain/structure-identifiers';
 import { replayLoan } from '../../src/imports/replay-loan';
+import { rowToLoan } from '../../src/loans/find-visible-loan';
 import { testDb } from '../support/db';
 import { testApp } from '../support/app';
 import { expectContract } from '../support/contract';
@@ -252,7 +253,7 @@ describe('the CSV import’s replay', () => {
         .selectAll()
         .where('id', '=', created.body.id)
         .executeTakeFirstOrThrow();
-      return replayLoan(trx, row, [], '2026-12-07' as CalendarDate);
+      return replayLoan(trx, rowToLoan(row), [], '2026-12-07' as CalendarDate);
     });
     expect(replayed.loan).toMatchObject({
       base_rate_percent: '3.5',

@@ -4,10 +4,11 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { assertCanWrite, type RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { loanView } from './loan.view';
-import { lockLoanForUpdate, updateLoan } from './loans.repository';
+import { lockVisibleLoan } from './find-visible-loan';
+import { updateLoan } from './loans.repository';
 
 /** A pending loan that will not be disbursed; cancelling it twice changes nothing. */
 export async function cancelLoan(
@@ -22,9 +23,7 @@ export async function cancelLoan(
     db,
     idempotency,
     async (trx) => {
-      const loan = await lockLoanForUpdate(trx, loanId);
-      if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id))
-        throw new DomainError('not_found', 'No such loan.');
+      const loan = await lockVisibleLoan(trx, context.actor, loanId);
       assertCanWrite(context.actor);
       if (loan.status === 'cancelled') return loan;
       if (loan.status !== 'pending')

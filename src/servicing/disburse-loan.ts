@@ -8,7 +8,8 @@ import { disbursementLines } from '../domain/ledger';
 import { formatMoney, parseMoney } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
-import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { assertCanWrite, type RequestContext } from '../http/auth';
+import { lockVisibleLoan } from '../loans/find-visible-loan';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { postJournalEntry } from '../ledger/post-journal-entry';
 import { aidAtDisbursement } from '../state-aid/loan-aid';
@@ -17,7 +18,7 @@ import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentRows } from '../loans/schedule-rows';
 import { rebookLoan } from './rebook-loan';
-import { insertScheduleVersion, lockLoan, markDisbursed } from './servicing.repository';
+import { insertScheduleVersion, markDisbursed } from './servicing.repository';
 
 export interface DisbursementBody {
   date: string;
@@ -40,9 +41,7 @@ export async function disburseLoan(
     db,
     idempotency,
     async (trx) => {
-      const loan = await lockLoan(trx, loanId);
-      if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id))
-        throw new DomainError('not_found', 'No such loan.');
+      const loan = await lockVisibleLoan(trx, context.actor, loanId);
       assertCanWrite(context.actor);
       if (loan.status !== 'pending')
         throw new DomainError(

@@ -4,14 +4,14 @@ import { executeWrites } from '../db/writes';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
-import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
+import { assertCanWrite, type RequestContext } from '../http/auth';
+import { lockVisibleLoan } from '../loans/find-visible-loan';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
 import {
   allocationsOfLoan,
   findRepayment,
-  lockLoan,
   lockRepayment,
   markRepaymentReversed,
 } from './servicing.repository';
@@ -34,9 +34,7 @@ export async function reverseRepayment(
     db,
     idempotency,
     async (trx) => {
-      const loan = await lockLoan(trx, loanId);
-      if (!loan || !seesStructure(context.actor, loan.fund_id, loan.structure_id))
-        throw new DomainError('not_found', 'No such loan.');
+      const loan = await lockVisibleLoan(trx, context.actor, loanId);
       const repayment = await lockRepayment(trx, loan.id, repaymentId);
       if (!repayment) throw new DomainError('not_found', 'No such repayment on this loan.');
       assertCanWrite(context.actor);

@@ -138,16 +138,6 @@ export async function insertRestructuring(
 
 export type InstalmentRow = Selectable<Database['instalments']>;
 
-export async function lockLoan(trx: Transaction<Database>, id: string): Promise<Loan | undefined> {
-  const row = await trx
-    .selectFrom('loans')
-    .selectAll()
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst();
-  return row && rowToLoan(row);
-}
-
 /** A fund's active loans (of one kind, if given), locked in id order so that two moratoria cannot deadlock. */
 export async function lockActiveLoansOfFund(
   trx: Transaction<Database>,

@@ -20,6 +20,7 @@ import {
   openFund,
   perform,
   sequenceArb,
+  type Command,
   type Sequence,
   type World,
 } from '../support/servicing-model';
@@ -32,6 +33,49 @@ beforeAll(async () => {
 });
 afterAll(() => closeModelWorld(world));
 
+const ONE_ON_TIME: Command = {
+  op: 'repay',
+  loan: 0,
+  amount: { of: 'next', percent: 100 },
+  date: { at: 'due', shift: 0 },
+  prepayment: null,
+  via: 'direct',
+};
+
+/**
+ * One history sure to meet both, so that the counts below do not hang on the draw: two repayments
+ * on time, a restructuring capitalising the arrears half a year later, one more repayment, reversed.
+ */
+const BOTH_MET: Sequence = {
+  first: {
+    principalCents: 1_200_000,
+    rate: '2.5',
+    periodicity: 'monthly',
+    termPeriods: 12,
+    deferralPeriods: 0,
+    deferralType: 'partial',
+    method: 'annuity',
+    dayCount: '30E/360',
+    rounding: 'half_up',
+    instalmentMultiple: '0.01',
+    firstDueAfterDays: 0,
+  },
+  firstOn: '2023-01-02' as CalendarDate,
+  commands: [
+    ...[0, 1].map(() => ONE_ON_TIME),
+    {
+      op: 'restructure',
+      loan: 0,
+      date: { at: 'later', days: 200 },
+      change: { type: 'extension', remainingPeriods: 12 },
+      capitaliseArrears: true,
+      via: 'direct',
+    },
+    ONE_ON_TIME,
+    { op: 'reverse', repayment: 2, via: 'direct' },
+  ],
+};
+
 /** How often the runs met what could tell the two apart: a reversal, a capitalisation. */
 const met = { reversedAllocations: 0, settlements: 0, comparisons: 0 };
 
@@ -39,7 +83,7 @@ describe('"unpaid" in SQL and in the domain (DOMAIN.md "Allocation", "Arrears")'
   it('agree on every instalment of random portfolios, as of every date their history touches', async () => {
     await fc.assert(
       fc.asyncProperty(sequenceArb, (sequence) => play(sequence)),
-      { numRuns: RUNS },
+      { numRuns: RUNS, examples: [[BOTH_MET]] },
     );
     expect(met.comparisons).toBeGreaterThan(0);
     expect(met.reversedAllocations).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { connectDatabase, type Db } from './db/connect';
 import { DataDirInUseError } from './db/data-dir-lock';
 import { migrate } from './db/migrate';
 import { addMonths, type CalendarDate } from './domain/dates';
+import { formatMoney } from './domain/money';
 import { LA_POSTE_SIREN, withLuhnCheckDigit } from './domain/structure-identifiers';
 import { createFund } from './funds/create-fund';
 import { ADMIN, type RequestContext } from './http/auth';
@@ -102,7 +103,7 @@ async function payDueInstalments(
   today: CalendarDate,
 ) {
   const { instalments } = await getLoanSchedule(db, ADMIN, loanId, today);
-  const owed = instalments.filter((row) => row.due_date <= today && row.total !== '0.00');
+  const owed = instalments.filter((row) => row.due_date <= today && row.total !== 0n);
   const due = owed.slice(-12);
   const paying = random.chance(0.8) ? due.length : random.int(0, due.length);
   for (const row of due.slice(0, paying)) {
@@ -110,7 +111,11 @@ async function payDueInstalments(
       db,
       admin,
       loanId,
-      { amount: row.total, value_date: row.due_date, reference: `VIR-${row.due_date}` },
+      {
+        amount: formatMoney(row.total),
+        value_date: row.due_date,
+        reference: `VIR-${row.due_date}`,
+      },
       randomUUID(),
       today,
     );

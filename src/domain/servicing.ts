@@ -33,7 +33,8 @@ import {
 
 export type { ServicedRow } from './serviced-rows';
 
-export type PrepaymentChoice = 'reduce_instalment' | 'reduce_term' | 'pay_ahead';
+export const PREPAYMENT_CHOICES = ['reduce_instalment', 'reduce_term', 'pay_ahead'] as const;
+export type PrepaymentChoice = (typeof PREPAYMENT_CHOICES)[number];
 
 export type RestructuringChange =
   | { readonly type: 'moratorium'; readonly periods: number; readonly deferralType: DeferralType }

@@ -2,9 +2,15 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import { paidSql } from '../db/unpaid-sql';
 import { arrearsAsOf, NOTHING, type Amounts, type Arrears } from '../domain/allocation';
-import type { CalendarDate } from '../domain/dates';
+import { parseDate, type CalendarDate } from '../domain/dates';
 import type { InstalmentStatus } from '../domain/instalment-status';
-import { parseMoney, parseSignedMoney, ZERO, type Money } from '../domain/money';
+import {
+  parseDecimalAmount,
+  parseMoney,
+  parseSignedMoney,
+  ZERO,
+  type Money,
+} from '../domain/money';
 import { instalmentStates, statusesOf } from '../loans/get-loan-schedule';
 
 /**
@@ -142,11 +148,12 @@ async function loanPage(
   return loans.map((loan) => {
     const lines = linesOf.get(loan.id) ?? [];
     const paidTowards = lines.map((line) => paidOf.get(`${loan.id}/${line.number}`) ?? NOTHING);
-    const statuses = statusesOf(lines, paidTowards, asOf);
+    const owed = lines.map(owedBy);
+    const statuses = statusesOf(owed, paidTowards, asOf);
     const closed = loan.status !== 'active';
     const states = closed
       ? []
-      : instalmentStates({ projected: false, instalments: lines, paid: paidTowards });
+      : instalmentStates({ projected: false, instalments: owed, paid: paidTowards });
     return {
       loan,
       instalments: lines,
@@ -168,3 +175,12 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   }
   return groups;
 }
+
+/** What an instalment of the tape owes, as the schedule's statuses and arrears read it. */
+const owedBy = (line: ScheduleLine) => ({
+  number: line.number,
+  due_date: parseDate(line.due_date),
+  principal: parseDecimalAmount(line.principal),
+  interest: parseDecimalAmount(line.interest),
+  total: parseDecimalAmount(line.total),
+});

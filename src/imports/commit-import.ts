@@ -6,15 +6,18 @@ import { poolStats, type Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
+import { parseMoney } from '../domain/money';
 import type { PrepaymentChoice } from '../domain/servicing';
 import { ADMIN, type RequestContext } from '../http/auth';
 import { insertLoans, updateReplayedLoans } from '../loans/find-visible-loan';
+import { instalmentColumns } from '../loans/instalments';
 import { termsColumns } from '../loans/loan-terms';
 import { structureColumns, type StructureFields } from '../structures/structure-rules';
 import { structureView } from '../structures/structure.view';
 import { insertStructures } from '../structures/find-structure';
 import { loanAidColumns } from '../state-aid/loan-aid';
 import { postJournalEntries } from '../ledger/post-journal-entry';
+import { allocationColumns, repaymentColumns } from '../servicing/servicing-rows';
 import { structureKey } from './check-structures';
 import { checkImport, type ImportBody, type ImportPlan } from './dry-run-import';
 import {
@@ -139,7 +142,7 @@ async function writeImport(
     for (const loan of pending.map((p) => byId.get(p.id)!)) {
       const lines = (plan.repayments.get(loan.external_reference!) ?? []).map(
         ({ fields: f }): ImportedRepayment => ({
-          amount: f.amount as string,
+          amount: parseMoney(f.amount as string),
           value_date: f.value_date as CalendarDate,
           reference: (f.reference as string | undefined) ?? null,
           prepayment: (f.prepayment as PrepaymentChoice | undefined) ?? 'reduce_instalment',
@@ -186,21 +189,9 @@ async function writeLoans(
     'schedule_versions',
     all((l) => l.versions),
   );
-  await insertRows(
-    trx,
-    'instalments',
-    all((l) => l.instalments),
-  );
-  await insertRows(
-    trx,
-    'repayments',
-    all((l) => l.repayments),
-  ); // in order: seq numbers them so
-  await insertRows(
-    trx,
-    'allocations',
-    all((l) => l.allocations),
-  );
+  await insertRows(trx, 'instalments', all((l) => l.instalments).map(instalmentColumns));
+  await insertRows(trx, 'repayments', all((l) => l.repayments).map(repaymentColumns)); // in order: seq numbers them so
+  await insertRows(trx, 'allocations', all((l) => l.allocations).map(allocationColumns));
   await insertRows(
     trx,
     'aid_grants',

@@ -5,31 +5,30 @@ import type { CalendarDate } from '../domain/dates';
 import { disbursementLines } from '../domain/ledger';
 import { NOTHING, type Amounts } from '../domain/allocation';
 import type { StandingRow } from '../domain/append-repayment';
-import { cents, formatMoney, parseMoney, type Money } from '../domain/money';
+import { cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
-import { entryRows, type EntryRows } from '../ledger/post-journal-entry';
+import { entryRows, type EntryRows, type PostedEntry } from '../ledger/post-journal-entry';
 import { loanColumns, type LoanColumns } from '../loans/find-visible-loan';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
-import { instalmentRows } from '../loans/schedule-rows';
+import { instalmentsOf } from '../loans/instalments';
 import { appendToHistory, type RecordedRepayment } from '../servicing/append-to-history';
 import { rebookLoan, type Rebooked } from '../servicing/rebook-loan';
 import { loanStateView, repaymentView } from '../servicing/repayment.view';
 import { aidAtDisbursement, cachedBaseRate, type LoanAid } from '../state-aid/loan-aid';
 import type {
-  AllocationRow,
-  InstalmentRow,
+  Instalment,
   LoanHistory,
   Loan,
   LoanStanding,
-  RepaymentRow,
-  StandingEntry,
+  Repayment,
+  RepaymentAllocation,
 } from '../servicing/loan-history';
 
 /** A repayment of the file, canonical (the API's spelling), in the order it is entered. */
 export interface ImportedRepayment {
-  readonly amount: string;
+  readonly amount: Money;
   readonly value_date: CalendarDate;
   readonly reference: string | null;
   readonly prepayment: PrepaymentChoice;
@@ -54,10 +53,10 @@ export interface ReplayedLoan {
     effective_date: string;
     created_at: Date;
   }[];
-  readonly instalments: InstalmentRow[];
+  readonly instalments: Instalment[];
   /** In the order entered: the database numbers them (seq) in this order. */
-  readonly repayments: Omit<RepaymentRow, 'seq'>[];
-  readonly allocations: AllocationRow[];
+  readonly repayments: Omit<Repayment, 'seq'>[];
+  readonly allocations: RepaymentAllocation[];
   readonly journal: (EntryRows & { readonly at: Date })[];
   readonly changes: LoanChange[];
   /** The aid its disbursement granted (state aid, docs/state-aid.md). */
@@ -110,7 +109,7 @@ export async function replayLoan(
   const date = created.disbursement_date;
   const terms = termsOfLoan(created, date);
   const firstSchedule = buildSchedule(terms).rows;
-  const firstRows = instalmentRows(created.id, 1, firstSchedule);
+  const firstRows = instalmentsOf(created.id, 1, firstSchedule);
   // State aid (docs/state-aid.md): the GGE disburseLoan stores, by the same function.
   const aid = await aidAtDisbursement(trx, created, date, firstSchedule, cachedBaseRate);
   out.aidGrants.push(...(aid.grants ?? []));
@@ -201,11 +200,11 @@ export async function replayLoan(
 interface LoanState {
   loan: Loan;
   /** The current version's rows. */
-  instalments: InstalmentRow[];
-  repayments: RepaymentRow[];
-  allocations: AllocationRow[];
+  instalments: Instalment[];
+  repayments: Repayment[];
+  allocations: RepaymentAllocation[];
   /** Entries that stand: neither reversed nor reversals. */
-  entries: StandingEntry[];
+  entries: PostedEntry[];
   /** Where the loan stands, derived from the rows above and kept while repayments are only appended (a replay drops it). */
   standing?: LoanStanding;
 }
@@ -243,12 +242,12 @@ function apply(
   }
 }
 
-const standingEntry = ({ entry, lines }: EntryRows): StandingEntry => ({
+const standingEntry = ({ entry, lines }: EntryRows): PostedEntry => ({
   id: entry.id,
   source: entry.source ?? entry.event,
   event: entry.event,
-  value_date: entry.value_date,
-  lines: lines.map((l) => [l.account, formatMoney(l.debit), formatMoney(l.credit)]),
+  valueDate: entry.value_date,
+  lines,
 });
 
 function historyOf(state: LoanState): LoanHistory {
@@ -268,10 +267,10 @@ function standingOf(state: LoanState): LoanStanding {
   const paid = paidBy(state.allocations);
   const rows: StandingRow[] = state.instalments.map((i) => ({
     number: i.number,
-    dueDate: i.due_date as CalendarDate,
-    interest: parseMoney(i.interest),
-    principal: parseMoney(i.principal),
-    capitalisedInterest: parseMoney(i.capitalised_interest),
+    dueDate: i.due_date,
+    interest: i.interest,
+    principal: i.principal,
+    capitalisedInterest: i.capitalised_interest,
     paid: paid.get(i.number) ?? NOTHING,
   }));
   const numbers = new Set(rows.map((row) => row.number));
@@ -279,7 +278,7 @@ function standingOf(state: LoanState): LoanStanding {
     rows,
     paidOutsideVersion: [...paid.keys()].some((number) => !numbers.has(number)),
     lastRepaidOn: state.repayments.reduce<CalendarDate | null>(
-      (last, r) => (last === null || r.value_date > last ? (r.value_date as CalendarDate) : last),
+      (last, r) => (last === null || r.value_date > last ? r.value_date : last),
       null,
     ),
     principalPrepaid: sumOf(state.repayments.map((r) => r.principal_prepaid)),
@@ -297,29 +296,18 @@ function appended(standing: LoanStanding, step: RecordedRepayment): LoanStanding
       const more = paid.get(row.number);
       return more ? { ...row, paid: addAmounts(row.paid, more) } : row;
     }),
-    lastRepaidOn: step.repayment.value_date as CalendarDate,
-    principalPrepaid: cents(
-      standing.principalPrepaid + parseMoney(step.repayment.principal_prepaid),
-    ),
+    lastRepaidOn: step.repayment.value_date,
+    principalPrepaid: cents(standing.principalPrepaid + step.repayment.principal_prepaid),
   };
 }
 
-const sumOf = (amounts: readonly string[]): Money =>
-  cents(amounts.reduce((total, amount) => total + parseMoney(amount), 0n));
+const sumOf = (amounts: readonly Money[]): Money =>
+  cents(amounts.reduce((total, amount) => total + amount, 0n));
 
 /** The sums allocations paid per instalment number. */
-function paidBy(allocations: readonly Omit<AllocationRow, 'repayment_id'>[]): Map<number, Amounts> {
+function paidBy(allocations: readonly (Amounts & { number: number })[]): Map<number, Amounts> {
   const paid = new Map<number, Amounts>();
-  for (const a of allocations)
-    paid.set(
-      a.number,
-      addAmounts(paid.get(a.number) ?? NOTHING, {
-        fees: parseMoney(a.fees),
-        late_interest: parseMoney(a.late_interest),
-        interest: parseMoney(a.interest),
-        principal: parseMoney(a.principal),
-      }),
-    );
+  for (const a of allocations) paid.set(a.number, addAmounts(paid.get(a.number) ?? NOTHING, a));
   return paid;
 }
 

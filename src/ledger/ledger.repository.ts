@@ -4,7 +4,13 @@ import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import type { Write } from '../db/writes';
 import { parseDate } from '../domain/dates';
-import { ACCOUNTS, LEDGER_EVENTS, type Account, type JournalLine } from '../domain/ledger';
+import {
+  ACCOUNTS,
+  LEDGER_EVENTS,
+  type Account,
+  type JournalLine,
+  type LedgerEvent,
+} from '../domain/ledger';
 import { formatMoney, parseDecimalAmount, parseMoney, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
 
@@ -12,7 +18,7 @@ export interface JournalEntry {
   readonly id: string;
   readonly fund_id: string;
   readonly loan_id: string | null;
-  readonly event: string;
+  readonly event: LedgerEvent;
   readonly value_date: string;
   readonly source: string | null;
   readonly reverses: string | null;

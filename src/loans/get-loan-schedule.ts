@@ -3,18 +3,18 @@ import { NOTHING, type Amounts, type InstalmentState } from '../domain/allocatio
 import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { instalmentStatus, type InstalmentStatus } from '../domain/instalment-status';
-import { cents, parseMoney, parseSignedMoney, type Money } from '../domain/money';
+import { cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
-import { findLoanWithInstalments, type InstalmentRow, type Loan } from './loans.repository';
-import { instalmentRows } from './schedule-rows';
+import { instalmentsOf, type Instalment } from './instalments';
+import { findLoanWithInstalments, type Loan } from './loans.repository';
 
 export interface LoanSchedule {
   loan: Loan;
   version: number;
   projected: boolean;
-  instalments: InstalmentRow[];
+  instalments: Instalment[];
   /** What was paid towards each instalment as of the date and its status then, in the same order. */
   paid: Amounts[];
   statuses: InstalmentStatus[];
@@ -46,12 +46,9 @@ export async function getLoanSchedule(
   const cancelled = loan.status === 'cancelled';
   let rows = found.instalments;
   if (cancelled) rows = [];
-  else if (projected) rows = instalmentRows(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows);
+  else if (projected) rows = instalmentsOf(loan.id, 0, buildSchedule(termsOfLoan(loan)).rows);
   const paidBy = new Map(
-    found.paid.map((p) => [
-      p.number,
-      { ...NOTHING, interest: parseMoney(p.interest), principal: parseMoney(p.principal) },
-    ]),
+    found.paid.map((p) => [p.number, { ...NOTHING, interest: p.interest, principal: p.principal }]),
   );
   const paid = rows.map((row) => paidBy.get(row.number) ?? NOTHING);
   const statuses = statusesOf(rows, paid, asOf);
@@ -62,18 +59,15 @@ export async function getLoanSchedule(
     instalments: rows,
     paid,
     statuses,
-    outstanding: found.outstanding === undefined ? undefined : parseSignedMoney(found.outstanding),
+    outstanding: found.outstanding,
   };
 }
 
-/** What the schedule's status and arrears read of an instalment as stored. */
-interface StoredInstalment {
-  readonly number: number;
-  readonly due_date: string;
-  readonly principal: string;
-  readonly interest: string;
-  readonly total: string;
-}
+/** What the schedule's status and arrears read of an instalment. */
+type StoredInstalment = Pick<
+  Instalment,
+  'number' | 'due_date' | 'principal' | 'interest' | 'total'
+>;
 
 /** Each instalment's status as of a date, from what it owes and what was paid towards it (the schedule's and the export's). */
 export function statusesOf(
@@ -82,12 +76,7 @@ export function statusesOf(
   asOf: CalendarDate,
 ): InstalmentStatus[] {
   return rows.map((row, k) =>
-    instalmentStatus(
-      row.due_date as CalendarDate,
-      parseMoney(row.total),
-      cents(paid[k]!.interest + paid[k]!.principal),
-      asOf,
-    ),
+    instalmentStatus(row.due_date, row.total, cents(paid[k]!.interest + paid[k]!.principal), asOf),
   );
 }
 
@@ -100,8 +89,8 @@ export function instalmentStates(schedule: {
   if (schedule.projected) return [];
   return schedule.instalments.map((row, k) => ({
     number: row.number,
-    dueDate: row.due_date as CalendarDate,
-    due: { ...NOTHING, interest: parseMoney(row.interest), principal: parseMoney(row.principal) },
+    dueDate: row.due_date,
+    due: { ...NOTHING, interest: row.interest, principal: row.principal },
     paid: schedule.paid[k] ?? NOTHING,
   }));
 }

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Database, InstalmentsTable, LoansTable } from '../db/schema';
+import type { Database, LoansTable } from '../db/schema';
 import { paidSql } from '../db/unpaid-sql';
 import { insertRowsReturning } from '../db/bulk-insert';
 import { parseDate, type CalendarDate } from '../domain/dates';
@@ -31,8 +31,8 @@ import {
 } from '../domain/product-ranges';
 import { formatRate, parseRate, type Rate } from '../domain/rate';
 import { DEFERRAL_TYPES, METHODS, type DeferralType, type Method } from '../domain/schedule';
+import { rowToInstalment, type Instalment } from './instalments';
 
-export type InstalmentRow = Selectable<InstalmentsTable>;
 type Executor = Db | Transaction<Database>;
 
 /**
@@ -343,8 +343,8 @@ export async function listScheduleVersions(db: Executor, loanId: string) {
 /** What the repayments not reversed and value-dated by `asOf` paid towards each instalment number. */
 export interface PaidTowards {
   readonly number: number;
-  readonly interest: string;
-  readonly principal: string;
+  readonly interest: Money;
+  readonly principal: Money;
 }
 
 /**
@@ -362,9 +362,9 @@ export async function findLoanWithInstalments(
 ): Promise<
   | {
       loan: Loan;
-      instalments: InstalmentRow[];
+      instalments: Instalment[];
       paid: PaidTowards[];
-      outstanding: string | undefined;
+      outstanding: Money | undefined;
     }
   | undefined
 > {
@@ -416,18 +416,25 @@ export async function findLoanWithInstalments(
   const { instalment_tuples: tuples, paid_tuples: paidTuples, receivable, ...loanRow } = row;
   const loan = rowToLoan(loanRow);
   const instalments = tuples.map(
-    ([number, dueDate, principal, interest, total, balanceAfter, capitalised]) => ({
-      loan_id: loan.id,
-      version: version ?? loan.schedule_version,
-      number,
-      due_date: dueDate,
-      principal,
-      interest,
-      total,
-      balance_after: balanceAfter,
-      capitalised_interest: capitalised,
-    }),
+    ([number, dueDate, principal, interest, total, balanceAfter, capitalised]) =>
+      rowToInstalment({
+        loan_id: loan.id,
+        version: version ?? loan.schedule_version,
+        number,
+        due_date: dueDate,
+        principal,
+        interest,
+        total,
+        balance_after: balanceAfter,
+        capitalised_interest: capitalised,
+      }),
   );
-  const paid = paidTuples.map(([number, interest, principal]) => ({ number, interest, principal }));
-  return { loan, instalments, paid, outstanding: receivable };
+  // Sums: read by the parser of any exact amount.
+  const paid = paidTuples.map(([number, interest, principal]) => ({
+    number,
+    interest: parseDecimalAmount(interest),
+    principal: parseDecimalAmount(principal),
+  }));
+  const outstanding = receivable === undefined ? undefined : parseDecimalAmount(receivable);
+  return { loan, instalments, paid, outstanding };
 }

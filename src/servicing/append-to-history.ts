@@ -1,7 +1,7 @@
 import { appendRepayment } from '../domain/append-repayment';
 import type { CalendarDate } from '../domain/dates';
-import { cents, parseMoney } from '../domain/money';
-import { outstandingPrincipal, type PrepaymentChoice } from '../domain/servicing';
+import { cents } from '../domain/money';
+import { outstandingPrincipal } from '../domain/servicing';
 import { entryWrites } from '../ledger/post-journal-entry';
 import { loanEntry } from './journal-changes';
 import type { Rebooked } from './rebook-loan';
@@ -11,14 +11,14 @@ import {
   outstandingWrite,
   type Loan,
   type LoanStanding,
-  type RepaymentRow,
+  type Repayment,
 } from './servicing.repository';
 
 /** A repayment recorded, what is left to store, and the loan after it. */
 export type RecordedRepayment = Pick<
   Rebooked,
   'loan' | 'writes' | 'allocations' | 'newVersion' | 'journal'
-> & { readonly repayment: RepaymentRow };
+> & { readonly repayment: Repayment };
 
 /**
  * Records a repayment without replaying the loan's history, from where the loan stands (read under
@@ -46,9 +46,9 @@ export function appendToHistory(
   const { rows } = standing;
   const appended = appendRepayment(rows, {
     id: newRepayment.id,
-    date: newRepayment.value_date as CalendarDate,
-    amount: parseMoney(newRepayment.amount),
-    prepayment: newRepayment.prepayment as PrepaymentChoice,
+    date: newRepayment.value_date,
+    amount: newRepayment.amount,
+    prepayment: newRepayment.prepayment,
   });
   if (!appended) return undefined;
 

@@ -16,7 +16,7 @@ import { aidAtDisbursement } from '../state-aid/loan-aid';
 import { checkHeadroom } from '../state-aid/headroom';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
-import { instalmentRows } from '../loans/schedule-rows';
+import { instalmentsOf } from '../loans/instalments';
 import { rebookLoan } from './rebook-loan';
 import { insertScheduleVersion, markDisbursed } from './servicing.repository';
 
@@ -75,7 +75,7 @@ export async function disburseLoan(
       await insertScheduleVersion(
         trx,
         { loan_id: loan.id, version: 1, reason: 'disbursement', effective_date: date },
-        instalmentRows(loan.id, 1, schedule.rows),
+        instalmentsOf(loan.id, 1, schedule.rows),
       );
       const active = await markDisbursed(trx, loan.id, {
         disbursed_on: date,

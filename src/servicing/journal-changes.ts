@@ -1,24 +1,21 @@
-import type { Account } from '../domain/ledger';
 import { ledgerChanges } from '../domain/ledger';
-import { parseMoney } from '../domain/money';
 import type { DesiredPosting } from '../domain/servicing';
 import {
   entryRows,
   reversalOf,
   type EntryRows,
-  type LedgerEvent,
   type PostedEntry,
 } from '../ledger/post-journal-entry';
-import type { Loan, StandingEntry } from './servicing.repository';
+import type { Loan } from './servicing.repository';
 
 /** The entries the history calls for that are not posted, and the reversals of those posted that it no longer calls for. */
 export function journalChanges(
   loan: Loan,
-  entries: readonly StandingEntry[],
+  entries: readonly PostedEntry[],
   postings: readonly DesiredPosting[],
 ): EntryRows[] {
   const { stale, unposted } = ledgerChanges(
-    entries.map(postedEntry).filter((entry) => entry.source !== 'disbursement'),
+    entries.filter((entry) => entry.source !== 'disbursement'),
     postings,
   );
   return [
@@ -37,15 +34,3 @@ export const loanEntry = (loan: Loan, posting: DesiredPosting): EntryRows =>
     lines: posting.lines,
     source: posting.source,
   });
-
-const postedEntry = (entry: StandingEntry): PostedEntry => ({
-  id: entry.id,
-  source: entry.source,
-  event: entry.event as LedgerEvent,
-  valueDate: entry.value_date,
-  lines: entry.lines.map(([account, debit, credit]) => ({
-    account: account as Account,
-    debit: parseMoney(debit),
-    credit: parseMoney(credit),
-  })),
-});

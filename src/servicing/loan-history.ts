@@ -3,11 +3,10 @@
  * (src/imports/replay-loan.ts) builds them in memory instead of loading them.
  */
 export type {
-  AllocationRow,
-  InstalmentRow,
+  RepaymentAllocation,
+  Instalment,
   LoanHistory,
   Loan,
   LoanStanding,
-  RepaymentRow,
-  StandingEntry,
+  Repayment,
 } from './servicing.repository';

@@ -11,10 +11,10 @@ import { originOf } from './loan-origin';
 import {
   reallocations,
   recordedRepayment,
-  type AllocationAmounts,
   type NewRepayment,
   type Reallocation,
 } from './repayment-outcomes';
+import type { AllocationAmounts } from './servicing-rows';
 import {
   checkScheduleFits,
   newScheduleVersion,
@@ -29,10 +29,10 @@ import {
   reallocationWrites,
   scheduleVersionWrites,
   settlementWrites,
-  type AllocationRow,
   type LoanHistory,
   type Loan,
-  type RepaymentRow,
+  type Repayment,
+  type RepaymentAllocation,
 } from './servicing.repository';
 import { settlementChanges, type SettlementChange } from './settlement-changes';
 
@@ -54,8 +54,8 @@ export interface Rebooked {
   /** Whether the cause produced a new schedule version. */
   readonly newVersion: boolean;
   /** The new repayment, not stored yet, and the allocations of every standing repayment. */
-  readonly repayment?: RepaymentRow;
-  readonly allocations: AllocationRow[];
+  readonly repayment?: Repayment;
+  readonly allocations: RepaymentAllocation[];
   /** The journal entries to post (reversals included). */
   readonly journal: EntryRows[];
   readonly schedule?: NewScheduleVersion;

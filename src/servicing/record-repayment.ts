@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/connect';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
-import { formatMoney, parseDecimalAmount, parseMoney } from '../domain/money';
+import { formatMoney, parseMoney } from '../domain/money';
 import { largestRepayment, REPAYMENT_MARGIN_PERCENT } from '../domain/repayment-limit';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth';
@@ -66,7 +66,7 @@ export async function recordRepayment(
       if (amount <= 0n) broken.push({ field: 'amount', message: 'must be more than 0.00' });
       const totalPayable =
         standing?.totalPayable ??
-        parseDecimalAmount(await scheduledTotalPayable(trx, loan.id, loan.schedule_version));
+        (await scheduledTotalPayable(trx, loan.id, loan.schedule_version));
       const largest = largestRepayment(totalPayable);
       if (amount > largest) {
         broken.push({
@@ -94,7 +94,7 @@ export async function recordRepayment(
       const newRepayment = {
         id,
         loan_id: loan.id,
-        amount: body.amount,
+        amount,
         value_date: valueDate,
         reference: body.reference ?? null,
         prepayment: body.prepayment ?? 'reduce_instalment',

@@ -1,17 +1,14 @@
 import { COMPONENTS, type Allocation } from '../domain/allocation';
-import { formatMoney, parseDecimalAmount } from '../domain/money';
 import type { RepaymentOutcome, Servicing } from '../domain/servicing';
 import { UNSTORED_SEQ } from './servicing-events';
-import type { AllocationRow, LoanHistory, RepaymentRow } from './servicing.repository';
+import type { AllocationAmounts, RepaymentSplit } from './servicing-rows';
+import type { RepaymentAllocation, LoanHistory, Repayment } from './servicing.repository';
 
 /** A repayment to record: replayed as the latest fact, then stored with its allocation. */
 export type NewRepayment = Omit<
-  RepaymentRow,
+  Repayment,
   'seq' | 'created_at' | 'reversed_at' | 'reversal_reason' | 'kind' | 'principal_prepaid' | 'excess'
 >;
-
-export type RepaymentSplit = Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>;
-export type AllocationAmounts = Omit<AllocationRow, 'repayment_id'>;
 
 /** A stored repayment the replay allocated anew: its split and allocations, and the instalment numbers it no longer pays. */
 export interface Reallocation {
@@ -26,26 +23,17 @@ export function outcomeRows(outcome: RepaymentOutcome): {
   split: RepaymentSplit;
   rows: AllocationAmounts[];
 } {
-  const split = {
+  const split: RepaymentSplit = {
     kind: outcome.recovered > 0n ? 'recovery' : 'repayment',
-    principal_prepaid: formatMoney(outcome.principalPrepaid),
-    excess: formatMoney(outcome.excess),
+    principal_prepaid: outcome.principalPrepaid,
+    excess: outcome.excess,
   };
-  const rows = outcome.allocations.map((a) => ({
-    number: a.number,
-    ...(Object.fromEntries(COMPONENTS.map((c) => [c, formatMoney(a.amounts[c])])) as Record<
-      (typeof COMPONENTS)[number],
-      string
-    >),
-  }));
+  const rows = outcome.allocations.map((a) => ({ number: a.number, ...a.amounts }));
   return { split, rows };
 }
 
 /** The new repayment as it will be once stored (the database gives it its seq). */
-export const unstoredRepayment = (
-  repayment: NewRepayment,
-  split: RepaymentSplit,
-): RepaymentRow => ({
+export const unstoredRepayment = (repayment: NewRepayment, split: RepaymentSplit): Repayment => ({
   ...repayment,
   ...split,
   seq: UNSTORED_SEQ,
@@ -60,7 +48,7 @@ export function recordedRepayment(servicing: Servicing, repayment: NewRepayment)
   return {
     repayment: unstoredRepayment(repayment, split),
     rows,
-    allocations: rows.map((a): AllocationRow => ({ repayment_id: repayment.id, ...a })),
+    allocations: rows.map((a): RepaymentAllocation => ({ repayment_id: repayment.id, ...a })),
   };
 }
 
@@ -68,11 +56,11 @@ export function recordedRepayment(servicing: Servicing, repayment: NewRepayment)
 export function reallocations(
   stored: LoanHistory,
   servicing: Servicing,
-): { allocations: AllocationRow[]; reallocated: Reallocation[] } {
-  const storedBy = new Map<string, AllocationRow[]>();
+): { allocations: RepaymentAllocation[]; reallocated: Reallocation[] } {
+  const storedBy = new Map<string, RepaymentAllocation[]>();
   for (const a of stored.allocations)
     storedBy.set(a.repayment_id, [...(storedBy.get(a.repayment_id) ?? []), a]);
-  const allocations: AllocationRow[] = [];
+  const allocations: RepaymentAllocation[] = [];
   const reallocated: Reallocation[] = [];
   for (const repayment of stored.repayments) {
     const outcome = servicing.outcomes.get(repayment.id)!;
@@ -81,8 +69,8 @@ export function reallocations(
     const had = storedBy.get(repayment.id) ?? [];
     const unchanged =
       split.kind === repayment.kind &&
-      outcome.principalPrepaid === parseDecimalAmount(repayment.principal_prepaid) &&
-      outcome.excess === parseDecimalAmount(repayment.excess) &&
+      outcome.principalPrepaid === repayment.principal_prepaid &&
+      outcome.excess === repayment.excess &&
       sameAllocations(had, outcome.allocations);
     if (unchanged) continue;
     const kept = new Set(rows.map((row) => row.number));
@@ -92,10 +80,10 @@ export function reallocations(
   return { allocations, reallocated };
 }
 
-const sameAllocations = (stored: readonly AllocationRow[], replayed: readonly Allocation[]) =>
+const sameAllocations = (stored: readonly RepaymentAllocation[], replayed: readonly Allocation[]) =>
   stored.length === replayed.length &&
   stored.every(
     (row, k) =>
       row.number === replayed[k]!.number &&
-      COMPONENTS.every((c) => parseDecimalAmount(row[c]) === replayed[k]!.amounts[c]),
+      COMPONENTS.every((c) => row[c] === replayed[k]!.amounts[c]),
   );

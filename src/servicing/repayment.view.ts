@@ -1,17 +1,18 @@
-import { cents, formatMoney, parseMoney } from '../domain/money';
-import type { AllocationRow, Loan, RepaymentRow } from './servicing.repository';
+import { total } from '../domain/allocation';
+import { cents, formatMoney, ZERO } from '../domain/money';
+import type { Loan, Repayment, RepaymentAllocation } from './servicing.repository';
 
 /** A repayment as the API shows it: what it paid, instalment by instalment, and what became of the rest. */
-export function repaymentView(repayment: RepaymentRow, allocations: readonly AllocationRow[]) {
+export function repaymentView(repayment: Repayment, allocations: readonly RepaymentAllocation[]) {
   const mine = allocations
     .filter((a) => a.repayment_id === repayment.id)
     .sort((a, b) => a.number - b.number);
-  const sum = (pick: (a: AllocationRow) => bigint) =>
+  const sum = (pick: (a: RepaymentAllocation) => bigint) =>
     formatMoney(cents(mine.reduce((s, a) => s + pick(a), 0n)));
   return {
     id: repayment.id,
     loan_id: repayment.loan_id,
-    amount: repayment.amount,
+    amount: formatMoney(repayment.amount),
     value_date: repayment.value_date,
     reference: repayment.reference,
     prepayment: repayment.prepayment,
@@ -19,26 +20,17 @@ export function repaymentView(repayment: RepaymentRow, allocations: readonly All
     status: repayment.reversed_at ? 'reversed' : 'posted',
     allocations: mine.map((a) => ({
       instalment_number: a.number,
-      fees: a.fees,
-      late_interest: a.late_interest,
-      interest: a.interest,
-      principal: a.principal,
-      total: formatMoney(
-        cents(
-          parseMoney(a.fees) +
-            parseMoney(a.late_interest) +
-            parseMoney(a.interest) +
-            parseMoney(a.principal),
-        ),
-      ),
+      fees: formatMoney(a.fees),
+      late_interest: formatMoney(a.late_interest),
+      interest: formatMoney(a.interest),
+      principal: formatMoney(a.principal),
+      total: formatMoney(total(a)),
     })),
-    principal_allocated: sum((a) => parseMoney(a.principal)),
-    interest_allocated: sum(
-      (a) => parseMoney(a.interest) + parseMoney(a.late_interest) + parseMoney(a.fees),
-    ),
-    principal_prepaid: repayment.principal_prepaid,
-    excess: repayment.excess,
-    recovered: repayment.kind === 'recovery' ? repayment.amount : '0.00',
+    principal_allocated: sum((a) => a.principal),
+    interest_allocated: sum((a) => a.interest + a.late_interest + a.fees),
+    principal_prepaid: formatMoney(repayment.principal_prepaid),
+    excess: formatMoney(repayment.excess),
+    recovered: formatMoney(repayment.kind === 'recovery' ? repayment.amount : ZERO),
     reversed_at: repayment.reversed_at?.toISOString() ?? null,
     reversal_reason: repayment.reversal_reason,
     created_at: repayment.created_at.toISOString(),

@@ -133,7 +133,7 @@ export async function applyRestructuring(
     deferral_type: body.type === 'moratorium' ? (body.deferral_type ?? 'partial') : null,
     remaining_periods: body.type === 'extension' ? (body.remaining_periods ?? null) : null,
     term_periods: body.type === 'extension' ? (body.term_periods ?? null) : null,
-    annual_rate_percent: body.type === 'rate_change' ? body.annual_rate_percent! : null,
+    annual_rate_percent: body.type === 'rate_change' ? parseRate(body.annual_rate_percent!) : null,
     capitalise_arrears: body.capitalise_arrears ?? false,
     moratorium_id: moratoriumId,
     schedule_version: loan.schedule_version + 1,

@@ -1,7 +1,7 @@
-import { normaliseRate } from '../domain/rate';
-import type { RestructuringRow } from './servicing.repository';
+import { formatRate } from '../domain/rate';
+import type { Restructuring } from './servicing.repository';
 
-export function restructuringView(r: RestructuringRow) {
+export function restructuringView(r: Restructuring) {
   return {
     id: r.id,
     loan_id: r.loan_id,
@@ -13,8 +13,7 @@ export function restructuringView(r: RestructuringRow) {
     deferral_type: r.deferral_type,
     remaining_periods: r.remaining_periods,
     term_periods: r.term_periods,
-    annual_rate_percent:
-      r.annual_rate_percent === null ? null : normaliseRate(r.annual_rate_percent),
+    annual_rate_percent: r.annual_rate_percent === null ? null : formatRate(r.annual_rate_percent),
     capitalise_arrears: r.capitalise_arrears,
     moratorium_id: r.moratorium_id,
     schedule_version: r.schedule_version,

@@ -50,7 +50,7 @@ export async function reverseRepayment(
         loan,
         {
           reason: 'reversal',
-          effectiveDate: repayment.value_date as CalendarDate,
+          effectiveDate: repayment.value_date,
           blame: { in: 'path', field: 'repayment_id' },
         },
         today,

@@ -1,10 +1,10 @@
 import type { CalendarDate } from '../domain/dates';
 import { DomainError, type FieldError } from '../domain/errors';
-import { MAX_AMOUNT, parseDecimalAmount } from '../domain/money';
+import { MAX_AMOUNT } from '../domain/money';
 import type { ScheduleRow } from '../domain/schedule';
 import type { Servicing } from '../domain/servicing';
-import { instalmentView } from '../schedules/schedule.view';
-import type { InstalmentRow, Loan } from './servicing.repository';
+import { instalmentsOf } from '../loans/instalments';
+import type { Instalment, Loan } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
 export type VersionReason =
@@ -17,7 +17,7 @@ export interface NewScheduleVersion {
     reason: VersionReason;
     effective_date: string;
   };
-  readonly instalments: InstalmentRow[];
+  readonly instalments: Instalment[];
 }
 
 /** A hundred years of monthly instalments: beyond, a schedule is no longer a loan (and would not fit one INSERT). */
@@ -56,14 +56,14 @@ export function newScheduleVersion(
   loan: Loan,
   reason: VersionReason,
   effectiveDate: CalendarDate,
-  current: readonly InstalmentRow[],
+  current: readonly Instalment[],
   replayed: readonly ScheduleRow[],
 ): NewScheduleVersion | undefined {
   if (sameRows(current, replayed)) return undefined;
   const version = loan.schedule_version + 1;
   return {
     version: { loan_id: loan.id, version, reason, effective_date: effectiveDate },
-    instalments: replayed.map((row) => ({ loan_id: loan.id, version, ...instalmentView(row) })),
+    instalments: instalmentsOf(loan.id, version, replayed),
   };
 }
 
@@ -73,9 +73,9 @@ const AMOUNTS = [
   ['total', 'total'],
   ['balance_after', 'balanceAfter'],
   ['capitalised_interest', 'capitalisedInterest'],
-] as const satisfies readonly (readonly [keyof InstalmentRow, keyof ScheduleRow])[];
+] as const satisfies readonly (readonly [keyof Instalment, keyof ScheduleRow])[];
 
-function sameRows(stored: readonly InstalmentRow[], replayed: readonly ScheduleRow[]): boolean {
+function sameRows(stored: readonly Instalment[], replayed: readonly ScheduleRow[]): boolean {
   return (
     stored.length === replayed.length &&
     stored.every((row, k) => {
@@ -83,7 +83,7 @@ function sameRows(stored: readonly InstalmentRow[], replayed: readonly ScheduleR
       return (
         row.number === other.number &&
         row.due_date === other.dueDate &&
-        AMOUNTS.every(([column, field]) => parseDecimalAmount(row[column]) === other[field])
+        AMOUNTS.every(([column, field]) => row[column] === other[field])
       );
     })
   );

@@ -1,14 +1,10 @@
-import type { CalendarDate } from '../domain/dates';
-import { parseMoney } from '../domain/money';
-import { parseRate } from '../domain/rate';
-import type { DeferralType } from '../domain/schedule';
-import type { PrepaymentChoice, ServicingEvent } from '../domain/servicing';
-import type { Loan, RepaymentRow, RestructuringRow } from './servicing.repository';
+import type { ServicingEvent } from '../domain/servicing';
+import type { Loan, Repayment, Restructuring } from './servicing.repository';
 
 /** The seq of a repayment the database has not numbered yet: one past the largest bigint, so it sorts after every stored fact. */
 export const UNSTORED_SEQ = String(2n ** 63n);
 
-type ReplayedRepayment = Pick<RepaymentRow, 'id' | 'seq' | 'value_date' | 'amount' | 'prepayment'>;
+type ReplayedRepayment = Pick<Repayment, 'id' | 'seq' | 'value_date' | 'amount' | 'prepayment'>;
 
 /** Facts of one date in the order they were recorded (one sequence numbers them all). */
 const bySeq = (a: string, b: string) => a.length - b.length || a.localeCompare(b);
@@ -17,7 +13,7 @@ const bySeq = (a: string, b: string) => a.length - b.length || a.localeCompare(b
 export function servicingEvents(
   loan: Loan,
   repayments: readonly ReplayedRepayment[],
-  restructurings: readonly RestructuringRow[],
+  restructurings: readonly Restructuring[],
 ): ServicingEvent[] {
   const dated: { date: string; seq: string; event: ServicingEvent }[] = [
     ...repayments.map((r) => ({
@@ -26,9 +22,9 @@ export function servicingEvents(
       event: {
         kind: 'repayment' as const,
         id: r.id,
-        date: r.value_date as CalendarDate,
-        amount: parseMoney(r.amount),
-        prepayment: r.prepayment as PrepaymentChoice,
+        date: r.value_date,
+        amount: r.amount,
+        prepayment: r.prepayment,
       },
     })),
     ...restructurings.map((r) => ({
@@ -49,12 +45,11 @@ export function servicingEvents(
     .map((d) => d.event);
 }
 
-function restructuringEvent(r: RestructuringRow): ServicingEvent {
-  const date = r.effective_date as CalendarDate;
+function restructuringEvent(r: Restructuring): ServicingEvent {
   const base = {
     kind: 'restructuring' as const,
     id: r.id,
-    date,
+    date: r.effective_date,
     capitaliseArrears: r.capitalise_arrears,
   };
   if (r.type === 'moratorium')
@@ -63,7 +58,7 @@ function restructuringEvent(r: RestructuringRow): ServicingEvent {
       change: {
         type: 'moratorium',
         periods: r.periods!,
-        deferralType: r.deferral_type as DeferralType,
+        deferralType: r.deferral_type!,
       },
     };
   if (r.type === 'extension') {
@@ -77,6 +72,6 @@ function restructuringEvent(r: RestructuringRow): ServicingEvent {
   }
   return {
     ...base,
-    change: { type: 'rate_change', annualRate: parseRate(r.annual_rate_percent!) },
+    change: { type: 'rate_change', annualRate: r.annual_rate_percent! },
   };
 }

@@ -3,7 +3,9 @@ import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
 import type {
   AllocationsTable,
+  ArrearsSettlementsTable,
   Database,
+  InstalmentsTable,
   RepaymentsTable,
   RestructuringsTable,
 } from '../db/schema';
@@ -11,31 +13,48 @@ import { NOTHING, type Amounts } from '../domain/allocation';
 import type { StandingRow } from '../domain/append-repayment';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { formatMoney, parseDecimalAmount, parseMoney, type Money } from '../domain/money';
+import type { PostedEntry } from '../ledger/post-journal-entry';
 import { loanColumns, rowToLoan, type Loan } from '../loans/find-visible-loan';
+import { instalmentColumns, rowToInstalment, type Instalment } from '../loans/instalments';
+import {
+  repaymentColumns,
+  restructuringColumns,
+  rowToAllocation,
+  rowToPostedEntry,
+  rowToRepayment,
+  rowToRestructuring,
+  rowToSettlement,
+  splitColumns,
+  type RepaymentAllocation,
+  type AllocationAmounts,
+  type Repayment,
+  type RepaymentSplit,
+  type Restructuring,
+  type Settlement,
+  type StoredEntry,
+} from './servicing-rows';
 
-export type { Loan };
-export type RepaymentRow = Selectable<RepaymentsTable>;
-export type AllocationRow = Selectable<AllocationsTable>;
-export type RestructuringRow = Selectable<RestructuringsTable>;
+export type { RepaymentAllocation, Instalment, Loan, Repayment, Restructuring, Settlement };
 type Executor = Db | Transaction<Database>;
 /** The loan's columns as raw SQL reads them (l.*), before rowToLoan. */
 type LoanRow = Selectable<Database['loans']>;
 
-export async function restructuringsOfLoan(
-  db: Executor,
-  loanId: string,
-): Promise<RestructuringRow[]> {
-  return db
+export async function restructuringsOfLoan(db: Executor, loanId: string): Promise<Restructuring[]> {
+  const rows = await db
     .selectFrom('restructurings')
     .selectAll()
     .where('loan_id', '=', loanId)
     .orderBy('effective_date')
     .orderBy('seq')
     .execute();
+  return rows.map(rowToRestructuring);
 }
 
-export async function allocationsOfLoan(db: Executor, loanId: string): Promise<AllocationRow[]> {
-  return db
+export async function allocationsOfLoan(
+  db: Executor,
+  loanId: string,
+): Promise<RepaymentAllocation[]> {
+  const rows = await db
     .selectFrom('allocations as a')
     .innerJoin('repayments as r', 'r.id', 'a.repayment_id')
     .selectAll('a')
@@ -43,33 +62,36 @@ export async function allocationsOfLoan(db: Executor, loanId: string): Promise<A
     .orderBy('a.repayment_id')
     .orderBy('a.number')
     .execute();
+  return rows.map(rowToAllocation);
 }
 
 export async function lockRepayment(
   trx: Transaction<Database>,
   loanId: string,
   id: string,
-): Promise<RepaymentRow | undefined> {
-  return trx
+): Promise<Repayment | undefined> {
+  const row = await trx
     .selectFrom('repayments')
     .selectAll()
     .where('id', '=', id)
     .where('loan_id', '=', loanId)
     .forUpdate()
     .executeTakeFirst();
+  return row && rowToRepayment(row);
 }
 
 export async function findRepayment(
   db: Executor,
   loanId: string,
   id: string,
-): Promise<RepaymentRow | undefined> {
-  return db
+): Promise<Repayment | undefined> {
+  const row = await db
     .selectFrom('repayments')
     .selectAll()
     .where('id', '=', id)
     .where('loan_id', '=', loanId)
     .executeTakeFirst();
+  return row && rowToRepayment(row);
 }
 
 export async function markRepaymentReversed(
@@ -89,13 +111,13 @@ export async function scheduledTotalPayable(
   db: Executor,
   loanId: string,
   version: number,
-): Promise<string> {
+): Promise<Money> {
   const { rows } = await sql<{
     total: string;
   }>`SELECT coalesce(sum(total), 0)::text AS total FROM instalments WHERE loan_id = ${loanId} AND version = ${version}::integer`.execute(
     db,
   );
-  return rows[0]!.total;
+  return parseDecimalAmount(rows[0]!.total);
 }
 
 /** Repayments of a loan newest first by value date, keyset-paginated on seq; with their allocations. */
@@ -112,7 +134,7 @@ export async function listRepayments(
     .orderBy('seq')
     .limit(limit);
   if (afterSeq) query = query.where('seq', '>', afterSeq);
-  const repayments = await query.execute();
+  const repayments = (await query.execute()).map(rowToRepayment);
   const allocations =
     repayments.length === 0
       ? []
@@ -126,17 +148,20 @@ export async function listRepayments(
           )
           .orderBy('number')
           .execute();
-  return { repayments, allocations };
+  return { repayments, allocations: allocations.map(rowToAllocation) };
 }
 
 export async function insertRestructuring(
   trx: Transaction<Database>,
-  row: Omit<RestructuringRow, 'seq' | 'created_at'>,
-): Promise<RestructuringRow> {
-  return trx.insertInto('restructurings').values(row).returningAll().executeTakeFirstOrThrow();
+  restructuring: Omit<Restructuring, 'seq' | 'created_at'>,
+): Promise<Restructuring> {
+  const row = await trx
+    .insertInto('restructurings')
+    .values(restructuringColumns(restructuring))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return rowToRestructuring(row);
 }
-
-export type InstalmentRow = Selectable<Database['instalments']>;
 
 /** A fund's active loans (of one kind, if given), locked in id order so that two moratoria cannot deadlock. */
 export async function lockActiveLoansOfFund(
@@ -183,30 +208,39 @@ export async function markWrittenOff(
   return rowToLoan(row);
 }
 
-export interface StandingEntry {
-  readonly id: string;
-  readonly source: string;
-  readonly event: string;
-  readonly value_date: string;
-  /** [account, debit, credit] in line order. */
-  readonly lines: [string, string, string][];
-}
-
-export interface SettlementRow {
-  readonly restructuring_id: string;
-  readonly number: number;
-  readonly interest: string;
-  readonly principal: string;
-}
-
 export interface LoanHistory {
-  readonly settlements: SettlementRow[];
-  readonly repayments: RepaymentRow[];
-  readonly restructurings: RestructuringRow[];
-  readonly allocations: AllocationRow[];
-  readonly instalments: InstalmentRow[];
-  readonly entries: StandingEntry[];
+  readonly settlements: Settlement[];
+  readonly repayments: Repayment[];
+  readonly restructurings: Restructuring[];
+  readonly allocations: RepaymentAllocation[];
+  readonly instalments: Instalment[];
+  /** The loan's journal entries that stand: neither reversed nor reversals. */
+  readonly entries: PostedEntry[];
 }
+
+/** The history as historyJson prints it: the tables' rows, timestamps as ISO text. */
+interface StoredHistory {
+  readonly settlements: Selectable<ArrearsSettlementsTable>[];
+  readonly repayments: (Omit<Selectable<RepaymentsTable>, 'created_at' | 'reversed_at'> & {
+    created_at: string;
+    reversed_at: string | null;
+  })[];
+  readonly restructurings: (Omit<Selectable<RestructuringsTable>, 'created_at'> & {
+    created_at: string;
+  })[];
+  readonly allocations: Selectable<AllocationsTable>[];
+  readonly instalments: Selectable<InstalmentsTable>[];
+  readonly entries: StoredEntry[];
+}
+
+const rowsToHistory = (stored: StoredHistory): LoanHistory => ({
+  settlements: stored.settlements.map(rowToSettlement),
+  repayments: stored.repayments.map(rowToRepayment),
+  restructurings: stored.restructurings.map(rowToRestructuring),
+  allocations: stored.allocations.map(rowToAllocation),
+  instalments: stored.instalments.map(rowToInstalment),
+  entries: stored.entries.map(rowToPostedEntry),
+});
 
 /**
  * Everything a replay compares against, in one round trip (a repayment is the hottest write):
@@ -219,9 +253,9 @@ export async function loadHistory(
   version: number,
 ): Promise<LoanHistory> {
   const { rows } = await sql<{
-    history: LoanHistory;
+    history: StoredHistory;
   }>`SELECT ${historyJson(loanId, sql`${version}::integer`)} AS history`.execute(trx);
-  return withDates(rows[0]!.history);
+  return rowsToHistory(rows[0]!.history);
 }
 
 /**
@@ -233,7 +267,7 @@ export async function lockLoanWithHistory(
   trx: Transaction<Database>,
   loanId: string,
 ): Promise<{ loan: Loan; history: LoanHistory } | undefined> {
-  const { rows } = await sql<LoanRow & { history: LoanHistory; seen_revision: number }>`
+  const { rows } = await sql<LoanRow & { history: StoredHistory; seen_revision: number }>`
     SELECT l.*, ${historyJson(loanId, sql`l.schedule_version`)} AS history, (SELECT s.revision FROM loans s WHERE s.id = l.id) AS seen_revision
     FROM loans l WHERE l.id = ${loanId} FOR UPDATE OF l`.execute(trx);
   const row = rows[0];
@@ -242,7 +276,7 @@ export async function lockLoanWithHistory(
   const loan = rowToLoan(loanRow);
   const upToDate =
     seen === loan.revision
-      ? withDates(history)
+      ? rowsToHistory(history)
       : await loadHistory(trx, loanId, loan.schedule_version);
   return { loan, history: upToDate };
 }
@@ -341,21 +375,6 @@ export function lockedLoanStanding(
   return { loan, standing: seen === loan.revision ? rowToStanding(standing) : undefined };
 }
 
-function withDates(history: LoanHistory): LoanHistory {
-  const timestamps = <T extends { created_at: Date; reversed_at?: Date | null }>(row: T): T => ({
-    ...row,
-    created_at: new Date(row.created_at),
-    ...('reversed_at' in row
-      ? { reversed_at: row.reversed_at ? new Date(row.reversed_at) : null }
-      : {}),
-  });
-  return {
-    ...history,
-    repayments: history.repayments.map(timestamps),
-    restructurings: history.restructurings.map(timestamps),
-  };
-}
-
 /** Everything a replay compares against, as one JSON value (see loadHistory). */
 function historyJson(loanId: string, version: RawBuilder<unknown>) {
   return sql`json_build_object(
@@ -408,9 +427,10 @@ export async function findSameMoratorium(
 
 /** A new repayment with what the replay made of it, as writes (raw SQL: the hottest write there is, built on every repayment). */
 export function newRepaymentWrites(
-  row: Omit<RepaymentRow, 'seq' | 'reversed_at' | 'reversal_reason'>,
-  allocations: Omit<AllocationRow, 'repayment_id'>[],
+  repayment: Omit<Repayment, 'seq' | 'reversed_at' | 'reversal_reason'>,
+  allocations: AllocationAmounts[],
 ): Write[] {
+  const row = repaymentColumns({ ...repayment, reversed_at: null, reversal_reason: null });
   const writes: Write[] = [
     {
       query: sql`INSERT INTO repayments (id, loan_id, amount, value_date, reference, prepayment, kind, principal_prepaid, excess, created_at)
@@ -421,7 +441,7 @@ export function newRepaymentWrites(
   if (allocations.length > 0) {
     const values = allocations.map(
       (a) =>
-        sql`(${row.id}::uuid, ${a.number}::integer, ${a.fees}::numeric, ${a.late_interest}::numeric, ${a.interest}::numeric, ${a.principal}::numeric)`,
+        sql`(${row.id}::uuid, ${a.number}::integer, ${formatMoney(a.fees)}::numeric, ${formatMoney(a.late_interest)}::numeric, ${formatMoney(a.interest)}::numeric, ${formatMoney(a.principal)}::numeric)`,
     );
     writes.push({
       query: sql`INSERT INTO allocations (repayment_id, number, fees, late_interest, interest, principal) VALUES ${sql.join(values)}`,
@@ -433,11 +453,11 @@ export function newRepaymentWrites(
 export async function insertScheduleVersion(
   trx: Transaction<Database>,
   version: { loan_id: string; version: number; reason: string; effective_date: string },
-  instalments: InstalmentRow[],
+  instalments: Instalment[],
 ): Promise<void> {
   await trx.insertInto('schedule_versions').values(version).execute();
   // A 600-row schedule is 5,400 parameters: well under PostgreSQL's 65,535 in one statement.
-  await trx.insertInto('instalments').values(instalments).execute();
+  await trx.insertInto('instalments').values(instalments.map(instalmentColumns)).execute();
 }
 
 /** The loan paid out, active from then on: returned as stored, for the rebooking that follows. */
@@ -460,11 +480,13 @@ export async function markDisbursed(
 export function scheduleVersionWrites(
   trx: Transaction<Database>,
   version: { loan_id: string; version: number; reason: string; effective_date: string },
-  instalments: InstalmentRow[],
+  instalments: Instalment[],
 ): Write[] {
   const writes: Write[] = [{ query: trx.insertInto('schedule_versions').values(version) }];
   if (instalments.length > 0)
-    writes.push({ query: trx.insertInto('instalments').values(instalments) });
+    writes.push({
+      query: trx.insertInto('instalments').values(instalments.map(instalmentColumns)),
+    });
   return writes;
 }
 
@@ -493,12 +515,12 @@ export function outstandingWrite(id: string, outstanding: Money): Write {
 export function reallocationWrites(
   trx: Transaction<Database>,
   id: string,
-  split: Pick<RepaymentRow, 'kind' | 'principal_prepaid' | 'excess'>,
-  allocations: Omit<AllocationRow, 'repayment_id'>[],
+  split: RepaymentSplit,
+  allocations: AllocationAmounts[],
   lostNumbers: number[],
 ): Write[] {
   return [
-    { query: trx.updateTable('repayments').set(split).where('id', '=', id) },
+    { query: trx.updateTable('repayments').set(splitColumns(split)).where('id', '=', id) },
     ...replaceNumberedRows(
       'allocations',
       { column: 'repayment_id', id },
@@ -512,7 +534,7 @@ export function reallocationWrites(
 /** A restructuring's arrears settlements, replaced. */
 export const settlementWrites = (
   restructuringId: string,
-  rows: Omit<SettlementRow, 'restructuring_id'>[],
+  rows: Omit<Settlement, 'restructuring_id'>[],
   lostNumbers: number[],
 ): Write[] =>
   replaceNumberedRows(
@@ -531,7 +553,7 @@ function replaceNumberedRows<Amount extends string>(
   table: 'allocations' | 'arrears_settlements',
   owner: { column: 'repayment_id' | 'restructuring_id'; id: string },
   amounts: readonly Amount[],
-  rows: readonly ({ number: number } & Record<Amount, string>)[],
+  rows: readonly ({ number: number } & Record<Amount, Money>)[],
   lostNumbers: readonly number[],
 ): Write[] {
   const writes: Write[] = [];
@@ -543,7 +565,7 @@ function replaceNumberedRows<Amount extends string>(
     const columns = [owner.column, 'number', ...amounts].map((column) => sql.ref(column));
     const values = rows.map(
       (row) =>
-        sql`(${owner.id}::uuid, ${row.number}::integer, ${sql.join(amounts.map((c) => sql`${row[c]}::numeric`))})`,
+        sql`(${owner.id}::uuid, ${row.number}::integer, ${sql.join(amounts.map((c) => sql`${formatMoney(row[c])}::numeric`))})`,
     );
     const updates = amounts.map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`);
     writes.push({

@@ -1,18 +1,17 @@
 import type { Allocation } from '../domain/allocation';
-import { formatMoney, parseDecimalAmount } from '../domain/money';
 import type { Servicing } from '../domain/servicing';
-import type { LoanHistory, SettlementRow } from './servicing.repository';
+import type { LoanHistory, Settlement } from './servicing.repository';
 
 /** A restructuring whose arrears settlements the replay changed: the rows it now calls for, and the numbers it no longer settles. */
 export interface SettlementChange {
   readonly restructuringId: string;
-  readonly rows: Omit<SettlementRow, 'restructuring_id'>[];
+  readonly rows: Omit<Settlement, 'restructuring_id'>[];
   readonly lostNumbers: number[];
 }
 
 /** The arrears settlements the replay calls for, where they differ from those stored. */
 export function settlementChanges(stored: LoanHistory, servicing: Servicing): SettlementChange[] {
-  const storedBy = new Map<string, SettlementRow[]>();
+  const storedBy = new Map<string, Settlement[]>();
   for (const row of stored.settlements)
     storedBy.set(row.restructuring_id, [...(storedBy.get(row.restructuring_id) ?? []), row]);
   const changes: SettlementChange[] = [];
@@ -25,8 +24,8 @@ export function settlementChanges(stored: LoanHistory, servicing: Servicing): Se
       restructuringId: id,
       rows: wanted.map((s) => ({
         number: s.number,
-        interest: formatMoney(s.amounts.interest),
-        principal: formatMoney(s.amounts.principal),
+        interest: s.amounts.interest,
+        principal: s.amounts.principal,
       })),
       lostNumbers: had.map((s) => s.number).filter((number) => !kept.has(number)),
     });
@@ -34,11 +33,11 @@ export function settlementChanges(stored: LoanHistory, servicing: Servicing): Se
   return changes;
 }
 
-const sameSettlements = (stored: readonly SettlementRow[], wanted: readonly Allocation[]) =>
+const sameSettlements = (stored: readonly Settlement[], wanted: readonly Allocation[]) =>
   stored.length === wanted.length &&
   stored.every(
     (row, k) =>
       row.number === wanted[k]!.number &&
-      parseDecimalAmount(row.interest) === wanted[k]!.amounts.interest &&
-      parseDecimalAmount(row.principal) === wanted[k]!.amounts.principal,
+      row.interest === wanted[k]!.amounts.interest &&
+      row.principal === wanted[k]!.amounts.principal,
   );

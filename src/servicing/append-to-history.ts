@@ -10,9 +10,9 @@ import {
   newRepaymentWrites,
   outstandingWrite,
   type Loan,
-  type LoanStanding,
   type Repayment,
 } from './servicing.repository';
+import { type LoanStanding } from './loan-history';
 
 /** A repayment recorded, what is left to store, and the loan after it. */
 export type RecordedRepayment = Pick<

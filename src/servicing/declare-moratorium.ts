@@ -11,9 +11,9 @@ import { applyRestructuring } from './restructure-loan';
 import {
   findSameMoratorium,
   insertMoratorium,
-  loadHistory,
   lockActiveLoansOfFund,
 } from './servicing.repository';
+import { loadHistory } from './loan-history';
 
 export interface MoratoriumBody {
   kind?: 'recovery' | 'common_law';

@@ -23,17 +23,16 @@ import {
 } from './schedule-version';
 import { servicingEvents, UNSTORED_SEQ } from './servicing-events';
 import {
-  loadHistory,
   loanStateWrite,
   newRepaymentWrites,
   reallocationWrites,
   scheduleVersionWrites,
   settlementWrites,
-  type LoanHistory,
   type Loan,
   type Repayment,
   type RepaymentAllocation,
 } from './servicing.repository';
+import { loadHistory, type LoanHistory } from './loan-history';
 import { settlementChanges, type SettlementChange } from './settlement-changes';
 
 export interface Cause {

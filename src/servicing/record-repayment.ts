@@ -12,12 +12,12 @@ import { runIdempotently, type StoredResponse } from '../idempotency/run-idempot
 import { appendToHistory } from './append-to-history';
 import { rebookLoan } from './rebook-loan';
 import { loanStateView, repaymentView } from './repayment.view';
+import { scheduledTotalPayable } from './servicing.repository';
 import {
   lockedLoanStanding,
   lockLoanWithStandingQuery,
-  scheduledTotalPayable,
   type LockedStandingRow,
-} from './servicing.repository';
+} from './loan-history';
 
 export interface RepaymentBody {
   amount: string;

@@ -2,7 +2,8 @@ import { COMPONENTS, type Allocation } from '../domain/allocation';
 import type { RepaymentOutcome, Servicing } from '../domain/servicing';
 import { UNSTORED_SEQ } from './servicing-events';
 import type { AllocationAmounts, RepaymentSplit } from './servicing-rows';
-import type { RepaymentAllocation, LoanHistory, Repayment } from './servicing.repository';
+import type { RepaymentAllocation, Repayment } from './servicing.repository';
+import type { LoanHistory } from './loan-history';
 
 /** A repayment to record: replayed as the latest fact, then stored with its allocation. */
 export type NewRepayment = Omit<

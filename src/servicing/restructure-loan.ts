@@ -16,12 +16,8 @@ import { checkHeadroom } from '../state-aid/headroom';
 import { loanStateView } from './repayment.view';
 import { restructuringView } from './restructuring.view';
 import { checkEffectiveDate } from './servicing-dates';
-import {
-  insertRestructuring,
-  lockLoanWithHistory,
-  type LoanHistory,
-  type Loan,
-} from './servicing.repository';
+import { insertRestructuring, type Loan } from './servicing.repository';
+import { lockLoanWithHistory, type LoanHistory } from './loan-history';
 
 export interface RestructuringBody {
   type: 'moratorium' | 'extension' | 'rate_change';

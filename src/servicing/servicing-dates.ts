@@ -1,6 +1,7 @@
 import type { CalendarDate } from '../domain/dates';
 import type { FieldError } from '../domain/errors';
-import type { LoanHistory, Loan } from './servicing.repository';
+import type { Loan } from './servicing.repository';
+import type { LoanHistory } from './loan-history';
 
 /**
  * A restructuring or a write-off takes effect from a date: not before the disbursement, not in the

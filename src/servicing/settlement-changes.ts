@@ -1,6 +1,7 @@
 import type { Allocation } from '../domain/allocation';
 import type { Servicing } from '../domain/servicing';
-import type { LoanHistory, Settlement } from './servicing.repository';
+import type { Settlement } from './servicing.repository';
+import type { LoanHistory } from './loan-history';
 
 /** A restructuring whose arrears settlements the replay changed: the rows it now calls for, and the numbers it no longer settles. */
 export interface SettlementChange {

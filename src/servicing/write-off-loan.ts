@@ -10,7 +10,8 @@ import { assertCanWrite, seesStructure, type RequestContext } from '../http/auth
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { rebookLoan } from './rebook-loan';
 import { checkEffectiveDate } from './servicing-dates';
-import { lockLoanWithHistory, markWrittenOff } from './servicing.repository';
+import { markWrittenOff } from './servicing.repository';
+import { lockLoanWithHistory } from './loan-history';
 
 export interface WriteOffBody {
   date: string;

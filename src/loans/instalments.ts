@@ -4,6 +4,17 @@ import { parseDate, type CalendarDate } from '../domain/dates';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import type { ScheduleRow } from '../domain/schedule';
 
+/** Why a schedule version was made (schedule_versions.reason). */
+export const VERSION_REASONS = [
+  'disbursement',
+  'prepayment',
+  'repayment',
+  'reversal',
+  'restructuring',
+  'write_off',
+] as const;
+export type VersionReason = (typeof VERSION_REASONS)[number];
+
 /** One instalment of a schedule version, as stored: the columns are the API's field names. */
 export interface Instalment {
   readonly loan_id: string;

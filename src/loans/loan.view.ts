@@ -82,7 +82,7 @@ export function scheduleVersionsView({
       version: v.version,
       reason: v.reason,
       effective_date: v.effective_date,
-      instalment_count: Number(v.instalment_count),
+      instalment_count: v.instalment_count,
       created_at: v.created_at.toISOString(),
     })),
   };

@@ -31,7 +31,7 @@ import {
 } from '../domain/product-ranges';
 import { formatRate, parseRate, type Rate } from '../domain/rate';
 import { DEFERRAL_TYPES, METHODS, type DeferralType, type Method } from '../domain/schedule';
-import { rowToInstalment, type Instalment } from './instalments';
+import { rowToInstalment, VERSION_REASONS, type Instalment } from './instalments';
 
 type Executor = Db | Transaction<Database>;
 
@@ -324,7 +324,7 @@ export async function listLoans(db: Db, filter: LoanFilter): Promise<Loan[]> {
 }
 
 export async function listScheduleVersions(db: Executor, loanId: string) {
-  return db
+  const rows = await db
     .selectFrom('schedule_versions as v')
     .select(['v.version', 'v.reason', 'v.effective_date', 'v.created_at'])
     .select((eb) =>
@@ -338,6 +338,13 @@ export async function listScheduleVersions(db: Executor, loanId: string) {
     .where('v.loan_id', '=', loanId)
     .orderBy('v.version')
     .execute();
+  return rows.map((v) => ({
+    version: v.version,
+    reason: oneOf(VERSION_REASONS, v.reason, 'schedule_versions.reason'),
+    effective_date: parseDate(v.effective_date),
+    created_at: v.created_at,
+    instalment_count: Number(v.instalment_count),
+  }));
 }
 
 /** What the repayments not reversed and value-dated by `asOf` paid towards each instalment number. */

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Db } from '../db/connect';
-import type { CalendarDate } from '../domain/dates';
+import { parseDate, type CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { findVisibleFund } from '../funds/find-visible-fund';
 import { assertCanWrite, type RequestContext } from '../http/auth';
@@ -120,7 +120,7 @@ export async function declareMoratorium(
         id,
         fund_id: fund.id,
         kind: body.kind ?? null,
-        effective_date: body.effective_date,
+        effective_date: parseDate(body.effective_date),
         periods: periods,
         deferral_type: changes.deferral_type,
         capitalise_arrears: changes.capitalise_arrears,

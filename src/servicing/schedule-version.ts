@@ -3,12 +3,11 @@ import { DomainError, type FieldError } from '../domain/errors';
 import { MAX_AMOUNT } from '../domain/money';
 import type { ScheduleRow } from '../domain/schedule';
 import type { Servicing } from '../domain/servicing';
-import { instalmentsOf } from '../loans/instalments';
+import { instalmentsOf, type VersionReason } from '../loans/instalments';
 import type { Instalment, Loan } from './servicing.repository';
 
 /** Why the loan is being rebooked: names the schedule version it may create. */
-export type VersionReason =
-  'disbursement' | 'prepayment' | 'repayment' | 'reversal' | 'restructuring' | 'write_off';
+export type { VersionReason };
 
 export interface NewScheduleVersion {
   readonly version: {

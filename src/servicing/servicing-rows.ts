@@ -2,6 +2,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type {
   AllocationsTable,
   ArrearsSettlementsTable,
+  MoratoriaTable,
   RepaymentsTable,
   RestructuringsTable,
 } from '../db/schema';
@@ -10,6 +11,7 @@ import { parseDate, type CalendarDate } from '../domain/dates';
 import { ACCOUNTS, LEDGER_EVENTS } from '../domain/ledger';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
+import { LOAN_KINDS, type LoanKind } from '../domain/product-ranges';
 import { formatRate, parseRate, type Rate } from '../domain/rate';
 import { DEFERRAL_TYPES, type DeferralType } from '../domain/schedule';
 import { PREPAYMENT_CHOICES, type PrepaymentChoice } from '../domain/servicing';
@@ -157,6 +159,28 @@ export const restructuringColumns = (
 ): Insertable<RestructuringsTable> => ({
   ...r,
   annual_rate_percent: r.annual_rate_percent === null ? null : formatRate(r.annual_rate_percent),
+});
+
+/** A moratorium declared on a fund's loans (of one kind, or all): the restructurings it made name it. */
+export interface Moratorium {
+  readonly id: string;
+  readonly fund_id: string;
+  readonly kind: LoanKind | null;
+  readonly effective_date: CalendarDate;
+  readonly periods: number;
+  readonly deferral_type: DeferralType;
+  readonly capitalise_arrears: boolean;
+  readonly reason: string;
+  readonly loans_changed: number;
+  readonly loans_skipped: number;
+  readonly created_at: Date;
+}
+
+export const rowToMoratorium = (row: Selectable<MoratoriaTable>): Moratorium => ({
+  ...row,
+  kind: row.kind === null ? null : oneOf(LOAN_KINDS, row.kind, 'moratoria.kind'),
+  effective_date: parseDate(row.effective_date),
+  deferral_type: oneOf(DEFERRAL_TYPES, row.deferral_type, 'moratoria.deferral_type'),
 });
 
 /** What a restructuring that capitalised arrears settled of one instalment. */

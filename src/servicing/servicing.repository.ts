@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Write } from '../db/writes';
 import type { Database } from '../db/schema';
@@ -10,10 +10,12 @@ import {
   repaymentColumns,
   restructuringColumns,
   rowToAllocation,
+  rowToMoratorium,
   rowToRepayment,
   rowToRestructuring,
   splitColumns,
   type AllocationAmounts,
+  type Moratorium,
   type Repayment,
   type RepaymentAllocation,
   type RepaymentSplit,
@@ -167,9 +169,14 @@ export async function lockActiveLoansOfFund(
 
 export async function insertMoratorium(
   trx: Transaction<Database>,
-  row: Omit<Selectable<Database['moratoria']>, 'created_at'>,
-) {
-  return trx.insertInto('moratoria').values(row).returningAll().executeTakeFirstOrThrow();
+  moratorium: Omit<Moratorium, 'created_at'>,
+): Promise<Moratorium> {
+  const row = await trx
+    .insertInto('moratoria')
+    .values(moratorium)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return rowToMoratorium(row);
 }
 
 /** Records the write-off's facts; the replay then closes the loan. Stamped with the database clock, like repayments. */

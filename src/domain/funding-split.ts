@@ -74,12 +74,13 @@ export function fundMix(
  * per source with `toCents`: the rounded sources may then differ from the rounded total by at most
  * half a cent per source, and the remainders are not moved between sources.
  */
-export const hundredth = (sumTimesPercent: string) =>
-  new D(sumTimesPercent).dividedBy(HUNDRED).toFixed();
+export const hundredth = (sumTimesPercent: D): D => sumTimesPercent.dividedBy(HUNDRED);
 
-/** An exact amount, half-up to the cent. */
-export const toCents = (exact: string) => new D(exact).toFixed(2, D.ROUND_HALF_UP);
+/** a / b at 40 significant digits (an average outstanding over b days); 0 when b is 0. */
+export const perDay = (a: D, b: number): D => (b === 0 ? new D(0) : a.dividedBy(b));
 
-/** An exact a / b, half-up to the cent (an average outstanding over b days); "0.00" when b is 0. */
-export const divideToCents = (a: string, b: number) =>
-  b === 0 ? '0.00' : new D(a).dividedBy(b).toFixed(2, D.ROUND_HALF_UP);
+/**
+ * An exact amount, half-up to the cent, as the report writes it. Not Money's formatMoney: an exact
+ * figure negative by less than half a cent prints "-0.00" here, as the report always has printed it.
+ */
+export const toCents = (exact: D): string => exact.toFixed(2, D.ROUND_HALF_UP);

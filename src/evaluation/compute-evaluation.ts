@@ -7,7 +7,7 @@ import { evaluationIndicators, type EvaluationIndicators } from './evaluation-in
 /**
  * The evaluation report's figures (a report of type `evaluation`, computed by the reports' worker as
  * the resilience report is): two reads, in the caller's REPEATABLE READ transaction so that both see
- * the same data, then exact arithmetic in decimal.js.
+ * the same data, then exact arithmetic (cents, and decimal.js for jobs and ratios).
  */
 export async function computeEvaluation(
   db: Db,

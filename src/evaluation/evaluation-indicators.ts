@@ -1,17 +1,19 @@
 import { addMonths, toYmd, type CalendarDate } from '../domain/dates';
 import { ExactDecimal as D } from '../domain/exact-decimal';
+import { cents, formatMoney, ZERO, type Money } from '../domain/money';
 import type { EvaluatedLoan, EvaluatedSnapshot } from './evaluation.repository';
 import { nafSection } from './naf-sections';
 
-/** Exact decimals (ExactDecimal); ratios rounded half-up to 6 decimals once, at the end (as the resilience report's). */
+/** Amounts in cents (Money), jobs and ratios exact decimals; ratios rounded half-up to 6 decimals once, at the end (as the resilience report's). */
 type Dec = D;
-const ZERO = new D(0);
+const NO_JOBS = new D(0);
 const TEN_THOUSAND = new D(10000);
 
-const amount = (value: Dec) => value.toFixed(2);
 /** part / whole as a 6-decimal string, null when whole is 0. */
 const ratio = (part: Dec, whole: Dec) =>
   whole.isZero() ? null : part.div(whole).toFixed(6, D.ROUND_HALF_UP);
+/** An amount as an exact decimal of euros, for the ratios. */
+const euros = (amount: Money) => new D(amount.toString()).div(100);
 
 export const HORIZONS = [1, 2, 3] as const;
 
@@ -117,12 +119,12 @@ function horizonOf(structures: readonly Financed[], years: number, asOf: Calenda
 interface Totals {
   loans: number;
   structures: Set<string>;
-  lent: Dec;
+  lent: Money;
   qpvLoans: number;
-  qpvLent: Dec;
+  qpvLent: Money;
   created: Dec;
   maintained: Dec;
-  leverage: Dec;
+  leverage: Money;
 }
 const emptyTotals = (): Totals => ({
   loans: 0,
@@ -130,8 +132,8 @@ const emptyTotals = (): Totals => ({
   lent: ZERO,
   qpvLoans: 0,
   qpvLent: ZERO,
-  created: ZERO,
-  maintained: ZERO,
+  created: NO_JOBS,
+  maintained: NO_JOBS,
   leverage: ZERO,
 });
 
@@ -140,16 +142,16 @@ function groupFigures(key: string, t: Totals): GroupFigures {
     key,
     loan_count: t.loans,
     structure_count: t.structures.size,
-    lent: amount(t.lent),
+    lent: formatMoney(t.lent),
     qpv_loan_count: t.qpvLoans,
-    qpv_lent: amount(t.qpvLent),
+    qpv_lent: formatMoney(t.qpvLent),
     qpv_loan_share: ratio(new D(t.qpvLoans), new D(t.loans)),
-    qpv_amount_share: ratio(t.qpvLent, t.lent),
-    jobs_created: amount(t.created),
-    jobs_maintained: amount(t.maintained),
-    jobs_created_per_10k: ratio(t.created.times(TEN_THOUSAND), t.lent),
-    jobs_maintained_per_10k: ratio(t.maintained.times(TEN_THOUSAND), t.lent),
-    leverage_ratio: ratio(t.leverage, t.lent),
+    qpv_amount_share: ratio(euros(t.qpvLent), euros(t.lent)),
+    jobs_created: t.created.toFixed(2),
+    jobs_maintained: t.maintained.toFixed(2),
+    jobs_created_per_10k: ratio(t.created.times(TEN_THOUSAND), euros(t.lent)),
+    jobs_maintained_per_10k: ratio(t.maintained.times(TEN_THOUSAND), euros(t.lent)),
+    leverage_ratio: ratio(euros(t.leverage), euros(t.lent)),
   };
 }
 
@@ -182,10 +184,7 @@ export function evaluationIndicators(
   for (const [id, s] of financed) {
     const latest = s.snapshots.filter((x) => x.snapshot_date >= s.firstDisbursed).at(-1);
     if (latest)
-      jobsOf.set(id, {
-        created: new D(latest.jobs_created),
-        maintained: new D(latest.jobs_maintained),
-      });
+      jobsOf.set(id, { created: latest.jobs_created, maintained: latest.jobs_maintained });
   }
 
   const total = emptyTotals();
@@ -194,10 +193,9 @@ export function evaluationIndicators(
   let bankLoans = ZERO;
   let grants = ZERO;
   for (const loan of loans) {
-    const principal = new D(loan.principal);
-    const leverage = new D(loan.leverage_bank_loans).plus(loan.leverage_grants);
-    bankLoans = bankLoans.plus(loan.leverage_bank_loans);
-    grants = grants.plus(loan.leverage_grants);
+    const leverage = cents(loan.leverage_bank_loans + loan.leverage_grants);
+    bankLoans = cents(bankLoans + loan.leverage_bank_loans);
+    grants = cents(grants + loan.leverage_grants);
     for (const [groups, key] of [
       [undefined, ''],
       [bySector, nafSection(loan.naf_code)],
@@ -209,11 +207,11 @@ export function evaluationIndicators(
         groups.set(key, t);
       }
       t.loans += 1;
-      t.lent = t.lent.plus(principal);
-      t.leverage = t.leverage.plus(leverage);
+      t.lent = cents(t.lent + loan.principal);
+      t.leverage = cents(t.leverage + leverage);
       if (loan.qpv) {
         t.qpvLoans += 1;
-        t.qpvLent = t.qpvLent.plus(principal);
+        t.qpvLent = cents(t.qpvLent + loan.principal);
       }
       if (!t.structures.has(loan.structure_id)) {
         // a structure's jobs once per group
@@ -252,9 +250,9 @@ export function evaluationIndicators(
       maintained_per_10k: all.jobs_maintained_per_10k,
     },
     leverage: {
-      bank_loans: amount(bankLoans),
-      grants: amount(grants),
-      total: amount(bankLoans.plus(grants)),
+      bank_loans: formatMoney(bankLoans),
+      grants: formatMoney(grants),
+      total: formatMoney(cents(bankLoans + grants)),
       ratio: all.leverage_ratio,
     },
     qpv: {

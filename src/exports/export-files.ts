@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
 import { cents, formatMoney } from '../domain/money';
-import { normaliseRate } from '../domain/rate';
+import { formatRate } from '../domain/rate';
 import { ADMIN } from '../http/auth';
 import { neutralisedSql } from '../http/csv';
 import { getTrialBalance } from '../ledger/get-trial-balance';
@@ -159,9 +159,9 @@ export function exportFiles(
                 loan.product_id,
                 loan.product_name,
                 loan.kind,
-                loan.principal,
-                normaliseRate(loan.annual_rate_percent),
-                normaliseRate(loan.current_annual_rate_percent),
+                formatMoney(loan.principal),
+                formatRate(loan.annual_rate_percent),
+                formatRate(loan.current_annual_rate_percent),
                 loan.periodicity,
                 loan.term_periods,
                 loan.deferral_periods,
@@ -187,7 +187,9 @@ export function exportFiles(
                 loan.restructured,
                 loan.status === 'written_off',
                 loan.written_off_on,
-                loan.written_off_principal,
+                loan.written_off_principal === null
+                  ? null
+                  : formatMoney(loan.written_off_principal),
                 loan.repaid_on,
               ],
             ),

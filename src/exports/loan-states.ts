@@ -12,6 +12,7 @@ import {
   type Money,
 } from '../domain/money';
 import { instalmentStates, statusesOf } from '../loans/get-loan-schedule';
+import { rowToLoanTape, type LoanTape, type LoanTapeRow } from './loan-tape';
 
 /**
  * How many loans each page reads: some 7,000 instalments. With 500 a page, more of a page's objects
@@ -19,33 +20,6 @@ import { instalmentStates, statusesOf } from '../loans/get-loan-schedule';
  * export's peak RSS was 235 MiB on 2,000 loans, 165–180 MiB with 100, in no more time.
  */
 export const LOAN_PAGE = 100;
-
-export interface LoanTapeRow {
-  id: string;
-  structure_id: string;
-  structure_name: string;
-  product_id: string;
-  product_name: string;
-  kind: string;
-  principal: string;
-  annual_rate_percent: string;
-  current_annual_rate_percent: string;
-  periodicity: string;
-  term_periods: number;
-  deferral_periods: number;
-  deferral_type: string;
-  method: string;
-  day_count: string;
-  rounding: string;
-  disbursed_on: string;
-  first_due_date: string | null;
-  schedule_version: number;
-  status: string;
-  repaid_on: string | null;
-  written_off_on: string | null;
-  written_off_principal: string | null;
-  restructured: boolean;
-}
 
 export interface ScheduleLine {
   number: number;
@@ -59,7 +33,7 @@ export interface ScheduleLine {
 
 /** A loan of the tape as of a date, with its current schedule and each instalment's payments and status then. */
 export interface LoanState {
-  readonly loan: LoanTapeRow;
+  readonly loan: LoanTape;
   readonly instalments: readonly ScheduleLine[];
   readonly paid: readonly Amounts[];
   readonly statuses: readonly InstalmentStatus[];
@@ -102,7 +76,7 @@ async function loanPage(
   after: string,
 ): Promise<LoanState[]> {
   const d = sql`${asOf}::date`;
-  const { rows: loans } = await sql<LoanTapeRow>`
+  const { rows } = await sql<LoanTapeRow>`
     SELECT l.id, l.structure_id, s.legal_name AS structure_name, l.product_id, p.name AS product_name, l.kind,
       l.principal::numeric(20, 2)::text AS principal, l.annual_rate_percent::text AS annual_rate_percent,
       coalesce(l.current_annual_rate_percent, l.annual_rate_percent)::text AS current_annual_rate_percent,
@@ -116,7 +90,8 @@ async function loanPage(
     FROM loans l JOIN structures s ON s.id = l.structure_id JOIN products p ON p.id = l.product_id
     WHERE l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${d} AND l.id > ${after}::uuid
     ORDER BY l.id LIMIT ${LOAN_PAGE}`.execute(trx);
-  if (loans.length === 0) return [];
+  if (rows.length === 0) return [];
+  const loans = rows.map(rowToLoanTape);
   const last = loans.at(-1)!.id;
   const page = sql`l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${d} AND l.id > ${after}::uuid AND l.id <= ${last}::uuid`;
   const [{ rows: instalments }, { rows: paid }, { rows: receivable }] = [

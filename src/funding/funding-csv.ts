@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { csvField, reportCsv } from '../http/csv';
-import type { FundingFigures } from './funding-figures';
+import type { FundingReport } from './funding-report.view';
 
 const SOURCE_COLUMNS = [
   'funding_source_id',
@@ -30,7 +30,7 @@ export const FUNDING_REPORT_COLUMNS = ['line', ...SOURCE_COLUMNS, ...FIGURE_COLU
  * being split across sources). Every cell passes through csvField: a label a manager typed cannot
  * be read as a formula by a spreadsheet.
  */
-export function fundingReportCsv(report: FundingFigures): string {
+export function fundingReportCsv(report: FundingReport): string {
   const row = (cells: Readonly<Record<string, unknown>>) =>
     FUNDING_REPORT_COLUMNS.map((c) =>
       csvField(cells[c] === null || cells[c] === undefined ? '' : String(cells[c])),

@@ -1,12 +1,12 @@
 import type { Db } from '../db/connect';
 import { actualDays, type CalendarDate } from '../domain/dates';
-import { divideToCents, hundredth, toCents } from '../domain/funding-split';
-import { formatMoney } from '../domain/money';
+import { ExactDecimal } from '../domain/exact-decimal';
+import { hundredth, perDay } from '../domain/funding-split';
 import {
   FLOW_FIGURES,
   fundFlowsBySource,
   listFundingSources,
-  type FlowFigure,
+  type FlowSums,
   type FlowsBySource,
   type FundingSource,
 } from './funding.repository';
@@ -16,27 +16,37 @@ export {
   flowsBySourceJson,
   listFundingSources,
   loanFlowsSql,
+  rowToFlowsBySource,
   type FlowsBySource,
+  type FlowsBySourceRow,
 } from './funding.repository';
 
-/** One line of the report: every figure in euros (2 decimals), and the management-fee base. */
-function line(exact: Readonly<Record<FlowFigure, string>>, days: number) {
+/**
+ * One line of the report: every figure exact, in euros, and the management-fee base; the view rounds
+ * each half-up to the cent, once (toCents).
+ */
+function line(exact: FlowSums, days: number) {
   return {
-    disbursed: toCents(exact.disbursed),
-    repaid: toCents(exact.repaid),
-    written_off: toCents(exact.written_off),
-    capitalised_interest: toCents(exact.capitalised_interest),
-    outstanding_start: toCents(exact.outstanding_start),
-    outstanding_end: toCents(exact.outstanding_end),
-    outstanding_days: toCents(exact.outstanding_days),
-    average_outstanding: divideToCents(exact.outstanding_days, days),
+    disbursed: exact.disbursed,
+    repaid: exact.repaid,
+    written_off: exact.written_off,
+    capitalised_interest: exact.capitalised_interest,
+    outstanding_start: exact.outstanding_start,
+    outstanding_end: exact.outstanding_end,
+    outstanding_days: exact.outstanding_days,
+    average_outstanding: perDay(exact.outstanding_days, days),
   };
 }
+export type FiguresLine = ReturnType<typeof line>;
+/** The figures of a line, in its order. */
+export const LINE_FIGURES = [
+  ...FLOW_FIGURES,
+  'average_outstanding',
+] as const satisfies readonly (keyof FiguresLine)[];
 
-const ZERO_FIGURES = Object.fromEntries(FLOW_FIGURES.map((f) => [f, '0'])) as Record<
-  FlowFigure,
-  string
->;
+const ZERO_FIGURES = Object.fromEntries(
+  FLOW_FIGURES.map((f) => [f, new ExactDecimal(0)]),
+) as FlowSums;
 
 /**
  * The one home of the figures by funding source (docs/funding.md "The report by source"): per
@@ -63,10 +73,7 @@ export function figuresBySource(
     sources: sources.map((s) => {
       const sum = sums.get(s.id);
       const exact = sum
-        ? (Object.fromEntries(FLOW_FIGURES.map((f) => [f, hundredth(sum[f])])) as Record<
-            FlowFigure,
-            string
-          >)
+        ? (Object.fromEntries(FLOW_FIGURES.map((f) => [f, hundredth(sum[f])])) as FlowSums)
         : ZERO_FIGURES;
       return {
         funding_source_id: s.id,
@@ -74,7 +81,7 @@ export function figuresBySource(
         label: s.label,
         programme_code: s.programme_code,
         priority: s.priority,
-        amount_committed: formatMoney(s.amount_committed),
+        amount_committed: s.amount_committed,
         ...line(exact, days),
       };
     }),

@@ -146,14 +146,29 @@ export const FLOW_FIGURES = [
   'outstanding_days',
 ] as const;
 export type FlowFigure = (typeof FLOW_FIGURES)[number];
-/** Decimal strings with every digit: per source, Σ over its loans of figure × percent (not yet / 100). */
-export type FlowSums = Readonly<Record<FlowFigure, string>>;
-export interface FlowsBySource {
-  readonly sources: readonly (FlowSums & { readonly funding_source_id: string })[];
+/**
+ * Exact decimals, every digit kept: per source, Σ over its loans of figure × percent (not yet / 100),
+ * up to 8 decimals, so not Money; for the others, sums of amounts.
+ */
+export type FlowSums<T = ExactDecimal> = Readonly<Record<FlowFigure, T>>;
+export interface FlowsBySource<T = ExactDecimal> {
+  readonly sources: readonly (FlowSums<T> & { readonly funding_source_id: string })[];
   /** The loans without a split, and all the loans: Σ of their figures (no percent). */
-  readonly unallocated: FlowSums & { readonly loan_count: number };
-  readonly total: FlowSums & { readonly loan_count: number };
+  readonly unallocated: FlowSums<T> & { readonly loan_count: number };
+  readonly total: FlowSums<T> & { readonly loan_count: number };
 }
+/** FlowsBySource as flowsBySourceJson gives it: the sums as decimal text. */
+export type FlowsBySourceRow = FlowsBySource<string>;
+
+const flowSums = <S extends FlowSums<string>>(sums: S) => ({
+  ...sums,
+  ...(Object.fromEntries(FLOW_FIGURES.map((f) => [f, parseExactDecimal(sums[f])])) as FlowSums),
+});
+export const rowToFlowsBySource = (row: FlowsBySourceRow): FlowsBySource => ({
+  sources: row.sources.map(flowSums),
+  unallocated: flowSums(row.unallocated),
+  total: flowSums(row.total),
+});
 
 /**
  * SQL, the one home of the rule: per loan of the fund, from its ledger. Each entry on loans
@@ -211,10 +226,10 @@ export async function fundFlowsBySource(
 ): Promise<FlowsBySource> {
   const {
     rows: [row],
-  } = await sql<{ flows: FlowsBySource }>`
+  } = await sql<{ flows: FlowsBySourceRow }>`
     WITH flows AS (${loanFlowsSql(sql`${fundId}::uuid`, sql`${from}::date`, sql`${to}::date`)})
     SELECT ${flowsBySourceJson} AS flows`.execute(db);
-  return row!.flows;
+  return rowToFlowsBySource(row!.flows);
 }
 
 /** One supported enterprise (by SIREN, else RNA) of the EU indicators, with what counts for it. */

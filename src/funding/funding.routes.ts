@@ -10,6 +10,7 @@ import type { FundingSourceFields } from './funding-source-rules';
 import { fundingSourceView } from './funding-source.view';
 import { findFundingSourceById, listFundingSources } from './funding.repository';
 import { getEuIndicators, type EuIndicatorsQuery } from './get-eu-indicators';
+import { fundingReportView } from './funding-report.view';
 import { getFundingReport } from './get-funding-report';
 import { updateFundingSource, type UpdateFundingSourceBody } from './update-funding-source';
 import { findVisibleFund } from '../funds/find-visible-fund';
@@ -66,7 +67,7 @@ export function fundingRouter(db: Db, reads: Db): Router {
     sendCsv(
       res,
       `funding-report-${report.fund_id}-${report.from}-${report.to}.csv`,
-      fundingReportCsv(report),
+      fundingReportCsv(fundingReportView(report)),
     );
   });
 
@@ -87,7 +88,15 @@ export function fundingRouter(db: Db, reads: Db): Router {
   router.get('/v1/funds/:fund_id/funding-report', async (req, res) => {
     const query = req.query as { from: CalendarDate; to: CalendarDate };
     res.json(
-      await getFundingReport(reads, actorOf(req), String(req.params.fund_id), query.from, query.to),
+      fundingReportView(
+        await getFundingReport(
+          reads,
+          actorOf(req),
+          String(req.params.fund_id),
+          query.from,
+          query.to,
+        ),
+      ),
     );
   });
 

@@ -2,6 +2,7 @@ import type { CalendarDate } from '../domain/dates';
 import { parseExactDecimal, type ExactDecimal } from '../domain/exact-decimal';
 import { formatMoney, parseDecimalAmount, type Money } from '../domain/money';
 import type { figuresBySourceSinceInception } from '../funding/funding-figures';
+import { figuresBySourceText } from '../funding/funding-report.view';
 import type { AgeingBucketKey } from './report-indicators';
 
 /** part / whole, 6 decimals; null when its denominator is 0. */
@@ -258,5 +259,6 @@ export function reportIndicatorsView(r: ReportFigures): ReportIndicators {
         total: formatMoney(m.total),
       })),
     },
+    by_funding_source: figuresBySourceText(r.by_funding_source),
   };
 }

@@ -8,7 +8,8 @@ import {
   flowsBySourceJson,
   listFundingSources,
   loanFlowsSql,
-  type FlowsBySource,
+  rowToFlowsBySource,
+  type FlowsBySourceRow,
 } from '../funding/funding-figures';
 import {
   reportIndicatorsView,
@@ -46,7 +47,7 @@ export const LOSS_RATES: Readonly<Record<AgeingBucketKey, string>> = Object.free
 type StatementJson = AsText<StatementFigures> & {
   readonly currency: string | null;
   readonly funding_from: CalendarDate;
-  readonly funding_flows: FlowsBySource;
+  readonly funding_flows: FlowsBySourceRow;
 };
 
 /**
@@ -98,7 +99,12 @@ export async function reportFigures(
     concentration,
     supported,
     expected_repayments: expectedRepayments,
-    by_funding_source: figuresBySourceSinceInception(sources, fundingFlows, fundingFrom, asOf),
+    by_funding_source: figuresBySourceSinceInception(
+      sources,
+      rowToFlowsBySource(fundingFlows),
+      fundingFrom,
+      asOf,
+    ),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
-import { cents, parseDecimalAmount, ZERO, type Money } from '../domain/money';
+import { ExactDecimal } from '../domain/exact-decimal';
+import { cents, ZERO, type Money } from '../domain/money';
 import { findVisibleFund, type Fund } from '../funds/find-visible-fund';
 import type { Actor } from '../http/auth';
 import { divisions, type Level, type Placement } from './divisions';
@@ -21,8 +22,8 @@ export interface Territory {
   readonly loanCount: number;
   readonly disbursed: Money;
   readonly outstanding: Money;
-  /** FTE, exact to the hundredth: kept in hundredths as money is in cents. */
-  readonly jobsFte: bigint;
+  /** FTE, exact to the hundredth. */
+  readonly jobsFte: ExactDecimal;
   readonly structureCount: number;
 }
 
@@ -61,16 +62,16 @@ export function rollUp(
       loanCount: 0,
       disbursed: ZERO,
       outstanding: ZERO,
-      jobsFte: 0n,
+      jobsFte: new ExactDecimal(0),
       structureCount: 0,
     };
     byKey.set(key, {
       ...was,
       loanCount: was.loanCount + row.loan_count,
       structureCount: was.structureCount + row.structure_count, // a structure has one commune: counted in one row
-      disbursed: cents(was.disbursed + parseDecimalAmount(row.disbursed)),
-      outstanding: cents(was.outstanding + parseDecimalAmount(row.outstanding)),
-      jobsFte: was.jobsFte + parseDecimalAmount(row.jobs_fte),
+      disbursed: cents(was.disbursed + row.disbursed),
+      outstanding: cents(was.outstanding + row.outstanding),
+      jobsFte: was.jobsFte.plus(row.jobs_fte),
     });
   }
   const order: Record<TerritoryStatus, number> = { official: 0, no_epci: 1, unknown_commune: 2 };

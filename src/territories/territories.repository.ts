@@ -1,16 +1,33 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
+import { parseExactDecimal, type ExactDecimal } from '../domain/exact-decimal';
+import { parseDecimalAmount, type Money } from '../domain/money';
 
-/** A commune code as the fund's structures record it, with what was lent there: sums as PostgreSQL prints them. */
+/** A commune code as the fund's structures record it, with what was lent there. */
 export interface CommuneFigures {
   readonly commune_code: string;
   readonly structure_count: number;
   readonly loan_count: number;
+  readonly disbursed: Money;
+  readonly outstanding: Money;
+  /** FTE, to the hundredth. */
+  readonly jobs_fte: ExactDecimal;
+}
+/** The same figures as the query prints them: sums as text, 2 decimals. */
+export type CommuneFiguresRow = Omit<CommuneFigures, 'disbursed' | 'outstanding' | 'jobs_fte'> & {
   readonly disbursed: string;
   readonly outstanding: string;
   readonly jobs_fte: string;
-}
+};
+
+/** Sums, not stored columns: parseDecimalAmount (any size, signed), as the ledger's receivable could be. */
+export const rowToCommuneFigures = (row: CommuneFiguresRow): CommuneFigures => ({
+  ...row,
+  disbursed: parseDecimalAmount(row.disbursed),
+  outstanding: parseDecimalAmount(row.outstanding),
+  jobs_fte: parseExactDecimal(row.jobs_fte),
+});
 
 /**
  * Per commune code of the fund's structures: its loans paid out by D (not pending, cancelled nor
@@ -25,7 +42,7 @@ export async function communeFigures(
 ): Promise<CommuneFigures[]> {
   const d = sql`${asOf}::date`;
   const fund = sql`${fundId}::uuid`;
-  const { rows } = await sql<CommuneFigures>`
+  const { rows } = await sql<CommuneFiguresRow>`
     WITH population AS (
       SELECT l.id, l.structure_id, l.principal FROM loans l WHERE l.fund_id = ${fund} AND l.disbursed_on <= ${d}
     ), receivable AS (
@@ -41,5 +58,5 @@ export async function communeFigures(
       round(sum(ps.disbursed), 2)::text AS disbursed, round(sum(ps.outstanding), 2)::text AS outstanding, round(sum(st.jobs_fte), 2)::text AS jobs_fte
     FROM per_structure ps JOIN structures st ON st.id = ps.structure_id AND st.fund_id = ${fund}
     GROUP BY st.commune_code ORDER BY st.commune_code COLLATE "C"`.execute(db);
-  return rows;
+  return rows.map(rowToCommuneFigures);
 }

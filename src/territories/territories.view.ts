@@ -1,8 +1,6 @@
-import { formatMoney, type Money } from '../domain/money';
+import { formatMoney } from '../domain/money';
 import { csvField } from '../http/csv';
 import type { Territory, TerritoryBreakdown } from './get-territories';
-
-const hundredths = (value: bigint) => formatMoney(value as Money); // FTE to the hundredth, written as amounts are
 
 function territoryView(t: Territory) {
   return {
@@ -12,7 +10,7 @@ function territoryView(t: Territory) {
     loan_count: t.loanCount,
     disbursed_principal: formatMoney(t.disbursed),
     outstanding_principal: formatMoney(t.outstanding),
-    jobs_fte: hundredths(t.jobsFte),
+    jobs_fte: t.jobsFte.toFixed(2), // FTE to the hundredth, written as amounts are
     structure_count: t.structureCount,
   };
 }

@@ -12,7 +12,7 @@ import { webhookEndpointView } from './webhook-endpoint.view';
 import {
   countWebhookEndpoints,
   insertWebhookEndpoint,
-  type WebhookEndpointRow,
+  type WebhookEndpoint,
 } from './webhook-endpoints.repository';
 import { ENDPOINTS_PER_OWNER, newWebhookSecret } from './webhook-secret';
 
@@ -61,7 +61,7 @@ export async function createWebhookEndpoint(
   const stored = await transactOnce(
     db,
     idempotency,
-    async (trx): Promise<WebhookEndpointRow> => {
+    async (trx): Promise<WebhookEndpoint> => {
       const broken: FieldError[] = [];
       if ((await countWebhookEndpoints(trx, fundId, structureId)) >= ENDPOINTS_PER_OWNER) {
         broken.push({

@@ -6,19 +6,19 @@ import { seesOwner, type Actor } from '../http/auth';
 import {
   findWebhookEndpoint,
   lockWebhookEndpoint,
-  type WebhookEndpointRow,
+  type WebhookEndpoint,
 } from './webhook-endpoints.repository';
 
 /** A fund's endpoint is seen by the fund's keys; a structure's, by those and the structure's own key. */
 export const seesEndpoint = (
   actor: Actor,
-  endpoint: Pick<WebhookEndpointRow, 'fund_id' | 'structure_id'>,
+  endpoint: Pick<WebhookEndpoint, 'fund_id' | 'structure_id'>,
 ) => seesOwner(actor, endpoint.fund_id, endpoint.structure_id);
 
 /** Managers (and the admin) change any endpoint they see; a structure key, its own structure's. */
 export function assertCanManageEndpoint(
   actor: Actor,
-  endpoint: Pick<WebhookEndpointRow, 'structure_id'>,
+  endpoint: Pick<WebhookEndpoint, 'structure_id'>,
 ): void {
   if (actor.role === 'admin' || actor.role === 'manager') return;
   if (
@@ -35,7 +35,7 @@ export async function findVisibleWebhookEndpoint(
   db: Db,
   actor: Actor,
   id: string,
-): Promise<WebhookEndpointRow> {
+): Promise<WebhookEndpoint> {
   const endpoint = await findWebhookEndpoint(db, id);
   if (!endpoint || !seesEndpoint(actor, endpoint))
     throw new DomainError('not_found', 'No such webhook endpoint.');
@@ -47,7 +47,7 @@ export async function lockEndpointToChange(
   trx: Transaction<Database>,
   actor: Actor,
   id: string,
-): Promise<WebhookEndpointRow> {
+): Promise<WebhookEndpoint> {
   const endpoint = await lockWebhookEndpoint(trx, id);
   if (!endpoint || !seesEndpoint(actor, endpoint))
     throw new DomainError('not_found', 'No such webhook endpoint.');

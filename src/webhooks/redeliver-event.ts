@@ -9,7 +9,7 @@ import { insertRedeliveries } from './webhook-deliveries.repository';
 import {
   findSubscribedEndpoints,
   findWebhookEndpoint,
-  type WebhookEndpointRow,
+  type WebhookEndpoint,
 } from './webhook-endpoints.repository';
 
 /**
@@ -27,7 +27,7 @@ export async function redeliverEvent(
 ) {
   const { actor } = context;
   const event = await findVisibleEvent(db, actor, eventId);
-  const goesTo = (endpoint: WebhookEndpointRow) =>
+  const goesTo = (endpoint: WebhookEndpoint) =>
     endpoint.fund_id === event.fund_id &&
     seesEndpoint(actor, endpoint) &&
     (endpoint.structure_id === null || endpoint.structure_id === event.structure_id);

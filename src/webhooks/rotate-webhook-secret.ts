@@ -4,7 +4,7 @@ import type { RequestContext } from '../http/auth';
 import { transactOnce, type IdempotentRequest } from '../idempotency/run-idempotently';
 import { lockEndpointToChange } from './find-visible-webhook-endpoint';
 import { webhookEndpointView } from './webhook-endpoint.view';
-import { updateWebhookEndpoint, type WebhookEndpointRow } from './webhook-endpoints.repository';
+import { updateWebhookEndpoint, type WebhookEndpoint } from './webhook-endpoints.repository';
 import { newWebhookSecret, PREVIOUS_SECRET_GRACE_MS } from './webhook-secret';
 
 /**
@@ -24,7 +24,7 @@ export async function rotateWebhookSecret(
   const stored = await transactOnce(
     db,
     idempotency,
-    async (trx): Promise<WebhookEndpointRow> => {
+    async (trx): Promise<WebhookEndpoint> => {
       const current = await lockEndpointToChange(trx, context.actor, id);
       const rotated = await updateWebhookEndpoint(trx, id, {
         secret,

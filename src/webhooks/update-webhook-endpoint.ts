@@ -9,7 +9,7 @@ import { webhookEndpointView } from './webhook-endpoint.view';
 import {
   abandonPendingDeliveries,
   updateWebhookEndpoint,
-  type WebhookEndpointRow,
+  type WebhookEndpoint,
 } from './webhook-endpoints.repository';
 
 export interface UpdateWebhookEndpointBody {
@@ -29,7 +29,7 @@ export async function changeWebhookEndpoint(
   id: string,
   body: UpdateWebhookEndpointBody,
   policy: OutboundPolicy,
-): Promise<WebhookEndpointRow> {
+): Promise<WebhookEndpoint> {
   return db.transaction().execute(async (trx) => {
     const endpoint = await lockEndpointToChange(trx, context.actor, id); // who may, before what they send
     if (body.url !== undefined) {

@@ -1,7 +1,7 @@
-import type { WebhookEndpointRow } from './webhook-endpoints.repository';
+import type { WebhookEndpoint } from './webhook-endpoints.repository';
 
 /** An endpoint as the API shows it: never its secrets (the secret is shown once, at creation or rotation). */
-export function webhookEndpointView(row: WebhookEndpointRow) {
+export function webhookEndpointView(row: WebhookEndpoint) {
   return {
     id: row.id,
     fund_id: row.fund_id,

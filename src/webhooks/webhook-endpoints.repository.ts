@@ -1,33 +1,51 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, WebhookEndpointsTable } from '../db/schema';
+import { oneOf } from '../domain/one-of';
+import { EVENT_TYPES, type EventType } from '../events/event-types';
 
-export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+/** An endpoint as the application holds it: its event types checked against the closed list. */
+export type WebhookEndpoint = Omit<Selectable<WebhookEndpointsTable>, 'event_types'> & {
+  readonly event_types: EventType[];
+};
+
+export const rowToWebhookEndpoint = (row: Selectable<WebhookEndpointsTable>): WebhookEndpoint => ({
+  ...row,
+  event_types: row.event_types.map((type) =>
+    oneOf(EVENT_TYPES, type, 'webhook_endpoints.event_types'),
+  ),
+});
+const orUndefined = (row: Selectable<WebhookEndpointsTable> | undefined) =>
+  row && rowToWebhookEndpoint(row);
 
 /** An endpoint not deleted (a deleted one is gone for the API: 404). */
-export function findWebhookEndpoint(
+export async function findWebhookEndpoint(
   db: Db | Transaction<Database>,
   id: string,
-): Promise<WebhookEndpointRow | undefined> {
-  return db
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+): Promise<WebhookEndpoint | undefined> {
+  return orUndefined(
+    await db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst(),
+  );
 }
 
-export function lockWebhookEndpoint(
+export async function lockWebhookEndpoint(
   trx: Transaction<Database>,
   id: string,
-): Promise<WebhookEndpointRow | undefined> {
-  return trx
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .forUpdate()
-    .executeTakeFirst();
+): Promise<WebhookEndpoint | undefined> {
+  return orUndefined(
+    await trx
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst(),
+  );
 }
 
 /** How many endpoints an owner (a fund's own, or one structure's) has: each owner has a bounded number. */
@@ -46,29 +64,36 @@ export async function countWebhookEndpoints(
   return Number(row.n);
 }
 
-export function insertWebhookEndpoint(
+export async function insertWebhookEndpoint(
   trx: Transaction<Database>,
-  row: {
-    id: string;
-    fund_id: string;
-    structure_id: string | null;
-    url: string;
-    event_types: string[];
-    description: string | null;
-    enabled: boolean;
-    secret: string;
-    created_by_key_id: string;
-  },
-): Promise<WebhookEndpointRow> {
-  return trx.insertInto('webhook_endpoints').values(row).returningAll().executeTakeFirstOrThrow();
+  endpoint: Pick<
+    WebhookEndpoint,
+    | 'id'
+    | 'fund_id'
+    | 'structure_id'
+    | 'url'
+    | 'event_types'
+    | 'description'
+    | 'enabled'
+    | 'secret'
+    | 'created_by_key_id'
+  >,
+): Promise<WebhookEndpoint> {
+  return rowToWebhookEndpoint(
+    await trx
+      .insertInto('webhook_endpoints')
+      .values(endpoint)
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
-export function updateWebhookEndpoint(
+export async function updateWebhookEndpoint(
   trx: Transaction<Database>,
   id: string,
   changes: Partial<
     Pick<
-      WebhookEndpointRow,
+      WebhookEndpoint,
       | 'url'
       | 'event_types'
       | 'description'
@@ -81,37 +106,41 @@ export function updateWebhookEndpoint(
       | 'deleted_at'
     >
   >,
-): Promise<WebhookEndpointRow> {
-  return trx
-    .updateTable('webhook_endpoints')
-    .set({ ...changes, updated_at: sql`now()` })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+): Promise<WebhookEndpoint> {
+  return rowToWebhookEndpoint(
+    await trx
+      .updateTable('webhook_endpoints')
+      .set({ ...changes, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 /** Disables an endpoint still enabled (undefined if it was disabled or deleted meanwhile: nothing to tell). */
-export function disableWebhookEndpoint(
+export async function disableWebhookEndpoint(
   trx: Transaction<Database>,
   id: string,
   reason: string,
-): Promise<WebhookEndpointRow | undefined> {
-  return trx
-    .updateTable('webhook_endpoints')
-    .set({ enabled: false, disabled_reason: reason, updated_at: sql`now()` })
-    .where('id', '=', id)
-    .where('enabled', '=', true)
-    .where('deleted_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+): Promise<WebhookEndpoint | undefined> {
+  return orUndefined(
+    await trx
+      .updateTable('webhook_endpoints')
+      .set({ enabled: false, disabled_reason: reason, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .where('enabled', '=', true)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst(),
+  );
 }
 
 /** Enabled endpoints of the event's fund that subscribe to its type and may receive it (a structure's: its own loans'). */
-export function findSubscribedEndpoints(
+export async function findSubscribedEndpoints(
   db: Db,
   event: { fund_id: string; structure_id: string | null; type: string },
-): Promise<WebhookEndpointRow[]> {
-  return db
+): Promise<WebhookEndpoint[]> {
+  const rows = await db
     .selectFrom('webhook_endpoints')
     .selectAll()
     .where('fund_id', '=', event.fund_id)
@@ -126,6 +155,7 @@ export function findSubscribedEndpoints(
     )
     .orderBy('seq')
     .execute();
+  return rows.map(rowToWebhookEndpoint);
 }
 
 /** The deliveries still owed to an endpoint that will send no more (deleted, disabled): failed. */
@@ -142,14 +172,14 @@ export async function abandonPendingDeliveries(
 }
 
 /** One page (plus one row) of the endpoints of a fund, or of one structure, in creation order. */
-export function findWebhookEndpoints(
+export async function findWebhookEndpoints(
   db: Db,
   filter: { fundId?: string; structureId?: string; afterSeq?: string; limit: number },
-): Promise<WebhookEndpointRow[]> {
+): Promise<WebhookEndpoint[]> {
   let query = db.selectFrom('webhook_endpoints').selectAll().where('deleted_at', 'is', null);
   if (filter.fundId !== undefined) query = query.where('fund_id', '=', filter.fundId);
   if (filter.structureId !== undefined)
     query = query.where('structure_id', '=', filter.structureId);
   if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq);
-  return query.orderBy('seq').limit(filter.limit).execute();
+  return (await query.orderBy('seq').limit(filter.limit).execute()).map(rowToWebhookEndpoint);
 }

@@ -15,6 +15,7 @@ import { isolatedDatabase } from '../support/db';
 import { until } from '../support/until';
 import fc from 'fast-check';
 import { evaluationIndicators } from '../../src/evaluation/evaluation-indicators';
+import { rowToEvaluatedLoan } from '../../src/evaluation/evaluation.repository';
 import type { Db } from '../../src/db/connect';
 import { canonicalJson } from '../../src/domain/canonical-json';
 import { computeReport } from '../../src/reports/compute-report';
@@ -409,16 +410,18 @@ describe('the evaluation figures (property)', () => {
           'f',
           '2025-12-31' as never,
           'EUR',
-          loans.map((l) => ({
-            structure_id: l.s.id,
-            principal: money(l.cents),
-            disbursed_on: l.date as never,
-            leverage_bank_loans: money(l.bank),
-            leverage_grants: '0.00',
-            naf_code: l.s.naf,
-            department_code: l.s.dept,
-            qpv: l.s.qpv,
-          })),
+          loans.map((l) =>
+            rowToEvaluatedLoan({
+              structure_id: l.s.id,
+              principal: money(l.cents),
+              disbursed_on: l.date,
+              leverage_bank_loans: money(l.bank),
+              leverage_grants: '0.00',
+              naf_code: l.s.naf,
+              department_code: l.s.dept,
+              qpv: l.s.qpv,
+            }),
+          ),
           [],
         );
         const lent = loans.reduce((n, l) => n + l.cents, 0n);

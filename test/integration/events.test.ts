@@ -14,6 +14,7 @@ import { createApp } from '../../src/app';
 import type { Db } from '../../src/db/connect';
 import { hashSecret } from '../../src/http/auth';
 import type { WebhookDelivery } from '../../src/webhooks/deliver-webhook';
+import { findWebhookEndpoint } from '../../src/webhooks/webhook-endpoints.repository';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config';
 import { startWebhookDispatcher } from '../../workers/webhooks';
@@ -503,6 +504,17 @@ describe('webhook endpoints', () => {
         })
       ).status,
     ).toBe(400);
+  });
+
+  it('reads a stored type outside the closed list as the bug it is: it throws, naming the column', async () => {
+    const desk = await servicingDesk(app);
+    const made = await endpoint(desk, 'http://127.0.0.1:9/x', ['loan.created']);
+    await sql`UPDATE webhook_endpoints SET event_types = ARRAY['loan.created', 'loan.exploded'] WHERE id = ${made.id}::uuid`.execute(
+      db,
+    );
+    await expect(findWebhookEndpoint(db, made.id)).rejects.toThrow(
+      /webhook_endpoints\.event_types: "loan\.exploded"/,
+    );
   });
 });
 

@@ -6,9 +6,11 @@
  */
 import type { Express } from 'express';
 import fc from 'fast-check';
+import { ExactDecimal } from '../../src/domain/exact-decimal';
 import { formatMoney, type Money } from '../../src/domain/money';
 import { divisions, LEVELS } from '../../src/territories/divisions';
 import { rollUp } from '../../src/territories/get-territories';
+import { rowToCommuneFigures } from '../../src/territories/territories.repository';
 import { ADMIN_KEY, testApp } from '../support/app';
 import { as, createKey, createStructure, fundWithManager } from '../support/portfolio';
 import { disbursedLoan, repay, servicingDesk, type Desk } from '../support/servicing';
@@ -309,20 +311,23 @@ describe('rolling communes up (property)', () => {
     const { place } = divisions();
     fc.assert(
       fc.property(figures, (rows) => {
-        const asText = rows.map((r) => ({
-          ...r,
-          disbursed: formatMoney(r.disbursed as Money),
-          outstanding: formatMoney(r.outstanding as Money),
-          jobs_fte: formatMoney(r.jobs_fte as Money),
-        }));
+        const figures = rows.map((r) =>
+          rowToCommuneFigures({
+            ...r,
+            disbursed: formatMoney(r.disbursed as Money),
+            outstanding: formatMoney(r.outstanding as Money),
+            jobs_fte: formatMoney(r.jobs_fte as Money), // hundredths of an FTE, printed as cents are
+          }),
+        );
         const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
         for (const level of LEVELS) {
-          const territories = rollUp(asText, level, place);
+          const territories = rollUp(figures, level, place);
           expect(sum(territories.map((t) => t.disbursed))).toBe(sum(rows.map((r) => r.disbursed)));
           expect(sum(territories.map((t) => t.outstanding))).toBe(
             sum(rows.map((r) => r.outstanding)),
           );
-          expect(sum(territories.map((t) => t.jobsFte))).toBe(sum(rows.map((r) => r.jobs_fte)));
+          const jobs = territories.reduce((a, t) => a.plus(t.jobsFte), new ExactDecimal(0));
+          expect(jobs.times(100).toFixed()).toBe(sum(rows.map((r) => r.jobs_fte)).toString());
           expect(territories.reduce((n, t) => n + t.loanCount, 0)).toBe(
             rows.reduce((n, r) => n + r.loan_count, 0),
           );

@@ -1,12 +1,7 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import {
-  divideToCents,
-  fundMix,
-  hundredth,
-  sumsToHundred,
-  toCents,
-} from '../../src/domain/funding-split';
+import { parseExactDecimal } from '../../src/domain/exact-decimal';
+import { fundMix, hundredth, perDay, sumsToHundred, toCents } from '../../src/domain/funding-split';
 
 describe("the fund's mix (largest remainder, 6 decimals)", () => {
   it('three equal sources: the first listed gets the last millionth', () => {
@@ -70,11 +65,15 @@ describe("the fund's mix (largest remainder, 6 decimals)", () => {
 describe("a source's share of a figure", () => {
   it('is exact (Σ figure × percent / 100), rounded half-up once: sources may miss the total by a cent', () => {
     // Two loans, 755500.00 at 60 / 40 and 380000.00 at 33.333333 / 66.666667: the SQL sums figure × percent.
-    const erdf = hundredth('57996666.54000000'); // 755500.00 × 60 + 380000.00 × 33.333333
-    const region = hundredth('55553333.46000000'); // 755500.00 × 40 + 380000.00 × 66.666667
-    expect([erdf, region]).toEqual(['579966.6654', '555533.3346']);
-    expect([divideToCents(erdf, 90), divideToCents(region, 90)]).toEqual(['6444.07', '6172.59']);
-    expect(divideToCents('1135500', 90)).toBe('12616.67'); // the total: one cent more than the sources' sum
-    expect(toCents('-0.005')).toBe('-0.01');
+    const erdf = hundredth(parseExactDecimal('57996666.54000000')); // 755500.00 × 60 + 380000.00 × 33.333333
+    const region = hundredth(parseExactDecimal('55553333.46000000')); // 755500.00 × 40 + 380000.00 × 66.666667
+    expect([erdf.toFixed(), region.toFixed()]).toEqual(['579966.6654', '555533.3346']);
+    expect([toCents(perDay(erdf, 90)), toCents(perDay(region, 90))]).toEqual([
+      '6444.07',
+      '6172.59',
+    ]);
+    expect(toCents(perDay(parseExactDecimal('1135500'), 90))).toBe('12616.67'); // the total: one cent more than the sources' sum
+    expect(toCents(parseExactDecimal('-0.005'))).toBe('-0.01');
+    expect(toCents(parseExactDecimal('-0.000001'))).toBe('-0.00'); // a negative share under half a cent keeps its sign
   });
 });

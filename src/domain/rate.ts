@@ -22,9 +22,6 @@ export function parseRate(text: string): Rate {
   return (BigInt(match[1]!) * SCALE + BigInt(fraction)) as Rate;
 }
 
-/** numeric(9,6) text ("3.500000") as the API writes rates ("3.5"). */
-export const normaliseRate = (stored: string): string => formatRate(parseRate(stored));
-
 /** The shortest exact decimal: 3_500_000n → "3.5", 0n → "0". */
 export function formatRate(rate: Rate): string {
   const whole = rate / SCALE;

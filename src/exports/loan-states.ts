@@ -1,17 +1,13 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/connect';
+import type { InstalmentsTable } from '../db/schema';
 import { paidSql } from '../db/unpaid-sql';
 import { arrearsAsOf, NOTHING, type Amounts, type Arrears } from '../domain/allocation';
-import { parseDate, type CalendarDate } from '../domain/dates';
+import type { CalendarDate } from '../domain/dates';
 import type { InstalmentStatus } from '../domain/instalment-status';
-import {
-  parseDecimalAmount,
-  parseMoney,
-  parseSignedMoney,
-  ZERO,
-  type Money,
-} from '../domain/money';
+import { parseDecimalAmount, ZERO, type Money } from '../domain/money';
 import { instalmentStates, statusesOf } from '../loans/get-loan-schedule';
+import { rowToInstalment, type Instalment } from '../loans/instalments';
 import { rowToLoanTape, type LoanTape, type LoanTapeRow } from './loan-tape';
 
 /**
@@ -21,20 +17,10 @@ import { rowToLoanTape, type LoanTape, type LoanTapeRow } from './loan-tape';
  */
 export const LOAN_PAGE = 100;
 
-export interface ScheduleLine {
-  number: number;
-  due_date: string;
-  principal: string;
-  interest: string;
-  total: string;
-  balance_after: string;
-  capitalised_interest: string;
-}
-
 /** A loan of the tape as of a date, with its current schedule and each instalment's payments and status then. */
 export interface LoanState {
   readonly loan: LoanTape;
-  readonly instalments: readonly ScheduleLine[];
+  readonly instalments: readonly Instalment[];
   readonly paid: readonly Amounts[];
   readonly statuses: readonly InstalmentStatus[];
   readonly outstanding: Money;
@@ -95,9 +81,9 @@ async function loanPage(
   const last = loans.at(-1)!.id;
   const page = sql`l.fund_id = ${fundId}::uuid AND l.disbursed_on <= ${d} AND l.id > ${after}::uuid AND l.id <= ${last}::uuid`;
   const [{ rows: instalments }, { rows: paid }, { rows: receivable }] = [
-    await sql<ScheduleLine & { loan_id: string }>`
-      SELECT i.loan_id, i.number, i.due_date::text AS due_date, i.principal::numeric(20, 2)::text AS principal, i.interest::numeric(20, 2)::text AS interest,
-        i.total::numeric(20, 2)::text AS total, i.balance_after::numeric(20, 2)::text AS balance_after, i.capitalised_interest::numeric(20, 2)::text AS capitalised_interest
+    await sql<Selectable<InstalmentsTable>>`
+      SELECT i.loan_id, i.version, i.number, i.due_date::text AS due_date, i.principal::text AS principal, i.interest::text AS interest,
+        i.total::text AS total, i.balance_after::text AS balance_after, i.capitalised_interest::text AS capitalised_interest
       FROM loans l JOIN instalments i ON i.loan_id = l.id AND i.version = l.schedule_version
       WHERE ${page} ORDER BY i.loan_id, i.number`.execute(trx),
     await sql<{ loan_id: string; number: number; interest: string; principal: string }>`
@@ -110,25 +96,29 @@ async function loanPage(
       WHERE ${page} AND jl.account = 'loans_receivable' AND e.value_date <= ${d}
       GROUP BY e.loan_id`.execute(trx),
   ];
-  const linesOf = groupBy(instalments, (row) => row.loan_id);
+  const linesOf = groupBy(instalments.map(rowToInstalment), (row) => row.loan_id);
+  // Sums: read by the parser of any exact amount.
   const paidOf = new Map(
     paid.map((row) => [
       `${row.loan_id}/${row.number}`,
-      { ...NOTHING, interest: parseMoney(row.interest), principal: parseMoney(row.principal) },
+      {
+        ...NOTHING,
+        interest: parseDecimalAmount(row.interest),
+        principal: parseDecimalAmount(row.principal),
+      },
     ]),
   );
   const receivableOf = new Map(
-    receivable.map((row) => [row.loan_id, parseSignedMoney(row.receivable)]),
+    receivable.map((row) => [row.loan_id, parseDecimalAmount(row.receivable)]),
   );
   return loans.map((loan) => {
     const lines = linesOf.get(loan.id) ?? [];
     const paidTowards = lines.map((line) => paidOf.get(`${loan.id}/${line.number}`) ?? NOTHING);
-    const owed = lines.map(owedBy);
-    const statuses = statusesOf(owed, paidTowards, asOf);
+    const statuses = statusesOf(lines, paidTowards, asOf);
     const closed = loan.status !== 'active';
     const states = closed
       ? []
-      : instalmentStates({ projected: false, instalments: owed, paid: paidTowards });
+      : instalmentStates({ projected: false, instalments: lines, paid: paidTowards });
     return {
       loan,
       instalments: lines,
@@ -150,12 +140,3 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   }
   return groups;
 }
-
-/** What an instalment of the tape owes, as the schedule's statuses and arrears read it. */
-const owedBy = (line: ScheduleLine) => ({
-  number: line.number,
-  due_date: parseDate(line.due_date),
-  principal: parseDecimalAmount(line.principal),
-  interest: parseDecimalAmount(line.interest),
-  total: parseDecimalAmount(line.total),
-});

@@ -5,7 +5,6 @@ import { verifyAuditChain } from '../audit/verify-audit-chain';
 import { poolStats, type Db } from '../db/connect';
 import { isDatabaseUnavailable } from '../db/errors';
 import { readAfterPrimary } from '../db/read-replica';
-import type { CalendarDate } from '../domain/dates';
 import { exportFiles } from './export-files';
 import {
   failExport,
@@ -54,7 +53,7 @@ export async function buildExport(
   const row = await startExport(db, exportId);
   if (!row) return 'done already';
   try {
-    const asOf = row.as_of as CalendarDate;
+    const asOf = row.as_of;
     const made = new Date();
     const {
       rows: [day],

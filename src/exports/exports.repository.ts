@@ -6,7 +6,11 @@ import { parseDate, type CalendarDate } from '../domain/dates';
 import { oneOf } from '../domain/one-of';
 import { JOB_STATUSES, requeueStalled, type JobStatus } from '../outbox/requeue-stalled';
 
-export type Export = Selectable<ExportsTable>;
+/** An export as stored: its date a CalendarDate, its status checked. */
+export type Export = Omit<Selectable<ExportsTable>, 'as_of' | 'status'> & {
+  readonly as_of: CalendarDate;
+  readonly status: JobStatus;
+};
 
 function rowToExport(row: Selectable<ExportsTable>): Export {
   return {

@@ -2,7 +2,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ImportsTable } from '../db/schema';
 import { oneOf } from '../domain/one-of';
-import { JOB_STATUSES, requeueStalled } from '../outbox/requeue-stalled';
+import { JOB_STATUSES, requeueStalled, type JobStatus } from '../outbox/requeue-stalled';
 
 /**
  * What an import finds already in the fund. Reads only, each one statement whatever the number of
@@ -74,7 +74,7 @@ export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<
 }
 
 /** An import as stored, its status checked (the files' text is kept until it ends). */
-export type ImportRow = Selectable<ImportsTable>;
+export type ImportRow = Omit<Selectable<ImportsTable>, 'status'> & { readonly status: JobStatus };
 
 const rowToImport = (row: Selectable<ImportsTable>): ImportRow => ({
   ...row,

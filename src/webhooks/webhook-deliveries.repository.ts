@@ -1,7 +1,9 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, WebhookAttemptsTable } from '../db/schema';
+import { EVENT_TYPES, type EventType } from '../events/event-types';
 import type { EventRow } from '../events/list-events';
+import { oneOf } from '../domain/one-of';
 
 /** A delivery a dispatcher holds until `leaseMs` from now: what it needs to send it. */
 export interface ClaimedDelivery {
@@ -167,10 +169,10 @@ export async function recordFailed(
   return rows[0]?.failing_since;
 }
 
-export type AttemptRow = Selectable<WebhookAttemptsTable> & { readonly event_type: string };
+export type AttemptRow = Selectable<WebhookAttemptsTable> & { readonly event_type: EventType };
 
 /** One page (plus one row) of an endpoint's delivery log, newest first. */
-export function findAttempts(
+export async function findAttempts(
   db: Db,
   filter: { endpointId: string; eventId?: string; beforeId?: string; limit: number },
 ): Promise<AttemptRow[]> {
@@ -182,7 +184,11 @@ export function findAttempts(
     .where('a.endpoint_id', '=', filter.endpointId);
   if (filter.eventId !== undefined) query = query.where('a.event_id', '=', filter.eventId);
   if (filter.beforeId !== undefined) query = query.where('a.id', '<', filter.beforeId);
-  return query.orderBy('a.id', 'desc').limit(filter.limit).execute();
+  const rows = await query.orderBy('a.id', 'desc').limit(filter.limit).execute();
+  return rows.map((row) => ({
+    ...row,
+    event_type: oneOf(EVENT_TYPES, row.event_type, 'events.type'),
+  }));
 }
 
 /** Owes the event again to each endpoint given: new deliveries, queued behind what each is still owed for the loan. */

@@ -9,7 +9,7 @@ import { cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { entryRows, type EntryRows, type PostedEntry } from '../ledger/post-journal-entry';
-import { loanColumns, type LoanColumns } from '../loans/find-visible-loan';
+import { loanColumns, type LoanColumns } from '../loans/loan-rows';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentsOf } from '../loans/instalments';

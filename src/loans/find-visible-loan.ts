@@ -3,11 +3,11 @@ import type { Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { seesStructure, type Actor } from '../http/auth';
-import { findLoanById, lockLoanForUpdate, type Loan } from './loans.repository';
+import { findLoanById, lockLoanForUpdate } from './loans.repository';
+import type { Loan } from './loan-rows';
 
-/** The loan and how a row becomes one, for the features above (servicing, imports). */
-export { insertLoans, loanColumns, rowToLoan, updateReplayedLoans } from './loans.repository';
-export type { Loan, LoanColumns, NewLoan } from './loans.repository';
+/** The loans' bulk writes, for the import (the row and its columns are in loan-rows.ts). */
+export { insertLoans, updateReplayedLoans } from './loans.repository';
 
 /** A loan the key may see (its fund's, or its structure's), or a 404. */
 export async function findVisibleLoan(db: Db, actor: Actor, loanId: string): Promise<Loan> {

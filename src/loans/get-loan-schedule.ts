@@ -8,7 +8,8 @@ import { buildSchedule } from '../domain/schedule';
 import { seesStructure, type Actor } from '../http/auth';
 import { termsOfLoan } from './loan-terms';
 import { instalmentsOf, type Instalment } from './instalments';
-import { findLoanWithInstalments, type Loan } from './loans.repository';
+import { findLoanWithInstalments } from './loans.repository';
+import { type Loan } from './loan-rows';
 
 export interface LoanSchedule {
   loan: Loan;

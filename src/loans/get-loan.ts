@@ -4,7 +4,7 @@ import type { CalendarDate } from '../domain/dates';
 import type { Money } from '../domain/money';
 import type { Actor } from '../http/auth';
 import { getLoanSchedule, instalmentStates } from './get-loan-schedule';
-import type { Loan } from './loans.repository';
+import type { Loan } from './loan-rows';
 
 /**
  * A loan the key may see, as of a date (DOMAIN.md "Arrears"): its outstanding principal then, what

@@ -3,7 +3,8 @@ import type { CalendarDate } from '../domain/dates';
 import { DomainError } from '../domain/errors';
 import { listScope, type Actor } from '../http/auth';
 import type { Page } from '../http/pagination';
-import { listLoans as loansWhere, type Loan } from './loans.repository';
+import { listLoans as loansWhere } from './loans.repository';
+import { type Loan } from './loan-rows';
 
 export interface LoanFilters {
   fund_id?: string;

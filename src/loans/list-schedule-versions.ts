@@ -1,7 +1,8 @@
 import type { Db } from '../db/connect';
 import type { Actor } from '../http/auth';
 import { findVisibleLoan } from './find-visible-loan';
-import { listScheduleVersions as versionsOf, type Loan } from './loans.repository';
+import { listScheduleVersions as versionsOf } from './loans.repository';
+import { type Loan } from './loan-rows';
 
 /** Every fixed schedule version of a loan the key may see, oldest first. */
 export async function listScheduleVersions(

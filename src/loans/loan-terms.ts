@@ -5,7 +5,7 @@ import { buildSchedule, type ScheduleTerms } from '../domain/schedule';
 import { checkScheduleAmounts, checkScheduleTerms } from '../domain/schedule-terms';
 import type { Product } from '../products/find-product';
 import { termsFromBody, type ScheduleTermsBody } from '../schedules/schedule-terms.input';
-import type { Loan } from './loans.repository';
+import type { Loan } from './loan-rows';
 
 /** A stored loan's schedule terms; `disbursedOn` replaces the expected disbursement date. */
 export function termsOfLoan(loan: Loan, disbursedOn?: CalendarDate): ScheduleTerms {

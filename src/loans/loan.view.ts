@@ -4,7 +4,7 @@ import { cents, formatMoney, type Money } from '../domain/money';
 import { formatRate } from '../domain/rate';
 import type { LoanSchedule } from './get-loan-schedule';
 import type { listScheduleVersions } from './list-schedule-versions';
-import type { Loan } from './loans.repository';
+import type { Loan } from './loan-rows';
 import { loanStateAidView } from '../state-aid/state-aid.view';
 
 const moneyOrNull = (amount: Money | null) => (amount === null ? null : formatMoney(amount));

@@ -6,7 +6,8 @@ import { assertCanWrite, type RequestContext } from '../http/auth';
 import { findVisibleLoan } from './find-visible-loan';
 import { leverageColumns, type LeverageBody } from './loan-leverage';
 import { loanView } from './loan.view';
-import { lockLoanForUpdate, updateLoan, type Loan } from './loans.repository';
+import { lockLoanForUpdate, updateLoan } from './loans.repository';
+import { type Loan } from './loan-rows';
 
 /**
  * PATCH /v1/loans/{id}: the fund's manager (or the admin) records the financing the loan unlocked,

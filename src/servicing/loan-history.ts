@@ -12,7 +12,7 @@ import type { StandingRow } from '../domain/append-repayment';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { parseDecimalAmount, parseMoney, type Money } from '../domain/money';
 import type { PostedEntry } from '../ledger/post-journal-entry';
-import { rowToLoan, type Loan } from '../loans/find-visible-loan';
+import { rowToLoan, type Loan } from '../loans/loan-rows';
 import { rowToInstalment, type Instalment } from '../loans/instalments';
 import {
   rowToAllocation,

@@ -4,7 +4,7 @@ import type { Write } from '../db/writes';
 import type { Database } from '../db/schema';
 import type { CalendarDate } from '../domain/dates';
 import { formatMoney, parseDecimalAmount, type Money } from '../domain/money';
-import { loanColumns, rowToLoan, type Loan } from '../loans/find-visible-loan';
+import { loanColumns, rowToLoan, type Loan } from '../loans/loan-rows';
 import { instalmentColumns, type Instalment } from '../loans/instalments';
 import {
   repaymentColumns,

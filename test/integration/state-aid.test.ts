@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { CalendarDate } from '../../src/domain/dates';
 import { withLuhnCheckDigit } from '../../src/domain/structure-identifiers';
 import { replayLoan } from '../../src/imports/replay-loan';
-import { rowToLoan } from '../../src/loans/find-visible-loan';
+import { rowToLoan } from '../../src/loans/loan-rows';
 import { testDb } from '../support/db';
 import { testApp } from '../support/app';
 import { expectContract } from '../support/contract';

@@ -1,13 +1,11 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect';
 import type { CalendarDate } from '../domain/dates';
-import { cents, formatMoney } from '../domain/money';
-import { formatRate } from '../domain/rate';
 import { ADMIN } from '../http/auth';
 import { neutralisedSql } from '../http/csv';
 import { getTrialBalance } from '../ledger/get-trial-balance';
 import { trialBalanceView } from '../ledger/ledger.view';
-import { loanStates } from './loan-states';
+import { loanFiles } from './loan-files';
 
 /** How many rows each keyset page reads (the pool has no cursors: src/db/connect.ts preparingPool). */
 const PAGE = 2000;
@@ -94,222 +92,123 @@ export function exportFiles(
   const d = sql`${asOf}::date`;
   const fund = sql`${fundId}::uuid`;
   return [
-    {
-      names: ['loans.csv', 'instalments.csv'],
-      columns: [
-        [
-          'loan_id',
-          'structure_id',
-          'structure_name',
-          'product_id',
-          'product_name',
-          'kind',
-          'principal',
-          'annual_rate_percent',
-          'current_annual_rate_percent',
-          'periodicity',
-          'term_periods',
-          'deferral_periods',
-          'deferral_type',
-          'method',
-          'day_count',
-          'rounding',
-          'disbursed_on',
-          'first_due_date',
-          'schedule_version',
-          'status',
-          'outstanding_principal',
-          'overdue_principal',
-          'overdue_interest',
-          'overdue_fees',
-          'overdue_total',
-          'overdue_instalments',
-          'days_past_due',
-          'restructured',
-          'written_off',
-          'written_off_on',
-          'written_off_principal',
-          'repaid_on',
-        ],
-        [
-          'loan_id',
-          'schedule_version',
-          'number',
-          'due_date',
-          'principal',
-          'interest',
-          'total',
-          'balance_after',
-          'capitalised_interest',
-          'paid',
-          'paid_interest',
-          'paid_principal',
-          'status',
-        ],
-      ],
-      // One read of the loans for both: the tape's row of each, and its instalments' rows.
-      async *pages(trx) {
-        for await (const page of loanStates(trx, fundId, asOf)) {
-          yield [
-            page.map(
-              ({ loan, outstanding, arrears: { overdue, overdueInstalments, daysPastDue } }) => [
-                loan.id,
-                loan.structure_id,
-                loan.structure_name,
-                loan.product_id,
-                loan.product_name,
-                loan.kind,
-                formatMoney(loan.principal),
-                formatRate(loan.annual_rate_percent),
-                formatRate(loan.current_annual_rate_percent),
-                loan.periodicity,
-                loan.term_periods,
-                loan.deferral_periods,
-                loan.deferral_type,
-                loan.method,
-                loan.day_count,
-                loan.rounding,
-                loan.disbursed_on,
-                loan.first_due_date,
-                loan.schedule_version,
-                loan.status,
-                formatMoney(outstanding),
-                formatMoney(overdue.principal),
-                formatMoney(cents(overdue.interest + overdue.late_interest)),
-                formatMoney(overdue.fees),
-                formatMoney(
-                  cents(
-                    overdue.principal + overdue.interest + overdue.late_interest + overdue.fees,
-                  ),
-                ),
-                overdueInstalments,
-                daysPastDue,
-                loan.restructured,
-                loan.status === 'written_off',
-                loan.written_off_on,
-                loan.written_off_principal === null
-                  ? null
-                  : formatMoney(loan.written_off_principal),
-                loan.repaid_on,
-              ],
-            ),
-            page.flatMap(({ loan, instalments, paid, statuses }) =>
-              instalments.map((line, k) => [
-                loan.id,
-                loan.schedule_version,
-                line.number,
-                line.due_date,
-                formatMoney(line.principal),
-                formatMoney(line.interest),
-                formatMoney(line.total),
-                formatMoney(line.balance_after),
-                formatMoney(line.capitalised_interest),
-                formatMoney(cents(paid[k]!.interest + paid[k]!.principal)),
-                formatMoney(paid[k]!.interest),
-                formatMoney(paid[k]!.principal),
-                statuses[k]!,
-              ]),
-            ),
-          ];
-        }
-      },
-    },
-    sqlFile(
-      'repayments.csv',
-      [
-        'repayment_id',
-        'loan_id',
-        'value_date',
-        'amount',
-        'kind',
-        'prepayment',
-        'reference',
-        'allocated_fees',
-        'allocated_late_interest',
-        'allocated_interest',
-        'allocated_principal',
-        'principal_prepaid',
-        'excess',
-        'reversed',
-        'reversed_at',
-        'reversal_reason',
-        'created_at',
-      ],
-      // The repayments by their unique seq (an index scan), then each one's allocation: no sort of the whole table a page.
-      (page?: Page<string>) => sql`
-        SELECT r.id AS repayment_id, r.loan_id, r.value_date::text AS value_date, r.amount::numeric(20, 2)::text AS amount, r.kind, r.prepayment,
-          ${neutralisedSql(sql`r.reference`)} AS reference,
-          a.fees::numeric(20, 2)::text AS allocated_fees, a.late_interest::numeric(20, 2)::text AS allocated_late_interest,
-          a.interest::numeric(20, 2)::text AS allocated_interest, a.principal::numeric(20, 2)::text AS allocated_principal,
-          r.principal_prepaid::numeric(20, 2)::text AS principal_prepaid, r.excess::numeric(20, 2)::text AS excess,
-          (r.reversed_at IS NOT NULL)::text AS reversed,
-          to_char(r.reversed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS reversed_at, ${neutralisedSql(sql`r.reversal_reason`)} AS reversal_reason,
-          to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at${page ? sql`, r.seq::text AS seq` : sql``}
-        FROM (SELECT r.* FROM repayments r JOIN loans l ON l.id = r.loan_id WHERE l.fund_id = ${fund} AND r.value_date <= ${d}
-          ${page ? sql`AND r.seq > ${page.after ?? '0'}::bigint ORDER BY r.seq LIMIT ${PAGE}` : sql``}) r
-        CROSS JOIN LATERAL (SELECT coalesce(sum(a.fees), 0) AS fees, coalesce(sum(a.late_interest), 0) AS late_interest,
-          coalesce(sum(a.interest), 0) AS interest, coalesce(sum(a.principal), 0) AS principal FROM allocations a WHERE a.repayment_id = r.id) a
-        ORDER BY r.seq`,
-      (row) => row.seq as string,
-    ),
-    sqlFile(
-      'journal.csv',
-      [
-        'entry_id',
-        'value_date',
-        'event',
-        'loan_id',
-        'reverses',
-        'source',
-        'line',
-        'account',
-        'debit',
-        'credit',
-      ],
-      // Entries by id (an index scan), each with all its lines: no sort of the whole ledger a page.
-      (page?: Page<string>) => sql`
-        SELECT e.id AS entry_id, e.value_date::text AS value_date, e.event, e.loan_id, e.reverses, ${neutralisedSql(sql`e.source`)} AS source,
-          jl.line, jl.account, jl.debit::numeric(20, 2)::text AS debit, jl.credit::numeric(20, 2)::text AS credit
-        FROM (SELECT * FROM journal_entries e WHERE e.fund_id = ${fund} AND e.value_date <= ${d}
-          ${page ? sql`AND e.id > ${page.after ?? NO_UUID}::uuid ORDER BY e.id LIMIT ${ENTRY_PAGE}` : sql``}) e
-        JOIN journal_lines jl ON jl.entry_id = e.id
-        ORDER BY e.id, jl.line`,
-      (row) => row.entry_id as string,
-    ),
-    {
-      name: 'trial_balance.csv',
-      columns: ['account', 'debits', 'credits', 'balance'],
-      async *rows(trx) {
-        const trial = trialBalanceView(await getTrialBalance(trx, ADMIN, fundId, asOf));
-        yield trial.accounts.map((line) => [line.account, line.debits, line.credits, line.balance]);
-      },
-    },
-    sqlFile(
-      'audit_events.csv',
-      [
-        'event_id',
-        'stream',
-        'seq',
-        'occurred_at',
-        'actor_key_id',
-        'action',
-        'entity_type',
-        'entity_id',
-        'request_id',
-        'state',
-        'prev_hash',
-        'hash',
-      ],
-      (page?: Page<{ stream: string; seq: number }>) => sql`
-        SELECT id AS event_id, stream, seq, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
-          ${neutralisedSql(sql`actor_key_id`)} AS actor_key_id, ${neutralisedSql(sql`action`)} AS action,
-          ${neutralisedSql(sql`entity_type`)} AS entity_type, entity_id, ${neutralisedSql(sql`request_id`)} AS request_id,
-          ${neutralisedSql(sql`state::text`)} AS state, prev_hash, hash
-        FROM audit_events
-        WHERE fund_id = ${fund} AND date_trunc('milliseconds', occurred_at) <= ${auditCutoff.toISOString()}::timestamptz
-          ${page ? sql`AND (stream, seq) > (${page.after?.stream ?? NO_UUID}::uuid, ${page.after?.seq ?? 0}::integer)` : sql``}
-        ORDER BY stream, seq${page ? sql` LIMIT ${PAGE}` : sql``}`,
-      (row) => ({ stream: row.stream as string, seq: row.seq as number }),
-    ),
+    loanFiles(fundId, asOf),
+    repaymentsFile(fund, d),
+    journalFile(fund, d),
+    trialBalanceFile(fundId, asOf),
+    auditEventsFile(fund, auditCutoff),
   ];
+}
+
+/** Every repayment valued by the date, with what it allocated in all, reversed or not. */
+function repaymentsFile(fund: RawBuilder<unknown>, d: RawBuilder<unknown>): CsvFile {
+  return sqlFile(
+    'repayments.csv',
+    [
+      'repayment_id',
+      'loan_id',
+      'value_date',
+      'amount',
+      'kind',
+      'prepayment',
+      'reference',
+      'allocated_fees',
+      'allocated_late_interest',
+      'allocated_interest',
+      'allocated_principal',
+      'principal_prepaid',
+      'excess',
+      'reversed',
+      'reversed_at',
+      'reversal_reason',
+      'created_at',
+    ],
+    // The repayments by their unique seq (an index scan), then each one's allocation: no sort of the whole table a page.
+    (page?: Page<string>) => sql`
+      SELECT r.id AS repayment_id, r.loan_id, r.value_date::text AS value_date, r.amount::numeric(20, 2)::text AS amount, r.kind, r.prepayment,
+        ${neutralisedSql(sql`r.reference`)} AS reference,
+        a.fees::numeric(20, 2)::text AS allocated_fees, a.late_interest::numeric(20, 2)::text AS allocated_late_interest,
+        a.interest::numeric(20, 2)::text AS allocated_interest, a.principal::numeric(20, 2)::text AS allocated_principal,
+        r.principal_prepaid::numeric(20, 2)::text AS principal_prepaid, r.excess::numeric(20, 2)::text AS excess,
+        (r.reversed_at IS NOT NULL)::text AS reversed,
+        to_char(r.reversed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS reversed_at, ${neutralisedSql(sql`r.reversal_reason`)} AS reversal_reason,
+        to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at${page ? sql`, r.seq::text AS seq` : sql``}
+      FROM (SELECT r.* FROM repayments r JOIN loans l ON l.id = r.loan_id WHERE l.fund_id = ${fund} AND r.value_date <= ${d}
+        ${page ? sql`AND r.seq > ${page.after ?? '0'}::bigint ORDER BY r.seq LIMIT ${PAGE}` : sql``}) r
+      CROSS JOIN LATERAL (SELECT coalesce(sum(a.fees), 0) AS fees, coalesce(sum(a.late_interest), 0) AS late_interest,
+        coalesce(sum(a.interest), 0) AS interest, coalesce(sum(a.principal), 0) AS principal FROM allocations a WHERE a.repayment_id = r.id) a
+      ORDER BY r.seq`,
+    (row) => row.seq as string,
+  );
+}
+
+/** Every line of every journal entry valued by the date. */
+function journalFile(fund: RawBuilder<unknown>, d: RawBuilder<unknown>): CsvFile {
+  return sqlFile(
+    'journal.csv',
+    [
+      'entry_id',
+      'value_date',
+      'event',
+      'loan_id',
+      'reverses',
+      'source',
+      'line',
+      'account',
+      'debit',
+      'credit',
+    ],
+    // Entries by id (an index scan), each with all its lines: no sort of the whole ledger a page.
+    (page?: Page<string>) => sql`
+      SELECT e.id AS entry_id, e.value_date::text AS value_date, e.event, e.loan_id, e.reverses, ${neutralisedSql(sql`e.source`)} AS source,
+        jl.line, jl.account, jl.debit::numeric(20, 2)::text AS debit, jl.credit::numeric(20, 2)::text AS credit
+      FROM (SELECT * FROM journal_entries e WHERE e.fund_id = ${fund} AND e.value_date <= ${d}
+        ${page ? sql`AND e.id > ${page.after ?? NO_UUID}::uuid ORDER BY e.id LIMIT ${ENTRY_PAGE}` : sql``}) e
+      JOIN journal_lines jl ON jl.entry_id = e.id
+      ORDER BY e.id, jl.line`,
+    (row) => row.entry_id as string,
+  );
+}
+
+/** The trial balance as of the date, as GET /v1/funds/{id}/trial-balance gives it. */
+function trialBalanceFile(fundId: string, asOf: CalendarDate): CsvFile {
+  return {
+    name: 'trial_balance.csv',
+    columns: ['account', 'debits', 'credits', 'balance'],
+    async *rows(trx) {
+      const trial = trialBalanceView(await getTrialBalance(trx, ADMIN, fundId, asOf));
+      yield trial.accounts.map((line) => [line.account, line.debits, line.credits, line.balance]);
+    },
+  };
+}
+
+/** The fund's audit events up to the cutoff, stream by stream. */
+function auditEventsFile(fund: RawBuilder<unknown>, auditCutoff: Date): CsvFile {
+  return sqlFile(
+    'audit_events.csv',
+    [
+      'event_id',
+      'stream',
+      'seq',
+      'occurred_at',
+      'actor_key_id',
+      'action',
+      'entity_type',
+      'entity_id',
+      'request_id',
+      'state',
+      'prev_hash',
+      'hash',
+    ],
+    (page?: Page<{ stream: string; seq: number }>) => sql`
+      SELECT id AS event_id, stream, seq, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+        ${neutralisedSql(sql`actor_key_id`)} AS actor_key_id, ${neutralisedSql(sql`action`)} AS action,
+        ${neutralisedSql(sql`entity_type`)} AS entity_type, entity_id, ${neutralisedSql(sql`request_id`)} AS request_id,
+        ${neutralisedSql(sql`state::text`)} AS state, prev_hash, hash
+      FROM audit_events
+      WHERE fund_id = ${fund} AND date_trunc('milliseconds', occurred_at) <= ${auditCutoff.toISOString()}::timestamptz
+        ${page ? sql`AND (stream, seq) > (${page.after?.stream ?? NO_UUID}::uuid, ${page.after?.seq ?? 0}::integer)` : sql``}
+      ORDER BY stream, seq${page ? sql` LIMIT ${PAGE}` : sql``}`,
+    (row) => ({ stream: row.stream as string, seq: row.seq as number }),
+  );
 }

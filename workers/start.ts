@@ -1,11 +1,9 @@
-import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { Queue, type Job, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createTransport } from 'nodemailer';
 import type { ReminderDelivery } from '../src/config';
 import type { Db } from '../src/db/connect';
-import { isDatabaseUnavailable } from '../src/db/errors';
-import { RetryLater } from '../src/queues/retry-later';
 import { DELIVER_REMINDER, deliverReminderJob } from '../src/reminders/deliver-reminder.job';
 import { computeReportJob } from '../src/reports/compute-report.job';
 import {
@@ -54,6 +52,7 @@ import { todayInParis } from '../src/http/clock';
 import { STRICT_OUTBOUND, type OutboundPolicy } from '../src/http/outbound';
 import { startRelay } from './relay';
 import { startWebhookDispatcher } from './webhooks';
+import { startWorker } from './worker';
 import type { WebhookDelivery } from '../src/webhooks/deliver-webhook';
 
 /** Jobs of the house itself, on schedules of their own (not asked for by changes, so not in the outbox). */
@@ -70,9 +69,6 @@ const SCHEDULES = [
 ] as const;
 
 const CLOSE_TIMEOUT_MS = 10_000;
-
-/** How long a job waits before trying again while the database is away (not one of its attempts). */
-const DATABASE_RETRY_MS = 5_000;
 
 async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -94,6 +90,21 @@ async function warnIfNotPersistent(redis: Redis, logger: Logger): Promise<void> 
       'Redis keeps no append-only file: jobs waiting in it are lost if it restarts (set appendonly yes)',
     );
   }
+}
+
+/** The SMTP transport of the reminders, if configured. */
+function mailerOf(reminders: ReminderDelivery) {
+  if (!reminders.smtpUrl) return undefined;
+  // Bounded like a webhook: a silent SMTP server must not hold the delivery slots (nodemailer waits minutes by default).
+  const timeouts = {
+    connectionTimeout: reminders.webhookTimeoutMs,
+    greetingTimeout: reminders.webhookTimeoutMs,
+    socketTimeout: reminders.webhookTimeoutMs,
+  };
+  return {
+    transport: createTransport({ url: reminders.smtpUrl, ...timeouts }),
+    from: reminders.mailFrom,
+  };
 }
 
 export interface Workers {
@@ -146,18 +157,7 @@ export async function startWorkers(options: {
       imports: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
     },
   });
-  // Bounded like a webhook: a silent SMTP server must not hold the delivery slots (nodemailer waits minutes by default).
-  const timeouts = {
-    connectionTimeout: reminders.webhookTimeoutMs,
-    greetingTimeout: reminders.webhookTimeoutMs,
-    socketTimeout: reminders.webhookTimeoutMs,
-  };
-  const mailer = reminders.smtpUrl
-    ? {
-        transport: createTransport({ url: reminders.smtpUrl, ...timeouts }),
-        from: reminders.mailFrom,
-      }
-    : undefined;
+  const mailer = mailerOf(reminders);
   const maintenance = new Queue(MAINTENANCE_QUEUE, {
     connection: redis,
     ...prefix,
@@ -198,79 +198,20 @@ export async function startWorkers(options: {
     throw error;
   }
 
-  // Every processor is safe to run again, so a job whose worker died (stalled) is given back up to
-  // three times rather than BullMQ's one; reminders, reports, exports and imports whose job was lost are queued again anyway.
   const work = (
     queue: string,
     concurrency: number,
     processors: Record<string, (job: Job) => Promise<unknown>>,
-  ) => {
-    const worker = new Worker(
-      queue,
-      async (job, token) => {
-        const processor = processors[job.name];
-        if (!processor) throw new Error(`no processor for job ${job.name} on queue ${queue}`);
-        try {
-          return await processor(job);
-        } catch (error) {
-          // The database away (a restart, a failover), or another run holding the work: the job runs
-          // again later without spending one of its attempts, so that it never fails for good for that.
-          const laterMs =
-            error instanceof RetryLater
-              ? error.delayMs
-              : isDatabaseUnavailable(error)
-                ? DATABASE_RETRY_MS
-                : undefined;
-          if (laterMs === undefined || token === undefined) throw error;
-          logger.warn(
-            {
-              queue,
-              job: job.name,
-              job_id: job.id,
-              request_id: (job.data as { request_id?: string }).request_id ?? null,
-              retry_in_ms: laterMs,
-              err: { message: (error as Error).message },
-            },
-            'job put off',
-          );
-          await job.moveToDelayed(Date.now() + laterMs, token);
-          throw new DelayedError();
-        }
-      },
-      {
+  ) =>
+    running.push(
+      startWorker(queue, processors, {
         connection: workerRedis,
         concurrency,
-        lockDuration: jobLockMs,
-        stalledInterval: jobLockMs,
-        maxStalledCount: 3,
-        ...prefix,
-      },
+        jobLockMs,
+        prefix: options.queuePrefix,
+        logger,
+      }),
     );
-    // The request id of the change that asked for the job (carried in its data), so that one id follows it.
-    const requestIdOf = (job: Job | undefined) =>
-      (job?.data as { request_id?: string } | undefined)?.request_id ?? null;
-    worker.on('completed', (job, result) =>
-      logger.info(
-        { queue, job: job.name, job_id: job.id, request_id: requestIdOf(job), result },
-        'job done',
-      ),
-    );
-    worker.on('failed', (job, error) =>
-      logger.error(
-        {
-          queue,
-          job: job?.name,
-          job_id: job?.id,
-          request_id: requestIdOf(job),
-          attempt: job?.attemptsMade,
-          err: error,
-        },
-        'job failed',
-      ),
-    );
-    worker.on('error', () => undefined);
-    running.push(worker);
-  };
   work(MAINTENANCE_QUEUE, 1, {
     [PURGE_EXPIRED_KEYS]: purgeExpiredKeysJob(db),
     [SCAN_REMINDERS]: scanRemindersJob(db),

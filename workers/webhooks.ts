@@ -46,31 +46,7 @@ export function startWebhookDispatcher(options: {
   let timer: NodeJS.Timeout | undefined;
   let releasedAt = 0;
 
-  // Deliveries taken are recorded together: those that come while a statement runs go in the next.
-  const toRecord: { taken: Taken; recorded: () => void; failed: (error: unknown) => void }[] = [];
-  let recording = false;
-  const recordSoon = async () => {
-    if (recording || toRecord.length === 0) return;
-    recording = true;
-    const batch = toRecord.splice(0, 500);
-    try {
-      await recordDelivered(
-        db,
-        batch.map((item) => item.taken),
-      );
-      for (const item of batch) item.recorded();
-    } catch (error) {
-      for (const item of batch) item.failed(error);
-    } finally {
-      recording = false;
-      void recordSoon();
-    }
-  };
-  const recordTaken = (taken: Taken) =>
-    new Promise<void>((recorded, failed) => {
-      toRecord.push({ taken, recorded, failed });
-      void recordSoon();
-    });
+  const recordTaken = takenRecorder(db);
 
   // An endpoint's slot is free once it answered; recording the outcome goes on beside the next request.
   const start = (delivery: ClaimedDelivery) => {
@@ -190,4 +166,32 @@ export function startWebhookDispatcher(options: {
       await Promise.all(underWay);
     },
   };
+}
+
+/** Records deliveries taken together: those that come while a statement runs go in the next. */
+function takenRecorder(db: Db): (taken: Taken) => Promise<void> {
+  const toRecord: { taken: Taken; recorded: () => void; failed: (error: unknown) => void }[] = [];
+  let recording = false;
+  const recordSoon = async () => {
+    if (recording || toRecord.length === 0) return;
+    recording = true;
+    const batch = toRecord.splice(0, 500);
+    try {
+      await recordDelivered(
+        db,
+        batch.map((item) => item.taken),
+      );
+      for (const item of batch) item.recorded();
+    } catch (error) {
+      for (const item of batch) item.failed(error);
+    } finally {
+      recording = false;
+      void recordSoon();
+    }
+  };
+  return (taken) =>
+    new Promise<void>((recorded, failed) => {
+      toRecord.push({ taken, recorded, failed });
+      void recordSoon();
+    });
 }

@@ -26,7 +26,7 @@ interface RepaymentLine {
 }
 
 /** What identifies a repayment already recorded: value date, amount and payer's reference. */
-const matchKey = (valueDate: string, amount: string, reference: string | null | undefined) =>
+const matchKey = (valueDate: string, amount: Money, reference: string | null | undefined) =>
   `${valueDate}|${amount}|${reference ?? ''}`;
 
 /**
@@ -73,11 +73,11 @@ export function checkRepaymentRows(
         'not found: no valid row of the loans file, and no loan of the fund, has it',
       );
     if (invalid.length > 0 || checks.hasFailed(row)) continue;
-    const amount = formatMoney(parseMoney(body.amount as string));
+    const amount = parseMoney(body.amount as string);
     if (loan) {
       const line = {
         row,
-        amount: parseMoney(amount),
+        amount,
         valueDate: body.value_date as CalendarDate,
         prepayment: (body.prepayment ?? 'reduce_instalment') as PrepaymentChoice,
       };

@@ -1,6 +1,8 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Database, ImportsTable } from '../db/schema';
+import { parseDate, type CalendarDate } from '../domain/dates';
+import { parseMoney, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
 import { JOB_STATUSES, requeueStalled, type JobStatus } from '../outbox/requeue-stalled';
 
@@ -57,20 +59,25 @@ export async function findLoansByExternalReference(
 
 export interface KnownRepayment {
   readonly loan_id: string;
-  readonly value_date: string;
-  readonly amount: string;
+  readonly value_date: CalendarDate;
+  readonly amount: Money;
   readonly reference: string | null;
 }
 
 /** The repayments in force (not reversed) of these loans. */
 export async function findRepaymentsOfLoans(db: Db, loanIds: string[]): Promise<KnownRepayment[]> {
   if (loanIds.length === 0) return [];
-  return db
+  const rows = await db
     .selectFrom('repayments')
     .select(['loan_id', 'value_date', 'amount', 'reference'])
     .where(sql<boolean>`loan_id = ANY(${loanIds}::uuid[])`)
     .where('reversed_at', 'is', null)
     .execute();
+  return rows.map((r) => ({
+    ...r,
+    value_date: parseDate(r.value_date),
+    amount: parseMoney(r.amount),
+  }));
 }
 
 /** An import as stored, its status checked (the files' text is kept until it ends). */

@@ -2,14 +2,7 @@ import type { Selectable } from 'kysely';
 import type { LoansTable } from '../db/schema';
 import { parseDate, type CalendarDate } from '../domain/dates';
 import { parseExactDecimal, type ExactDecimal } from '../domain/exact-decimal';
-import {
-  COLLATERAL_CLASSES,
-  LEGAL_BASES,
-  RATING_CLASSES,
-  type CollateralClass,
-  type LegalBasis,
-  type RatingClass,
-} from '../domain/gge';
+import { COLLATERAL_CLASSES, LEGAL_BASES, RATING_CLASSES } from '../domain/gge';
 import { formatMoney, parseMoney, ROUNDINGS, type Money, type Rounding } from '../domain/money';
 import { oneOf } from '../domain/one-of';
 import { DAY_COUNTS, PERIODICITIES, type DayCount, type Periodicity } from '../domain/periods';
@@ -21,21 +14,18 @@ import {
 } from '../domain/product-ranges';
 import { formatRate, parseRate, type Rate } from '../domain/rate';
 import { DEFERRAL_TYPES, METHODS, type DeferralType, type Method } from '../domain/schedule';
+import type { LoanAidFacts } from '../state-aid/loan-aid';
 
 /**
  * A loan as the application holds it: amounts, rates, dates and closed lists parsed once, here.
- * The grant date's state-aid rates are exact decimals, not Rates: numeric(9,6) with no range, since
- * the EU base rate they derive from has been negative (a Rate is not).
+ * Its state-aid columns (the grant date's rates, exact decimals) are declared by state aid's
+ * LoanAidFacts, which state aid reads of it.
  */
-export interface Loan {
-  readonly id: string;
-  readonly fund_id: string;
+export interface Loan extends LoanAidFacts {
   readonly product_id: string;
-  readonly structure_id: string;
   readonly kind: LoanKind;
   readonly status: LoanRecordStatus;
   readonly restructured: boolean;
-  readonly principal: Money;
   readonly annual_rate_percent: Rate;
   readonly periodicity: Periodicity;
   readonly term_periods: number;
@@ -47,7 +37,6 @@ export interface Loan {
   readonly instalment_multiple: Money;
   readonly disbursement_date: CalendarDate;
   readonly first_due_date: CalendarDate | null;
-  readonly disbursed_on: CalendarDate | null;
   readonly cancelled_on: CalendarDate | null;
   readonly outstanding_principal: Money;
   readonly schedule_version: number;
@@ -63,14 +52,6 @@ export interface Loan {
   readonly external_reference: string | null;
   readonly leverage_bank_loans: Money;
   readonly leverage_grants: Money;
-  readonly rating_class: RatingClass | null;
-  readonly collateral_class: CollateralClass | null;
-  readonly legal_basis: LegalBasis;
-  readonly aid_scheme_reference: string | null;
-  readonly base_rate_percent: ExactDecimal | null;
-  readonly reference_rate_percent: ExactDecimal | null;
-  readonly discount_rate_percent: ExactDecimal | null;
-  readonly gross_grant_equivalent: Money | null;
 }
 
 /** A loan to create: what POST /v1/loans and the import give; the database fills in the rest. */
@@ -109,11 +90,24 @@ const dateOrNull = orNull(parseDate);
 const moneyOrNull = orNull(parseMoney);
 const decimalOrNull = orNull(parseExactDecimal);
 
-export function rowToLoan(row: Selectable<LoansTable>): Loan {
+/** The columns of a loan's terms, which the export's tape reads too. */
+type TermColumns =
+  | 'kind'
+  | 'principal'
+  | 'annual_rate_percent'
+  | 'periodicity'
+  | 'deferral_type'
+  | 'method'
+  | 'day_count'
+  | 'rounding'
+  | 'first_due_date';
+
+/** A loan's terms from their stored text: the loan's row, the export's tape. */
+export function rowToLoanTerms(
+  row: Pick<Selectable<LoansTable>, TermColumns>,
+): Pick<Loan, TermColumns> {
   return {
-    ...row,
     kind: oneOf(LOAN_KINDS, row.kind, 'loans.kind'),
-    status: oneOf(LOAN_STATUSES, row.status, 'loans.status'),
     principal: parseMoney(row.principal),
     annual_rate_percent: parseRate(row.annual_rate_percent),
     periodicity: oneOf(PERIODICITIES, row.periodicity, 'loans.periodicity'),
@@ -121,9 +115,17 @@ export function rowToLoan(row: Selectable<LoansTable>): Loan {
     method: oneOf(METHODS, row.method, 'loans.method'),
     day_count: oneOf(DAY_COUNTS, row.day_count, 'loans.day_count'),
     rounding: oneOf(ROUNDINGS, row.rounding, 'loans.rounding'),
+    first_due_date: dateOrNull(row.first_due_date),
+  };
+}
+
+export function rowToLoan(row: Selectable<LoansTable>): Loan {
+  return {
+    ...row,
+    ...rowToLoanTerms(row),
+    status: oneOf(LOAN_STATUSES, row.status, 'loans.status'),
     instalment_multiple: parseMoney(row.instalment_multiple),
     disbursement_date: parseDate(row.disbursement_date),
-    first_due_date: dateOrNull(row.first_due_date),
     disbursed_on: dateOrNull(row.disbursed_on),
     cancelled_on: dateOrNull(row.cancelled_on),
     outstanding_principal: parseMoney(row.outstanding_principal),

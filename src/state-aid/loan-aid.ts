@@ -32,6 +32,8 @@ import {
 
 /** A fund's base rates, all of them: the import checks a whole file against them. */
 export { findBaseRatesOfFund };
+/** What state aid reads of a loan: src/loans' Loan is made of it. */
+export type { LoanAidFacts };
 
 /** Without a class on the loan or its product: no credit history (+400 bp), normal collateral (docs/state-aid.md). */
 export const DEFAULT_RATING: RatingClass = 'no_credit_history';

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import type { Money } from './money';
 
 /**
  * Exact decimals that are neither amounts nor rates (jobs in FTE, funding percentages, ratios):
@@ -11,6 +12,10 @@ export const ExactDecimal = Decimal.clone({
   toExpPos: 40,
 });
 export type ExactDecimal = InstanceType<typeof ExactDecimal>;
+
+/** An amount in euros, exactly (cents / 100): what ratios and shares of amounts divide. */
+export const eurosOf = (amount: Money): ExactDecimal =>
+  new ExactDecimal(amount.toString()).dividedBy(100);
 
 /** Any decimal PostgreSQL prints ("-12.500", "3"), exactly; a text that is not one is a bug, and throws. */
 export function parseExactDecimal(text: string): ExactDecimal {

@@ -1,4 +1,4 @@
-import { ExactDecimal as D } from './exact-decimal';
+import { ExactDecimal as D, eurosOf } from './exact-decimal';
 import type { Money } from './money';
 
 /**
@@ -35,7 +35,7 @@ export const storedPercent = (percent: Percent) => new D(percent).toFixed(PERCEN
 
 /** An amount in euros, exactly: from its text, or from Money's cents. */
 const euros = (amount: string | Money) =>
-  typeof amount === 'bigint' ? new D(amount.toString()).dividedBy(100) : new D(amount);
+  typeof amount === 'bigint' ? eurosOf(amount) : new D(amount);
 
 /**
  * The fund's mix: each source's share of the committed amounts, in percent with 6 decimals, summing

@@ -1,4 +1,5 @@
-import { cents, ZERO, type Money } from './money';
+import { cents, parseMoney, ZERO, type Money } from './money';
+import { oneOf } from './one-of';
 
 /** The accounts of a fund's ledger (DOMAIN.md "Ledger"). */
 export const ACCOUNTS = [
@@ -27,6 +28,17 @@ export interface JournalLine {
   readonly debit: Money;
   readonly credit: Money;
 }
+
+/** A stored line as SQL prints it, [account, debit, credit], read into a JournalLine. */
+export const journalLineOf = ([account, debit, credit]: readonly [
+  string,
+  string,
+  string,
+]): JournalLine => ({
+  account: oneOf(ACCOUNTS, account, 'journal_lines.account'),
+  debit: parseMoney(debit),
+  credit: parseMoney(credit),
+});
 
 const debit = (account: Account, amount: Money): JournalLine => ({
   account,

@@ -1,5 +1,5 @@
 import { addMonths, toYmd, type CalendarDate } from '../domain/dates';
-import { ExactDecimal as D } from '../domain/exact-decimal';
+import { ExactDecimal as D, eurosOf as euros } from '../domain/exact-decimal';
 import { cents, formatMoney, ZERO, type Money } from '../domain/money';
 import type { EvaluatedLoan, EvaluatedSnapshot } from './evaluation.repository';
 import { nafSection } from './naf-sections';
@@ -13,7 +13,6 @@ const TEN_THOUSAND = new D(10000);
 const ratio = (part: Dec, whole: Dec) =>
   whole.isZero() ? null : part.div(whole).toFixed(6, D.ROUND_HALF_UP);
 /** An amount as an exact decimal of euros, for the ratios. */
-const euros = (amount: Money) => new D(amount.toString()).div(100);
 
 export const HORIZONS = [1, 2, 3] as const;
 

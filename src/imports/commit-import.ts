@@ -137,9 +137,8 @@ async function writeImport(
         };
       }),
     );
-    const byId = new Map(pending.map((loan) => [loan.id, loan]));
     const replayed: ReplayedLoan[] = [];
-    for (const loan of pending.map((p) => byId.get(p.id)!)) {
+    for (const loan of pending) {
       const lines = (plan.repayments.get(loan.external_reference!) ?? []).map(
         ({ fields: f }): ImportedRepayment => ({
           amount: parseMoney(f.amount as string),

@@ -6,12 +6,13 @@ import type { Write } from '../db/writes';
 import { parseDate } from '../domain/dates';
 import {
   ACCOUNTS,
+  journalLineOf,
   LEDGER_EVENTS,
   type Account,
   type JournalLine,
   type LedgerEvent,
 } from '../domain/ledger';
-import { formatMoney, parseDecimalAmount, parseMoney, type Money } from '../domain/money';
+import { formatMoney, parseDecimalAmount, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
 
 export interface JournalEntry {
@@ -125,10 +126,6 @@ export async function loanEntries(db: Db, loanId: string, asOf: string) {
     ...row,
     event: oneOf(LEDGER_EVENTS, row.event, 'journal_entries.event'),
     value_date: parseDate(row.value_date),
-    lines: row.lines.map(([account, debit, credit]): JournalLine => ({
-      account: oneOf(ACCOUNTS, account, 'journal_lines.account'),
-      debit: parseMoney(debit),
-      credit: parseMoney(credit),
-    })),
+    lines: row.lines.map(journalLineOf),
   }));
 }

@@ -5,8 +5,6 @@ import { imbalance, oppositeLines, type JournalLine, type LedgerEvent } from '..
 import { executeWrites, type Write } from '../db/writes';
 import { insertJournalRows, journalEntryWrites, type JournalEntry } from './ledger.repository';
 
-export type { LedgerEvent } from '../domain/ledger';
-
 export interface Posting {
   readonly fundId: string;
   readonly loanId: string | null;

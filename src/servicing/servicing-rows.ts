@@ -8,7 +8,7 @@ import type {
 } from '../db/schema';
 import type { Amounts } from '../domain/allocation';
 import { parseDate, type CalendarDate } from '../domain/dates';
-import { ACCOUNTS, LEDGER_EVENTS } from '../domain/ledger';
+import { journalLineOf, LEDGER_EVENTS } from '../domain/ledger';
 import { formatMoney, parseMoney, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
 import { LOAN_KINDS, type LoanKind } from '../domain/product-ranges';
@@ -212,9 +212,5 @@ export const rowToPostedEntry = (row: StoredEntry): PostedEntry => ({
   source: row.source,
   event: oneOf(LEDGER_EVENTS, row.event, 'journal_entries.event'),
   valueDate: parseDate(row.value_date),
-  lines: row.lines.map(([account, debit, credit]) => ({
-    account: oneOf(ACCOUNTS, account, 'journal_lines.account'),
-    debit: parseMoney(debit),
-    credit: parseMoney(credit),
-  })),
+  lines: row.lines.map(journalLineOf),
 });

@@ -7,6 +7,7 @@ import { formatMoney, parseDecimalAmount, type Money } from '../domain/money';
 import { loanColumns, rowToLoan, type Loan } from '../loans/loan-rows';
 import { instalmentColumns, type Instalment } from '../loans/instalments';
 import {
+  allocationColumns,
   repaymentColumns,
   restructuringColumns,
   rowToAllocation,
@@ -235,10 +236,10 @@ export function newRepaymentWrites(
     },
   ];
   if (allocations.length > 0) {
-    const values = allocations.map(
-      (a) =>
-        sql`(${row.id}::uuid, ${a.number}::integer, ${formatMoney(a.fees)}::numeric, ${formatMoney(a.late_interest)}::numeric, ${formatMoney(a.interest)}::numeric, ${formatMoney(a.principal)}::numeric)`,
-    );
+    const values = allocations.map((amounts) => {
+      const a = allocationColumns({ repayment_id: repayment.id, ...amounts });
+      return sql`(${row.id}::uuid, ${a.number}::integer, ${a.fees}::numeric, ${a.late_interest}::numeric, ${a.interest}::numeric, ${a.principal}::numeric)`;
+    });
     writes.push({
       query: sql`INSERT INTO allocations (repayment_id, number, fees, late_interest, interest, principal) VALUES ${sql.join(values)}`,
     });

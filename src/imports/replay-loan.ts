@@ -9,7 +9,6 @@ import { cents, type Money } from '../domain/money';
 import { buildSchedule } from '../domain/schedule';
 import type { PrepaymentChoice, Servicing } from '../domain/servicing';
 import { entryRows, type EntryRows, type PostedEntry } from '../ledger/post-journal-entry';
-import { loanColumns, type LoanColumns } from '../loans/loan-rows';
 import { termsOfLoan } from '../loans/loan-terms';
 import { loanView } from '../loans/loan.view';
 import { instalmentsOf } from '../loans/instalments';
@@ -44,8 +43,8 @@ export interface LoanChange {
 
 /** Everything one loan's history leaves in the database, as rows to insert in bulk. */
 export interface ReplayedLoan {
-  /** The loan's columns as its last step left them (what each step's loan write would have made of the row). */
-  readonly loan: LoanColumns<Loan>;
+  /** The loan as its last step left it (what each step's loan write would have made of the row). */
+  readonly loan: Loan;
   readonly versions: {
     loan_id: string;
     version: number;
@@ -190,7 +189,7 @@ export async function replayLoan(
 
   return {
     ...out,
-    loan: loanColumns(state.loan),
+    loan: state.loan,
     repayments: state.repayments.map(({ seq: _s, ...row }) => row),
     allocations: state.allocations,
   };

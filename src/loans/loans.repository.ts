@@ -7,7 +7,7 @@ import { parseDate } from '../domain/dates';
 import { parseDecimalAmount, type Money } from '../domain/money';
 import { oneOf } from '../domain/one-of';
 import { rowToInstalment, VERSION_REASONS, type Instalment } from './instalments';
-import { loanColumns, rowToLoan, type Loan, type LoanColumns, type NewLoan } from './loan-rows';
+import { loanColumns, rowToLoan, type Loan, type NewLoan } from './loan-rows';
 
 type Executor = Db | Transaction<Database>;
 
@@ -34,27 +34,29 @@ export async function insertLoans(
   return rows.map(rowToLoan);
 }
 
-/** The loans as the import's replay left them (its columns, as loanColumns gives them): what its steps' loan writes would have set. */
+/** The loans as the import's replay left them: what its steps' loan writes would have set. */
 export async function updateReplayedLoans(
   trx: Transaction<Database>,
-  loans: readonly LoanColumns<Loan>[],
+  loans: readonly Loan[],
 ): Promise<void> {
-  const finals = loans.map((l) => ({
-    id: l.id,
-    status: l.status,
-    disbursed_on: l.disbursed_on,
-    repaid_on: l.repaid_on,
-    outstanding_principal: l.outstanding_principal,
-    schedule_version: l.schedule_version,
-    restructured: l.restructured,
-    written_off_principal: l.written_off_principal,
-    current_annual_rate_percent: l.current_annual_rate_percent,
-    revision: l.revision,
-    base_rate_percent: l.base_rate_percent,
-    reference_rate_percent: l.reference_rate_percent,
-    discount_rate_percent: l.discount_rate_percent,
-    gross_grant_equivalent: l.gross_grant_equivalent,
-  }));
+  const finals = loans.map((l) =>
+    loanColumns({
+      id: l.id,
+      status: l.status,
+      disbursed_on: l.disbursed_on,
+      repaid_on: l.repaid_on,
+      outstanding_principal: l.outstanding_principal,
+      schedule_version: l.schedule_version,
+      restructured: l.restructured,
+      written_off_principal: l.written_off_principal,
+      current_annual_rate_percent: l.current_annual_rate_percent,
+      revision: l.revision,
+      base_rate_percent: l.base_rate_percent,
+      reference_rate_percent: l.reference_rate_percent,
+      discount_rate_percent: l.discount_rate_percent,
+      gross_grant_equivalent: l.gross_grant_equivalent,
+    }),
+  );
   await sql`UPDATE loans l SET status = f.status, disbursed_on = f.disbursed_on, repaid_on = f.repaid_on, outstanding_principal = f.outstanding_principal,
       schedule_version = f.schedule_version, restructured = f.restructured, written_off_principal = f.written_off_principal,
       current_annual_rate_percent = f.current_annual_rate_percent, revision = f.revision,

@@ -24,6 +24,7 @@ import {
   type RepaymentAllocation,
   type Restructuring,
   type Settlement,
+  type Stamped,
   type StoredEntry,
 } from './servicing-rows';
 
@@ -50,13 +51,8 @@ export interface LoanHistory {
 /** The history as historyJson prints it: the tables' rows, timestamps as ISO text. */
 interface StoredHistory {
   readonly settlements: Selectable<ArrearsSettlementsTable>[];
-  readonly repayments: (Omit<Selectable<RepaymentsTable>, 'created_at' | 'reversed_at'> & {
-    created_at: string;
-    reversed_at: string | null;
-  })[];
-  readonly restructurings: (Omit<Selectable<RestructuringsTable>, 'created_at'> & {
-    created_at: string;
-  })[];
+  readonly repayments: Stamped<Selectable<RepaymentsTable>>[];
+  readonly restructurings: Stamped<Selectable<RestructuringsTable>>[];
   readonly allocations: Selectable<AllocationsTable>[];
   readonly instalments: Selectable<InstalmentsTable>[];
   readonly entries: StoredEntry[];

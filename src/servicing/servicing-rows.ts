@@ -28,7 +28,8 @@ export type RepaymentKind = (typeof REPAYMENT_KINDS)[number];
 export const RESTRUCTURING_TYPES = ['moratorium', 'extension', 'rate_change'] as const;
 export type RestructuringType = (typeof RESTRUCTURING_TYPES)[number];
 
-type Stamped<T> = Omit<T, 'created_at' | 'reversed_at'> & {
+/** A row whose timestamps may come as ISO text (the JSON of a one-trip read). */
+export type Stamped<T> = Omit<T, 'created_at' | 'reversed_at'> & {
   readonly created_at: Date | string;
   readonly reversed_at?: Date | string | null;
 };

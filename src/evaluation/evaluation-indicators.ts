@@ -12,7 +12,6 @@ const TEN_THOUSAND = new D(10000);
 /** part / whole as a 6-decimal string, null when whole is 0. */
 const ratio = (part: Dec, whole: Dec) =>
   whole.isZero() ? null : part.div(whole).toFixed(6, D.ROUND_HALF_UP);
-/** An amount as an exact decimal of euros, for the ratios. */
 
 export const HORIZONS = [1, 2, 3] as const;
 
